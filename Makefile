@@ -1,0 +1,90 @@
+# aggop-inspect: build, test and install.
+#
+#   make            build ./aggop-inspect (installs missing Debian packages first)
+#   make demo       write memory-profile.md from a committed snapshot
+#   make check      the test suite, in a normal and in an ASan+UBSan build
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make bench      benchmarks (bench/), not part of check
+
+CC      ?= cc
+PREFIX  ?= /usr/local
+BUILD   ?= build/normal
+SAN     ?=
+OPT     ?= -O2 -g
+
+PKGS     := libelf jansson
+CPPFLAGS := -Iinclude -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS   := -std=c11 -Wall -Wextra -Werror $(OPT) $(SAN)
+# Debian's libdwarf 20210528 ships no .pc file; it lives in the default paths.
+LDLIBS   := -ldwarf $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson) -lz -lm
+TESTLIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+HEADERS  := $(wildcard include/*.h) $(wildcard tests/*.h)
+
+.PHONY: all deps demo check check-normal check-asan install clean bench fixtures
+.DEFAULT_GOAL := all
+
+all: deps aggop-inspect
+
+deps:
+	@scripts/deps.sh
+
+aggop-inspect: $(BUILD)/aggop-inspect
+	cp $< $@
+
+$(BUILD)/aggop-inspect: $(BUILD)/obj/main.o $(BUILD)/libaggop.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libaggop.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libaggop.a $(HEADERS) | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(BUILD)/libaggop.a $(LDLIBS) $(TESTLIBS)
+
+$(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+tests-bin: $(BUILD)/aggop-inspect $(TEST_BIN)
+
+demo: all
+	scripts/demo.sh
+
+# Fixtures (probe programs, their cores, beava-sim snapshots) are built once
+# into build/fixtures and shared by both builds.
+fixtures: deps
+	tests/setup.sh
+
+# Both builds run even when the first fails; the summary line comes last and
+# decides the exit status (a build that did not produce results fails it).
+check: deps fixtures
+	@rm -f build/normal/results.txt build/asan/results.txt
+	-@$(MAKE) --no-print-directory check-normal
+	-@$(MAKE) --no-print-directory check-asan
+	@tests/summary.sh build/normal build/asan
+
+check-normal:
+	$(MAKE) --no-print-directory BUILD=build/normal tests-bin
+	tests/run.sh build/normal
+
+check-asan:
+	$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
+		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" tests-bin
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 tests/run.sh build/asan
+
+bench: all
+	bench/run.sh
+
+install: aggop-inspect
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 aggop-inspect $(DESTDIR)$(PREFIX)/bin/aggop-inspect
+	install -m 644 man/aggop-inspect.1 $(DESTDIR)$(PREFIX)/share/man/man1/aggop-inspect.1
+
+clean:
+	rm -rf build aggop-inspect

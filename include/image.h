@@ -1,0 +1,109 @@
+/* image.h: the process memory of a core dump, as the process saw it.
+ *
+ * Opens an ELF core (ET_CORE, x86-64; kernel cores and gdb's gcore both) with
+ * libelf, mmaps it, and answers reads of target addresses:
+ *   1. the PT_LOAD that covers the address, from the core when the offset is
+ *      below p_filesz;
+ *   2. otherwise the file named in NT_FILE for that address (offsets scaled by
+ *      NT_FILE's page-size field: 4096 in kernel cores, 1 in gcore), which is
+ *      how text and unmodified read-only file pages are recovered;
+ *   3. otherwise zeros when a PT_LOAD covers the address (anonymous memory the
+ *      dumper did not write).
+ * An address nothing covers is a fault.  It also knows the threads
+ * (NT_PRSTATUS registers, NT_PRPSINFO name), the auxv, the executable's PIE
+ * load bias (AT_ENTRY - e_entry) and build-id, and checks that the executable
+ * given is the one the core was taken from.
+ *
+ * It does not know about types, malloc or symbols (those are the types and
+ * heap layers).  Every function that reads target memory bounds-checks it;
+ * nothing here trusts a length from the core without checking it against the
+ * file size.
+ */
+#ifndef AGGOP_IMAGE_H
+#define AGGOP_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct image;
+
+/* Segment permission bits (from p_flags). */
+enum { IMAGE_R = 4, IMAGE_W = 2, IMAGE_X = 1 };
+
+struct image_segment {
+	uint64_t start, end;   /* [start, end) in the target's address space */
+	uint32_t flags;        /* IMAGE_R | IMAGE_W | IMAGE_X */
+	uint64_t filesz;       /* bytes present in the core from start */
+	const char *file;      /* NT_FILE path backing (part of) it, or NULL */
+	uint64_t file_offset;  /* byte offset in that file of `start`, if file */
+};
+
+struct image_thread {
+	int pid;               /* LWP id */
+	char name[17];         /* from NT_PRPSINFO for the first thread, else "" */
+	uint64_t rip, rsp, rbp, fs_base;
+	uint64_t regs[27];     /* user_regs_struct, in its order */
+};
+
+/* Opens core and executable.  Fails with ERR_INPUT (one line saying what and
+ * what to do) when the core is not an x86-64 ELF core, is truncated (a PT_LOAD
+ * extends past the end of the file), or the executable's build-id differs
+ * from the one recorded in the core (both ids in the message).  exe may be
+ * NULL (then no bias or build-id check is possible; image_bias returns 0). */
+int image_open(struct image **out, const char *core_path, const char *exe_path,
+	       struct err *e);
+void image_close(struct image *img);
+
+/* Reads len bytes at addr into buf.  ERR_FAULT with e->addr set when any byte
+ * is not covered (nothing is partially trusted). */
+int image_read(const struct image *img, uint64_t addr, void *buf, size_t len,
+	       struct err *e);
+
+/* Fast path: a pointer straight into the mmapped core for [addr, addr+len)
+ * when that range lies entirely inside one PT_LOAD's file-backed part; NULL
+ * otherwise (then use image_read, which also handles NT_FILE and zeros). */
+const void *image_ptr(const struct image *img, uint64_t addr, size_t len);
+
+/* Convenience: one little-endian u64 / u32 / u16 / u8.  Same errors as
+ * image_read. */
+int image_read_u64(const struct image *img, uint64_t addr, uint64_t *v, struct err *e);
+int image_read_u32(const struct image *img, uint64_t addr, uint32_t *v, struct err *e);
+
+/* True when every byte of [addr, addr+len) is readable (len 0: addr mapped). */
+bool image_mapped(const struct image *img, uint64_t addr, uint64_t len);
+
+/* The segments (PT_LOADs, sorted by start). */
+size_t image_segment_count(const struct image *img);
+const struct image_segment *image_segment(const struct image *img, size_t i);
+/* The segment containing addr, or NULL. */
+const struct image_segment *image_segment_at(const struct image *img, uint64_t addr);
+
+size_t image_thread_count(const struct image *img);
+const struct image_thread *image_thread(const struct image *img, size_t i);
+
+/* PIE load bias of the executable (0 for a non-PIE or when exe was NULL). */
+uint64_t image_bias(const struct image *img);
+
+/* An auxv entry's value; false when the core has no such entry. */
+bool image_auxv(const struct image *img, uint64_t type, uint64_t *val);
+
+/* Build-id of the executable as recorded in the core, as lowercase hex ("" if
+ * none was found).  */
+const char *image_core_build_id(const struct image *img);
+/* Build-id of the executable file ("" if it has none). */
+const char *image_exe_build_id(const struct image *img);
+
+/* "kernel" or "gcore" (gcore writes a NT_GDB_TDESC note / SIGINFO 19 ...). */
+const char *image_core_kind(const struct image *img);
+
+/* Size of the core file in bytes. */
+uint64_t image_core_size(const struct image *img);
+
+/* Paths of the core and the executable as given. */
+const char *image_core_path(const struct image *img);
+const char *image_exe_path(const struct image *img);
+
+#endif
