@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# 10-probes.sh: builds the image-layer probe programs (fixtures/probes: one C,
+# one Rust), runs each until it has printed the truth about its own memory,
+# snapshots it with gcore and with a kernel core, and leaves
+#   $FIXDIR/probes/<c|rust>/{exe, exe2, gcore, kcore, truth.txt, nm.txt,
+#                            buildid.txt, buildid2.txt}
+# exe2 is the same program built with a changed constant (a different
+# build-id) for the mismatch test.  The C probe also maps present.dat and
+# gone.dat; gone.dat is deleted after the snapshots so that a kernel core's
+# NT_FILE fallback meets a missing file.  Work already done (same sources,
+# same script) is skipped; anything that cannot be built fails loudly.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+: "${FIXDIR:?FIXDIR must be set (tests/setup.sh sets it)}"
+src=fixtures/probes
+out="$FIXDIR/probes"
+
+die() { echo "10-probes: $*" >&2; exit 1; }
+
+for tool in gcc rustc gcore nm readelf; do
+	command -v "$tool" >/dev/null || die "$tool not found (scripts/deps.sh installs gcc, gdb and binutils; rustc must be on PATH)"
+done
+
+# A kernel core must land in the probe's cwd as a plain file.
+pattern=$(cat /proc/sys/kernel/core_pattern)
+case "$pattern" in
+	'|'*) die "kernel.core_pattern pipes cores to '${pattern#|}'; the kernel-core fixtures need a plain file: echo core > /proc/sys/kernel/core_pattern (as root), then rerun" ;;
+	*/*) die "kernel.core_pattern is '$pattern' (another directory); set it to a plain name: echo core > /proc/sys/kernel/core_pattern (as root), then rerun" ;;
+esac
+
+stamp_of() { cat "$src/$1" "$0" | sha256sum | cut -d' ' -f1; }
+
+build_id() {
+	local id
+	id=$(readelf -n "$1" | awk '/Build ID:/ {print $3}')
+	[ -n "$id" ] || die "$1 has no build-id"
+	echo "$id"
+}
+
+# Runs the probe in DIR/run with the given arguments, waits for its truth,
+# takes a gcore and then a kernel core (SIGABRT) of it.
+snapshot() {
+	local dir="$1"; shift
+	local run="$dir/run" pid i
+	rm -rf "$run" && mkdir -p "$run"
+	# One arena: a thread's own arena would reserve 64 MiB (glibc
+	# HEAP_MAX_SIZE) that gcore writes out in full.
+	(cd "$run" && ulimit -c unlimited && MALLOC_ARENA_MAX=1 exec "$dir/exe" "$@" > "$dir/truth.tmp") &
+	pid=$!
+	for i in $(seq 1 300); do
+		grep -qx end "$dir/truth.tmp" 2>/dev/null && break
+		kill -0 "$pid" 2>/dev/null || die "probe $dir/exe exited before printing its truth"
+		sleep 0.1
+	done
+	grep -qx end "$dir/truth.tmp" || { kill -KILL "$pid"; die "probe $dir/exe printed no truth in 30 s"; }
+	grep -qx "pid $pid" "$dir/truth.tmp" || { kill -KILL "$pid"; die "probe pid is not $pid"; }
+	if ! gcore -o "$run/g" "$pid" > "$dir/gcore.log" 2>&1 || [ ! -s "$run/g.$pid" ]; then
+		kill -KILL "$pid"; die "gcore failed on pid $pid (see $dir/gcore.log; ptrace must be allowed)"
+	fi
+	mv "$run/g.$pid" "$dir/gcore"
+	kill -ABRT "$pid"
+	wait "$pid" || true
+	local core
+	core=$(ls "$run"/core* 2>/dev/null | head -n1 || true)
+	[ -n "$core" ] && [ -s "$core" ] || die "no kernel core in $run after SIGABRT (ulimit -c? core_pattern '$pattern'?)"
+	mv "$core" "$dir/kcore"
+	mv "$dir/truth.tmp" "$dir/truth.txt"
+}
+
+finish() {
+	local dir="$1"
+	nm --defined-only "$dir/exe" > "$dir/nm.txt"
+	build_id "$dir/exe" > "$dir/buildid.txt"
+	build_id "$dir/exe2" > "$dir/buildid2.txt"
+	[ "$(cat "$dir/buildid.txt")" != "$(cat "$dir/buildid2.txt")" ] || die "$dir/exe2 has the same build-id as exe"
+}
+
+probe_c() {
+	local dir="$out/c" stamp
+	stamp=$(stamp_of cprobe.c)
+	[ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$stamp" ] && return 0
+	rm -rf "$dir" && mkdir -p "$dir"
+	local cflags=(-std=c11 -O2 -g -Wall -Wextra -Werror -pthread -Wl,--build-id=sha1)
+	gcc "${cflags[@]}" -o "$dir/exe" "$src/cprobe.c" || die "cannot build the C probe"
+	gcc "${cflags[@]}" -DPROBE_VARIANT=2 -o "$dir/exe2" "$src/cprobe.c" || die "cannot build the C probe variant"
+	head -c 12288 /dev/urandom > "$dir/present.dat"
+	head -c 8192 /dev/urandom > "$dir/gone.dat"
+	snapshot "$dir" "$dir/present.dat" "$dir/gone.dat"
+	rm -f "$dir/gone.dat"
+	finish "$dir"
+	echo "$stamp" > "$dir/stamp"
+}
+
+probe_rust() {
+	local dir="$out/rust" stamp
+	stamp=$(stamp_of rprobe.rs)
+	[ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$stamp" ] && return 0
+	rm -rf "$dir" && mkdir -p "$dir"
+	local rflags=(-C debuginfo=2 -C opt-level=2 -C link-arg=-Wl,--build-id=sha1 --check-cfg 'cfg(variant2)')
+	rustc "${rflags[@]}" -o "$dir/exe" "$src/rprobe.rs" || die "cannot build the Rust probe"
+	rustc "${rflags[@]}" --cfg variant2 -o "$dir/exe2" "$src/rprobe.rs" || die "cannot build the Rust probe variant"
+	snapshot "$dir"
+	finish "$dir"
+	echo "$stamp" > "$dir/stamp"
+}
+
+mkdir -p "$out"
+probe_c
+probe_rust
