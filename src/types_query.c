@@ -1,0 +1,385 @@
+/* types_query.c: answers questions about an index built by types.c: lookups
+ * by qualified name or last path segment, member paths, template parameters,
+ * the active variant of a Rust enum, statics and vtables.
+ *
+ * Name lookups go through two chained hash indexes built once: the exact
+ * qualified name, and the last path segment without its generic arguments
+ * ("Vec" for "alloc::vec::Vec<f64, alloc::alloc::Global>"), so a short name
+ * costs one bucket scan, not a pass over every type.
+ */
+#include "types_priv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Candidates examined for an ambiguous lookup before giving up listing them. */
+#define TYPES_MAX_CANDIDATES 64
+
+uint32_t types_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* Pointer, reference, tuple, slice, array, fn and trait-object names are not
+ * paths ("&probe::Neg" must not answer to "Neg"): their segment is all of them. */
+static bool is_path(const char *name)
+{
+	static const char *const not_paths[] = { "dyn ", "fn(", "unsafe ", "extern ", "impl " };
+	if (*name == '&' || *name == '*' || *name == '(' || *name == '[')
+		return false;
+	for (size_t i = 0; i < sizeof not_paths / sizeof *not_paths; i++)
+		if (!strncmp(name, not_paths[i], strlen(not_paths[i])))
+			return false;
+	return true;
+}
+
+const char *types_last_segment(const char *name, size_t *base_len)
+{
+	const char *seg = name;
+	int depth = 0;
+	if (!is_path(name)) {
+		*base_len = strlen(name);
+		return name;
+	}
+	for (const char *p = name; *p; p++) {
+		if (*p == '<' || *p == '(' || *p == '[')
+			depth++;
+		else if ((*p == '>' && (p == name || p[-1] != '-')) || *p == ')' || *p == ']')
+			depth--;
+		else if (depth == 0 && p[0] == ':' && p[1] == ':')
+			seg = p + 2;
+	}
+	size_t n = strlen(seg);
+	const char *lt = seg[0] == '<' ? NULL : strchr(seg, '<');
+	*base_len = lt ? (size_t)(lt - seg) : n;
+	return seg;
+}
+
+static int chain_init(struct types_chain *c, size_t n)
+{
+	size_t cap = 16;
+	while (cap < n * 2)
+		cap *= 2;
+	c->head = calloc(cap, sizeof *c->head);
+	c->next = calloc(n + 1, sizeof *c->next);
+	c->mask = (uint32_t)(cap - 1);
+	return c->head && c->next ? 0 : -1;
+}
+
+static void chain_add(struct types_chain *c, uint32_t h, uint32_t id)
+{
+	c->next[id] = c->head[h & c->mask];
+	c->head[h & c->mask] = id;
+}
+
+static int index_names(struct types_chain *exact, struct types_chain *seg, size_t n,
+		       const char *(*name_at)(const struct types *, size_t), const struct types *t)
+{
+	if (chain_init(exact, n) || chain_init(seg, n))
+		return -1;
+	/* insert in reverse so chains list ids in ascending order */
+	for (size_t id = n; id >= 1; id--) {
+		const char *name = name_at(t, id);
+		if (!name[0])
+			continue;
+		size_t bl;
+		const char *s = types_last_segment(name, &bl);
+		chain_add(exact, types_hash(name, strlen(name)), (uint32_t)id);
+		chain_add(seg, types_hash(s, bl ? bl : strlen(s)), (uint32_t)id);
+	}
+	return 0;
+}
+
+static const char *type_name_at(const struct types *t, size_t id)
+{
+	return t->types[id].name;
+}
+
+static const char *static_name_at(const struct types *t, size_t i)
+{
+	return t->statics[i - 1].name;
+}
+
+int types_build_indexes(struct types *t, struct err *e)
+{
+	if (index_names(&t->by_name, &t->by_segment, t->ntypes, type_name_at, t) ||
+	    index_names(&t->statics_by_name, &t->statics_by_segment, t->nstatics, static_name_at, t))
+		return err_set(e, ERR_NOMEM, "out of memory indexing type names");
+	return 0;
+}
+
+size_t types_count(const struct types *t)
+{
+	return t->ntypes;
+}
+
+const struct types_type *types_get(const struct types *t, type_id id)
+{
+	return id <= t->ntypes ? &t->types[id] : &t->types[0];
+}
+
+void types_get_stats(const struct types *t, struct types_stats *s)
+{
+	*s = t->stats;
+}
+
+const char *types_build_id(const struct types *t)
+{
+	return t->build_id;
+}
+
+type_id types_resolve(const struct types *t, type_id id)
+{
+	/* bounded: a typedef cycle in hostile DWARF ends as "unknown" */
+	for (int i = 0; i < 64 && id && id <= t->ntypes; i++) {
+		if (t->types[id].kind != TYPES_TYPEDEF)
+			return id;
+		id = t->types[id].target;
+	}
+	return 0;
+}
+
+/* True when name matches query q as a path suffix: name is q, ends with
+ * "::q", or does so once its last segment's generic arguments are dropped. */
+static bool suffix_match(const char *name, const char *q, size_t ql)
+{
+	size_t nl = strlen(name), bl;
+	const char *seg = types_last_segment(name, &bl);
+	size_t stripped = (size_t)(seg - name) + bl;
+	for (int pass = 0; pass < 2; pass++) {
+		size_t len = pass ? stripped : nl;
+		if (len == ql && !memcmp(name, q, ql))
+			return true;
+		if (len > ql + 1 && !memcmp(name + len - ql, q, ql) && name[len - ql - 1] == ':' &&
+		    name[len - ql - 2] == ':')
+			return true;
+	}
+	return false;
+}
+
+struct matches {
+	uint32_t ids[TYPES_MAX_CANDIDATES];
+	size_t n, total;
+};
+
+static void matches_add(struct matches *m, uint32_t id)
+{
+	if (m->n < TYPES_MAX_CANDIDATES)
+		m->ids[m->n++] = id;
+	m->total++;
+}
+
+/* Exact-name matches first; only when there are none, path-suffix matches. */
+static void find_matches(const struct types_chain *exact, const struct types_chain *seg,
+			 const char *(*name_at)(const struct types *, size_t),
+			 const struct types *t, const char *q, struct matches *m)
+{
+	size_t ql = strlen(q), bl;
+	memset(m, 0, sizeof *m);
+	if (!exact->head)
+		return;
+	for (uint32_t id = exact->head[types_hash(q, ql) & exact->mask]; id; id = exact->next[id])
+		if (!strcmp(name_at(t, id), q))
+			matches_add(m, id);
+	if (m->total)
+		return;
+	const char *s = types_last_segment(q, &bl);
+	size_t hl = bl ? bl : strlen(s);
+	for (uint32_t id = seg->head[types_hash(s, hl) & seg->mask]; id; id = seg->next[id])
+		if (suffix_match(name_at(t, id), q, ql))
+			matches_add(m, id);
+}
+
+static int ambiguous(struct err *e, const char *what, const char *q, const struct matches *m,
+		     const char *(*name_at)(const struct types *, size_t), const struct types *t)
+{
+	char list[400] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < m->n && i < 4 && used < sizeof list; i++)
+		used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+					 name_at(t, m->ids[i]));
+	return err_set(e, ERR_AMBIGUOUS, "%s '%s' is ambiguous: %zu matches (%s%s); give more of its path",
+		       what, q, m->total, list, m->total > 4 ? ", ..." : "");
+}
+
+int types_lookup(const struct types *t, const char *name, type_id *out, struct err *e)
+{
+	struct matches m;
+	*out = 0;
+	find_matches(&t->by_name, &t->by_segment, type_name_at, t, name, &m);
+	if (!m.total)
+		return err_set(e, ERR_NOTFOUND, "type '%s' not found in the DWARF", name);
+	/* several names for one type (C's "struct foo" and "typedef struct foo
+	 * foo") are not ambiguous: prefer the one that is not a typedef */
+	type_id first = types_resolve(t, m.ids[0]), pick = m.ids[0];
+	for (size_t i = 0; i < m.n; i++) {
+		if (m.total > m.n || types_resolve(t, m.ids[i]) != first)
+			return ambiguous(e, "type", name, &m, type_name_at, t);
+		if (t->types[m.ids[i]].kind != TYPES_TYPEDEF && t->types[pick].kind == TYPES_TYPEDEF)
+			pick = m.ids[i];
+	}
+	*out = pick;
+	return 0;
+}
+
+size_t types_find_prefix(const struct types *t, const char *prefix, type_id *ids, size_t max)
+{
+	size_t pl = strlen(prefix), n = 0;
+	for (size_t id = 1; id <= t->ntypes; id++) {
+		if (strncmp(t->types[id].name, prefix, pl))
+			continue;
+		if (n < max)
+			ids[n] = (type_id)id;
+		n++;
+	}
+	return n;
+}
+
+/* One step of a member path: a member of a struct/union, or a variant of a
+ * Rust enum by name (its payload struct, at the variant's offset). */
+static bool member_step(const struct types *t, type_id id, const char *step, size_t len,
+			uint64_t *off, type_id *type)
+{
+	const struct types_type *ty = &t->types[id];
+	for (uint32_t i = 0; i < ty->nmembers; i++) {
+		const struct types_member *m = &ty->members[i];
+		if (strlen(m->name) == len && !memcmp(m->name, step, len)) {
+			*off += m->offset;
+			*type = m->type;
+			return true;
+		}
+	}
+	for (uint32_t i = 0; ty->vpart && i < ty->vpart->nvariants; i++) {
+		const struct types_variant *v = &ty->vpart->variants[i];
+		if (strlen(v->name) == len && !memcmp(v->name, step, len)) {
+			*off += v->offset;
+			*type = v->type;
+			return true;
+		}
+	}
+	return false;
+}
+
+int types_member_path(const struct types *t, type_id id, const char *path, uint64_t *offset,
+		      type_id *type, struct err *e)
+{
+	uint64_t off = 0;
+	type_id cur = id;
+	const char *p = path;
+	for (;;) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+		type_id r = types_resolve(t, cur);
+		if (!r || !member_step(t, r, p, len, &off, &cur))
+			return err_set(e, ERR_NOTFOUND, "%s has no member '%.*s' (path '%s')",
+				       types_get(t, r)->name[0] ? types_get(t, r)->name : "type",
+				       (int)len, p, path);
+		if (!dot)
+			break;
+		p = dot + 1;
+	}
+	*offset = off;
+	*type = cur;
+	return 0;
+}
+
+type_id types_tparam(const struct types *t, type_id id, const char *name)
+{
+	const struct types_type *ty = types_get(t, types_resolve(t, id));
+	for (uint32_t i = 0; i < ty->ntparams; i++)
+		if (!strcmp(ty->tparams[i].name, name))
+			return ty->tparams[i].type;
+	return 0;
+}
+
+static uint32_t dataful_index(const struct types_variant_part *vp)
+{
+	for (uint32_t i = 0; i < vp->nvariants; i++)
+		if (!vp->variants[i].has_discr)
+			return i;
+	return UINT32_MAX;
+}
+
+int types_variant_index(const struct types *t, type_id id, const void *bytes, size_t len,
+			uint32_t *index, struct err *e)
+{
+	const struct types_type *ty = types_get(t, types_resolve(t, id));
+	const struct types_variant_part *vp = ty->vpart;
+	if (!vp || !vp->nvariants)
+		return err_set(e, ERR_NOTFOUND, "%s is not a Rust enum with variants", ty->name);
+	if (!vp->has_tag) {
+		/* no DW_AT_discr: a univariant enum, its one variant is active */
+		*index = dataful_index(vp) != UINT32_MAX ? dataful_index(vp) : 0;
+		return 0;
+	}
+	uint32_t n = vp->tag_size > 8 ? 8 : vp->tag_size; /* u128 tags: low 8 bytes */
+	if (!n || vp->tag_offset > len || len - vp->tag_offset < vp->tag_size)
+		return err_set(e, ERR_CORRUPT, "%s: tag at +%llu (%u bytes) outside the %zu bytes given",
+			       ty->name, (unsigned long long)vp->tag_offset, vp->tag_size, len);
+	const unsigned char *b = (const unsigned char *)bytes + vp->tag_offset;
+	uint64_t tag = 0;
+	for (uint32_t i = 0; i < n; i++)
+		tag |= (uint64_t)b[i] << (8 * i);
+	for (uint32_t i = 0; i < vp->nvariants; i++) {
+		if (vp->variants[i].has_discr && vp->variants[i].discr == tag) {
+			*index = i;
+			return 0;
+		}
+	}
+	uint32_t d = dataful_index(vp);
+	if (d == UINT32_MAX)
+		return err_set(e, ERR_CORRUPT, "%s: tag value %#llx matches no variant", ty->name,
+			       (unsigned long long)tag);
+	*index = d;
+	return 0;
+}
+
+int types_static_lookup(const struct types *t, const char *name, const struct types_static **out,
+			struct err *e)
+{
+	struct matches m;
+	*out = NULL;
+	find_matches(&t->statics_by_name, &t->statics_by_segment, static_name_at, t, name, &m);
+	if (!m.total) {
+		for (size_t i = 0; i < t->nstatics; i++) {
+			if (t->statics[i].linkage_name && !strcmp(t->statics[i].linkage_name, name)) {
+				*out = &t->statics[i];
+				return 0;
+			}
+		}
+		return err_set(e, ERR_NOTFOUND, "static '%s' not found in the DWARF", name);
+	}
+	if (m.total > 1)
+		return ambiguous(e, "static", name, &m, static_name_at, t);
+	*out = &t->statics[m.ids[0] - 1];
+	return 0;
+}
+
+size_t types_static_count(const struct types *t)
+{
+	return t->nstatics;
+}
+
+const struct types_static *types_static_at(const struct types *t, size_t i)
+{
+	return i < t->nstatics ? &t->statics[i] : NULL;
+}
+
+type_id types_vtable_type(const struct types *t, uint64_t addr)
+{
+	size_t lo = 0, hi = t->nvtables;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->vtables[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->nvtables && t->vtables[lo].addr == addr ? t->vtables[lo].type : 0;
+}
