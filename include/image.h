@@ -95,6 +95,10 @@ bool image_auxv(const struct image *img, uint64_t type, uint64_t *val);
 const char *image_core_build_id(const struct image *img);
 /* Build-id of the executable file ("" if it has none). */
 const char *image_exe_build_id(const struct image *img);
+/* One line on the build-id check: "build-id X matches", or "not checked: "
+ * and why (the core lacks the executable's first page, the executable has no
+ * build-id, no executable was given), for main to show as a warning. */
+const char *image_build_id_check(const struct image *img);
 
 /* "kernel" or "gcore" (gcore writes a NT_GDB_TDESC note / SIGINFO 19 ...). */
 const char *image_core_kind(const struct image *img);

@@ -1,0 +1,136 @@
+/* image_priv.h: the image layer's private state, shared by src/image.c (open,
+ * segments, reads), src/image_notes.c (the core's notes: threads, auxv,
+ * NT_FILE, core kind) and src/image_exe.c (the executable: PIE bias and the
+ * build-id check).  Nothing outside src/image*.c includes this.
+ *
+ * Everything here points into three kinds of memory: the read-only mmap of
+ * the core, the read-only mmap of the executable, and read-only mmaps of the
+ * files NT_FILE names (opened on first use).  image_close releases all three.
+ */
+#ifndef AGGOP_IMAGE_PRIV_H
+#define AGGOP_IMAGE_PRIV_H
+
+#include "image.h"
+
+/* x86-64 page size: the granule of mappings and of the zero fill past a
+ * mapped file's end (the kernel maps the tail of the last page as zeros). */
+#define IMAGE_PAGE 4096u
+
+/* NT_PRSTATUS on x86-64 (linux/elfcore.h struct elf_prstatus): pr_pid at
+ * +32, pr_reg (struct user_regs_struct, 27 u64s) at +112, 336 bytes in all. */
+#define IMAGE_PRSTATUS_PID 32
+#define IMAGE_PRSTATUS_REGS 112
+#define IMAGE_PRSTATUS_MIN (IMAGE_PRSTATUS_REGS + 27 * 8)
+/* user_regs_struct indexes (sys/user.h). */
+enum { IMAGE_REG_RBP = 4, IMAGE_REG_RIP = 16, IMAGE_REG_RSP = 19, IMAGE_REG_FS_BASE = 21 };
+/* NT_PRPSINFO (struct elf_prpsinfo): pr_fname[16] at +40. */
+#define IMAGE_PRPSINFO_FNAME 40
+
+/* Note types not in every elf.h. */
+#define IMAGE_NT_FILE 0x46494c45u          /* "FILE" */
+#define IMAGE_NT_GDB_TDESC 0x6ffu          /* gdb's target description */
+#define IMAGE_NT_X86_XSAVE_LAYOUT 0x205u   /* kernel >= 6.x */
+#define IMAGE_NT_GNU_BUILD_ID 3u
+
+/* Longest build-id we keep (sha1 is 20 bytes; allow up to 64). */
+#define IMAGE_BUILD_ID_MAX 64
+
+/* A PT_LOAD: the public part first, so image_segment() can hand it out. */
+struct image_seg {
+	struct image_segment pub;
+	uint64_t offset; /* p_offset: pub.filesz bytes of it are in the core */
+};
+
+/* A file NT_FILE names, opened and mmapped on first use. */
+enum image_file_state { IMAGE_FILE_UNTRIED, IMAGE_FILE_OPEN, IMAGE_FILE_FAILED };
+struct image_file {
+	const char *path;   /* as recorded in the core (points into the core) */
+	enum image_file_state state;
+	bool is_exe;        /* backed by the executable given, not by path */
+	int errnum;         /* why opening failed */
+	const uint8_t *map; /* read-only mmap (NULL when size is 0) */
+	uint64_t size;
+};
+
+/* One NT_FILE entry: [start, end) maps files[file] from byte offset. */
+struct image_map {
+	uint64_t start, end, offset;
+	size_t file;
+};
+
+/* What image_open learned from the executable given. */
+struct image_exe {
+	const uint8_t *map;
+	uint64_t size;
+	uint16_t type;       /* ET_EXEC or ET_DYN */
+	uint64_t entry;      /* e_entry */
+	uint64_t phoff;      /* e_phoff */
+	bool have_phdr_vaddr;
+	uint64_t phdr_vaddr; /* link-time address of the program headers */
+};
+
+struct image {
+	char *core_path, *exe_path;
+	const uint8_t *core;
+	uint64_t core_size;
+
+	struct image_seg *segs; /* sorted by start, disjoint */
+	size_t nsegs;
+	struct image_map *maps; /* sorted by start */
+	size_t nmaps;
+	struct image_file *files;
+	size_t nfiles;
+	uint64_t nt_file_page; /* NT_FILE's page-size field */
+
+	struct image_thread *threads;
+	size_t nthreads;
+	char process_name[17];
+	const uint8_t *auxv; /* NT_AUXV pairs, in the core */
+	size_t nauxv;
+	bool gdb_tdesc;      /* a NT_GDB_TDESC note: gcore wrote this core */
+
+	struct image_exe exe;
+	bool have_exe;
+	size_t exe_file; /* files[] index of the recorded executable, or nfiles */
+	uint64_t bias;
+	char core_build_id[2 * IMAGE_BUILD_ID_MAX + 1];
+	char exe_build_id[2 * IMAGE_BUILD_ID_MAX + 1];
+	char build_id_check[512];
+};
+
+/* One ELF note, as an iterator over a bounded buffer yields it. */
+struct image_note {
+	const char *name;   /* namesz bytes, not necessarily NUL-terminated */
+	uint32_t namesz, type;
+	const uint8_t *desc;
+	uint32_t descsz;
+};
+
+/* Iterates the notes in [p, p+len) with the given alignment (4 or 8).
+ * Returns 1 with *n filled and *off advanced, 0 at the end, or -1 when a
+ * note's sizes run past the buffer. */
+int image_note_next(const uint8_t *p, uint64_t len, uint64_t align, uint64_t *off,
+		    struct image_note *n);
+bool image_note_is(const struct image_note *n, const char *name, uint32_t type);
+/* Lowercase hex of a GNU build-id note's descriptor into out ("" if empty). */
+void image_build_id_hex(const uint8_t *id, size_t len, char *out);
+
+/* Parses the core's PT_NOTE segments into img (threads, auxv, NT_FILE maps
+ * and files, core kind).  ERR_INPUT when a note is malformed. */
+int image_notes_load(struct image *img, struct err *e);
+
+/* Opens exe_path, computes the bias, reads both build-ids and refuses a
+ * mismatch (ERR_INPUT). */
+int image_exe_load(struct image *img, const char *exe_path, struct err *e);
+void image_exe_unload(struct image *img);
+
+/* mmaps a regular file read-only; *size 0 leaves *map NULL.  Returns 0 or an
+ * errno value. */
+int image_map_file(const char *path, const uint8_t **map, uint64_t *size);
+
+/* Index of the first element whose start is > addr, over arrays sorted by
+ * start (so the candidate containing addr is the one before it). */
+size_t image_seg_upper(const struct image *img, uint64_t addr);
+size_t image_map_upper(const struct image *img, uint64_t addr);
+
+#endif
