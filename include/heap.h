@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "err.h"
 #include "image.h"
@@ -49,6 +50,13 @@ struct heap_arena {
 	uint64_t system_bytes;           /* bytes of heap memory (like malloc_info "current") */
 	uint64_t inuse_bytes, free_bytes, cached_bytes, top_bytes;
 	size_t inuse_chunks, free_chunks, cached_chunks;
+	/* Added by the heap layer (additive): the cached split, glibc's own
+	 * figure and what is neither a chunk nor top (heap_info, malloc_state,
+	 * alignment, fenceposts, bytes skipped after a corruption). */
+	uint64_t tcache_bytes, fastbin_bytes;
+	size_t tcache_chunks, fastbin_chunks;
+	uint64_t system_mem;             /* malloc_state.system_mem as read */
+	uint64_t overhead_bytes;
 };
 
 struct heap_corruption {
@@ -100,5 +108,16 @@ size_t heap_corruption_count(const struct heap *h);
 const struct heap_corruption *heap_corruption_get(const struct heap *h, size_t i);
 
 void heap_get_totals(const struct heap *h, struct heap_totals *t);
+
+/* Added by the heap layer (additive): */
+/* Number of tcache_perthread_struct chunks found (live threads' caches). */
+size_t heap_tcache_count(const struct heap *h);
+/* Corruptions found in total (heap_corruption_count keeps at most 10000). */
+size_t heap_corruption_total(const struct heap *h);
+
+/* `aggop-inspect heap CORE EXECUTABLE [--json]`: opens the image, takes the
+ * census and prints it to out (markdown-ish text, or JSON with json).
+ * Corruption in the heap is reported in the output, not as an error. */
+int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err *e);
 
 #endif

@@ -1,0 +1,280 @@
+/* heap_arena.c: finding glibc's arenas and mp_ in a core without libc symbols.
+ *
+ * Production libcs carry no debug symbols, so main_arena and mp_ (both static
+ * in malloc.c) have no names.  The methods follow chap's InfrastructureFinder
+ * (layouts.md section 9):
+ *   1. Thread arenas: every thread arena's first heap is a 64 MiB-aligned
+ *      heap_info whose ar_ptr points just past itself (ar_ptr == heap +
+ *      sizeof(heap_info); 48 bytes since glibc 2.35, 32 before).  Scanning
+ *      each 64 MiB boundary inside the core's segments finds them.
+ *   2. All arenas, main_arena included, form a ring through
+ *      malloc_state.next; the member that does not sit behind a heap_info is
+ *      &main_arena (in libc's .data).
+ *   3. With no thread arena, main_arena is found in libc's writable data by
+ *      its bins[]: an empty bin is a list head pointing at itself
+ *      (fd == bk == &bins[2i] - 16), and the candidate must pass the same
+ *      plausibility checks as every arena (all 127 bin heads aligned, a ring
+ *      through next that comes back).
+ *   4. mp_ (malloc_par) sits in the same .data; it is recognised by its
+ *      shape (sbrk_base inside the brk heap, sane mmap counters and tcache
+ *      tunables) and only used to cross-check the mmapped-chunk census.
+ * Nothing found is trusted further than these checks; a ring that does not
+ * close is reported as corruption and the arenas found so far are kept.
+ */
+#include "heap_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t rd64(const uint8_t *b, size_t off)
+{
+	uint64_t v;
+	memcpy(&v, b + off, sizeof v);
+	return v;
+}
+
+/* Reads the malloc_state at addr and checks that it looks like one: bin
+ * heads that are self-referential or point at 16-aligned chunks, a 16-aligned
+ * top, an 8-aligned next. */
+static bool ms_read(struct heap_rd *rd, uint64_t addr, struct heap_ms *ms)
+{
+	uint8_t b[GL_MS_SIZE];
+
+	if (!addr || (addr & 7) || !heap_rd_get(rd, addr, b, sizeof b))
+		return false;
+	memset(ms, 0, sizeof *ms);
+	ms->addr = addr;
+	memcpy(&ms->flags, b + GL_MS_FLAGS, sizeof ms->flags);
+	ms->top = rd64(b, GL_MS_TOP);
+	ms->next = rd64(b, GL_MS_NEXT);
+	ms->system_mem = rd64(b, GL_MS_SYSTEM_MEM);
+	for (int i = 0; i < GL_NFASTBINS; i++)
+		ms->fastbins[i] = rd64(b, GL_MS_FASTBINS + 8 * (size_t)i);
+	if (!ms->next || (ms->next & 7) || (ms->top & (GL_ALIGN - 1)) || !ms->top)
+		return false;
+	if (ms->system_mem > ((uint64_t)1 << 47) || rd64(b, GL_MS_MAX_SYSTEM_MEM) < ms->system_mem)
+		return false;
+	for (int i = 0; i < GL_NBINS - 1; i++) {
+		uint64_t fd = rd64(b, GL_MS_BINS + 16 * (size_t)i);
+		uint64_t bk = rd64(b, GL_MS_BINS + 16 * (size_t)i + 8);
+		uint64_t self = addr + GL_MS_BINS + 16 * (uint64_t)i - 16;
+		if (fd == self && bk == self)
+			continue;
+		if (!fd || !bk || ((fd | bk) & 7))
+			return false;
+	}
+	for (int i = 0; i < GL_NFASTBINS; i++)
+		if (ms->fastbins[i] & 7)
+			return false;
+	return true;
+}
+
+/* Follows the ring from start; fills list (up to HEAP_MAX_ARENAS).  Returns
+ * the count, or 0 when the ring does not close. */
+static size_t ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start,
+			   struct heap_ms *list, bool report)
+{
+	size_t n = 0;
+	uint64_t a = start;
+
+	do {
+		if (n >= HEAP_MAX_ARENAS) {
+			if (report)
+				heap_add_corruption(h, start, "arena ring longer than %d", HEAP_MAX_ARENAS);
+			return 0;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (list[i].addr == a) {
+				if (report)
+					heap_add_corruption(h, a, "arena ring loops back to 0x%llx, not to 0x%llx",
+							    (unsigned long long)a, (unsigned long long)start);
+				return 0;
+			}
+		if (!ms_read(rd, a, &list[n])) {
+			if (report)
+				heap_add_corruption(h, a, "arena ring reaches 0x%llx, which is not a malloc_state",
+						    (unsigned long long)a);
+			return 0;
+		}
+		a = list[n++].next;
+	} while (a != start);
+	return n;
+}
+
+/* True when the arena sits right behind a heap_info of hsize bytes. */
+static bool behind_heap_info(struct heap_rd *rd, uint64_t a, uint64_t hsize)
+{
+	uint64_t hi = a & ~(GL_HEAP_MAX - 1), ar;
+	return a - hi == hsize && heap_rd_u64(rd, hi, &ar) && ar == a;
+}
+
+/* Step 1: the first arena found behind a 64 MiB-aligned heap_info. */
+static uint64_t first_thread_arena(struct heap *h, struct heap_rd *rd)
+{
+	size_t nseg = image_segment_count(h->img);
+
+	for (size_t s = 0; s < nseg; s++) {
+		const struct image_segment *sg = image_segment(h->img, s);
+		uint64_t hi = (sg->start + GL_HEAP_MAX - 1) & ~(GL_HEAP_MAX - 1);
+		for (; hi >= sg->start && hi + GL_HI_SIZE_NEW <= sg->end; hi += GL_HEAP_MAX) {
+			uint64_t w[5];
+			if (!heap_rd_get(rd, hi, w, sizeof w))
+				continue;
+			/* heap_info: ar_ptr, prev (0 for the first heap), size,
+			 * mprotect_size (>= size, both page multiples within 64 MiB). */
+			if (w[1] != 0 || !w[2] || w[2] > GL_HEAP_MAX || w[3] < w[2] || w[3] > GL_HEAP_MAX ||
+			    (w[2] & (GL_PAGE - 1)) || (w[3] & (GL_PAGE - 1)))
+				continue;
+			if (w[0] == hi + GL_HI_SIZE_NEW && w[4] && !(w[4] & (w[4] - 1))) {
+				h->hinfo_size = GL_HI_SIZE_NEW;
+				return w[0];
+			}
+			if (w[0] == hi + GL_HI_SIZE_OLD) {
+				h->hinfo_size = GL_HI_SIZE_OLD;
+				return w[0];
+			}
+		}
+	}
+	return 0;
+}
+
+static bool in_list(const uint64_t *v, size_t n, uint64_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/* Step 3: main_arena by its bins[] in file-backed writable segments. */
+static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct heap_ms *scratch)
+{
+	size_t nseg = image_segment_count(h->img);
+	uint64_t tried[512];
+	size_t ntried = 0;
+
+	for (size_t s = 0; s < nseg; s++) {
+		const struct image_segment *sg = image_segment(h->img, s);
+		if (!(sg->flags & IMAGE_W) || !sg->file || sg->end - sg->start > ((uint64_t)64 << 20))
+			continue;
+		for (uint64_t a = sg->start; a + 16 <= sg->end; a += 8) {
+			uint64_t w[2];
+			if (!heap_rd_get(rd, a, w, sizeof w) || w[0] != a - 16 || w[1] != a - 16)
+				continue;
+			for (uint64_t j = 0; j < GL_NBINS - 1; j++) {
+				uint64_t m = a - GL_MS_BINS - 16 * j;
+				uint64_t next;
+				if (m < sg->start || m + GL_MS_SIZE > sg->end || in_list(tried, ntried, m))
+					continue;
+				if (ntried < sizeof tried / sizeof tried[0])
+					tried[ntried++] = m;
+				if (!heap_rd_u64(rd, m + GL_MS_NEXT, &next) || !next || (next & 7))
+					continue;
+				if (ring_collect(h, rd, m, scratch, false))
+					return m;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Step 4: mp_ near main_arena.  sbrk_lo..sbrk_hi bounds sbrk_base. */
+static void find_mp(struct heap *h, struct heap_rd *rd, uint64_t sbrk_lo, uint64_t sbrk_hi)
+{
+	const struct image_segment *sg = image_segment_at(h->img, h->main_arena);
+	size_t found = 0;
+
+	if (!sg)
+		return;
+	for (uint64_t p = sg->start; p + GL_MP_SIZE <= sg->end; p += 8) {
+		uint8_t b[GL_MP_SIZE];
+		int32_t n_mmaps, max_n;
+		uint64_t sbrk, mm, maxmm, tbins, tmax, tcount;
+		if (!heap_rd_u64(rd, p + GL_MP_SBRK_BASE, &sbrk) || sbrk < sbrk_lo || sbrk > sbrk_hi ||
+		    (sbrk & 7) || !heap_rd_get(rd, p, b, sizeof b))
+			continue;
+		memcpy(&n_mmaps, b + GL_MP_N_MMAPS, 4);
+		memcpy(&max_n, b + GL_MP_MAX_N_MMAPS, 4);
+		mm = rd64(b, GL_MP_MMAPPED_MEM);
+		maxmm = rd64(b, GL_MP_MAX_MMAPPED_MEM);
+		tbins = rd64(b, GL_MP_TCACHE_BINS);
+		tmax = rd64(b, GL_MP_TCACHE_MAX_BYTES);
+		tcount = rd64(b, GL_MP_TCACHE_COUNT);
+		if (n_mmaps < 0 || max_n < n_mmaps || maxmm < mm || (mm & (GL_PAGE - 1)) ||
+		    (n_mmaps == 0) != (mm == 0) || tbins > 128 || tmax > ((uint64_t)1 << 20) ||
+		    tcount > 65535)
+			continue;
+		if (found++ == 0) {
+			h->mp_addr = p;
+			h->mp_n_mmaps = n_mmaps;
+			h->mp_mmapped_mem = mm;
+			h->mp_sbrk_base = sbrk;
+		}
+	}
+	h->have_mp = found == 1;
+}
+
+/* Puts the ring into h->arenas with main first, in ring order from main
+ * (the order malloc_info numbers its <heap nr=...>). */
+static int adopt_ring(struct heap *h, struct heap_ms *list, size_t n, size_t main_i, struct err *e)
+{
+	h->arenas = calloc(n, sizeof *h->arenas);
+	h->ms = calloc(n, sizeof *h->ms);
+	if (!h->arenas || !h->ms)
+		return err_set(e, ERR_NOMEM, "heap: out of memory for %zu arenas", n);
+	for (size_t k = 0; k < n; k++) {
+		const struct heap_ms *m = &list[(main_i + k) % n];
+		h->ms[k] = *m;
+		h->arenas[k].addr = m->addr;
+		h->arenas[k].main = k == 0;
+		h->arenas[k].system_mem = m->system_mem;
+	}
+	h->narenas = n;
+	h->main_arena = list[main_i].addr;
+	return 0;
+}
+
+int heap_find_arenas(struct heap *h, struct heap_rd *rd, struct err *e)
+{
+	struct heap_ms *list = malloc(HEAP_MAX_ARENAS * sizeof *list);
+	uint64_t start;
+	size_t n = 0, main_i = SIZE_MAX;
+	int rc;
+
+	if (!list)
+		return err_set(e, ERR_NOMEM, "heap: out of memory");
+	h->hinfo_size = GL_HI_SIZE_NEW;
+	start = first_thread_arena(h, rd);
+	if (start)
+		n = ring_collect(h, rd, start, list, true);
+	if (!n) {
+		start = main_by_bins(h, rd, list);
+		if (start)
+			n = ring_collect(h, rd, start, list, true);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (behind_heap_info(rd, list[i].addr, h->hinfo_size))
+			continue;
+		if (main_i != SIZE_MAX)
+			heap_add_corruption(h, list[i].addr, "a second arena outside any heap_info (main is 0x%llx)",
+					    (unsigned long long)list[main_i].addr);
+		else
+			main_i = i;
+	}
+	if (!n || main_i == SIZE_MAX) {
+		free(list);
+		return err_set(e, ERR_NOTFOUND, "heap: no glibc malloc arena found in the core "
+			       "(not a glibc program, or malloc was never called)");
+	}
+	rc = adopt_ring(h, list, n, main_i, e);
+	free(list);
+	if (rc)
+		return rc;
+	{
+		const struct heap_ms *m = &h->ms[0];
+		const struct image_segment *sg = image_segment_at(h->img, m->top);
+		if (sg)
+			find_mp(h, rd, sg->start, m->top);
+	}
+	return 0;
+}

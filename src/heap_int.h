@@ -1,0 +1,137 @@
+/* heap_int.h: what the heap layer's files share (not a public contract).
+ *
+ * The census is built in stages, each in its own file:
+ *   heap_arena.c  finds the arenas (malloc_state) and mp_ without symbols,
+ *   heap_walk.c   turns arenas into regions (brk heap, heap_info heaps, mmapped
+ *                 chunks) and walks every chunk header in them,
+ *   heap_cache.c  marks the chunks parked in tcache and fastbins,
+ *   heap.c        owns struct heap, the lookup index and the totals.
+ * Every read of target memory goes through struct heap_rd, a small window
+ * cache over image_ptr/image_read, so a walk of millions of chunks does not
+ * binary-search the segment table twice per chunk.
+ */
+#ifndef AGGOP_HEAP_INT_H
+#define AGGOP_HEAP_INT_H
+
+#include "heap.h"
+
+/* glibc 2.36 x86-64 layouts (malloc/malloc.c, malloc/arena.c; offsets
+ * confirmed with gdb `ptype /o` against Debian's libc6-dbg 2.36-9). */
+enum {
+	GL_SIZE_SZ = 8,
+	GL_CHUNK_HDR = 16,           /* CHUNK_HDR_SZ = 2 * SIZE_SZ */
+	GL_MINSIZE = 32,             /* MINSIZE on 64-bit */
+	GL_ALIGN = 16,               /* MALLOC_ALIGNMENT */
+	GL_NFASTBINS = 10,           /* fastbin_index(request2size(MAX_FAST_SIZE)) + 1 */
+	GL_NBINS = 128,              /* NBINS; bins[] holds NBINS*2-2 pointers */
+	GL_MS_FASTBINS = 16,         /* offsetof(struct malloc_state, fastbinsY) */
+	GL_MS_TOP = 96,
+	GL_MS_BINS = 112,
+	GL_MS_NEXT = 2160,
+	GL_MS_NEXT_FREE = 2168,
+	GL_MS_ATTACHED = 2176,
+	GL_MS_SYSTEM_MEM = 2184,
+	GL_MS_MAX_SYSTEM_MEM = 2192,
+	GL_MS_SIZE = 2200,           /* sizeof(struct malloc_state) */
+	GL_MS_FLAGS = 4,
+	GL_NONCONTIGUOUS = 2,        /* NONCONTIGUOUS_BIT in malloc_state.flags */
+	GL_HI_SIZE_NEW = 48,         /* sizeof(heap_info) with pagesize (glibc >= 2.35) */
+	GL_HI_SIZE_OLD = 32,         /* sizeof(heap_info) before 2.35 */
+	GL_MP_N_MMAPS = 60,          /* struct malloc_par offsets (2.35+) */
+	GL_MP_MAX_N_MMAPS = 68,
+	GL_MP_MMAPPED_MEM = 80,
+	GL_MP_MAX_MMAPPED_MEM = 88,
+	GL_MP_SBRK_BASE = 96,
+	GL_MP_TCACHE_BINS = 104,
+	GL_MP_TCACHE_MAX_BYTES = 112,
+	GL_MP_TCACHE_COUNT = 120,
+	GL_MP_SIZE = 136,
+	GL_TCACHE_BINS = 64,         /* TCACHE_MAX_BINS */
+	GL_TCACHE_STRUCT = 640,      /* uint16 counts[64] + entries[64] (glibc >= 2.30) */
+	GL_TCACHE_CHUNK = 656,       /* request2size(640) = 0x290 */
+	GL_PAGE = 4096
+};
+#define GL_HEAP_MAX ((uint64_t)64 << 20) /* HEAP_MAX_SIZE = 2 * DEFAULT_MMAP_THRESHOLD_MAX (64-bit) */
+
+/* Bounds that keep hostile cores from making loops unbounded. */
+enum {
+	HEAP_MAX_ARENAS = 4096,      /* arena ring length */
+	HEAP_MAX_HEAPS = 65536,      /* heap_info chain length per arena */
+	HEAP_MAX_CORRUPTIONS = 10000 /* records kept; the count keeps going */
+};
+
+/* A window cache over the image for one pass of sequential reads. */
+struct heap_rd {
+	const struct image *img;
+	uint64_t base, len;          /* current window [base, base+len) */
+	const uint8_t *p;            /* its bytes (into the core or into buf) */
+	uint8_t *buf;                /* owned copy buffer, HEAP_RD_WINDOW bytes */
+};
+enum { HEAP_RD_WINDOW = 1 << 16 };
+
+int heap_rd_init(struct heap_rd *r, const struct image *img);
+void heap_rd_fini(struct heap_rd *r);
+/* Reads len (<= 4096) bytes at addr; false when not every byte is mapped. */
+bool heap_rd_get(struct heap_rd *r, uint64_t addr, void *out, size_t len);
+bool heap_rd_u64(struct heap_rd *r, uint64_t addr, uint64_t *v);
+
+/* One arena as found: its malloc_state fields that the census needs. */
+struct heap_ms {
+	uint64_t addr;
+	uint64_t top, next, system_mem;
+	uint32_t flags;
+	uint64_t fastbins[GL_NFASTBINS];
+};
+
+/* A contiguous range of chunks: one heap of an arena, or one mmapped chunk. */
+struct heap_region {
+	uint64_t start, end;         /* first chunk header .. end of the region */
+	uint64_t map_start;          /* mmapped: start of the mapping (start - prev_size) */
+	uint16_t arena;              /* HEAP_NO_ARENA for mmapped */
+	bool mmapped;
+	bool has_top;                /* the arena's top chunk lies in this region */
+	size_t first, count;         /* its chunks in heap.chunks */
+	size_t page0;                /* first page-index slot (SIZE_MAX: none) */
+	size_t npages;
+};
+
+struct heap {
+	const struct image *img;
+	struct heap_chunk *chunks;
+	size_t nchunks, capchunks;
+	struct heap_arena *arenas;
+	struct heap_ms *ms;          /* parallel to arenas */
+	size_t narenas;
+	struct heap_region *regions;
+	size_t nregions, capregions;
+	size_t *pidx;                /* page index, see heap.c */
+	size_t npidx;
+	struct heap_corruption *corr;
+	size_t ncorr, capcorr, ncorr_total;
+	uint64_t hinfo_size;         /* sizeof(heap_info) detected (48 or 32) */
+	uint64_t main_arena;         /* 0 when not found */
+	bool have_mp;
+	uint64_t mp_addr, mp_mmapped_mem, mp_sbrk_base;
+	int32_t mp_n_mmaps;
+	size_t ntcache;
+	uint64_t mmapped_bytes;      /* sum of mapping lengths (prev_size + size) */
+	size_t mmapped_chunks;
+	uint64_t tcache_key;         /* e->key shared by every tcache entry (2.34+) */
+};
+
+/* heap.c */
+int heap_add_corruption(struct heap *h, uint64_t addr, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int heap_push_chunk(struct heap *h, const struct heap_chunk *c, struct err *e);
+int heap_push_region(struct heap *h, const struct heap_region *r, struct err *e);
+
+/* heap_arena.c: fills h->arenas / h->ms, h->main_arena, mp_. */
+int heap_find_arenas(struct heap *h, struct heap_rd *rd, struct err *e);
+
+/* heap_walk.c: regions of every arena and the mmapped chunks, then the walk. */
+int heap_walk_all(struct heap *h, struct heap_rd *rd, struct err *e);
+
+/* heap_cache.c: tcache and fastbin marking (needs the index). */
+int heap_mark_cached(struct heap *h, struct heap_rd *rd, struct err *e);
+
+#endif

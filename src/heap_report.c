@@ -1,0 +1,251 @@
+/* heap_report.c: `aggop-inspect heap CORE EXECUTABLE [--json]`, the census
+ * rendered for people (markdown-ish text) or machines (JSON via jansson).
+ *
+ * It prints the arenas (in-use, cached, free, top and overhead bytes and
+ * chunk counts), the mallinfo2 figures as glibc would count them, mmapped
+ * chunks, a power-of-two histogram of chunk sizes of in-use chunks, the ten
+ * largest chunks and every corruption found.  A corrupt heap is a finding,
+ * not a failure: heap_run returns 0 whenever the census could be taken.
+ */
+#include "heap.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { HIST_BUCKETS = 64, LARGEST = 10 };
+
+struct summary {
+	struct heap_totals t;
+	uint64_t hist_n[HIST_BUCKETS], hist_b[HIST_BUCKETS];
+	size_t largest[LARGEST];
+	size_t nlargest;
+	uint64_t inuse_bytes, cached_bytes, free_bytes;
+	size_t inuse_chunks, cached_chunks, free_chunks;
+};
+
+static const char *state_name(int s)
+{
+	return s == HEAP_INUSE ? "in use" : s == HEAP_CACHED ? "cached" : "free";
+}
+
+static int log2_floor(uint64_t v)
+{
+	int b = 0;
+	while (v >>= 1)
+		b++;
+	return b;
+}
+
+/* Keeps the indices of the LARGEST biggest chunks, biggest first. */
+static void keep_largest(struct summary *s, const struct heap *h, size_t i)
+{
+	uint64_t size = heap_chunk_get(h, i)->size;
+	size_t k = s->nlargest < LARGEST ? s->nlargest++ : LARGEST;
+
+	if (k == LARGEST && heap_chunk_get(h, s->largest[LARGEST - 1])->size >= size)
+		return;
+	if (k == LARGEST)
+		k = LARGEST - 1;
+	while (k > 0 && heap_chunk_get(h, s->largest[k - 1])->size < size) {
+		s->largest[k] = s->largest[k - 1];
+		k--;
+	}
+	s->largest[k] = i;
+}
+
+static void summarize(const struct heap *h, struct summary *s)
+{
+	memset(s, 0, sizeof *s);
+	heap_get_totals(h, &s->t);
+	for (size_t i = 0; i < heap_chunk_count(h); i++) {
+		const struct heap_chunk *c = heap_chunk_get(h, i);
+		if (c->state == HEAP_INUSE) {
+			int b = log2_floor(c->size);
+			s->hist_n[b]++;
+			s->hist_b[b] += c->size;
+			s->inuse_bytes += c->size;
+			s->inuse_chunks++;
+		} else if (c->state == HEAP_CACHED) {
+			s->cached_bytes += c->size;
+			s->cached_chunks++;
+		} else {
+			s->free_bytes += c->size;
+			s->free_chunks++;
+		}
+		keep_largest(s, h, i);
+	}
+}
+
+static void print_text(FILE *out, const struct image *img, const struct heap *h, const struct summary *s)
+{
+	const struct heap_totals *t = &s->t;
+
+	fprintf(out, "# Heap census\n\ncore: %s (%s)\n\n", image_core_path(img), image_core_kind(img));
+	fprintf(out, "- arenas: %zu, tcaches: %zu, chunks: %zu\n", heap_arena_count(h), heap_tcache_count(h),
+		heap_chunk_count(h));
+	fprintf(out, "- in use by the program: %llu bytes in %zu chunks (mmapped: %llu bytes in %llu chunks)\n",
+		(unsigned long long)s->inuse_bytes, s->inuse_chunks, (unsigned long long)t->hblkhd,
+		(unsigned long long)t->hblks);
+	fprintf(out, "- cached (tcache + fastbins): %llu bytes in %zu chunks\n",
+		(unsigned long long)s->cached_bytes, s->cached_chunks);
+	fprintf(out, "- free (bins + top): %llu bytes in %zu chunks\n\n", (unsigned long long)s->free_bytes,
+		s->free_chunks);
+	fprintf(out, "## Arenas\n\n| # | malloc_state | kind | heaps | system | in use | chunks | tcache | fastbin | free | chunks | top | overhead |\n");
+	fprintf(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < heap_arena_count(h); i++) {
+		const struct heap_arena *a = heap_arena_get(h, i);
+		fprintf(out, "| %zu | 0x%llx | %s | %zu | %llu | %llu | %zu | %llu | %llu | %llu | %zu | %llu | %llu |\n",
+			i, (unsigned long long)a->addr, a->main ? "main" : "thread", a->nheaps,
+			(unsigned long long)a->system_bytes, (unsigned long long)a->inuse_bytes, a->inuse_chunks,
+			(unsigned long long)a->tcache_bytes, (unsigned long long)a->fastbin_bytes,
+			(unsigned long long)a->free_bytes, a->free_chunks, (unsigned long long)a->top_bytes,
+			(unsigned long long)a->overhead_bytes);
+	}
+	fprintf(out, "\n## mallinfo2, counted as glibc counts\n\n");
+	fprintf(out, "arena %llu, ordblks %llu, smblks %llu, hblks %llu, hblkhd %llu, fsmblks %llu, "
+		"uordblks %llu, fordblks %llu, keepcost %llu\n\n",
+		(unsigned long long)t->arena, (unsigned long long)t->ordblks, (unsigned long long)t->smblks,
+		(unsigned long long)t->hblks, (unsigned long long)t->hblkhd, (unsigned long long)t->fsmblks,
+		(unsigned long long)t->uordblks, (unsigned long long)t->fordblks, (unsigned long long)t->keepcost);
+	fprintf(out, "## In-use chunk sizes\n\n| chunk size | chunks | bytes |\n|---|---|---|\n");
+	for (int b = 0; b < HIST_BUCKETS; b++)
+		if (s->hist_n[b])
+			fprintf(out, "| %llu..%llu | %llu | %llu |\n", (unsigned long long)1 << b,
+				((unsigned long long)2 << b) - 1, (unsigned long long)s->hist_n[b],
+				(unsigned long long)s->hist_b[b]);
+	fprintf(out, "\n## Largest chunks\n\n| user pointer | chunk | usable | state | arena |\n|---|---|---|---|---|\n");
+	for (size_t k = 0; k < s->nlargest; k++) {
+		const struct heap_chunk *c = heap_chunk_get(h, s->largest[k]);
+		char arena[16];
+		if (c->arena == HEAP_NO_ARENA)
+			snprintf(arena, sizeof arena, "mmapped");
+		else
+			snprintf(arena, sizeof arena, "%u", c->arena);
+		fprintf(out, "| 0x%llx | %llu | %llu | %s | %s |\n", (unsigned long long)c->mem,
+			(unsigned long long)c->size, (unsigned long long)heap_usable(c), state_name(c->state), arena);
+	}
+	fprintf(out, "\n## Corruption\n\n");
+	if (!heap_corruption_total(h))
+		fprintf(out, "none found\n");
+	for (size_t i = 0; i < heap_corruption_count(h); i++) {
+		const struct heap_corruption *c = heap_corruption_get(h, i);
+		fprintf(out, "- 0x%llx: %s\n", (unsigned long long)c->addr, c->what);
+	}
+	if (heap_corruption_total(h) > heap_corruption_count(h))
+		fprintf(out, "- ... %zu more not listed\n", heap_corruption_total(h) - heap_corruption_count(h));
+}
+
+static json_t *arena_json(const struct heap_arena *a, size_t i)
+{
+	return json_pack("{s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "index", (json_int_t)i, "address", "", "main", a->main, "heaps", (json_int_t)a->nheaps,
+			 "system_bytes", (json_int_t)a->system_bytes, "system_mem", (json_int_t)a->system_mem,
+			 "inuse_bytes", (json_int_t)a->inuse_bytes, "inuse_chunks", (json_int_t)a->inuse_chunks,
+			 "cached_bytes", (json_int_t)a->cached_bytes, "cached_chunks", (json_int_t)a->cached_chunks,
+			 "tcache_bytes", (json_int_t)a->tcache_bytes, "tcache_chunks", (json_int_t)a->tcache_chunks,
+			 "fastbin_bytes", (json_int_t)a->fastbin_bytes, "fastbin_chunks", (json_int_t)a->fastbin_chunks,
+			 "free_bytes", (json_int_t)a->free_bytes, "free_chunks", (json_int_t)a->free_chunks,
+			 "top_bytes", (json_int_t)a->top_bytes, "overhead_bytes", (json_int_t)a->overhead_bytes);
+}
+
+static json_t *hex(uint64_t v)
+{
+	char b[24];
+	snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
+	return json_string(b);
+}
+
+static json_t *build_json(const struct image *img, const struct heap *h, const struct summary *s)
+{
+	const struct heap_totals *t = &s->t;
+	json_t *root = json_object(), *arenas = json_array(), *hist = json_array(), *big = json_array(),
+	       *corr = json_array();
+
+	json_object_set_new(root, "core", json_string(image_core_path(img)));
+	json_object_set_new(root, "core_kind", json_string(image_core_kind(img)));
+	json_object_set_new(root, "chunks", json_integer((json_int_t)heap_chunk_count(h)));
+	json_object_set_new(root, "tcaches", json_integer((json_int_t)heap_tcache_count(h)));
+	json_object_set_new(root, "inuse_bytes", json_integer((json_int_t)s->inuse_bytes));
+	json_object_set_new(root, "inuse_chunks", json_integer((json_int_t)s->inuse_chunks));
+	json_object_set_new(root, "cached_bytes", json_integer((json_int_t)s->cached_bytes));
+	json_object_set_new(root, "cached_chunks", json_integer((json_int_t)s->cached_chunks));
+	json_object_set_new(root, "free_bytes", json_integer((json_int_t)s->free_bytes));
+	json_object_set_new(root, "free_chunks", json_integer((json_int_t)s->free_chunks));
+	for (size_t i = 0; i < heap_arena_count(h); i++) {
+		const struct heap_arena *a = heap_arena_get(h, i);
+		json_t *o = arena_json(a, i);
+		json_object_set_new(o, "address", hex(a->addr));
+		json_array_append_new(arenas, o);
+	}
+	json_object_set_new(root, "arenas", arenas);
+	json_object_set_new(root, "mallinfo2",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+				      "arena", (json_int_t)t->arena, "ordblks", (json_int_t)t->ordblks,
+				      "smblks", (json_int_t)t->smblks, "hblks", (json_int_t)t->hblks,
+				      "hblkhd", (json_int_t)t->hblkhd, "fsmblks", (json_int_t)t->fsmblks,
+				      "uordblks", (json_int_t)t->uordblks, "fordblks", (json_int_t)t->fordblks,
+				      "keepcost", (json_int_t)t->keepcost));
+	for (int b = 0; b < HIST_BUCKETS; b++)
+		if (s->hist_n[b])
+			json_array_append_new(hist, json_pack("{s:I, s:I, s:I, s:I}",
+				"min", (json_int_t)((uint64_t)1 << b), "max", (json_int_t)(((uint64_t)2 << b) - 1),
+				"chunks", (json_int_t)s->hist_n[b], "bytes", (json_int_t)s->hist_b[b]));
+	json_object_set_new(root, "histogram", hist);
+	for (size_t k = 0; k < s->nlargest; k++) {
+		const struct heap_chunk *c = heap_chunk_get(h, s->largest[k]);
+		json_t *o = json_pack("{s:I, s:I, s:s, s:b}", "chunk", (json_int_t)c->size,
+				      "usable", (json_int_t)heap_usable(c), "state", state_name(c->state),
+				      "mmapped", (c->flags & HEAP_F_MMAPPED) != 0);
+		json_object_set_new(o, "mem", hex(c->mem));
+		json_object_set_new(o, "arena", c->arena == HEAP_NO_ARENA ? json_null() : json_integer(c->arena));
+		json_array_append_new(big, o);
+	}
+	json_object_set_new(root, "largest", big);
+	for (size_t i = 0; i < heap_corruption_count(h); i++) {
+		const struct heap_corruption *c = heap_corruption_get(h, i);
+		json_t *o = json_pack("{s:s}", "what", c->what);
+		json_object_set_new(o, "address", hex(c->addr));
+		json_array_append_new(corr, o);
+	}
+	json_object_set_new(root, "corruptions", corr);
+	json_object_set_new(root, "corruptions_total", json_integer((json_int_t)heap_corruption_total(h)));
+	return root;
+}
+
+int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err *e)
+{
+	struct image *img = NULL;
+	struct heap *h = NULL;
+	struct summary *s;
+	int rc;
+
+	if ((rc = image_open(&img, core, exe, e)))
+		return rc;
+	if ((rc = heap_open(&h, img, e))) {
+		image_close(img);
+		return rc;
+	}
+	s = malloc(sizeof *s);
+	if (!s) {
+		rc = err_set(e, ERR_NOMEM, "heap: out of memory");
+	} else {
+		summarize(h, s);
+		if (json) {
+			json_t *root = build_json(img, h, s);
+			if (!root || json_dumpf(root, out, JSON_INDENT(2)) != 0)
+				rc = err_set(e, ERR_IO, "heap: could not write the JSON census");
+			else
+				fputc('\n', out);
+			json_decref(root);
+		} else {
+			print_text(out, img, h, s);
+		}
+		if (!rc && ferror(out))
+			rc = err_set(e, ERR_IO, "heap: could not write the census");
+	}
+	free(s);
+	heap_close(h);
+	image_close(img);
+	return rc;
+}

@@ -1,0 +1,368 @@
+/* heap_walk.c: the regions of every arena, the mmapped chunks, and the walk
+ * over every chunk header in them.
+ *
+ * Regions:
+ *   - main arena: the brk heap, [mp_.sbrk_base, top + size(top)); without mp_
+ *     its start is top_end - main_arena.system_mem (a contiguous main arena
+ *     holds exactly system_mem bytes from sbrk_base to the end of top).
+ *   - thread arena: the heap holding top is top & ~(HEAP_MAX_SIZE-1); older
+ *     heaps follow heap_info.prev.  Chunks start after heap_info (and after
+ *     the malloc_state, 16-aligned, in the first heap: glibc _int_new_arena)
+ *     and end at heap + heap_info.size; a heap that is not the last ends in a
+ *     fencepost (a 16-byte chunk, then a size-0 header: glibc sysmalloc).
+ *   - mmapped chunks (chap's method): page-aligned prev_size 0 / size with
+ *     flags exactly IS_MMAPPED in writable anonymous memory that no arena
+ *     claims; a memalign'ed one has its real header further in, with
+ *     prev_size = the lead (glibc _int_memalign), found by looking for it.
+ *
+ * Corruption: a header whose size is zero, unaligned or runs past the region
+ * is recorded with its address, and the walk resyncs: it looks, 16 bytes at a
+ * time, for the next address from which a chain of 16 plausible headers (or
+ * fewer that end exactly at top or the region end) starts, and carries on
+ * there; the bytes skipped count as overhead.  A region that cannot be
+ * resynced is abandoned from that point, with a record.
+ */
+#include "heap_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { RESYNC_CHAIN = 16, MEMALIGN_SCAN = 1 << 20 };
+
+struct walk {
+	struct heap *h;
+	struct heap_rd *rd;
+	uint64_t top;      /* the arena's top chunk (0: not in this region) */
+	bool main;
+};
+
+/* ---- regions ---- */
+
+static int main_region(struct heap *h, struct heap_rd *rd, struct heap_region *r, bool *have)
+{
+	const struct heap_ms *m = &h->ms[0];
+	uint64_t hdr, size, end, start;
+
+	*have = false;
+	if (m->top == m->addr + GL_MS_BINS - 16)
+		return 0; /* initial_top: the main arena never got memory */
+	if (!heap_rd_u64(rd, m->top + 8, &hdr))
+		return heap_add_corruption(h, m->top, "main arena top chunk is not in the core");
+	size = hdr & ~(uint64_t)7;
+	end = m->top + size;
+	if (end < m->top || (size & (GL_ALIGN - 1)))
+		return heap_add_corruption(h, m->top, "main arena top chunk has a bad size 0x%llx",
+					   (unsigned long long)hdr);
+	if (m->flags & GL_NONCONTIGUOUS)
+		heap_add_corruption(h, m->addr, "main arena is non-contiguous: only the part holding top is walked");
+	start = end - m->system_mem;
+	if (h->have_mp && h->mp_sbrk_base != start) {
+		heap_add_corruption(h, h->mp_sbrk_base, "mp_.sbrk_base 0x%llx but top end - system_mem is 0x%llx",
+				    (unsigned long long)h->mp_sbrk_base, (unsigned long long)start);
+		start = h->mp_sbrk_base;
+	}
+	if (start > m->top || end - start > ((uint64_t)1 << 46) || (start & (GL_ALIGN - 1)) ||
+	    !image_mapped(h->img, start, GL_CHUNK_HDR))
+		return heap_add_corruption(h, start, "main heap start 0x%llx is not usable",
+					   (unsigned long long)start);
+	memset(r, 0, sizeof *r);
+	r->start = r->map_start = start;
+	r->end = end;
+	r->arena = 0;
+	r->has_top = true;
+	h->arenas[0].system_bytes = end - start;
+	*have = true;
+	return 0;
+}
+
+/* The heaps of thread arena ai, newest first, appended to h->regions. */
+static int thread_regions(struct heap *h, struct heap_rd *rd, size_t ai, struct err *e)
+{
+	const struct heap_ms *m = &h->ms[ai];
+	uint64_t hi = m->top & ~(GL_HEAP_MAX - 1);
+	int rc;
+
+	for (size_t n = 0; hi; n++) {
+		uint64_t w[4];
+		struct heap_region r = { 0 };
+		if (n >= HEAP_MAX_HEAPS)
+			return heap_add_corruption(h, m->addr, "arena has more than %d heaps", HEAP_MAX_HEAPS);
+		if ((hi & (GL_HEAP_MAX - 1)) || !heap_rd_get(rd, hi, w, sizeof w))
+			return heap_add_corruption(h, hi, "heap_info of arena 0x%llx is not in the core",
+						   (unsigned long long)m->addr);
+		if (w[0] != m->addr || !w[2] || w[2] > GL_HEAP_MAX || (w[2] & (GL_PAGE - 1)))
+			return heap_add_corruption(h, hi, "heap_info does not belong to arena 0x%llx (ar_ptr 0x%llx, size 0x%llx)",
+						   (unsigned long long)m->addr, (unsigned long long)w[0],
+						   (unsigned long long)w[2]);
+		r.map_start = hi;
+		r.start = hi + h->hinfo_size;
+		if (w[1] == 0) {
+			/* First heap: the malloc_state follows heap_info, and the
+			 * first chunk is placed so its user pointer is aligned. */
+			uint64_t p = m->addr + GL_MS_SIZE;
+			uint64_t mis = (p + GL_CHUNK_HDR) & (GL_ALIGN - 1);
+			r.start = mis ? p + GL_ALIGN - mis : p;
+		}
+		r.end = hi + w[2];
+		r.arena = (uint16_t)ai;
+		r.has_top = m->top >= r.start && m->top < r.end;
+		if (r.start >= r.end)
+			return heap_add_corruption(h, hi, "heap_info size 0x%llx leaves no room for chunks",
+						   (unsigned long long)w[2]);
+		if ((rc = heap_push_region(h, &r, e)))
+			return rc;
+		h->arenas[ai].system_bytes += w[2];
+		h->arenas[ai].nheaps++;
+		hi = w[1];
+	}
+	return 0;
+}
+
+/* ---- mmapped chunks ---- */
+
+static int cmp_region(const void *a, const void *b)
+{
+	const struct heap_region *x = a, *y = b;
+	return x->map_start < y->map_start ? -1 : x->map_start > y->map_start;
+}
+
+/* End of the arena region (64 MiB reservation for thread heaps) holding
+ * addr, or 0.  regions[0..n) are the arena regions sorted by map_start. */
+static uint64_t claimed_end(const struct heap *h, size_t n, uint64_t addr)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct heap_region *r = &h->regions[i];
+		uint64_t end = r->arena == 0 ? r->end : r->map_start + GL_HEAP_MAX;
+		if (addr >= r->map_start && addr < end)
+			return end;
+	}
+	return 0;
+}
+
+/* The memalign'ed chunk inside the mapping at base of total bytes: the
+ * offset k of a header (prev_size k, size (total-k)|IS_MMAPPED), or 0. */
+static uint64_t memalign_lead(struct heap_rd *rd, uint64_t base, uint64_t total)
+{
+	uint64_t lim = total - GL_PAGE < MEMALIGN_SCAN ? total - GL_PAGE : MEMALIGN_SCAN;
+	uint64_t blk[GL_PAGE / 8];
+
+	for (uint64_t off = 0; off < lim; off += GL_PAGE) {
+		if (!heap_rd_get(rd, base + off, blk, sizeof blk))
+			return 0;
+		for (size_t i = off ? 0 : 2; i + 1 < GL_PAGE / 8; i += 2) {
+			uint64_t k = off + i * 8;
+			if (blk[i] == k && blk[i + 1] == ((total - k) | HEAP_F_MMAPPED) && k >= GL_MINSIZE)
+				return k;
+		}
+	}
+	return 0;
+}
+
+static int scan_mmapped(struct heap *h, struct heap_rd *rd, size_t narena_regions, struct err *e)
+{
+	size_t nseg = image_segment_count(h->img);
+	int rc;
+
+	for (size_t s = 0; s < nseg; s++) {
+		const struct image_segment *sg = image_segment(h->img, s);
+		uint64_t a = (sg->start + GL_PAGE - 1) & ~(uint64_t)(GL_PAGE - 1);
+		if (!(sg->flags & IMAGE_W) || sg->file)
+			continue;
+		while (a >= sg->start && a + GL_PAGE <= sg->end) {
+			uint64_t w[2], size, c, k;
+			struct heap_region r = { 0 };
+			if ((c = claimed_end(h, narena_regions, a))) {
+				a = (c + GL_PAGE - 1) & ~(uint64_t)(GL_PAGE - 1);
+				continue;
+			}
+			size = 0;
+			if (heap_rd_get(rd, a, w, sizeof w) && w[0] == 0 && (w[1] & (GL_PAGE - 1)) == HEAP_F_MMAPPED)
+				size = w[1] & ~(uint64_t)7;
+			if (size < GL_PAGE || size > sg->end - a) {
+				a += GL_PAGE;
+				continue;
+			}
+			k = memalign_lead(rd, a, size);
+			r.map_start = a;
+			r.start = a + k;
+			r.end = a + size;
+			r.arena = HEAP_NO_ARENA;
+			r.mmapped = true;
+			if ((rc = heap_push_region(h, &r, e)))
+				return rc;
+			h->mmapped_chunks++;
+			h->mmapped_bytes += size;
+			a += size;
+		}
+	}
+	return 0;
+}
+
+/* ---- the walk ---- */
+
+static bool hdr_size(struct walk *w, uint64_t p, uint64_t *hdr)
+{
+	return heap_rd_u64(w->rd, p + 8, hdr);
+}
+
+/* True when a chain of plausible headers starts at p (resync test). */
+static bool chain_ok(struct walk *w, const struct heap_region *r, uint64_t p)
+{
+	for (int n = 0; n < RESYNC_CHAIN; n++) {
+		uint64_t hdr, size;
+		if (p == w->top || p == r->end)
+			return true;
+		if (!hdr_size(w, p, &hdr))
+			return false;
+		size = hdr & ~(uint64_t)7;
+		if ((hdr & HEAP_F_MMAPPED) || size < GL_MINSIZE || (size & (GL_ALIGN - 1)) ||
+		    size > r->end - p || (w->top > p && p + size > w->top))
+			return false;
+		p += size;
+	}
+	return true;
+}
+
+static uint64_t resync(struct walk *w, const struct heap_region *r, uint64_t p)
+{
+	for (uint64_t q = p + GL_ALIGN; q + GL_CHUNK_HDR <= r->end; q += GL_ALIGN)
+		if (chain_ok(w, r, q))
+			return q;
+	return r->end;
+}
+
+static int push(struct walk *w, const struct heap_region *r, uint64_t p, uint64_t size,
+		uint64_t hdr, int state, struct err *e)
+{
+	struct heap_chunk c = {
+		.mem = p + GL_CHUNK_HDR, .size = size, .flags = (uint32_t)(hdr & 7),
+		.arena = r->arena, .state = (uint8_t)state,
+	};
+	return heap_push_chunk(w->h, &c, e);
+}
+
+/* Checks on a well-sized chunk that do not stop the walk. */
+static void soft_checks(struct walk *w, uint64_t p, uint64_t size, uint64_t hdr, uint64_t next_prev, bool inuse)
+{
+	if (hdr & HEAP_F_MMAPPED)
+		heap_add_corruption(w->h, p, "heap chunk has IS_MMAPPED set (size field 0x%llx)",
+				    (unsigned long long)hdr);
+	else if (w->main && (hdr & HEAP_F_NON_MAIN))
+		heap_add_corruption(w->h, p, "main-arena chunk has NON_MAIN_ARENA set");
+	else if (!w->main && inuse && !(hdr & HEAP_F_NON_MAIN))
+		heap_add_corruption(w->h, p, "thread-arena chunk in use without NON_MAIN_ARENA");
+	if (!inuse && next_prev != size)
+		heap_add_corruption(w->h, p, "free chunk of size 0x%llx but next prev_size is 0x%llx",
+				    (unsigned long long)size, (unsigned long long)next_prev);
+}
+
+static int walk_region(struct walk *w, const struct heap_region *r, struct err *e)
+{
+	uint64_t p = r->start;
+	int rc;
+
+	while (p < r->end) {
+		uint64_t hdr, size, nx[2];
+		if (p == w->top) {
+			if (!hdr_size(w, p, &hdr))
+				return heap_add_corruption(w->h, p, "top chunk header is not in the core");
+			size = hdr & ~(uint64_t)7;
+			if (p + size != r->end)
+				heap_add_corruption(w->h, p, "top chunk of size 0x%llx does not end at the heap end 0x%llx",
+						    (unsigned long long)size, (unsigned long long)r->end);
+			if (size > r->end - p)
+				size = r->end - p;
+			return push(w, r, p, size, hdr, HEAP_FREE, e);
+		}
+		if (r->end - p < GL_CHUNK_HDR || !hdr_size(w, p, &hdr))
+			return heap_add_corruption(w->h, p, "chunk header at the heap end is cut off or missing");
+		size = hdr & ~(uint64_t)7;
+		if (size == GL_CHUNK_HDR && !r->has_top && heap_rd_get(w->rd, p + GL_CHUNK_HDR, nx, sizeof nx) &&
+		    (nx[1] & ~(uint64_t)7) == 0)
+			return 0; /* fencepost: the rest of this heap is unused */
+		if (size < GL_MINSIZE || (size & (GL_ALIGN - 1)) || size > r->end - p ||
+		    (w->top > p && p + size > w->top)) {
+			uint64_t q = resync(w, r, p);
+			heap_add_corruption(w->h, p, "bad chunk size field 0x%llx; %s 0x%llx bytes",
+					    (unsigned long long)hdr, q < r->end ? "resynced after" : "abandoned the heap's last",
+					    (unsigned long long)(q - p));
+			p = q;
+			continue;
+		}
+		if (p + size == r->end) {
+			/* Nothing may end a heap but top or a fencepost. */
+			heap_add_corruption(w->h, p, "chunk of size 0x%llx runs to the heap end", (unsigned long long)size);
+			return push(w, r, p, size, hdr, HEAP_INUSE, e);
+		}
+		if (!heap_rd_get(w->rd, p + size, nx, sizeof nx))
+			return heap_add_corruption(w->h, p + size, "chunk header is not in the core");
+		soft_checks(w, p, size, hdr, nx[0], nx[1] & HEAP_F_PREV_INUSE);
+		if ((rc = push(w, r, p, size, hdr, (nx[1] & HEAP_F_PREV_INUSE) ? HEAP_INUSE : HEAP_FREE, e)))
+			return rc;
+		p += size;
+	}
+	return 0;
+}
+
+static int walk_mmapped(struct walk *w, const struct heap_region *r, struct err *e)
+{
+	uint64_t hdr = HEAP_F_MMAPPED;
+	w->top = 0;
+	return push(w, r, r->start, r->end - r->start, hdr, HEAP_INUSE, e);
+}
+
+/* Drops regions that overlap an earlier one (a heap_info chain that loops,
+ * a false mmapped header inside a heap) with a record. */
+static void drop_overlaps(struct heap *h)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < h->nregions; i++) {
+		struct heap_region *r = &h->regions[i];
+		if (out && r->map_start < h->regions[out - 1].end) {
+			heap_add_corruption(h, r->map_start, "region 0x%llx-0x%llx overlaps another; ignored",
+					    (unsigned long long)r->map_start, (unsigned long long)r->end);
+			continue;
+		}
+		h->regions[out++] = *r;
+	}
+	h->nregions = out;
+}
+
+int heap_walk_all(struct heap *h, struct heap_rd *rd, struct err *e)
+{
+	struct heap_region mr;
+	bool have_main;
+	size_t narena_regions;
+	int rc;
+
+	if ((rc = main_region(h, rd, &mr, &have_main)))
+		return rc;
+	if (have_main && (rc = heap_push_region(h, &mr, e)))
+		return rc;
+	for (size_t ai = 1; ai < h->narenas; ai++)
+		if ((rc = thread_regions(h, rd, ai, e)))
+			return rc;
+	qsort(h->regions, h->nregions, sizeof *h->regions, cmp_region);
+	narena_regions = h->nregions;
+	if ((rc = scan_mmapped(h, rd, narena_regions, e)))
+		return rc;
+	qsort(h->regions, h->nregions, sizeof *h->regions, cmp_region);
+	drop_overlaps(h);
+	for (size_t i = 0; i < h->nregions; i++) {
+		struct heap_region *r = &h->regions[i];
+		struct walk w = { .h = h, .rd = rd };
+		r->first = h->nchunks;
+		if (r->mmapped) {
+			rc = walk_mmapped(&w, r, e);
+		} else {
+			w.main = h->arenas[r->arena].main;
+			w.top = r->has_top ? h->ms[r->arena].top : 0;
+			rc = walk_region(&w, r, e);
+		}
+		if (rc)
+			return rc;
+		r->count = h->nchunks - r->first;
+	}
+	return 0;
+}
