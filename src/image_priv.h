@@ -28,7 +28,9 @@ enum { IMAGE_REG_RBP = 4, IMAGE_REG_RIP = 16, IMAGE_REG_RSP = 19, IMAGE_REG_FS_B
 
 /* Note types not in every elf.h. */
 #define IMAGE_NT_FILE 0x46494c45u          /* "FILE" */
-#define IMAGE_NT_GDB_TDESC 0x6ffu          /* gdb's target description */
+/* gdb's target description; binutils include/elf/common.h NT_GDB_TDESC.
+ * gcore writes it, the kernel never does. */
+#define IMAGE_NT_GDB_TDESC 0xff000000u
 #define IMAGE_NT_X86_XSAVE_LAYOUT 0x205u   /* kernel >= 6.x */
 #define IMAGE_NT_GNU_BUILD_ID 3u
 
