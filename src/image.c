@@ -271,13 +271,34 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
-/* The file behind map m, opened on first use. */
+/* A library on this machine may not be the one the process mapped (cores
+ * travel): when both the file and the core's copy of its ELF header page
+ * carry a build-id, they must agree, or its bytes would be silently wrong. */
+static bool file_is_stale(const struct image *img, size_t fi, const struct image_file *f)
+{
+	char core_id[2 * IMAGE_BUILD_ID_MAX + 1], file_id[2 * IMAGE_BUILD_ID_MAX + 1];
+	uint64_t base;
+
+	if (!f->map || image_file_build_id(f->map, f->size, file_id) != 1 ||
+	    !image_file_base(img, fi, &base) || image_core_page_build_id(img, base, core_id) != 1)
+		return false;
+	return strcmp(core_id, file_id) != 0;
+}
+
+/* The file behind map m, opened (and checked) on first use. */
 static const struct image_file *image_file_get(const struct image *img, const struct image_map *m)
 {
 	struct image_file *f = &img->files[m->file];
-	if (f->state == IMAGE_FILE_UNTRIED) {
-		f->errnum = image_map_file(f->path, &f->map, &f->size);
-		f->state = f->errnum ? IMAGE_FILE_FAILED : IMAGE_FILE_OPEN;
+	if (f->state != IMAGE_FILE_UNTRIED)
+		return f;
+	f->errnum = image_map_file(f->path, &f->map, &f->size);
+	f->state = f->errnum ? IMAGE_FILE_FAILED : IMAGE_FILE_OPEN;
+	if (f->state == IMAGE_FILE_OPEN && file_is_stale(img, m->file, f)) {
+		munmap((void *)f->map, f->size);
+		f->map = NULL;
+		f->size = 0;
+		f->stale = true;
+		f->state = IMAGE_FILE_FAILED;
 	}
 	return f;
 }
@@ -288,6 +309,10 @@ static int piece_from_file(const struct image *img, const struct image_map *m, u
 			   uint64_t limit, struct piece *pc, struct err *e)
 {
 	const struct image_file *f = image_file_get(img, m);
+	if (f->stale)
+		return err_fault(e, addr,
+				 "0x%llx is not in the core and %s on this machine is not the file the process mapped (its build-id differs from the core's copy); put the process's copy at that path",
+				 (unsigned long long)addr, f->path);
 	if (f->state == IMAGE_FILE_FAILED)
 		return err_fault(e, addr,
 				 "0x%llx is not in the core and its file %s cannot be read (%s); put that file (the one the process mapped) at that path",

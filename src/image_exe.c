@@ -68,8 +68,7 @@ static size_t find_recorded_exe(const struct image *img, const char *exe_path)
 	return f;
 }
 
-/* Lowest address at which file f is mapped from offset 0, or false. */
-static bool file_base(const struct image *img, size_t f, uint64_t *base)
+bool image_file_base(const struct image *img, size_t f, uint64_t *base)
 {
 	for (size_t i = 0; i < img->nmaps; i++)
 		if (img->maps[i].file == f && img->maps[i].offset == 0) {
@@ -100,18 +99,9 @@ static uint64_t note_align(uint64_t p_align)
 	return p_align == 8 ? 8 : 4;
 }
 
-/* Reads the build-id from the executable's ELF header page as the core holds
- * it, parsing that page's program headers.  Leaves core_build_id "" and
- * says why in build_id_check when the core lacks the bytes. */
-static void core_build_id(struct image *img)
+int image_core_page_build_id(const struct image *img, uint64_t base, char *out)
 {
-	uint64_t base;
-
-	if (img->exe_file == img->nfiles || !file_base(img, img->exe_file, &base)) {
-		snprintf(img->build_id_check, sizeof img->build_id_check,
-			 "not checked: the core does not say where the executable is mapped (no NT_FILE entry for it)");
-		return;
-	}
+	out[0] = '\0';
 	const Elf64_Ehdr *eh = image_ptr(img, base, sizeof *eh);
 	Elf64_Ehdr h;
 	if (eh)
@@ -120,12 +110,8 @@ static void core_build_id(struct image *img)
 				 h.e_phentsize == sizeof(Elf64_Phdr)
 			       ? image_ptr(img, base + h.e_phoff, (size_t)h.e_phnum * sizeof(Elf64_Phdr))
 			       : NULL;
-	if (!ph) {
-		snprintf(img->build_id_check, sizeof img->build_id_check,
-			 "not checked: the core does not hold the executable's ELF header page at 0x%llx",
-			 (unsigned long long)base);
-		return;
-	}
+	if (!ph)
+		return -1;
 	/* Where the file's link-time address 0 landed, by the core's own headers. */
 	uint64_t load = base;
 	for (unsigned i = 0; i < h.e_phnum; i++) {
@@ -136,17 +122,57 @@ static void core_build_id(struct image *img)
 			break;
 		}
 	}
-	for (unsigned i = 0; i < h.e_phnum && !img->core_build_id[0]; i++) {
+	for (unsigned i = 0; i < h.e_phnum; i++) {
 		Elf64_Phdr p;
 		memcpy(&p, (const uint8_t *)ph + i * sizeof p, sizeof p);
 		if (p.p_type != PT_NOTE)
 			continue;
 		uint64_t len = p.p_filesz < IMAGE_NOTE_SCAN_MAX ? p.p_filesz : IMAGE_NOTE_SCAN_MAX;
 		const uint8_t *n = image_ptr(img, load + p.p_vaddr, (size_t)len);
-		if (n)
-			notes_build_id(n, len, note_align(p.p_align), img->core_build_id);
+		if (n && notes_build_id(n, len, note_align(p.p_align), out))
+			return 1;
 	}
-	if (!img->core_build_id[0])
+	return 0;
+}
+
+int image_file_build_id(const uint8_t *map, uint64_t size, char *out)
+{
+	Elf64_Ehdr h;
+
+	out[0] = '\0';
+	if (size < sizeof h || memcmp(map, ELFMAG, SELFMAG) != 0 || map[EI_CLASS] != ELFCLASS64)
+		return -1;
+	memcpy(&h, map, sizeof h);
+	if (h.e_phentsize != sizeof(Elf64_Phdr) || h.e_phoff > size ||
+	    (uint64_t)h.e_phnum * sizeof(Elf64_Phdr) > size - h.e_phoff)
+		return -1;
+	for (unsigned i = 0; i < h.e_phnum; i++) {
+		Elf64_Phdr p;
+		memcpy(&p, map + h.e_phoff + i * sizeof p, sizeof p);
+		if (p.p_type == PT_NOTE && p.p_offset <= size && p.p_filesz <= size - p.p_offset &&
+		    notes_build_id(map + p.p_offset, p.p_filesz, note_align(p.p_align), out))
+			return 1;
+	}
+	return 0;
+}
+
+/* The core's build-id for the executable; when the core lacks the bytes,
+ * core_build_id stays "" and build_id_check says why. */
+static void core_build_id(struct image *img)
+{
+	uint64_t base;
+
+	if (img->exe_file == img->nfiles || !image_file_base(img, img->exe_file, &base)) {
+		snprintf(img->build_id_check, sizeof img->build_id_check,
+			 "not checked: the core does not say where the executable is mapped (no NT_FILE entry for it)");
+		return;
+	}
+	int r = image_core_page_build_id(img, base, img->core_build_id);
+	if (r < 0)
+		snprintf(img->build_id_check, sizeof img->build_id_check,
+			 "not checked: the core does not hold the executable's ELF header page at 0x%llx",
+			 (unsigned long long)base);
+	else if (r == 0)
 		snprintf(img->build_id_check, sizeof img->build_id_check,
 			 "not checked: the core's copy of the executable's first page has no build-id note");
 }
@@ -180,12 +206,10 @@ static int exe_parse(struct image *img, const char *path, Elf *elf, struct err *
 			   eh.e_phoff - p.p_offset < p.p_filesz) {
 			img->exe.phdr_vaddr = p.p_vaddr + (eh.e_phoff - p.p_offset);
 			img->exe.have_phdr_vaddr = true;
-		} else if (p.p_type == PT_NOTE && !img->exe_build_id[0] && p.p_offset <= img->exe.size &&
-			   p.p_filesz <= img->exe.size - p.p_offset) {
-			notes_build_id(img->exe.map + p.p_offset, p.p_filesz, note_align(p.p_align),
-				       img->exe_build_id);
 		}
 	}
+	/* Same reader as for the core's copy; libelf has checked the headers. */
+	image_file_build_id(img->exe.map, img->exe.size, img->exe_build_id);
 	return 0;
 }
 
@@ -220,7 +244,7 @@ static void exe_bias(struct image *img)
 		img->bias = 0;
 	else if (image_auxv(img, AT_ENTRY, &entry))
 		img->bias = entry - img->exe.entry;
-	else if (img->exe_file < img->nfiles && file_base(img, img->exe_file, &base) &&
+	else if (img->exe_file < img->nfiles && image_file_base(img, img->exe_file, &base) &&
 		 img->exe.have_phdr_vaddr)
 		img->bias = base - (img->exe.phdr_vaddr - img->exe.phoff);
 }

@@ -49,7 +49,8 @@ struct image_file {
 	const char *path;   /* as recorded in the core (points into the core) */
 	enum image_file_state state;
 	bool is_exe;        /* backed by the executable given, not by path */
-	int errnum;         /* why opening failed */
+	int errnum;         /* why opening failed (0: it opened, but see stale) */
+	bool stale;         /* an ELF file whose build-id is not the core's copy's */
 	const uint8_t *map; /* read-only mmap (NULL when size is 0) */
 	uint64_t size;
 };
@@ -116,6 +117,15 @@ int image_note_next(const uint8_t *p, uint64_t len, uint64_t align, uint64_t *of
 bool image_note_is(const struct image_note *n, const char *name, uint32_t type);
 /* Lowercase hex of a GNU build-id note's descriptor into out ("" if empty). */
 void image_build_id_hex(const uint8_t *id, size_t len, char *out);
+
+/* Lowest address at which files[f] is mapped from offset 0, or false. */
+bool image_file_base(const struct image *img, size_t f, uint64_t *base);
+/* Build-id (hex into out, 2*IMAGE_BUILD_ID_MAX+1 bytes) of the ELF file whose
+ * header page is mapped at base, read only from bytes the core holds: 1
+ * found, 0 no build-id note, -1 the core lacks the header page. */
+int image_core_page_build_id(const struct image *img, uint64_t base, char *out);
+/* The same from an ELF file's bytes: 1 found, 0 none, -1 not a 64-bit ELF. */
+int image_file_build_id(const uint8_t *map, uint64_t size, char *out);
 
 /* Parses the core's PT_NOTE segments into img (threads, auxv, NT_FILE maps
  * and files, core kind).  ERR_INPUT when a note is malformed. */

@@ -9,6 +9,7 @@
  *   mem LABEL 0xADDR HEX          bytes at that address
  *   text NAME 0xADDR HEX          code bytes (never in the core: NT_FILE fallback)
  *   gone 0xADDR HEX               a file mapping whose file was deleted after the snapshots
+ *   stale 0xADDR HEX              code of a library rebuilt (new build-id) after the snapshots
  *   map <a line of /proc/self/maps>
  *   end
  * Each case runs for both probes (c, rust) and both dumpers (gcore, kcore).
@@ -53,7 +54,7 @@ struct truth {
 	uint64_t fs_base[16];
 	size_t nsyms, nmems, ntexts, nregions;
 	struct blob syms[MAX_ITEMS], mems[MAX_ITEMS], texts[MAX_ITEMS];
-	struct blob gone; /* len 0: none */
+	struct blob gone, stale; /* len 0: none */
 	struct region regions[MAX_ITEMS];
 };
 
@@ -159,6 +160,8 @@ static struct truth *truth_load(const struct ctx *c)
 			parse_blob(&t->texts[t->ntexts++], a, b, hex);
 		} else if (sscanf(line, "gone %63s %8191s", b, hex) == 2) {
 			parse_blob(&t->gone, "gone", b, hex);
+		} else if (sscanf(line, "stale %63s %8191s", b, hex) == 2) {
+			parse_blob(&t->stale, "stale", b, hex);
 		} else if (strncmp(line, "map ", 4) == 0) {
 			assert_true(t->nregions < MAX_ITEMS);
 			parse_map(&t->regions[t->nregions++], line + 4);
@@ -182,6 +185,7 @@ static void truth_free(struct truth *t)
 	for (size_t i = 0; i < t->ntexts; i++)
 		free(t->texts[i].bytes);
 	free(t->gone.bytes);
+	free(t->stale.bytes);
 	free(t);
 }
 
@@ -432,10 +436,12 @@ static void test_threads(void **state)
 
 static bool region_skipped(const struct ctx *c, const struct region *r)
 {
-	/* [vvar] pages are never dumped; gone.dat is unreadable by design
-	 * (neither dumper writes unmodified private file pages). */
+	/* [vvar] pages are never dumped; gone.dat and libstale.so are
+	 * unreadable by design (neither dumper writes unmodified private file
+	 * pages, and the files are gone or changed). */
 	(void)c;
-	return strncmp(r->path, "[vvar", 5) == 0 || strstr(r->path, "gone.dat") != NULL;
+	return strncmp(r->path, "[vvar", 5) == 0 || strstr(r->path, "gone.dat") != NULL ||
+	       strstr(r->path, "libstale.so") != NULL;
 }
 
 /* image_mapped and faults at the edges of what /proc/self/maps listed. */
@@ -520,6 +526,28 @@ static void test_gone_file(void **state)
 			present++;
 		}
 	assert_int_equal(present, 2);
+}
+
+/* A library rebuilt since the snapshot: its text is refused, not read from
+ * the new file, and the message says why. */
+static void test_stale_library(void **state)
+{
+	struct ctx *c = *state;
+	const struct blob *b = &c->t->stale;
+	uint8_t got[64];
+	struct err e = {0};
+	assert_true(b->len > 0 && b->len <= sizeof got);
+	assert_int_equal(image_read(c->img, b->addr, got, b->len, &e), ERR_FAULT);
+	assert_int_equal(e.addr, b->addr);
+	assert_non_null(strstr(e.msg, "libstale.so"));
+	assert_non_null(strstr(e.msg, "not the file the process mapped"));
+	assert_false(image_mapped(c->img, b->addr, 1));
+	/* libc's text still reads: the check does not refuse a matching file. */
+	for (size_t i = 0; i < c->t->nregions; i++) {
+		const struct region *r = &c->t->regions[i];
+		if (strstr(r->path, "/libc.so") && strcmp(r->perms, "r-xp") == 0)
+			assert_int_equal(image_read(c->img, r->lo, got, sizeof got, &e), 0);
+	}
 }
 
 static void test_mismatch_refused(void **state)
@@ -821,6 +849,7 @@ static const struct named_test tests[] = {
 	{"mapped_edges", test_mapped_edges, NULL},
 	{"segments_sorted", test_segments_sorted, NULL},
 	{"gone_file", test_gone_file, "c"}, /* only the C probe maps files */
+	{"stale_library", test_stale_library, "c"},
 	{"mismatch_refused", test_mismatch_refused, NULL},
 	{"truncated_refused", test_truncated_refused, NULL},
 	{"not_core_refused", test_not_core_refused, NULL},

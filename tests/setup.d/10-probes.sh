@@ -7,7 +7,8 @@
 # exe2 is the same program built with a changed constant (a different
 # build-id) for the mismatch test.  The C probe also maps present.dat and
 # gone.dat; gone.dat is deleted after the snapshots so that a kernel core's
-# NT_FILE fallback meets a missing file.  Work already done (same sources,
+# NT_FILE fallback meets a missing file; it also loads libstale.so, rebuilt
+# with another build-id after the snapshots (a library that changed since).  Work already done (same sources,
 # same script) is skipped; anything that cannot be built fails loudly.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,7 +29,7 @@ case "$pattern" in
 	*/*) die "kernel.core_pattern is '$pattern' (another directory); set it to a plain name: echo core > /proc/sys/kernel/core_pattern (as root), then rerun" ;;
 esac
 
-stamp_of() { cat "$src/$1" "$0" | sha256sum | cut -d' ' -f1; }
+stamp_of() { (cd "$src" && cat "$@") | cat - "$0" | sha256sum | cut -d' ' -f1; }
 
 build_id() {
 	local id
@@ -59,7 +60,7 @@ snapshot() {
 	fi
 	mv "$run/g.$pid" "$dir/gcore"
 	kill -ABRT "$pid"
-	wait "$pid" || true
+	{ wait "$pid" || true; } 2>/dev/null
 	local core
 	core=$(ls "$run"/core* 2>/dev/null | head -n1 || true)
 	[ -n "$core" ] && [ -s "$core" ] || die "no kernel core in $run after SIGABRT (ulimit -c? core_pattern '$pattern'?)"
@@ -77,7 +78,7 @@ finish() {
 
 probe_c() {
 	local dir="$out/c" stamp
-	stamp=$(stamp_of cprobe.c)
+	stamp=$(stamp_of cprobe.c stale.c)
 	[ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$stamp" ] && return 0
 	rm -rf "$dir" && mkdir -p "$dir"
 	local cflags=(-std=c11 -O2 -g -Wall -Wextra -Werror -pthread -Wl,--build-id=sha1)
@@ -85,8 +86,12 @@ probe_c() {
 	gcc "${cflags[@]}" -DPROBE_VARIANT=2 -o "$dir/exe2" "$src/cprobe.c" || die "cannot build the C probe variant"
 	head -c 12288 /dev/urandom > "$dir/present.dat"
 	head -c 8192 /dev/urandom > "$dir/gone.dat"
-	snapshot "$dir" "$dir/present.dat" "$dir/gone.dat"
+	local lflags=(-std=c11 -O2 -g -shared -fPIC -Wl,--build-id=sha1)
+	gcc "${lflags[@]}" -o "$dir/libstale.so" "$src/stale.c" || die "cannot build libstale.so"
+	snapshot "$dir" "$dir/present.dat" "$dir/gone.dat" "$dir/libstale.so"
 	rm -f "$dir/gone.dat"
+	gcc "${lflags[@]}" -DSTALE_VARIANT=2 -o "$dir/libstale.so.new" "$src/stale.c" || die "cannot rebuild libstale.so"
+	mv "$dir/libstale.so.new" "$dir/libstale.so"
 	finish "$dir"
 	echo "$stamp" > "$dir/stamp"
 }
