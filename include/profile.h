@@ -1,0 +1,138 @@
+/* profile.h: attribution of every byte the ops own, and the result model.
+ *
+ * profile_run finds the root (roots.h), walks the entity tables with the
+ * walker, and charges each allocation to (table, entity, feature slot,
+ * top-level variant, field path) in the byte families of design.md: inline
+ * (size_of the enum, from DWARF), payload (the active variant's fields), slot
+ * slack, heap requested / used / usable / chunk.  Containers that hold the ops
+ * (the Vec<AggOp> buffers, the maps' tables, the keys' heap) are entity
+ * overhead, per table, never mixed into the op figures.  Per-entity bytes are
+ * inline + heap requested (beava's definition) and, allocator-level, inline +
+ * heap chunk; percentiles are nearest-rank.
+ *
+ * The target description (which type is the root, where the tables and the
+ * registry are, which fields name tables and features) is JSON: the built-in
+ * beava one, or --profile FILE.  Without one (--root SYMBOL --enum NAME) every
+ * instance of the enum reachable from the root is profiled, an entity being
+ * the allocation (or root object) that holds the ops.
+ */
+#ifndef AGGOP_PROFILE_H
+#define AGGOP_PROFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "heap.h"
+#include "image.h"
+#include "layout.h"
+#include "types.h"
+#include "walk.h"
+
+struct profile_options {
+	const char *root;          /* NULL or "auto", SYMBOL, or 0xADDR:TYPE */
+	const char *enum_name;     /* default "AggOp" */
+	const char *target_file;   /* --profile: target description JSON; NULL = built-in */
+	const char *config_file;   /* --config: workload config used for labels */
+	bool progress;             /* progress lines on stderr */
+};
+
+/* One byte family set. */
+struct profile_bytes {
+	uint64_t requested, used, usable, chunk, allocations;
+};
+
+struct profile_pct {
+	uint64_t p50, p99, max;
+};
+
+struct profile_field {        /* per (owner, path): owner = variant or feature */
+	uint32_t path;            /* walk path id */
+	uint8_t kind;             /* container kind of the allocations (enum walk_kind) */
+	struct profile_bytes b;
+};
+
+struct profile_variant {
+	const char *name;
+	uint64_t payload_size;    /* DWARF span of the variant's fields */
+	uint64_t count;
+	uint64_t inline_bytes, payload_bytes;
+	struct profile_bytes heap;
+	struct profile_field *fields;
+	size_t nfields;
+};
+
+struct profile_feature {
+	char *name;
+	char *op;                 /* op kind from the registry/config, or "" */
+	uint64_t window_ms;       /* 0: lifetime */
+	uint32_t variant;         /* the variant most instances hold */
+	uint64_t count;
+	uint64_t inline_bytes, payload_bytes;
+	struct profile_bytes heap;
+	struct profile_pct heap_req_pct;   /* per instance heap requested */
+	struct profile_pct total_pct;      /* per instance inline + heap requested */
+	struct profile_field *fields;
+	size_t nfields;
+	uint64_t *inst_req;       /* per instance heap requested (for percentiles) */
+	size_t ninst, inst_cap;
+};
+
+struct profile_entity_row {   /* the largest entities */
+	uint32_t table;
+	char key[64];
+	uint64_t ops, bytes, chunk_bytes;
+};
+
+struct profile_table {
+	char *name, *source, *key;
+	uint32_t agg_id;
+	uint64_t entities, ops;
+	uint64_t inline_bytes;
+	struct profile_bytes heap;            /* the ops' heap */
+	struct profile_bytes overhead;        /* row buffers, map tables, keys */
+	struct profile_pct per_entity;        /* inline + heap requested */
+	struct profile_pct per_entity_chunk;  /* inline + heap chunk */
+	struct profile_feature *features;
+	size_t nfeatures;
+	uint64_t *ent_bytes, *ent_chunk;      /* per entity, for percentiles */
+	size_t nent, ent_cap, nent_chunk, ent_chunk_cap;
+};
+
+struct profile {
+	/* what was profiled */
+	const char *enum_name;    /* qualified */
+	uint64_t enum_size, enum_align;
+	struct profile_variant *variants;     /* every variant of the enum, DWARF order */
+	size_t nvariants;
+	struct layout_enum layout;            /* the enum's layout (the layout advisor) */
+	/* root */
+	char root_how[512];
+	uint64_t root_addr;
+	char root_type[256];
+	char target_name[64];     /* "beava" or "generic" */
+	/* results */
+	struct profile_table *tables;
+	size_t ntables;
+	uint64_t entities, ops, inline_bytes, payload_bytes;
+	struct profile_bytes heap;            /* ops only */
+	struct profile_bytes overhead;        /* all tables */
+	struct profile_pct per_entity, per_entity_chunk;
+	struct profile_entity_row largest[10];
+	size_t nlargest;
+	uint64_t heap_in_use_chunk_bytes;     /* census, program's view */
+	uint64_t entity_count_static;         /* the process's own counter, if found; UINT64_MAX if not */
+	struct walk_stats walk;
+	struct walk *walker;                  /* for path names */
+	double seconds;
+};
+
+int profile_run(struct profile **out, const struct image *img, const struct types *t,
+		const struct heap *h, const struct profile_options *opt, struct err *e);
+void profile_free(struct profile *p);
+
+/* Nearest-rank percentile of n values (sorted in place). */
+uint64_t profile_percentile(uint64_t *v, size_t n, unsigned pct);
+
+#endif

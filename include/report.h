@@ -1,0 +1,57 @@
+/* report.h: renderings of a profile (markdown and JSON), the metrics
+ * coherence check, and the recommendation rules.
+ *
+ * The rules are data the report prints, so a reader can see why an offender
+ * got its recommendation (report_rules).
+ */
+#ifndef AGGOP_REPORT_H
+#define AGGOP_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "profile.h"
+
+struct report_meta {
+	const char *core, *exe;
+	const char *core_kind;      /* "gcore" / "kernel" */
+	uint64_t core_size;
+	const char *build_id;
+	double seconds;             /* whole run */
+};
+
+struct report_metrics {
+	bool have;
+	const char *file;
+	double metric;              /* beava_bytes_per_entity_p99 as scraped */
+	uint64_t measured;          /* the profile's per-entity p99 */
+	double tolerance;
+	double relative;            /* |metric - measured| / measured */
+	bool diverged;
+};
+
+/* Reads a saved Prometheus scrape and compares bytes_per_entity_p99 (any
+ * metric whose name ends so) with the profile.  ERR_INPUT when the file or
+ * the metric is missing. */
+int report_metrics_check(const char *file, const struct profile *p, double tolerance,
+			 struct report_metrics *out, struct err *e);
+
+/* A recommendation for one feature: "keep", "box smaller", "shrink",
+ * "allocate lazily", "restructure", with the rule that fired. */
+struct report_advice {
+	const char *verdict;
+	const char *rule;
+	char why[200];
+};
+void report_advise(const struct profile *p, const struct profile_table *tb,
+		   const struct profile_feature *f, struct report_advice *out);
+/* The rules, one per line, as printed in the report. */
+extern const char *const report_rules[];
+
+int report_markdown(FILE *out, const struct profile *p, const struct report_meta *m,
+		    const struct report_metrics *mx, struct err *e);
+int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
+		const struct report_metrics *mx, struct err *e);
+
+#endif

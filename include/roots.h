@@ -1,0 +1,47 @@
+/* roots.h: where a walk starts.
+ *
+ *   SYMBOL        a static (qualified or last segment), seen through
+ *                 OnceLock/LazyLock/Mutex/RwLock/RefCell/... wrappers
+ *   0xADDR:TYPE   a value of TYPE at ADDR
+ *   heap scan     an Arc-held value of a named type with no static pointing
+ *                 at it: every in-use chunk whose size fits ArcInner<T> is a
+ *                 candidate; reference counts are checked, then the caller's
+ *                 deep validation; thread stacks are scanned for pointers to
+ *                 the candidates, and both facts are stated in `how`.
+ */
+#ifndef AGGOP_ROOTS_H
+#define AGGOP_ROOTS_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "heap.h"
+#include "image.h"
+#include "types.h"
+#include "walk.h"
+
+struct roots_result {
+	uint64_t addr;        /* the value's address (inside the ArcInner for heap roots) */
+	type_id type;
+	char how[512];        /* one line: how it was found */
+};
+
+/* Deep validation of a candidate value: 0 when it holds together, else an
+ * error saying what did not. */
+typedef int (*roots_validate_fn)(void *ctx, uint64_t addr, type_id type, struct err *e);
+
+int roots_symbol(struct walk *w, const struct image *img, const struct types *t, const char *name,
+		 struct roots_result *out, struct err *e);
+
+int roots_addr_type(struct walk *w, const struct image *img, const struct types *t, const char *spec,
+		    struct roots_result *out, struct err *e);
+
+/* Scans the heap for ArcInner<X> where X's last path segment is `type_name`
+ * (e.g. "AppState").  ERR_NOTFOUND when no candidate validates,
+ * ERR_AMBIGUOUS (naming them) when valid candidates disagree; `distinct`
+ * decides whether two valid candidates disagree (NULL: any two do). */
+int roots_heap_scan(struct walk *w, const struct image *img, const struct types *t,
+		    const struct heap *h, const char *type_name, roots_validate_fn validate,
+		    void *ctx, struct roots_result *out, struct err *e);
+
+#endif

@@ -1,0 +1,149 @@
+/* walk.h: typed traversal of owned memory in a core.
+ *
+ * Given a value (address + type) the walker finds every heap allocation the
+ * value owns, transitively, and reports each one once: Box (sized, slice, str,
+ * dyn through the vtable's size), Vec, String, VecDeque, hashbrown tables (std
+ * and the crate), BTreeMap nodes, Rc/Arc (shared: counted once, on first
+ * visit), SmallVec 1.x, compact_str's 24-byte CompactString, Option and every
+ * other Rust enum through its DWARF variant part, arrays, and any other struct
+ * member by member.  Containers are recognised by qualified name; their fields
+ * are found by name in DWARF (no offsets baked in).  Raw pointers, references
+ * and NonNull outside a known container are not owned and not followed.
+ *
+ * Only live elements are walked (a Vec to len, a map's full buckets, a BTree
+ * node to its len).  Every pointer is checked against the heap census (it must
+ * be the start of an in-use chunk big enough for what the container says it
+ * holds) before anything behind it is read; what fails is counted as
+ * unreadable and reported, never guessed.  A visited bitmap over census chunk
+ * indices makes cycles and double ownership harmless.
+ *
+ * The caller (the profile layer) sees the walk through callbacks: one per
+ * allocation, and, for the enum under study, one when an instance is met
+ * outside another instance (an "op"), so that everything it owns is charged to
+ * it.
+ */
+#ifndef AGGOP_WALK_H
+#define AGGOP_WALK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "heap.h"
+#include "image.h"
+#include "types.h"
+
+struct walk;
+
+/* What kind of container an allocation backs. */
+enum walk_kind {
+	WALK_BOX = 0, WALK_BOX_SLICE, WALK_BOX_DYN, WALK_VEC, WALK_STRING,
+	WALK_VECDEQUE, WALK_HASHTABLE, WALK_BTREE_LEAF, WALK_BTREE_INTERNAL,
+	WALK_ARC, WALK_RC, WALK_SMALLVEC, WALK_COMPACT_STR, WALK_KIND_COUNT
+};
+const char *walk_kind_name(enum walk_kind k);
+
+struct walk_alloc {
+	uint64_t mem;        /* user pointer */
+	uint64_t requested;  /* layout size Rust asked for */
+	uint64_t used;       /* the part holding live elements */
+	uint64_t usable;     /* glibc usable size */
+	uint64_t chunk;      /* glibc chunk size */
+	uint32_t path;       /* interned field path (walk_path_name) */
+	uint8_t kind;        /* enum walk_kind */
+	bool shared;         /* Rc/Arc allocation */
+	bool in_census;      /* false: header validated directly, chunk not in census */
+};
+
+/* Where an op was found. */
+struct walk_op_site {
+	uint64_t addr;        /* the op's address */
+	uint64_t holder;      /* the allocation holding it (its user pointer), 0 = root object */
+	uint64_t index;       /* element index inside the holder (slot), or 0 */
+	uint64_t key_addr;    /* the map key of the bucket being walked, 0 if none */
+	type_id key_type;
+	uint32_t variant;     /* active variant index of the op */
+};
+
+struct walk_callbacks {
+	/* Every allocation, once.  in_op tells whether it is charged to an op. */
+	void (*on_alloc)(void *ctx, const struct walk_alloc *a, bool in_op);
+	/* An instance of the enum under study met outside another instance.
+	 * The walk then charges what it owns until on_op_end. */
+	void (*on_op)(void *ctx, const struct walk_op_site *site);
+	void (*on_op_end)(void *ctx);
+	void *ctx;
+};
+
+struct walk_stats {
+	uint64_t allocations;       /* allocations reported */
+	uint64_t values;            /* typed values visited */
+	uint64_t unreadable;        /* pointers/lengths that failed validation */
+	uint64_t revisits;          /* non-shared allocations reached twice (skipped) */
+	uint64_t shared_revisits;   /* Rc/Arc reached again (counted once) */
+	uint64_t depth_limited;     /* values not walked: nesting limit */
+	uint64_t not_in_census;     /* allocations whose chunk the census did not list */
+	uint64_t first_unreadable;  /* the first bad address seen, for messages */
+	char first_unreadable_what[96];
+};
+
+int walk_create(struct walk **out, const struct image *img, const struct types *t,
+		const struct heap *h, struct err *e);
+void walk_destroy(struct walk *w);
+
+/* The enum whose instances are ops (0: none). */
+void walk_set_op_type(struct walk *w, type_id op_type);
+void walk_set_callbacks(struct walk *w, const struct walk_callbacks *cb);
+
+/* Walks the value at addr (type ty); `path` is the path id to extend
+ * (WALK_PATH_ROOT for none).  Returns 0; unreadable parts are counted in the
+ * stats, not returned as errors. */
+#define WALK_PATH_ROOT 0u
+int walk_value(struct walk *w, uint64_t addr, type_id ty, uint32_t path);
+
+/* Marks an allocation as already seen (e.g. the root's own ArcInner), so a
+ * cycle back to it is not reported as owned. */
+void walk_mark_seen(struct walk *w, uint64_t mem);
+
+/* Field paths are interned: id -> "Windowed > buckets[*] > Percentile > ..." */
+const char *walk_path_name(const struct walk *w, uint32_t path);
+uint32_t walk_path_count(const struct walk *w);
+/* The first segment of a path (its top-level variant name), as an id. */
+uint32_t walk_path_child(struct walk *w, uint32_t parent, const char *segment);
+
+void walk_get_stats(const struct walk *w, struct walk_stats *s);
+
+/* Small typed readers for the profile and roots layers (all bounds-checked):
+ * a String / &str / CompactString / Box<str> / Arc<str> value into buf
+ * (NUL-terminated, truncated to size-1). */
+int walk_read_string(struct walk *w, uint64_t addr, type_id ty, char *buf, size_t size,
+		     struct err *e);
+/* An unsigned integer of the base type ty at addr. */
+int walk_read_uint(struct walk *w, uint64_t addr, type_id ty, uint64_t *v, struct err *e);
+
+/* Iteration over the live elements of a container value (Vec, VecDeque,
+ * SmallVec, Box<[T]>, array, hashbrown map/set, BTreeMap): fn is called with
+ * each element's address and type (for maps: the key and the value).  The
+ * container's own allocations are not reported.  Stops when fn returns
+ * non-zero, and returns that. */
+typedef int (*walk_elem_fn)(void *ctx, uint64_t key_addr, type_id key_type,
+			    uint64_t val_addr, type_id val_type);
+int walk_elements(struct walk *w, uint64_t addr, type_id ty, walk_elem_fn fn, void *ctx,
+		  struct err *e);
+
+/* The active variant index of the Rust enum of type ty at addr. */
+int walk_variant(struct walk *w, uint64_t addr, type_id ty, uint32_t *index, struct err *e);
+
+/* Follows Box / Arc / Rc / Option<Box|Arc> / &T / NonNull at addr to the pointee:
+ * its address and type.  ERR_NOTFOUND for None. */
+int walk_deref(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type,
+	       struct err *e);
+
+/* Sees through wrappers (Mutex, RwLock (std, parking_lot, lock_api), RefCell, Cell,
+ * UnsafeCell, ManuallyDrop, MaybeUninit, OnceLock/LazyLock/OnceCell when
+ * initialised, Arc/Rc/Box): the innermost value.  ERR_NOTFOUND with a
+ * message when a lazy wrapper is not initialised. */
+int walk_unwrap(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type,
+		struct err *e);
+
+#endif

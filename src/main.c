@@ -1,0 +1,219 @@
+/* main.c: the command line.  Parses arguments, wires the layers together,
+ * prints the one error line and maps error codes to exit statuses.  No
+ * logic of its own. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "heap.h"
+#include "image.h"
+#include "layout.h"
+#include "profile.h"
+#include "report.h"
+#include "types.h"
+
+#define VERSION "0.1.0"
+
+static const char USAGE[] =
+	"usage: aggop-inspect [OPTIONS] CORE EXECUTABLE\n"
+	"       aggop-inspect layout [--json] [--debug-file F] EXECUTABLE TYPE\n"
+	"       aggop-inspect heap [--json] CORE EXECUTABLE\n"
+	"\n"
+	"  -o, --output FILE     markdown report (default memory-profile.md; '-' = stdout)\n"
+	"      --json FILE       the same profile as JSON ('-' = stdout)\n"
+	"      --root SPEC       SYMBOL | 0xADDR:TYPE | auto (default)\n"
+	"      --enum NAME       the enum to profile (default AggOp)\n"
+	"      --profile FILE    target description (JSON) replacing the built-in beava one\n"
+	"      --config FILE     workload config used to label tables and features\n"
+	"      --metrics FILE    saved Prometheus scrape: check bytes_per_entity_p99\n"
+	"      --tolerance F     coherence tolerance (default 0.15)\n"
+	"      --debug-file FILE separate debug info\n"
+	"  -q, --quiet           no progress or summary on stderr\n"
+	"  -h, --help            this text;  --version  the version\n"
+	"\n"
+	"exit status: 0 ok, 1 usage, 2 unusable input, 3 metrics diverged (report still written)\n";
+
+static int fail(const struct err *e)
+{
+	fprintf(stderr, "aggop-inspect: %s\n", e->msg[0] ? e->msg : "failed");
+	return err_exit_status(e->code ? e->code : ERR_INPUT);
+}
+
+static int usage_error(const char *msg)
+{
+	fprintf(stderr, "aggop-inspect: %s\n%s", msg, USAGE);
+	return 1;
+}
+
+static int cmd_layout(int argc, char **argv)
+{
+	static const struct option lo[] = {{"json", no_argument, 0, 'j'}, {"debug-file", required_argument, 0, 'd'},
+					   {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	bool json = false;
+	const char *dbg = NULL;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'd')
+			dbg = optarg;
+		else if (c == 'h') {
+			fputs(USAGE, stdout);
+			return 0;
+		} else
+			return usage_error("layout: bad option");
+	}
+	if (argc - optind != 2)
+		return usage_error("layout needs EXECUTABLE and TYPE");
+	struct err e = {0};
+	if (layout_run(stdout, argv[optind], dbg, argv[optind + 1], json, &e))
+		return fail(&e);
+	return 0;
+}
+
+static int cmd_heap(int argc, char **argv)
+{
+	static const struct option lo[] = {{"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'},
+					   {0, 0, 0, 0}};
+	bool json = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'h') {
+			fputs(USAGE, stdout);
+			return 0;
+		} else
+			return usage_error("heap: bad option");
+	}
+	if (argc - optind != 2)
+		return usage_error("heap needs CORE and EXECUTABLE");
+	struct err e = {0};
+	if (heap_run(stdout, argv[optind], argv[optind + 1], json, &e))
+		return fail(&e);
+	return 0;
+}
+
+static FILE *open_out(const char *path, struct err *e)
+{
+	if (strcmp(path, "-") == 0)
+		return stdout;
+	FILE *f = fopen(path, "w");
+	if (!f)
+		err_set(e, ERR_IO, "cannot write %s", path);
+	return f;
+}
+
+static int close_out(FILE *f, const char *path, struct err *e)
+{
+	if (f == stdout)
+		return fflush(f) ? err_set(e, ERR_IO, "writing stdout failed") : 0;
+	return fclose(f) ? err_set(e, ERR_IO, "writing %s failed", path) : 0;
+}
+
+struct main_opts {
+	const char *output, *json, *metrics, *debug_file;
+	double tolerance;
+	bool quiet;
+	struct profile_options po;
+};
+
+static int run_profile(const char *core, const char *exe, const struct main_opts *o)
+{
+	struct err e = {0};
+	struct image *img = NULL;
+	struct types *t = NULL;
+	struct heap *h = NULL;
+	struct profile *p = NULL;
+	struct report_metrics mx = {0};
+	int status = 0;
+	FILE *f;
+
+	if (image_open(&img, core, exe, &e) || types_open(&t, exe, o->debug_file, &e) || heap_open(&h, img, &e) ||
+	    profile_run(&p, img, t, h, &o->po, &e)) {
+		status = fail(&e);
+		goto out;
+	}
+	if (o->metrics && report_metrics_check(o->metrics, p, o->tolerance, &mx, &e)) {
+		status = fail(&e);
+		goto out;
+	}
+	struct report_meta m = {.core = core, .exe = exe, .core_kind = image_core_kind(img),
+				.core_size = image_core_size(img), .build_id = image_exe_build_id(img),
+				.seconds = p->seconds};
+	if (!(f = open_out(o->output, &e)) || report_markdown(f, p, &m, &mx, &e) || close_out(f, o->output, &e)) {
+		status = fail(&e);
+		goto out;
+	}
+	if (o->json && (!(f = open_out(o->json, &e)) || report_json(f, p, &m, &mx, &e) || close_out(f, o->json, &e))) {
+		status = fail(&e);
+		goto out;
+	}
+	if (!o->quiet && strcmp(o->output, "-") != 0)
+		fprintf(stderr, "aggop-inspect: %llu entities, %llu ops, per-entity p50/p99/max %llu/%llu/%llu bytes; "
+			"wrote %s\n", (unsigned long long)p->entities, (unsigned long long)p->ops,
+			(unsigned long long)p->per_entity.p50, (unsigned long long)p->per_entity.p99,
+			(unsigned long long)p->per_entity.max, o->output);
+	if (mx.have && mx.diverged) {
+		fprintf(stderr, "aggop-inspect: bytes_per_entity_p99 %.0f diverged by %.0f bytes (%.1f%% > %.0f%%) from the "
+			"measured %llu; the metric should carry %llu\n", mx.metric,
+			mx.metric > (double)mx.measured ? mx.metric - (double)mx.measured : (double)mx.measured - mx.metric,
+			mx.relative * 100, mx.tolerance * 100, (unsigned long long)mx.measured,
+			(unsigned long long)mx.measured);
+		status = 3;
+	}
+out:
+	profile_free(p);
+	heap_close(h);
+	types_close(t);
+	image_close(img);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "layout") == 0)
+		return cmd_layout(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "heap") == 0)
+		return cmd_heap(argc - 1, argv + 1);
+
+	enum { O_JSON = 256, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG, O_METRICS, O_TOL, O_DEBUG, O_VERSION };
+	static const struct option lo[] = {
+		{"output", required_argument, 0, 'o'}, {"json", required_argument, 0, O_JSON},
+		{"root", required_argument, 0, O_ROOT}, {"enum", required_argument, 0, O_ENUM},
+		{"profile", required_argument, 0, O_PROFILE}, {"config", required_argument, 0, O_CONFIG},
+		{"metrics", required_argument, 0, O_METRICS}, {"tolerance", required_argument, 0, O_TOL},
+		{"debug-file", required_argument, 0, O_DEBUG}, {"quiet", no_argument, 0, 'q'},
+		{"help", no_argument, 0, 'h'}, {"version", no_argument, 0, O_VERSION}, {0, 0, 0, 0}};
+	struct main_opts o = {.output = "memory-profile.md", .tolerance = 0.15};
+	int c;
+	char *end;
+	while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'o': o.output = optarg; break;
+		case O_JSON: o.json = optarg; break;
+		case O_ROOT: o.po.root = optarg; break;
+		case O_ENUM: o.po.enum_name = optarg; break;
+		case O_PROFILE: o.po.target_file = optarg; break;
+		case O_CONFIG: o.po.config_file = optarg; break;
+		case O_METRICS: o.metrics = optarg; break;
+		case O_DEBUG: o.debug_file = optarg; break;
+		case 'q': o.quiet = true; break;
+		case O_TOL:
+			o.tolerance = strtod(optarg, &end);
+			if (end == optarg || *end || o.tolerance < 0)
+				return usage_error("--tolerance needs a non-negative number, e.g. 0.15");
+			break;
+		case 'h': fputs(USAGE, stdout); return 0;
+		case O_VERSION: puts("aggop-inspect " VERSION); return 0;
+		default: return usage_error("bad option");
+		}
+	}
+	if (argc - optind != 2)
+		return usage_error("need CORE and EXECUTABLE");
+	o.po.progress = !o.quiet;
+	return run_profile(argv[optind], argv[optind + 1], &o);
+}

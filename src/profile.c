@@ -1,0 +1,667 @@
+/* profile.c: runs the walk over the entity tables and turns what it reports
+ * into the byte families of design.md (see include/profile.h).
+ *
+ * The walk reports ops in order, entity by entity: an entity is the
+ * allocation holding the ops (a Vec<AggOp> buffer), so a change of holder
+ * closes the previous entity.  Per-instance figures are kept only as compact
+ * arrays for percentiles; everything else is summed as it arrives.
+ */
+#include "profile_int.h"
+#include "roots.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- helpers */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+uint64_t profile_percentile(uint64_t *v, size_t n, unsigned pct)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof *v, cmp_u64);
+	/* nearest rank: the smallest value with at least pct% of values <= it */
+	size_t rank = (size_t)(((unsigned long long)pct * n + 99) / 100);
+	if (rank == 0)
+		rank = 1;
+	return v[rank - 1];
+}
+
+static struct profile_pct pct_of(uint64_t *v, size_t n)
+{
+	struct profile_pct p = {0, 0, 0};
+	if (n) {
+		p.p50 = profile_percentile(v, n, 50);
+		p.p99 = profile_percentile(v, n, 99);
+		p.max = v[n - 1];
+	}
+	return p;
+}
+
+static bool push_u64(uint64_t **arr, size_t *n, size_t *cap, uint64_t v)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 64;
+		uint64_t *a = realloc(*arr, nc * sizeof *a);
+		if (!a)
+			return false;
+		*arr = a;
+		*cap = nc;
+	}
+	(*arr)[(*n)++] = v;
+	return true;
+}
+
+static void add_bytes(struct profile_bytes *d, const struct walk_alloc *a)
+{
+	d->requested += a->requested;
+	d->used += a->used;
+	d->usable += a->usable;
+	d->chunk += a->chunk;
+	d->allocations++;
+}
+
+static void sum_bytes(struct profile_bytes *d, const struct profile_bytes *s)
+{
+	d->requested += s->requested;
+	d->used += s->used;
+	d->usable += s->usable;
+	d->chunk += s->chunk;
+	d->allocations += s->allocations;
+}
+
+/* ------------------------------------------------- field accumulation */
+
+struct facc {
+	uint64_t key;       /* owner << 32 | path */
+	uint32_t kind;
+	struct profile_bytes b;
+};
+
+struct run {
+	struct profile *p;
+	struct walk *w;
+	const struct types *t;
+	struct err *e;
+	int failed;
+	/* open addressing over facc */
+	struct facc *fa;
+	size_t fa_cap, fa_len;
+	/* current position */
+	uint32_t table;
+	bool have_entity;
+	uint64_t ent_holder, ent_ops, ent_bytes, ent_chunk;
+	char ent_key[64];
+	bool have_op;
+	uint32_t op_slot, op_variant;
+	struct profile_bytes op;
+	bool progress;
+	time_t last_progress;
+};
+
+#define OWNER_VARIANT(v) ((uint64_t)(v))
+#define OWNER_FEATURE(t, s) ((1ull << 31) | ((uint64_t)(t) << 16) | (uint64_t)(s))
+
+static struct facc *facc_get(struct run *r, uint64_t key, uint32_t kind)
+{
+	if ((r->fa_len + 1) * 2 > r->fa_cap) {
+		size_t nc = r->fa_cap ? r->fa_cap * 2 : 1024;
+		struct facc *n = calloc(nc, sizeof *n);
+		if (!n)
+			return NULL;
+		for (size_t i = 0; i < r->fa_cap; i++) {
+			if (!r->fa[i].key)
+				continue;
+			size_t j = (r->fa[i].key * 0x9E3779B97F4A7C15ull) % nc;
+			while (n[j].key)
+				j = (j + 1) % nc;
+			n[j] = r->fa[i];
+		}
+		free(r->fa);
+		r->fa = n;
+		r->fa_cap = nc;
+	}
+	/* key 0 marks an empty slot: offset every key by one */
+	key += 1;
+	size_t j = (key * 0x9E3779B97F4A7C15ull) % r->fa_cap;
+	while (r->fa[j].key && r->fa[j].key != key)
+		j = (j + 1) % r->fa_cap;
+	if (!r->fa[j].key) {
+		r->fa[j].key = key;
+		r->fa[j].kind = kind;
+		r->fa_len++;
+	}
+	return &r->fa[j];
+}
+
+/* ------------------------------------------------------------ tables */
+
+static struct profile_table *cur_table(struct run *r) { return &r->p->tables[r->table]; }
+
+static struct profile_feature *feature_at(struct run *r, struct profile_table *tb, uint32_t slot)
+{
+	if (slot >= tb->nfeatures) {
+		if (slot > 65535)
+			return NULL;
+		struct profile_feature *n = realloc(tb->features, (slot + 1) * sizeof *n);
+		if (!n)
+			return NULL;
+		memset(n + tb->nfeatures, 0, (slot + 1 - tb->nfeatures) * sizeof *n);
+		for (size_t i = tb->nfeatures; i <= slot; i++) {
+			char buf[32];
+			snprintf(buf, sizeof buf, "slot %zu", i);
+			n[i].name = strdup(buf);
+			n[i].op = strdup("");
+			n[i].variant = UINT32_MAX;
+		}
+		tb->features = n;
+		tb->nfeatures = slot + 1;
+	}
+	(void)r;
+	return &tb->features[slot];
+}
+
+static void close_entity(struct run *r)
+{
+	if (!r->have_entity)
+		return;
+	struct profile_table *tb = cur_table(r);
+	struct profile *p = r->p;
+	tb->entities++;
+	p->entities++;
+	if (!push_u64(&tb->ent_bytes, &tb->nent, &tb->ent_cap, r->ent_bytes) ||
+	    !push_u64(&tb->ent_chunk, &tb->nent_chunk, &tb->ent_chunk_cap, r->ent_chunk))
+		r->failed = ERR_NOMEM;
+	/* keep the 10 largest */
+	size_t n = p->nlargest, at = n;
+	while (at > 0 && p->largest[at - 1].bytes < r->ent_bytes)
+		at--;
+	if (at < 10) {
+		if (n == 10)
+			n--;
+		memmove(&p->largest[at + 1], &p->largest[at], (n - at) * sizeof p->largest[0]);
+		struct profile_entity_row *row = &p->largest[at];
+		row->table = r->table;
+		snprintf(row->key, sizeof row->key, "%s", r->ent_key);
+		row->ops = r->ent_ops;
+		row->bytes = r->ent_bytes;
+		row->chunk_bytes = r->ent_chunk;
+		p->nlargest = n + 1;
+	}
+	r->have_entity = false;
+}
+
+static void read_key(struct run *r, const struct walk_op_site *s)
+{
+	r->ent_key[0] = 0;
+	if (!s->key_addr)
+		return;
+	if (walk_read_string(r->w, s->key_addr, s->key_type, r->ent_key, sizeof r->ent_key, NULL) == 0)
+		return;
+	uint64_t v;
+	if (walk_read_uint(r->w, s->key_addr, s->key_type, &v, NULL) == 0)
+		snprintf(r->ent_key, sizeof r->ent_key, "%" PRIu64, v);
+	else
+		snprintf(r->ent_key, sizeof r->ent_key, "@0x%" PRIx64, s->key_addr);
+}
+
+static void on_op(void *ctx, const struct walk_op_site *s)
+{
+	struct run *r = ctx;
+	if (!r->have_entity || s->holder != r->ent_holder || s->holder == 0) {
+		close_entity(r);
+		r->have_entity = true;
+		r->ent_holder = s->holder;
+		r->ent_ops = r->ent_bytes = r->ent_chunk = 0;
+		read_key(r, s);
+	}
+	r->have_op = true;
+	r->op_slot = s->index > UINT32_MAX ? UINT32_MAX : (uint32_t)s->index;
+	r->op_variant = s->variant;
+	memset(&r->op, 0, sizeof r->op);
+}
+
+static void on_op_end(void *ctx)
+{
+	struct run *r = ctx;
+	struct profile *p = r->p;
+	struct profile_table *tb = cur_table(r);
+	struct profile_feature *f = feature_at(r, tb, r->op_slot);
+	struct profile_variant *v = &p->variants[r->op_variant];
+	if (!f) {
+		r->failed = ERR_NOMEM;
+		return;
+	}
+	uint64_t inl = p->enum_size, pay = v->payload_size;
+	v->count++;
+	v->inline_bytes += inl;
+	v->payload_bytes += pay;
+	sum_bytes(&v->heap, &r->op);
+	f->count++;
+	f->inline_bytes += inl;
+	f->payload_bytes += pay;
+	sum_bytes(&f->heap, &r->op);
+	if (f->variant == UINT32_MAX)
+		f->variant = r->op_variant;
+	if (!push_u64(&f->inst_req, &f->ninst, &f->inst_cap, r->op.requested))
+		r->failed = ERR_NOMEM;
+	tb->ops++;
+	tb->inline_bytes += inl;
+	sum_bytes(&tb->heap, &r->op);
+	p->ops++;
+	p->inline_bytes += inl;
+	p->payload_bytes += pay;
+	sum_bytes(&p->heap, &r->op);
+	r->ent_ops++;
+	r->ent_bytes += inl + r->op.requested;
+	r->ent_chunk += inl + r->op.chunk;
+	r->have_op = false;
+	if (r->progress && (p->ops & 0xffff) == 0) {
+		time_t now = time(NULL);
+		if (now != r->last_progress) {
+			r->last_progress = now;
+			fprintf(stderr, "\raggop-inspect: %" PRIu64 " entities, %" PRIu64 " ops, %" PRIu64
+				" allocations walked", p->entities, p->ops, p->heap.allocations);
+		}
+	}
+}
+
+static void on_alloc(void *ctx, const struct walk_alloc *a, bool in_op)
+{
+	struct run *r = ctx;
+	if (!in_op || !r->have_op) {
+		add_bytes(&cur_table(r)->overhead, a);
+		return;
+	}
+	add_bytes(&r->op, a);
+	struct facc *fv = facc_get(r, OWNER_VARIANT(r->op_variant) << 32 | a->path, a->kind);
+	struct facc *ff = facc_get(r, OWNER_FEATURE(r->table, r->op_slot) << 32 | a->path, a->kind);
+	if (!fv || !ff) {
+		r->failed = ERR_NOMEM;
+		return;
+	}
+	add_bytes(&fv->b, a);
+	add_bytes(&ff->b, a);
+}
+
+/* ------------------------------------------------------------ setup */
+
+static int setup_enum(struct profile *p, const struct types *t, const char *name, type_id *out, struct err *e)
+{
+	type_id id;
+	int rc = types_lookup(t, name, &id, e);
+	if (rc)
+		return err_wrap(e, "--enum %s", name);
+	id = types_resolve(t, id);
+	const struct types_type *et = types_get(t, id);
+	if (!et->vpart)
+		return err_set(e, ERR_INPUT, "%s is not a Rust enum with data (no variant part)", et->name);
+	rc = layout_enum(t, id, &p->layout, e);
+	if (rc)
+		return rc;
+	p->enum_name = et->name;
+	p->enum_size = et->size;
+	p->enum_align = et->align;
+	p->nvariants = p->layout.nvariants;
+	p->variants = calloc(p->nvariants ? p->nvariants : 1, sizeof *p->variants);
+	if (!p->variants)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	for (size_t i = 0; i < p->nvariants; i++) {
+		p->variants[i].name = p->layout.variants[i].name;
+		p->variants[i].payload_size = p->layout.variants[i].payload_size;
+	}
+	*out = id;
+	return 0;
+}
+
+static int add_table(struct profile *p, const char *name, const char *source, const char *key, uint32_t agg_id)
+{
+	struct profile_table *n = realloc(p->tables, (p->ntables + 1) * sizeof *n);
+	if (!n)
+		return ERR_NOMEM;
+	p->tables = n;
+	struct profile_table *tb = &p->tables[p->ntables++];
+	memset(tb, 0, sizeof *tb);
+	tb->name = strdup(name ? name : "?");
+	tb->source = strdup(source ? source : "");
+	tb->key = strdup(key ? key : "");
+	tb->agg_id = agg_id;
+	return 0;
+}
+
+static void label_features(struct profile_table *tb, const struct label_table *lt)
+{
+	if (!lt || lt->nfeatures == 0)
+		return;
+	tb->features = calloc(lt->nfeatures, sizeof *tb->features);
+	if (!tb->features)
+		return;
+	tb->nfeatures = lt->nfeatures;
+	for (size_t i = 0; i < lt->nfeatures; i++) {
+		tb->features[i].name = strdup(lt->features[i].name ? lt->features[i].name : "?");
+		tb->features[i].op = strdup(lt->features[i].op ? lt->features[i].op : "");
+		tb->features[i].window_ms = lt->features[i].window_ms;
+		tb->features[i].variant = UINT32_MAX;
+	}
+}
+
+/* ------------------------------------------------- root validation */
+
+struct vctx {
+	struct walk *w;
+	const struct types *t;
+	const struct target *tg;
+};
+
+static int count_elem(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_id vt)
+{
+	(void)ka; (void)kt; (void)va; (void)vt;
+	(*(uint64_t *)ctx)++;
+	return 0;
+}
+
+struct tables_check {
+	struct vctx *v;
+	struct err *e;
+	int rc;
+};
+
+static int check_table(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_id vt)
+{
+	struct tables_check *c = ctx;
+	(void)ka; (void)kt;
+	for (size_t m = 0; m < c->v->tg->nmaps; m++) {
+		uint64_t a, n = 0;
+		type_id ty;
+		if (target_path(c->v->w, c->v->t, va, vt, c->v->tg->maps[m], &a, &ty, c->e) != 0 ||
+		    walk_elements(c->v->w, a, ty, count_elem, &n, c->e) != 0) {
+			c->rc = ERR_CORRUPT;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int validate_root(void *ctx, uint64_t addr, type_id ty, struct err *e)
+{
+	struct vctx *v = ctx;
+	uint64_t a;
+	type_id t;
+	if (target_path(v->w, v->t, addr, ty, v->tg->tables, &a, &t, e) != 0)
+		return ERR_CORRUPT;
+	struct tables_check c = {v, e, 0};
+	if (walk_elements(v->w, a, t, check_table, &c, e) != 0 || c.rc)
+		return ERR_CORRUPT;
+	if (v->tg->registry) {
+		uint64_t n = 0;
+		if (target_path(v->w, v->t, addr, ty, v->tg->registry, &a, &t, e) != 0 ||
+		    walk_elements(v->w, a, t, count_elem, &n, e) != 0)
+			return ERR_CORRUPT;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ walks */
+
+struct tables_walk {
+	struct run *r;
+	const struct target *tg;
+	const struct label_table *labels;
+	size_t nlabels;
+	uint64_t index;
+};
+
+static const struct label_table *label_for(const struct tables_walk *tw, uint64_t agg_id)
+{
+	for (size_t i = 0; i < tw->nlabels; i++)
+		if (tw->labels[i].agg_id == agg_id)
+			return &tw->labels[i];
+	return NULL;
+}
+
+static int walk_one_table(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_id vt)
+{
+	struct tables_walk *tw = ctx;
+	struct run *r = tw->r;
+	struct profile *p = r->p;
+	uint64_t idx = tw->index++;
+	const struct label_table *lt = label_for(tw, idx);
+	char fallback[32];
+	(void)ka; (void)kt;
+	snprintf(fallback, sizeof fallback, "table %" PRIu64, idx);
+	if (add_table(p, lt && lt->name ? lt->name : fallback, lt ? lt->source : "", lt ? lt->key : "",
+		      (uint32_t)idx)) {
+		r->failed = ERR_NOMEM;
+		return 1;
+	}
+	r->table = (uint32_t)(p->ntables - 1);
+	label_features(cur_table(r), lt);
+	for (size_t m = 0; m < tw->tg->nmaps; m++) {
+		uint64_t a;
+		type_id ty;
+		if (target_path(r->w, r->t, va, vt, tw->tg->maps[m], &a, &ty, NULL) != 0)
+			continue;
+		walk_value(r->w, a, ty, WALK_PATH_ROOT);
+		close_entity(r);
+	}
+	return r->failed ? 1 : 0;
+}
+
+static void finish(struct run *r)
+{
+	struct profile *p = r->p;
+	uint64_t *all = NULL, *allc = NULL;
+	size_t na = 0, nc = 0, ca = 0, cc = 0;
+	for (size_t i = 0; i < p->ntables; i++) {
+		struct profile_table *tb = &p->tables[i];
+		for (size_t k = 0; k < tb->nent; k++) {
+			push_u64(&all, &na, &ca, tb->ent_bytes[k]);
+			push_u64(&allc, &nc, &cc, tb->ent_chunk[k]);
+		}
+		tb->per_entity = pct_of(tb->ent_bytes, tb->nent);
+		tb->per_entity_chunk = pct_of(tb->ent_chunk, tb->nent_chunk);
+		sum_bytes(&p->overhead, &tb->overhead);
+		for (size_t f = 0; f < tb->nfeatures; f++) {
+			struct profile_feature *ft = &tb->features[f];
+			ft->heap_req_pct = pct_of(ft->inst_req, ft->ninst);
+			ft->total_pct.p50 = ft->heap_req_pct.p50 + (ft->ninst ? p->enum_size : 0);
+			ft->total_pct.p99 = ft->heap_req_pct.p99 + (ft->ninst ? p->enum_size : 0);
+			ft->total_pct.max = ft->heap_req_pct.max + (ft->ninst ? p->enum_size : 0);
+		}
+	}
+	p->per_entity = pct_of(all, na);
+	p->per_entity_chunk = pct_of(allc, nc);
+	free(all);
+	free(allc);
+
+	/* distribute field accumulations to their owners */
+	for (size_t i = 0; i < r->fa_cap; i++) {
+		struct facc *a = &r->fa[i];
+		if (!a->key)
+			continue;
+		uint64_t key = a->key - 1, owner = key >> 32;
+		struct profile_field **arr;
+		size_t *n;
+		if (owner & (1ull << 31)) {
+			uint32_t ti = (uint32_t)((owner >> 16) & 0x7fff), s = (uint32_t)(owner & 0xffff);
+			if (ti >= p->ntables || s >= p->tables[ti].nfeatures)
+				continue;
+			arr = &p->tables[ti].features[s].fields;
+			n = &p->tables[ti].features[s].nfields;
+		} else {
+			if (owner >= p->nvariants)
+				continue;
+			arr = &p->variants[owner].fields;
+			n = &p->variants[owner].nfields;
+		}
+		struct profile_field *nf = realloc(*arr, (*n + 1) * sizeof *nf);
+		if (!nf) {
+			r->failed = ERR_NOMEM;
+			return;
+		}
+		*arr = nf;
+		nf[*n] = (struct profile_field){.path = (uint32_t)key, .kind = (uint8_t)a->kind, .b = a->b};
+		(*n)++;
+	}
+	p->heap_in_use_chunk_bytes = 0;
+}
+
+static int find_root(struct run *r, const struct image *img, const struct heap *h, const struct target *tg,
+		     const struct profile_options *opt, struct roots_result *root, struct vctx *v)
+{
+	int rc;
+	if (opt->root && strcmp(opt->root, "auto") != 0) {
+		if (strncmp(opt->root, "0x", 2) == 0 && strchr(opt->root, ':'))
+			rc = roots_addr_type(r->w, img, r->t, opt->root, root, r->e);
+		else
+			rc = roots_symbol(r->w, img, r->t, opt->root, root, r->e);
+		return rc;
+	}
+	rc = roots_heap_scan(r->w, img, r->t, h, tg->root_type, validate_root, v, root, r->e);
+	if (rc == ERR_NOTFOUND || rc == ERR_AMBIGUOUS)
+		return err_set(r->e, ERR_INPUT, "root not found: %s", r->e->msg);
+	return rc;
+}
+
+int profile_run(struct profile **out, const struct image *img, const struct types *t,
+		const struct heap *h, const struct profile_options *opt, struct err *e)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct profile *p = calloc(1, sizeof *p);
+	struct target tg;
+	struct run r = {.p = p, .t = t, .e = e, .progress = opt->progress && isatty(2)};
+	struct label_table *labels = NULL;
+	size_t nlabels = 0;
+	type_id enum_id = 0;
+	int rc;
+
+	if (!p)
+		return err_set(e, ERR_NOMEM, "out of memory");
+	p->entity_count_static = UINT64_MAX;
+	bool generic = opt->root && strcmp(opt->root, "auto") != 0 && !opt->target_file;
+	rc = target_load(&tg, opt->target_file, e);
+	if (rc)
+		goto fail;
+	snprintf(p->target_name, sizeof p->target_name, "%s", generic ? "generic" : tg.name);
+	rc = walk_create(&r.w, img, t, h, e);
+	if (rc)
+		goto fail;
+	p->walker = r.w;
+	rc = setup_enum(p, t, opt->enum_name ? opt->enum_name : (tg.enum_name ? tg.enum_name : "AggOp"), &enum_id, e);
+	if (rc)
+		goto fail;
+
+	struct roots_result root;
+	struct vctx v = {r.w, t, &tg};
+	rc = find_root(&r, img, h, &tg, opt, &root, &v);
+	if (rc)
+		goto fail;
+	p->root_addr = root.addr;
+	snprintf(p->root_how, sizeof p->root_how, "%s", root.how);
+	snprintf(p->root_type, sizeof p->root_type, "%s", types_get(t, root.type)->name);
+
+	struct walk_callbacks cb = {.on_alloc = on_alloc, .on_op = on_op, .on_op_end = on_op_end, .ctx = &r};
+	walk_set_op_type(r.w, enum_id);
+	walk_set_callbacks(r.w, &cb);
+	if (generic) {
+		rc = add_table(p, opt->root, "", "", 0);
+		if (rc) {
+			err_set(e, rc, "out of memory");
+			goto fail;
+		}
+		if (opt->config_file)
+			target_config_labels(opt->config_file, &labels, &nlabels, NULL);
+		walk_value(r.w, root.addr, root.type, WALK_PATH_ROOT);
+		close_entity(&r);
+	} else {
+		uint64_t ta;
+		type_id tt;
+		if (target_labels(r.w, t, &tg, root.addr, root.type, &labels, &nlabels, NULL) != 0 || nlabels == 0) {
+			target_labels_free(labels, nlabels);
+			labels = NULL;
+			nlabels = 0;
+			if (opt->config_file && (rc = target_config_labels(opt->config_file, &labels, &nlabels, e)))
+				goto fail;
+		}
+		rc = target_path(r.w, t, root.addr, root.type, tg.tables, &ta, &tt, e);
+		if (rc) {
+			err_wrap(e, "entity tables (%s)", tg.tables);
+			goto fail;
+		}
+		struct tables_walk tw = {.r = &r, .tg = &tg, .labels = labels, .nlabels = nlabels};
+		rc = walk_elements(r.w, ta, tt, walk_one_table, &tw, e);
+		if (rc && !r.failed)
+			goto fail;
+	}
+	if (tg.entity_count_static) {
+		const struct types_static *s;
+		uint64_t val;
+		if (types_static_lookup(t, tg.entity_count_static, &s, NULL) == 0 &&
+		    walk_read_uint(r.w, s->addr + image_bias(img), s->type, &val, NULL) == 0)
+			p->entity_count_static = val;
+	}
+	if (r.failed) {
+		rc = err_set(e, r.failed, "out of memory while profiling");
+		goto fail;
+	}
+	finish(&r);
+	for (size_t i = 0; h && i < heap_chunk_count(h); i++) {
+		const struct heap_chunk *c = heap_chunk_get(h, i);
+		if (c->state == HEAP_INUSE)
+			p->heap_in_use_chunk_bytes += c->size;
+	}
+	walk_get_stats(r.w, &p->walk);
+	if (r.progress)
+		fprintf(stderr, "\r%60s\r", "");
+	target_labels_free(labels, nlabels);
+	target_free(&tg);
+	free(r.fa);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	p->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	*out = p;
+	return 0;
+fail:
+	target_labels_free(labels, nlabels);
+	target_free(&tg);
+	free(r.fa);
+	profile_free(p);
+	return rc ? rc : ERR_INPUT;
+}
+
+void profile_free(struct profile *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nvariants; i++)
+		free(p->variants[i].fields);
+	free(p->variants);
+	layout_enum_free(&p->layout);
+	for (size_t i = 0; i < p->ntables; i++) {
+		struct profile_table *tb = &p->tables[i];
+		for (size_t f = 0; f < tb->nfeatures; f++) {
+			free(tb->features[f].name);
+			free(tb->features[f].op);
+			free(tb->features[f].fields);
+			free(tb->features[f].inst_req);
+		}
+		free(tb->features);
+		free(tb->name);
+		free(tb->source);
+		free(tb->key);
+		free(tb->ent_bytes);
+		free(tb->ent_chunk);
+	}
+	free(p->tables);
+	walk_destroy(p->walker);
+	free(p);
+}

@@ -1,0 +1,46 @@
+/* profile_int.h: the profile layer's private pieces (target description,
+ * labels read from the core), shared by profile*.c only. */
+#ifndef AGGOP_PROFILE_INT_H
+#define AGGOP_PROFILE_INT_H
+
+#include "profile.h"
+
+#define TARGET_MAX_MAPS 8
+#define LABEL_MAX_FEATURES 4096
+
+struct target {
+	char *name, *enum_name, *root_type, *tables, *registry, *entity_count_static;
+	char *maps[TARGET_MAX_MAPS];
+	size_t nmaps;
+	char *d_agg_id, *d_name, *d_source, *d_key, *d_features, *d_feature_name, *d_feature_op,
+		*d_feature_window;
+};
+
+struct label_feature {
+	char *name, *op;
+	uint64_t window_ms;
+};
+
+struct label_table {
+	uint64_t agg_id;
+	char *name, *source, *key;
+	struct label_feature features[LABEL_MAX_FEATURES / 16];
+	size_t nfeatures;
+};
+
+int target_load(struct target *tg, const char *file, struct err *e);
+void target_free(struct target *tg);
+
+/* Follows a dotted member path from a value, seeing through wrappers. */
+int target_path(struct walk *w, const struct types *t, uint64_t addr, type_id ty, const char *path,
+		uint64_t *oa, type_id *ot, struct err *e);
+
+/* Table and feature names from the registry in the core. */
+int target_labels(struct walk *w, const struct types *t, const struct target *tg, uint64_t root,
+		  type_id root_type, struct label_table **out, size_t *n, struct err *e);
+void target_labels_free(struct label_table *l, size_t n);
+
+/* Labels from a workload config file (fraud-team.json shape), in table order. */
+int target_config_labels(const char *file, struct label_table **out, size_t *n, struct err *e);
+
+#endif

@@ -1,0 +1,105 @@
+/* report_advice.c: the recommendation rules and the metrics coherence check.
+ *
+ * Rules are checked in order; the first that fires gives the verdict.  They
+ * look only at what the snapshot shows for one feature across its entities.
+ */
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const report_rules[] = {
+	"R1 allocate lazily: heap was requested but under 10% of it holds live elements "
+	"(preallocated capacity that is never used)",
+	"R2 shrink or restructure: capacity slack plus allocator overhead is over half of the chunk bytes",
+	"R3 box smaller: the inline payload fills at least 60% of the enum slot and the feature is present in "
+	"most entities, so every other variant pays for it",
+	"R4 restructure: the feature owns more than 4 heap allocations per instance on average "
+	"(per-bucket or per-element boxing; fan-out dominates)",
+	"R5 keep: none of the above",
+	NULL,
+};
+
+void report_advise(const struct profile *p, const struct profile_table *tb,
+		   const struct profile_feature *f, struct report_advice *out)
+{
+	const struct profile_bytes *h = &f->heap;
+	uint64_t payload = f->count ? f->payload_bytes / f->count : 0;
+	memset(out, 0, sizeof *out);
+	if (h->requested > 0 && h->used * 10 < h->requested) {
+		out->verdict = "allocate lazily";
+		out->rule = "R1";
+		snprintf(out->why, sizeof out->why, "%llu of %llu requested bytes hold live elements",
+			 (unsigned long long)h->used, (unsigned long long)h->requested);
+		return;
+	}
+	uint64_t waste = (h->requested - h->used) + (h->chunk - h->requested);
+	if (h->chunk > 0 && h->requested >= h->used && h->chunk >= h->requested && waste * 2 > h->chunk) {
+		out->verdict = "shrink or restructure";
+		out->rule = "R2";
+		snprintf(out->why, sizeof out->why, "%llu of %llu chunk bytes are capacity slack or allocator overhead",
+			 (unsigned long long)waste, (unsigned long long)h->chunk);
+		return;
+	}
+	if (p->enum_size && payload * 10 >= p->enum_size * 6 && tb->entities && f->count * 2 >= tb->entities) {
+		out->verdict = "box smaller";
+		out->rule = "R3";
+		snprintf(out->why, sizeof out->why, "payload %llu of a %llu-byte slot, in %llu of %llu entities",
+			 (unsigned long long)payload, (unsigned long long)p->enum_size,
+			 (unsigned long long)f->count, (unsigned long long)tb->entities);
+		return;
+	}
+	if (f->count && h->allocations > 4 * f->count) {
+		out->verdict = "restructure";
+		out->rule = "R4";
+		snprintf(out->why, sizeof out->why, "%.1f allocations per instance",
+			 (double)h->allocations / (double)f->count);
+		return;
+	}
+	out->verdict = "keep";
+	out->rule = "R5";
+	snprintf(out->why, sizeof out->why, "used %llu of %llu requested bytes; payload %llu bytes",
+		 (unsigned long long)h->used, (unsigned long long)h->requested, (unsigned long long)payload);
+}
+
+int report_metrics_check(const char *file, const struct profile *p, double tolerance,
+			 struct report_metrics *out, struct err *e)
+{
+	FILE *f = fopen(file, "r");
+	char line[1024];
+	bool found = false;
+	memset(out, 0, sizeof *out);
+	if (!f)
+		return err_set(e, ERR_INPUT, "--metrics %s: cannot open it", file);
+	while (fgets(line, sizeof line, f)) {
+		if (line[0] == '#')
+			continue;
+		char *name_end = line + strcspn(line, "{ \t");
+		const char *suffix = "bytes_per_entity_p99";
+		size_t sl = strlen(suffix), nl = (size_t)(name_end - line);
+		if (nl < sl || strncmp(name_end - sl, suffix, sl) != 0)
+			continue;
+		char *v = name_end;
+		if (*v == '{')
+			v = strchr(v, '}') ? strchr(v, '}') + 1 : v;
+		char *end;
+		double d = strtod(v, &end);
+		if (end == v || !isfinite(d))
+			continue;
+		out->metric = d;
+		found = true;
+		break;
+	}
+	fclose(f);
+	if (!found)
+		return err_set(e, ERR_INPUT, "--metrics %s: no bytes_per_entity_p99 sample in it", file);
+	out->have = true;
+	out->file = file;
+	out->measured = p->per_entity.p99;
+	out->tolerance = tolerance;
+	double m = (double)out->measured;
+	out->relative = m > 0 ? fabs(out->metric - m) / m : (out->metric != 0 ? INFINITY : 0);
+	out->diverged = out->relative > tolerance;
+	return 0;
+}

@@ -1,0 +1,390 @@
+/* walk.c: the walker's core: type classification cache, dispatch of a value
+ * to its decoder, allocation validation against the heap census and dedup.
+ *
+ * Container decoders live in walk_decoders.c (one table entry per Rust type
+ * family); field paths in walk_path.c; typed readers for other layers in
+ * walk_read.c.
+ */
+#include "walk_int.h"
+#include "walk_dec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const kind_names[WALK_KIND_COUNT] = {
+	"Box", "Box<[T]>", "Box<dyn>", "Vec", "String", "VecDeque", "hashbrown table",
+	"BTree leaf", "BTree internal", "Arc", "Rc", "SmallVec", "CompactString",
+};
+
+const char *walk_kind_name(enum walk_kind k)
+{
+	return (unsigned)k < WALK_KIND_COUNT ? kind_names[k] : "?";
+}
+
+int walk_create(struct walk **out, const struct image *img, const struct types *t,
+		const struct heap *h, struct err *e)
+{
+	struct walk *w = calloc(1, sizeof *w);
+	if (!w)
+		return err_set(e, ERR_NOMEM, "out of memory creating the walker");
+	w->img = img;
+	w->t = t;
+	w->h = h;
+	w->nwt = types_count(t) + 1;
+	w->wt = calloc(w->nwt, sizeof *w->wt);
+	w->nchunks = h ? heap_chunk_count(h) : 0;
+	w->seen = calloc(w->nchunks / 8 + 1, 1);
+	if (!w->wt || !w->seen) {
+		walk_destroy(w);
+		return err_set(e, ERR_NOMEM, "out of memory for the walker's tables");
+	}
+	/* path id 0 is the empty path */
+	if (walk_path_child(w, UINT32_MAX, "") != WALK_PATH_ROOT) {
+		walk_destroy(w);
+		return err_set(e, ERR_NOMEM, "out of memory for field paths");
+	}
+	*out = w;
+	return 0;
+}
+
+void walk_destroy(struct walk *w)
+{
+	if (!w)
+		return;
+	free(w->wt);
+	free(w->seen);
+	free(w->extra_seen);
+	walk_path_free(w);
+	free(w);
+}
+
+void walk_set_op_type(struct walk *w, type_id op_type) { w->op_type = types_resolve(w->t, op_type); }
+void walk_set_callbacks(struct walk *w, const struct walk_callbacks *cb) { w->cb = *cb; }
+void walk_get_stats(const struct walk *w, struct walk_stats *s) { *s = w->st; }
+
+void walk_unreadable(struct walk *w, uint64_t addr, const char *what)
+{
+	if (w->st.unreadable++ == 0) {
+		w->st.first_unreadable = addr;
+		snprintf(w->st.first_unreadable_what, sizeof w->st.first_unreadable_what, "%s", what);
+	}
+}
+
+/* Bytes of target memory: straight from the mmapped core when possible, else
+ * copied into tmp.  NULL when unreadable. */
+const void *walk_bytes(struct walk *w, uint64_t addr, uint64_t len, void *tmp, size_t tmpsize)
+{
+	const void *p = image_ptr(w->img, addr, len);
+	if (p)
+		return p;
+	if (len > tmpsize || image_read(w->img, addr, tmp, len, NULL) != 0)
+		return NULL;
+	return tmp;
+}
+
+bool walk_u64(struct walk *w, uint64_t addr, uint64_t *v)
+{
+	const void *p = image_ptr(w->img, addr, 8);
+	if (p) {
+		memcpy(v, p, 8);
+		return true;
+	}
+	return image_read_u64(w->img, addr, v, NULL) == 0;
+}
+
+/* --- the set of allocations outside the census (validated by header) --- */
+
+static bool extra_insert(struct walk *w, uint64_t mem)
+{
+	if (w->extra_len * 2 >= w->extra_cap) {
+		size_t ncap = w->extra_cap ? w->extra_cap * 2 : 64;
+		uint64_t *n = calloc(ncap, sizeof *n);
+		if (!n)
+			return false;
+		for (size_t i = 0; i < w->extra_cap; i++) {
+			uint64_t v = w->extra_seen[i];
+			if (!v)
+				continue;
+			size_t j = (v >> 4) * 0x9E3779B97F4A7C15ull % ncap;
+			while (n[j])
+				j = (j + 1) % ncap;
+			n[j] = v;
+		}
+		free(w->extra_seen);
+		w->extra_seen = n;
+		w->extra_cap = ncap;
+	}
+	size_t j = (mem >> 4) * 0x9E3779B97F4A7C15ull % w->extra_cap;
+	while (w->extra_seen[j]) {
+		if (w->extra_seen[j] == mem)
+			return false;
+		j = (j + 1) % w->extra_cap;
+	}
+	w->extra_seen[j] = mem;
+	w->extra_len++;
+	return true;
+}
+
+void walk_mark_seen(struct walk *w, uint64_t mem)
+{
+	size_t i = w->h ? heap_find(w->h, mem) : SIZE_MAX;
+	if (i != SIZE_MAX)
+		w->seen[i / 8] |= (uint8_t)(1u << (i % 8));
+	else
+		extra_insert(w, mem);
+}
+
+int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
+	       enum walk_kind kind, bool shared)
+{
+	struct walk_alloc a = {.mem = mem, .requested = requested, .used = used,
+			       .kind = (uint8_t)kind, .shared = shared, .in_census = true};
+	size_t i = heap_find(w->h, mem);
+
+	if (i != SIZE_MAX) {
+		const struct heap_chunk *c = heap_chunk_get(w->h, i);
+		if (c->state != HEAP_INUSE || heap_usable(c) < requested) {
+			walk_unreadable(w, mem, c->state != HEAP_INUSE ?
+					"pointer to a free chunk" : "chunk smaller than the layout");
+			return 0;
+		}
+		uint8_t bit = (uint8_t)(1u << (i % 8));
+		if (w->seen[i / 8] & bit) {
+			if (shared)
+				w->st.shared_revisits++;
+			else
+				w->st.revisits++;
+			return 0;
+		}
+		w->seen[i / 8] |= bit;
+		a.chunk = c->size;
+		a.usable = heap_usable(c);
+	} else {
+		struct heap_chunk c;
+		if (heap_chunk_at(w->h, mem, &c, NULL) != 0 || heap_usable(&c) < requested) {
+			walk_unreadable(w, mem, "pointer that is not a heap chunk");
+			return 0;
+		}
+		if (!extra_insert(w, mem)) {
+			if (shared)
+				w->st.shared_revisits++;
+			else
+				w->st.revisits++;
+			return 0;
+		}
+		a.chunk = c.size;
+		a.usable = heap_usable(&c);
+		a.in_census = false;
+		w->st.not_in_census++;
+	}
+	a.path = walk_path_current(w);
+	w->st.allocations++;
+	if (w->cb.on_alloc)
+		w->cb.on_alloc(w->cb.ctx, &a, w->in_op);
+	return 1;
+}
+
+/* --- classification --- */
+
+static void classify(struct walk *w, type_id id, struct wtype *wt)
+{
+	const struct types_type *ty = types_get(w->t, id);
+
+	wt->cls = CLS_PLAIN;
+	if (!ty)
+		return;
+	if (walk_dec_classify(w, id, ty, wt))
+		return;
+	switch (ty->kind) {
+	case TYPES_STRUCT:
+		wt->cls = ty->vpart ? CLS_ENUM : CLS_STRUCT;
+		break;
+	case TYPES_ARRAY: {
+		const struct types_type *el = types_get(w->t, types_resolve(w->t, ty->target));
+		wt->cls = CLS_ARRAY;
+		wt->elem = types_resolve(w->t, ty->target);
+		wt->elem_size = el ? el->size : 0;
+		break;
+	}
+	default:
+		wt->cls = CLS_PLAIN;   /* base, raw pointer, C enum, union, function */
+	}
+}
+
+const struct wtype *walk_type_info(struct walk *w, type_id id)
+{
+	if (id == 0 || id >= w->nwt)
+		return NULL;
+	struct wtype *wt = &w->wt[id];
+	if (wt->cls == CLS_UNSET)
+		classify(w, id, wt);
+	return wt;
+}
+
+static bool owns_compute(struct walk *w, type_id id)
+{
+	const struct wtype *wt = walk_type_info(w, id);
+	const struct types_type *ty = types_get(w->t, id);
+
+	switch (wt->cls) {
+	case CLS_PLAIN:
+	case CLS_BAD:
+		return false;
+	case CLS_ARRAY:
+		return ty->count > 0 && wt->elem_size > 0 && walk_owns(w, wt->elem);
+	case CLS_ONCE:
+		return walk_owns(w, wt->elem);
+	case CLS_STRUCT:
+		for (uint32_t i = 0; i < ty->nmembers; i++)
+			if (walk_owns(w, types_resolve(w->t, ty->members[i].type)))
+				return true;
+		return false;
+	case CLS_ENUM:
+		if (id == w->op_type)
+			return true;
+		for (uint32_t v = 0; v < ty->vpart->nvariants; v++) {
+			const struct types_type *vt = types_get(w->t, types_resolve(w->t, ty->vpart->variants[v].type));
+			for (uint32_t i = 0; vt && i < vt->nmembers; i++)
+				if (walk_owns(w, types_resolve(w->t, vt->members[i].type)))
+					return true;
+		}
+		for (uint32_t i = 0; i < ty->nmembers; i++)
+			if (walk_owns(w, types_resolve(w->t, ty->members[i].type)))
+				return true;
+		return false;
+	default:
+		return true;   /* every container decoder owns heap */
+	}
+}
+
+bool walk_owns(struct walk *w, type_id id)
+{
+	if (id == 0 || id >= w->nwt)
+		return false;
+	if (id == w->op_type)
+		return true;
+	walk_type_info(w, id);
+	struct wtype *wt = &w->wt[id];
+	if (wt->owns == 0) {
+		wt->owns = 1;   /* a recursive type is assumed not to own through itself */
+		wt->owns = owns_compute(w, id) ? 3 : 2;
+	}
+	return wt->owns == 3;
+}
+
+/* --- traversal --- */
+
+static bool skip_segment(const char *name)
+{
+	return !name || !*name || (name[0] == '_' && name[1] == '_');
+}
+
+static void walk_members(struct walk *w, uint64_t base, const struct types_type *ty)
+{
+	for (uint32_t i = 0; i < ty->nmembers; i++) {
+		const struct types_member *m = &ty->members[i];
+		type_id mt = types_resolve(w->t, m->type);
+		if (!walk_owns(w, mt))
+			continue;
+		bool seg = !skip_segment(m->name);
+		if (seg)
+			walk_push(w, m->name);
+		walk_val(w, base + m->offset, mt);
+		if (seg)
+			walk_pop(w);
+	}
+}
+
+static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct types_type *ty,
+		      bool is_op)
+{
+	unsigned char tmp[512];
+	uint32_t vi;
+	const void *b = walk_bytes(w, addr, ty->size, tmp, sizeof tmp);
+
+	if (!b) {
+		walk_unreadable(w, addr, "enum value not readable");
+		return;
+	}
+	if (types_variant_index(w->t, id, b, ty->size, &vi, NULL) != 0) {
+		walk_unreadable(w, addr, "enum tag matches no variant");
+		return;
+	}
+	const struct types_variant *v = &ty->vpart->variants[vi];
+	if (is_op) {
+		struct walk_op_site site = {.addr = addr, .holder = w->holder, .index = w->index,
+					    .key_addr = w->key_addr, .key_type = w->key_type,
+					    .variant = vi};
+		int saved = w->nseg;
+		w->nseg = 0;
+		w->in_op = true;
+		if (w->cb.on_op)
+			w->cb.on_op(w->cb.ctx, &site);
+		walk_push(w, v->name);
+		const struct types_type *vt = types_get(w->t, types_resolve(w->t, v->type));
+		if (vt)
+			walk_members(w, addr + v->offset, vt);
+		w->in_op = false;
+		w->nseg = saved;
+		if (w->cb.on_op_end)
+			w->cb.on_op_end(w->cb.ctx);
+		return;
+	}
+	const struct types_type *vt = types_get(w->t, types_resolve(w->t, v->type));
+	bool seg = strcmp(v->name, "Some") != 0 && strcmp(v->name, "Ok") != 0;
+	if (seg)
+		walk_push(w, v->name);
+	if (vt)
+		walk_members(w, addr + v->offset, vt);
+	if (seg)
+		walk_pop(w);
+	walk_members(w, addr, ty);   /* members outside the variant part, if any */
+}
+
+int walk_val(struct walk *w, uint64_t addr, type_id id)
+{
+	const struct wtype *wt = walk_type_info(w, id);
+	if (!wt)
+		return 0;
+	if (w->depth >= WALK_MAX_DEPTH || w->nseg >= WALK_MAX_DEPTH) {
+		w->st.depth_limited++;
+		return 0;
+	}
+	bool is_op = id == w->op_type && !w->in_op;
+	if (!is_op && !walk_owns(w, id))
+		return 0;
+	w->depth++;
+	w->st.values++;
+	const struct types_type *ty = types_get(w->t, id);
+	switch (wt->cls) {
+	case CLS_STRUCT:
+		walk_members(w, addr, ty);
+		break;
+	case CLS_ENUM:
+		walk_enum(w, addr, id, ty, is_op);
+		break;
+	case CLS_ARRAY: {
+		uint64_t n = ty->count;
+		walk_push(w, "[*]");
+		for (uint64_t i = 0; i < n && i < WALK_MAX_ELEMS; i++)
+			walk_val(w, addr + i * wt->elem_size, wt->elem);
+		walk_pop(w);
+		break;
+	}
+	case CLS_PLAIN:
+		break;
+	case CLS_BAD:
+		walk_unreadable(w, addr, "container whose fields are not in the DWARF");
+		break;
+	default:
+		walk_dec_walk(w, addr, id, wt);
+	}
+	w->depth--;
+	return 0;
+}
+
+int walk_value(struct walk *w, uint64_t addr, type_id ty, uint32_t path)
+{
+	(void)path;
+	return walk_val(w, addr, types_resolve(w->t, ty));
+}

@@ -1,0 +1,27 @@
+/* walk_dec.h: the container decoders' entry points (private to the walker). */
+#ifndef AGGOP_WALK_DEC_H
+#define AGGOP_WALK_DEC_H
+
+#include "walk_int.h"
+
+/* How a decoder's findings are consumed: reported and walked (the profile's
+ * walk), or handed element by element to a caller (walk_elements). */
+struct walk_visit {
+	bool report;
+	walk_elem_fn fn;
+	void *ctx;
+	int rc;          /* non-zero: the caller's fn asked to stop */
+};
+
+/* Recognises a container by its qualified name and fills wt; false when the
+ * type is not a known container. */
+bool walk_dec_classify(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt);
+
+/* Walks a container value: reports its allocations and walks live elements. */
+void walk_dec_walk(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt);
+
+/* Visits the live elements of a container value (no reporting). */
+int walk_dec_visit(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt,
+		   struct walk_visit *v);
+
+#endif

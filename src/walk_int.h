@@ -1,0 +1,92 @@
+/* walk_int.h: the walker's private state, shared by walk*.c only.
+ *
+ * Per type_id the walker caches a classification (which decoder handles it,
+ * whether it can own heap at all, and the decoder's field offsets), so the hot
+ * path never looks a member up by name twice.
+ */
+#ifndef AGGOP_WALK_INT_H
+#define AGGOP_WALK_INT_H
+
+#include "walk.h"
+
+#define WALK_MAX_DEPTH 192
+#define WALK_MAX_ELEMS (1ull << 32)   /* no container in a core holds more */
+
+enum walk_cls {
+	CLS_UNSET = 0, CLS_PLAIN, CLS_STRUCT, CLS_ENUM, CLS_ARRAY,
+	CLS_BOX, CLS_BOX_FAT, CLS_VEC, CLS_STRING, CLS_VECDEQUE, CLS_RAWTABLE,
+	CLS_BTREEMAP, CLS_ARC, CLS_RC, CLS_SMALLVEC, CLS_COMPACT_STR, CLS_ONCE,
+	CLS_BAD   /* a known container whose fields could not be found */
+};
+
+/* Decoder details for one type.  Offsets are relative to the value. */
+struct wtype {
+	uint8_t cls;
+	uint8_t owns;       /* 0 unknown, 1 computing, 2 no, 3 yes */
+	uint8_t fat_kind;   /* CLS_BOX_FAT / ARC / RC: 0 thin, 1 slice/str, 2 dyn */
+	type_id elem;       /* element / pointee / K */
+	type_id elem2;      /* V (maps) / internal node type (btree) */
+	type_id aux;        /* leaf node type (btree), inner type (arc/rc) */
+	type_id aux2;       /* internal node type (btree) */
+	uint64_t elem_size, elem_align, elem2_size;
+	uint64_t aux_size, aux2_size;
+	uint64_t off[8];    /* decoder-specific field offsets */
+	uint64_t n;         /* SmallVec inline capacity; Once: complete state */
+};
+
+struct path_ent;
+
+struct walk {
+	const struct image *img;
+	const struct types *t;
+	const struct heap *h;
+	struct walk_callbacks cb;
+	type_id op_type;
+
+	struct wtype *wt;         /* indexed by type_id */
+	size_t nwt;
+
+	uint8_t *seen;            /* bitmap over census chunk indices */
+	size_t nchunks;
+	uint64_t *extra_seen;     /* open-addressing set of mems outside the census */
+	size_t extra_cap, extra_len;
+
+	/* current position */
+	int depth;
+	bool in_op;
+	uint64_t holder, index, key_addr;
+	type_id key_type;
+
+	/* field path stack and interned paths */
+	const char *seg[WALK_MAX_DEPTH + 8];
+	int nseg;
+	struct path_ent *paths;   /* open addressing by segment sequence */
+	size_t paths_cap, paths_len;
+	char **names;             /* canonical id -> display name */
+	size_t names_len, names_cap;
+	uint32_t *name_ht;        /* display name -> canonical id (open addressing) */
+	size_t name_ht_cap;
+
+	struct walk_stats st;
+};
+
+const struct wtype *walk_type_info(struct walk *w, type_id id);
+bool walk_owns(struct walk *w, type_id id);
+int walk_val(struct walk *w, uint64_t addr, type_id id);
+const void *walk_bytes(struct walk *w, uint64_t addr, uint64_t len, void *tmp, size_t tmpsize);
+bool walk_u64(struct walk *w, uint64_t addr, uint64_t *v);
+void walk_unreadable(struct walk *w, uint64_t addr, const char *what);
+
+/* An allocation at mem of `requested` bytes: validated against the census
+ * (in-use chunk, usable >= requested); reported once.  Returns 1 when new
+ * (walk behind it), 0 when already seen or invalid (do not walk). */
+int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
+	       enum walk_kind kind, bool shared);
+
+uint32_t walk_path_current(struct walk *w);
+void walk_path_free(struct walk *w);
+
+static inline void walk_push(struct walk *w, const char *s) { w->seg[w->nseg++] = s; }
+static inline void walk_pop(struct walk *w) { w->nseg--; }
+
+#endif

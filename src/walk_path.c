@@ -1,0 +1,184 @@
+/* walk_path.c: interned field paths ("Windowed > buckets[*] > Percentile > inner").
+ *
+ * While walking, the current path is a stack of segment pointers (member and
+ * variant names owned by the type graph, or literals such as "[*]").  Only
+ * when an allocation is reported is the stack interned: first by the pointer
+ * sequence (cheap, no string work on the hot path), then by its display
+ * string, so that two spellings of the same path share one id.
+ */
+#include "walk_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct path_ent {
+	uint64_t hash;
+	uint32_t n, id;
+	const char **segs;   /* NULL: empty slot */
+};
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+	return h * 0xff51afd7ed558ccdull;
+}
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static bool name_ht_grow(struct walk *w)
+{
+	size_t ncap = w->name_ht_cap ? w->name_ht_cap * 2 : 256;
+	uint32_t *n = malloc(ncap * sizeof *n);
+	if (!n)
+		return false;
+	memset(n, 0xff, ncap * sizeof *n);
+	for (size_t i = 0; i < w->name_ht_cap; i++) {
+		uint32_t id = w->name_ht[i];
+		if (id == UINT32_MAX)
+			continue;
+		size_t j = str_hash(w->names[id]) % ncap;
+		while (n[j] != UINT32_MAX)
+			j = (j + 1) % ncap;
+		n[j] = id;
+	}
+	free(w->name_ht);
+	w->name_ht = n;
+	w->name_ht_cap = ncap;
+	return true;
+}
+
+/* The canonical id of a display string (takes ownership of s). */
+static uint32_t intern_name(struct walk *w, char *s)
+{
+	if (!s)
+		return WALK_PATH_ROOT;
+	if ((w->names_len + 1) * 2 > w->name_ht_cap && !name_ht_grow(w)) {
+		free(s);
+		return WALK_PATH_ROOT;
+	}
+	size_t j = str_hash(s) % w->name_ht_cap;
+	while (w->name_ht[j] != UINT32_MAX) {
+		uint32_t id = w->name_ht[j];
+		if (strcmp(w->names[id], s) == 0) {
+			free(s);
+			return id;
+		}
+		j = (j + 1) % w->name_ht_cap;
+	}
+	if (w->names_len == w->names_cap) {
+		size_t nc = w->names_cap ? w->names_cap * 2 : 64;
+		char **nn = realloc(w->names, nc * sizeof *nn);
+		if (!nn) {
+			free(s);
+			return WALK_PATH_ROOT;
+		}
+		w->names = nn;
+		w->names_cap = nc;
+	}
+	uint32_t id = (uint32_t)w->names_len++;
+	w->names[id] = s;
+	w->name_ht[j] = id;
+	return id;
+}
+
+static char *join(const char *const *segs, int n)
+{
+	size_t len = 1;
+	for (int i = 0; i < n; i++)
+		len += strlen(segs[i]) + 3;
+	char *s = malloc(len), *p = s;
+	if (!s)
+		return NULL;
+	*p = 0;
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && segs[i][0] != '[') {
+			memcpy(p, " > ", 3);
+			p += 3;
+		}
+		size_t l = strlen(segs[i]);
+		memcpy(p, segs[i], l);
+		p += l;
+		*p = 0;
+	}
+	return s;
+}
+
+static bool paths_grow(struct walk *w)
+{
+	size_t ncap = w->paths_cap ? w->paths_cap * 2 : 256;
+	struct path_ent *n = calloc(ncap, sizeof *n);
+	if (!n)
+		return false;
+	for (size_t i = 0; i < w->paths_cap; i++) {
+		struct path_ent *e = &w->paths[i];
+		if (!e->segs)
+			continue;
+		size_t j = e->hash % ncap;
+		while (n[j].segs)
+			j = (j + 1) % ncap;
+		n[j] = *e;
+	}
+	free(w->paths);
+	w->paths = n;
+	w->paths_cap = ncap;
+	return true;
+}
+
+uint32_t walk_path_current(struct walk *w)
+{
+	uint64_t h = (uint64_t)w->nseg;
+	for (int i = 0; i < w->nseg; i++)
+		h = mix(h, (uint64_t)(uintptr_t)w->seg[i]);
+	if ((w->paths_len + 1) * 2 > w->paths_cap && !paths_grow(w))
+		return WALK_PATH_ROOT;
+	size_t j = h % w->paths_cap;
+	for (; w->paths[j].segs; j = (j + 1) % w->paths_cap) {
+		struct path_ent *e = &w->paths[j];
+		if (e->hash == h && e->n == (uint32_t)w->nseg &&
+		    memcmp(e->segs, w->seg, sizeof(char *) * (size_t)w->nseg) == 0)
+			return e->id;
+	}
+	const char **copy = malloc(sizeof(char *) * (size_t)(w->nseg + 1));
+	if (!copy)
+		return WALK_PATH_ROOT;
+	memcpy(copy, w->seg, sizeof(char *) * (size_t)w->nseg);
+	uint32_t id = intern_name(w, join(w->seg, w->nseg));
+	w->paths[j] = (struct path_ent){.hash = h, .n = (uint32_t)w->nseg, .id = id, .segs = copy};
+	w->paths_len++;
+	return id;
+}
+
+uint32_t walk_path_child(struct walk *w, uint32_t parent, const char *segment)
+{
+	const char *segs[2];
+	int n = 0;
+	if (parent != UINT32_MAX && parent < w->names_len && w->names[parent][0])
+		segs[n++] = w->names[parent];
+	if (segment && *segment)
+		segs[n++] = segment;
+	return intern_name(w, join(segs, n));
+}
+
+const char *walk_path_name(const struct walk *w, uint32_t path)
+{
+	return path < w->names_len ? w->names[path] : "?";
+}
+
+uint32_t walk_path_count(const struct walk *w) { return (uint32_t)w->names_len; }
+
+void walk_path_free(struct walk *w)
+{
+	for (size_t i = 0; i < w->paths_cap; i++)
+		free(w->paths[i].segs);
+	free(w->paths);
+	for (size_t i = 0; i < w->names_len; i++)
+		free(w->names[i]);
+	free(w->names);
+	free(w->name_ht);
+}
