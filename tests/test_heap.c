@@ -1,0 +1,467 @@
+/* test_heap.c: the heap layer against what programs said about themselves.
+ *
+ * heapprobe ($FIXDIR/heap, built and snapshotted by tests/setup.d/30-heap.sh)
+ * printed every live pointer with malloc_usable_size and its raw header, the
+ * tcache/fastbin chunks its workers parked, the arena count from malloc_info
+ * and mallinfo2 last.  The census of its gcore and kernel core must match
+ * all of it exactly.  A copy of the small kernel core with chunk headers
+ * overwritten must yield a census that names those chunks and carries on.
+ * beava-sim snapshots ($FIXDIR/sim-fresh, $FIXDIR/snapshots/<name>) are
+ * checked against their truth.json: mallinfo2 uordblks/hblkhd, the arena
+ * count and every listed allocation's usable and chunk size; at least one
+ * snapshot must exist.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "heap.h"
+#include "image.h"
+
+struct ptrrec {
+	uint64_t p, req, usable, hdr;
+	int thread;
+};
+
+struct expect {
+	uint64_t sample;
+	int tcache, fastbin;
+};
+
+struct truth {
+	struct ptrrec *ptrs;
+	size_t nptrs;
+	struct expect exp[8];
+	size_t nexp;
+	int tcaches, arenas;
+	struct heap_totals mi;
+};
+
+static const char *fixdir(void)
+{
+	const char *d = getenv("FIXDIR");
+	return d ? d : "build/fixtures";
+}
+
+static void path(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+}
+
+static void truth_load(struct truth *t, const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char line[512];
+	size_t cap = 0;
+
+	memset(t, 0, sizeof *t);
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f)) {
+		struct ptrrec r;
+		struct expect x;
+		unsigned long long a, b, c, d;
+		if (sscanf(line, "ptr 0x%llx %llu %llu 0x%llx %d", &a, &b, &c, &d, &r.thread) == 5) {
+			if (t->nptrs == cap) {
+				cap = cap ? cap * 2 : 256;
+				t->ptrs = realloc(t->ptrs, cap * sizeof *t->ptrs);
+				assert_non_null(t->ptrs);
+			}
+			r.p = a, r.req = b, r.usable = c, r.hdr = d;
+			t->ptrs[t->nptrs++] = r;
+		} else if (sscanf(line, "expect 0x%llx tcache %d fastbin %d", &a, &x.tcache, &x.fastbin) == 3) {
+			assert_true(t->nexp < 8);
+			x.sample = a;
+			t->exp[t->nexp++] = x;
+		} else if (sscanf(line, "tcaches %d", &t->tcaches) == 1 || sscanf(line, "arenas %d", &t->arenas) == 1) {
+			continue;
+		} else if (strncmp(line, "mallinfo2 ", 10) == 0) {
+			unsigned long long v[10];
+			assert_int_equal(sscanf(line, "mallinfo2 arena %llu ordblks %llu smblks %llu hblks %llu hblkhd %llu "
+						"usmblks %llu fsmblks %llu uordblks %llu fordblks %llu keepcost %llu",
+						&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]), 10);
+			t->mi = (struct heap_totals){ .arena = v[0], .ordblks = v[1], .smblks = v[2], .hblks = v[3],
+						      .hblkhd = v[4], .fsmblks = v[6], .uordblks = v[7],
+						      .fordblks = v[8], .keepcost = v[9] };
+		}
+	}
+	fclose(f);
+	assert_true(t->nptrs > 100);
+	assert_true(t->arenas > 0);
+}
+
+static void truth_free(struct truth *t)
+{
+	free(t->ptrs);
+}
+
+static void open_census(const char *core, const char *exe, struct image **img, struct heap **h)
+{
+	struct err e = { 0 };
+	int rc = image_open(img, core, exe, &e);
+	if (rc)
+		fail_msg("image_open %s: %s", core, e.msg);
+	rc = heap_open(h, *img, &e);
+	if (rc)
+		fail_msg("heap_open %s: %s", core, e.msg);
+}
+
+/* Chunks sorted, disjoint, every one found by heap_find. */
+static void check_index(const struct heap *h)
+{
+	uint64_t prev_end = 0;
+	for (size_t i = 0; i < heap_chunk_count(h); i++) {
+		const struct heap_chunk *c = heap_chunk_get(h, i);
+		assert_true(c->mem - 16 >= prev_end);
+		prev_end = c->mem - 16 + c->size;
+		assert_int_equal(heap_find(h, c->mem), i);
+		assert_int_equal(heap_find_containing(h, c->mem - 16 + c->size - 1), i);
+	}
+}
+
+static void check_probe(const char *corename)
+{
+	char core[512], exe[512], tf[512];
+	struct truth t;
+	struct image *img;
+	struct heap *h;
+	struct heap_totals got;
+
+	path(core, sizeof core, "%s/heap/%s", fixdir(), corename);
+	path(exe, sizeof exe, "%s/heap/exe", fixdir());
+	path(tf, sizeof tf, "%s/heap/truth.txt", fixdir());
+	truth_load(&t, tf);
+	open_census(core, exe, &img, &h);
+
+	heap_get_totals(h, &got);
+	assert_int_equal(got.uordblks, t.mi.uordblks);
+	assert_int_equal(got.hblkhd, t.mi.hblkhd);
+	assert_int_equal(got.hblks, t.mi.hblks);
+	assert_int_equal(got.arena, t.mi.arena);
+	assert_int_equal(got.ordblks, t.mi.ordblks);
+	assert_int_equal(got.smblks, t.mi.smblks);
+	assert_int_equal(got.fsmblks, t.mi.fsmblks);
+	assert_int_equal(got.fordblks, t.mi.fordblks);
+	assert_int_equal(got.keepcost, t.mi.keepcost);
+	assert_int_equal(heap_arena_count(h), (size_t)t.arenas);
+	assert_int_equal(heap_tcache_count(h), (size_t)t.tcaches);
+	assert_int_equal(heap_corruption_total(h), 0);
+
+	/* Worker 3 grew its arena past one 64 MiB heap. */
+	size_t two = 0;
+	for (size_t i = 0; i < heap_arena_count(h); i++)
+		two += heap_arena_get(h, i)->nheaps >= 2;
+	assert_int_equal(two, 1);
+
+	for (size_t i = 0; i < t.nptrs; i++) {
+		const struct ptrrec *r = &t.ptrs[i];
+		size_t k = heap_find(h, r->p);
+		struct heap_chunk c;
+		struct err e = { 0 };
+		if (k == SIZE_MAX)
+			fail_msg("pointer 0x%llx (thread %d) not in the census", (unsigned long long)r->p, r->thread);
+		const struct heap_chunk *hc = heap_chunk_get(h, k);
+		assert_int_equal(hc->size, r->hdr & ~7ull);
+		assert_int_equal(hc->flags, r->hdr & 7);
+		assert_int_equal(heap_usable(hc), r->usable);
+		assert_int_equal(hc->state, HEAP_INUSE);
+		assert_int_equal(hc->arena == HEAP_NO_ARENA, (r->hdr & HEAP_F_MMAPPED) != 0);
+		/* The last 8 usable bytes of a heap chunk are the next chunk's
+		 * prev_size field, so "inside" ends at the chunk's end. */
+		assert_int_equal(heap_find_containing(h, r->p), k);
+		assert_int_equal(heap_find_containing(h, r->p - 16 + hc->size - 1), k);
+		assert_int_equal(heap_find(h, r->p + 16), SIZE_MAX);
+		assert_int_equal(heap_chunk_at(h, r->p, &c, &e), 0);
+		assert_int_equal(c.size, r->hdr & ~7ull);
+	}
+	for (size_t i = 0; i < t.nexp; i++) {
+		size_t k = heap_find(h, t.exp[i].sample);
+		assert_int_not_equal(k, SIZE_MAX);
+		const struct heap_arena *a = heap_arena_get(h, heap_chunk_get(h, k)->arena);
+		assert_non_null(a);
+		assert_false(a->main);
+		assert_int_equal(a->tcache_chunks, (size_t)t.exp[i].tcache);
+		assert_int_equal(a->fastbin_chunks, (size_t)t.exp[i].fastbin);
+	}
+	check_index(h);
+	heap_close(h);
+	image_close(img);
+	truth_free(&t);
+}
+
+static void test_probe_gcore(void **state)
+{
+	(void)state;
+	check_probe("gcore");
+}
+
+static void test_probe_kcore(void **state)
+{
+	(void)state;
+	check_probe("kcore");
+}
+
+/* ---- corruption ---- */
+
+/* File offset of target address addr in an ELF core (PT_LOAD table), or -1. */
+static off_t core_offset(int fd, uint64_t addr)
+{
+	Elf64_Ehdr eh;
+	assert_int_equal(pread(fd, &eh, sizeof eh, 0), (ssize_t)sizeof eh);
+	for (int i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		assert_int_equal(pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)),
+				 (ssize_t)sizeof ph);
+		if (ph.p_type == PT_LOAD && addr >= ph.p_vaddr && addr + 8 <= ph.p_vaddr + ph.p_filesz)
+			return (off_t)(ph.p_offset + (addr - ph.p_vaddr));
+	}
+	return -1;
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	static char buf[1 << 16];
+	ssize_t n;
+
+	assert_true(in >= 0 && out >= 0);
+	while ((n = read(in, buf, sizeof buf)) > 0) {
+		/* Keep zero blocks as holes: the core is mostly sparse. */
+		bool zero = true;
+		for (ssize_t i = 0; i < n && zero; i++)
+			zero = buf[i] == 0;
+		if (zero)
+			assert_true(lseek(out, n, SEEK_CUR) >= 0);
+		else
+			assert_int_equal(write(out, buf, (size_t)n), n);
+	}
+	assert_int_equal(n, 0);
+	assert_int_equal(ftruncate(out, lseek(out, 0, SEEK_CUR)), 0);
+	close(in);
+	close(out);
+}
+
+static void poke(int fd, uint64_t addr, uint64_t v)
+{
+	off_t off = core_offset(fd, addr);
+	assert_true(off >= 0);
+	assert_int_equal(pwrite(fd, &v, sizeof v, off), (ssize_t)sizeof v);
+}
+
+static bool corruption_at(const struct heap *h, uint64_t addr)
+{
+	for (size_t i = 0; i < heap_corruption_count(h); i++)
+		if (heap_corruption_get(h, i)->addr == addr)
+			return true;
+	return false;
+}
+
+/* The i-th (by address) live non-mmapped pointer of thread t. */
+static const struct ptrrec *nth_ptr(const struct truth *tr, int t, size_t nth)
+{
+	const struct ptrrec *best[4096];
+	size_t n = 0;
+	for (size_t i = 0; i < tr->nptrs && n < 4096; i++)
+		if (tr->ptrs[i].thread == t && !(tr->ptrs[i].hdr & HEAP_F_MMAPPED) && tr->ptrs[i].usable < 4096)
+			best[n++] = &tr->ptrs[i];
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && best[j - 1]->p > best[j]->p; j--) {
+			const struct ptrrec *x = best[j];
+			best[j] = best[j - 1];
+			best[j - 1] = x;
+		}
+	assert_true(nth < n);
+	return best[nth];
+}
+
+static void test_corrupted_headers(void **state)
+{
+	char src[512], dst[512], exe[512], tf[512];
+	struct truth t;
+	struct image *img;
+	struct heap *h;
+	const struct ptrrec *m1, *m2, *w1, *w2;
+	int fd;
+
+	(void)state;
+	path(src, sizeof src, "%s/heap/small/kcore", fixdir());
+	path(dst, sizeof dst, "%s/heap/small/kcore.damaged.%d", fixdir(), (int)getpid());
+	path(exe, sizeof exe, "%s/heap/exe", fixdir());
+	path(tf, sizeof tf, "%s/heap/small/truth.txt", fixdir());
+	truth_load(&t, tf);
+	m1 = nth_ptr(&t, 0, 40);  /* main arena: size field zeroed */
+	m2 = nth_ptr(&t, 0, 120); /* further on in the same heap */
+	w1 = nth_ptr(&t, 1, 10);  /* worker arena: size far past the heap end */
+	w2 = nth_ptr(&t, 1, 60);
+	copy_file(src, dst);
+	fd = open(dst, O_RDWR);
+	assert_true(fd >= 0);
+	poke(fd, m1->p - 8, 0);
+	poke(fd, w1->p - 8, 0x7ffff0000001ull);
+	close(fd);
+
+	open_census(dst, exe, &img, &h);
+	assert_true(corruption_at(h, m1->p - 16));
+	assert_true(corruption_at(h, w1->p - 16));
+	assert_int_equal(heap_find(h, m1->p), SIZE_MAX);
+	assert_int_equal(heap_find(h, w1->p), SIZE_MAX);
+	/* The walk carried on past the damage in both heaps. */
+	size_t k = heap_find(h, m2->p);
+	assert_int_not_equal(k, SIZE_MAX);
+	assert_int_equal(heap_chunk_get(h, k)->size, m2->hdr & ~7ull);
+	k = heap_find(h, w2->p);
+	assert_int_not_equal(k, SIZE_MAX);
+	assert_int_equal(heap_chunk_get(h, k)->size, w2->hdr & ~7ull);
+	/* A damaged header asked about directly is reported, not trusted. */
+	struct heap_chunk c;
+	struct err e = { 0 };
+	assert_int_equal(heap_chunk_at(h, m1->p, &c, &e), ERR_CORRUPT);
+	assert_int_equal(e.addr, m1->p - 16);
+	assert_int_equal(heap_chunk_at(h, w1->p, &c, &e), ERR_CORRUPT);
+	check_index(h);
+	heap_close(h);
+	image_close(img);
+
+	/* The command reports it and exits 0. */
+	const char *bin = getenv("BIN");
+	if (bin) {
+		char cmd[2048], needle[32], line[1024];
+		bool seen = false;
+		snprintf(cmd, sizeof cmd, "'%s' heap '%s' '%s'", bin, dst, exe);
+		snprintf(needle, sizeof needle, "0x%llx", (unsigned long long)(m1->p - 16));
+		FILE *p = popen(cmd, "r");
+		assert_non_null(p);
+		while (fgets(line, sizeof line, p))
+			seen |= strstr(line, needle) != NULL;
+		assert_int_equal(pclose(p), 0);
+		assert_true(seen);
+	}
+	unlink(dst);
+	truth_free(&t);
+}
+
+/* ---- beava-sim snapshots ---- */
+
+static void check_allocs(const struct heap *h, json_t *allocs, size_t *n)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(allocs, i, a) {
+		uint64_t addr = (uint64_t)json_integer_value(json_array_get(a, 0));
+		uint64_t usable = (uint64_t)json_integer_value(json_array_get(a, 2));
+		uint64_t chunk = (uint64_t)json_integer_value(json_array_get(a, 3));
+		size_t k = heap_find(h, addr);
+		if (k == SIZE_MAX)
+			fail_msg("allocation 0x%llx not in the census", (unsigned long long)addr);
+		const struct heap_chunk *c = heap_chunk_get(h, k);
+		if (c->size != chunk || heap_usable(c) != usable || c->state != HEAP_INUSE)
+			fail_msg("allocation 0x%llx: census chunk %llu usable %llu state %d, truth chunk %llu usable %llu",
+				 (unsigned long long)addr, (unsigned long long)c->size,
+				 (unsigned long long)heap_usable(c), c->state, (unsigned long long)chunk,
+				 (unsigned long long)usable);
+		(*n)++;
+	}
+}
+
+static size_t check_sim(const char *dir)
+{
+	char core[600], exe[600], tf[600];
+	json_error_t je;
+	json_t *root, *tables, *tb, *en, *op;
+	struct image *img;
+	struct heap *h;
+	struct heap_totals got;
+	size_t i, j, k, n = 0;
+
+	path(core, sizeof core, "%s/core", dir);
+	path(exe, sizeof exe, "%s/beava-sim", dir);
+	path(tf, sizeof tf, "%s/truth.json", dir);
+	root = json_load_file(tf, 0, &je);
+	if (!root)
+		fail_msg("%s: %s", tf, je.text);
+	open_census(core, exe, &img, &h);
+	heap_get_totals(h, &got);
+	json_t *mi = json_object_get(root, "mallinfo2");
+	assert_non_null(mi);
+	assert_int_equal(got.uordblks, (uint64_t)json_integer_value(json_object_get(mi, "uordblks")));
+	assert_int_equal(got.hblkhd, (uint64_t)json_integer_value(json_object_get(mi, "hblkhd")));
+	assert_int_equal(heap_arena_count(h), (size_t)json_integer_value(json_object_get(root, "arenas")));
+	tables = json_object_get(root, "tables");
+	json_array_foreach(tables, i, tb) {
+		check_allocs(h, json_object_get(json_object_get(tb, "overhead"), "allocations"), &n);
+		json_array_foreach(json_object_get(tb, "entities"), j, en) {
+			check_allocs(h, json_object_get(json_object_get(en, "overhead"), "allocations"), &n);
+			json_array_foreach(json_object_get(en, "ops"), k, op)
+				check_allocs(h, json_object_get(op, "allocations"), &n);
+		}
+	}
+	heap_close(h);
+	image_close(img);
+	json_decref(root);
+	return n;
+}
+
+static bool is_snapshot(const char *dir)
+{
+	char tf[600];
+	struct stat st;
+	path(tf, sizeof tf, "%s/truth.json", dir);
+	return stat(tf, &st) == 0;
+}
+
+static void test_sim_snapshots(void **state)
+{
+	char dir[600];
+	size_t checked = 0, allocs = 0;
+	DIR *d;
+	struct dirent *de;
+
+	(void)state;
+	path(dir, sizeof dir, "%s/sim-fresh", fixdir());
+	if (is_snapshot(dir)) {
+		allocs += check_sim(dir);
+		checked++;
+	}
+	path(dir, sizeof dir, "%s/snapshots", fixdir());
+	d = opendir(dir);
+	while (d && (de = readdir(d))) {
+		char sub[600];
+		if (de->d_name[0] == '.')
+			continue;
+		path(sub, sizeof sub, "%s/snapshots/%s", fixdir(), de->d_name);
+		if (is_snapshot(sub)) {
+			allocs += check_sim(sub);
+			checked++;
+		}
+	}
+	if (d)
+		closedir(d);
+	if (!checked)
+		fail_msg("no beava-sim snapshot with truth.json under %s/sim-fresh or %s/snapshots/*", fixdir(), fixdir());
+	assert_true(allocs > 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_probe_gcore),
+		cmocka_unit_test(test_probe_kcore),
+		cmocka_unit_test(test_corrupted_headers),
+		cmocka_unit_test(test_sim_snapshots),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
