@@ -39,7 +39,7 @@ int image_map_file(const char *path, const uint8_t **map, uint64_t *size)
 	if (fstat(fd, &st) != 0)
 		rc = errno;
 	else if (!S_ISREG(st.st_mode))
-		rc = EINVAL;
+		rc = IMAGE_NOT_REGULAR;
 	else if (st.st_size > 0) {
 		void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (p == MAP_FAILED)
@@ -51,6 +51,11 @@ int image_map_file(const char *path, const uint8_t **map, uint64_t *size)
 	}
 	close(fd);
 	return rc;
+}
+
+const char *image_map_error(int rc)
+{
+	return rc == IMAGE_NOT_REGULAR ? "not a regular file" : strerror(rc);
 }
 
 size_t image_seg_upper(const struct image *img, uint64_t addr)
@@ -100,21 +105,27 @@ static int image_load_segments(struct image *img, Elf *elf, struct err *e)
 		return err_set(e, ERR_INPUT, "%s: cannot read the program headers (%s); the core is damaged",
 			       img->core_path, elf_errmsg(-1));
 	img->segs = calloc(phnum ? phnum : 1, sizeof *img->segs);
-	if (!img->segs)
+	img->note_segs = calloc(phnum ? phnum : 1, sizeof *img->note_segs);
+	if (!img->segs || !img->note_segs)
 		return err_set(e, ERR_NOMEM, "out of memory for %zu segments", phnum);
 	for (size_t i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
 		if (!gelf_getphdr(elf, (int)i, &ph))
 			return err_set(e, ERR_INPUT, "%s: cannot read program header %zu (%s); the core is damaged",
 				       img->core_path, i, elf_errmsg(-1));
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+		if ((ph.p_type != PT_LOAD && ph.p_type != PT_NOTE) || (ph.p_type == PT_LOAD && ph.p_memsz == 0))
 			continue;
 		if (ph.p_offset > img->core_size || ph.p_filesz > img->core_size - ph.p_offset)
 			return err_set(e, ERR_INPUT,
-				       "core truncated: segment at 0x%llx needs %llu bytes, file has %llu; re-take the snapshot",
-				       (unsigned long long)ph.p_vaddr,
+				       "core truncated: %s at 0x%llx needs %llu bytes, file has %llu; re-take the snapshot",
+				       ph.p_type == PT_NOTE ? "note segment" : "segment",
+				       (unsigned long long)(ph.p_type == PT_NOTE ? ph.p_offset : ph.p_vaddr),
 				       (unsigned long long)(ph.p_offset + ph.p_filesz),
 				       (unsigned long long)img->core_size);
+		if (ph.p_type == PT_NOTE) {
+			img->note_segs[img->nnote_segs++] = (struct image_note_seg){ph.p_offset, ph.p_filesz};
+			continue;
+		}
 		if (ph.p_filesz > ph.p_memsz || ph.p_memsz > UINT64_MAX - ph.p_vaddr)
 			return err_set(e, ERR_INPUT,
 				       "core segment at 0x%llx has file size %llu and memory size %llu, which is impossible; the core is damaged",
@@ -150,13 +161,29 @@ static void image_label_segments(struct image *img)
 	}
 }
 
+const char *image_elf_kind(unsigned e_type)
+{
+	switch (e_type) {
+	case ET_REL:
+		return "an ELF object file";
+	case ET_EXEC:
+		return "an ELF executable";
+	case ET_DYN:
+		return "an ELF shared object or PIE executable";
+	case ET_CORE:
+		return "an ELF core dump";
+	default:
+		return "an ELF file of unknown type";
+	}
+}
+
 /* Maps the core and checks it is an x86-64 ELF core before libelf sees it
  * (libelf reads native-order files in place, and the mapping is read-only). */
 static int image_map_core(struct image *img, struct err *e)
 {
 	int rc = image_map_file(img->core_path, &img->core, &img->core_size);
 	if (rc)
-		return err_set(e, ERR_INPUT, "cannot read core %s: %s", img->core_path, strerror(rc));
+		return err_set(e, ERR_INPUT, "cannot read core %s: %s", img->core_path, image_map_error(rc));
 	if (img->core_size < sizeof(Elf64_Ehdr) || memcmp(img->core, ELFMAG, SELFMAG) != 0)
 		return err_set(e, ERR_INPUT,
 			       "%s is not an ELF core file; pass a core dump (kernel core or gcore) first, then the executable",
@@ -168,8 +195,8 @@ static int image_map_core(struct image *img, struct err *e)
 	memcpy(&eh, img->core, sizeof eh);
 	if (eh.e_type != ET_CORE)
 		return err_set(e, ERR_INPUT,
-			       "%s is an ELF file of type %u, not a core dump; pass the core first, then the executable",
-			       img->core_path, eh.e_type);
+			       "%s is %s, not a core dump; pass the core first, then the executable",
+			       img->core_path, image_elf_kind(eh.e_type));
 	if (eh.e_machine != EM_X86_64)
 		return err_set(e, ERR_INPUT, "%s is a core for machine %u, not x86-64; only x86-64 cores are supported",
 			       img->core_path, eh.e_machine);
@@ -190,14 +217,6 @@ static int image_open_core(struct image *img, struct err *e)
 	elf_end(elf);
 	if (rc)
 		return rc;
-	Elf64_Ehdr eh;
-	memcpy(&eh, img->core, sizeof eh);
-	/* elf_getphdrnum checked the table fits when it is large, but notes
-	 * are read from e_phoff with e_phnum directly: check again. */
-	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phoff > img->core_size ||
-	    (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > img->core_size - eh.e_phoff)
-		return err_set(e, ERR_INPUT, "%s: the program header table does not fit the file; the core is damaged",
-			       img->core_path);
 	rc = image_notes_load(img, e);
 	if (rc)
 		return rc;
@@ -248,6 +267,7 @@ void image_close(struct image *img)
 	if (img->core)
 		munmap((void *)img->core, img->core_size);
 	free(img->segs);
+	free(img->note_segs);
 	free(img->maps);
 	free(img->files);
 	free(img->threads);
@@ -316,7 +336,7 @@ static int piece_from_file(const struct image *img, const struct image_map *m, u
 	if (f->state == IMAGE_FILE_FAILED)
 		return err_fault(e, addr,
 				 "0x%llx is not in the core and its file %s cannot be read (%s); put that file (the one the process mapped) at that path",
-				 (unsigned long long)addr, f->path, strerror(f->errnum));
+				 (unsigned long long)addr, f->path, image_map_error(f->errnum));
 	uint64_t off = m->offset + (addr - m->start); /* no overflow: checked in notes_file */
 	uint64_t len = min_u64(m->end - addr, limit);
 	if (off < f->size) {

@@ -187,8 +187,8 @@ static int exe_parse(struct image *img, const char *path, Elf *elf, struct err *
 		return err_set(e, ERR_INPUT, "%s: cannot read its ELF headers (%s); pass the executable the process ran",
 			       path, elf_errmsg(-1));
 	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
-		return err_set(e, ERR_INPUT, "%s is an ELF file of type %u, not an executable; pass the executable the process ran",
-			       path, eh.e_type);
+		return err_set(e, ERR_INPUT, "%s is %s, not an executable; pass the executable the process ran",
+			       path, image_elf_kind(eh.e_type));
 	if (eh.e_machine != EM_X86_64)
 		return err_set(e, ERR_INPUT, "%s is for machine %u, not x86-64", path, eh.e_machine);
 	img->exe.type = eh.e_type;
@@ -217,7 +217,7 @@ static int exe_open(struct image *img, const char *path, struct err *e)
 {
 	int rc = image_map_file(path, &img->exe.map, &img->exe.size);
 	if (rc)
-		return err_set(e, ERR_INPUT, "cannot read executable %s: %s", path, strerror(rc));
+		return err_set(e, ERR_INPUT, "cannot read executable %s: %s", path, image_map_error(rc));
 	img->have_exe = true;
 	/* Checked by hand first: libelf then reads the native-order file in
 	 * place, which a read-only mapping requires. */

@@ -190,28 +190,17 @@ static int notes_one(struct image *img, const struct image_note *n, size_t *cap,
 
 int image_notes_load(struct image *img, struct err *e)
 {
-	Elf64_Ehdr eh;
 	size_t cap = 0;
 	bool have_file = false;
 
-	memcpy(&eh, img->core, sizeof eh);
-	for (uint64_t i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-		/* image_open checked the program header table against the file size. */
-		memcpy(&ph, img->core + eh.e_phoff + i * sizeof ph, sizeof ph);
-		if (ph.p_type != PT_NOTE)
-			continue;
-		if (ph.p_offset > img->core_size || ph.p_filesz > img->core_size - ph.p_offset)
-			return err_set(e, ERR_INPUT,
-				       "core truncated: note segment at offset 0x%llx needs %llu bytes, file has %llu; re-take the snapshot",
-				       (unsigned long long)ph.p_offset,
-				       (unsigned long long)ph.p_offset + ph.p_filesz,
-				       (unsigned long long)img->core_size);
-		const uint8_t *p = img->core + ph.p_offset;
+	for (size_t i = 0; i < img->nnote_segs; i++) {
+		/* image_load_segments checked the segment lies in the file. */
+		const struct image_note_seg *ns = &img->note_segs[i];
+		const uint8_t *p = img->core + ns->offset;
 		uint64_t off = 0;
 		struct image_note n;
 		int r;
-		while ((r = image_note_next(p, ph.p_filesz, 4, &off, &n)) > 0) {
+		while ((r = image_note_next(p, ns->size, 4, &off, &n)) > 0) {
 			int rc = notes_one(img, &n, &cap, &have_file, e);
 			if (rc)
 				return rc;
@@ -219,7 +208,7 @@ int image_notes_load(struct image *img, struct err *e)
 		if (r < 0)
 			return err_set(e, ERR_INPUT,
 				       "core note at offset 0x%llx runs past its segment (name %u, desc %u bytes); the core is damaged",
-				       (unsigned long long)(ph.p_offset + off), n.namesz, n.descsz);
+				       (unsigned long long)(ns->offset + off), n.namesz, n.descsz);
 	}
 	if (img->nthreads > 0)
 		memcpy(img->threads[0].name, img->process_name, sizeof img->threads[0].name);

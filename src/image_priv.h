@@ -72,10 +72,18 @@ struct image_exe {
 	uint64_t phdr_vaddr; /* link-time address of the program headers */
 };
 
+/* A PT_NOTE of the core (checked to lie inside the file). */
+struct image_note_seg {
+	uint64_t offset, size;
+};
+
 struct image {
 	char *core_path, *exe_path;
 	const uint8_t *core;
 	uint64_t core_size;
+
+	struct image_note_seg *note_segs;
+	size_t nnote_segs;
 
 	struct image_seg *segs; /* sorted by start, disjoint */
 	size_t nsegs;
@@ -136,9 +144,14 @@ int image_notes_load(struct image *img, struct err *e);
 int image_exe_load(struct image *img, const char *exe_path, struct err *e);
 void image_exe_unload(struct image *img);
 
-/* mmaps a regular file read-only; *size 0 leaves *map NULL.  Returns 0 or an
- * errno value. */
+/* mmaps a regular file read-only; *size 0 leaves *map NULL.  Returns 0, an
+ * errno value, or IMAGE_NOT_REGULAR. */
+#define IMAGE_NOT_REGULAR (-1)
 int image_map_file(const char *path, const uint8_t **map, uint64_t *size);
+/* "an ELF executable", ... for messages about the wrong kind of file. */
+const char *image_elf_kind(unsigned e_type);
+/* Text for image_map_file's result. */
+const char *image_map_error(int rc);
 
 /* Index of the first element whose start is > addr, over arrays sorted by
  * start (so the candidate containing addr is the one before it). */
