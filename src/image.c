@@ -408,14 +408,23 @@ int image_read(const struct image *img, uint64_t addr, void *buf, size_t len, st
 	return 0;
 }
 
+/* The hot path: a branch-free binary search (the walker's addresses jump
+ * between segments, so a branchy search mispredicts about once per step),
+ * then one bounds check. */
 const void *image_ptr(const struct image *img, uint64_t addr, size_t len)
 {
-	size_t u = image_seg_upper(img, addr);
-	if (u == 0)
+	const struct image_seg *s = img->segs;
+	size_t n = img->nsegs;
+
+	if (n == 0)
 		return NULL;
-	const struct image_seg *s = &img->segs[u - 1];
-	uint64_t off = addr - s->pub.start;
-	if (off >= s->pub.filesz || len > s->pub.filesz - off)
+	while (n > 1) {
+		size_t half = n / 2;
+		s = s[half].pub.start <= addr ? s + half : s;
+		n -= half;
+	}
+	uint64_t off = addr - s->pub.start; /* wraps when addr < start: then >= filesz */
+	if (addr < s->pub.start || off >= s->pub.filesz || len > s->pub.filesz - off)
 		return NULL;
 	return img->core + s->offset + off;
 }
