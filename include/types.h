@@ -135,7 +135,7 @@ size_t types_find_prefix(const struct types *t, const char *prefix, type_id *ids
 
 /* A member of a struct/union by name ("buf"), or a dotted path
  * ("buf.inner.cap.__0"): its accumulated offset and its type.
- * ERR_NOTFOUND when a step is missing. */
+ * ERR_NOTFOUND when a step is missing.  offset and type may be NULL. */
 int types_member_path(const struct types *t, type_id id, const char *path,
 		      uint64_t *offset, type_id *type, struct err *e);
 

@@ -278,14 +278,16 @@ int types_member_path(const struct types *t, type_id id, const char *path, uint6
 		type_id r = types_resolve(t, cur);
 		if (!r || !member_step(t, r, p, len, &off, &cur))
 			return err_set(e, ERR_NOTFOUND, "%s has no member '%.*s' (path '%s')",
-				       types_get(t, r)->name[0] ? types_get(t, r)->name : "type",
+				       r && types_get(t, r)->name[0] ? types_get(t, r)->name : "type",
 				       (int)len, p, path);
 		if (!dot)
 			break;
 		p = dot + 1;
 	}
-	*offset = off;
-	*type = cur;
+	if (offset)
+		*offset = off;
+	if (type)
+		*type = cur;
 	return 0;
 }
 
