@@ -477,6 +477,25 @@ static void test_mapped_edges(void **state)
 		}
 	}
 	assert_true(gaps >= 3);
+	/* A read across two adjacent mappings is the two halves read apart
+	 * (the pieces may come from the core, a file and zeros). */
+	size_t joins = 0;
+	for (size_t i = 0; i < t->nregions; i++)
+		for (size_t j = 0; j < t->nregions; j++) {
+			const struct region *a = &t->regions[i], *b = &t->regions[j];
+			if (a->hi != b->lo || region_skipped(c, a) || region_skipped(c, b))
+				continue;
+			uint8_t whole[16], lo[8], hi[8];
+			struct err e = {0};
+			if (image_read(c->img, a->hi - 8, whole, 16, &e) != 0)
+				fail_msg("read across 0x%llx: %s", (unsigned long long)a->hi, e.msg);
+			assert_int_equal(image_read(c->img, a->hi - 8, lo, 8, &e), 0);
+			assert_int_equal(image_read(c->img, b->lo, hi, 8, &e), 0);
+			assert_memory_equal(whole, lo, 8);
+			assert_memory_equal(whole + 8, hi, 8);
+			joins++;
+		}
+	assert_true(joins >= 5);
 	uint8_t b;
 	struct err e = {0};
 	assert_int_equal(image_read(c->img, 0, &b, 1, &e), ERR_FAULT);
@@ -548,6 +567,50 @@ static void test_stale_library(void **state)
 		if (strstr(r->path, "/libc.so") && strcmp(r->perms, "r-xp") == 0)
 			assert_int_equal(image_read(c->img, r->lo, got, sizeof got, &e), 0);
 	}
+}
+
+/* A core without the executable's ELF header page (a dumper told not to
+ * write it): the build-id cannot be checked, which is said, not fatal. */
+static void test_no_header_page(void **state)
+{
+	struct ctx *c = *state;
+	const struct region *first = NULL;
+	for (size_t i = 0; i < c->t->nregions && !first; i++)
+		if (strcmp(c->t->regions[i].path, c->exe) == 0)
+			first = &c->t->regions[i];
+	assert_non_null(first);
+	/* The PT_LOAD holding that page, from the core's program headers. */
+	FILE *f = fopen(c->core, "rb");
+	assert_non_null(f);
+	Elf64_Ehdr eh;
+	assert_int_equal(fread(&eh, sizeof eh, 1, f), 1);
+	uint64_t off = 0;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		assert_int_equal(fseek(f, (long)(eh.e_phoff + i * sizeof ph), SEEK_SET), 0);
+		assert_int_equal(fread(&ph, sizeof ph, 1, f), 1);
+		if (ph.p_type == PT_LOAD && ph.p_vaddr == first->lo && ph.p_filesz > 0)
+			off = ph.p_offset;
+	}
+	fclose(f);
+	assert_true(off != 0);
+	char tmp[1200];
+	tmp_path(tmp, sizeof tmp, "nohdr");
+	copy_file(c->core, tmp);
+	const uint32_t junk = 0;
+	int fd = open(tmp, O_WRONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &junk, 4, (off_t)off), 4); /* the ELF magic */
+	close(fd);
+	struct image *img = NULL;
+	struct err e = {0};
+	if (image_open(&img, tmp, c->exe, &e) != 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(image_core_build_id(img), "");
+	assert_non_null(strstr(image_build_id_check(img), "not checked"));
+	assert_int_equal(image_bias(img), image_bias(c->img));
+	image_close(img);
+	unlink(tmp);
 }
 
 static void test_mismatch_refused(void **state)
@@ -850,6 +913,7 @@ static const struct named_test tests[] = {
 	{"segments_sorted", test_segments_sorted, NULL},
 	{"gone_file", test_gone_file, "c"}, /* only the C probe maps files */
 	{"stale_library", test_stale_library, "c"},
+	{"no_header_page", test_no_header_page, NULL},
 	{"mismatch_refused", test_mismatch_refused, NULL},
 	{"truncated_refused", test_truncated_refused, NULL},
 	{"not_core_refused", test_not_core_refused, NULL},
