@@ -200,9 +200,13 @@ static void find_mp(struct heap *h, struct heap_rd *rd, uint64_t sbrk_lo, uint64
 		tbins = rd64(b, GL_MP_TCACHE_BINS);
 		tmax = rd64(b, GL_MP_TCACHE_MAX_BYTES);
 		tcount = rd64(b, GL_MP_TCACHE_COUNT);
+		/* Tunables: trim_threshold, mmap_threshold (<= 32 MiB,
+		 * DEFAULT_MMAP_THRESHOLD_MAX) and arena_test are never 0 by
+		 * default; tcache_bins is 64 unless tuned (at most 76 in 2.42). */
 		if (n_mmaps < 0 || max_n < n_mmaps || maxmm < mm || (mm & (GL_PAGE - 1)) ||
-		    (n_mmaps == 0) != (mm == 0) || tbins > 128 || tmax > ((uint64_t)1 << 20) ||
-		    tcount > 65535)
+		    (n_mmaps == 0) != (mm == 0) || tbins == 0 || tbins > 128 || tmax > ((uint64_t)1 << 20) ||
+		    tcount > 65535 || !rd64(b, 0) || !rd64(b, 16) || rd64(b, 16) > ((uint64_t)32 << 20) ||
+		    !rd64(b, 24))
 			continue;
 		if (found++ == 0) {
 			h->mp_addr = p;
