@@ -29,6 +29,15 @@ case "$pattern" in
 	*/*) die "kernel.core_pattern is '$pattern' (another directory); set it to a plain name: echo core > /proc/sys/kernel/core_pattern (as root), then rerun" ;;
 esac
 
+# Done when the stamp matches and every output is there.
+done_already() {
+	local dir="$1" stamp="$2" f
+	[ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$stamp" ] || return 1
+	for f in exe exe2 gcore kcore truth.txt nm.txt buildid.txt buildid2.txt; do
+		[ -s "$dir/$f" ] || return 1
+	done
+}
+
 stamp_of() { (cd "$src" && cat "$@") | cat - "$0" | sha256sum | cut -d' ' -f1; }
 
 build_id() {
@@ -79,7 +88,7 @@ finish() {
 probe_c() {
 	local dir="$out/c" stamp
 	stamp=$(stamp_of cprobe.c stale.c)
-	[ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$stamp" ] && return 0
+	done_already "$dir" "$stamp" && return 0
 	rm -rf "$dir" && mkdir -p "$dir"
 	local cflags=(-std=c11 -O2 -g -Wall -Wextra -Werror -pthread -Wl,--build-id=sha1)
 	gcc "${cflags[@]}" -o "$dir/exe" "$src/cprobe.c" || die "cannot build the C probe"
@@ -99,7 +108,7 @@ probe_c() {
 probe_rust() {
 	local dir="$out/rust" stamp
 	stamp=$(stamp_of rprobe.rs)
-	[ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$stamp" ] && return 0
+	done_already "$dir" "$stamp" && return 0
 	rm -rf "$dir" && mkdir -p "$dir"
 	local rflags=(-C debuginfo=2 -C opt-level=2 -C link-arg=-Wl,--build-id=sha1 --check-cfg 'cfg(variant2)')
 	rustc "${rflags[@]}" -o "$dir/exe" "$src/rprobe.rs" || die "cannot build the Rust probe"
