@@ -32,8 +32,9 @@ esac
 # Done when the stamp matches and every output is there.
 done_already() {
 	local dir="$1" stamp="$2" f
+	shift 2
 	[ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$stamp" ] || return 1
-	for f in exe exe2 gcore kcore truth.txt nm.txt buildid.txt buildid2.txt; do
+	for f in exe exe2 gcore kcore truth.txt nm.txt buildid.txt buildid2.txt "$@"; do
 		[ -s "$dir/$f" ] || return 1
 	done
 }
@@ -88,7 +89,7 @@ finish() {
 probe_c() {
 	local dir="$out/c" stamp
 	stamp=$(stamp_of cprobe.c stale.c)
-	done_already "$dir" "$stamp" && return 0
+	done_already "$dir" "$stamp" present.dat libstale.so && return 0
 	rm -rf "$dir" && mkdir -p "$dir"
 	local cflags=(-std=c11 -O2 -g -Wall -Wextra -Werror -pthread -Wl,--build-id=sha1)
 	gcc "${cflags[@]}" -o "$dir/exe" "$src/cprobe.c" || die "cannot build the C probe"
