@@ -9,7 +9,12 @@
  *      how text and unmodified read-only file pages are recovered;
  *   3. otherwise zeros when a PT_LOAD covers the address (anonymous memory the
  *      dumper did not write).
- * An address nothing covers is a fault.  It also knows the threads
+ * An address nothing covers is a fault, and so is one whose NT_FILE file is
+ * missing or is an ELF file whose build-id differs from the core's copy of
+ * its first page (a library updated since the snapshot).  The mappings of
+ * the executable are read from the executable given (by recorded path or by
+ * basename), so a core can travel with its binary.  Backing files are opened
+ * on first read: do not read one image from two threads at once.  It also knows the threads
  * (NT_PRSTATUS registers, NT_PRPSINFO name), the auxv, the executable's PIE
  * load bias (AT_ENTRY - e_entry) and build-id, and checks that the executable
  * given is the one the core was taken from.
