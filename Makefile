@@ -23,7 +23,7 @@ LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
-HEADERS  := $(wildcard include/*.h) $(wildcard tests/*.h)
+HEADERS  := $(wildcard include/*.h) $(wildcard src/*.h) $(wildcard tests/*.h)
 
 .PHONY: all deps demo check check-normal check-asan install clean bench fixtures
 .DEFAULT_GOAL := all

@@ -137,6 +137,8 @@ static int run_profile(const char *core, const char *exe, const struct main_opts
 		status = fail(&e);
 		goto out;
 	}
+	if (!o->quiet && strncmp(image_build_id_check(img), "not checked", 11) == 0)
+		fprintf(stderr, "aggop-inspect: warning: executable %s\n", image_build_id_check(img));
 	if (o->metrics && report_metrics_check(o->metrics, p, o->tolerance, &mx, &e)) {
 		status = fail(&e);
 		goto out;
