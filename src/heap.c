@@ -4,11 +4,12 @@
  *
  * Lookup: chunks are kept sorted by address in one array.  Every region (one
  * heap of an arena, or one mmapped chunk) owns a contiguous slice of it; an
- * arena region also owns one slot per 4 KiB page in pidx, holding the index
- * of the first chunk whose user pointer is at or past that page.  heap_find
- * is then a binary search over the few regions plus a search inside one page
- * (at most 128 chunks of the 32-byte minimum), instead of a binary search over
- * millions of chunks.
+ * arena region also owns one slot per 256-byte granule in pidx (4 bytes per
+ * 256 of heap: 16 MiB for a 1 GiB heap), holding the index of the first chunk
+ * whose user pointer is at or past that granule.  heap_find is then a binary
+ * search over the few regions plus a search among the at most 8 chunks that
+ * start in one granule, instead of a binary search over millions of chunks
+ * (measured in bench/heap.sh).
  */
 #include "heap_int.h"
 
@@ -67,11 +68,6 @@ bool heap_rd_get(struct heap_rd *r, uint64_t addr, void *out, size_t len)
 	return true;
 }
 
-bool heap_rd_u64(struct heap_rd *r, uint64_t addr, uint64_t *v)
-{
-	return heap_rd_get(r, addr, v, sizeof *v);
-}
-
 /* ---- growing arrays ---- */
 
 static int grow(void **arr, size_t *cap, size_t need, size_t elem, struct err *e)
@@ -118,6 +114,33 @@ int heap_push_chunk(struct heap *h, const struct heap_chunk *c, struct err *e)
 	return 0;
 }
 
+void heap_reserve_chunks(struct heap *h, size_t n)
+{
+	void *p;
+
+	if (n <= h->capchunks || n > SIZE_MAX / sizeof *h->chunks)
+		return;
+	p = realloc(h->chunks, n * sizeof *h->chunks);
+	if (p) {
+		h->chunks = p;
+		h->capchunks = n;
+	}
+}
+
+/* Gives back the reserve the walk did not use. */
+static void shrink_chunks(struct heap *h)
+{
+	void *p;
+
+	if (!h->nchunks || h->capchunks == h->nchunks)
+		return;
+	p = realloc(h->chunks, h->nchunks * sizeof *h->chunks);
+	if (p) {
+		h->chunks = p;
+		h->capchunks = h->nchunks;
+	}
+}
+
 int heap_push_region(struct heap *h, const struct heap_region *r, struct err *e)
 {
 	int rc = grow((void **)&h->regions, &h->capregions, h->nregions + 1, sizeof *r, e);
@@ -133,6 +156,8 @@ static int build_index(struct heap *h, struct err *e)
 {
 	size_t total = 0, k;
 
+	if (h->nchunks >= UINT32_MAX)
+		return err_set(e, ERR_NOMEM, "heap: %zu chunks are more than the index holds", h->nchunks);
 	for (size_t i = 0; i < h->nregions; i++) {
 		struct heap_region *r = &h->regions[i];
 		r->page0 = SIZE_MAX;
@@ -140,24 +165,24 @@ static int build_index(struct heap *h, struct err *e)
 		if (r->mmapped || r->end <= r->start)
 			continue;
 		r->page0 = total;
-		r->npages = ((r->end - 1) >> 12) - (r->start >> 12) + 1;
+		r->npages = ((r->end - 1) >> HEAP_GRANULE_SHIFT) - (r->start >> HEAP_GRANULE_SHIFT) + 1;
 		total += r->npages;
 	}
 	h->pidx = malloc((total ? total : 1) * sizeof *h->pidx);
 	if (!h->pidx)
-		return err_set(e, ERR_NOMEM, "heap: out of memory for the page index (%zu pages)", total);
+		return err_set(e, ERR_NOMEM, "heap: out of memory for the index (%zu granules)", total);
 	h->npidx = total;
 	for (size_t i = 0; i < h->nregions; i++) {
 		const struct heap_region *r = &h->regions[i];
 		size_t c = r->first, end = r->first + r->count;
-		uint64_t pbase = r->start & ~(uint64_t)(GL_PAGE - 1);
+		uint64_t gbase = r->start >> HEAP_GRANULE_SHIFT;
 		if (r->page0 == SIZE_MAX)
 			continue;
 		for (k = 0; k < r->npages; k++) {
-			uint64_t page = pbase + ((uint64_t)k << 12);
-			while (c < end && h->chunks[c].mem < page)
+			uint64_t g = (gbase + k) << HEAP_GRANULE_SHIFT;
+			while (c < end && h->chunks[c].mem < g)
 				c++;
-			h->pidx[r->page0 + k] = c;
+			h->pidx[r->page0 + k] = (uint32_t)c;
 		}
 	}
 	return 0;
@@ -205,7 +230,7 @@ size_t heap_find(const struct heap *h, uint64_t mem)
 		lo = r->first;
 		hi = r->first + r->count;
 	} else {
-		size_t k = (mem >> 12) - (r->start >> 12);
+		size_t k = (mem >> HEAP_GRANULE_SHIFT) - (r->start >> HEAP_GRANULE_SHIFT);
 		if (k >= r->npages)
 			return SIZE_MAX;
 		lo = h->pidx[r->page0 + k];
@@ -406,8 +431,10 @@ int heap_open(struct heap **out, const struct image *img, struct err *e)
 	rc = heap_find_arenas(h, &rd, e);
 	if (!rc)
 		rc = heap_walk_all(h, &rd, e);
-	if (!rc)
+	if (!rc) {
+		shrink_chunks(h);
 		rc = build_index(h, e);
+	}
 	if (!rc)
 		rc = heap_mark_cached(h, &rd, e);
 	heap_rd_fini(&rd);

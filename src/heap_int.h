@@ -51,6 +51,10 @@ enum {
 	GL_TCACHE_CHUNK = 656,       /* request2size(640) = 0x290 */
 	GL_PAGE = 4096
 };
+
+/* heap_find's index granule: 256 bytes holds at most 8 chunks of the
+ * 32-byte minimum, so a lookup touches one index slot and a few chunks. */
+enum { HEAP_GRANULE_SHIFT = 8 };
 #define GL_HEAP_MAX ((uint64_t)64 << 20) /* HEAP_MAX_SIZE = 2 * DEFAULT_MMAP_THRESHOLD_MAX (64-bit) */
 
 /* Bounds that keep hostile cores from making loops unbounded. */
@@ -73,7 +77,25 @@ int heap_rd_init(struct heap_rd *r, const struct image *img);
 void heap_rd_fini(struct heap_rd *r);
 /* Reads len (<= 4096) bytes at addr; false when not every byte is mapped. */
 bool heap_rd_get(struct heap_rd *r, uint64_t addr, void *out, size_t len);
-bool heap_rd_u64(struct heap_rd *r, uint64_t addr, uint64_t *v);
+
+/* The walk's hot path: one or two words inside the current window. */
+static inline bool heap_rd_u64(struct heap_rd *r, uint64_t addr, uint64_t *v)
+{
+	if (r->len && addr >= r->base && addr - r->base <= r->len - 8) {
+		__builtin_memcpy(v, r->p + (addr - r->base), 8);
+		return true;
+	}
+	return heap_rd_get(r, addr, v, 8);
+}
+
+static inline bool heap_rd_2u64(struct heap_rd *r, uint64_t addr, uint64_t v[2])
+{
+	if (r->len && addr >= r->base && addr - r->base <= r->len - 16) {
+		__builtin_memcpy(v, r->p + (addr - r->base), 16);
+		return true;
+	}
+	return heap_rd_get(r, addr, v, 16);
+}
 
 /* One arena as found: its malloc_state fields that the census needs. */
 struct heap_ms {
@@ -91,8 +113,8 @@ struct heap_region {
 	bool mmapped;
 	bool has_top;                /* the arena's top chunk lies in this region */
 	size_t first, count;         /* its chunks in heap.chunks */
-	size_t page0;                /* first page-index slot (SIZE_MAX: none) */
-	size_t npages;
+	size_t page0;                /* first granule-index slot (SIZE_MAX: none) */
+	size_t npages;               /* granules (HEAP_GRANULE bytes each) */
 };
 
 struct heap {
@@ -104,7 +126,7 @@ struct heap {
 	size_t narenas;
 	struct heap_region *regions;
 	size_t nregions, capregions;
-	size_t *pidx;                /* page index, see heap.c */
+	uint32_t *pidx;              /* granule index, see heap.c */
 	size_t npidx;
 	struct heap_corruption *corr;
 	size_t ncorr, capcorr, ncorr_total;
@@ -124,6 +146,8 @@ int heap_add_corruption(struct heap *h, uint64_t addr, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int heap_push_chunk(struct heap *h, const struct heap_chunk *c, struct err *e);
 int heap_push_region(struct heap *h, const struct heap_region *r, struct err *e);
+/* Best effort: room for n chunks (0: nothing). */
+void heap_reserve_chunks(struct heap *h, size_t n);
 
 /* heap_arena.c: fills h->arenas / h->ms, h->main_arena, mp_. */
 int heap_find_arenas(struct heap *h, struct heap_rd *rd, struct err *e);

@@ -258,13 +258,13 @@ static void soft_checks(struct walk *w, uint64_t p, uint64_t size, uint64_t hdr,
 
 static int walk_region(struct walk *w, const struct heap_region *r, struct err *e)
 {
-	uint64_t p = r->start;
+	uint64_t p = r->start, hdr = 0, size, nx[2];
+	bool have_hdr = false; /* hdr already read as the previous chunk's next */
 	int rc;
 
 	while (p < r->end) {
-		uint64_t hdr, size, nx[2];
 		if (p == w->top) {
-			if (!hdr_size(w, p, &hdr))
+			if (!have_hdr && !hdr_size(w, p, &hdr))
 				return heap_add_corruption(w->h, p, "top chunk header is not in the core");
 			size = hdr & ~(uint64_t)7;
 			if (p + size != r->end)
@@ -274,10 +274,11 @@ static int walk_region(struct walk *w, const struct heap_region *r, struct err *
 				size = r->end - p;
 			return push(w, r, p, size, hdr, HEAP_FREE, e);
 		}
-		if (r->end - p < GL_CHUNK_HDR || !hdr_size(w, p, &hdr))
+		if (r->end - p < GL_CHUNK_HDR || (!have_hdr && !hdr_size(w, p, &hdr)))
 			return heap_add_corruption(w->h, p, "chunk header at the heap end is cut off or missing");
+		have_hdr = false;
 		size = hdr & ~(uint64_t)7;
-		if (size == GL_CHUNK_HDR && !r->has_top && heap_rd_get(w->rd, p + GL_CHUNK_HDR, nx, sizeof nx) &&
+		if (size == GL_CHUNK_HDR && !r->has_top && heap_rd_2u64(w->rd, p + GL_CHUNK_HDR, nx) &&
 		    (nx[1] & ~(uint64_t)7) == 0)
 			return 0; /* fencepost: the rest of this heap is unused */
 		if (size < GL_MINSIZE || (size & (GL_ALIGN - 1)) || size > r->end - p ||
@@ -294,12 +295,14 @@ static int walk_region(struct walk *w, const struct heap_region *r, struct err *
 			heap_add_corruption(w->h, p, "chunk of size 0x%llx runs to the heap end", (unsigned long long)size);
 			return push(w, r, p, size, hdr, HEAP_INUSE, e);
 		}
-		if (!heap_rd_get(w->rd, p + size, nx, sizeof nx))
+		if (!heap_rd_2u64(w->rd, p + size, nx))
 			return heap_add_corruption(w->h, p + size, "chunk header is not in the core");
 		soft_checks(w, p, size, hdr, nx[0], nx[1] & HEAP_F_PREV_INUSE);
 		if ((rc = push(w, r, p, size, hdr, (nx[1] & HEAP_F_PREV_INUSE) ? HEAP_INUSE : HEAP_FREE, e)))
 			return rc;
 		p += size;
+		hdr = nx[1];
+		have_hdr = true;
 	}
 	return 0;
 }
@@ -309,6 +312,21 @@ static int walk_mmapped(struct walk *w, const struct heap_region *r, struct err 
 	uint64_t hdr = HEAP_F_MMAPPED;
 	w->top = 0;
 	return push(w, r, r->start, r->end - r->start, hdr, HEAP_INUSE, e);
+}
+
+/* At most one chunk per 32 bytes (MINSIZE) of arena heap, one per mmapped
+ * region: reserving that up front spares the copies of a growing array, and
+ * costs nothing for the pages never written (malloc maps big blocks). */
+static size_t chunk_bound(const struct heap *h)
+{
+	uint64_t n = 16;
+	for (size_t i = 0; i < h->nregions; i++) {
+		const struct heap_region *r = &h->regions[i];
+		n += r->mmapped ? 1 : (r->end - r->start) / GL_MINSIZE + 1;
+		if (n > ((uint64_t)1 << 32))
+			return 0;
+	}
+	return (size_t)n;
 }
 
 /* Drops regions that overlap an earlier one (a heap_info chain that loops,
@@ -349,6 +367,7 @@ int heap_walk_all(struct heap *h, struct heap_rd *rd, struct err *e)
 		return rc;
 	qsort(h->regions, h->nregions, sizeof *h->regions, cmp_region);
 	drop_overlaps(h);
+	heap_reserve_chunks(h, chunk_bound(h));
 	for (size_t i = 0; i < h->nregions; i++) {
 		struct heap_region *r = &h->regions[i];
 		struct walk w = { .h = h, .rd = rd };
