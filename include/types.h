@@ -112,7 +112,9 @@ struct types_stats {
 /* Opens exe's DWARF.  When exe has none, tries debug_file (if non-NULL) and
  * then /usr/lib/debug/.build-id/xx/yyyy.debug.  ERR_INPUT when no debug info
  * with types is found (say: build with debug = 2 / "full", not "limited", or
- * pass --debug-file). */
+ * pass --debug-file).  A debug file whose build-id differs from exe's is
+ * refused (ERR_INPUT).  The environment variable AGGOP_DEBUG_ROOT, when set,
+ * replaces /usr/lib/debug as the build-id search root (meant for tests). */
 int types_open(struct types **out, const char *exe, const char *debug_file,
 	       struct err *e);
 void types_close(struct types *t);
