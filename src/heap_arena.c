@@ -116,7 +116,8 @@ static uint64_t first_thread_arena(struct heap *h, struct heap_rd *rd)
 	for (size_t s = 0; s < nseg; s++) {
 		const struct image_segment *sg = image_segment(h->img, s);
 		uint64_t hi = (sg->start + GL_HEAP_MAX - 1) & ~(GL_HEAP_MAX - 1);
-		for (; hi >= sg->start && hi + GL_HI_SIZE_NEW <= sg->end; hi += GL_HEAP_MAX) {
+		uint64_t dumped = sg->start + (sg->filesz < sg->end - sg->start ? sg->filesz : sg->end - sg->start);
+		for (; hi >= sg->start && hi + GL_HI_SIZE_NEW <= dumped; hi += GL_HEAP_MAX) {
 			uint64_t w[5];
 			if (!heap_rd_get(rd, hi, w, sizeof w))
 				continue;
@@ -155,9 +156,10 @@ static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct heap_ms 
 
 	for (size_t s = 0; s < nseg; s++) {
 		const struct image_segment *sg = image_segment(h->img, s);
+		uint64_t dumped = sg->start + (sg->filesz < sg->end - sg->start ? sg->filesz : sg->end - sg->start);
 		if (!(sg->flags & IMAGE_W) || !sg->file || sg->end - sg->start > ((uint64_t)64 << 20))
 			continue;
-		for (uint64_t a = sg->start; a + 16 <= sg->end; a += 8) {
+		for (uint64_t a = sg->start; a + 16 <= dumped; a += 8) {
 			uint64_t w[2];
 			if (!heap_rd_get(rd, a, w, sizeof w) || w[0] != a - 16 || w[1] != a - 16)
 				continue;

@@ -82,11 +82,13 @@ static int thread_regions(struct heap *h, struct heap_rd *rd, size_t ai, struct 
 	uint64_t hi = m->top & ~(GL_HEAP_MAX - 1);
 	int rc;
 
-	for (size_t n = 0; hi; n++) {
+	while (hi) {
 		uint64_t w[4];
 		struct heap_region r = { 0 };
-		if (n >= HEAP_MAX_HEAPS)
-			return heap_add_corruption(h, m->addr, "arena has more than %d heaps", HEAP_MAX_HEAPS);
+		/* One budget for all arenas: a heap_info chain that loops is
+		 * cut here, and its repeats dropped as overlapping regions. */
+		if (h->nregions >= HEAP_MAX_HEAPS)
+			return heap_add_corruption(h, m->addr, "more than %d heaps in all arenas", HEAP_MAX_HEAPS);
 		if ((hi & (GL_HEAP_MAX - 1)) || !heap_rd_get(rd, hi, w, sizeof w))
 			return heap_add_corruption(h, hi, "heap_info of arena 0x%llx is not in the core",
 						   (unsigned long long)m->addr);
@@ -166,9 +168,12 @@ static int scan_mmapped(struct heap *h, struct heap_rd *rd, size_t narena_region
 	for (size_t s = 0; s < nseg; s++) {
 		const struct image_segment *sg = image_segment(h->img, s);
 		uint64_t a = (sg->start + GL_PAGE - 1) & ~(uint64_t)(GL_PAGE - 1);
+		/* Headers can only be in the dumped part (the rest reads as
+		 * zeros), which also bounds the scan by the core's size. */
+		uint64_t dumped = sg->start + (sg->filesz < sg->end - sg->start ? sg->filesz : sg->end - sg->start);
 		if (!(sg->flags & IMAGE_W) || sg->file)
 			continue;
-		while (a >= sg->start && a + GL_PAGE <= sg->end) {
+		while (a >= sg->start && a + GL_PAGE <= dumped) {
 			uint64_t w[2], size, c, k;
 			struct heap_region r = { 0 };
 			if ((c = claimed_end(h, narena_regions, a))) {
