@@ -204,6 +204,34 @@ static void check_enum_layouts(const char *prog)
 	types_close(t);
 }
 
+/* The boxed-size model against an enum the probe boxed by hand
+ * ("boxed NAME K SIZE": size_of of NAME with its K largest variants boxed). */
+static void test_boxed_model(void **state)
+{
+	(void)state;
+	struct truth tr;
+	struct types *t = open_ok("rust-debug");
+	truth_load(&tr, "rust-debug");
+	size_t n = 0;
+	for (size_t i = 0; i < tr.n; i++) {
+		char name[512];
+		unsigned k;
+		unsigned long long size;
+		if (sscanf(tr.lines[i], "boxed %511s %u %llu", name, &k, &size) != 3)
+			continue;
+		struct layout_enum le;
+		struct err e = { 0 };
+		assert_int_equal(layout_enum(t, lookup_ok(t, name), &le, &e), 0);
+		assert_true(k >= 1 && k <= le.nboxed);
+		assert_int_equal(le.boxed_size[k - 1], size);
+		layout_enum_free(&le);
+		n++;
+	}
+	assert_true(n >= 1);
+	truth_free(&tr);
+	types_close(t);
+}
+
 static void test_enum_layouts_debug(void **state)
 {
 	(void)state;
@@ -404,6 +432,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_enum_layouts_debug),
 		cmocka_unit_test(test_enum_layouts_release),
+		cmocka_unit_test(test_boxed_model),
 		cmocka_unit_test(test_layout_json),
 		cmocka_unit_test(test_struct_layouts),
 		cmocka_unit_test(test_text_output),
