@@ -386,7 +386,8 @@ static void test_lookup_rules(void **state)
 	const struct types_type *agg = types_get(t, lookup_ok(t, "AggOp"));
 	assert_false(agg->is_declaration);
 	type_id ids[4];
-	assert_int_equal(types_find_prefix(t, "probe::AggOp", ids, 4), 1 + agg->vpart->nvariants);
+	/* its variant structs, and nothing else, live under its name */
+	assert_int_equal(types_find_prefix(t, "probe::AggOp::", ids, 4), agg->vpart->nvariants);
 	/* template parameters and the Vec field paths the walker uses */
 	type_id v = lookup_ok(t, "alloc::vec::Vec<f64, alloc::alloc::Global>");
 	assert_int_equal(types_tparam(t, v, "T"), lookup_ok(t, "f64"));
