@@ -138,8 +138,8 @@ static void print_text(FILE *out, const struct image *img, const struct heap *h,
 
 static json_t *arena_json(const struct heap_arena *a, size_t i)
 {
-	return json_pack("{s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			 "index", (json_int_t)i, "address", "", "main", a->main, "heaps", (json_int_t)a->nheaps,
+	return json_pack("{s:I, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "index", (json_int_t)i, "main", a->main, "heaps", (json_int_t)a->nheaps,
 			 "system_bytes", (json_int_t)a->system_bytes, "system_mem", (json_int_t)a->system_mem,
 			 "inuse_bytes", (json_int_t)a->inuse_bytes, "inuse_chunks", (json_int_t)a->inuse_chunks,
 			 "cached_bytes", (json_int_t)a->cached_bytes, "cached_chunks", (json_int_t)a->cached_chunks,

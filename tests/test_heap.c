@@ -353,6 +353,68 @@ static void test_corrupted_headers(void **state)
 	truth_free(&t);
 }
 
+static bool corruption_mentions(const struct heap *h, const char *word)
+{
+	for (size_t i = 0; i < heap_corruption_count(h); i++)
+		if (strstr(heap_corruption_get(h, i)->what, word))
+			return true;
+	return false;
+}
+
+/* A cached chunk's safe-linked next pointer overwritten (a write after
+ * free): the list is reported as broken and the census still completes. */
+static void test_corrupted_cache_links(void **state)
+{
+	char src[512], dst[512], exe[512], tf[512];
+	struct truth t;
+	struct image *img;
+	struct heap *h;
+	uint64_t victim[2] = { 0, 0 }; /* one tcache-sized (624) and one fastbin-sized (80) cached chunk */
+	int fd;
+
+	(void)state;
+	path(src, sizeof src, "%s/heap/small/kcore", fixdir());
+	path(dst, sizeof dst, "%s/heap/small/kcore.links.%d", fixdir(), (int)getpid());
+	path(exe, sizeof exe, "%s/heap/exe", fixdir());
+	path(tf, sizeof tf, "%s/heap/small/truth.txt", fixdir());
+	truth_load(&t, tf);
+	open_census(src, exe, &img, &h);
+	size_t k = heap_find(h, t.exp[0].sample);
+	assert_int_not_equal(k, SIZE_MAX);
+	uint16_t arena = heap_chunk_get(h, k)->arena;
+	for (size_t i = 0; i < heap_chunk_count(h); i++) {
+		const struct heap_chunk *c = heap_chunk_get(h, i);
+		if (c->arena != arena || c->state != HEAP_CACHED)
+			continue;
+		if (c->size == 608 && !victim[0])
+			victim[0] = c->mem;
+		if (c->size == 80)
+			victim[1] = c->mem; /* the last one: fastbin chunks follow tcache ones */
+	}
+	assert_true(victim[0] && victim[1]);
+	size_t before = heap_arena_get(h, arena)->cached_chunks;
+	heap_close(h);
+	image_close(img);
+
+	copy_file(src, dst);
+	fd = open(dst, O_RDWR);
+	assert_true(fd >= 0);
+	poke(fd, victim[0], 0x4141414141414140ull);
+	poke(fd, victim[1], 0x4141414141414140ull);
+	close(fd);
+	open_census(dst, exe, &img, &h);
+	assert_true(heap_corruption_total(h) >= 2);
+	assert_true(corruption_mentions(h, "tcache"));
+	assert_true(corruption_mentions(h, "fastbin"));
+	/* Fewer chunks could be shown cached, none more. */
+	assert_true(heap_arena_get(h, arena)->cached_chunks < before);
+	check_index(h);
+	heap_close(h);
+	image_close(img);
+	unlink(dst);
+	truth_free(&t);
+}
+
 /* ---- beava-sim snapshots ---- */
 
 static void check_allocs(const struct heap *h, json_t *allocs, size_t *n)
@@ -409,6 +471,8 @@ static size_t check_sim(const char *dir)
 				check_allocs(h, json_object_get(op, "allocations"), &n);
 		}
 	}
+	print_message("%s: %zu allocations, uordblks %llu, hblkhd %llu, %zu arenas: as in truth.json\n", dir, n,
+		      (unsigned long long)got.uordblks, (unsigned long long)got.hblkhd, heap_arena_count(h));
 	heap_close(h);
 	image_close(img);
 	json_decref(root);
@@ -461,6 +525,7 @@ int main(void)
 		cmocka_unit_test(test_probe_gcore),
 		cmocka_unit_test(test_probe_kcore),
 		cmocka_unit_test(test_corrupted_headers),
+		cmocka_unit_test(test_corrupted_cache_links),
 		cmocka_unit_test(test_sim_snapshots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
