@@ -112,6 +112,8 @@ uint32_t walk_path_count(const struct walk *w);
 uint32_t walk_path_child(struct walk *w, uint32_t parent, const char *segment);
 
 void walk_get_stats(const struct walk *w, struct walk_stats *s);
+/* Starts the counts afresh (e.g. after probing root candidates). */
+void walk_reset_stats(struct walk *w);
 
 /* Small typed readers for the profile and roots layers (all bounds-checked):
  * a String / &str / CompactString / Box<str> / Arc<str> value into buf

@@ -573,6 +573,8 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	struct walk_callbacks cb = {.on_alloc = on_alloc, .on_op = on_op, .on_op_end = on_op_end, .ctx = &r};
 	walk_set_op_type(r.w, enum_id);
 	walk_set_callbacks(r.w, &cb);
+	/* what rejected root candidates could not read is not part of the walk */
+	walk_reset_stats(r.w);
 	if (generic) {
 		rc = add_table(p, opt->root, "", "", 0);
 		if (rc) {

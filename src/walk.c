@@ -61,6 +61,7 @@ void walk_destroy(struct walk *w)
 void walk_set_op_type(struct walk *w, type_id op_type) { w->op_type = types_resolve(w->t, op_type); }
 void walk_set_callbacks(struct walk *w, const struct walk_callbacks *cb) { w->cb = *cb; }
 void walk_get_stats(const struct walk *w, struct walk_stats *s) { *s = w->st; }
+void walk_reset_stats(struct walk *w) { memset(&w->st, 0, sizeof w->st); }
 
 void walk_unreadable(struct walk *w, uint64_t addr, const char *what)
 {
