@@ -348,8 +348,8 @@ static int visit_alloc(struct walk *w, struct walk_visit *v, uint64_t mem, uint6
 }
 
 /* One element: walked (report mode) or handed to the caller. */
-static void visit_elem(struct walk *w, struct walk_visit *v, uint64_t holder, uint64_t index,
-		       uint64_t kaddr, type_id kt, uint64_t vaddr, type_id vt)
+static void visit_elem_seg(struct walk *w, struct walk_visit *v, uint64_t holder, uint64_t index,
+			   uint64_t kaddr, type_id kt, uint64_t vaddr, type_id vt, const char *seg)
 {
 	if (!v->report) {
 		if (!v->rc && v->fn)
@@ -370,14 +370,30 @@ static void visit_elem(struct walk *w, struct walk_visit *v, uint64_t holder, ui
 		}
 	}
 	if (vt) {
-		walk_push(w, "[*]");
+		if (seg)
+			walk_push(w, seg);
 		walk_val(w, vaddr, vt);
-		walk_pop(w);
+		if (seg)
+			walk_pop(w);
 	}
 	w->holder = sh;
 	w->index = si;
 	w->key_addr = sk;
 	w->key_type = skt;
+}
+
+/* An element of a collection: its path gets "[*]". */
+static void visit_elem(struct walk *w, struct walk_visit *v, uint64_t holder, uint64_t index,
+		       uint64_t kaddr, type_id kt, uint64_t vaddr, type_id vt)
+{
+	visit_elem_seg(w, v, holder, index, kaddr, kt, vaddr, vt, "[*]");
+}
+
+/* The single pointee of a Box, Rc/Arc or lazy cell: the path is unchanged. */
+static void visit_pointee(struct walk *w, struct walk_visit *v, uint64_t holder, uint64_t index,
+			  uint64_t vaddr, type_id vt)
+{
+	visit_elem_seg(w, v, holder, index, 0, 0, vaddr, vt, NULL);
 }
 
 static bool read3(struct walk *w, uint64_t addr, const uint64_t *off, uint64_t *a, uint64_t *b, uint64_t *c)
@@ -574,10 +590,12 @@ static void visit_rc(struct walk *w, uint64_t addr, const struct wtype *wt, stru
 	if (!visit_alloc(w, v, ptr, req, req, kind, true))
 		return;
 	if (!v->report) {
-		visit_elem(w, v, ptr, 0, 0, 0, ptr + wt->off[2], wt->elem);
+		visit_pointee(w, v, ptr, 0, ptr + wt->off[2], wt->elem);
 		return;
 	}
-	if (walk_owns(w, wt->elem) || wt->elem == w->op_type)
+	if (wt->fat_kind == 0 && (walk_owns(w, wt->elem) || wt->elem == w->op_type))
+		visit_pointee(w, v, w->holder, w->index, ptr + wt->off[2], wt->elem);
+	else if (walk_owns(w, wt->elem) || wt->elem == w->op_type)
 		for (uint64_t i = 0; i < n && !v->rc; i++)
 			visit_elem(w, v, ptr, i, 0, 0, ptr + wt->off[2] + i * wt->elem_size, wt->elem);
 }
@@ -596,7 +614,7 @@ static void visit_box(struct walk *w, uint64_t addr, const struct wtype *wt, str
 		if (!visit_alloc(w, v, ptr, wt->elem_size, wt->elem_size, WALK_BOX, false))
 			return;
 		if (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type)
-			visit_elem(w, v, w->holder, w->index, 0, 0, ptr, wt->elem);
+			visit_pointee(w, v, w->holder, w->index, ptr, wt->elem);
 		return;
 	}
 	if (wt->fat_kind == 1) {
@@ -622,7 +640,7 @@ static void visit_box(struct walk *w, uint64_t addr, const struct wtype *wt, str
 		return;
 	type_id conc = types_vtable_type(w->t, meta - image_bias(w->img));
 	if (conc)
-		visit_elem(w, v, ptr, 0, 0, 0, ptr, types_resolve(w->t, conc));
+		visit_pointee(w, v, w->holder, w->index, ptr, types_resolve(w->t, conc));
 }
 
 static void visit_smallvec(struct walk *w, uint64_t addr, const struct wtype *wt, struct walk_visit *v)
@@ -683,7 +701,7 @@ static void visit_once(struct walk *w, uint64_t addr, const struct wtype *wt, st
 	if (state != wt->n)
 		return;   /* not initialised: owns nothing */
 	if (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type)
-		visit_elem(w, v, w->holder, w->index, 0, 0, addr + wt->off[1], wt->elem);
+		visit_pointee(w, v, w->holder, w->index, addr + wt->off[1], wt->elem);
 }
 
 /* ---------------------------------------------------------------- table */
