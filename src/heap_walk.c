@@ -9,7 +9,8 @@
  *     heaps follow heap_info.prev.  Chunks start after heap_info (and after
  *     the malloc_state, 16-aligned, in the first heap: glibc _int_new_arena)
  *     and end at heap + heap_info.size; a heap that is not the last ends in a
- *     fencepost (a 16-byte chunk, then a size-0 header: glibc sysmalloc).
+ *     fencepost (a size-0 header after a 16-byte chunk or the 16/32-byte
+ *     rest of the old top: glibc sysmalloc), counted as overhead.
  *   - mmapped chunks (chap's method): page-aligned prev_size 0 / size with
  *     flags exactly IS_MMAPPED in writable anonymous memory that no arena
  *     claims; a memalign'ed one has its real header further in, with
@@ -261,6 +262,23 @@ static void soft_checks(struct walk *w, uint64_t p, uint64_t size, uint64_t hdr,
 				    (unsigned long long)size, (unsigned long long)next_prev);
 }
 
+/* A heap that is not the arena's last ends where sysmalloc closed it
+ * (glibc 2.36 sysmalloc, non-main branch): a header of size 0 in the last
+ * 16 bytes of the heap (the old top reached the heap's page-aligned end),
+ * preceded by a 16-byte chunk (the old top was big enough to be freed) or by
+ * what was left of the old top (16 or 32 bytes, PREV_INUSE only).  Anywhere
+ * else a size of 0 is corruption.  size is the size field of the chunk at p. */
+static bool fencepost(struct walk *w, const struct heap_region *r, uint64_t p, uint64_t size)
+{
+	uint64_t nx[2];
+
+	if (size == 0)
+		return p == r->end - GL_CHUNK_HDR;
+	if (size > GL_MINSIZE || p + size != r->end - GL_CHUNK_HDR || !heap_rd_2u64(w->rd, p + size, nx))
+		return false;
+	return (nx[1] & ~(uint64_t)7) == 0;
+}
+
 static int walk_region(struct walk *w, const struct heap_region *r, struct err *e)
 {
 	uint64_t p = r->start, hdr = 0, size, nx[2];
@@ -283,9 +301,8 @@ static int walk_region(struct walk *w, const struct heap_region *r, struct err *
 			return heap_add_corruption(w->h, p, "chunk header at the heap end is cut off or missing");
 		have_hdr = false;
 		size = hdr & ~(uint64_t)7;
-		if (size == GL_CHUNK_HDR && !r->has_top && heap_rd_2u64(w->rd, p + GL_CHUNK_HDR, nx) &&
-		    (nx[1] & ~(uint64_t)7) == 0)
-			return 0; /* fencepost: the rest of this heap is unused */
+		if (!r->has_top && fencepost(w, r, p, size))
+			return 0; /* the rest of this heap is glibc's fencepost */
 		if (size < GL_MINSIZE || (size & (GL_ALIGN - 1)) || size > r->end - p ||
 		    (w->top > p && p + size > w->top)) {
 			uint64_t q = resync(w, r, p);
