@@ -7,6 +7,7 @@
 #   $FIXDIR/heap/{exe, gcore, kcore, truth.txt}
 #   $FIXDIR/heap/small/{kcore, truth.txt}   (no 72 MB thread heap: a small
 #                                            core the corruption test copies)
+#   $FIXDIR/heap/onearena/{kcore, truth.txt} (small, MALLOC_ARENA_MAX=1)
 # Work already done (same source, same script) is skipped; anything that
 # cannot be built fails loudly.
 set -euo pipefail
@@ -32,12 +33,13 @@ rm -rf "$dir" && mkdir -p "$dir"
 gcc -std=c11 -O1 -g -Wall -Wextra -Werror -pthread -o "$dir/exe" "$src" || die "cannot build $src"
 
 # Runs the probe (arguments: the output dir, then the probe's own), waits for
-# its truth, takes a gcore (unless the dir is "small") and a kernel core.
+# its truth, takes a gcore (unless the probe runs "small") and a kernel core;
+# $arena_max, when set, becomes MALLOC_ARENA_MAX.
 snapshot() {
 	local out="$1"; shift
 	local run="$out/run" pid core
 	mkdir -p "$run"
-	(cd "$run" && ulimit -c unlimited && exec "$dir/exe" "$@" > "$out/truth.tmp") &
+	(cd "$run" && ulimit -c unlimited && exec env ${arena_max:+MALLOC_ARENA_MAX=$arena_max} "$dir/exe" "$@" > "$out/truth.tmp") &
 	pid=$!
 	for _ in $(seq 1 600); do
 		grep -qx end "$out/truth.tmp" 2>/dev/null && break
@@ -63,4 +65,7 @@ snapshot() {
 
 snapshot "$dir"
 snapshot "$dir/small" small
+# One arena for all threads: main_arena must then be found by its bins[],
+# with no thread arena's heap_info to lead to it.
+arena_max=1 snapshot "$dir/onearena" small
 echo "$stamp" > "$dir/stamp"
