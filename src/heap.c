@@ -331,6 +331,7 @@ int heap_chunk_at(const struct heap *h, uint64_t mem, struct heap_chunk *out, st
 {
 	size_t i = heap_find(h, mem);
 	uint64_t w[2], nx[2], chunk = mem - GL_CHUNK_HDR, size, nsize;
+	const struct heap_region *r;
 
 	if (i != SIZE_MAX) {
 		*out = h->chunks[i];
@@ -348,6 +349,13 @@ int heap_chunk_at(const struct heap *h, uint64_t mem, struct heap_chunk *out, st
 			       (unsigned long long)chunk, (unsigned long long)w[1]);
 	if (w[1] & HEAP_F_MMAPPED)
 		return chunk_at_mmapped(h, mem, w[0], size, out, e);
+	/* An intact region was walked header by header: no chunk starts
+	 * anywhere else in it.  In a damaged one, the neighbours decide. */
+	r = region_at(h, chunk);
+	if (r && !r->mmapped && !r->damaged)
+		return corrupt(e, chunk, "heap: 0x%llx is inside heap 0x%llx-0x%llx but no chunk starts at 0x%llx",
+			       (unsigned long long)mem, (unsigned long long)r->start, (unsigned long long)r->end,
+			       (unsigned long long)chunk);
 	/* A heap chunk is followed by another header: a chunk, the top chunk
 	 * or a fencepost (size 16). */
 	if (image_read(h->img, chunk + size, nx, sizeof nx, NULL))

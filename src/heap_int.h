@@ -112,6 +112,7 @@ struct heap_region {
 	uint16_t arena;              /* HEAP_NO_ARENA for mmapped */
 	bool mmapped;
 	bool has_top;                /* the arena's top chunk lies in this region */
+	bool damaged;                /* the walk recorded corruption in it */
 	size_t first, count;         /* its chunks in heap.chunks */
 	size_t page0;                /* first granule-index slot (SIZE_MAX: none) */
 	size_t npages;               /* granules (HEAP_GRANULE bytes each) */

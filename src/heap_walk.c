@@ -393,6 +393,7 @@ int heap_walk_all(struct heap *h, struct heap_rd *rd, struct err *e)
 	for (size_t i = 0; i < h->nregions; i++) {
 		struct heap_region *r = &h->regions[i];
 		struct walk w = { .h = h, .rd = rd };
+		size_t before = h->ncorr_total;
 		r->first = h->nchunks;
 		if (r->mmapped) {
 			rc = walk_mmapped(&w, r, e);
@@ -404,6 +405,7 @@ int heap_walk_all(struct heap *h, struct heap_rd *rd, struct err *e)
 		if (rc)
 			return rc;
 		r->count = h->nchunks - r->first;
+		r->damaged = h->ncorr_total != before;
 	}
 	return 0;
 }

@@ -187,6 +187,11 @@ static void check_probe(const char *sub, const char *corename)
 		assert_int_equal(heap_find(h, r->p + 16), SIZE_MAX);
 		assert_int_equal(heap_chunk_at(h, r->p, &c, &e), 0);
 		assert_int_equal(c.size, r->hdr & ~7ull);
+		/* 16 bytes in is never a chunk start in an intact heap. */
+		if (!(r->hdr & HEAP_F_MMAPPED) && (r->hdr & ~7ull) > 32) {
+			assert_int_equal(heap_chunk_at(h, r->p + 16, &c, &e), ERR_CORRUPT);
+			assert_int_equal(e.addr, r->p);
+		}
 	}
 	/* Per-arena cache counts hold when each worker has its own arena. */
 	for (size_t i = 0; i < (t.arenas > 1 ? t.nexp : 0); i++) {
