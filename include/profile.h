@@ -125,7 +125,8 @@ struct profile {
 	uint64_t entity_count_static;         /* the process's own counter, if found; UINT64_MAX if not */
 	struct walk_stats walk;
 	struct walk *walker;                  /* for path names */
-	double seconds;
+	double seconds;                       /* the whole profile: root search, labels, walk */
+	double walk_seconds;                  /* the walk of the tables alone */
 };
 
 int profile_run(struct profile **out, const struct image *img, const struct types *t,

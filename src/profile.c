@@ -575,6 +575,8 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	walk_set_callbacks(r.w, &cb);
 	/* what rejected root candidates could not read is not part of the walk */
 	walk_reset_stats(r.w);
+	struct timespec w0, w1;
+	clock_gettime(CLOCK_MONOTONIC, &w0);
 	if (generic) {
 		rc = add_table(p, opt->root, "", "", 0);
 		if (rc) {
@@ -605,6 +607,8 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		if (rc && !r.failed)
 			goto fail;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &w1);
+	p->walk_seconds = (double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) / 1e9;
 	if (tg.entity_count_static) {
 		const struct types_static *s;
 		uint64_t val;

@@ -61,9 +61,9 @@ static void summary(FILE *o, const struct profile *p, const struct report_meta *
 	fprintf(o, "| root | `%s` at 0x%" PRIx64 ": %s |\n", p->root_type, p->root_addr, p->root_how);
 	fprintf(o, "| enum | `%s`: %llu bytes, align %llu, %zu variants |\n", p->enum_name, U(p->enum_size),
 		U(p->enum_align), p->nvariants);
-	fprintf(o, "| walk | %llu allocations, %llu values, %llu unreadable, %llu shared revisits, %.2f s |\n",
-		U(p->walk.allocations), U(p->walk.values), U(p->walk.unreadable), U(p->walk.shared_revisits),
-		m->seconds);
+	fprintf(o, "| walk | %llu allocations, %llu values, %llu unreadable, %llu shared revisits; walk %.3f s, "
+		"profile %.3f s |\n", U(p->walk.allocations), U(p->walk.values), U(p->walk.unreadable),
+		U(p->walk.shared_revisits), p->walk_seconds, m->seconds);
 	if (p->walk.unreadable)
 		fprintf(o, "| first unreadable | 0x%" PRIx64 ": %s |\n", p->walk.first_unreadable,
 			p->walk.first_unreadable_what);

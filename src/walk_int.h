@@ -32,7 +32,10 @@ struct wtype {
 	uint64_t aux_size, aux2_size;
 	uint64_t off[8];    /* decoder-specific field offsets */
 	uint64_t n;         /* SmallVec inline capacity; Once: complete state */
+	uint16_t *lut;      /* CLS_ENUM: tag value (< 256) -> variant index, ENUM_LUT_NONE: dataful */
 };
+
+#define ENUM_LUT_NONE 0xffff
 
 struct path_ent;
 
@@ -71,6 +74,9 @@ struct walk {
 };
 
 const struct wtype *walk_type_info(struct walk *w, type_id id);
+/* The active variant of the enum at addr whose bytes are b (decoded through a
+ * per-type lookup table when every discriminant is below 256). */
+int walk_enum_variant(struct walk *w, type_id id, const void *b, size_t len, uint32_t *vi);
 bool walk_owns(struct walk *w, type_id id);
 int walk_val(struct walk *w, uint64_t addr, type_id id);
 const void *walk_bytes(struct walk *w, uint64_t addr, uint64_t len, void *tmp, size_t tmpsize);
