@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export FIXDIR="$PWD/build/fixtures"
 if [ -z "${CORE:-}" ]; then
 	bash tests/setup.d/55-snapshots.sh
-	dir=$(ls -d "$FIXDIR"/snapshots/*/ 2>/dev/null | head -n 1)
+	dir=$(ls -d "$FIXDIR"/snapshots/*/ 2>/dev/null | head -n 1); dir=${dir%/}
 	[ -n "$dir" ] || { echo "demo: no committed snapshot found under fixtures/snapshots" >&2; exit 2; }
 	CORE="$dir/core"; EXE="$dir/beava-sim"
 	METRICS=${METRICS:-$dir/metrics.prom}
