@@ -558,6 +558,35 @@ static long long metric(const char *prom, const char *name)
 	return -1;
 }
 
+/* CompactString's rule (compact_str 0.8 repr): a key of more than 24 bytes lives in a heap
+ * buffer of max(len, 32) bytes, a shorter one inline; so an entity's overhead is its row
+ * buffer (features x 80 B) plus that buffer when the key is long.  Long keys must occur. */
+static void test_key_heap(void **state)
+{
+	struct state *st = *state;
+	all_loaded(st);
+	for (int i = 0; i < st->n; i++) {
+		json_t *t = st->s[i].truth;
+		if (!json_is_true(json_object_get(t, "allocations_listed")))
+			continue;
+		long long long_keys = 0;
+		size_t ti, ei;
+		json_t *tb, *e;
+		json_array_foreach(arr(t, "tables"), ti, tb) {
+			long long row = 80 * (long long)json_array_size(arr(tb, "features"));
+			json_array_foreach(arr(tb, "entities"), ei, e) {
+				long long len = (long long)strlen(str(e, "key"));
+				json_t *ov = json_object_get(e, "overhead"), *al = arr(ov, "allocations");
+				long long want = row + (len > 24 ? (len > 32 ? len : 32) : 0);
+				assert_int_equal(json_array_size(al), len > 24 ? 2 : 1);
+				assert_int_equal(num(ov, "heap_requested"), want);
+				long_keys += len > 24;
+			}
+		}
+		assert_true(long_keys > 0);
+	}
+}
+
 /* /metrics agrees with the truth; beava_bytes_per_entity_p99 is beava's placeholder 7000
  * unless the snapshot was made with --measured-metrics, then the truth's p99. */
 static void test_metrics(void **state)
@@ -686,6 +715,7 @@ int main(void)
 		cmocka_unit_test(test_steady_state),
 		cmocka_unit_test(test_tables_match_workload),
 		cmocka_unit_test(test_allocations),
+		cmocka_unit_test(test_key_heap),
 		cmocka_unit_test(test_metrics),
 		cmocka_unit_test(test_snapshot_files),
 	};
