@@ -133,6 +133,13 @@ typedef int (*walk_elem_fn)(void *ctx, uint64_t key_addr, type_id key_type,
 int walk_elements(struct walk *w, uint64_t addr, type_id ty, walk_elem_fn fn, void *ctx,
 		  struct err *e);
 
+/* Validates a value without visiting container elements: every container
+ * header it holds (looking through structs and enum variants, a few levels
+ * deep) is plausible, and every buffer it points at is an in-use heap chunk
+ * big enough for what the header says (a hash table's control bytes must also
+ * agree with its item count).  Used to accept or reject root candidates. */
+int walk_check(struct walk *w, uint64_t addr, type_id ty, struct err *e);
+
 /* The active variant index of the Rust enum of type ty at addr. */
 int walk_variant(struct walk *w, uint64_t addr, type_id ty, uint32_t *index, struct err *e);
 

@@ -159,6 +159,11 @@ static int run_profile(const char *core, const char *exe, const struct main_opts
 			"wrote %s\n", (unsigned long long)p->entities, (unsigned long long)p->ops,
 			(unsigned long long)p->per_entity.p50, (unsigned long long)p->per_entity.p99,
 			(unsigned long long)p->per_entity.max, o->output);
+	if (!o->quiet && p->walk.unreadable)
+		fprintf(stderr, "aggop-inspect: warning: %llu pointers or lengths failed validation and were not "
+			"followed (first at 0x%llx: %s); their bytes are missing from the report\n",
+			(unsigned long long)p->walk.unreadable, (unsigned long long)p->walk.first_unreadable,
+			p->walk.first_unreadable_what);
 	if (mx.have && mx.diverged) {
 		fprintf(stderr, "aggop-inspect: bytes_per_entity_p99 %.0f diverged by %.0f bytes (%.1f%% > %.0f%%) from the "
 			"measured %llu; the metric should carry %llu\n", mx.metric,

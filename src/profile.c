@@ -362,28 +362,25 @@ struct vctx {
 	const struct target *tg;
 };
 
-static int count_elem(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_id vt)
-{
-	(void)ka; (void)kt; (void)va; (void)vt;
-	(*(uint64_t *)ctx)++;
-	return 0;
-}
-
 struct tables_check {
 	struct vctx *v;
 	struct err *e;
 	int rc;
 };
 
+/* A table holds together when each entity map's header does (its buffer is a
+ * live chunk of the right size, its control bytes agree with its item
+ * count); the entities themselves are not visited, so damage deep inside one
+ * is reported by the walk rather than costing the whole root. */
 static int check_table(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_id vt)
 {
 	struct tables_check *c = ctx;
 	(void)ka; (void)kt;
 	for (size_t m = 0; m < c->v->tg->nmaps; m++) {
-		uint64_t a, n = 0;
+		uint64_t a;
 		type_id ty;
 		if (target_path(c->v->w, c->v->t, va, vt, c->v->tg->maps[m], &a, &ty, c->e) != 0 ||
-		    walk_elements(c->v->w, a, ty, count_elem, &n, c->e) != 0) {
+		    walk_check(c->v->w, a, ty, c->e) != 0) {
 			c->rc = ERR_CORRUPT;
 			return 1;
 		}
@@ -399,14 +396,11 @@ static int validate_root(void *ctx, uint64_t addr, type_id ty, struct err *e)
 	if (target_path(v->w, v->t, addr, ty, v->tg->tables, &a, &t, e) != 0)
 		return ERR_CORRUPT;
 	struct tables_check c = {v, e, 0};
-	if (walk_elements(v->w, a, t, check_table, &c, e) != 0 || c.rc)
+	if (walk_check(v->w, a, t, e) != 0 || walk_elements(v->w, a, t, check_table, &c, e) != 0 || c.rc)
 		return ERR_CORRUPT;
-	if (v->tg->registry) {
-		uint64_t n = 0;
-		if (target_path(v->w, v->t, addr, ty, v->tg->registry, &a, &t, e) != 0 ||
-		    walk_elements(v->w, a, t, count_elem, &n, e) != 0)
-			return ERR_CORRUPT;
-	}
+	if (v->tg->registry && (target_path(v->w, v->t, addr, ty, v->tg->registry, &a, &t, e) != 0 ||
+				walk_check(v->w, a, t, e) != 0))
+		return ERR_CORRUPT;
 	return 0;
 }
 
@@ -527,8 +521,11 @@ static int find_root(struct run *r, const struct image *img, const struct heap *
 		return rc;
 	}
 	rc = roots_heap_scan(r->w, img, r->t, h, tg->root_type, validate_root, v, root, r->e);
-	if (rc == ERR_NOTFOUND || rc == ERR_AMBIGUOUS)
-		return err_set(r->e, ERR_INPUT, "root not found: %s", r->e->msg);
+	if (rc == ERR_NOTFOUND || rc == ERR_AMBIGUOUS) {
+		char why[sizeof r->e->msg];
+		memcpy(why, r->e->msg, sizeof why);   /* the message is rewritten in place */
+		return err_set(r->e, ERR_INPUT, "root not found: %.480s", why);
+	}
 	return rc;
 }
 

@@ -11,6 +11,7 @@ struct walk_visit {
 	walk_elem_fn fn;
 	void *ctx;
 	int rc;          /* non-zero: the caller's fn asked to stop */
+	uint64_t nested; /* unreadable counts that arose inside fn, not in the container */
 };
 
 /* Recognises a container by its qualified name and fills wt; false when the

@@ -18,6 +18,7 @@
 
 #include <string.h>
 
+#define PF_AHEAD 4               /* elements prefetched ahead of the walk */
 #define GROUP_WIDTH 16          /* hashbrown SSE2 Group::WIDTH on x86-64 */
 #define BTREE_CAPACITY 11       /* std btree node CAPACITY = 2*B-1, B = 6 */
 #define COMPACT_HEAP_MASK 216   /* compact_str 0.8 repr::HEAP_MASK */
@@ -352,8 +353,10 @@ static void visit_elem_seg(struct walk *w, struct walk_visit *v, uint64_t holder
 			   uint64_t kaddr, type_id kt, uint64_t vaddr, type_id vt, const char *seg)
 {
 	if (!v->report) {
+		uint64_t before = w->st.unreadable;
 		if (!v->rc && v->fn)
 			v->rc = v->fn(v->ctx, kaddr, kt, vaddr, vt);
+		v->nested += w->st.unreadable - before;
 		return;
 	}
 	uint64_t sh = w->holder, si = w->index, sk = w->key_addr;
@@ -423,8 +426,11 @@ static void visit_vec(struct walk *w, uint64_t addr, const struct wtype *wt, str
 	if (!visit_alloc(w, v, ptr, cap * wt->elem_size, len * wt->elem_size, kind, false))
 		return;
 	if (wt->elem && (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type))
-		for (uint64_t i = 0; i < len && !v->rc; i++)
+		for (uint64_t i = 0; i < len && !v->rc; i++) {
+			if (v->report && i + PF_AHEAD < len)
+				walk_prefetch(w, ptr + (i + PF_AHEAD) * wt->elem_size, wt->elem);
 			visit_elem(w, v, ptr, i, 0, 0, ptr + i * wt->elem_size, wt->elem);
+		}
 }
 
 static void visit_vecdeque(struct walk *w, uint64_t addr, const struct wtype *wt, struct walk_visit *v)
@@ -667,8 +673,11 @@ static void visit_smallvec(struct walk *w, uint64_t addr, const struct wtype *wt
 		ptr = w->holder;
 	}
 	if (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type)
-		for (uint64_t i = 0; i < len && !v->rc; i++)
+		for (uint64_t i = 0; i < len && !v->rc; i++) {
+			if (v->report && i + PF_AHEAD < len)
+				walk_prefetch(w, base + (i + PF_AHEAD) * wt->elem_size, wt->elem);
 			visit_elem(w, v, ptr, i, 0, 0, base + i * wt->elem_size, wt->elem);
+		}
 }
 
 static void visit_compact(struct walk *w, uint64_t addr, struct walk_visit *v)
@@ -812,4 +821,123 @@ void walk_dec_walk(struct walk *w, uint64_t addr, type_id id, const struct wtype
 {
 	struct walk_visit v = {.report = true};
 	walk_dec_visit(w, addr, id, wt, &v);
+}
+
+/* ---------------------------------------------------------------- check */
+
+static int check_chunk(struct walk *w, uint64_t mem, uint64_t need, const char *what, struct err *e)
+{
+	size_t i = heap_find(w->h, mem);
+	struct heap_chunk c;
+	if (i != SIZE_MAX) {
+		const struct heap_chunk *hc = heap_chunk_get(w->h, i);
+		if (hc->state == HEAP_INUSE && heap_usable(hc) >= need)
+			return 0;
+	} else if (heap_chunk_at(w->h, mem, &c, NULL) == 0 && heap_usable(&c) >= need) {
+		return 0;
+	}
+	return err_fault(e, mem, "%s buffer 0x%llx is not an in-use heap chunk of at least %llu bytes", what,
+			 (unsigned long long)mem, (unsigned long long)need);
+}
+
+static int check_val(struct walk *w, uint64_t addr, type_id id, int depth, struct err *e);
+
+static int check_members(struct walk *w, uint64_t base, const struct types_type *ty, int depth, struct err *e)
+{
+	for (uint32_t i = 0; i < ty->nmembers; i++) {
+		type_id mt = types_resolve(w->t, ty->members[i].type);
+		if (walk_owns(w, mt)) {
+			int rc = check_val(w, base + ty->members[i].offset, mt, depth + 1, e);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+static int check_val(struct walk *w, uint64_t addr, type_id id, int depth, struct err *e)
+{
+	const struct wtype *wt = walk_type_info(w, id);
+	const struct types_type *ty = types_get(w->t, id);
+	uint64_t a, b, c, d;
+	if (!wt || !ty || depth > 6)
+		return 0;
+	switch (wt->cls) {
+	case CLS_STRUCT:
+		return check_members(w, addr, ty, depth, e);
+	case CLS_ENUM: {
+		uint32_t vi;
+		if (walk_variant(w, addr, id, &vi, e) != 0)
+			return ERR_CORRUPT;
+		const struct types_type *vt = types_get(w->t, types_resolve(w->t, ty->vpart->variants[vi].type));
+		return vt ? check_members(w, addr + ty->vpart->variants[vi].offset, vt, depth, e) : 0;
+	}
+	case CLS_VEC:
+	case CLS_STRING:
+	case CLS_VECDEQUE:
+		if (!read3(w, addr, wt->off, &a, &b, &c))
+			return err_fault(e, addr, "%s header at 0x%llx not readable", ty->name, (unsigned long long)addr);
+		if (wt->cls == CLS_VECDEQUE && !walk_u64(w, addr + wt->off[3], &c))
+			return err_fault(e, addr, "%s header not readable", ty->name);
+		if (!elems_ok(wt, a, c))
+			return err_set(e, ERR_CORRUPT, "%s at 0x%llx: len %llu > capacity %llu", ty->name,
+				       (unsigned long long)addr, (unsigned long long)c, (unsigned long long)a);
+		return a && wt->elem_size ? check_chunk(w, b, a * wt->elem_size, ty->name, e) : 0;
+	case CLS_RAWTABLE: {
+		if (!read3(w, addr, wt->off, &a, &b, &c))
+			return err_fault(e, addr, "hash table header at 0x%llx not readable", (unsigned long long)addr);
+		if (b == 0)
+			return 0;
+		uint64_t buckets = b + 1;
+		if ((buckets & b) || buckets > WALK_MAX_ELEMS || c > buckets)
+			return err_set(e, ERR_CORRUPT, "hash table at 0x%llx: bucket mask %#llx, %llu items",
+				       (unsigned long long)addr, (unsigned long long)b, (unsigned long long)c);
+		uint64_t align = wt->elem_align > GROUP_WIDTH ? wt->elem_align : GROUP_WIDTH;
+		uint64_t off = round_up(wt->elem_size * buckets, align);
+		if (a < off)
+			return err_set(e, ERR_CORRUPT, "hash table at 0x%llx: control pointer below its data",
+				       (unsigned long long)addr);
+		int rc = check_chunk(w, a - off, off + buckets + GROUP_WIDTH, "hash table", e);
+		if (rc)
+			return rc;
+		const uint8_t *cb = image_ptr(w->img, a, buckets);
+		if (!cb)
+			return err_fault(e, a, "hash table control bytes at 0x%llx not readable", (unsigned long long)a);
+		for (d = 0, b = 0; b < buckets; b++)
+			d += !(cb[b] & 0x80);
+		if (d != c)
+			return err_set(e, ERR_CORRUPT, "hash table at 0x%llx: %llu full control bytes, %llu items",
+				       (unsigned long long)addr, (unsigned long long)d, (unsigned long long)c);
+		return 0;
+	}
+	case CLS_BTREEMAP:
+		if (!read3(w, addr, wt->off, &a, &b, &c))
+			return err_fault(e, addr, "BTreeMap header at 0x%llx not readable", (unsigned long long)addr);
+		if (a == 0)
+			return 0;
+		if (b > 48 || (b > 0 && !wt->aux2))
+			return err_set(e, ERR_CORRUPT, "BTreeMap at 0x%llx: height %llu", (unsigned long long)addr,
+				       (unsigned long long)b);
+		return check_chunk(w, a, b ? wt->aux2_size : wt->aux_size, "BTreeMap node", e);
+	case CLS_BOX:
+		if (wt->fat_kind || wt->elem_size == 0)
+			return 0;
+		if (!walk_u64(w, addr, &a))
+			return err_fault(e, addr, "Box at 0x%llx not readable", (unsigned long long)addr);
+		return check_chunk(w, a, wt->elem_size, ty->name, e);
+	case CLS_ARC:
+	case CLS_RC:
+		if (wt->fat_kind)
+			return 0;
+		if (!walk_u64(w, addr + wt->off[0], &a))
+			return err_fault(e, addr, "Arc at 0x%llx not readable", (unsigned long long)addr);
+		return check_chunk(w, a, wt->aux_size, ty->name, e);
+	default:
+		return 0;
+	}
+}
+
+int walk_check(struct walk *w, uint64_t addr, type_id ty, struct err *e)
+{
+	return check_val(w, addr, types_resolve(w->t, ty), 0, e);
 }

@@ -119,7 +119,7 @@ int walk_elements(struct walk *w, uint64_t addr, type_id ty, walk_elem_fn fn, vo
 	int rc = walk_dec_visit(w, addr, ty, wt, &v);
 	if (rc == ERR_NOTFOUND && !v.rc)
 		return err_set(e, ERR_NOTFOUND, "%s is not a container", tt->name);
-	if (w->st.unreadable != before && !v.rc)
+	if (w->st.unreadable - before > v.nested && !v.rc)
 		return err_fault(e, addr, "%s at 0x%llx: %s", tt->name, (unsigned long long)addr,
 				 w->st.first_unreadable_what);
 	return v.rc;
