@@ -6,6 +6,10 @@
  * is checked (the fresh one and the committed ones); none present is a
  * failure, since the fixtures are required. */
 #include <dirent.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -290,12 +294,55 @@ static void test_metrics_coherence(void **state)
 	}
 }
 
+/* Zeroes one page in the middle of the core's largest writable segment (the
+ * heap): the root must still be found, the report written (exit 0), and the
+ * bytes that could not be followed reported, not guessed. */
+static void test_damaged_page_is_reported(void **state)
+{
+	(void)state;
+	struct snap *s = &snaps[0];
+	assert_true(nsnaps > 0);
+	char src[1200], dst[256], err[4096], cmd[2600];
+	snprintf(src, sizeof src, "%.512s/core", s->dir);
+	snprintf(dst, sizeof dst, "/tmp/aggop-damaged-%d.core", (int)getpid());
+	snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, dst);
+	assert_int_equal(system(cmd), 0);
+	int fd = open(dst, O_RDWR);
+	assert_true(fd >= 0);
+	struct stat st;
+	assert_int_equal(fstat(fd, &st), 0);
+	unsigned char *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(m != MAP_FAILED);
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)m;
+	const Elf64_Phdr *best = NULL;
+	for (int i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *ph = (const Elf64_Phdr *)(m + eh->e_phoff + (size_t)i * eh->e_phentsize);
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && (!best || ph->p_filesz > best->p_filesz))
+			best = ph;
+	}
+	assert_non_null(best);
+	uint64_t off = (best->p_offset + best->p_filesz / 2) & ~4095ull;
+	memset(m + off, 0, 4096);
+	munmap(m, (size_t)st.st_size);
+	close(fd);
+	int rc = tool_run(err, sizeof err, "%s '%.512s/beava-sim' -o %s --json %s", dst, s->dir, mdp, outp);
+	unlink(dst);
+	EQ("exit status on a core with a zeroed heap page", rc, 0);
+	json_t *j = load_json(outp);
+	assert_non_null(j);
+	assert_true(jint(j, "walk.unreadable") > 0);
+	assert_true(jint(j, "totals.ops") > 0);
+	assert_non_null(strstr(err, "failed validation"));
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshots_present), cmocka_unit_test(test_totals),
 		cmocka_unit_test(test_variants), cmocka_unit_test(test_tables_and_features),
 		cmocka_unit_test(test_root_found_by_itself), cmocka_unit_test(test_metrics_coherence),
+		cmocka_unit_test(test_damaged_page_is_reported),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
