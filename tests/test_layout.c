@@ -17,13 +17,8 @@
 
 #include "layout.h"
 #include "types.h"
+#include "probe_truth.h"
 
-#define MAX_LINES 4096
-
-struct truth {
-	char *lines[MAX_LINES];
-	size_t n;
-};
 
 static void fixture(char *buf, size_t n, const char *name)
 {
@@ -31,63 +26,8 @@ static void fixture(char *buf, size_t n, const char *name)
 	snprintf(buf, n, "%s/types/%s", d ? d : "build/fixtures", name);
 }
 
-static void truth_load(struct truth *tr, const char *prog)
-{
-	char path[1024], name[256], line[4096];
-	snprintf(name, sizeof name, "%s.out", prog);
-	fixture(path, sizeof path, name);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		fail_msg("cannot open %s (run tests/setup.sh)", path);
-	tr->n = 0;
-	while (fgets(line, sizeof line, f) && tr->n < MAX_LINES) {
-		line[strcspn(line, "\n")] = 0;
-		tr->lines[tr->n++] = strdup(line);
-	}
-	fclose(f);
-}
 
-/* Probe lines carry type names that may hold spaces ("Option<Box<T, Global>>"):
- * the name runs from after the keyword to the last space before the next
- * fixed word. */
-static bool parse_enum_line(const char *l, const char *kw, char *name, size_t n,
-			    unsigned long long *size, unsigned long long *align)
-{
-	size_t kl = strlen(kw);
-	const char *s = strstr(l, " size ");
-	if (strncmp(l, kw, kl) || l[kl] != ' ' || !s || (size_t)(s - l - kl - 1) >= n)
-		return false;
-	memcpy(name, l + kl + 1, (size_t)(s - l - kl - 1));
-	name[s - l - kl - 1] = 0;
-	*align = 0;
-	return sscanf(s, " size %llu align %llu", size, align) >= 1;
-}
 
-static bool parse_variant_line(const char *l, char *name, size_t n, char *var, size_t vn,
-			       unsigned long long *payload, char *hex, size_t hn)
-{
-	const char *p = strstr(l, " payload ");
-	if (strncmp(l, "variant ", 8) || !p)
-		return false;
-	const char *sp = p - 1;
-	while (sp > l + 8 && *sp != ' ')
-		sp--;
-	if (sp <= l + 8 || (size_t)(sp - l - 8) >= n || (size_t)(p - sp - 1) >= vn)
-		return false;
-	memcpy(name, l + 8, (size_t)(sp - l - 8));
-	name[sp - l - 8] = 0;
-	memcpy(var, sp + 1, (size_t)(p - sp - 1));
-	var[p - sp - 1] = 0;
-	char fmt[64];
-	snprintf(fmt, sizeof fmt, " payload %%llu bytes %%%zus", hn - 1);
-	return sscanf(p, fmt, payload, hex) == 2;
-}
-
-static void truth_free(struct truth *tr)
-{
-	for (size_t i = 0; i < tr->n; i++)
-		free(tr->lines[i]);
-}
 
 static struct types *open_ok(const char *prog)
 {
