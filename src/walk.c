@@ -320,44 +320,6 @@ bool walk_owns(struct walk *w, type_id id)
 	return wt->owns == 3;
 }
 
-/* --- prefetching --- */
-
-static uint32_t pf_offset(struct walk *w, type_id id, int depth)
-{
-	const struct wtype *wt = walk_type_info(w, id);
-	if (!wt || depth > 3)
-		return UINT32_MAX;
-	struct wtype *m = &w->wt[id];
-	if (m->pf_state)
-		return m->pf_state == 2 ? m->pf_off : UINT32_MAX;
-	uint32_t off = UINT32_MAX;
-	const struct types_type *ty = types_get(w->t, id);
-	if (wt->cls == CLS_BOX && wt->fat_kind == 0)
-		off = 0;
-	else if (wt->cls == CLS_VEC || wt->cls == CLS_STRING)
-		off = (uint32_t)wt->off[1];
-	else if (wt->cls == CLS_STRUCT)
-		for (uint32_t i = 0; i < ty->nmembers && off == UINT32_MAX; i++) {
-			uint32_t o = pf_offset(w, types_resolve(w->t, ty->members[i].type), depth + 1);
-			if (o != UINT32_MAX)
-				off = (uint32_t)ty->members[i].offset + o;
-		}
-	m->pf_state = off == UINT32_MAX ? 1 : 2;
-	m->pf_off = off;
-	return off;
-}
-
-void walk_prefetch(struct walk *w, uint64_t addr, type_id id)
-{
-	uint32_t off = pf_offset(w, id, 0);
-	uint64_t p;
-	if (off == UINT32_MAX || !walk_u64(w, addr + off, &p))
-		return;
-	const void *q = image_ptr(w->img, p, 64);
-	if (q)
-		__builtin_prefetch(q);
-}
-
 /* --- traversal --- */
 
 static bool skip_segment(const char *name)

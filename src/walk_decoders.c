@@ -18,7 +18,6 @@
 
 #include <string.h>
 
-#define PF_AHEAD 4               /* elements prefetched ahead of the walk */
 #define GROUP_WIDTH 16          /* hashbrown SSE2 Group::WIDTH on x86-64 */
 #define BTREE_CAPACITY 11       /* std btree node CAPACITY = 2*B-1, B = 6 */
 #define COMPACT_HEAP_MASK 216   /* compact_str 0.8 repr::HEAP_MASK */
@@ -426,11 +425,8 @@ static void visit_vec(struct walk *w, uint64_t addr, const struct wtype *wt, str
 	if (!visit_alloc(w, v, ptr, cap * wt->elem_size, len * wt->elem_size, kind, false))
 		return;
 	if (wt->elem && (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type))
-		for (uint64_t i = 0; i < len && !v->rc; i++) {
-			if (v->report && i + PF_AHEAD < len)
-				walk_prefetch(w, ptr + (i + PF_AHEAD) * wt->elem_size, wt->elem);
+		for (uint64_t i = 0; i < len && !v->rc; i++)
 			visit_elem(w, v, ptr, i, 0, 0, ptr + i * wt->elem_size, wt->elem);
-		}
 }
 
 static void visit_vecdeque(struct walk *w, uint64_t addr, const struct wtype *wt, struct walk_visit *v)
@@ -673,11 +669,8 @@ static void visit_smallvec(struct walk *w, uint64_t addr, const struct wtype *wt
 		ptr = w->holder;
 	}
 	if (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type)
-		for (uint64_t i = 0; i < len && !v->rc; i++) {
-			if (v->report && i + PF_AHEAD < len)
-				walk_prefetch(w, base + (i + PF_AHEAD) * wt->elem_size, wt->elem);
+		for (uint64_t i = 0; i < len && !v->rc; i++)
 			visit_elem(w, v, ptr, i, 0, 0, base + i * wt->elem_size, wt->elem);
-		}
 }
 
 static void visit_compact(struct walk *w, uint64_t addr, struct walk_visit *v)

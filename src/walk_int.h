@@ -33,8 +33,6 @@ struct wtype {
 	uint64_t off[8];    /* decoder-specific field offsets */
 	uint64_t n;         /* SmallVec inline capacity; Once: complete state */
 	uint16_t *lut;      /* CLS_ENUM: tag value (< 256) -> variant index, ENUM_LUT_NONE: dataful */
-	uint32_t pf_off;    /* where a pointer worth prefetching sits in a value of this type */
-	uint8_t pf_state;   /* 0 not computed, 1 none, 2 pf_off valid */
 };
 
 #define ENUM_LUT_NONE 0xffff
@@ -90,11 +88,6 @@ void walk_unreadable(struct walk *w, uint64_t addr, const char *what);
  * (walk behind it), 0 when already seen or invalid (do not walk). */
 int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 	       enum walk_kind kind, bool shared);
-
-/* Prefetches what the pointer inside the value at addr points to (a Box's
- * pointee, a Vec's buffer), so that walking a container's elements does not
- * wait on one cache miss after another. */
-void walk_prefetch(struct walk *w, uint64_t addr, type_id id);
 
 uint32_t walk_path_current(struct walk *w);
 void walk_path_free(struct walk *w);
