@@ -336,13 +336,51 @@ static void test_damaged_page_is_reported(void **state)
 	json_decref(j);
 }
 
+/* --profile replaces the built-in target; without a registry path the
+ * tables and features are labelled from --config (the workload file), and
+ * those labels must equal what the registry in the core says. */
+static void test_profile_and_config_labels(void **state)
+{
+	(void)state;
+	struct snap *s = &snaps[0];
+	char tg[256], err[4096];
+	assert_true(nsnaps > 0 && s->prof);
+	snprintf(tg, sizeof tg, "/tmp/aggop-target-%d.json", (int)getpid());
+	FILE *f = fopen(tg, "w");
+	assert_non_null(f);
+	fputs("{\"name\": \"beava-noregistry\", \"enum\": \"AggOp\", \"root_type\": \"AppState\",\n"
+	      " \"tables\": \"dev_agg.state_tables\", \"entity_maps\": [\"single_u64\", \"single_str\", \"multi\"]}\n", f);
+	fclose(f);
+	int rc = tool_run(err, sizeof err, "%.512s/core %.512s/beava-sim --profile %s --config "
+			  "fixtures/beava-sim/workloads/fraud-team.json -q -o %s --json %s", s->dir, s->dir, tg, mdp, outp);
+	unlink(tg);
+	EQ("exit status with --profile and --config", rc, 0);
+	json_t *j = load_json(outp);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "target")), "beava-noregistry");
+	json_t *a = json_object_get(j, "tables"), *b = json_object_get(s->prof, "tables");
+	EQ("tables", (long long)json_array_size(a), (long long)json_array_size(b));
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *ta = json_array_get(a, i), *tb = json_array_get(b, i);
+		assert_string_equal(json_string_value(json_object_get(ta, "name")),
+				    json_string_value(json_object_get(tb, "name")));
+		EQ("entities", jint(ta, "entities"), jint(tb, "entities"));
+		json_t *fa = json_object_get(ta, "features"), *fb = json_object_get(tb, "features");
+		EQ("features", (long long)json_array_size(fa), (long long)json_array_size(fb));
+		for (size_t k = 0; k < json_array_size(fa); k++)
+			assert_string_equal(json_string_value(json_object_get(json_array_get(fa, k), "name")),
+					    json_string_value(json_object_get(json_array_get(fb, k), "name")));
+	}
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snapshots_present), cmocka_unit_test(test_totals),
 		cmocka_unit_test(test_variants), cmocka_unit_test(test_tables_and_features),
 		cmocka_unit_test(test_root_found_by_itself), cmocka_unit_test(test_metrics_coherence),
-		cmocka_unit_test(test_damaged_page_is_reported),
+		cmocka_unit_test(test_damaged_page_is_reported), cmocka_unit_test(test_profile_and_config_labels),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
