@@ -21,6 +21,75 @@ const char *walk_kind_name(enum walk_kind k)
 	return (unsigned)k < WALK_KIND_COUNT ? kind_names[k] : "?";
 }
 
+/* --- the dense mark map --- */
+
+#define REGION_GAP (1ull << 20)   /* a gap this large between chunks starts a new region */
+
+static int regions_build(struct walk *w)
+{
+	size_t n = heap_chunk_count(w->h), cap = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t mem = heap_chunk_get(w->h, i)->mem;
+		if (w->nregions && mem - w->regions[w->nregions - 1].end < REGION_GAP) {
+			w->regions[w->nregions - 1].end = mem + 16;
+			continue;
+		}
+		if (w->nregions == cap) {
+			cap = cap ? cap * 2 : 16;
+			struct wregion *nr = realloc(w->regions, cap * sizeof *nr);
+			if (!nr)
+				return ERR_NOMEM;
+			w->regions = nr;
+		}
+		w->regions[w->nregions++] = (struct wregion){.start = mem & ~15ull, .end = mem + 16};
+	}
+	for (size_t r = 0; r < w->nregions; r++) {
+		uint64_t granules = (w->regions[r].end - w->regions[r].start) >> 4;
+		w->regions[r].bits = calloc(granules / 32 + 1, sizeof(uint64_t));
+		if (!w->regions[r].bits)
+			return ERR_NOMEM;
+	}
+	size_t r = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct heap_chunk *c = heap_chunk_get(w->h, i);
+		while (r < w->nregions && c->mem >= w->regions[r].end)
+			r++;
+		if (r == w->nregions)
+			break;
+		if (c->state != HEAP_INUSE || (c->mem & 15))
+			continue;
+		uint64_t g = (c->mem - w->regions[r].start) >> 4;
+		w->regions[r].bits[g >> 5] |= 1ull << ((g & 31) * 2);
+	}
+	return 0;
+}
+
+/* The mark word and shift of an in-use chunk's user pointer, or NULL. */
+static uint64_t *mark_of(struct walk *w, uint64_t mem, unsigned *shift)
+{
+	if (!w->nregions || (mem & 15))
+		return NULL;
+	const struct wregion *r = &w->regions[w->rlast];
+	if (mem - r->start >= r->end - r->start) {
+		size_t lo = 0, hi = w->nregions;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (w->regions[mid].end <= mem)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo == w->nregions || mem < w->regions[lo].start)
+			return NULL;
+		w->rlast = lo;
+		r = &w->regions[lo];
+	}
+	uint64_t g = (mem - r->start) >> 4;
+	*shift = (unsigned)(g & 31) * 2;
+	uint64_t *word = &r->bits[g >> 5];
+	return (*word >> *shift) & 1 ? word : NULL;
+}
+
 int walk_create(struct walk **out, const struct image *img, const struct types *t,
 		const struct heap *h, struct err *e)
 {
@@ -32,9 +101,7 @@ int walk_create(struct walk **out, const struct image *img, const struct types *
 	w->h = h;
 	w->nwt = types_count(t) + 1;
 	w->wt = calloc(w->nwt, sizeof *w->wt);
-	w->nchunks = h ? heap_chunk_count(h) : 0;
-	w->seen = calloc(w->nchunks / 8 + 1, 1);
-	if (!w->wt || !w->seen) {
+	if (!w->wt || (h && regions_build(w) != 0)) {
 		walk_destroy(w);
 		return err_set(e, ERR_NOMEM, "out of memory for the walker's tables");
 	}
@@ -54,7 +121,9 @@ void walk_destroy(struct walk *w)
 	for (size_t i = 0; w->wt && i < w->nwt; i++)
 		free(w->wt[i].lut);
 	free(w->wt);
-	free(w->seen);
+	for (size_t i = 0; i < w->nregions; i++)
+		free(w->regions[i].bits);
+	free(w->regions);
 	free(w->extra_seen);
 	walk_path_free(w);
 	free(w);
@@ -130,11 +199,21 @@ static bool extra_insert(struct walk *w, uint64_t mem)
 
 void walk_mark_seen(struct walk *w, uint64_t mem)
 {
-	size_t i = w->h ? heap_find(w->h, mem) : SIZE_MAX;
-	if (i != SIZE_MAX)
-		w->seen[i / 8] |= (uint8_t)(1u << (i % 8));
+	unsigned sh;
+	uint64_t *word = mark_of(w, mem, &sh);
+	if (word)
+		*word |= 2ull << sh;
 	else
 		extra_insert(w, mem);
+}
+
+static int revisit(struct walk *w, bool shared)
+{
+	if (shared)
+		w->st.shared_revisits++;
+	else
+		w->st.revisits++;
+	return 0;
 }
 
 int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
@@ -142,39 +221,32 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 {
 	struct walk_alloc a = {.mem = mem, .requested = requested, .used = used,
 			       .kind = (uint8_t)kind, .shared = shared, .in_census = true};
-	size_t i = heap_find(w->h, mem);
+	unsigned sh;
+	uint64_t *word = mark_of(w, mem, &sh), hdr;
 
-	if (i != SIZE_MAX) {
-		const struct heap_chunk *c = heap_chunk_get(w->h, i);
-		if (c->state != HEAP_INUSE || heap_usable(c) < requested) {
-			walk_unreadable(w, mem, c->state != HEAP_INUSE ?
-					"pointer to a free chunk" : "chunk smaller than the layout");
+	if (word && walk_u64(w, mem - 8, &hdr)) {
+		/* an in-use chunk of the census: its header, as the census read it */
+		struct heap_chunk c = {.mem = mem, .size = hdr & ~7ull, .flags = (uint32_t)(hdr & 7)};
+		if (heap_usable(&c) < requested) {
+			walk_unreadable(w, mem, "chunk smaller than the layout");
 			return 0;
 		}
-		uint8_t bit = (uint8_t)(1u << (i % 8));
-		if (w->seen[i / 8] & bit) {
-			if (shared)
-				w->st.shared_revisits++;
-			else
-				w->st.revisits++;
-			return 0;
-		}
-		w->seen[i / 8] |= bit;
-		a.chunk = c->size;
-		a.usable = heap_usable(c);
+		if (*word & (2ull << sh))
+			return revisit(w, shared);
+		*word |= 2ull << sh;
+		a.chunk = c.size;
+		a.usable = heap_usable(&c);
+	} else if (heap_find(w->h, mem) != SIZE_MAX) {
+		walk_unreadable(w, mem, "pointer to a free chunk");
+		return 0;
 	} else {
 		struct heap_chunk c;
 		if (heap_chunk_at(w->h, mem, &c, NULL) != 0 || heap_usable(&c) < requested) {
 			walk_unreadable(w, mem, "pointer that is not a heap chunk");
 			return 0;
 		}
-		if (!extra_insert(w, mem)) {
-			if (shared)
-				w->st.shared_revisits++;
-			else
-				w->st.revisits++;
-			return 0;
-		}
+		if (!extra_insert(w, mem))
+			return revisit(w, shared);
 		a.chunk = c.size;
 		a.usable = heap_usable(&c);
 		a.in_census = false;

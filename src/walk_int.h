@@ -39,6 +39,15 @@ struct wtype {
 
 struct path_ent;
 
+/* A span of heap address space with 2 bits per 16-byte granule: bit 0 = an
+ * in-use chunk's user pointer is here (from the census), bit 1 = the walk
+ * has reported it.  One cache line of bits covers 4 KiB of heap, so the
+ * check and the mark cost one memory access where a census lookup cost two. */
+struct wregion {
+	uint64_t start, end;
+	uint64_t *bits;
+};
+
 struct walk {
 	const struct image *img;
 	const struct types *t;
@@ -49,8 +58,8 @@ struct walk {
 	struct wtype *wt;         /* indexed by type_id */
 	size_t nwt;
 
-	uint8_t *seen;            /* bitmap over census chunk indices */
-	size_t nchunks;
+	struct wregion *regions;  /* dense mark map over the heap, by address */
+	size_t nregions, rlast;
 	uint64_t *extra_seen;     /* open-addressing set of mems outside the census */
 	size_t extra_cap, extra_len;
 
