@@ -96,6 +96,11 @@ struct run {
 	/* open addressing over facc */
 	struct facc *fa;
 	size_t fa_cap, fa_len;
+	/* per path id: this op's two accumulators, valid while gen matches
+	 * (a new op or a rehash starts a new generation) */
+	struct fcache { uint64_t gen; struct facc *fv, *ff; } *fc;
+	size_t fc_cap;
+	uint64_t gen;
 	/* current position */
 	uint32_t table;
 	bool have_entity;
@@ -111,30 +116,46 @@ struct run {
 #define OWNER_VARIANT(v) ((uint64_t)(v))
 #define OWNER_FEATURE(t, s) ((1ull << 31) | ((uint64_t)(t) << 16) | (uint64_t)(s))
 
+static size_t facc_slot(uint64_t key, size_t cap)
+{
+	uint64_t h = key * 0x9E3779B97F4A7C15ull;
+	return (size_t)(h ^ (h >> 29)) & (cap - 1);   /* cap is a power of two */
+}
+
+/* Room for `more` new keys without a rehash (a rehash moves every entry, so
+ * it also invalidates the per-path pointer cache: a new generation). */
+static bool facc_reserve(struct run *r, size_t more)
+{
+	if ((r->fa_len + more) * 2 <= r->fa_cap)
+		return true;
+	size_t nc = r->fa_cap ? r->fa_cap * 2 : 1024;
+	struct facc *n = calloc(nc, sizeof *n);
+	if (!n)
+		return false;
+	for (size_t i = 0; i < r->fa_cap; i++) {
+		if (!r->fa[i].key)
+			continue;
+		size_t j = facc_slot(r->fa[i].key, nc);
+		while (n[j].key)
+			j = (j + 1) & (nc - 1);
+		n[j] = r->fa[i];
+	}
+	free(r->fa);
+	r->fa = n;
+	r->fa_cap = nc;
+	r->gen++;
+	return true;
+}
+
 static struct facc *facc_get(struct run *r, uint64_t key, uint32_t kind)
 {
-	if ((r->fa_len + 1) * 2 > r->fa_cap) {
-		size_t nc = r->fa_cap ? r->fa_cap * 2 : 1024;
-		struct facc *n = calloc(nc, sizeof *n);
-		if (!n)
-			return NULL;
-		for (size_t i = 0; i < r->fa_cap; i++) {
-			if (!r->fa[i].key)
-				continue;
-			size_t j = (r->fa[i].key * 0x9E3779B97F4A7C15ull) % nc;
-			while (n[j].key)
-				j = (j + 1) % nc;
-			n[j] = r->fa[i];
-		}
-		free(r->fa);
-		r->fa = n;
-		r->fa_cap = nc;
-	}
+	if (!facc_reserve(r, 1))
+		return NULL;
 	/* key 0 marks an empty slot: offset every key by one */
 	key += 1;
-	size_t j = (key * 0x9E3779B97F4A7C15ull) % r->fa_cap;
+	size_t j = facc_slot(key, r->fa_cap);
 	while (r->fa[j].key && r->fa[j].key != key)
-		j = (j + 1) % r->fa_cap;
+		j = (j + 1) & (r->fa_cap - 1);
 	if (!r->fa[j].key) {
 		r->fa[j].key = key;
 		r->fa[j].kind = kind;
@@ -225,6 +246,7 @@ static void on_op(void *ctx, const struct walk_op_site *s)
 		read_key(r, s);
 	}
 	r->have_op = true;
+	r->gen++;
 	r->op_slot = s->index > UINT32_MAX ? UINT32_MAX : (uint32_t)s->index;
 	r->op_variant = s->variant;
 	memset(&r->op, 0, sizeof r->op);
@@ -283,14 +305,30 @@ static void on_alloc(void *ctx, const struct walk_alloc *a, bool in_op)
 		return;
 	}
 	add_bytes(&r->op, a);
-	struct facc *fv = facc_get(r, OWNER_VARIANT(r->op_variant) << 32 | a->path, a->kind);
-	struct facc *ff = facc_get(r, OWNER_FEATURE(r->table, r->op_slot) << 32 | a->path, a->kind);
-	if (!fv || !ff) {
-		r->failed = ERR_NOMEM;
-		return;
+	if (a->path >= r->fc_cap) {
+		size_t nc = a->path + 64;
+		struct fcache *n = realloc(r->fc, nc * sizeof *n);
+		if (!n) {
+			r->failed = ERR_NOMEM;
+			return;
+		}
+		memset(n + r->fc_cap, 0, (nc - r->fc_cap) * sizeof *n);
+		r->fc = n;
+		r->fc_cap = nc;
 	}
-	add_bytes(&fv->b, a);
-	add_bytes(&ff->b, a);
+	struct fcache *c = &r->fc[a->path];
+	if (c->gen != r->gen) {
+		if (!facc_reserve(r, 2)) {
+			r->failed = ERR_NOMEM;
+			return;
+		}
+		c = &r->fc[a->path];
+		c->fv = facc_get(r, OWNER_VARIANT(r->op_variant) << 32 | a->path, a->kind);
+		c->ff = facc_get(r, OWNER_FEATURE(r->table, r->op_slot) << 32 | a->path, a->kind);
+		c->gen = r->gen;
+	}
+	add_bytes(&c->fv->b, a);
+	add_bytes(&c->ff->b, a);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -629,6 +667,7 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	target_labels_free(labels, nlabels);
 	target_free(&tg);
 	free(r.fa);
+	free(r.fc);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	p->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	*out = p;
@@ -637,6 +676,7 @@ fail:
 	target_labels_free(labels, nlabels);
 	target_free(&tg);
 	free(r.fa);
+	free(r.fc);
 	profile_free(p);
 	return rc ? rc : ERR_INPUT;
 }
