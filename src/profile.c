@@ -24,24 +24,27 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Nearest rank in sorted values: the smallest value with at least pct% of
+ * the values <= it. */
+static uint64_t rank_of(const uint64_t *sorted, size_t n, unsigned pct)
+{
+	size_t rank = (size_t)(((unsigned long long)pct * n + 99) / 100);
+	return n ? sorted[(rank ? rank : 1) - 1] : 0;
+}
+
 uint64_t profile_percentile(uint64_t *v, size_t n, unsigned pct)
 {
-	if (n == 0)
-		return 0;
 	qsort(v, n, sizeof *v, cmp_u64);
-	/* nearest rank: the smallest value with at least pct% of values <= it */
-	size_t rank = (size_t)(((unsigned long long)pct * n + 99) / 100);
-	if (rank == 0)
-		rank = 1;
-	return v[rank - 1];
+	return rank_of(v, n, pct);
 }
 
 static struct profile_pct pct_of(uint64_t *v, size_t n)
 {
 	struct profile_pct p = {0, 0, 0};
 	if (n) {
-		p.p50 = profile_percentile(v, n, 50);
-		p.p99 = profile_percentile(v, n, 99);
+		qsort(v, n, sizeof *v, cmp_u64);
+		p.p50 = rank_of(v, n, 50);
+		p.p99 = rank_of(v, n, 99);
 		p.max = v[n - 1];
 	}
 	return p;
