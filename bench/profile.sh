@@ -14,6 +14,11 @@ fi
 exe="$dir/beava-sim"; [ -f "$exe" ] || exe=$(ls "$dir"/* | grep -v -E 'core|json|prom|txt' | head -n 1)
 core="$dir/core"
 size=$(stat -c %s "$core")
+# DAMON's proactive pageout (seen on these machines) evicts the core's pages
+# while the tool runs and can triple the walk time: say so next to the numbers.
+for st in /sys/kernel/mm/damon/admin/kdamonds/*/state; do
+	[ -r "$st" ] && [ "$(cat "$st")" = on ] && echo "note: DAMON is on ($st); timings include its page-outs"
+done
 sync
 # cold-ish and warm read of the core: the floor any tool reading it pays
 t0=$(date +%s.%N); cat "$core" > /dev/null; t1=$(date +%s.%N)
