@@ -552,7 +552,9 @@ static void visit_btreemap(struct walk *w, uint64_t addr, const struct wtype *wt
 	}
 	if (node == 0)
 		return;   /* None: empty map without a root */
-	if (height > 48 || length > WALK_MAX_ELEMS) {
+	/* every entry occupies bytes of some node in the core, so a length beyond
+	 * the core's size is a lie; it also bounds the visits a cyclic tree gets */
+	if (height > 48 || length > WALK_MAX_ELEMS || length > image_core_size(w->img)) {
 		walk_unreadable(w, addr, "BTreeMap with an absurd height or length");
 		return;
 	}
