@@ -10,8 +10,8 @@
 #include <string.h>
 
 const char *const report_rules[] = {
-	"R1 allocate lazily: heap was requested but under 10% of it holds live elements "
-	"(preallocated capacity that is never used)",
+	"R1 allocate lazily: the field path holding the most chunk bytes has under 10% of its requested bytes "
+	"live (preallocated capacity that is never used)",
 	"R2 shrink or restructure: capacity slack plus allocator overhead is over half of the chunk bytes",
 	"R3 box smaller: the inline payload fills at least 60% of the enum slot and the feature is present in "
 	"most entities, so every other variant pays for it",
@@ -26,12 +26,17 @@ void report_advise(const struct profile *p, const struct profile_table *tb,
 {
 	const struct profile_bytes *h = &f->heap;
 	uint64_t payload = f->count ? f->payload_bytes / f->count : 0;
+	const struct profile_field *top = NULL;
 	memset(out, 0, sizeof *out);
-	if (h->requested > 0 && h->used * 10 < h->requested) {
+	for (size_t i = 0; i < f->nfields; i++)
+		if (!top || f->fields[i].b.chunk > top->b.chunk)
+			top = &f->fields[i];
+	if (top && top->b.requested > 0 && top->b.used * 10 < top->b.requested) {
 		out->verdict = "allocate lazily";
 		out->rule = "R1";
-		snprintf(out->why, sizeof out->why, "%llu of %llu requested bytes hold live elements",
-			 (unsigned long long)h->used, (unsigned long long)h->requested);
+		snprintf(out->why, sizeof out->why, "%.100s: %llu of %llu requested bytes hold live elements",
+			 p->walker ? walk_path_name(p->walker, top->path) : "?", (unsigned long long)top->b.used,
+			 (unsigned long long)top->b.requested);
 		return;
 	}
 	uint64_t waste = (h->requested - h->used) + (h->chunk - h->requested);

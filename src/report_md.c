@@ -252,9 +252,10 @@ static void advisor(FILE *o, const struct profile *p)
 	fprintf(o, "`%s` is %llu bytes (align %u); the tag is %u byte(s) at offset %llu%s.\n\n", p->enum_name,
 		U(le->size), le->align, le->tag_size, U(le->tag_offset), le->niche ? " (niche-encoded)" : "");
 	fprintf(o, "Variants that set the size:");
-	for (uint32_t i = 0; i < le->nvariants; i++)
+	for (uint32_t i = 0, n = 0; i < le->nvariants; i++)
 		if (le->variants[i].sets_size)
-			fprintf(o, " %s (payload %llu)", le->variants[i].name, U(le->variants[i].payload_size));
+			fprintf(o, "%s %s (payload %llu)", n++ ? "," : "", le->variants[i].name,
+				U(le->variants[i].payload_size));
 	fprintf(o, "\n\n| Box the largest | Variant boxed | Enum size (model) | Inline bytes saved in this snapshot |\n"
 		"|---|---|---|---|\n");
 	for (uint32_t k = 0; k < le->nboxed; k++) {
