@@ -1,8 +1,10 @@
 /* test_profile_generic.c: generic mode (--root SYMBOL --enum NAME) on a
  * program that is not beava: fixtures/generic/shapes.rs keeps a static
- * OnceLock<Mutex<HashMap<u64, Vec<Shape>>>> and prints, from its own
- * structures and glibc's malloc_usable_size, what every variant owns.  The
- * tool's JSON must equal that exactly. */
+ * OnceLock<Mutex<HashMap<u64, Vec<Shape>>>> whose ops own Box, Box<[T]>,
+ * Box<dyn Trait>, Vec, String, VecDeque, BTreeMap (internal nodes too), an
+ * Arc shared by two ops and nested Option<Box<Shape>>, and prints what every
+ * variant owns from its own allocation registry and glibc's
+ * malloc_usable_size.  The tool's JSON must equal that exactly. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
