@@ -95,11 +95,11 @@ void walk_destroy(struct walk *w);
 void walk_set_op_type(struct walk *w, type_id op_type);
 void walk_set_callbacks(struct walk *w, const struct walk_callbacks *cb);
 
-/* Walks the value at addr (type ty); `path` is the path id to extend
- * (WALK_PATH_ROOT for none).  Returns 0; unreadable parts are counted in the
- * stats, not returned as errors. */
+/* Walks the value at addr (type ty), its field paths starting empty (an op's
+ * start with its variant's name).  Returns 0; unreadable parts are counted in
+ * the stats, not returned as errors. */
 #define WALK_PATH_ROOT 0u
-int walk_value(struct walk *w, uint64_t addr, type_id ty, uint32_t path);
+int walk_value(struct walk *w, uint64_t addr, type_id ty);
 
 /* Marks an allocation as already seen (e.g. the root's own ArcInner), so a
  * cycle back to it is not reported as owned. */

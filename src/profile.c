@@ -485,7 +485,7 @@ static int walk_one_table(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_
 		type_id ty;
 		if (target_path(r->w, r->t, va, vt, tw->tg->maps[m], &a, &ty, NULL) != 0)
 			continue;
-		walk_value(r->w, a, ty, WALK_PATH_ROOT);
+		walk_value(r->w, a, ty);
 		close_entity(r);
 	}
 	return r->failed ? 1 : 0;
@@ -623,7 +623,7 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		}
 		if (opt->config_file)
 			target_config_labels(opt->config_file, &labels, &nlabels, NULL);
-		walk_value(r.w, root.addr, root.type, WALK_PATH_ROOT);
+		walk_value(r.w, root.addr, root.type);
 		close_entity(&r);
 	} else {
 		uint64_t ta;

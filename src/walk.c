@@ -503,8 +503,7 @@ int walk_val(struct walk *w, uint64_t addr, type_id id)
 	return 0;
 }
 
-int walk_value(struct walk *w, uint64_t addr, type_id ty, uint32_t path)
+int walk_value(struct walk *w, uint64_t addr, type_id ty)
 {
-	(void)path;
 	return walk_val(w, addr, types_resolve(w->t, ty));
 }
