@@ -171,10 +171,18 @@ static struct facc *facc_get(struct run *r, uint64_t key, uint32_t kind)
 
 static struct profile_table *cur_table(struct run *r) { return &r->p->tables[r->table]; }
 
+/* Slot numbers are feature indices in beava; in generic mode a holder can be
+ * any long Vec, so slots from MAX_SLOTS on share one column. */
+#define MAX_SLOTS 1024u
+/* Tables and slots share one key word in the field accumulator. */
+#define MAX_TABLES 32767u
+
+static uint32_t slot_of(uint64_t index) { return index < MAX_SLOTS ? (uint32_t)index : MAX_SLOTS; }
+
 static struct profile_feature *feature_at(struct run *r, struct profile_table *tb, uint32_t slot)
 {
 	if (slot >= tb->nfeatures) {
-		if (slot > 65535)
+		if (slot > MAX_SLOTS)
 			return NULL;
 		struct profile_feature *n = realloc(tb->features, (slot + 1) * sizeof *n);
 		if (!n)
@@ -182,7 +190,7 @@ static struct profile_feature *feature_at(struct run *r, struct profile_table *t
 		memset(n + tb->nfeatures, 0, (slot + 1 - tb->nfeatures) * sizeof *n);
 		for (size_t i = tb->nfeatures; i <= slot; i++) {
 			char buf[32];
-			snprintf(buf, sizeof buf, "slot %zu", i);
+			snprintf(buf, sizeof buf, i == MAX_SLOTS ? "slots %zu+" : "slot %zu", i);
 			n[i].name = strdup(buf);
 			n[i].op = strdup("");
 			n[i].variant = UINT32_MAX;
@@ -250,7 +258,7 @@ static void on_op(void *ctx, const struct walk_op_site *s)
 	}
 	r->have_op = true;
 	r->gen++;
-	r->op_slot = s->index > UINT32_MAX ? UINT32_MAX : (uint32_t)s->index;
+	r->op_slot = slot_of(s->index);
 	r->op_variant = s->variant;
 	memset(&r->op, 0, sizeof r->op);
 }
@@ -472,6 +480,10 @@ static int walk_one_table(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_
 	const struct label_table *lt = label_for(tw, idx);
 	char fallback[32];
 	(void)ka; (void)kt;
+	if (p->ntables >= MAX_TABLES) {
+		r->failed = ERR_CORRUPT;
+		return 1;
+	}
 	snprintf(fallback, sizeof fallback, "table %" PRIu64, idx);
 	if (add_table(p, lt && lt->name ? lt->name : fallback, lt ? lt->source : "", lt ? lt->key : "",
 		      (uint32_t)idx)) {
@@ -655,7 +667,9 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 			p->entity_count_static = val;
 	}
 	if (r.failed) {
-		rc = err_set(e, r.failed, "out of memory while profiling");
+		rc = r.failed == ERR_CORRUPT ?
+			err_set(e, ERR_INPUT, "more than %u entity tables: not a table vector", MAX_TABLES) :
+			err_set(e, r.failed, "out of memory while profiling");
 		goto fail;
 	}
 	finish(&r);
