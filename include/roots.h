@@ -27,8 +27,10 @@ struct roots_result {
 };
 
 /* Deep validation of a candidate value: 0 when it holds together, else an
- * error saying what did not. */
-typedef int (*roots_validate_fn)(void *ctx, uint64_t addr, type_id type, struct err *e);
+ * error saying what did not.  On success *key names what the candidate leads
+ * to (e.g. the address of its entity tables): candidates with equal keys
+ * agree, different keys disagree. */
+typedef int (*roots_validate_fn)(void *ctx, uint64_t addr, type_id type, uint64_t *key, struct err *e);
 
 int roots_symbol(struct walk *w, const struct image *img, const struct types *t, const char *name,
 		 struct roots_result *out, struct err *e);
@@ -38,8 +40,9 @@ int roots_addr_type(struct walk *w, const struct image *img, const struct types 
 
 /* Scans the heap for ArcInner<X> where X's last path segment is `type_name`
  * (e.g. "AppState").  ERR_NOTFOUND when no candidate validates,
- * ERR_AMBIGUOUS (naming them) when valid candidates disagree; `distinct`
- * decides whether two valid candidates disagree (NULL: any two do). */
+ * ERR_AMBIGUOUS (naming them) when valid candidates disagree (different
+ * keys); among candidates that agree, the one most referenced from thread
+ * stacks is chosen and the others are named in `how`. */
 int roots_heap_scan(struct walk *w, const struct image *img, const struct types *t,
 		    const struct heap *h, const char *type_name, roots_validate_fn validate,
 		    void *ctx, struct roots_result *out, struct err *e);

@@ -437,13 +437,16 @@ static int check_table(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_id 
 	return 0;
 }
 
-static int validate_root(void *ctx, uint64_t addr, type_id ty, struct err *e)
+static int validate_root(void *ctx, uint64_t addr, type_id ty, uint64_t *key, struct err *e)
 {
 	struct vctx *v = ctx;
 	uint64_t a;
 	type_id t;
-	if (target_path(v->w, v->t, addr, ty, v->tg->tables, &a, &t, e) != 0)
+	/* every container and owning pointer in the candidate itself must hold */
+	if (walk_check(v->w, addr, ty, e) != 0 ||
+	    target_path(v->w, v->t, addr, ty, v->tg->tables, &a, &t, e) != 0)
 		return ERR_CORRUPT;
+	*key = a;   /* candidates leading to the same tables agree */
 	struct tables_check c = {v, e, 0};
 	if (walk_check(v->w, a, t, e) != 0 || walk_elements(v->w, a, t, check_table, &c, e) != 0 || c.rc)
 		return ERR_CORRUPT;

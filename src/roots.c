@@ -83,10 +83,9 @@ static int arcinner_names(const char *name, const char *type_name)
 }
 
 struct cand {
-	uint64_t mem;
+	uint64_t mem, key;
 	int stack_refs;
 	char why[160];
-	bool valid;
 };
 
 static int stack_refs(const struct image *img, uint64_t target, char *who, size_t whosize)
@@ -155,7 +154,8 @@ int roots_heap_scan(struct walk *w, const struct image *img, const struct types 
 		    strong > REFCOUNT_MAX || weak == 0 || weak > REFCOUNT_MAX)
 			continue;
 		struct err ve = {0};
-		int rc = validate ? validate(ctx, ch->mem + data_off, types_resolve(t, data_t), &ve) : 0;
+		uint64_t key = ch->mem;
+		int rc = validate ? validate(ctx, ch->mem + data_off, types_resolve(t, data_t), &key, &ve) : 0;
 		if (rc) {
 			if (!rejected++)
 				snprintf(first_reject, sizeof first_reject, "0x%" PRIx64 ": %.150s", ch->mem, ve.msg);
@@ -163,7 +163,7 @@ int roots_heap_scan(struct walk *w, const struct image *img, const struct types 
 		}
 		if (nc < MAX_CANDIDATES) {
 			c[nc].mem = ch->mem;
-			c[nc].valid = true;
+			c[nc].key = key;
 			c[nc].stack_refs = stack_refs(img, ch->mem, c[nc].why, sizeof c[nc].why);
 		}
 		nc++;
@@ -174,21 +174,30 @@ int roots_heap_scan(struct walk *w, const struct image *img, const struct types 
 			       "reference counts but failed validation%s%s; pass --root 0xADDR:TYPE if you know it",
 			       it->name, scanned, want, rejected, rejected ? " (first: " : "",
 			       rejected ? first_reject : "");
-	if (nc > 1) {
-		char list[256] = "";
-		for (size_t i = 0; i < nc && i < MAX_CANDIDATES; i++) {
-			size_t l = strlen(list);
-			snprintf(list + l, sizeof list - l, "%s0x%" PRIx64, i ? ", " : "", c[i].mem + data_off);
-		}
+	size_t kept = nc < MAX_CANDIDATES ? nc : MAX_CANDIDATES, best = 0;
+	bool agree = nc <= MAX_CANDIDATES;
+	for (size_t i = 1; i < kept; i++) {
+		agree = agree && c[i].key == c[0].key;
+		if (c[i].stack_refs > c[best].stack_refs)
+			best = i;
+	}
+	char list[256] = "";
+	for (size_t i = 0; i < kept; i++) {
+		size_t l = strlen(list);
+		snprintf(list + l, sizeof list - l, "%s0x%" PRIx64, i ? ", " : "", c[i].mem + data_off);
+	}
+	if (!agree)
 		return err_set(e, ERR_AMBIGUOUS, "%zu valid %s candidates disagree: %s; choose one with --root 0xADDR:%s",
 			       nc, it->name, list, type_name);
-	}
-	out->addr = c[0].mem + data_off;
+	out->addr = c[best].mem + data_off;
 	out->type = types_resolve(t, data_t);
-	walk_mark_seen(w, c[0].mem);
+	walk_mark_seen(w, c[best].mem);
+	char agreeing[240] = "";
+	if (nc > 1)
+		snprintf(agreeing, sizeof agreeing, " (%zu candidates lead to the same tables: %.150s)", nc, list);
 	snprintf(out->how, sizeof out->how,
-		 "heap scan: 1 valid %.80s in %zu chunks of %" PRIu64 " bytes; %s%.100s", it->name, scanned, want,
-		 c[0].stack_refs ? "referenced from the stack of " : "not referenced from any thread stack",
-		 c[0].stack_refs ? c[0].why : "");
+		 "heap scan: %zu valid %.80s in %zu chunks of %" PRIu64 " bytes%s; %s%.100s", nc, it->name, scanned,
+		 want, agreeing, c[best].stack_refs ? "referenced from the stack of " : "not referenced from any thread stack",
+		 c[best].stack_refs ? c[best].why : "");
 	return 0;
 }

@@ -294,14 +294,33 @@ static void test_metrics_coherence(void **state)
 	}
 }
 
-/* Zeroes one page in the middle of the core's largest writable segment (the
- * heap): the root must still be found, the report written (exit 0), and the
- * bytes that could not be followed reported, not guessed. */
+/* The first allocation an op owns, from the truth: damage there is damage
+ * the walk must meet. */
+static uint64_t first_op_allocation(json_t *truth)
+{
+	size_t t, e, o;
+	json_t *tb, *ent, *op;
+	json_array_foreach(json_object_get(truth, "tables"), t, tb)
+		json_array_foreach(json_object_get(tb, "entities"), e, ent)
+			json_array_foreach(json_object_get(ent, "ops"), o, op) {
+				json_t *a = json_array_get(json_object_get(op, "allocations"), 0);
+				if (json_is_array(a) && json_integer_value(json_array_get(a, 1)) >= 64)
+					return (uint64_t)json_integer_value(json_array_get(a, 0));
+			}
+	return 0;
+}
+
+/* Zeroes the page of the core that holds an allocation an op owns: the root
+ * must still be found, the report written (exit 0), and the bytes that could
+ * not be followed reported, not guessed. */
 static void test_damaged_page_is_reported(void **state)
 {
 	(void)state;
 	struct snap *s = &snaps[0];
 	assert_true(nsnaps > 0);
+	uint64_t target = first_op_allocation(s->truth);
+	if (!target)
+		fail_msg("%s: the truth lists no op allocation", s->dir);
 	char src[1200], dst[256], err[4096], cmd[2600];
 	snprintf(src, sizeof src, "%.512s/core", s->dir);
 	snprintf(dst, sizeof dst, "/tmp/aggop-damaged-%d.core", (int)getpid());
@@ -314,17 +333,21 @@ static void test_damaged_page_is_reported(void **state)
 	unsigned char *m = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	assert_true(m != MAP_FAILED);
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)m;
-	const Elf64_Phdr *best = NULL;
-	for (int i = 0; i < eh->e_phnum; i++) {
+	uint64_t page = target & ~4095ull;
+	bool done = false;
+	for (int i = 0; i < eh->e_phnum && !done; i++) {
 		const Elf64_Phdr *ph = (const Elf64_Phdr *)(m + eh->e_phoff + (size_t)i * eh->e_phentsize);
-		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && (!best || ph->p_filesz > best->p_filesz))
-			best = ph;
+		if (ph->p_type == PT_LOAD && page >= ph->p_vaddr && page + 4096 <= ph->p_vaddr + ph->p_filesz) {
+			memset(m + ph->p_offset + (page - ph->p_vaddr), 0, 4096);
+			done = true;
+		}
 	}
-	assert_non_null(best);
-	uint64_t off = (best->p_offset + best->p_filesz / 2) & ~4095ull;
-	memset(m + off, 0, 4096);
 	munmap(m, (size_t)st.st_size);
 	close(fd);
+	if (!done) {
+		unlink(dst);
+		fail_msg("%s: allocation 0x%llx is not in a dumped segment", s->dir, (unsigned long long)target);
+	}
 	int rc = tool_run(err, sizeof err, "%s '%.512s/beava-sim' -o %s --json %s", dst, s->dir, mdp, outp);
 	unlink(dst);
 	EQ("exit status on a core with a zeroed heap page", rc, 0);
