@@ -22,12 +22,9 @@ for tool in gcc rustc gcore nm readelf; do
 	command -v "$tool" >/dev/null || die "$tool not found (scripts/deps.sh installs gcc, gdb and binutils; rustc must be on PATH)"
 done
 
-# A kernel core must land in the probe's cwd as a plain file.
-pattern=$(cat /proc/sys/kernel/core_pattern)
-case "$pattern" in
-	'|'*) die "kernel.core_pattern pipes cores to '${pattern#|}'; the kernel-core fixtures need a plain file: echo core > /proc/sys/kernel/core_pattern (as root), then rerun" ;;
-	*/*) die "kernel.core_pattern is '$pattern' (another directory); set it to a plain name: echo core > /proc/sys/kernel/core_pattern (as root), then rerun" ;;
-esac
+# shellcheck source=../snapshot-lib.sh
+. tests/snapshot-lib.sh
+require_plain_core_pattern
 
 # Done when the stamp matches and every output is there.
 done_already() {
@@ -39,7 +36,7 @@ done_already() {
 	done
 }
 
-stamp_of() { (cd "$src" && cat "$@") | cat - "$0" | sha256sum | cut -d' ' -f1; }
+stamp_of() { (cd "$src" && cat "$@") | cat - "$0" tests/snapshot-lib.sh | sha256sum | cut -d' ' -f1; }
 
 build_id() {
 	local id
@@ -48,34 +45,12 @@ build_id() {
 	echo "$id"
 }
 
-# Runs the probe in DIR/run with the given arguments, waits for its truth,
-# takes a gcore and then a kernel core (SIGABRT) of it.
+# Runs the probe in DIR with the given arguments and snapshots it both ways.
+# One arena: a thread's own arena would reserve 64 MiB (glibc HEAP_MAX_SIZE)
+# that gcore writes out in full.
 snapshot() {
 	local dir="$1"; shift
-	local run="$dir/run" pid i
-	rm -rf "$run" && mkdir -p "$run"
-	# One arena: a thread's own arena would reserve 64 MiB (glibc
-	# HEAP_MAX_SIZE) that gcore writes out in full.
-	(cd "$run" && ulimit -c unlimited && MALLOC_ARENA_MAX=1 exec "$dir/exe" "$@" > "$dir/truth.tmp") &
-	pid=$!
-	for i in $(seq 1 300); do
-		grep -qx end "$dir/truth.tmp" 2>/dev/null && break
-		kill -0 "$pid" 2>/dev/null || die "probe $dir/exe exited before printing its truth"
-		sleep 0.1
-	done
-	grep -qx end "$dir/truth.tmp" || { kill -KILL "$pid"; die "probe $dir/exe printed no truth in 30 s"; }
-	grep -qx "pid $pid" "$dir/truth.tmp" || { kill -KILL "$pid"; die "probe pid is not $pid"; }
-	if ! gcore -o "$run/g" "$pid" > "$dir/gcore.log" 2>&1 || [ ! -s "$run/g.$pid" ]; then
-		kill -KILL "$pid"; die "gcore failed on pid $pid (see $dir/gcore.log; ptrace must be allowed)"
-	fi
-	mv "$run/g.$pid" "$dir/gcore"
-	kill -ABRT "$pid"
-	{ wait "$pid" || true; } 2>/dev/null
-	local core
-	core=$(ls "$run"/core* 2>/dev/null | head -n1 || true)
-	[ -n "$core" ] && [ -s "$core" ] || die "no kernel core in $run after SIGABRT (ulimit -c? core_pattern '$pattern'?)"
-	mv "$core" "$dir/kcore"
-	mv "$dir/truth.tmp" "$dir/truth.txt"
+	SNAP_ENV=MALLOC_ARENA_MAX=1 snapshot_probe "$dir" "$dir/exe" gcore "$@"
 }
 
 finish() {
