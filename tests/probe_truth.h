@@ -1,6 +1,7 @@
 /* probe_truth.h: what the types probes printed about themselves
  * ($FIXDIR/types/<prog>.out, built by tests/setup.d/20-types.sh), loaded as
- * lines, and the parsers for their enum and variant lines.  Shared by
+ * lines, the parsers for their enum and variant lines, and a lookup that
+ * must succeed.  Shared by
  * test_types.c and test_layout.c. */
 #ifndef AGGOP_PROBE_TRUTH_H
 #define AGGOP_PROBE_TRUTH_H
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "types.h"
 
 #define MAX_LINES 4096
 
@@ -75,6 +78,17 @@ static bool parse_variant_line(const char *l, char *name, size_t n, char *var, s
 	char fmt[64];
 	snprintf(fmt, sizeof fmt, " payload %%llu bytes %%%zus", hn - 1);
 	return sscanf(p, fmt, payload, hex) == 2;
+}
+
+/* A type that must exist. */
+static type_id lookup_ok(const struct types *t, const char *name)
+{
+	type_id id = 0;
+	struct err e = { 0 };
+	if (types_lookup(t, name, &id, &e))
+		fail_msg("lookup %s: %s", name, e.msg);
+	assert_int_not_equal(id, 0);
+	return id;
 }
 
 #endif

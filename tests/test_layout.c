@@ -40,14 +40,6 @@ static struct types *open_ok(const char *prog)
 	return t;
 }
 
-static type_id lookup_ok(const struct types *t, const char *name)
-{
-	type_id id = 0;
-	struct err e = { 0 };
-	if (types_lookup(t, name, &id, &e))
-		fail_msg("lookup %s: %s", name, e.msg);
-	return id;
-}
 
 /* The tag the program's own bytes hold at (off, size). */
 static uint64_t tag_from_hex(const char *hex, uint64_t off, uint64_t size)

@@ -48,15 +48,6 @@ static struct types *open_ok(const char *name, const char *debug_file)
 	return t;
 }
 
-static type_id lookup_ok(const struct types *t, const char *name)
-{
-	type_id id = 0;
-	struct err e = { 0 };
-	if (types_lookup(t, name, &id, &e))
-		fail_msg("lookup %s: %s", name, e.msg);
-	assert_int_not_equal(id, 0);
-	return id;
-}
 
 static int hexval(char c)
 {
