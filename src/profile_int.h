@@ -6,7 +6,7 @@
 #include "profile.h"
 
 #define TARGET_MAX_MAPS 8
-#define LABEL_MAX_FEATURES 4096
+#define LABEL_MAX_FEATURES 256   /* per table; more are named "slot N" */
 
 struct target {
 	char *name, *enum_name, *root_type, *tables, *registry, *entity_count_static;
@@ -24,7 +24,7 @@ struct label_feature {
 struct label_table {
 	uint64_t agg_id;
 	char *name, *source, *key;
-	struct label_feature features[LABEL_MAX_FEATURES / 16];
+	struct label_feature features[LABEL_MAX_FEATURES];
 	size_t nfeatures;
 };
 
