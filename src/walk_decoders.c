@@ -134,8 +134,6 @@ static type_id pointee(struct walk *w, type_id id)
 static bool setup_btreemap(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
 {
 	(void)ty;
-	static const char *const node[] = {"root.__0.node.pointer", "root.node.pointer", NULL};
-	static const char *const height[] = {"root.__0.height", "root.height", NULL};
 	uint64_t root_off;
 	type_id root_t, node_t;
 	type_id k = types_resolve(w->t, types_tparam(w->t, id, "K"));
@@ -162,8 +160,6 @@ static bool setup_btreemap(struct walk *w, type_id id, const struct types_type *
 			found = true;
 		}
 	}
-	(void)node;
-	(void)height;
 	if (!found)
 		return false;
 	type_id leaf = pointee(w, types_resolve(w->t, node_t));
