@@ -107,9 +107,6 @@ void walk_mark_seen(struct walk *w, uint64_t mem);
 
 /* Field paths are interned: id -> "Windowed > buckets[*] > Percentile > ..." */
 const char *walk_path_name(const struct walk *w, uint32_t path);
-uint32_t walk_path_count(const struct walk *w);
-/* The first segment of a path (its top-level variant name), as an id. */
-uint32_t walk_path_child(struct walk *w, uint32_t parent, const char *segment);
 
 void walk_get_stats(const struct walk *w, struct walk_stats *s);
 /* Starts the counts afresh (e.g. after probing root candidates). */

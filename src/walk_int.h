@@ -99,6 +99,8 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 	       enum walk_kind kind, bool shared);
 
 uint32_t walk_path_current(struct walk *w);
+/* The id of parent's path extended by segment (UINT32_MAX: no parent). */
+uint32_t walk_path_child(struct walk *w, uint32_t parent, const char *segment);
 void walk_path_free(struct walk *w);
 
 static inline void walk_push(struct walk *w, const char *s) { w->seg[w->nseg++] = s; }

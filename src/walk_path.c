@@ -170,7 +170,6 @@ const char *walk_path_name(const struct walk *w, uint32_t path)
 	return path < w->names_len ? w->names[path] : "?";
 }
 
-uint32_t walk_path_count(const struct walk *w) { return (uint32_t)w->names_len; }
 
 void walk_path_free(struct walk *w)
 {
