@@ -72,6 +72,12 @@ int image_read(const struct image *img, uint64_t addr, void *buf, size_t len,
  * otherwise (then use image_read, which also handles NT_FILE and zeros). */
 const void *image_ptr(const struct image *img, uint64_t addr, size_t len);
 
+/* Gives back the pages of the mmapped core that hold [lo, hi) (whole pages
+ * inside the range only): the memory stays readable (a later read faults the
+ * page in again from the page cache) but no longer counts in the process's
+ * resident set.  For passes that read the core in address order. */
+void image_release(const struct image *img, uint64_t lo, uint64_t hi);
+
 /* Convenience: one little-endian u64 / u32 / u16 / u8.  Same errors as
  * image_read. */
 int image_read_u64(const struct image *img, uint64_t addr, uint64_t *v, struct err *e);

@@ -114,6 +114,15 @@ int heap_push_chunk(struct heap *h, const struct heap_chunk *c, struct err *e)
 	return 0;
 }
 
+int heap_push_tcache_candidate(struct heap *h, size_t ci, struct err *e)
+{
+	int rc = grow((void **)&h->tc_cand, &h->captc_cand, h->ntc_cand + 1, sizeof *h->tc_cand, e);
+	if (rc)
+		return rc;
+	h->tc_cand[h->ntc_cand++] = ci;
+	return 0;
+}
+
 void heap_reserve_chunks(struct heap *h, size_t n)
 {
 	void *p;
@@ -460,6 +469,7 @@ void heap_close(struct heap *h)
 	if (!h)
 		return;
 	free(h->chunks);
+	free(h->tc_cand);
 	free(h->arenas);
 	free(h->ms);
 	free(h->regions);

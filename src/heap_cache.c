@@ -124,6 +124,12 @@ static bool tc_read(struct heap_rd *rd, uint64_t mem, struct tcache *tc)
 	return true;
 }
 
+bool heap_tcache_plausible(struct heap_rd *rd, uint64_t mem)
+{
+	struct tcache tc;
+	return tc_read(rd, mem, &tc);
+}
+
 /* Tests the in-use chunk at index ci as a tcache; marks its lists if it is. */
 static void try_tcache(struct heap *h, struct heap_rd *rd, size_t ci)
 {
@@ -153,10 +159,8 @@ int heap_mark_cached(struct heap *h, struct heap_rd *rd, struct err *e)
 	(void)e;
 	for (size_t ai = 0; ai < h->narenas; ai++)
 		mark_fastbins(h, rd, ai);
-	for (size_t ci = 0; ci < h->nchunks; ci++) {
-		const struct heap_chunk *c = &h->chunks[ci];
-		if (c->size == GL_TCACHE_CHUNK && c->state == HEAP_INUSE && c->arena != HEAP_NO_ARENA)
-			try_tcache(h, rd, ci);
-	}
+	for (size_t k = 0; k < h->ntc_cand; k++)
+		if (h->tc_cand[k] < h->nchunks)
+			try_tcache(h, rd, h->tc_cand[k]);
 	return 0;
 }

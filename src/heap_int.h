@@ -73,6 +73,12 @@ struct heap_rd {
 };
 enum { HEAP_RD_WINDOW = 1 << 16 };
 
+/* True when the tcache_perthread_struct-sized bytes at mem hold together as
+ * one (every bin's count is zero exactly when its entry is). */
+bool heap_tcache_plausible(struct heap_rd *rd, uint64_t mem);
+/* Remembers chunk index ci as a tcache candidate. */
+int heap_push_tcache_candidate(struct heap *h, size_t ci, struct err *e);
+
 int heap_rd_init(struct heap_rd *r, const struct image *img);
 void heap_rd_fini(struct heap_rd *r);
 /* Reads len (<= 4096) bytes at addr; false when not every byte is mapped. */
@@ -137,6 +143,8 @@ struct heap {
 	uint64_t mp_addr, mp_mmapped_mem, mp_sbrk_base;
 	int32_t mp_n_mmaps;
 	size_t ntcache;
+	size_t *tc_cand;             /* chunks that could be a tcache (census order) */
+	size_t ntc_cand, captc_cand;
 	uint64_t mmapped_bytes;      /* sum of mapping lengths (prev_size + size) */
 	size_t mmapped_chunks;
 	uint64_t tcache_key;         /* e->key shared by every tcache entry (2.34+) */

@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { RESYNC_CHAIN = 16, MEMALIGN_SCAN = 1 << 20 };
+enum { RESYNC_CHAIN = 16, MEMALIGN_SCAN = 1 << 20, RELEASE_STEP = 16 << 20 };
 
 struct walk {
 	struct heap *h;
@@ -244,6 +244,15 @@ static int push(struct walk *w, const struct heap_region *r, uint64_t p, uint64_
 		.mem = p + GL_CHUNK_HDR, .size = size, .flags = (uint32_t)(hdr & 7),
 		.arena = r->arena, .state = (uint8_t)state,
 	};
+	/* A tcache is looked for among chunks of its size; whether one could
+	 * be is decided here, while its bytes are in the census's window, so
+	 * that the search does not read the whole heap a second time. */
+	if (size == GL_TCACHE_CHUNK && state == HEAP_INUSE && r->arena != HEAP_NO_ARENA &&
+	    heap_tcache_plausible(w->rd, c.mem)) {
+		int rc = heap_push_tcache_candidate(w->h, w->h->nchunks, e);
+		if (rc)
+			return rc;
+	}
 	return heap_push_chunk(w->h, &c, e);
 }
 
@@ -279,13 +288,18 @@ static bool fencepost(struct walk *w, const struct heap_region *r, uint64_t p, u
 	return (nx[1] & ~(uint64_t)7) == 0;
 }
 
-static int walk_region(struct walk *w, const struct heap_region *r, struct err *e)
+static int region_chunks(struct walk *w, const struct heap_region *r, struct err *e)
 {
-	uint64_t p = r->start, hdr = 0, size, nx[2];
+	uint64_t p = r->start, hdr = 0, size, nx[2], released = r->start;
 	bool have_hdr = false; /* hdr already read as the previous chunk's next */
 	int rc;
 
 	while (p < r->end) {
+		if (p - released >= RELEASE_STEP) {
+			/* the census reads in address order: give the pages behind back */
+			image_release(w->h->img, released, p);
+			released = p;
+		}
 		if (p == w->top) {
 			if (!have_hdr && !hdr_size(w, p, &hdr))
 				return heap_add_corruption(w->h, p, "top chunk header is not in the core");
@@ -327,6 +341,13 @@ static int walk_region(struct walk *w, const struct heap_region *r, struct err *
 		have_hdr = true;
 	}
 	return 0;
+}
+
+static int walk_region(struct walk *w, const struct heap_region *r, struct err *e)
+{
+	int rc = region_chunks(w, r, e);
+	image_release(w->h->img, r->map_start, r->end);
+	return rc;
 }
 
 static int walk_mmapped(struct walk *w, const struct heap_region *r, struct err *e)

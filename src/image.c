@@ -429,6 +429,23 @@ const void *image_ptr(const struct image *img, uint64_t addr, size_t len)
 	return img->core + s->offset + off;
 }
 
+void image_release(const struct image *img, uint64_t lo, uint64_t hi)
+{
+	const uint64_t page = 4096;
+	for (size_t i = 0; i < img->nsegs && lo < hi; i++) {
+		const struct image_seg *s = &img->segs[i];
+		uint64_t a = lo > s->pub.start ? lo : s->pub.start;
+		uint64_t b = hi < s->pub.start + s->pub.filesz ? hi : s->pub.start + s->pub.filesz;
+		if (a >= b)
+			continue;
+		uint64_t fa = s->offset + (a - s->pub.start), fb = s->offset + (b - s->pub.start);
+		fa = (fa + page - 1) & ~(page - 1);
+		fb &= ~(page - 1);
+		if (fa < fb && fb <= img->core_size)
+			madvise((void *)(img->core + fa), (size_t)(fb - fa), MADV_DONTNEED);
+	}
+}
+
 int image_read_u64(const struct image *img, uint64_t addr, uint64_t *v, struct err *e)
 {
 	const void *p = image_ptr(img, addr, sizeof *v);
