@@ -80,9 +80,10 @@ struct heap_totals {
 int heap_open(struct heap **out, const struct image *img, struct err *e);
 void heap_close(struct heap *h);
 
-/* All chunks, sorted by mem. */
+/* All chunks, sorted by mem (a chunk is kept in 8 bytes: this unpacks one;
+ * all zero when i is out of range). */
 size_t heap_chunk_count(const struct heap *h);
-const struct heap_chunk *heap_chunk_get(const struct heap *h, size_t i);
+struct heap_chunk heap_chunk_get(const struct heap *h, size_t i);
 
 /* The index of the chunk whose user pointer is exactly mem, or SIZE_MAX.
  * Must be fast (called once per allocation on the walk): a page-granular

@@ -77,6 +77,10 @@ const void *image_ptr(const struct image *img, uint64_t addr, size_t len);
  * page in again from the page cache) but no longer counts in the process's
  * resident set.  For passes that read the core in address order. */
 void image_release(const struct image *img, uint64_t lo, uint64_t hi);
+/* Maps the pages of the core that hold [lo, hi) in one call (where the
+ * kernel can: MADV_POPULATE_READ), for a pass about to read most of them;
+ * cheaper than taking their page faults one by one. */
+void image_prefault(const struct image *img, uint64_t lo, uint64_t hi);
 
 /* Convenience: one little-endian u64 / u32 / u16 / u8.  Same errors as
  * image_read. */

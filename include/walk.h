@@ -17,10 +17,15 @@
  * unreadable and reported, never guessed.  A visited bitmap over census chunk
  * indices makes cycles and double ownership harmless.
  *
+ * walk_value reads the core in address order: a container's header is read
+ * where it lies, its buffer's contents when a sweep over the heap reaches the
+ * buffer, and pages behind the sweep are given back (see walk_int.h), so the
+ * resident set stays far below the core's size.
+ *
  * The caller (the profile layer) sees the walk through callbacks: one per
  * allocation, and, for the enum under study, one when an instance is met
- * outside another instance (an "op"), so that everything it owns is charged to
- * it.
+ * outside another instance (an "op"); every allocation the op owns carries
+ * the op's token, so that it is charged to it.
  */
 #ifndef AGGOP_WALK_H
 #define AGGOP_WALK_H
@@ -53,6 +58,8 @@ struct walk_alloc {
 	uint8_t kind;        /* enum walk_kind */
 	bool shared;         /* Rc/Arc allocation */
 	bool in_census;      /* false: header validated directly, chunk not in census */
+	uint32_t tag;        /* walk_set_tag's value for the root it was reached from
+			      * (allocations outside ops only; 0 inside) */
 };
 
 /* Where an op was found. */
@@ -63,15 +70,20 @@ struct walk_op_site {
 	uint64_t key_addr;    /* the map key of the bucket being walked, 0 if none */
 	type_id key_type;
 	uint32_t variant;     /* active variant index of the op */
+	uint32_t tag;         /* walk_set_tag's value for the root it was reached from */
 };
 
+/* No op: an allocation outside every op (entity overhead). */
+#define WALK_NO_OP UINT32_MAX
+
 struct walk_callbacks {
-	/* Every allocation, once.  in_op tells whether it is charged to an op. */
-	void (*on_alloc)(void *ctx, const struct walk_alloc *a, bool in_op);
+	/* Every allocation, once, with the token of the op it is charged to
+	 * (WALK_NO_OP when none). */
+	void (*on_alloc)(void *ctx, const struct walk_alloc *a, uint32_t op);
 	/* An instance of the enum under study met outside another instance.
-	 * The walk then charges what it owns until on_op_end. */
-	void (*on_op)(void *ctx, const struct walk_op_site *site);
-	void (*on_op_end)(void *ctx);
+	 * Returns a token (below 2^31) that later allocations it owns carry:
+	 * they arrive in address order, not right after their op. */
+	uint32_t (*on_op)(void *ctx, const struct walk_op_site *site);
 	void *ctx;
 };
 
@@ -83,6 +95,9 @@ struct walk_stats {
 	uint64_t shared_revisits;   /* Rc/Arc reached again (counted once) */
 	uint64_t depth_limited;     /* values not walked: nesting limit */
 	uint64_t not_in_census;     /* allocations whose chunk the census did not list */
+	uint64_t sweeps;            /* address-ordered passes over the heap */
+	uint64_t queued;            /* buffer visits queued */
+	uint64_t queue_peak;        /* most visits queued at once */
 	uint64_t first_unreadable;  /* the first bad address seen, for messages */
 	char first_unreadable_what[96];
 };
@@ -95,11 +110,21 @@ void walk_destroy(struct walk *w);
 void walk_set_op_type(struct walk *w, type_id op_type);
 void walk_set_callbacks(struct walk *w, const struct walk_callbacks *cb);
 
-/* Walks the value at addr (type ty), its field paths starting empty (an op's
- * start with its variant's name).  Returns 0; unreadable parts are counted in
- * the stats, not returned as errors. */
+/* Walks the value at addr (type ty) and everything it owns, its field paths
+ * starting empty (an op's start with its variant's name); every callback has
+ * run when it returns.  Returns 0 (ERR_NOMEM when the queue could not grow);
+ * unreadable parts are counted in the stats, not returned as errors. */
 #define WALK_PATH_ROOT 0u
 int walk_value(struct walk *w, uint64_t addr, type_id ty);
+
+/* The same in two steps, for several roots in one pass over the heap:
+ * walk_queue visits the value at addr now and queues what its buffers hold;
+ * walk_drain runs everything queued (all callbacks) and returns as
+ * walk_value does.  walk_set_tag labels what later walk_queue calls reach
+ * (op sites, allocations outside ops) with a number of the caller's. */
+void walk_set_tag(struct walk *w, uint32_t tag);
+void walk_queue(struct walk *w, uint64_t addr, type_id ty);
+int walk_drain(struct walk *w);
 
 /* Marks an allocation as already seen (e.g. the root's own ArcInner), so a
  * cycle back to it is not reported as owned. */

@@ -105,13 +105,41 @@ int heap_add_corruption(struct heap *h, uint64_t addr, const char *fmt, ...)
 	return 0;
 }
 
-int heap_push_chunk(struct heap *h, const struct heap_chunk *c, struct err *e)
+static int push_sizex(struct heap *h, size_t idx, uint64_t size, struct err *e)
 {
-	int rc = grow((void **)&h->chunks, &h->capchunks, h->nchunks + 1, sizeof *c, e);
+	int rc = grow((void **)&h->sx, &h->capsx, h->nsx + 1, sizeof *h->sx, e);
 	if (rc)
 		return rc;
-	h->chunks[h->nchunks++] = *c;
+	h->sx[h->nsx++] = (struct heap_sizex){idx, size};
+	h->cw[idx] |= HW_SIZEX;
 	return 0;
+}
+
+int heap_push_chunk(struct heap *h, const struct heap_chunk *c, struct err *e)
+{
+	int rc = grow((void **)&h->cw, &h->capchunks, h->nchunks + 1, sizeof *h->cw, e);
+	if (rc)
+		return rc;
+	if (h->nchunks && heap_mem_at(h, h->nchunks - 1) + h->last_size != c->mem &&
+	    (rc = push_sizex(h, h->nchunks - 1, h->last_size, e)))
+		return rc;
+	uint64_t arena = c->arena < HW_NO_ARENA ? c->arena : HW_NO_ARENA;
+	h->cw[h->nchunks++] = ((c->mem >> 4) & HW_MEM_MASK) | (uint64_t)(c->state & 3) << HW_STATE_SHIFT |
+			      (uint64_t)(c->flags & 7) << HW_FLAGS_SHIFT | arena << HW_ARENA_SHIFT;
+	h->last_size = c->size;
+	return 0;
+}
+
+int heap_push_done(struct heap *h, struct err *e)
+{
+	return h->nchunks && !(h->cw[h->nchunks - 1] & HW_SIZEX) ?
+		push_sizex(h, h->nchunks - 1, h->last_size, e) : 0;
+}
+
+void heap_set_state(struct heap *h, size_t i, enum heap_state st)
+{
+	if (i < h->nchunks)
+		h->cw[i] = (h->cw[i] & ~(3ull << HW_STATE_SHIFT)) | (uint64_t)(st & 3) << HW_STATE_SHIFT;
 }
 
 int heap_push_tcache_candidate(struct heap *h, size_t ci, struct err *e)
@@ -127,11 +155,11 @@ void heap_reserve_chunks(struct heap *h, size_t n)
 {
 	void *p;
 
-	if (n <= h->capchunks || n > SIZE_MAX / sizeof *h->chunks)
+	if (n <= h->capchunks || n > SIZE_MAX / sizeof *h->cw)
 		return;
-	p = realloc(h->chunks, n * sizeof *h->chunks);
+	p = realloc(h->cw, n * sizeof *h->cw);
 	if (p) {
-		h->chunks = p;
+		h->cw = p;
 		h->capchunks = n;
 	}
 }
@@ -143,9 +171,9 @@ static void shrink_chunks(struct heap *h)
 
 	if (!h->nchunks || h->capchunks == h->nchunks)
 		return;
-	p = realloc(h->chunks, h->nchunks * sizeof *h->chunks);
+	p = realloc(h->cw, h->nchunks * sizeof *h->cw);
 	if (p) {
-		h->chunks = p;
+		h->cw = p;
 		h->capchunks = h->nchunks;
 	}
 }
@@ -189,7 +217,7 @@ static int build_index(struct heap *h, struct err *e)
 			continue;
 		for (k = 0; k < r->npages; k++) {
 			uint64_t g = (gbase + k) << HEAP_GRANULE_SHIFT;
-			while (c < end && h->chunks[c].mem < g)
+			while (c < end && heap_mem_at(h, c) < g)
 				c++;
 			h->pidx[r->page0 + k] = (uint32_t)c;
 		}
@@ -220,7 +248,7 @@ static size_t lower_bound(const struct heap *h, size_t lo, size_t hi, uint64_t k
 {
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (h->chunks[mid].mem < key)
+		if (heap_mem_at(h, mid) < key)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -246,7 +274,7 @@ size_t heap_find(const struct heap *h, uint64_t mem)
 		hi = k + 1 < r->npages ? h->pidx[r->page0 + k + 1] : r->first + r->count;
 	}
 	i = lower_bound(h, lo, hi, mem);
-	return i < hi && h->chunks[i].mem == mem ? i : SIZE_MAX;
+	return i < hi && heap_mem_at(h, i) == mem ? i : SIZE_MAX;
 }
 
 size_t heap_find_containing(const struct heap *h, uint64_t addr)
@@ -261,7 +289,8 @@ size_t heap_find_containing(const struct heap *h, uint64_t addr)
 	if (i == r->first)
 		return SIZE_MAX;
 	i--;
-	const struct heap_chunk *c = &h->chunks[i];
+	struct heap_chunk c0 = heap_chunk_get(h, i);
+	const struct heap_chunk *c = &c0;
 	return addr < c->mem - GL_CHUNK_HDR + c->size ? i : SIZE_MAX;
 }
 
@@ -343,7 +372,7 @@ int heap_chunk_at(const struct heap *h, uint64_t mem, struct heap_chunk *out, st
 	const struct heap_region *r;
 
 	if (i != SIZE_MAX) {
-		*out = h->chunks[i];
+		*out = heap_chunk_get(h, i);
 		return 0;
 	}
 	if ((mem & (GL_ALIGN - 1)) || mem < GL_CHUNK_HDR)
@@ -392,7 +421,8 @@ int heap_chunk_at(const struct heap *h, uint64_t mem, struct heap_chunk *out, st
 static void arena_stats(struct heap *h)
 {
 	for (size_t i = 0; i < h->nchunks; i++) {
-		const struct heap_chunk *c = &h->chunks[i];
+		struct heap_chunk c0 = heap_chunk_get(h, i);
+	const struct heap_chunk *c = &c0;
 		struct heap_arena *a;
 		if (c->arena == HEAP_NO_ARENA || c->arena >= h->narenas)
 			continue;
@@ -448,6 +478,8 @@ int heap_open(struct heap **out, const struct image *img, struct err *e)
 	rc = heap_find_arenas(h, &rd, e);
 	if (!rc)
 		rc = heap_walk_all(h, &rd, e);
+	if (!rc)
+		rc = heap_push_done(h, e);
 	if (!rc) {
 		shrink_chunks(h);
 		rc = build_index(h, e);
@@ -468,7 +500,8 @@ void heap_close(struct heap *h)
 {
 	if (!h)
 		return;
-	free(h->chunks);
+	free(h->cw);
+	free(h->sx);
 	free(h->tc_cand);
 	free(h->arenas);
 	free(h->ms);
@@ -480,9 +513,31 @@ void heap_close(struct heap *h)
 
 size_t heap_chunk_count(const struct heap *h) { return h->nchunks; }
 
-const struct heap_chunk *heap_chunk_get(const struct heap *h, size_t i)
+struct heap_chunk heap_chunk_get(const struct heap *h, size_t i)
 {
-	return i < h->nchunks ? &h->chunks[i] : NULL;
+	struct heap_chunk c = {0};
+	if (i >= h->nchunks)
+		return c;
+	uint64_t w = h->cw[i];
+	uint32_t arena = (uint32_t)(w >> HW_ARENA_SHIFT);
+	c.mem = (w & HW_MEM_MASK) << 4;
+	c.state = (uint8_t)((w >> HW_STATE_SHIFT) & 3);
+	c.flags = (uint32_t)((w >> HW_FLAGS_SHIFT) & 7);
+	c.arena = arena == HW_NO_ARENA ? HEAP_NO_ARENA : (uint16_t)arena;
+	if (w & HW_SIZEX) {
+		size_t lo = 0, hi = h->nsx;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (h->sx[mid].idx < i)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		c.size = lo < h->nsx && h->sx[lo].idx == i ? h->sx[lo].size : 0;
+	} else {
+		c.size = i + 1 < h->nchunks ? heap_mem_at(h, i + 1) - c.mem : 0;
+	}
+	return c;
 }
 
 size_t heap_arena_count(const struct heap *h) { return h->narenas; }

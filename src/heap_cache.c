@@ -37,21 +37,21 @@ static void mark_fastbins(struct heap *h, struct heap_rd *rd, size_t ai)
 		uint64_t p = h->ms[ai].fastbins[i], want = (uint64_t)(i + 2) * 16;
 		for (size_t n = 0; p; n++) {
 			size_t idx = heap_find(h, p + GL_CHUNK_HDR);
-			struct heap_chunk *c;
+			struct heap_chunk c0, *c = &c0;
 			uint64_t fd;
 			if (idx == SIZE_MAX || n > h->nchunks) {
 				heap_add_corruption(h, p, "fastbin %d of arena %zu points at 0x%llx, not a chunk",
 						    i, ai, (unsigned long long)p);
 				break;
 			}
-			c = &h->chunks[idx];
+			c0 = heap_chunk_get(h, idx);
 			if (c->size != want || c->arena != ai || c->state != HEAP_INUSE) {
 				heap_add_corruption(h, p, "fastbin %d of arena %zu holds a chunk of size 0x%llx in state %d%s",
 						    i, ai, (unsigned long long)c->size, c->state,
 						    c->state == HEAP_CACHED ? " (list loops or is shared)" : "");
 				break;
 			}
-			c->state = HEAP_CACHED;
+			heap_set_state(h, idx, HEAP_CACHED);
 			h->arenas[ai].fastbin_bytes += c->size;
 			h->arenas[ai].fastbin_chunks++;
 			if (!heap_rd_u64(rd, p + GL_CHUNK_HDR, &fd)) {
@@ -78,10 +78,10 @@ static bool tc_list(struct heap *h, struct heap_rd *rd, const struct tcache *tc,
 	for (unsigned n = 0; n < tc->counts[i]; n++) {
 		size_t idx = heap_find(h, e);
 		uint64_t w[2];
-		struct heap_chunk *c;
+		struct heap_chunk c0, *c = &c0;
 		if (idx == SIZE_MAX || !heap_rd_get(rd, e, w, sizeof w))
 			goto bad;
-		c = &h->chunks[idx];
+		c0 = heap_chunk_get(h, idx);
 		if (c->size != want || c->state != HEAP_INUSE)
 			goto bad;
 		if (mark) {
@@ -91,7 +91,7 @@ static bool tc_list(struct heap *h, struct heap_rd *rd, const struct tcache *tc,
 			else if (w[1] != h->tcache_key)
 				heap_add_corruption(h, e - GL_CHUNK_HDR,
 						    "tcache entry's key differs from the others (written after free?)");
-			c->state = HEAP_CACHED;
+			heap_set_state(h, idx, HEAP_CACHED);
 			if (a) {
 				a->tcache_bytes += c->size;
 				a->tcache_chunks++;
@@ -137,7 +137,7 @@ static void try_tcache(struct heap *h, struct heap_rd *rd, size_t ci)
 	int nonempty = 0, good = 0;
 	bool ok[GL_TCACHE_BINS];
 
-	if (!tc_read(rd, h->chunks[ci].mem, &tc))
+	if (!tc_read(rd, heap_mem_at(h, ci), &tc))
 		return;
 	for (int i = 0; i < GL_TCACHE_BINS; i++) {
 		ok[i] = tc.counts[i] == 0 || tc_list(h, rd, &tc, i, false);

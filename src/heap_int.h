@@ -124,10 +124,32 @@ struct heap_region {
 	size_t npages;               /* granules (HEAP_GRANULE bytes each) */
 };
 
+/* The census keeps one word per chunk, sorted by address: the user pointer
+ * / 16 (bits 0-43), the state (44-45), the header's flag bits (46-48), "size
+ * in the exception table" (49) and the arena index (50-63, HW_NO_ARENA for
+ * mmapped chunks).  A chunk's size is the distance to the next chunk, which
+ * is what it is for all but the last chunk of a heap, one before a damaged
+ * stretch, and mmapped ones: those sizes are kept apart, by index.  That is
+ * 8 bytes a chunk where a struct heap_chunk is 24: on a heap of small
+ * chunks the difference is a tenth of the core's size. */
+#define HW_MEM_MASK ((1ull << 44) - 1)
+#define HW_STATE_SHIFT 44
+#define HW_FLAGS_SHIFT 46
+#define HW_SIZEX (1ull << 49)
+#define HW_ARENA_SHIFT 50
+#define HW_NO_ARENA 0x3fffu
+struct heap_sizex {
+	size_t idx;
+	uint64_t size;
+};
+
 struct heap {
 	const struct image *img;
-	struct heap_chunk *chunks;
+	uint64_t *cw;                /* chunk words, see above */
 	size_t nchunks, capchunks;
+	struct heap_sizex *sx;       /* sizes that are not the distance to the next chunk */
+	size_t nsx, capsx;
+	uint64_t last_size;          /* size of the chunk pushed last */
 	struct heap_arena *arenas;
 	struct heap_ms *ms;          /* parallel to arenas */
 	size_t narenas;
@@ -154,6 +176,11 @@ struct heap {
 int heap_add_corruption(struct heap *h, uint64_t addr, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int heap_push_chunk(struct heap *h, const struct heap_chunk *c, struct err *e);
+/* Ends the census: the last chunk's size goes to the exception table. */
+int heap_push_done(struct heap *h, struct err *e);
+/* The user pointer of chunk i (i < nchunks), and a new state for it. */
+static inline uint64_t heap_mem_at(const struct heap *h, size_t i) { return (h->cw[i] & HW_MEM_MASK) << 4; }
+void heap_set_state(struct heap *h, size_t i, enum heap_state st);
 int heap_push_region(struct heap *h, const struct heap_region *r, struct err *e);
 /* Best effort: room for n chunks (0: nothing). */
 void heap_reserve_chunks(struct heap *h, size_t n);

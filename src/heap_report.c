@@ -40,14 +40,14 @@ static int log2_floor(uint64_t v)
 /* Keeps the indices of the LARGEST biggest chunks, biggest first. */
 static void keep_largest(struct summary *s, const struct heap *h, size_t i)
 {
-	uint64_t size = heap_chunk_get(h, i)->size;
+	uint64_t size = heap_chunk_get(h, i).size;
 	size_t k = s->nlargest < LARGEST ? s->nlargest++ : LARGEST;
 
-	if (k == LARGEST && heap_chunk_get(h, s->largest[LARGEST - 1])->size >= size)
+	if (k == LARGEST && heap_chunk_get(h, s->largest[LARGEST - 1]).size >= size)
 		return;
 	if (k == LARGEST)
 		k = LARGEST - 1;
-	while (k > 0 && heap_chunk_get(h, s->largest[k - 1])->size < size) {
+	while (k > 0 && heap_chunk_get(h, s->largest[k - 1]).size < size) {
 		s->largest[k] = s->largest[k - 1];
 		k--;
 	}
@@ -59,7 +59,8 @@ static void summarize(const struct heap *h, struct summary *s)
 	memset(s, 0, sizeof *s);
 	heap_get_totals(h, &s->t);
 	for (size_t i = 0; i < heap_chunk_count(h); i++) {
-		const struct heap_chunk *c = heap_chunk_get(h, i);
+		struct heap_chunk c_v = heap_chunk_get(h, i);
+		const struct heap_chunk *c = &c_v;
 		if (c->state == HEAP_INUSE) {
 			int b = log2_floor(c->size);
 			s->hist_n[b]++;
@@ -116,7 +117,8 @@ static void print_text(FILE *out, const struct image *img, const struct heap *h,
 				(unsigned long long)s->hist_b[b]);
 	fprintf(out, "\n## Largest chunks\n\n| user pointer | chunk | usable | state | arena |\n|---|---|---|---|---|\n");
 	for (size_t k = 0; k < s->nlargest; k++) {
-		const struct heap_chunk *c = heap_chunk_get(h, s->largest[k]);
+		struct heap_chunk c_v = heap_chunk_get(h, s->largest[k]);
+		const struct heap_chunk *c = &c_v;
 		char arena[16];
 		if (c->arena == HEAP_NO_ARENA)
 			snprintf(arena, sizeof arena, "mmapped");
@@ -193,7 +195,8 @@ static json_t *build_json(const struct image *img, const struct heap *h, const s
 				"chunks", (json_int_t)s->hist_n[b], "bytes", (json_int_t)s->hist_b[b]));
 	json_object_set_new(root, "histogram", hist);
 	for (size_t k = 0; k < s->nlargest; k++) {
-		const struct heap_chunk *c = heap_chunk_get(h, s->largest[k]);
+		struct heap_chunk c_v = heap_chunk_get(h, s->largest[k]);
+		const struct heap_chunk *c = &c_v;
 		json_t *o = json_pack("{s:I, s:I, s:s, s:b}", "chunk", (json_int_t)c->size,
 				      "usable", (json_int_t)heap_usable(c), "state", state_name(c->state),
 				      "mmapped", (c->flags & HEAP_F_MMAPPED) != 0);

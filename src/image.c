@@ -429,7 +429,8 @@ const void *image_ptr(const struct image *img, uint64_t addr, size_t len)
 	return img->core + s->offset + off;
 }
 
-void image_release(const struct image *img, uint64_t lo, uint64_t hi)
+/* madvise(advice) over the whole pages of the core that hold [lo, hi). */
+static void advise(const struct image *img, uint64_t lo, uint64_t hi, int advice)
 {
 	const uint64_t page = 4096;
 	for (size_t i = 0; i < img->nsegs && lo < hi; i++) {
@@ -442,8 +443,22 @@ void image_release(const struct image *img, uint64_t lo, uint64_t hi)
 		fa = (fa + page - 1) & ~(page - 1);
 		fb &= ~(page - 1);
 		if (fa < fb && fb <= img->core_size)
-			madvise((void *)(img->core + fa), (size_t)(fb - fa), MADV_DONTNEED);
+			madvise((void *)(img->core + fa), (size_t)(fb - fa), advice);
 	}
+}
+
+void image_release(const struct image *img, uint64_t lo, uint64_t hi)
+{
+	advise(img, lo, hi, MADV_DONTNEED);
+}
+
+void image_prefault(const struct image *img, uint64_t lo, uint64_t hi)
+{
+#ifdef MADV_POPULATE_READ
+	advise(img, lo, hi, MADV_POPULATE_READ);
+#else
+	(void)img, (void)lo, (void)hi;
+#endif
 }
 
 int image_read_u64(const struct image *img, uint64_t addr, uint64_t *v, struct err *e)

@@ -1,10 +1,12 @@
 /* profile.c: runs the walk over the entity tables and turns what it reports
  * into the byte families of design.md (see include/profile.h).
  *
- * The walk reports ops in order, entity by entity: an entity is the
- * allocation holding the ops (a Vec<AggOp> buffer), so a change of holder
- * closes the previous entity.  Per-instance figures are kept only as compact
- * arrays for percentiles; everything else is summed as it arrives.
+ * The walk meets ops entity by entity: an entity is the allocation holding
+ * the ops (a Vec<AggOp> buffer), so a change of holder starts a new one.  What
+ * an op owns arrives later, in address order, carrying the op's token; ops
+ * and entities are kept as small records until the walk of a table is over.
+ * Per-instance figures are kept only as compact arrays for percentiles;
+ * everything else is summed as it arrives.
  */
 #include "profile_int.h"
 #include "roots.h"
@@ -99,19 +101,20 @@ struct run {
 	/* open addressing over facc */
 	struct facc *fa;
 	size_t fa_cap, fa_len;
-	/* per path id: this op's two accumulators, valid while gen matches
-	 * (a new op or a rehash starts a new generation) */
-	struct fcache { uint64_t gen; struct facc *fv, *ff; } *fc;
+	/* per path id: the two accumulators of the last (variant, slot) seen
+	 * on it, valid while gen matches (a rehash or a new table starts a new
+	 * generation) */
+	struct fcache { uint64_t gen; uint32_t variant, slot, table; struct facc *fv, *ff; } *fc;
 	size_t fc_cap;
 	uint64_t gen;
-	/* current position */
-	uint32_t table;
-	bool have_entity;
-	uint64_t ent_holder, ent_ops, ent_bytes, ent_chunk;
-	char ent_key[64];
-	bool have_op;
-	uint32_t op_slot, op_variant;
-	struct profile_bytes op;
+	/* the entities and ops met so far: an op's heap arrives after the op,
+	 * in address order, and is charged through the op's token (its index
+	 * in ops) */
+	uint32_t table;           /* the table whose roots are being queued */
+	struct oprec { uint32_t ent; uint16_t slot, variant; uint64_t requested; } *ops;
+	size_t nops, capops;
+	struct entrec { uint64_t holder, key_addr, bytes, chunk, ops; type_id key_type; uint32_t table; } *ents;
+	size_t nents, capents;
 	bool progress;
 	time_t last_progress;
 };
@@ -169,7 +172,11 @@ static struct facc *facc_get(struct run *r, uint64_t key, uint32_t kind)
 
 /* ------------------------------------------------------------ tables */
 
-static struct profile_table *cur_table(struct run *r) { return &r->p->tables[r->table]; }
+/* The table a walk tag names (tags are table indices; 0 if out of range). */
+static struct profile_table *table_at(struct run *r, uint32_t tag)
+{
+	return &r->p->tables[tag < r->p->ntables ? tag : 0];
+}
 
 /* Slot numbers are feature indices in beava; in generic mode a holder can be
  * any long Vec, so slots from MAX_SLOTS on share one column. */
@@ -202,120 +209,148 @@ static struct profile_feature *feature_at(struct run *r, struct profile_table *t
 	return &tb->features[slot];
 }
 
-static void close_entity(struct run *r)
+static bool grow_arr(void **arr, size_t *cap, size_t need, size_t elem)
 {
-	if (!r->have_entity)
+	if (need <= *cap)
+		return true;
+	size_t nc = *cap ? *cap * 2 : 1024;
+	void *n = realloc(*arr, nc * elem);
+	if (!n)
+		return false;
+	*arr = n;
+	*cap = nc;
+	return true;
+}
+
+static void read_key(struct run *r, uint64_t key_addr, type_id key_type, char *buf, size_t size)
+{
+	buf[0] = 0;
+	if (!key_addr)
 		return;
-	struct profile_table *tb = cur_table(r);
+	if (walk_read_string(r->w, key_addr, key_type, buf, size, NULL) == 0)
+		return;
+	uint64_t v;
+	if (walk_read_uint(r->w, key_addr, key_type, &v, NULL) == 0)
+		snprintf(buf, size, "%" PRIu64, v);
+	else
+		snprintf(buf, size, "@0x%" PRIx64, key_addr);
+}
+
+/* The walk is over: every op has all its bytes.  Their per-instance and
+ * per-entity figures go to their tables; the arrays restart. */
+static void close_walk(struct run *r)
+{
 	struct profile *p = r->p;
-	tb->entities++;
-	p->entities++;
-	if (!push_u64(&tb->ent_bytes, &tb->nent, &tb->ent_cap, r->ent_bytes) ||
-	    !push_u64(&tb->ent_chunk, &tb->nent_chunk, &tb->ent_chunk_cap, r->ent_chunk))
-		r->failed = ERR_NOMEM;
-	/* keep the 10 largest */
-	size_t n = p->nlargest, at = n;
-	while (at > 0 && p->largest[at - 1].bytes < r->ent_bytes)
-		at--;
-	if (at < 10) {
+	for (size_t i = 0; i < r->nops; i++) {
+		const struct oprec *o = &r->ops[i];
+		struct profile_feature *f = &table_at(r, r->ents[o->ent].table)->features[o->slot];
+		if (!push_u64(&f->inst_req, &f->ninst, &f->inst_cap, o->requested))
+			r->failed = ERR_NOMEM;
+	}
+	for (size_t i = 0; i < r->nents; i++) {
+		const struct entrec *en = &r->ents[i];
+		struct profile_table *tb = table_at(r, en->table);
+		tb->entities++;
+		p->entities++;
+		if (!push_u64(&tb->ent_bytes, &tb->nent, &tb->ent_cap, en->bytes) ||
+		    !push_u64(&tb->ent_chunk, &tb->nent_chunk, &tb->ent_chunk_cap, en->chunk))
+			r->failed = ERR_NOMEM;
+		/* keep the 10 largest */
+		size_t n = p->nlargest, at = n;
+		while (at > 0 && p->largest[at - 1].bytes < en->bytes)
+			at--;
+		if (at >= 10)
+			continue;
 		if (n == 10)
 			n--;
 		memmove(&p->largest[at + 1], &p->largest[at], (n - at) * sizeof p->largest[0]);
 		struct profile_entity_row *row = &p->largest[at];
-		row->table = r->table;
-		snprintf(row->key, sizeof row->key, "%s", r->ent_key);
-		row->ops = r->ent_ops;
-		row->bytes = r->ent_bytes;
-		row->chunk_bytes = r->ent_chunk;
+		row->table = en->table;
+		read_key(r, en->key_addr, en->key_type, row->key, sizeof row->key);
+		row->ops = en->ops;
+		row->bytes = en->bytes;
+		row->chunk_bytes = en->chunk;
 		p->nlargest = n + 1;
 	}
-	r->have_entity = false;
+	r->nops = r->nents = 0;
 }
 
-static void read_key(struct run *r, const struct walk_op_site *s)
-{
-	r->ent_key[0] = 0;
-	if (!s->key_addr)
-		return;
-	if (walk_read_string(r->w, s->key_addr, s->key_type, r->ent_key, sizeof r->ent_key, NULL) == 0)
-		return;
-	uint64_t v;
-	if (walk_read_uint(r->w, s->key_addr, s->key_type, &v, NULL) == 0)
-		snprintf(r->ent_key, sizeof r->ent_key, "%" PRIu64, v);
-	else
-		snprintf(r->ent_key, sizeof r->ent_key, "@0x%" PRIx64, s->key_addr);
-}
-
-static void on_op(void *ctx, const struct walk_op_site *s)
-{
-	struct run *r = ctx;
-	if (!r->have_entity || s->holder != r->ent_holder || s->holder == 0) {
-		close_entity(r);
-		r->have_entity = true;
-		r->ent_holder = s->holder;
-		r->ent_ops = r->ent_bytes = r->ent_chunk = 0;
-		read_key(r, s);
-	}
-	r->have_op = true;
-	r->gen++;
-	r->op_slot = slot_of(s->index);
-	r->op_variant = s->variant;
-	memset(&r->op, 0, sizeof r->op);
-}
-
-static void on_op_end(void *ctx)
+static uint32_t on_op(void *ctx, const struct walk_op_site *s)
 {
 	struct run *r = ctx;
 	struct profile *p = r->p;
-	struct profile_table *tb = cur_table(r);
-	struct profile_feature *f = feature_at(r, tb, r->op_slot);
-	struct profile_variant *v = &p->variants[r->op_variant];
-	if (!f) {
-		r->failed = ERR_NOMEM;
-		return;
+	struct profile_table *tb = table_at(r, s->tag);
+	uint32_t table = s->tag < p->ntables ? s->tag : 0;
+	if (r->failed)
+		return 0;
+	if (!r->nents || s->holder != r->ents[r->nents - 1].holder || s->holder == 0 ||
+	    table != r->ents[r->nents - 1].table) {
+		if (!grow_arr((void **)&r->ents, &r->capents, r->nents + 1, sizeof *r->ents)) {
+			r->failed = ERR_NOMEM;
+			return 0;
+		}
+		r->ents[r->nents++] = (struct entrec){.holder = s->holder, .key_addr = s->key_addr,
+						      .key_type = s->key_type, .table = table};
 	}
+	uint32_t slot = slot_of(s->index);
+	struct profile_feature *f = feature_at(r, tb, slot);
+	if (!f || r->nops >= (1u << 31) - 1 ||
+	    !grow_arr((void **)&r->ops, &r->capops, r->nops + 1, sizeof *r->ops)) {
+		r->failed = ERR_NOMEM;
+		return 0;
+	}
+	struct entrec *en = &r->ents[r->nents - 1];
+	r->ops[r->nops] = (struct oprec){.ent = (uint32_t)(r->nents - 1), .slot = (uint16_t)slot,
+					 .variant = (uint16_t)s->variant};
+	struct profile_variant *v = &p->variants[s->variant];
 	uint64_t inl = p->enum_size, pay = v->payload_size;
 	v->count++;
 	v->inline_bytes += inl;
 	v->payload_bytes += pay;
-	sum_bytes(&v->heap, &r->op);
 	f->count++;
 	f->inline_bytes += inl;
 	f->payload_bytes += pay;
-	sum_bytes(&f->heap, &r->op);
 	if (f->variant == UINT32_MAX)
-		f->variant = r->op_variant;
-	if (!push_u64(&f->inst_req, &f->ninst, &f->inst_cap, r->op.requested))
-		r->failed = ERR_NOMEM;
+		f->variant = s->variant;
 	tb->ops++;
 	tb->inline_bytes += inl;
-	sum_bytes(&tb->heap, &r->op);
 	p->ops++;
 	p->inline_bytes += inl;
 	p->payload_bytes += pay;
-	sum_bytes(&p->heap, &r->op);
-	r->ent_ops++;
-	r->ent_bytes += inl + r->op.requested;
-	r->ent_chunk += inl + r->op.chunk;
-	r->have_op = false;
+	en->ops++;
+	en->bytes += inl;
+	en->chunk += inl;
 	if (r->progress && (p->ops & 0xffff) == 0) {
 		time_t now = time(NULL);
 		if (now != r->last_progress) {
 			r->last_progress = now;
-			fprintf(stderr, "\raggop-inspect: %" PRIu64 " entities, %" PRIu64 " ops, %" PRIu64
-				" allocations walked", p->entities, p->ops, p->heap.allocations);
+			fprintf(stderr, "\raggop-inspect: %" PRIu64 " ops, %" PRIu64
+				" allocations walked", p->ops, p->heap.allocations);
 		}
 	}
+	return (uint32_t)r->nops++;
 }
 
-static void on_alloc(void *ctx, const struct walk_alloc *a, bool in_op)
+static void on_alloc(void *ctx, const struct walk_alloc *a, uint32_t op)
 {
 	struct run *r = ctx;
-	if (!in_op || !r->have_op) {
-		add_bytes(&cur_table(r)->overhead, a);
+	struct profile *p = r->p;
+	if (r->failed)
+		return;
+	if (op == WALK_NO_OP || op >= r->nops) {
+		add_bytes(&table_at(r, a->tag)->overhead, a);
 		return;
 	}
-	add_bytes(&r->op, a);
+	struct oprec *o = &r->ops[op];
+	struct entrec *en = &r->ents[o->ent];
+	struct profile_table *tb = table_at(r, en->table);
+	add_bytes(&p->variants[o->variant].heap, a);
+	add_bytes(&tb->features[o->slot].heap, a);
+	add_bytes(&tb->heap, a);
+	add_bytes(&p->heap, a);
+	o->requested += a->requested;
+	en->bytes += a->requested;
+	en->chunk += a->chunk;
 	if (a->path >= r->fc_cap) {
 		size_t nc = a->path + 64;
 		struct fcache *n = realloc(r->fc, nc * sizeof *n);
@@ -328,18 +363,29 @@ static void on_alloc(void *ctx, const struct walk_alloc *a, bool in_op)
 		r->fc_cap = nc;
 	}
 	struct fcache *c = &r->fc[a->path];
-	if (c->gen != r->gen) {
+	if (c->gen != r->gen || c->variant != o->variant || c->slot != o->slot || c->table != en->table) {
 		if (!facc_reserve(r, 2)) {
 			r->failed = ERR_NOMEM;
 			return;
 		}
 		c = &r->fc[a->path];
-		c->fv = facc_get(r, OWNER_VARIANT(r->op_variant) << 32 | a->path, a->kind);
-		c->ff = facc_get(r, OWNER_FEATURE(r->table, r->op_slot) << 32 | a->path, a->kind);
+		c->fv = facc_get(r, OWNER_VARIANT(o->variant) << 32 | a->path, a->kind);
+		c->ff = facc_get(r, OWNER_FEATURE(en->table, o->slot) << 32 | a->path, a->kind);
+		c->variant = o->variant;
+		c->slot = o->slot;
+		c->table = en->table;
 		c->gen = r->gen;
 	}
 	add_bytes(&c->fv->b, a);
 	add_bytes(&c->ff->b, a);
+}
+
+/* Runs everything queued and charges it (callbacks above). */
+static void drain_and_close(struct run *r)
+{
+	if (walk_drain(r->w) != 0)
+		r->failed = ERR_NOMEM;
+	close_walk(r);
 }
 
 /* ------------------------------------------------------------ setup */
@@ -494,14 +540,14 @@ static int walk_one_table(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_
 		return 1;
 	}
 	r->table = (uint32_t)(p->ntables - 1);
-	label_features(cur_table(r), lt);
+	label_features(table_at(r, r->table), lt);
+	walk_set_tag(r->w, r->table);
 	for (size_t m = 0; m < tw->tg->nmaps; m++) {
 		uint64_t a;
 		type_id ty;
 		if (target_path(r->w, r->t, va, vt, tw->tg->maps[m], &a, &ty, NULL) != 0)
 			continue;
-		walk_value(r->w, a, ty);
-		close_entity(r);
+		walk_queue(r->w, a, ty);
 	}
 	return r->failed ? 1 : 0;
 }
@@ -623,13 +669,16 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	snprintf(p->root_how, sizeof p->root_how, "%s", root.how);
 	snprintf(p->root_type, sizeof p->root_type, "%s", types_get(t, root.type)->name);
 
-	struct walk_callbacks cb = {.on_alloc = on_alloc, .on_op = on_op, .on_op_end = on_op_end, .ctx = &r};
+	struct walk_callbacks cb = {.on_alloc = on_alloc, .on_op = on_op, .ctx = &r};
 	walk_set_op_type(r.w, enum_id);
 	walk_set_callbacks(r.w, &cb);
 	/* what rejected root candidates could not read is not part of the walk */
 	walk_reset_stats(r.w);
 	struct timespec w0, w1;
 	clock_gettime(CLOCK_MONOTONIC, &w0);
+	/* what finding the root read is not needed again: the walk starts
+	 * with none of the core mapped and keeps only a window of it */
+	image_release(img, 0, UINT64_MAX);
 	if (generic) {
 		rc = add_table(p, opt->root, "", "", 0);
 		if (rc) {
@@ -638,8 +687,9 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		}
 		if (opt->config_file)
 			target_config_labels(opt->config_file, &labels, &nlabels, NULL);
-		walk_value(r.w, root.addr, root.type);
-		close_entity(&r);
+		walk_set_tag(r.w, 0);
+		walk_queue(r.w, root.addr, root.type);
+		drain_and_close(&r);
 	} else {
 		uint64_t ta;
 		type_id tt;
@@ -659,6 +709,9 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		rc = walk_elements(r.w, ta, tt, walk_one_table, &tw, e);
 		if (rc && !r.failed)
 			goto fail;
+		/* every table's maps are queued: one pass over the heap for all */
+		if (!r.failed)
+			drain_and_close(&r);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &w1);
 	p->walk_seconds = (double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) / 1e9;
@@ -677,7 +730,8 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	}
 	finish(&r);
 	for (size_t i = 0; h && i < heap_chunk_count(h); i++) {
-		const struct heap_chunk *c = heap_chunk_get(h, i);
+		struct heap_chunk c_v = heap_chunk_get(h, i);
+		const struct heap_chunk *c = &c_v;
 		if (c->state == HEAP_INUSE)
 			p->heap_in_use_chunk_bytes += c->size;
 	}
@@ -688,6 +742,8 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	target_free(&tg);
 	free(r.fa);
 	free(r.fc);
+	free(r.ops);
+	free(r.ents);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	p->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	*out = p;
@@ -697,6 +753,8 @@ fail:
 	target_free(&tg);
 	free(r.fa);
 	free(r.fc);
+	free(r.ops);
+	free(r.ents);
 	profile_free(p);
 	return rc ? rc : ERR_INPUT;
 }

@@ -124,12 +124,13 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	json_object_set_new(root, "overhead", ov);
 	json_object_set_new(root, "heap", json_pack("{s:o,s:o}", "in_use_chunk_bytes", J(p->heap_in_use_chunk_bytes),
 						    "attributed_chunk_bytes", J(p->heap.chunk + p->overhead.chunk)));
-	json_object_set_new(root, "walk", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:f,s:f}", "allocations",
+	json_object_set_new(root, "walk", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:f,s:f}", "allocations",
 						    J(p->walk.allocations), "values", J(p->walk.values), "unreadable",
 						    J(p->walk.unreadable), "revisits", J(p->walk.revisits),
 						    "shared_revisits", J(p->walk.shared_revisits), "not_in_census",
-						    J(p->walk.not_in_census), "seconds", p->walk_seconds,
-						    "profile_seconds", p->seconds));
+						    J(p->walk.not_in_census), "sweeps", J(p->walk.sweeps),
+						    "queued", J(p->walk.queued), "queue_peak", J(p->walk.queue_peak),
+						    "seconds", p->walk_seconds, "profile_seconds", p->seconds));
 	if (p->entity_count_static != UINT64_MAX)
 		json_object_set_new(root, "entity_count_static", J(p->entity_count_static));
 	if (mx && mx->have)

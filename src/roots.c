@@ -9,6 +9,7 @@
 #define MAX_CANDIDATES 8
 #define REFCOUNT_MAX (1ull << 32)   /* a plausible Arc strong/weak count */
 #define STACK_SCAN_MAX (64ull << 20)
+#define RELEASE_STEP (16ull << 20)        /* the scan gives back pages this far behind it */
 
 int roots_symbol(struct walk *w, const struct image *img, const struct types *t, const char *name,
 		 struct roots_result *out, struct err *e)
@@ -143,10 +144,18 @@ int roots_heap_scan(struct walk *w, const struct image *img, const struct types 
 	struct cand c[MAX_CANDIDATES];
 	size_t nc = 0, scanned = 0, rejected = 0;
 	char first_reject[200] = "";
+	uint64_t released = 0;
 	for (size_t i = 0; i < heap_chunk_count(h); i++) {
-		const struct heap_chunk *ch = heap_chunk_get(h, i);
+		struct heap_chunk ch_v = heap_chunk_get(h, i);
+		const struct heap_chunk *ch = &ch_v;
 		if (ch->state != HEAP_INUSE || ch->size != want)
 			continue;
+		/* chunks come in address order: give back the pages behind */
+		if (ch->mem - released >= RELEASE_STEP) {
+			if (released)
+				image_release(img, released, ch->mem);
+			released = ch->mem;
+		}
 		scanned++;
 		uint64_t strong, weak;
 		if (image_read_u64(img, ch->mem + strong_off, &strong, NULL) ||
@@ -168,6 +177,8 @@ int roots_heap_scan(struct walk *w, const struct image *img, const struct types 
 		}
 		nc++;
 	}
+	if (released)
+		image_release(img, released, UINT64_MAX);
 	if (nc == 0)
 		return err_set(e, ERR_NOTFOUND,
 			       "no valid %s found: %zu in-use chunks of size %" PRIu64 " scanned, %zu had plausible "

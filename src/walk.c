@@ -29,7 +29,7 @@ static int regions_build(struct walk *w)
 {
 	size_t n = heap_chunk_count(w->h), cap = 0;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t mem = heap_chunk_get(w->h, i)->mem;
+		uint64_t mem = heap_chunk_get(w->h, i).mem;
 		if (w->nregions && mem - w->regions[w->nregions - 1].end < REGION_GAP) {
 			w->regions[w->nregions - 1].end = mem + 16;
 			continue;
@@ -48,10 +48,13 @@ static int regions_build(struct walk *w)
 		w->regions[r].bits = calloc(granules / 32 + 1, sizeof(uint64_t));
 		if (!w->regions[r].bits)
 			return ERR_NOMEM;
+		w->regions[r].bucket0 = w->nq;
+		w->nq += (size_t)((w->regions[r].end - w->regions[r].start) >> WQ_SHIFT) + 1;
 	}
 	size_t r = 0;
 	for (size_t i = 0; i < n; i++) {
-		const struct heap_chunk *c = heap_chunk_get(w->h, i);
+		struct heap_chunk c_v = heap_chunk_get(w->h, i);
+		const struct heap_chunk *c = &c_v;
 		while (r < w->nregions && c->mem >= w->regions[r].end)
 			r++;
 		if (r == w->nregions)
@@ -64,26 +67,37 @@ static int regions_build(struct walk *w)
 	return 0;
 }
 
-/* The mark word and shift of an in-use chunk's user pointer, or NULL. */
-static uint64_t *mark_of(struct walk *w, uint64_t mem, unsigned *shift)
+/* The region holding addr, or NULL. */
+static const struct wregion *region_of(struct walk *w, uint64_t addr)
 {
-	if (!w->nregions || (mem & 15))
+	if (!w->nregions)
 		return NULL;
 	const struct wregion *r = &w->regions[w->rlast];
-	if (mem - r->start >= r->end - r->start) {
+	if (addr - r->start >= r->end - r->start) {
 		size_t lo = 0, hi = w->nregions;
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
-			if (w->regions[mid].end <= mem)
+			if (w->regions[mid].end <= addr)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		if (lo == w->nregions || mem < w->regions[lo].start)
+		if (lo == w->nregions || addr < w->regions[lo].start)
 			return NULL;
 		w->rlast = lo;
 		r = &w->regions[lo];
 	}
+	return r;
+}
+
+/* The mark word and shift of an in-use chunk's user pointer, or NULL. */
+static uint64_t *mark_of(struct walk *w, uint64_t mem, unsigned *shift)
+{
+	if (mem & 15)
+		return NULL;
+	const struct wregion *r = region_of(w, mem);
+	if (!r)
+		return NULL;
 	uint64_t g = (mem - r->start) >> 4;
 	*shift = (unsigned)(g & 31) * 2;
 	uint64_t *word = &r->bits[g >> 5];
@@ -101,12 +115,12 @@ int walk_create(struct walk **out, const struct image *img, const struct types *
 	w->h = h;
 	w->nwt = types_count(t) + 1;
 	w->wt = calloc(w->nwt, sizeof *w->wt);
-	if (!w->wt || (h && regions_build(w) != 0)) {
+	if (!w->wt || (h && regions_build(w) != 0) || !(w->q = calloc(++w->nq, sizeof *w->q))) {
 		walk_destroy(w);
 		return err_set(e, ERR_NOMEM, "out of memory for the walker's tables");
 	}
 	/* path id 0 is the empty path */
-	if (walk_path_child(w, UINT32_MAX, "") != WALK_PATH_ROOT) {
+	if (walk_path_child(w, UINT32_MAX, "") != WALK_PATH_ROOT || walk_path_seq(w) != 0) {
 		walk_destroy(w);
 		return err_set(e, ERR_NOMEM, "out of memory for field paths");
 	}
@@ -124,6 +138,18 @@ void walk_destroy(struct walk *w)
 	for (size_t i = 0; i < w->nregions; i++)
 		free(w->regions[i].bits);
 	free(w->regions);
+	for (size_t k = 0; w->q && k < w->nq; k++)
+		for (struct wblock *b = w->q[k], *nb; b; b = nb) {
+			nb = b->next;
+			free(b);
+		}
+	for (struct wblock *b = w->free_blocks, *nb; b; b = nb) {
+		nb = b->next;
+		free(b);
+	}
+	free(w->q);
+	free(w->ctxs);
+	free(w->trees);
 	free(w->extra_seen);
 	walk_path_free(w);
 	free(w);
@@ -222,11 +248,14 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 	struct walk_alloc a = {.mem = mem, .requested = requested, .used = used,
 			       .kind = (uint8_t)kind, .shared = shared, .in_census = true};
 	unsigned sh;
-	uint64_t *word = mark_of(w, mem, &sh), hdr;
+	uint64_t *word = mark_of(w, mem, &sh);
+	size_t ci = word ? heap_find(w->h, mem) : SIZE_MAX;
 
-	if (word && walk_u64(w, mem - 8, &hdr)) {
-		/* an in-use chunk of the census: its header, as the census read it */
-		struct heap_chunk c = {.mem = mem, .size = hdr & ~7ull, .flags = (uint32_t)(hdr & 7)};
+	if (ci != SIZE_MAX) {
+		/* an in-use chunk of the census: its size as the census read it
+		 * (not read again here: that would touch the chunk's page out of
+		 * address order) */
+		struct heap_chunk c = heap_chunk_get(w->h, ci);
 		if (heap_usable(&c) < requested) {
 			walk_unreadable(w, mem, "chunk smaller than the layout");
 			return 0;
@@ -254,8 +283,9 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 	}
 	a.path = walk_path_current(w);
 	w->st.allocations++;
+	a.tag = w->tag;
 	if (w->cb.on_alloc)
-		w->cb.on_alloc(w->cb.ctx, &a, w->in_op);
+		w->cb.on_alloc(w->cb.ctx, &a, w->in_op ? w->op_tok : WALK_NO_OP);
 	return 1;
 }
 
@@ -434,20 +464,17 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct ty
 	if (is_op) {
 		struct walk_op_site site = {.addr = addr, .holder = w->holder, .index = w->index,
 					    .key_addr = w->key_addr, .key_type = w->key_type,
-					    .variant = vi};
+					    .variant = vi, .tag = w->tag};
 		int saved = w->nseg;
 		w->nseg = 0;
 		w->in_op = true;
-		if (w->cb.on_op)
-			w->cb.on_op(w->cb.ctx, &site);
+		w->op_tok = w->cb.on_op ? w->cb.on_op(w->cb.ctx, &site) & ~WI_IN_OP : 0;
 		walk_push(w, v->name);
 		const struct types_type *vt = types_get(w->t, types_resolve(w->t, v->type));
 		if (vt)
 			walk_members(w, addr + v->offset, vt);
 		w->in_op = false;
 		w->nseg = saved;
-		if (w->cb.on_op_end)
-			w->cb.on_op_end(w->cb.ctx);
 		return;
 	}
 	const struct types_type *vt = types_get(w->t, types_resolve(w->t, v->type));
@@ -503,7 +530,193 @@ int walk_val(struct walk *w, uint64_t addr, type_id id)
 	return 0;
 }
 
+/* --- the address-ordered queue --- */
+
+static size_t bucket_of(struct walk *w, uint64_t mem)
+{
+	const struct wregion *r = region_of(w, mem);
+	return r ? r->bucket0 + (size_t)((mem - r->start) >> WQ_SHIFT) : w->nq - 1;
+}
+
+/* The context of a queued visit made outside any op (consecutive visits
+ * from one place share it). */
+static uint32_t ctx_save(struct walk *w)
+{
+	struct wctx c = {w->holder, w->index, w->key_addr, w->key_type, w->tag};
+	if (w->nctx && memcmp(&w->ctxs[w->nctx - 1], &c, sizeof c) == 0)
+		return (uint32_t)(w->nctx - 1);
+	if (w->nctx == w->capctx) {
+		size_t nc = w->capctx ? w->capctx * 2 : 256;
+		struct wctx *n = nc < WI_IN_OP ? realloc(w->ctxs, nc * sizeof *n) : NULL;
+		if (!n)
+			return UINT32_MAX;
+		w->ctxs = n;
+		w->capctx = nc;
+	}
+	w->ctxs[w->nctx] = c;
+	return (uint32_t)w->nctx++;
+}
+
+void walk_defer(struct walk *w, unsigned kind, uint64_t mem, uint64_t n, uint32_t b, type_id type)
+{
+	uint32_t ctx = w->in_op ? WI_IN_OP | w->op_tok : ctx_save(w);
+	size_t k = bucket_of(w, mem);
+	struct wblock *blk = w->q[k];
+	if (ctx == UINT32_MAX) {
+		w->oom = true;
+		return;
+	}
+	if (!blk || blk->n == WBLOCK_ITEMS) {
+		struct wblock *nb = w->free_blocks;
+		if (nb)
+			w->free_blocks = nb->next;
+		else if (!(nb = malloc(sizeof *nb))) {
+			w->oom = true;
+			return;
+		}
+		nb->n = 0;
+		nb->next = blk;
+		w->q[k] = blk = nb;
+	}
+	blk->it[blk->n++] = (struct witem){.mem = mem, .n = n, .b = b, .type = type,
+					   .seq = walk_path_seq(w) | (uint32_t)kind << WI_KIND_SHIFT,
+					   .ctx = ctx};
+	w->qlen++;
+	w->st.queued++;
+	if (w->qlen > w->st.queue_peak)
+		w->st.queue_peak = w->qlen;
+}
+
+uint32_t walk_tree_new(struct walk *w, uint64_t addr, uint64_t length)
+{
+	if (w->ntrees == w->captrees) {
+		size_t nc = w->captrees ? w->captrees * 2 : 64;
+		struct wtree *n = nc < UINT32_MAX ? realloc(w->trees, nc * sizeof *n) : NULL;
+		if (!n)
+			return UINT32_MAX;
+		w->trees = n;
+		w->captrees = nc;
+	}
+	w->trees[w->ntrees] = (struct wtree){addr, length, 0};
+	return (uint32_t)w->ntrees++;
+}
+
+static void run_item(struct walk *w, const struct witem *it)
+{
+	walk_path_restore(w, it->seq & ((1u << WI_KIND_SHIFT) - 1));
+	w->depth = 0;
+	if (it->ctx & WI_IN_OP) {
+		w->in_op = true;
+		w->op_tok = it->ctx & ~WI_IN_OP;
+		w->holder = w->index = w->key_addr = 0;
+		w->key_type = 0;
+		w->tag = 0;
+	} else {
+		const struct wctx *c = &w->ctxs[it->ctx];
+		w->in_op = false;
+		w->holder = c->holder;
+		w->index = c->index;
+		w->key_addr = c->key_addr;
+		w->key_type = c->key_type;
+		w->tag = c->tag;
+	}
+	walk_dec_item(w, it, it->seq >> WI_KIND_SHIFT);
+}
+
+static void drain_bucket(struct walk *w, size_t k)
+{
+	for (;;) {
+		struct wblock *b = w->q[k];
+		if (!b)
+			return;
+		if (b->n == 0) {
+			w->q[k] = b->next;
+			b->next = w->free_blocks;
+			w->free_blocks = b;
+			continue;
+		}
+		struct witem it = b->it[--b->n];
+		w->qlen--;
+		run_item(w, &it);
+	}
+}
+
+#define RELEASE_STEP (16ull << 20)
+
+/* Sweeps the heap in address order until nothing is queued.  Each bucket's
+ * pages are mapped in one call before it is drained, and the core's pages
+ * behind the sweep are given back. */
+static void drain(struct walk *w)
+{
+	while (w->qlen && !w->oom) {
+		w->st.sweeps++;
+		for (size_t r = 0; r < w->nregions; r++) {
+			const struct wregion *rg = &w->regions[r];
+			size_t nb = (size_t)((rg->end - rg->start) >> WQ_SHIFT) + 1;
+			uint64_t released = rg->start;
+			bool any = false;
+			for (size_t i = 0; i < nb; i++) {
+				if (!w->q[rg->bucket0 + i])
+					continue;
+				uint64_t base = rg->start + ((uint64_t)i << WQ_SHIFT);
+				if (base - released >= RELEASE_STEP) {
+					image_release(w->img, released, base);
+					released = base;
+				}
+				image_prefault(w->img, base, base + (1ull << WQ_SHIFT));
+				drain_bucket(w, rg->bucket0 + i);
+				any = true;
+			}
+			if (any)
+				image_release(w->img, released, rg->end);
+		}
+		drain_bucket(w, w->nq - 1);
+	}
+}
+
+void walk_set_tag(struct walk *w, uint32_t tag) { w->tag = tag; }
+
+void walk_queue(struct walk *w, uint64_t addr, type_id ty)
+{
+	bool was = w->queueing;
+	w->queueing = true;
+	walk_val(w, addr, types_resolve(w->t, ty));
+	w->queueing = was;
+}
+
+int walk_drain(struct walk *w)
+{
+	bool was = w->queueing;
+	w->queueing = true;
+	drain(w);
+	w->queueing = was;
+	/* the last queued visit may have been inside an op */
+	w->in_op = false;
+	w->holder = w->index = w->key_addr = 0;
+	w->key_type = 0;
+	w->nseg = 0;
+	for (size_t i = 0; i < w->ntrees; i++)
+		if (w->trees[i].count != w->trees[i].length)
+			walk_unreadable(w, w->trees[i].addr, "BTreeMap length disagrees with its nodes");
+	w->ntrees = 0;
+	w->nctx = 0;
+	if (!w->oom)
+		return 0;
+	/* what is still queued refers to contexts just dropped */
+	for (size_t k = 0; k < w->nq; k++)
+		while (w->q[k]) {
+			struct wblock *b = w->q[k];
+			w->q[k] = b->next;
+			b->next = w->free_blocks;
+			w->free_blocks = b;
+		}
+	w->qlen = 0;
+	w->oom = false;
+	return ERR_NOMEM;
+}
+
 int walk_value(struct walk *w, uint64_t addr, type_id ty)
 {
-	return walk_val(w, addr, types_resolve(w->t, ty));
+	walk_queue(w, addr, ty);
+	return walk_drain(w);
 }

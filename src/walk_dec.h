@@ -21,6 +21,9 @@ bool walk_dec_classify(struct walk *w, type_id id, const struct types_type *ty, 
 /* Walks a container value: reports its allocations and walks live elements. */
 void walk_dec_walk(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt);
 
+/* Runs a queued visit (kind WI_*), the walker's state restored from it. */
+void walk_dec_item(struct walk *w, const struct witem *it, unsigned kind);
+
 /* Visits the live elements of a container value (no reporting). */
 int walk_dec_visit(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt,
 		   struct walk_visit *v);

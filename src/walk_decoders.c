@@ -343,6 +343,18 @@ static int visit_alloc(struct walk *w, struct walk_visit *v, uint64_t mem, uint6
 	return 1;
 }
 
+/* In the profile's walk a buffer's contents are not read now but queued
+ * (walk_defer), to be read when the sweep reaches the buffer's address. */
+static bool defer(struct walk *w, struct walk_visit *v, unsigned kind, uint64_t mem, uint64_t n,
+		  uint32_t b, type_id type)
+{
+	if (!v->report || !w->queueing)
+		return false;
+	if (n || (kind != WI_ELEMS && kind != WI_ELEMS_AT))
+		walk_defer(w, kind, mem, n, b, type);
+	return true;
+}
+
 /* One element: walked (report mode) or handed to the caller. */
 static void visit_elem_seg(struct walk *w, struct walk_visit *v, uint64_t holder, uint64_t index,
 			   uint64_t kaddr, type_id kt, uint64_t vaddr, type_id vt, const char *seg)
@@ -420,7 +432,8 @@ static void visit_vec(struct walk *w, uint64_t addr, const struct wtype *wt, str
 		return;
 	if (!visit_alloc(w, v, ptr, cap * wt->elem_size, len * wt->elem_size, kind, false))
 		return;
-	if (wt->elem && (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type))
+	if (wt->elem && (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type) &&
+	    !defer(w, v, WI_ELEMS, ptr, len, 0, wt->elem))
 		for (uint64_t i = 0; i < len && !v->rc; i++)
 			visit_elem(w, v, ptr, i, 0, 0, ptr + i * wt->elem_size, wt->elem);
 }
@@ -440,6 +453,14 @@ static void visit_vecdeque(struct walk *w, uint64_t addr, const struct wtype *wt
 		return;
 	if (!visit_alloc(w, v, ptr, cap * wt->elem_size, len * wt->elem_size, WALK_VECDEQUE, false))
 		return;
+	if (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type) {
+		/* the live elements are [head, cap) then [0, rest) */
+		uint64_t first = len < cap - head ? len : cap - head;
+		if (defer(w, v, WI_ELEMS, ptr, first, (uint32_t)head, wt->elem)) {
+			defer(w, v, WI_ELEMS, ptr, len - first, 0, wt->elem);
+			return;
+		}
+	}
 	if (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type)
 		for (uint64_t i = 0; i < len && !v->rc; i++) {
 			uint64_t j = (head + i) % cap;
@@ -447,34 +468,13 @@ static void visit_vecdeque(struct walk *w, uint64_t addr, const struct wtype *wt
 		}
 }
 
-static void visit_rawtable(struct walk *w, uint64_t addr, const struct wtype *wt, struct walk_visit *v)
+/* The full buckets of a hashbrown table whose allocation at mem (buckets
+ * buckets, items of them full) was validated. */
+static void table_elems(struct walk *w, struct walk_visit *v, const struct wtype *wt, uint64_t mem,
+			uint64_t buckets, uint64_t items)
 {
-	uint64_t ctrl, mask, items;
-	if (!read3(w, addr, wt->off, &ctrl, &mask, &items)) {
-		walk_unreadable(w, addr, "hash table header not readable");
-		return;
-	}
-	if (mask == 0)
-		return;   /* the static empty singleton: no allocation */
-	uint64_t buckets = mask + 1;
-	if ((buckets & mask) != 0 || buckets > WALK_MAX_ELEMS || items > buckets) {
-		walk_unreadable(w, addr, "hash table with a bad bucket mask or item count");
-		return;
-	}
 	uint64_t align = wt->elem_align > GROUP_WIDTH ? wt->elem_align : GROUP_WIDTH;
-	uint64_t ctrl_off = round_up(wt->elem_size * buckets, align);
-	if (ctrl < ctrl_off) {
-		walk_unreadable(w, addr, "hash table control pointer below its data");
-		return;
-	}
-	uint64_t mem = ctrl - ctrl_off;
-	if (!visit_alloc(w, v, mem, ctrl_off + buckets + GROUP_WIDTH, items * wt->elem_size,
-			 WALK_HASHTABLE, false))
-		return;
-	bool walk_elems = !v->report || walk_owns(w, wt->elem) ||
-			  (wt->aux2 && wt->aux2 == w->op_type);
-	if (!walk_elems || wt->elem_size == 0)
-		return;
+	uint64_t ctrl = mem + round_up(wt->elem_size * buckets, align);
 	const uint8_t *cb = image_ptr(w->img, ctrl, buckets);
 	if (!cb) {
 		walk_unreadable(w, ctrl, "hash table control bytes not contiguous in the core");
@@ -496,8 +496,44 @@ static void visit_rawtable(struct walk *w, uint64_t addr, const struct wtype *wt
 		walk_unreadable(w, ctrl, "hash table control bytes disagree with its item count");
 }
 
-static void visit_btree_node(struct walk *w, const struct wtype *wt, struct walk_visit *v,
-			     uint64_t node, uint64_t height, uint64_t *count, uint64_t budget)
+static void visit_rawtable(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt,
+			   struct walk_visit *v)
+{
+	uint64_t ctrl, mask, items;
+	if (!read3(w, addr, wt->off, &ctrl, &mask, &items)) {
+		walk_unreadable(w, addr, "hash table header not readable");
+		return;
+	}
+	if (mask == 0)
+		return;   /* the static empty singleton: no allocation */
+	uint64_t buckets = mask + 1;
+	if ((buckets & mask) != 0 || buckets > WALK_MAX_ELEMS || items > buckets || items > UINT32_MAX) {
+		walk_unreadable(w, addr, "hash table with a bad bucket mask or item count");
+		return;
+	}
+	uint64_t align = wt->elem_align > GROUP_WIDTH ? wt->elem_align : GROUP_WIDTH;
+	uint64_t ctrl_off = round_up(wt->elem_size * buckets, align);
+	if (ctrl < ctrl_off) {
+		walk_unreadable(w, addr, "hash table control pointer below its data");
+		return;
+	}
+	uint64_t mem = ctrl - ctrl_off;
+	if (!visit_alloc(w, v, mem, ctrl_off + buckets + GROUP_WIDTH, items * wt->elem_size,
+			 WALK_HASHTABLE, false))
+		return;
+	bool walk_elems = !v->report || walk_owns(w, wt->elem) ||
+			  (wt->aux2 && wt->aux2 == w->op_type);
+	if (!walk_elems || wt->elem_size == 0)
+		return;
+	/* an empty table still has its control bytes checked */
+	if (!defer(w, v, WI_TABLE, mem, buckets, (uint32_t)items, id))
+		table_elems(w, v, wt, mem, buckets, items);
+}
+
+/* One BTree node and, below it, its children: walked now, or (in the
+ * profile's walk, rec being the map's record) queued one node at a time. */
+static void visit_btree_node(struct walk *w, type_id id, const struct wtype *wt, struct walk_visit *v,
+			     uint64_t node, uint64_t height, uint64_t *count, uint64_t budget, uint32_t rec)
 {
 	uint16_t len;
 	bool internal = height > 0;
@@ -517,6 +553,7 @@ static void visit_btree_node(struct walk *w, const struct wtype *wt, struct walk
 		walk_unreadable(w, node, "BTree holds more entries than its length");
 		return;
 	}
+	*count += len;
 	bool kw = !v->report || walk_owns(w, wt->elem), vw = !v->report || walk_owns(w, wt->elem2) ||
 		  wt->elem2 == w->op_type;
 	for (uint16_t i = 0; i < len && !v->rc; i++) {
@@ -526,7 +563,6 @@ static void visit_btree_node(struct walk *w, const struct wtype *wt, struct walk
 			visit_elem(w, v, node, i, ka, kw || !v->report ? wt->elem : 0, va,
 				   vw ? wt->elem2 : 0);
 	}
-	*count += len;
 	if (!internal)
 		return;
 	for (uint16_t i = 0; i <= len && !v->rc; i++) {
@@ -535,11 +571,13 @@ static void visit_btree_node(struct walk *w, const struct wtype *wt, struct walk
 			walk_unreadable(w, node, "BTree edge not readable");
 			return;
 		}
-		visit_btree_node(w, wt, v, child, height - 1, count, budget);
+		if (!defer(w, v, WI_BTREE, child, height - 1, rec, id))
+			visit_btree_node(w, id, wt, v, child, height - 1, count, budget, rec);
 	}
 }
 
-static void visit_btreemap(struct walk *w, uint64_t addr, const struct wtype *wt, struct walk_visit *v)
+static void visit_btreemap(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt,
+			   struct walk_visit *v)
 {
 	uint64_t node, height, length, count = 0;
 	if (!read3(w, addr, wt->off, &node, &height, &length)) {
@@ -554,7 +592,15 @@ static void visit_btreemap(struct walk *w, uint64_t addr, const struct wtype *wt
 		walk_unreadable(w, addr, "BTreeMap with an absurd height or length");
 		return;
 	}
-	visit_btree_node(w, wt, v, node, height, &count, length);
+	if (v->report && w->queueing) {
+		uint32_t rec = walk_tree_new(w, addr, length);
+		if (rec == UINT32_MAX)
+			w->oom = true;
+		else
+			defer(w, v, WI_BTREE, node, height, rec, id);
+		return;
+	}
+	visit_btree_node(w, id, wt, v, node, height, &count, length, UINT32_MAX);
 	if (count != length && !v->rc)
 		walk_unreadable(w, addr, "BTreeMap length disagrees with its nodes");
 }
@@ -593,9 +639,11 @@ static void visit_rc(struct walk *w, uint64_t addr, const struct wtype *wt, stru
 		visit_pointee(w, v, ptr, 0, ptr + wt->off[2], wt->elem);
 		return;
 	}
-	if (wt->fat_kind == 0 && (walk_owns(w, wt->elem) || wt->elem == w->op_type))
-		visit_pointee(w, v, w->holder, w->index, ptr + wt->off[2], wt->elem);
-	else if (walk_owns(w, wt->elem) || wt->elem == w->op_type)
+	if (wt->fat_kind == 0 && (walk_owns(w, wt->elem) || wt->elem == w->op_type)) {
+		if (!defer(w, v, WI_POINTEE, ptr, 1, (uint32_t)wt->off[2], wt->elem))
+			visit_pointee(w, v, w->holder, w->index, ptr + wt->off[2], wt->elem);
+	} else if ((walk_owns(w, wt->elem) || wt->elem == w->op_type) &&
+		   !defer(w, v, WI_ELEMS_AT, ptr, n, (uint32_t)wt->off[2], wt->elem))
 		for (uint64_t i = 0; i < n && !v->rc; i++)
 			visit_elem(w, v, ptr, i, 0, 0, ptr + wt->off[2] + i * wt->elem_size, wt->elem);
 }
@@ -613,7 +661,8 @@ static void visit_box(struct walk *w, uint64_t addr, const struct wtype *wt, str
 			return;   /* Box of a ZST allocates nothing */
 		if (!visit_alloc(w, v, ptr, wt->elem_size, wt->elem_size, WALK_BOX, false))
 			return;
-		if (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type)
+		if ((!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type) &&
+		    !defer(w, v, WI_POINTEE, ptr, 1, 0, wt->elem))
 			visit_pointee(w, v, w->holder, w->index, ptr, wt->elem);
 		return;
 	}
@@ -625,7 +674,7 @@ static void visit_box(struct walk *w, uint64_t addr, const struct wtype *wt, str
 		uint64_t req = meta * wt->elem_size;
 		if (req == 0 || !visit_alloc(w, v, ptr, req, req, WALK_BOX_SLICE, false))
 			return;
-		if (!v->report || walk_owns(w, wt->elem))
+		if ((!v->report || walk_owns(w, wt->elem)) && !defer(w, v, WI_ELEMS, ptr, meta, 0, wt->elem))
 			for (uint64_t i = 0; i < meta && !v->rc; i++)
 				visit_elem(w, v, ptr, i, 0, 0, ptr + i * wt->elem_size, wt->elem);
 		return;
@@ -639,7 +688,7 @@ static void visit_box(struct walk *w, uint64_t addr, const struct wtype *wt, str
 	if (vs == 0 || !visit_alloc(w, v, ptr, vs, vs, WALK_BOX_DYN, false))
 		return;
 	type_id conc = types_vtable_type(w->t, meta - image_bias(w->img));
-	if (conc)
+	if (conc && !defer(w, v, WI_POINTEE, ptr, 1, 0, types_resolve(w->t, conc)))
 		visit_pointee(w, v, w->holder, w->index, ptr, types_resolve(w->t, conc));
 }
 
@@ -661,6 +710,9 @@ static void visit_smallvec(struct walk *w, uint64_t addr, const struct wtype *wt
 		    !visit_alloc(w, v, ptr, cap * wt->elem_size, len * wt->elem_size, WALK_SMALLVEC, false))
 			return;
 		base = ptr;
+		if ((!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type) &&
+		    defer(w, v, WI_ELEMS, ptr, len, 0, wt->elem))
+			return;
 	} else {
 		len = cap;   /* inline: the capacity field holds the length */
 		base = addr + wt->off[3];
@@ -702,6 +754,41 @@ static void visit_once(struct walk *w, uint64_t addr, const struct wtype *wt, st
 		return;   /* not initialised: owns nothing */
 	if (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type)
 		visit_pointee(w, v, w->holder, w->index, addr + wt->off[1], wt->elem);
+}
+
+/* ---------------------------------------------------------------- queue */
+
+void walk_dec_item(struct walk *w, const struct witem *it, unsigned kind)
+{
+	struct walk_visit v = {.report = true};
+	const struct types_type *ty = types_get(w->t, it->type);
+	const struct wtype *wt;
+	uint64_t size = ty ? ty->size : 0;
+
+	switch (kind) {
+	case WI_ELEMS:
+		for (uint64_t i = 0; i < it->n; i++)
+			visit_elem(w, &v, it->mem, it->b + i, 0, 0, it->mem + (it->b + i) * size, it->type);
+		break;
+	case WI_ELEMS_AT:
+		for (uint64_t i = 0; i < it->n; i++)
+			visit_elem(w, &v, it->mem, i, 0, 0, it->mem + it->b + i * size, it->type);
+		break;
+	case WI_POINTEE:
+		visit_pointee(w, &v, w->holder, w->index, it->mem + it->b, it->type);
+		break;
+	case WI_TABLE:
+		if ((wt = walk_type_info(w, it->type)) && wt->cls == CLS_RAWTABLE)
+			table_elems(w, &v, wt, it->mem, it->n, it->b);
+		break;
+	case WI_BTREE:
+		if ((wt = walk_type_info(w, it->type)) && wt->cls == CLS_BTREEMAP && it->b < w->ntrees) {
+			uint64_t count = w->trees[it->b].count;
+			visit_btree_node(w, it->type, wt, &v, it->mem, it->n, &count, w->trees[it->b].length, it->b);
+			w->trees[it->b].count = count;
+		}
+		break;
+	}
 }
 
 /* ---------------------------------------------------------------- table */
@@ -766,7 +853,6 @@ bool walk_dec_classify(struct walk *w, type_id id, const struct types_type *ty, 
 int walk_dec_visit(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt,
 		   struct walk_visit *v)
 {
-	(void)id;
 	switch (wt->cls) {
 	case CLS_VEC:
 		visit_vec(w, addr, wt, v, WALK_VEC);
@@ -778,10 +864,10 @@ int walk_dec_visit(struct walk *w, uint64_t addr, type_id id, const struct wtype
 		visit_vecdeque(w, addr, wt, v);
 		break;
 	case CLS_RAWTABLE:
-		visit_rawtable(w, addr, wt, v);
+		visit_rawtable(w, addr, id, wt, v);
 		break;
 	case CLS_BTREEMAP:
-		visit_btreemap(w, addr, wt, v);
+		visit_btreemap(w, addr, id, wt, v);
 		break;
 	case CLS_ARC:
 		visit_rc(w, addr, wt, v, WALK_ARC);
@@ -821,7 +907,8 @@ static int check_chunk(struct walk *w, uint64_t mem, uint64_t need, const char *
 	size_t i = heap_find(w->h, mem);
 	struct heap_chunk c;
 	if (i != SIZE_MAX) {
-		const struct heap_chunk *hc = heap_chunk_get(w->h, i);
+		struct heap_chunk hc_v = heap_chunk_get(w->h, i);
+		const struct heap_chunk *hc = &hc_v;
 		if (hc->state == HEAP_INUSE && heap_usable(hc) >= need)
 			return 0;
 	} else if (heap_chunk_at(w->h, mem, &c, NULL) == 0 && heap_usable(&c) >= need) {

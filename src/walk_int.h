@@ -39,6 +39,57 @@ struct wtype {
 
 struct path_ent;
 
+/* One interned sequence of path segments (walk_path.c). */
+struct walk_seq {
+	const char **segs;
+	uint32_t n;
+	uint32_t name;       /* its display name's id */
+};
+#define WALK_SEQ_MAX (1u << 29)
+
+/* The profile's walk reads the core in address order: a container's header
+ * is read where it lies (inside its owner), but what its buffer holds is
+ * queued as an item and read when the sweep reaches the buffer's address.
+ * Sweeps repeat until nothing is queued; pages behind the sweep are given
+ * back, so the walk's resident set stays a window, not the heap. */
+enum {
+	WI_ELEMS = 0,   /* n elements of type from index b: holder mem, at mem + index * size */
+	WI_ELEMS_AT,    /* n elements of type at mem + b (byte offset), indices from 0 */
+	WI_POINTEE,     /* one value of type at mem + b; holder and index inherited */
+	WI_TABLE,       /* hashbrown table (type = the table type), n buckets, b items */
+	WI_BTREE        /* BTree node at mem (type = the map type), n = height, b = tree record */
+};
+#define WI_KIND_SHIFT 29
+#define WI_IN_OP 0x80000000u
+struct witem {
+	uint64_t mem;        /* the allocation whose bytes are read: the sort key */
+	uint64_t n;
+	uint32_t b;
+	type_id type;
+	uint32_t seq;        /* path seq | kind << WI_KIND_SHIFT */
+	uint32_t ctx;        /* WI_IN_OP | op token, or an index into ctxs */
+};
+
+/* Where a queued visit outside any op stands (restored when it runs). */
+struct wctx {
+	uint64_t holder, index, key_addr;
+	type_id key_type;
+	uint32_t tag;
+};
+
+/* A BTreeMap whose nodes are queued: its entries are counted as the nodes
+ * are visited and checked against its length when the walk ends. */
+struct wtree {
+	uint64_t addr, length, count;
+};
+
+#define WBLOCK_ITEMS 127
+struct wblock {
+	struct wblock *next;
+	uint64_t n;
+	struct witem it[WBLOCK_ITEMS];
+};
+
 /* A span of heap address space with 2 bits per 16-byte granule: bit 0 = an
  * in-use chunk's user pointer is here (from the census), bit 1 = the walk
  * has reported it.  One cache line of bits covers 4 KiB of heap, so the
@@ -46,7 +97,9 @@ struct path_ent;
 struct wregion {
 	uint64_t start, end;
 	uint64_t *bits;
+	size_t bucket0;      /* its first queue bucket (one per WQ_SHIFT bytes) */
 };
+#define WQ_SHIFT 20
 
 struct walk {
 	const struct image *img;
@@ -63,9 +116,23 @@ struct walk {
 	uint64_t *extra_seen;     /* open-addressing set of mems outside the census */
 	size_t extra_cap, extra_len;
 
+	/* the address-ordered queue of the profile's walk */
+	bool queueing;            /* report mode: buffers' contents are queued */
+	bool oom;                 /* the queue could not grow: the walk is cut short */
+	struct wblock **q;        /* buckets by address; the last holds the rest */
+	size_t nq;
+	struct wblock *free_blocks;
+	uint64_t qlen;
+	struct wctx *ctxs;
+	size_t nctx, capctx;
+	struct wtree *trees;
+	size_t ntrees, captrees;
+
 	/* current position */
 	int depth;
 	bool in_op;
+	uint32_t op_tok;          /* the op's token (from on_op) while in_op */
+	uint32_t tag;             /* the caller's tag for what is reached outside ops */
 	uint64_t holder, index, key_addr;
 	type_id key_type;
 
@@ -73,6 +140,8 @@ struct walk {
 	const char *seg[WALK_MAX_DEPTH + 8];
 	int nseg;
 	struct path_ent *paths;   /* open addressing by segment sequence */
+	struct walk_seq *seqs;    /* seq id -> segments */
+	size_t seqs_len, seqs_cap;
 	size_t paths_cap, paths_len;
 	char **names;             /* canonical id -> display name */
 	size_t names_len, names_cap;
@@ -99,6 +168,14 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 	       enum walk_kind kind, bool shared);
 
 uint32_t walk_path_current(struct walk *w);
+/* The seq id of the current segment stack (0: the empty one), and back. */
+uint32_t walk_path_seq(struct walk *w);
+void walk_path_restore(struct walk *w, uint32_t seq);
+
+/* Queues a visit of an allocation's contents (see struct witem). */
+void walk_defer(struct walk *w, unsigned kind, uint64_t mem, uint64_t n, uint32_t b, type_id type);
+/* A new BTreeMap record for queued nodes; UINT32_MAX when out of memory. */
+uint32_t walk_tree_new(struct walk *w, uint64_t addr, uint64_t length);
 /* The id of parent's path extended by segment (UINT32_MAX: no parent). */
 uint32_t walk_path_child(struct walk *w, uint32_t parent, const char *segment);
 void walk_path_free(struct walk *w);

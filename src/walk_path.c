@@ -4,7 +4,9 @@
  * variant names owned by the type graph, or literals such as "[*]").  Only
  * when an allocation is reported is the stack interned: first by the pointer
  * sequence (cheap, no string work on the hot path), then by its display
- * string, so that two spellings of the same path share one id.
+ * string, so that two spellings of the same path share one id.  A pointer
+ * sequence also has an id of its own (a "seq"), so that a visit queued for
+ * later can save the stack in four bytes and restore it when it runs.
  */
 #include "walk_int.h"
 
@@ -14,6 +16,7 @@
 struct path_ent {
 	uint64_t hash;
 	uint32_t n, id;
+	uint32_t seq;        /* index into w->seqs */
 	const char **segs;   /* NULL: empty slot */
 };
 
@@ -130,28 +133,58 @@ static bool paths_grow(struct walk *w)
 	return true;
 }
 
-uint32_t walk_path_current(struct walk *w)
+uint32_t walk_path_seq(struct walk *w)
 {
 	uint64_t h = (uint64_t)w->nseg;
 	for (int i = 0; i < w->nseg; i++)
 		h = mix(h, (uint64_t)(uintptr_t)w->seg[i]);
 	if ((w->paths_len + 1) * 2 > w->paths_cap && !paths_grow(w))
-		return WALK_PATH_ROOT;
+		return 0;
 	size_t j = h % w->paths_cap;
 	for (; w->paths[j].segs; j = (j + 1) % w->paths_cap) {
 		struct path_ent *e = &w->paths[j];
 		if (e->hash == h && e->n == (uint32_t)w->nseg &&
 		    memcmp(e->segs, w->seg, sizeof(char *) * (size_t)w->nseg) == 0)
-			return e->id;
+			return e->seq;
+	}
+	if (w->seqs_len == w->seqs_cap) {
+		size_t nc = w->seqs_cap ? w->seqs_cap * 2 : 64;
+		if (nc > WALK_SEQ_MAX)
+			return 0;
+		struct walk_seq *ns = realloc(w->seqs, nc * sizeof *ns);
+		if (!ns)
+			return 0;
+		w->seqs = ns;
+		w->seqs_cap = nc;
 	}
 	const char **copy = malloc(sizeof(char *) * (size_t)(w->nseg + 1));
 	if (!copy)
-		return WALK_PATH_ROOT;
+		return 0;
 	memcpy(copy, w->seg, sizeof(char *) * (size_t)w->nseg);
 	uint32_t id = intern_name(w, join(w->seg, w->nseg));
-	w->paths[j] = (struct path_ent){.hash = h, .n = (uint32_t)w->nseg, .id = id, .segs = copy};
+	uint32_t seq = (uint32_t)w->seqs_len++;
+	w->seqs[seq] = (struct walk_seq){.segs = copy, .n = (uint32_t)w->nseg, .name = id};
+	w->paths[j] = (struct path_ent){.hash = h, .n = (uint32_t)w->nseg, .id = id, .seq = seq, .segs = copy};
 	w->paths_len++;
-	return id;
+	return seq;
+}
+
+uint32_t walk_path_current(struct walk *w)
+{
+	uint32_t seq = walk_path_seq(w);
+	return seq < w->seqs_len ? w->seqs[seq].name : WALK_PATH_ROOT;
+}
+
+void walk_path_restore(struct walk *w, uint32_t seq)
+{
+	w->nseg = 0;
+	if (seq >= w->seqs_len)
+		return;
+	uint32_t n = w->seqs[seq].n;
+	if (n > WALK_MAX_DEPTH)
+		n = WALK_MAX_DEPTH;
+	memcpy(w->seg, w->seqs[seq].segs, sizeof(char *) * n);
+	w->nseg = (int)n;
 }
 
 uint32_t walk_path_child(struct walk *w, uint32_t parent, const char *segment)
@@ -173,8 +206,9 @@ const char *walk_path_name(const struct walk *w, uint32_t path)
 
 void walk_path_free(struct walk *w)
 {
-	for (size_t i = 0; i < w->paths_cap; i++)
-		free(w->paths[i].segs);
+	for (size_t i = 0; i < w->seqs_len; i++)
+		free(w->seqs[i].segs);
+	free(w->seqs);
 	free(w->paths);
 	for (size_t i = 0; i < w->names_len; i++)
 		free(w->names[i]);

@@ -124,7 +124,8 @@ static void check_index(const struct heap *h)
 {
 	uint64_t prev_end = 0;
 	for (size_t i = 0; i < heap_chunk_count(h); i++) {
-		const struct heap_chunk *c = heap_chunk_get(h, i);
+		struct heap_chunk c_v = heap_chunk_get(h, i);
+		const struct heap_chunk *c = &c_v;
 		assert_true(c->mem - 16 >= prev_end);
 		prev_end = c->mem - 16 + c->size;
 		assert_int_equal(heap_find(h, c->mem), i);
@@ -174,7 +175,8 @@ static void check_probe(const char *sub, const char *corename)
 		struct err e = { 0 };
 		if (k == SIZE_MAX)
 			fail_msg("pointer 0x%llx (thread %d) not in the census", (unsigned long long)r->p, r->thread);
-		const struct heap_chunk *hc = heap_chunk_get(h, k);
+		struct heap_chunk hc_v = heap_chunk_get(h, k);
+		const struct heap_chunk *hc = &hc_v;
 		assert_int_equal(hc->size, r->hdr & ~7ull);
 		assert_int_equal(hc->flags, r->hdr & 7);
 		assert_int_equal(heap_usable(hc), r->usable);
@@ -197,7 +199,7 @@ static void check_probe(const char *sub, const char *corename)
 	for (size_t i = 0; i < (t.arenas > 1 ? t.nexp : 0); i++) {
 		size_t k = heap_find(h, t.exp[i].sample);
 		assert_int_not_equal(k, SIZE_MAX);
-		const struct heap_arena *a = heap_arena_get(h, heap_chunk_get(h, k)->arena);
+		const struct heap_arena *a = heap_arena_get(h, heap_chunk_get(h, k).arena);
 		assert_non_null(a);
 		assert_false(a->main);
 		assert_int_equal(a->tcache_chunks, (size_t)t.exp[i].tcache);
@@ -341,10 +343,10 @@ static void test_corrupted_headers(void **state)
 	/* The walk carried on past the damage in both heaps. */
 	size_t k = heap_find(h, m2->p);
 	assert_int_not_equal(k, SIZE_MAX);
-	assert_int_equal(heap_chunk_get(h, k)->size, m2->hdr & ~7ull);
+	assert_int_equal(heap_chunk_get(h, k).size, m2->hdr & ~7ull);
 	k = heap_find(h, w2->p);
 	assert_int_not_equal(k, SIZE_MAX);
-	assert_int_equal(heap_chunk_get(h, k)->size, w2->hdr & ~7ull);
+	assert_int_equal(heap_chunk_get(h, k).size, w2->hdr & ~7ull);
 	/* A damaged header asked about directly is reported, not trusted. */
 	struct heap_chunk c;
 	struct err e = { 0 };
@@ -401,9 +403,10 @@ static void test_corrupted_cache_links(void **state)
 	open_census(src, exe, &img, &h);
 	size_t k = heap_find(h, t.exp[0].sample);
 	assert_int_not_equal(k, SIZE_MAX);
-	uint16_t arena = heap_chunk_get(h, k)->arena;
+	uint16_t arena = heap_chunk_get(h, k).arena;
 	for (size_t i = 0; i < heap_chunk_count(h); i++) {
-		const struct heap_chunk *c = heap_chunk_get(h, i);
+		struct heap_chunk c_v = heap_chunk_get(h, i);
+		const struct heap_chunk *c = &c_v;
 		if (c->arena != arena || c->state != HEAP_CACHED)
 			continue;
 		if (c->size == 608 && !victim[0])
@@ -449,7 +452,8 @@ static void check_allocs(const struct heap *h, json_t *allocs, size_t *n)
 		size_t k = heap_find(h, addr);
 		if (k == SIZE_MAX)
 			fail_msg("allocation 0x%llx not in the census", (unsigned long long)addr);
-		const struct heap_chunk *c = heap_chunk_get(h, k);
+		struct heap_chunk c_v = heap_chunk_get(h, k);
+		const struct heap_chunk *c = &c_v;
 		if (c->size != chunk || heap_usable(c) != usable || c->state != HEAP_INUSE)
 			fail_msg("allocation 0x%llx: census chunk %llu usable %llu state %d, truth chunk %llu usable %llu",
 				 (unsigned long long)addr, (unsigned long long)c->size,
