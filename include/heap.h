@@ -102,6 +102,12 @@ uint64_t heap_usable(const struct heap_chunk *c);
 int heap_chunk_at(const struct heap *h, uint64_t mem, struct heap_chunk *out,
 		  struct err *e);
 
+/* Frees the per-chunk index (a word a chunk) once a caller has taken what
+ * it needs from it, e.g. the walker its mark map: afterwards the heap has no
+ * chunks (count 0, every lookup fails) but keeps its totals, arenas,
+ * regions and corruption records. */
+void heap_drop_chunks(struct heap *h);
+
 size_t heap_arena_count(const struct heap *h);
 const struct heap_arena *heap_arena_get(const struct heap *h, size_t i);
 

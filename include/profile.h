@@ -129,8 +129,12 @@ struct profile {
 	double walk_seconds;                  /* the walk of the tables alone */
 };
 
+/* Finds the root, walks it and fills *out.  Once the walker has its own map
+ * of the heap, the census's per-chunk index is dropped (heap_drop_chunks) to
+ * keep the resident set small: afterwards h answers totals, arenas and
+ * corruptions only. */
 int profile_run(struct profile **out, const struct image *img, const struct types *t,
-		const struct heap *h, const struct profile_options *opt, struct err *e);
+		struct heap *h, const struct profile_options *opt, struct err *e);
 void profile_free(struct profile *p);
 
 /* Nearest-rank percentile of n values (sorted in place). */

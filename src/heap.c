@@ -513,6 +513,24 @@ void heap_close(struct heap *h)
 
 size_t heap_chunk_count(const struct heap *h) { return h->nchunks; }
 
+void heap_drop_chunks(struct heap *h)
+{
+	free(h->cw);
+	free(h->sx);
+	free(h->pidx);
+	free(h->tc_cand);
+	h->cw = NULL;
+	h->sx = NULL;
+	h->pidx = NULL;
+	h->tc_cand = NULL;
+	h->nchunks = h->capchunks = h->nsx = h->capsx = h->npidx = h->ntc_cand = h->captc_cand = 0;
+	for (size_t i = 0; i < h->nregions; i++) {
+		h->regions[i].first = h->regions[i].count = 0;
+		h->regions[i].page0 = SIZE_MAX;
+		h->regions[i].npages = 0;
+	}
+}
+
 struct heap_chunk heap_chunk_get(const struct heap *h, size_t i)
 {
 	struct heap_chunk c = {0};

@@ -52,9 +52,11 @@ enum {
 	GL_PAGE = 4096
 };
 
-/* heap_find's index granule: 256 bytes holds at most 8 chunks of the
- * 32-byte minimum, so a lookup touches one index slot and a few chunks. */
-enum { HEAP_GRANULE_SHIFT = 8 };
+/* heap_find's index granule: a page holds at most 128 chunks of the 32-byte
+ * minimum, so a lookup is one index slot and a binary search of a few
+ * words; the index costs 1/1024 of the heap's size (the walk's hot path
+ * sizes chunks from its own mark map, not through heap_find). */
+enum { HEAP_GRANULE_SHIFT = 12 };
 #define GL_HEAP_MAX ((uint64_t)64 << 20) /* HEAP_MAX_SIZE = 2 * DEFAULT_MMAP_THRESHOLD_MAX (64-bit) */
 
 /* Bounds that keep hostile cores from making loops unbounded. */

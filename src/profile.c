@@ -632,7 +632,7 @@ static int find_root(struct run *r, const struct image *img, const struct heap *
 }
 
 int profile_run(struct profile **out, const struct image *img, const struct types *t,
-		const struct heap *h, const struct profile_options *opt, struct err *e)
+		struct heap *h, const struct profile_options *opt, struct err *e)
 {
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -677,8 +677,16 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	struct timespec w0, w1;
 	clock_gettime(CLOCK_MONOTONIC, &w0);
 	/* what finding the root read is not needed again: the walk starts
-	 * with none of the core mapped and keeps only a window of it */
+	 * with none of the core mapped and keeps only a window of it; nor is
+	 * the census's chunk index, now that the walker has its own map */
 	image_release(img, 0, UINT64_MAX);
+	for (size_t i = 0; h && i < heap_chunk_count(h); i++) {
+		struct heap_chunk c = heap_chunk_get(h, i);
+		if (c.state == HEAP_INUSE)
+			p->heap_in_use_chunk_bytes += c.size;
+	}
+	if (h)
+		heap_drop_chunks(h);
 	if (generic) {
 		rc = add_table(p, opt->root, "", "", 0);
 		if (rc) {
@@ -729,12 +737,6 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		goto fail;
 	}
 	finish(&r);
-	for (size_t i = 0; h && i < heap_chunk_count(h); i++) {
-		struct heap_chunk c_v = heap_chunk_get(h, i);
-		const struct heap_chunk *c = &c_v;
-		if (c->state == HEAP_INUSE)
-			p->heap_in_use_chunk_bytes += c->size;
-	}
 	walk_get_stats(r.w, &p->walk);
 	if (r.progress)
 		fprintf(stderr, "\r%60s\r", "");

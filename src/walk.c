@@ -25,13 +25,29 @@ const char *walk_kind_name(enum walk_kind k)
 
 #define REGION_GAP (1ull << 20)   /* a gap this large between chunks starts a new region */
 
+/* Sets the 2-bit code of the granule at addr in region r when it has none. */
+static void mark_boundary(struct wregion *r, uint64_t addr, uint64_t code)
+{
+	if (addr < r->start || addr >= r->end || (addr & 15))
+		return;
+	uint64_t g = (addr - r->start) >> 4;
+	uint64_t *word = &r->bits[g >> 5];
+	unsigned sh = (unsigned)(g & 31) * 2;
+	if (!((*word >> sh) & 3))
+		*word |= code << sh;
+}
+
 static int regions_build(struct walk *w)
 {
 	size_t n = heap_chunk_count(w->h), cap = 0;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t mem = heap_chunk_get(w->h, i).mem;
-		if (w->nregions && mem - w->regions[w->nregions - 1].end < REGION_GAP) {
-			w->regions[w->nregions - 1].end = mem + 16;
+		struct heap_chunk c = heap_chunk_get(w->h, i);
+		/* the region reaches the granule after the chunk: its end mark */
+		uint64_t end = c.mem + (c.size > 16 && c.size < (1ull << 46) ? c.size : 16) + 16;
+		if (w->nregions && c.mem >= w->regions[w->nregions - 1].start &&
+		    c.mem < w->regions[w->nregions - 1].end + REGION_GAP) {
+			if (end > w->regions[w->nregions - 1].end)
+				w->regions[w->nregions - 1].end = end;
 			continue;
 		}
 		if (w->nregions == cap) {
@@ -41,7 +57,7 @@ static int regions_build(struct walk *w)
 				return ERR_NOMEM;
 			w->regions = nr;
 		}
-		w->regions[w->nregions++] = (struct wregion){.start = mem & ~15ull, .end = mem + 16};
+		w->regions[w->nregions++] = (struct wregion){.start = c.mem & ~15ull, .end = end};
 	}
 	for (size_t r = 0; r < w->nregions; r++) {
 		uint64_t granules = (w->regions[r].end - w->regions[r].start) >> 4;
@@ -53,17 +69,67 @@ static int regions_build(struct walk *w)
 	}
 	size_t r = 0;
 	for (size_t i = 0; i < n; i++) {
-		struct heap_chunk c_v = heap_chunk_get(w->h, i);
-		const struct heap_chunk *c = &c_v;
-		while (r < w->nregions && c->mem >= w->regions[r].end)
+		struct heap_chunk c = heap_chunk_get(w->h, i);
+		while (r < w->nregions && c.mem >= w->regions[r].end)
 			r++;
 		if (r == w->nregions)
 			break;
-		if (c->state != HEAP_INUSE || (c->mem & 15))
-			continue;
-		uint64_t g = (c->mem - w->regions[r].start) >> 4;
-		w->regions[r].bits[g >> 5] |= 1ull << ((g & 31) * 2);
+		struct wregion *rg = &w->regions[r];
+		/* in use: code 1 (the walk adds 2 when it reports it); any other
+		 * chunk start, and the end of every chunk, code 2, so that an
+		 * in-use chunk's size is the distance to the next code */
+		bool mark = c.state == HEAP_INUSE && !(c.mem & 15) && !(c.flags & HEAP_F_MMAPPED);
+		uint64_t g = (c.mem - rg->start) >> 4;
+		if (c.state == HEAP_INUSE && !mark) {
+			/* mmapped (or odd) in-use chunks: kept in a list of their own */
+			if (w->nbig == w->capbig) {
+				size_t nc = w->capbig ? w->capbig * 2 : 16;
+				struct heap_chunk *nb = realloc(w->big, nc * sizeof *nb);
+				if (!nb)
+					return ERR_NOMEM;
+				w->big = nb;
+				w->capbig = nc;
+			}
+			w->big[w->nbig++] = c;
+		}
+		if (mark)
+			rg->bits[g >> 5] = (rg->bits[g >> 5] & ~(3ull << ((g & 31) * 2))) | 1ull << ((g & 31) * 2);
+		else
+			mark_boundary(rg, c.mem, 2);
+		if (c.size >= 16 && c.size < (1ull << 46))
+			mark_boundary(rg, c.mem + c.size, 2);
 	}
+	return 0;
+}
+
+/* The in-use chunk at mem from the list of those outside the mark map. */
+static const struct heap_chunk *big_find(const struct walk *w, uint64_t mem)
+{
+	size_t lo = 0, hi = w->nbig;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->big[mid].mem < mem)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < w->nbig && w->big[lo].mem == mem ? &w->big[lo] : NULL;
+}
+
+/* The bytes from the in-use chunk at granule g of r to the next chunk
+ * boundary (its chunk size); 0 when the region holds none. */
+static uint64_t scan_size(const struct wregion *r, uint64_t g)
+{
+	uint64_t words = ((r->end - r->start) >> 4) / 32 + 1, i = g + 1;
+	size_t wi = (size_t)(i >> 5);
+	if (wi >= words)
+		return 0;
+	uint64_t bits = r->bits[wi] >> ((i & 31) * 2);
+	if (bits)
+		return ((uint64_t)__builtin_ctzll(bits) / 2 + 1) * 16;
+	for (wi++; wi < words; wi++)
+		if (r->bits[wi])
+			return ((uint64_t)wi * 32 + (uint64_t)__builtin_ctzll(r->bits[wi]) / 2 - g) * 16;
 	return 0;
 }
 
@@ -90,8 +156,10 @@ static const struct wregion *region_of(struct walk *w, uint64_t addr)
 	return r;
 }
 
-/* The mark word and shift of an in-use chunk's user pointer, or NULL. */
-static uint64_t *mark_of(struct walk *w, uint64_t mem, unsigned *shift)
+/* The mark word and shift of an in-use chunk's user pointer, or NULL; with
+ * its region and granule when rp is given. */
+static uint64_t *mark_at(struct walk *w, uint64_t mem, unsigned *shift, const struct wregion **rp,
+			 uint64_t *gp)
 {
 	if (mem & 15)
 		return NULL;
@@ -99,6 +167,10 @@ static uint64_t *mark_of(struct walk *w, uint64_t mem, unsigned *shift)
 	if (!r)
 		return NULL;
 	uint64_t g = (mem - r->start) >> 4;
+	if (rp) {
+		*rp = r;
+		*gp = g;
+	}
 	*shift = (unsigned)(g & 31) * 2;
 	uint64_t *word = &r->bits[g >> 5];
 	return (*word >> *shift) & 1 ? word : NULL;
@@ -138,6 +210,7 @@ void walk_destroy(struct walk *w)
 	for (size_t i = 0; i < w->nregions; i++)
 		free(w->regions[i].bits);
 	free(w->regions);
+	free(w->big);
 	for (size_t k = 0; w->q && k < w->nq; k++)
 		for (struct wblock *b = w->q[k], *nb; b; b = nb) {
 			nb = b->next;
@@ -226,7 +299,7 @@ static bool extra_insert(struct walk *w, uint64_t mem)
 void walk_mark_seen(struct walk *w, uint64_t mem)
 {
 	unsigned sh;
-	uint64_t *word = mark_of(w, mem, &sh);
+	uint64_t *word = mark_at(w, mem, &sh, NULL, NULL);
 	if (word)
 		*word |= 2ull << sh;
 	else
@@ -248,25 +321,38 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 	struct walk_alloc a = {.mem = mem, .requested = requested, .used = used,
 			       .kind = (uint8_t)kind, .shared = shared, .in_census = true};
 	unsigned sh;
-	uint64_t *word = mark_of(w, mem, &sh);
-	size_t ci = word ? heap_find(w->h, mem) : SIZE_MAX;
+	const struct wregion *r;
+	uint64_t g, size = 0;
+	uint64_t *word = mark_at(w, mem, &sh, &r, &g);
+	const struct heap_chunk *big;
 
-	if (ci != SIZE_MAX) {
-		/* an in-use chunk of the census: its size as the census read it
-		 * (not read again here: that would touch the chunk's page out of
-		 * address order) */
-		struct heap_chunk c = heap_chunk_get(w->h, ci);
-		if (heap_usable(&c) < requested) {
+	if (word && (size = scan_size(r, g)) >= 32) {
+		/* an in-use chunk of the census, sized from the mark map (its
+		 * header is not read again: that would touch its page out of
+		 * address order); usable is size - 8 (not mmapped) */
+		if (size - 8 < requested) {
 			walk_unreadable(w, mem, "chunk smaller than the layout");
 			return 0;
 		}
 		if (*word & (2ull << sh))
 			return revisit(w, shared);
 		*word |= 2ull << sh;
-		a.chunk = c.size;
-		a.usable = heap_usable(&c);
-	} else if (heap_find(w->h, mem) != SIZE_MAX) {
-		walk_unreadable(w, mem, "pointer to a free chunk");
+		a.chunk = size;
+		a.usable = size - 8;
+	} else if ((big = big_find(w, mem))) {
+		/* in use but not in the mark map (mmapped) */
+		if (heap_usable(big) < requested) {
+			walk_unreadable(w, mem, "chunk smaller than the layout");
+			return 0;
+		}
+		if (!extra_insert(w, mem))
+			return revisit(w, shared);
+		a.chunk = big->size;
+		a.usable = heap_usable(big);
+	} else if (word || (!(mem & 15) && (r = region_of(w, mem)) &&
+			    ((r->bits[((mem - r->start) >> 4) >> 5] >> ((((mem - r->start) >> 4) & 31) * 2)) & 3))) {
+		/* a chunk boundary of the census that is not an in-use chunk */
+		walk_unreadable(w, mem, word ? "chunk of no size in the census" : "pointer to a free chunk");
 		return 0;
 	} else {
 		struct heap_chunk c;

@@ -112,6 +112,8 @@ struct walk {
 	size_t nwt;
 
 	struct wregion *regions;  /* dense mark map over the heap, by address */
+	struct heap_chunk *big;   /* in-use chunks the map does not hold (mmapped), by mem */
+	size_t nbig, capbig;
 	size_t nregions, rlast;
 	uint64_t *extra_seen;     /* open-addressing set of mems outside the census */
 	size_t extra_cap, extra_len;
