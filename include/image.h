@@ -77,10 +77,17 @@ const void *image_ptr(const struct image *img, uint64_t addr, size_t len);
  * page in again from the page cache) but no longer counts in the process's
  * resident set.  For passes that read the core in address order. */
 void image_release(const struct image *img, uint64_t lo, uint64_t hi);
-/* Maps the pages of the core that hold [lo, hi) in one call (where the
- * kernel can: MADV_POPULATE_READ), for a pass about to read most of them;
- * cheaper than taking their page faults one by one. */
-void image_prefault(const struct image *img, uint64_t lo, uint64_t hi);
+/* Copies [lo, hi) of the core (clipped to the file-backed part of lo's
+ * segment) into the image's window with pread; until the next call,
+ * image_ptr answers reads inside it from the copy.  For a pass about to read
+ * much of a range: one copy costs a fraction of the page faults the mmap
+ * would take, and counts in no resident set but the window's.  False (and
+ * no window) when lo is not in the core or the read fails. */
+bool image_window(const struct image *img, uint64_t lo, uint64_t hi);
+/* Copies up to len bytes at addr from the core file itself with pread (no
+ * mapping, no page faults), stopping at the end of addr's segment's
+ * file-backed part; the count copied, 0 when addr is not in the core. */
+size_t image_pread(const struct image *img, uint64_t addr, void *buf, size_t len);
 
 /* Convenience: one little-endian u64 / u32 / u16 / u8.  Same errors as
  * image_read. */

@@ -239,7 +239,10 @@ int image_open(struct image **out, const char *core_path, const char *exe_path, 
 		return err_set(e, ERR_NOMEM, "out of memory opening %s", core_path);
 	img->core_path = dup_or_null(core_path);
 	img->exe_path = dup_or_null(exe_path);
-	if (!img->core_path || (exe_path && !img->exe_path)) {
+	img->win = calloc(1, sizeof *img->win);
+	if (img->win)
+		img->win->fd = -1;
+	if (!img->core_path || (exe_path && !img->exe_path) || !img->win) {
 		image_close(img);
 		return err_set(e, ERR_NOMEM, "out of memory opening %s", core_path);
 	}
@@ -266,6 +269,12 @@ void image_close(struct image *img)
 	image_exe_unload(img);
 	if (img->core)
 		munmap((void *)img->core, img->core_size);
+	if (img->win) {
+		if (img->win->fd >= 0)
+			close(img->win->fd);
+		free(img->win->buf);
+		free(img->win);
+	}
 	free(img->segs);
 	free(img->note_segs);
 	free(img->maps);
@@ -388,7 +397,12 @@ static int image_piece(const struct image *img, uint64_t addr, struct piece *pc,
 int image_read(const struct image *img, uint64_t addr, void *buf, size_t len, struct err *e)
 {
 	uint8_t *out = buf;
+	const void *p = len ? image_ptr(img, addr, len) : NULL;
 
+	if (p) {   /* the window or the core itself: the common case */
+		memcpy(buf, p, len);
+		return 0;
+	}
 	while (len > 0) {
 		struct piece pc;
 		int rc = image_piece(img, addr, &pc, e);
@@ -413,6 +427,9 @@ int image_read(const struct image *img, uint64_t addr, void *buf, size_t len, st
  * then one bounds check. */
 const void *image_ptr(const struct image *img, uint64_t addr, size_t len)
 {
+	const struct image_win *wn = img->win;
+	if (addr - wn->lo < wn->len && len <= wn->len - (addr - wn->lo))
+		return wn->buf + (addr - wn->lo);
 	const struct image_seg *s = img->segs;
 	size_t n = img->nsegs;
 
@@ -452,13 +469,62 @@ void image_release(const struct image *img, uint64_t lo, uint64_t hi)
 	advise(img, lo, hi, MADV_DONTNEED);
 }
 
-void image_prefault(const struct image *img, uint64_t lo, uint64_t hi)
+/* The core file's descriptor for pread, opened on first use; -1 if it cannot be. */
+static int core_fd(const struct image *img)
 {
-#ifdef MADV_POPULATE_READ
-	advise(img, lo, hi, MADV_POPULATE_READ);
-#else
-	(void)img, (void)lo, (void)hi;
-#endif
+	struct image_win *wn = img->win;
+	if (wn->fd < 0)
+		wn->fd = open(img->core_path, O_RDONLY | O_CLOEXEC);
+	return wn->fd;
+}
+
+size_t image_pread(const struct image *img, uint64_t addr, void *buf, size_t len)
+{
+	size_t u = image_seg_upper(img, addr);
+	if (u == 0 || len == 0)
+		return 0;
+	const struct image_seg *s = &img->segs[u - 1];
+	uint64_t end = s->pub.start + s->pub.filesz;
+	if (addr >= end)
+		return 0;
+	if (len > end - addr)
+		len = (size_t)(end - addr);
+	int fd = core_fd(img);
+	if (fd < 0)
+		return 0;
+	uint64_t off = s->offset + (addr - s->pub.start);
+	for (size_t got = 0; got < len;) {
+		ssize_t r = pread(fd, (uint8_t *)buf + got, len - got, (off_t)(off + got));
+		if (r <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			return 0;
+		}
+		got += (size_t)r;
+	}
+	return len;
+}
+
+bool image_window(const struct image *img, uint64_t lo, uint64_t hi)
+{
+	struct image_win *wn = img->win;
+	wn->len = 0;
+	if (hi <= lo)
+		return false;
+	size_t n = (size_t)(hi - lo);
+	if (n > wn->cap) {
+		uint8_t *nb = realloc(wn->buf, n);
+		if (!nb)
+			return false;
+		wn->buf = nb;
+		wn->cap = n;
+	}
+	n = image_pread(img, lo, wn->buf, n);
+	if (!n)
+		return false;
+	wn->lo = lo;
+	wn->len = n;
+	return true;
 }
 
 int image_read_u64(const struct image *img, uint64_t addr, uint64_t *v, struct err *e)

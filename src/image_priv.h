@@ -77,10 +77,21 @@ struct image_note_seg {
 	uint64_t offset, size;
 };
 
+/* A copy of part of the core, read with pread (image_window): image_ptr
+ * answers from it before the mmapped core.  Reached through a pointer so
+ * that a const image can move it (like the file table, not thread-safe). */
+struct image_win {
+	int fd;               /* the core, opened on first use; -1 before */
+	uint8_t *buf;
+	size_t cap;
+	uint64_t lo, len;     /* it holds target addresses [lo, lo + len) */
+};
+
 struct image {
 	char *core_path, *exe_path;
 	const uint8_t *core;
 	uint64_t core_size;
+	struct image_win *win;
 
 	struct image_note_seg *note_segs;
 	size_t nnote_segs;

@@ -2,6 +2,7 @@
  * prints the one error line and maps error codes to exit statuses.  No
  * logic of its own. */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,12 @@ out:
 
 int main(int argc, char **argv)
 {
+	/* The tool's big arrays (census words, mark map, op records) grow by
+	 * realloc.  A fixed mmap threshold keeps every block of 1 MiB or more
+	 * mmapped, so growing one is an mremap, never a copy into fresh pages
+	 * (glibc's sliding threshold would move them into the heap after the
+	 * first big free). */
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	if (argc > 1 && strcmp(argv[1], "layout") == 0)
 		return cmd_layout(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "heap") == 0)

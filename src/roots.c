@@ -10,6 +10,7 @@
 #define REFCOUNT_MAX (1ull << 32)   /* a plausible Arc strong/weak count */
 #define STACK_SCAN_MAX (64ull << 20)
 #define RELEASE_STEP (16ull << 20)        /* the scan gives back pages this far behind it */
+#define SCAN_WINDOW (1ull << 20)          /* and reads candidates this much at a time */
 
 int roots_symbol(struct walk *w, const struct image *img, const struct types *t, const char *name,
 		 struct roots_result *out, struct err *e)
@@ -144,13 +145,18 @@ int roots_heap_scan(struct walk *w, const struct image *img, const struct types 
 	struct cand c[MAX_CANDIDATES];
 	size_t nc = 0, scanned = 0, rejected = 0;
 	char first_reject[200] = "";
-	uint64_t released = 0;
+	uint64_t released = 0, window_end = 0;
 	for (size_t i = 0; i < heap_chunk_count(h); i++) {
 		struct heap_chunk ch_v = heap_chunk_get(h, i);
 		const struct heap_chunk *ch = &ch_v;
 		if (ch->state != HEAP_INUSE || ch->size != want)
 			continue;
-		/* chunks come in address order: give back the pages behind */
+		/* chunks come in address order: read them a window at a time
+		 * (pread, no page faults) and give back pages validation mapped */
+		if (ch->mem + strong_off + 8 > window_end || ch->mem + weak_off + 8 > window_end) {
+			uint64_t lo = ch->mem & ~(SCAN_WINDOW - 1);
+			window_end = image_window(img, lo, lo + SCAN_WINDOW + 4096) ? lo + SCAN_WINDOW : 0;
+		}
 		if (ch->mem - released >= RELEASE_STEP) {
 			if (released)
 				image_release(img, released, ch->mem);

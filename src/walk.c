@@ -709,6 +709,10 @@ static void run_item(struct walk *w, const struct witem *it)
 	walk_dec_item(w, it, it->seq >> WI_KIND_SHIFT);
 }
 
+#define PREFETCH_AHEAD 4
+
+/* Runs bucket k's visits, the last queued first (their order within a
+ * bucket does not matter: sorting them by address cost more than it saved). */
 static void drain_bucket(struct walk *w, size_t k)
 {
 	for (;;) {
@@ -723,15 +727,25 @@ static void drain_bucket(struct walk *w, size_t k)
 		}
 		struct witem it = b->it[--b->n];
 		w->qlen--;
+		/* start loading a later visit's first bytes while this one runs */
+		if (b->n >= PREFETCH_AHEAD) {
+			const void *pf = image_ptr(w->img, b->it[b->n - PREFETCH_AHEAD].mem, 64);
+			if (pf)
+				__builtin_prefetch(pf);
+		}
 		run_item(w, &it);
 	}
 }
 
 #define RELEASE_STEP (16ull << 20)
+#define WINDOW_ITEMS 4
+#define WINDOW_SLACK (64u << 10)
 
-/* Sweeps the heap in address order until nothing is queued.  Each bucket's
- * pages are mapped in one call before it is drained, and the core's pages
- * behind the sweep are given back. */
+/* Sweeps the heap in address order until nothing is queued.  A bucket with
+ * a few visits or more is read with one pread into the image's window (a
+ * copy costs a fraction of the page faults of the mmap); what is read
+ * through the mmap all the same (sparse buckets, buffers past the window) is
+ * given back behind the sweep. */
 static void drain(struct walk *w)
 {
 	while (w->qlen && !w->oom) {
@@ -749,7 +763,14 @@ static void drain(struct walk *w)
 					image_release(w->img, released, base);
 					released = base;
 				}
-				image_prefault(w->img, base, base + (1ull << WQ_SHIFT));
+				/* a bucket with many visits is read with one pread
+				 * (and a little past its end, where its last buffers
+				 * end); a sparse one takes its few page faults */
+				uint64_t items = 0;
+				for (const struct wblock *b = w->q[rg->bucket0 + i]; b && items < WINDOW_ITEMS; b = b->next)
+					items += b->n;
+				if (items >= WINDOW_ITEMS)
+					image_window(w->img, base, base + (1ull << WQ_SHIFT) + WINDOW_SLACK);
 				drain_bucket(w, rg->bucket0 + i);
 				any = true;
 			}

@@ -50,8 +50,9 @@ struct walk_seq {
 /* The profile's walk reads the core in address order: a container's header
  * is read where it lies (inside its owner), but what its buffer holds is
  * queued as an item and read when the sweep reaches the buffer's address.
- * Sweeps repeat until nothing is queued; pages behind the sweep are given
- * back, so the walk's resident set stays a window, not the heap. */
+ * Sweeps repeat until nothing is queued; the core is read a bucket at a time
+ * into a window (pread), and mapped pages behind the sweep are given back,
+ * so the walk's resident set stays a window, not the heap. */
 enum {
 	WI_ELEMS = 0,   /* n elements of type from index b: holder mem, at mem + index * size */
 	WI_ELEMS_AT,    /* n elements of type at mem + b (byte offset), indices from 0 */
