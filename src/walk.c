@@ -553,6 +553,7 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct ty
 					    .variant = vi, .tag = w->tag};
 		int saved = w->nseg;
 		w->nseg = 0;
+		w->seq_ver++;
 		w->in_op = true;
 		w->op_tok = w->cb.on_op ? w->cb.on_op(w->cb.ctx, &site) & ~WI_IN_OP : 0;
 		walk_push(w, v->name);
@@ -561,6 +562,7 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct ty
 			walk_members(w, addr + v->offset, vt);
 		w->in_op = false;
 		w->nseg = saved;
+		w->seq_ver++;
 		return;
 	}
 	const struct types_type *vt = types_get(w->t, types_resolve(w->t, v->type));
@@ -802,6 +804,7 @@ int walk_drain(struct walk *w)
 	w->holder = w->index = w->key_addr = 0;
 	w->key_type = 0;
 	w->nseg = 0;
+	w->seq_ver++;
 	for (size_t i = 0; i < w->ntrees; i++)
 		if (w->trees[i].count != w->trees[i].length)
 			walk_unreadable(w, w->trees[i].addr, "BTreeMap length disagrees with its nodes");

@@ -144,6 +144,9 @@ struct walk {
 	int nseg;
 	struct path_ent *paths;   /* open addressing by segment sequence */
 	struct walk_seq *seqs;    /* seq id -> segments */
+	uint64_t seq_ver;         /* bumped by every push and pop ... */
+	uint64_t memo_ver;        /* ... so that memo_seq, the seq of the stack */
+	uint32_t memo_seq;        /* at memo_ver, is reused while it holds */
 	size_t seqs_len, seqs_cap;
 	size_t paths_cap, paths_len;
 	char **names;             /* canonical id -> display name */
@@ -183,7 +186,7 @@ uint32_t walk_tree_new(struct walk *w, uint64_t addr, uint64_t length);
 uint32_t walk_path_child(struct walk *w, uint32_t parent, const char *segment);
 void walk_path_free(struct walk *w);
 
-static inline void walk_push(struct walk *w, const char *s) { w->seg[w->nseg++] = s; }
-static inline void walk_pop(struct walk *w) { w->nseg--; }
+static inline void walk_push(struct walk *w, const char *s) { w->seg[w->nseg++] = s; w->seq_ver++; }
+static inline void walk_pop(struct walk *w) { w->nseg--; w->seq_ver++; }
 
 #endif

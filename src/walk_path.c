@@ -133,7 +133,18 @@ static bool paths_grow(struct walk *w)
 	return true;
 }
 
+static uint32_t seq_of_stack(struct walk *w);
+
 uint32_t walk_path_seq(struct walk *w)
+{
+	if (w->memo_ver != w->seq_ver || w->memo_ver == 0) {
+		w->memo_seq = seq_of_stack(w);
+		w->memo_ver = w->seq_ver;
+	}
+	return w->memo_seq;
+}
+
+static uint32_t seq_of_stack(struct walk *w)
 {
 	uint64_t h = (uint64_t)w->nseg;
 	for (int i = 0; i < w->nseg; i++)
@@ -178,6 +189,7 @@ uint32_t walk_path_current(struct walk *w)
 void walk_path_restore(struct walk *w, uint32_t seq)
 {
 	w->nseg = 0;
+	w->seq_ver++;
 	if (seq >= w->seqs_len)
 		return;
 	uint32_t n = w->seqs[seq].n;
@@ -185,6 +197,7 @@ void walk_path_restore(struct walk *w, uint32_t seq)
 		n = WALK_MAX_DEPTH;
 	memcpy(w->seg, w->seqs[seq].segs, sizeof(char *) * n);
 	w->nseg = (int)n;
+	w->seq_ver++;
 }
 
 uint32_t walk_path_child(struct walk *w, uint32_t parent, const char *segment)
