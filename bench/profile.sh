@@ -35,6 +35,7 @@ allocs, secs = w["allocations"], w["seconds"]
 print(f"core            {size/2**20:10.1f} MiB")
 print(f"ops heap        {j['totals']['heap_requested_bytes']/2**20:10.1f} MiB requested in {j['totals']['allocations']} allocations")
 print(f"walk            {allocs} allocations in {secs:.3f} s = {allocs/secs if secs else 0:,.0f} allocations/s")
+print(f"                {w.get('sweeps', 0)} sweeps over the heap, {w.get('queued', 0)} buffer visits queued (at most {w.get('queue_peak', 0)} at once)")
 print(f"whole report    {wall:.2f} s; cat core > /dev/null {cat_s:.2f} s; ratio {wall/cat_s if cat_s else 0:.2f} (target <= 2)")
 print(f"peak RSS        {rss/2**20:.1f} MiB = {100*rss/size:.1f}% of the core (target <= 10%)")
 PY
