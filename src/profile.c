@@ -317,6 +317,17 @@ static void close_walk(struct run *r)
 	r->nops = r->nents = 0;
 }
 
+/* One progress line on a terminal, at most once a second. */
+static void progress(struct run *r)
+{
+	time_t now = time(NULL);
+	if (now != r->last_progress) {
+		r->last_progress = now;
+		fprintf(stderr, "\raggop-inspect: %" PRIu64 " ops, %" PRIu64 " allocations walked",
+			r->p->ops, r->p->heap.allocations);
+	}
+}
+
 static uint32_t on_op(void *ctx, const struct walk_op_site *s)
 {
 	struct run *r = ctx;
@@ -362,14 +373,8 @@ static uint32_t on_op(void *ctx, const struct walk_op_site *s)
 	en->ops++;
 	en->bytes += inl;
 	en->chunk += inl;
-	if (r->progress && (p->ops & 0xffff) == 0) {
-		time_t now = time(NULL);
-		if (now != r->last_progress) {
-			r->last_progress = now;
-			fprintf(stderr, "\raggop-inspect: %" PRIu64 " ops, %" PRIu64
-				" allocations walked", p->ops, p->heap.allocations);
-		}
-	}
+	if (r->progress && (p->ops & 0xffff) == 0)
+		progress(r);
 	return (uint32_t)r->nops++;
 }
 
@@ -383,6 +388,8 @@ static void on_alloc(void *ctx, const struct walk_alloc *a, uint32_t op)
 		add_bytes(&table_at(r, a->tag)->overhead, a);
 		return;
 	}
+	if (r->progress && (p->heap.allocations & 0x3ffff) == 0)
+		progress(r);
 	struct oprec *o = &r->ops[op];
 	struct entrec *en = &r->ents[o->ent];
 	struct profile_table *tb = table_at(r, en->table);
