@@ -25,6 +25,20 @@ const char *walk_kind_name(enum walk_kind k)
 
 #define REGION_GAP (1ull << 20)   /* a gap this large between chunks starts a new region */
 
+/* Room for one more element in a doubling array of at most max elements. */
+static bool grow_one(void **arr, size_t *cap, size_t len, size_t elem, size_t first, size_t max)
+{
+	if (len < *cap)
+		return true;
+	size_t nc = *cap ? *cap * 2 : first;
+	void *n = nc <= max && nc <= SIZE_MAX / elem ? realloc(*arr, nc * elem) : NULL;
+	if (!n)
+		return false;
+	*arr = n;
+	*cap = nc;
+	return true;
+}
+
 /* Sets the 2-bit code of the granule at addr in region r when it has none. */
 static void mark_boundary(struct wregion *r, uint64_t addr, uint64_t code)
 {
@@ -50,13 +64,8 @@ static int regions_build(struct walk *w)
 				w->regions[w->nregions - 1].end = end;
 			continue;
 		}
-		if (w->nregions == cap) {
-			cap = cap ? cap * 2 : 16;
-			struct wregion *nr = realloc(w->regions, cap * sizeof *nr);
-			if (!nr)
-				return ERR_NOMEM;
-			w->regions = nr;
-		}
+		if (!grow_one((void **)&w->regions, &cap, w->nregions, sizeof *w->regions, 16, SIZE_MAX))
+			return ERR_NOMEM;
 		w->regions[w->nregions++] = (struct wregion){.start = c.mem & ~15ull, .end = end};
 	}
 	for (size_t r = 0; r < w->nregions; r++) {
@@ -82,14 +91,8 @@ static int regions_build(struct walk *w)
 		uint64_t g = (c.mem - rg->start) >> 4;
 		if (c.state == HEAP_INUSE && !mark) {
 			/* mmapped (or odd) in-use chunks: kept in a list of their own */
-			if (w->nbig == w->capbig) {
-				size_t nc = w->capbig ? w->capbig * 2 : 16;
-				struct heap_chunk *nb = realloc(w->big, nc * sizeof *nb);
-				if (!nb)
-					return ERR_NOMEM;
-				w->big = nb;
-				w->capbig = nc;
-			}
+			if (!grow_one((void **)&w->big, &w->capbig, w->nbig, sizeof *w->big, 16, SIZE_MAX))
+				return ERR_NOMEM;
 			w->big[w->nbig++] = c;
 		}
 		if (mark)
@@ -633,14 +636,8 @@ static uint32_t ctx_save(struct walk *w)
 	struct wctx c = {w->holder, w->index, w->key_addr, w->key_type, w->tag};
 	if (w->nctx && memcmp(&w->ctxs[w->nctx - 1], &c, sizeof c) == 0)
 		return (uint32_t)(w->nctx - 1);
-	if (w->nctx == w->capctx) {
-		size_t nc = w->capctx ? w->capctx * 2 : 256;
-		struct wctx *n = nc < WI_IN_OP ? realloc(w->ctxs, nc * sizeof *n) : NULL;
-		if (!n)
-			return UINT32_MAX;
-		w->ctxs = n;
-		w->capctx = nc;
-	}
+	if (!grow_one((void **)&w->ctxs, &w->capctx, w->nctx, sizeof *w->ctxs, 256, WI_IN_OP - 1))
+		return UINT32_MAX;
 	w->ctxs[w->nctx] = c;
 	return (uint32_t)w->nctx++;
 }
@@ -677,14 +674,8 @@ void walk_defer(struct walk *w, unsigned kind, uint64_t mem, uint64_t n, uint32_
 
 uint32_t walk_tree_new(struct walk *w, uint64_t addr, uint64_t length)
 {
-	if (w->ntrees == w->captrees) {
-		size_t nc = w->captrees ? w->captrees * 2 : 64;
-		struct wtree *n = nc < UINT32_MAX ? realloc(w->trees, nc * sizeof *n) : NULL;
-		if (!n)
-			return UINT32_MAX;
-		w->trees = n;
-		w->captrees = nc;
-	}
+	if (!grow_one((void **)&w->trees, &w->captrees, w->ntrees, sizeof *w->trees, 64, UINT32_MAX - 1))
+		return UINT32_MAX;
 	w->trees[w->ntrees] = (struct wtree){addr, length, 0};
 	return (uint32_t)w->ntrees++;
 }
