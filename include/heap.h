@@ -104,8 +104,12 @@ int heap_chunk_at(const struct heap *h, uint64_t mem, struct heap_chunk *out,
 
 /* Frees the per-chunk index (a word a chunk) once a caller has taken what
  * it needs from it, e.g. the walker its mark map: afterwards the heap has no
- * chunks (count 0, every lookup fails) but keeps its totals, arenas,
- * regions and corruption records. */
+ * chunks (count 0, heap_find and heap_find_containing fail) but keeps its
+ * totals, arenas, regions and corruption records.  heap_chunk_at still sizes
+ * mmapped chunks and pointers in damaged heaps from their headers; inside an
+ * intact heap it answers "no chunk starts here", as it does for any pointer
+ * the census did not list, so the caller must keep the census's answer for
+ * the chunks it did list. */
 void heap_drop_chunks(struct heap *h);
 
 size_t heap_arena_count(const struct heap *h);

@@ -206,6 +206,30 @@ static void check_probe(const char *sub, const char *corename)
 		assert_int_equal(a->fastbin_chunks, (size_t)t.exp[i].fastbin);
 	}
 	check_index(h);
+
+	/* Without its chunk index the heap keeps its totals; an mmapped chunk
+	 * is still sized from its header, a pointer into an intact heap is
+	 * refused (the census listed its chunks; the walker keeps that answer
+	 * in its own map). */
+	heap_drop_chunks(h);
+	assert_int_equal(heap_chunk_count(h), 0);
+	heap_get_totals(h, &got);
+	assert_int_equal(got.uordblks, t.mi.uordblks);
+	assert_int_equal(got.hblkhd, t.mi.hblkhd);
+	size_t mmapped = 0;
+	for (size_t i = 0; i < t.nptrs; i++) {
+		struct heap_chunk c;
+		assert_int_equal(heap_find(h, t.ptrs[i].p), SIZE_MAX);
+		assert_int_equal(heap_find_containing(h, t.ptrs[i].p), SIZE_MAX);
+		if (t.ptrs[i].hdr & HEAP_F_MMAPPED) {
+			assert_int_equal(heap_chunk_at(h, t.ptrs[i].p, &c, NULL), 0);
+			assert_int_equal(c.size, t.ptrs[i].hdr & ~7ull);
+			mmapped++;
+		} else {
+			assert_int_equal(heap_chunk_at(h, t.ptrs[i].p, &c, NULL), ERR_CORRUPT);
+		}
+	}
+	assert_int_equal(mmapped, (size_t)t.mi.hblks);
 	heap_close(h);
 	image_close(img);
 	truth_free(&t);

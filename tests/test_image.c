@@ -356,6 +356,42 @@ static void test_ptr_and_helpers(void **state)
 	assert_true(in_core >= 4);
 }
 
+/* The pread paths give the program's own bytes: image_pread directly, and
+ * image_ptr / image_read once a window holds them; a window on an address
+ * the core does not hold is refused; after the mapped pages are given back,
+ * the mmap path still reads the same bytes. */
+static void test_window_and_pread(void **state)
+{
+	struct ctx *c = *state;
+	size_t checked = 0;
+	for (size_t i = 0; i < c->t->nmems; i++) {
+		const struct blob *b = &c->t->mems[i];
+		if (!image_ptr(c->img, b->addr, b->len))
+			continue;   /* not in the core itself (a file or zeros) */
+		uint8_t *got = malloc(b->len);
+		assert_non_null(got);
+		assert_int_equal(image_pread(c->img, b->addr, got, b->len), b->len);
+		assert_memory_equal(got, b->bytes, b->len);
+		uint64_t lo = b->addr & ~4095ull;
+		assert_true(image_window(c->img, lo, b->addr + b->len));
+		const uint8_t *p = image_ptr(c->img, b->addr, b->len);
+		assert_non_null(p);
+		assert_memory_equal(p, b->bytes, b->len);
+		memset(got, 0, b->len);
+		assert_int_equal(image_read(c->img, b->addr, got, b->len, NULL), 0);
+		assert_memory_equal(got, b->bytes, b->len);
+		/* a window elsewhere: the bytes come from the mmap again */
+		assert_false(image_window(c->img, 16, 4096));
+		image_release(c->img, 0, UINT64_MAX);
+		p = image_ptr(c->img, b->addr, b->len);
+		assert_non_null(p);
+		assert_memory_equal(p, b->bytes, b->len);
+		free(got);
+		checked++;
+	}
+	assert_true(checked >= 4);
+}
+
 /* Runtime address = nm's link-time address + the bias the image computed. */
 static void test_statics_through_bias(void **state)
 {
@@ -906,6 +942,7 @@ static const struct named_test tests[] = {
 	{"kind_and_build_id", test_kind_and_build_id, NULL},
 	{"values", test_values, NULL},
 	{"ptr_and_helpers", test_ptr_and_helpers, NULL},
+	{"window_and_pread", test_window_and_pread, NULL},
 	{"statics_through_bias", test_statics_through_bias, NULL},
 	{"text_from_file", test_text_from_file, NULL},
 	{"threads", test_threads, NULL},
