@@ -14,7 +14,10 @@
  * its first page (a library updated since the snapshot).  The mappings of
  * the executable are read from the executable given (by recorded path or by
  * basename), so a core can travel with its binary.  Backing files are opened
- * on first read: do not read one image from two threads at once.  It also knows the threads
+ * on first read: do not read one image from two threads at once.  Passes
+ * that read much of the core in address order copy it with pread into a
+ * window (image_window) instead of faulting its pages in, and give back
+ * what they did map (image_release).  It also knows the threads
  * (NT_PRSTATUS registers, NT_PRPSINFO name), the auxv, the executable's PIE
  * load bias (AT_ENTRY - e_entry) and build-id, and checks that the executable
  * given is the one the core was taken from.

@@ -14,8 +14,10 @@
  * node to its len).  Every pointer is checked against the heap census (it must
  * be the start of an in-use chunk big enough for what the container says it
  * holds) before anything behind it is read; what fails is counted as
- * unreadable and reported, never guessed.  A visited bitmap over census chunk
- * indices makes cycles and double ownership harmless.
+ * unreadable and reported, never guessed.  The walker's own map of the
+ * heap, built from the census (2 bits per 16 bytes: in-use chunk starts,
+ * chunk boundaries, visited), sizes chunks and makes cycles and double
+ * ownership harmless.
  *
  * walk_value reads the core in address order: a container's header is read
  * where it lies, its buffer's contents when a sweep over the heap reaches the
