@@ -657,7 +657,6 @@ static void finish(struct run *r)
 		nf[*n] = (struct profile_field){.path = (uint32_t)key, .kind = (uint8_t)a->kind, .b = a->b};
 		(*n)++;
 	}
-	p->heap_in_use_chunk_bytes = 0;
 }
 
 static int find_root(struct run *r, const struct image *img, const struct heap *h, const struct target *tg,

@@ -127,6 +127,17 @@ static void test_totals(void **state)
 		   jint(s->truth, "overhead.heap_chunk_bytes"));
 		if (jint(s->truth, "entity_count_static") >= 0)
 			EQ("entity_count_static", jint(s->prof, "entity_count_static"), jint(s->truth, "entity_count_static"));
+		/* The report's "heap in use" is the census's own figure (which
+		 * test_heap checks against glibc), and covers what was attributed. */
+		char hp[300], err[2048];
+		snprintf(hp, sizeof hp, "/tmp/aggop-beava-heap-%d.json", (int)getpid());
+		assert_int_equal(tool_run(err, sizeof err, "heap --json %s/core %s/beava-sim > %s", s->dir, s->dir, hp), 0);
+		json_t *heap = load_json(hp);
+		unlink(hp);
+		assert_non_null(heap);
+		EQ("heap.in_use_chunk_bytes", jint(s->prof, "heap.in_use_chunk_bytes"), jint(heap, "inuse_bytes"));
+		assert_true(jint(s->prof, "heap.attributed_chunk_bytes") <= jint(s->prof, "heap.in_use_chunk_bytes"));
+		json_decref(heap);
 	}
 }
 
