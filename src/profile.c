@@ -34,45 +34,39 @@ static uint64_t rank_of(const uint64_t *sorted, size_t n, unsigned pct)
 	return n ? sorted[(rank ? rank : 1) - 1] : 0;
 }
 
-/* Sorts v ascending: an LSD radix sort on 16-bit digits (a pass is skipped
- * when every value has the same digit there), qsort if no scratch memory.
- * Millions of per-op figures sort in a few passes instead of n log n calls. */
+/* Sorts v ascending: an LSD radix sort on bytes (a pass is skipped when
+ * every value has the same byte there); qsort for short arrays or without
+ * scratch memory.  Millions of per-op figures sort in a few linear passes
+ * instead of n log n comparator calls. */
 static void sort_u64(uint64_t *v, size_t n)
 {
-	uint64_t *tmp = n > 64 ? malloc(n * sizeof *tmp) : NULL;
+	uint64_t *tmp = n > 256 ? malloc(n * sizeof *tmp) : NULL;
 	if (!tmp) {
 		qsort(v, n, sizeof *v, cmp_u64);
 		return;
 	}
-	static const size_t B = 1u << 16;
-	size_t *count = malloc(B * sizeof *count);
-	if (!count) {
-		free(tmp);
-		qsort(v, n, sizeof *v, cmp_u64);
-		return;
-	}
+	size_t count[256];
 	uint64_t *src = v, *dst = tmp;
-	for (unsigned shift = 0; shift < 64; shift += 16) {
-		memset(count, 0, B * sizeof *count);
+	for (unsigned shift = 0; shift < 64; shift += 8) {
+		memset(count, 0, sizeof count);
 		for (size_t i = 0; i < n; i++)
-			count[(src[i] >> shift) & (B - 1)]++;
-		if (count[(src[0] >> shift) & (B - 1)] == n)
-			continue;   /* one digit for all: already in order for this pass */
+			count[(src[i] >> shift) & 255]++;
+		if (count[(src[0] >> shift) & 255] == n)
+			continue;   /* one byte value for all: nothing to do in this pass */
 		size_t sum = 0;
-		for (size_t d = 0; d < B; d++) {
+		for (size_t d = 0; d < 256; d++) {
 			size_t c = count[d];
 			count[d] = sum;
 			sum += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			dst[count[(src[i] >> shift) & (B - 1)]++] = src[i];
+			dst[count[(src[i] >> shift) & 255]++] = src[i];
 		uint64_t *t = src;
 		src = dst;
 		dst = t;
 	}
 	if (src != v)
 		memcpy(v, src, n * sizeof *v);
-	free(count);
 	free(tmp);
 }
 

@@ -30,16 +30,26 @@ struct offender {
 	const struct profile_feature *f;
 };
 
+/* Ties are broken by name, so that a report does not depend on the order
+ * in which the walk met things. */
 static int cmp_offender(const void *a, const void *b)
 {
-	uint64_t x = feat_total(((const struct offender *)a)->f), y = feat_total(((const struct offender *)b)->f);
-	return x < y ? 1 : x > y ? -1 : 0;
+	const struct offender *p = a, *q = b;
+	uint64_t x = feat_total(p->f), y = feat_total(q->f);
+	if (x != y)
+		return x < y ? 1 : -1;
+	int c = strcmp(p->tb->name, q->tb->name);
+	return c ? c : strcmp(p->f->name, q->f->name);
 }
 
-static int cmp_field(const void *a, const void *b)
+static int cmp_field(const void *a, const void *b, void *walker)
 {
-	uint64_t x = ((const struct profile_field *)a)->b.chunk, y = ((const struct profile_field *)b)->b.chunk;
-	return x < y ? 1 : x > y ? -1 : 0;
+	const struct profile_field *p = a, *q = b;
+	uint64_t x = p->b.chunk, y = q->b.chunk;
+	if (x != y)
+		return x < y ? 1 : -1;
+	int c = strcmp(walk_path_name(walker, p->path), walk_path_name(walker, q->path));
+	return c ? c : (int)p->kind - (int)q->kind;
 }
 
 static int cmp_variant(const void *a, const void *b)
@@ -181,7 +191,7 @@ static void breakdown(FILE *o, const struct walk *w, struct profile_field *fl, s
 	if (!c)
 		return;
 	memcpy(c, fl, n * sizeof *c);
-	qsort(c, n, sizeof *c, cmp_field);
+	qsort_r(c, n, sizeof *c, cmp_field, (void *)w);
 	fprintf(o, "| Field path | Container | Allocations | Requested | Used | Capacity slack | Chunk | "
 		"Allocator overhead | Chunk per instance |\n|---|---|---|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < n; i++) {
