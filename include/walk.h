@@ -86,6 +86,9 @@ struct walk_callbacks {
 	 * Returns a token (below 2^31) that later allocations it owns carry:
 	 * they arrive in address order, not right after their op. */
 	uint32_t (*on_op)(void *ctx, const struct walk_op_site *site);
+	/* Optional, a hint only: a queued visit charged to op is about to run
+	 * (the caller may start loading its record for that op). */
+	void (*on_op_soon)(void *ctx, uint32_t op);
 	void *ctx;
 };
 

@@ -423,6 +423,13 @@ static void on_alloc(void *ctx, const struct walk_alloc *a, uint32_t op)
 	add_bytes(&c->ff->b, a);
 }
 
+static void on_op_soon(void *ctx, uint32_t op)
+{
+	const struct run *r = ctx;
+	if (op < r->nops)
+		__builtin_prefetch(&r->ops[op], 1);
+}
+
 /* Runs everything queued and charges it (callbacks above). */
 static void drain_and_close(struct run *r)
 {
@@ -711,7 +718,7 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	snprintf(p->root_how, sizeof p->root_how, "%s", root.how);
 	snprintf(p->root_type, sizeof p->root_type, "%s", types_get(t, root.type)->name);
 
-	struct walk_callbacks cb = {.on_alloc = on_alloc, .on_op = on_op, .ctx = &r};
+	struct walk_callbacks cb = {.on_alloc = on_alloc, .on_op = on_op, .on_op_soon = on_op_soon, .ctx = &r};
 	walk_set_op_type(r.w, enum_id);
 	walk_set_callbacks(r.w, &cb);
 	/* what rejected root candidates could not read is not part of the walk */

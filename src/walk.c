@@ -722,9 +722,12 @@ static void drain_bucket(struct walk *w, size_t k)
 		w->qlen--;
 		/* start loading a later visit's first bytes while this one runs */
 		if (b->n >= PREFETCH_AHEAD) {
-			const void *pf = image_ptr(w->img, b->it[b->n - PREFETCH_AHEAD].mem, 64);
+			const struct witem *nx = &b->it[b->n - PREFETCH_AHEAD];
+			const void *pf = image_ptr(w->img, nx->mem, 64);
 			if (pf)
 				__builtin_prefetch(pf);
+			if ((nx->ctx & WI_IN_OP) && w->cb.on_op_soon)
+				w->cb.on_op_soon(w->cb.ctx, nx->ctx & ~WI_IN_OP);
 		}
 		run_item(w, &it);
 	}
