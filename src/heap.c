@@ -12,9 +12,11 @@
  * (measured in bench/heap.sh).
  */
 #include "heap_int.h"
+#include "sorted.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -544,15 +546,8 @@ struct heap_chunk heap_chunk_get(const struct heap *h, size_t i)
 	c.flags = (uint32_t)((w >> HW_FLAGS_SHIFT) & 7);
 	c.arena = arena == HW_NO_ARENA ? HEAP_NO_ARENA : (uint16_t)arena;
 	if (w & HW_SIZEX) {
-		size_t lo = 0, hi = h->nsx;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (h->sx[mid].idx < i)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		c.size = lo < h->nsx && h->sx[lo].idx == i ? h->sx[lo].size : 0;
+		size_t k = sorted_find(h->sx, h->nsx, sizeof *h->sx, offsetof(struct heap_sizex, idx), i);
+		c.size = k != SIZE_MAX ? h->sx[k].size : 0;
 	} else {
 		c.size = i + 1 < h->nchunks ? heap_mem_at(h, i + 1) - c.mem : 0;
 	}

@@ -141,7 +141,7 @@ struct heap_region {
 #define HW_ARENA_SHIFT 50
 #define HW_NO_ARENA 0x3fffu
 struct heap_sizex {
-	size_t idx;
+	uint64_t idx;         /* the chunk's index */
 	uint64_t size;
 };
 

@@ -8,6 +8,9 @@
  * costs one bucket scan, not a pass over every type.
  */
 #include "types_priv.h"
+#include "sorted.h"
+
+#include <stddef.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -375,13 +378,6 @@ const struct types_static *types_static_at(const struct types *t, size_t i)
 
 type_id types_vtable_type(const struct types *t, uint64_t addr)
 {
-	size_t lo = 0, hi = t->nvtables;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (t->vtables[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < t->nvtables && t->vtables[lo].addr == addr ? t->vtables[lo].type : 0;
+	size_t k = sorted_find(t->vtables, t->nvtables, sizeof *t->vtables, offsetof(struct types_vtable, addr), addr);
+	return k != SIZE_MAX ? t->vtables[k].type : 0;
 }

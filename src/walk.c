@@ -7,7 +7,9 @@
  */
 #include "walk_int.h"
 #include "walk_dec.h"
+#include "sorted.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,15 +110,8 @@ static int regions_build(struct walk *w)
 /* The in-use chunk at mem from the list of those outside the mark map. */
 static const struct heap_chunk *big_find(const struct walk *w, uint64_t mem)
 {
-	size_t lo = 0, hi = w->nbig;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (w->big[mid].mem < mem)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < w->nbig && w->big[lo].mem == mem ? &w->big[lo] : NULL;
+	size_t k = sorted_find(w->big, w->nbig, sizeof *w->big, offsetof(struct heap_chunk, mem), mem);
+	return k != SIZE_MAX ? &w->big[k] : NULL;
 }
 
 /* The bytes from the in-use chunk at granule g of r to the next chunk
