@@ -59,19 +59,18 @@ static void summarize(const struct heap *h, struct summary *s)
 	memset(s, 0, sizeof *s);
 	heap_get_totals(h, &s->t);
 	for (size_t i = 0; i < heap_chunk_count(h); i++) {
-		struct heap_chunk c_v = heap_chunk_get(h, i);
-		const struct heap_chunk *c = &c_v;
-		if (c->state == HEAP_INUSE) {
-			int b = log2_floor(c->size);
+		const struct heap_chunk c = heap_chunk_get(h, i);
+		if (c.state == HEAP_INUSE) {
+			int b = log2_floor(c.size);
 			s->hist_n[b]++;
-			s->hist_b[b] += c->size;
-			s->inuse_bytes += c->size;
+			s->hist_b[b] += c.size;
+			s->inuse_bytes += c.size;
 			s->inuse_chunks++;
-		} else if (c->state == HEAP_CACHED) {
-			s->cached_bytes += c->size;
+		} else if (c.state == HEAP_CACHED) {
+			s->cached_bytes += c.size;
 			s->cached_chunks++;
 		} else {
-			s->free_bytes += c->size;
+			s->free_bytes += c.size;
 			s->free_chunks++;
 		}
 		keep_largest(s, h, i);
@@ -117,15 +116,14 @@ static void print_text(FILE *out, const struct image *img, const struct heap *h,
 				(unsigned long long)s->hist_b[b]);
 	fprintf(out, "\n## Largest chunks\n\n| user pointer | chunk | usable | state | arena |\n|---|---|---|---|---|\n");
 	for (size_t k = 0; k < s->nlargest; k++) {
-		struct heap_chunk c_v = heap_chunk_get(h, s->largest[k]);
-		const struct heap_chunk *c = &c_v;
+		const struct heap_chunk c = heap_chunk_get(h, s->largest[k]);
 		char arena[16];
-		if (c->arena == HEAP_NO_ARENA)
+		if (c.arena == HEAP_NO_ARENA)
 			snprintf(arena, sizeof arena, "mmapped");
 		else
-			snprintf(arena, sizeof arena, "%u", c->arena);
-		fprintf(out, "| 0x%llx | %llu | %llu | %s | %s |\n", (unsigned long long)c->mem,
-			(unsigned long long)c->size, (unsigned long long)heap_usable(c), state_name(c->state), arena);
+			snprintf(arena, sizeof arena, "%u", c.arena);
+		fprintf(out, "| 0x%llx | %llu | %llu | %s | %s |\n", (unsigned long long)c.mem,
+			(unsigned long long)c.size, (unsigned long long)heap_usable(&c), state_name(c.state), arena);
 	}
 	fprintf(out, "\n## Corruption\n\n");
 	if (!heap_corruption_total(h))
@@ -195,13 +193,12 @@ static json_t *build_json(const struct image *img, const struct heap *h, const s
 				"chunks", (json_int_t)s->hist_n[b], "bytes", (json_int_t)s->hist_b[b]));
 	json_object_set_new(root, "histogram", hist);
 	for (size_t k = 0; k < s->nlargest; k++) {
-		struct heap_chunk c_v = heap_chunk_get(h, s->largest[k]);
-		const struct heap_chunk *c = &c_v;
-		json_t *o = json_pack("{s:I, s:I, s:s, s:b}", "chunk", (json_int_t)c->size,
-				      "usable", (json_int_t)heap_usable(c), "state", state_name(c->state),
-				      "mmapped", (c->flags & HEAP_F_MMAPPED) != 0);
-		json_object_set_new(o, "mem", hex(c->mem));
-		json_object_set_new(o, "arena", c->arena == HEAP_NO_ARENA ? json_null() : json_integer(c->arena));
+		const struct heap_chunk c = heap_chunk_get(h, s->largest[k]);
+		json_t *o = json_pack("{s:I, s:I, s:s, s:b}", "chunk", (json_int_t)c.size,
+				      "usable", (json_int_t)heap_usable(&c), "state", state_name(c.state),
+				      "mmapped", (c.flags & HEAP_F_MMAPPED) != 0);
+		json_object_set_new(o, "mem", hex(c.mem));
+		json_object_set_new(o, "arena", c.arena == HEAP_NO_ARENA ? json_null() : json_integer(c.arena));
 		json_array_append_new(big, o);
 	}
 	json_object_set_new(root, "largest", big);

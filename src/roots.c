@@ -147,39 +147,38 @@ int roots_heap_scan(struct walk *w, const struct image *img, const struct types 
 	char first_reject[200] = "";
 	uint64_t released = 0, window_end = 0;
 	for (size_t i = 0; i < heap_chunk_count(h); i++) {
-		struct heap_chunk ch_v = heap_chunk_get(h, i);
-		const struct heap_chunk *ch = &ch_v;
-		if (ch->state != HEAP_INUSE || ch->size != want)
+		const struct heap_chunk ch = heap_chunk_get(h, i);
+		if (ch.state != HEAP_INUSE || ch.size != want)
 			continue;
 		/* chunks come in address order: read them a window at a time
 		 * (pread, no page faults) and give back pages validation mapped */
-		if (ch->mem + strong_off + 8 > window_end || ch->mem + weak_off + 8 > window_end) {
-			uint64_t lo = ch->mem & ~(SCAN_WINDOW - 1);
+		if (ch.mem + strong_off + 8 > window_end || ch.mem + weak_off + 8 > window_end) {
+			uint64_t lo = ch.mem & ~(SCAN_WINDOW - 1);
 			window_end = image_window(img, lo, lo + SCAN_WINDOW + 4096) ? lo + SCAN_WINDOW : 0;
 		}
-		if (ch->mem - released >= RELEASE_STEP) {
+		if (ch.mem - released >= RELEASE_STEP) {
 			if (released)
-				image_release(img, released, ch->mem);
-			released = ch->mem;
+				image_release(img, released, ch.mem);
+			released = ch.mem;
 		}
 		scanned++;
 		uint64_t strong, weak;
-		if (image_read_u64(img, ch->mem + strong_off, &strong, NULL) ||
-		    image_read_u64(img, ch->mem + weak_off, &weak, NULL) || strong == 0 ||
+		if (image_read_u64(img, ch.mem + strong_off, &strong, NULL) ||
+		    image_read_u64(img, ch.mem + weak_off, &weak, NULL) || strong == 0 ||
 		    strong > REFCOUNT_MAX || weak == 0 || weak > REFCOUNT_MAX)
 			continue;
 		struct err ve = {0};
-		uint64_t key = ch->mem;
-		int rc = validate ? validate(ctx, ch->mem + data_off, types_resolve(t, data_t), &key, &ve) : 0;
+		uint64_t key = ch.mem;
+		int rc = validate ? validate(ctx, ch.mem + data_off, types_resolve(t, data_t), &key, &ve) : 0;
 		if (rc) {
 			if (!rejected++)
-				snprintf(first_reject, sizeof first_reject, "0x%" PRIx64 ": %.150s", ch->mem, ve.msg);
+				snprintf(first_reject, sizeof first_reject, "0x%" PRIx64 ": %.150s", ch.mem, ve.msg);
 			continue;
 		}
 		if (nc < MAX_CANDIDATES) {
-			c[nc].mem = ch->mem;
+			c[nc].mem = ch.mem;
 			c[nc].key = key;
-			c[nc].stack_refs = stack_refs(img, ch->mem, c[nc].why, sizeof c[nc].why);
+			c[nc].stack_refs = stack_refs(img, ch.mem, c[nc].why, sizeof c[nc].why);
 		}
 		nc++;
 	}

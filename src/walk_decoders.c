@@ -907,9 +907,8 @@ static int check_chunk(struct walk *w, uint64_t mem, uint64_t need, const char *
 	size_t i = heap_find(w->h, mem);
 	struct heap_chunk c;
 	if (i != SIZE_MAX) {
-		struct heap_chunk hc_v = heap_chunk_get(w->h, i);
-		const struct heap_chunk *hc = &hc_v;
-		if (hc->state == HEAP_INUSE && heap_usable(hc) >= need)
+		const struct heap_chunk hc = heap_chunk_get(w->h, i);
+		if (hc.state == HEAP_INUSE && heap_usable(&hc) >= need)
 			return 0;
 	} else if (heap_chunk_at(w->h, mem, &c, NULL) == 0 && heap_usable(&c) >= need) {
 		return 0;
