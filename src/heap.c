@@ -231,15 +231,8 @@ static int build_index(struct heap *h, struct err *e)
 /* The region whose [start, end) holds addr, or NULL. */
 static const struct heap_region *region_at(const struct heap *h, uint64_t addr)
 {
-	size_t lo = 0, hi = h->nregions;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (h->regions[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = sorted_upper_bound(h->regions, h->nregions, sizeof *h->regions,
+				       offsetof(struct heap_region, start), addr);
 	if (lo == 0)
 		return NULL;
 	const struct heap_region *r = &h->regions[lo - 1];

@@ -13,12 +13,14 @@
  * not be read from two threads at once.
  */
 #include "image_priv.h"
+#include "sorted.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -60,28 +62,13 @@ const char *image_map_error(int rc)
 
 size_t image_seg_upper(const struct image *img, uint64_t addr)
 {
-	size_t lo = 0, hi = img->nsegs;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (img->segs[mid].pub.start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sorted_upper_bound(img->segs, img->nsegs, sizeof *img->segs,
+				  offsetof(struct image_seg, pub.start), addr);
 }
 
 size_t image_map_upper(const struct image *img, uint64_t addr)
 {
-	size_t lo = 0, hi = img->nmaps;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (img->maps[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return sorted_upper_bound(img->maps, img->nmaps, sizeof *img->maps, offsetof(struct image_map, start), addr);
 }
 
 static int seg_cmp(const void *a, const void *b)

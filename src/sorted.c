@@ -24,6 +24,11 @@ size_t sorted_lower_bound(const void *base, size_t n, size_t stride, size_t key_
 	return lo;
 }
 
+size_t sorted_upper_bound(const void *base, size_t n, size_t stride, size_t key_off, uint64_t key)
+{
+	return key == UINT64_MAX ? n : sorted_lower_bound(base, n, stride, key_off, key + 1);
+}
+
 size_t sorted_find(const void *base, size_t n, size_t stride, size_t key_off, uint64_t key)
 {
 	size_t i = sorted_lower_bound(base, n, stride, key_off, key);

@@ -138,14 +138,8 @@ static const struct wregion *region_of(struct walk *w, uint64_t addr)
 		return NULL;
 	const struct wregion *r = &w->regions[w->rlast];
 	if (addr - r->start >= r->end - r->start) {
-		size_t lo = 0, hi = w->nregions;
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			if (w->regions[mid].end <= addr)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		size_t lo = sorted_upper_bound(w->regions, w->nregions, sizeof *w->regions,
+					       offsetof(struct wregion, end), addr);
 		if (lo == w->nregions || addr < w->regions[lo].start)
 			return NULL;
 		w->rlast = lo;
