@@ -148,8 +148,9 @@ static const struct wregion *region_of(struct walk *w, uint64_t addr)
 	return r;
 }
 
-/* The mark word and shift of an in-use chunk's user pointer, or NULL; with
- * its region and granule when rp is given. */
+/* The mark word and shift of an in-use chunk's user pointer, or NULL; when
+ * rp is given, the region and granule of any aligned address in a region
+ * (in use or not). */
 static uint64_t *mark_at(struct walk *w, uint64_t mem, unsigned *shift, const struct wregion **rp,
 			 uint64_t *gp)
 {
@@ -313,8 +314,8 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 	struct walk_alloc a = {.mem = mem, .requested = requested, .used = used,
 			       .kind = (uint8_t)kind, .shared = shared, .in_census = true};
 	unsigned sh;
-	const struct wregion *r;
-	uint64_t g, size = 0;
+	const struct wregion *r = NULL;
+	uint64_t g = 0, size = 0;
 	uint64_t *word = mark_at(w, mem, &sh, &r, &g);
 	const struct heap_chunk *big;
 
@@ -341,8 +342,7 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 			return revisit(w, shared);
 		a.chunk = big->size;
 		a.usable = heap_usable(big);
-	} else if (word || (!(mem & 15) && (r = region_of(w, mem)) &&
-			    ((r->bits[((mem - r->start) >> 4) >> 5] >> ((((mem - r->start) >> 4) & 31) * 2)) & 3))) {
+	} else if (word || (r && ((r->bits[g >> 5] >> ((g & 31) * 2)) & 3))) {
 		/* a chunk boundary of the census that is not an in-use chunk */
 		walk_unreadable(w, mem, word ? "chunk of no size in the census" : "pointer to a free chunk");
 		return 0;
@@ -693,6 +693,16 @@ static void run_item(struct walk *w, const struct witem *it)
 
 #define PREFETCH_AHEAD 4
 
+/* Moves bucket k's first block to the free list (its visits are done or
+ * dropped). */
+static void pop_block(struct walk *w, size_t k)
+{
+	struct wblock *b = w->q[k];
+	w->q[k] = b->next;
+	b->next = w->free_blocks;
+	w->free_blocks = b;
+}
+
 /* Runs bucket k's visits, the last queued first (their order within a
  * bucket does not matter: sorting them by address cost more than it saved). */
 static void drain_bucket(struct walk *w, size_t k)
@@ -702,9 +712,7 @@ static void drain_bucket(struct walk *w, size_t k)
 		if (!b)
 			return;
 		if (b->n == 0) {
-			w->q[k] = b->next;
-			b->next = w->free_blocks;
-			w->free_blocks = b;
+			pop_block(w, k);
 			continue;
 		}
 		struct witem it = b->it[--b->n];
@@ -797,12 +805,8 @@ int walk_drain(struct walk *w)
 		return 0;
 	/* what is still queued refers to contexts just dropped */
 	for (size_t k = 0; k < w->nq; k++)
-		while (w->q[k]) {
-			struct wblock *b = w->q[k];
-			w->q[k] = b->next;
-			b->next = w->free_blocks;
-			w->free_blocks = b;
-		}
+		while (w->q[k])
+			pop_block(w, k);
 	w->qlen = 0;
 	w->oom = false;
 	return ERR_NOMEM;
