@@ -12,6 +12,7 @@
  * (measured in bench/heap.sh).
  */
 #include "heap_int.h"
+#include "arr.h"
 #include "sorted.h"
 
 #include <stdarg.h>
@@ -75,20 +76,8 @@ bool heap_rd_get(struct heap_rd *r, uint64_t addr, void *out, size_t len)
 
 static int grow(void **arr, size_t *cap, size_t need, size_t elem, struct err *e)
 {
-	size_t ncap;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 64;
-	while (ncap < need)
-		ncap *= 2;
-	p = realloc(*arr, ncap * elem);
-	if (!p)
-		return err_set(e, ERR_NOMEM, "heap: out of memory growing to %zu entries", ncap);
-	*arr = p;
-	*cap = ncap;
-	return 0;
+	return arr_grow(arr, cap, need, elem, 64) ? 0 :
+		err_set(e, ERR_NOMEM, "heap: out of memory growing to %zu entries", need);
 }
 
 int heap_add_corruption(struct heap *h, uint64_t addr, const char *fmt, ...)

@@ -6,6 +6,7 @@
  * against the note that holds it before anything is read or allocated.
  */
 #include "image_priv.h"
+#include "arr.h"
 
 #include <elf.h>
 #include <stdlib.h>
@@ -82,14 +83,8 @@ static int notes_thread(struct image *img, const struct image_note *n, size_t *c
 		return err_set(e, ERR_INPUT,
 			       "core note NT_PRSTATUS has %u bytes, expected at least %d; the core is damaged",
 			       n->descsz, IMAGE_PRSTATUS_MIN);
-	if (img->nthreads == *cap) {
-		size_t ncap = *cap ? 2 * *cap : 8;
-		struct image_thread *t = realloc(img->threads, ncap * sizeof *t);
-		if (!t)
-			return err_set(e, ERR_NOMEM, "out of memory reading %zu threads", ncap);
-		img->threads = t;
-		*cap = ncap;
-	}
+	if (!arr_grow((void **)&img->threads, cap, img->nthreads + 1, sizeof *img->threads, 8))
+		return err_set(e, ERR_NOMEM, "out of memory reading %zu threads", img->nthreads + 1);
 	struct image_thread *t = &img->threads[img->nthreads++];
 	memset(t, 0, sizeof *t);
 	int32_t pid;

@@ -10,6 +10,7 @@
  */
 #include "profile_int.h"
 #include "roots.h"
+#include "arr.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -90,14 +91,8 @@ static struct profile_pct pct_of(uint64_t *v, size_t n)
 
 static bool push_u64(uint64_t **arr, size_t *n, size_t *cap, uint64_t v)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 64;
-		uint64_t *a = realloc(*arr, nc * sizeof *a);
-		if (!a)
-			return false;
-		*arr = a;
-		*cap = nc;
-	}
+	if (!arr_grow((void **)arr, cap, *n + 1, sizeof **arr, 64))
+		return false;
 	(*arr)[(*n)++] = v;
 	return true;
 }
@@ -245,19 +240,6 @@ static struct profile_feature *feature_at(struct run *r, struct profile_table *t
 	return &tb->features[slot];
 }
 
-static bool grow_arr(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return true;
-	size_t nc = *cap ? *cap * 2 : 1024;
-	void *n = realloc(*arr, nc * elem);
-	if (!n)
-		return false;
-	*arr = n;
-	*cap = nc;
-	return true;
-}
-
 static void read_key(struct run *r, uint64_t key_addr, type_id key_type, char *buf, size_t size)
 {
 	buf[0] = 0;
@@ -332,7 +314,7 @@ static uint32_t on_op(void *ctx, const struct walk_op_site *s)
 		return 0;
 	if (!r->nents || s->holder != r->ents[r->nents - 1].holder || s->holder == 0 ||
 	    table != r->ents[r->nents - 1].table) {
-		if (!grow_arr((void **)&r->ents, &r->capents, r->nents + 1, sizeof *r->ents)) {
+		if (!arr_grow((void **)&r->ents, &r->capents, r->nents + 1, sizeof *r->ents, 1024)) {
 			r->failed = ERR_NOMEM;
 			return 0;
 		}
@@ -342,7 +324,7 @@ static uint32_t on_op(void *ctx, const struct walk_op_site *s)
 	uint32_t slot = slot_of(s->index);
 	struct profile_feature *f = feature_at(r, tb, slot);
 	if (!f || r->nops >= (1u << 31) - 1 ||
-	    !grow_arr((void **)&r->ops, &r->capops, r->nops + 1, sizeof *r->ops)) {
+	    !arr_grow((void **)&r->ops, &r->capops, r->nops + 1, sizeof *r->ops, 1024)) {
 		r->failed = ERR_NOMEM;
 		return 0;
 	}

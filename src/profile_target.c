@@ -8,6 +8,7 @@
  * are seen through, so a path never names them.
  */
 #include "profile_int.h"
+#include "arr.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -245,14 +246,8 @@ static int each_descriptor(void *ctx, uint64_t ka, type_id kt, uint64_t va, type
 	(void)kt;
 	if (walk_unwrap(c->w, va, vt, &a, &t, NULL) != 0)
 		return 0;
-	if (c->n == c->cap) {
-		size_t nc = c->cap ? c->cap * 2 : 16;
-		struct label_table *n = realloc(c->out, nc * sizeof *n);
-		if (!n)
-			return ERR_NOMEM;
-		c->out = n;
-		c->cap = nc;
-	}
+	if (!arr_grow((void **)&c->out, &c->cap, c->n + 1, sizeof *c->out, 16))
+		return ERR_NOMEM;
 	struct label_table *lt = &c->out[c->n];
 	memset(lt, 0, sizeof *lt);
 	if (c->tg->d_agg_id && target_path(c->w, c->t, a, t, c->tg->d_agg_id, &fa, &ft, NULL) == 0)

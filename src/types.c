@@ -17,6 +17,7 @@
  * DIEs), .debug_types units, and split DWARF (.dwo).
  */
 #include "types_priv.h"
+#include "arr.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -87,17 +88,7 @@ void types_arena_free(struct types_arena *a)
 
 static int vec_reserve(void **items, size_t *cap, size_t need, size_t elem)
 {
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap * 2 : 64;
-	while (n < need)
-		n *= 2;
-	void *p = realloc(*items, n * elem);
-	if (!p)
-		return -1;
-	*items = p;
-	*cap = n;
-	return 0;
+	return arr_grow(items, cap, need, elem, 64) ? 0 : -1;
 }
 
 #define VEC(T) struct { T *v; size_t n, cap; }

@@ -7,6 +7,7 @@
  */
 #include "walk_int.h"
 #include "walk_dec.h"
+#include "arr.h"
 #include "sorted.h"
 
 #include <stddef.h>
@@ -26,20 +27,6 @@ const char *walk_kind_name(enum walk_kind k)
 /* --- the dense mark map --- */
 
 #define REGION_GAP (1ull << 20)   /* a gap this large between chunks starts a new region */
-
-/* Room for one more element in a doubling array of at most max elements. */
-static bool grow_one(void **arr, size_t *cap, size_t len, size_t elem, size_t first, size_t max)
-{
-	if (len < *cap)
-		return true;
-	size_t nc = *cap ? *cap * 2 : first;
-	void *n = nc <= max && nc <= SIZE_MAX / elem ? realloc(*arr, nc * elem) : NULL;
-	if (!n)
-		return false;
-	*arr = n;
-	*cap = nc;
-	return true;
-}
 
 /* Sets the 2-bit code of the granule at addr in region r when it has none. */
 static void mark_boundary(struct wregion *r, uint64_t addr, uint64_t code)
@@ -66,7 +53,7 @@ static int regions_build(struct walk *w)
 				w->regions[w->nregions - 1].end = end;
 			continue;
 		}
-		if (!grow_one((void **)&w->regions, &cap, w->nregions, sizeof *w->regions, 16, SIZE_MAX))
+		if (!arr_grow((void **)&w->regions, &cap, w->nregions + 1, sizeof *w->regions, 16))
 			return ERR_NOMEM;
 		w->regions[w->nregions++] = (struct wregion){.start = c.mem & ~15ull, .end = end};
 	}
@@ -93,7 +80,7 @@ static int regions_build(struct walk *w)
 		uint64_t g = (c.mem - rg->start) >> 4;
 		if (c.state == HEAP_INUSE && !mark) {
 			/* mmapped (or odd) in-use chunks: kept in a list of their own */
-			if (!grow_one((void **)&w->big, &w->capbig, w->nbig, sizeof *w->big, 16, SIZE_MAX))
+			if (!arr_grow((void **)&w->big, &w->capbig, w->nbig + 1, sizeof *w->big, 16))
 				return ERR_NOMEM;
 			w->big[w->nbig++] = c;
 		}
@@ -625,7 +612,7 @@ static uint32_t ctx_save(struct walk *w)
 	struct wctx c = {w->holder, w->index, w->key_addr, w->key_type, w->tag};
 	if (w->nctx && memcmp(&w->ctxs[w->nctx - 1], &c, sizeof c) == 0)
 		return (uint32_t)(w->nctx - 1);
-	if (!grow_one((void **)&w->ctxs, &w->capctx, w->nctx, sizeof *w->ctxs, 256, WI_IN_OP - 1))
+	if (w->nctx >= WI_IN_OP - 1 || !arr_grow((void **)&w->ctxs, &w->capctx, w->nctx + 1, sizeof *w->ctxs, 256))
 		return UINT32_MAX;
 	w->ctxs[w->nctx] = c;
 	return (uint32_t)w->nctx++;
@@ -663,7 +650,7 @@ void walk_defer(struct walk *w, unsigned kind, uint64_t mem, uint64_t n, uint32_
 
 uint32_t walk_tree_new(struct walk *w, uint64_t addr, uint64_t length)
 {
-	if (!grow_one((void **)&w->trees, &w->captrees, w->ntrees, sizeof *w->trees, 64, UINT32_MAX - 1))
+	if (w->ntrees >= UINT32_MAX - 1 || !arr_grow((void **)&w->trees, &w->captrees, w->ntrees + 1, sizeof *w->trees, 64))
 		return UINT32_MAX;
 	w->trees[w->ntrees] = (struct wtree){addr, length, 0};
 	return (uint32_t)w->ntrees++;

@@ -9,6 +9,7 @@
  * later can save the stack in four bytes and restore it when it runs.
  */
 #include "walk_int.h"
+#include "arr.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -74,15 +75,9 @@ static uint32_t intern_name(struct walk *w, char *s)
 		}
 		j = (j + 1) % w->name_ht_cap;
 	}
-	if (w->names_len == w->names_cap) {
-		size_t nc = w->names_cap ? w->names_cap * 2 : 64;
-		char **nn = realloc(w->names, nc * sizeof *nn);
-		if (!nn) {
-			free(s);
-			return WALK_PATH_ROOT;
-		}
-		w->names = nn;
-		w->names_cap = nc;
+	if (!arr_grow((void **)&w->names, &w->names_cap, w->names_len + 1, sizeof *w->names, 64)) {
+		free(s);
+		return WALK_PATH_ROOT;
 	}
 	uint32_t id = (uint32_t)w->names_len++;
 	w->names[id] = s;
@@ -158,16 +153,9 @@ static uint32_t seq_of_stack(struct walk *w)
 		    memcmp(e->segs, w->seg, sizeof(char *) * (size_t)w->nseg) == 0)
 			return e->seq;
 	}
-	if (w->seqs_len == w->seqs_cap) {
-		size_t nc = w->seqs_cap ? w->seqs_cap * 2 : 64;
-		if (nc > WALK_SEQ_MAX)
-			return 0;
-		struct walk_seq *ns = realloc(w->seqs, nc * sizeof *ns);
-		if (!ns)
-			return 0;
-		w->seqs = ns;
-		w->seqs_cap = nc;
-	}
+	if (w->seqs_len >= WALK_SEQ_MAX ||
+	    !arr_grow((void **)&w->seqs, &w->seqs_cap, w->seqs_len + 1, sizeof *w->seqs, 64))
+		return 0;
 	const char **copy = malloc(sizeof(char *) * (size_t)(w->nseg + 1));
 	if (!copy)
 		return 0;
