@@ -11,7 +11,7 @@ fx=build/fixtures
 out=$(mktemp -d)
 norm() {   # drop wall-clock figures and the detected-versions lines
 	sed -E -e 's/[0-9]+\.[0-9]+ s\b/T s/g' -e 's/"(seconds|profile_seconds)": [0-9.e+-]+/"\1": T/g' \
-		-e '/^\| *(glibc|rust std|rustc|hashbrown|smallvec|compact_str) *\|/d' "$1" |
+		-e '/^## Detected versions/,/^## /{/^## Detected versions/d;/^## /!d}' "$1" |
 		python3 -c 'import json,sys
 t=sys.stdin.read()
 try:
