@@ -128,6 +128,9 @@ const char *image_build_id_check(const struct image *img);
 /* "kernel" or "gcore" (gcore writes a NT_GDB_TDESC note / SIGINFO 19 ...). */
 const char *image_core_kind(const struct image *img);
 
+/* The core's ELF machine (e_machine; only EM_X86_64 cores are opened). */
+uint16_t image_machine(const struct image *img);
+
 /* Size of the core file in bytes. */
 uint64_t image_core_size(const struct image *img);
 

@@ -39,6 +39,7 @@
 #include "heap.h"
 #include "image.h"
 #include "types.h"
+#include "version.h"
 
 struct walk;
 
@@ -46,7 +47,7 @@ struct walk;
 enum walk_kind {
 	WALK_BOX = 0, WALK_BOX_SLICE, WALK_BOX_DYN, WALK_VEC, WALK_STRING,
 	WALK_VECDEQUE, WALK_HASHTABLE, WALK_BTREE_LEAF, WALK_BTREE_INTERNAL,
-	WALK_ARC, WALK_RC, WALK_SMALLVEC, WALK_COMPACT_STR, WALK_KIND_COUNT
+	WALK_ARC, WALK_RC, WALK_SMALLVEC, WALK_COMPACT_STR, WALK_LIST_NODE, WALK_KIND_COUNT
 };
 const char *walk_kind_name(enum walk_kind k);
 
@@ -139,6 +140,9 @@ void walk_mark_seen(struct walk *w, uint64_t mem);
 const char *walk_path_name(const struct walk *w, uint32_t path);
 
 void walk_get_stats(const struct walk *w, struct walk_stats *s);
+/* What the walker's version tables detected about Rust std and the crates
+ * (layouts and encodings met so far), with the evidence. */
+const struct version_facts *walk_versions(const struct walk *w);
 /* Starts the counts afresh (e.g. after probing root candidates). */
 void walk_reset_stats(struct walk *w);
 

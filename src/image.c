@@ -187,6 +187,7 @@ static int image_map_core(struct image *img, struct err *e)
 	if (eh.e_machine != EM_X86_64)
 		return err_set(e, ERR_INPUT, "%s is a core for machine %u, not x86-64; only x86-64 cores are supported",
 			       img->core_path, eh.e_machine);
+	img->machine = eh.e_machine;
 	return 0;
 }
 
@@ -621,6 +622,8 @@ const char *image_core_kind(const struct image *img)
 {
 	return img->gdb_tdesc ? "gcore" : "kernel";
 }
+
+uint16_t image_machine(const struct image *img) { return img->machine; }
 
 uint64_t image_core_size(const struct image *img)
 {

@@ -91,6 +91,7 @@ struct image {
 	char *core_path, *exe_path;
 	const uint8_t *core;
 	uint64_t core_size;
+	uint16_t machine;          /* the core's ELF e_machine */
 	struct image_win *win;
 
 	struct image_note_seg *note_segs;

@@ -16,7 +16,7 @@
 
 static const char *const kind_names[WALK_KIND_COUNT] = {
 	"Box", "Box<[T]>", "Box<dyn>", "Vec", "String", "VecDeque", "hashbrown table",
-	"BTree leaf", "BTree internal", "Arc", "Rc", "SmallVec", "CompactString",
+	"BTree leaf", "BTree internal", "Arc", "Rc", "SmallVec", "CompactString", "LinkedList node",
 };
 
 const char *walk_kind_name(enum walk_kind k)
@@ -185,7 +185,8 @@ void walk_destroy(struct walk *w)
 	if (!w)
 		return;
 	for (size_t i = 0; w->wt && i < w->nwt; i++)
-		free(w->wt[i].lut);
+		if (w->wt[i].cls == CLS_ENUM)
+			free(w->wt[i].l.lut);
 	free(w->wt);
 	for (size_t i = 0; i < w->nregions; i++)
 		free(w->regions[i].bits);
@@ -203,7 +204,8 @@ void walk_destroy(struct walk *w)
 	free(w->q);
 	free(w->ctxs);
 	free(w->trees);
-	free(w->extra_seen);
+	walk_mem_set_deinit(&w->extra_seen);
+	version_facts_deinit(&w->versions);
 	walk_path_free(w);
 	free(w);
 }
@@ -211,6 +213,7 @@ void walk_destroy(struct walk *w)
 void walk_set_op_type(struct walk *w, type_id op_type) { w->op_type = types_resolve(w->t, op_type); }
 void walk_set_callbacks(struct walk *w, const struct walk_callbacks *cb) { w->cb = *cb; }
 void walk_get_stats(const struct walk *w, struct walk_stats *s) { *s = w->st; }
+const struct version_facts *walk_versions(const struct walk *w) { return &w->versions; }
 void walk_reset_stats(struct walk *w) { memset(&w->st, 0, sizeof w->st); }
 
 void walk_unreadable(struct walk *w, uint64_t addr, const char *what)
@@ -245,35 +248,17 @@ bool walk_u64(struct walk *w, uint64_t addr, uint64_t *v)
 
 /* --- the set of allocations outside the census (validated by header) --- */
 
+/* True when mem was not yet in the set (it is now); false when it was, or
+ * when memory ran out (the allocation is then treated as seen: not walked
+ * twice, never walked in a loop). */
 static bool extra_insert(struct walk *w, uint64_t mem)
 {
-	if (w->extra_len * 2 >= w->extra_cap) {
-		size_t ncap = w->extra_cap ? w->extra_cap * 2 : 64;
-		uint64_t *n = calloc(ncap, sizeof *n);
-		if (!n)
-			return false;
-		for (size_t i = 0; i < w->extra_cap; i++) {
-			uint64_t v = w->extra_seen[i];
-			if (!v)
-				continue;
-			size_t j = (v >> 4) * 0x9E3779B97F4A7C15ull % ncap;
-			while (n[j])
-				j = (j + 1) % ncap;
-			n[j] = v;
-		}
-		free(w->extra_seen);
-		w->extra_seen = n;
-		w->extra_cap = ncap;
-	}
-	size_t j = (mem >> 4) * 0x9E3779B97F4A7C15ull % w->extra_cap;
-	while (w->extra_seen[j]) {
-		if (w->extra_seen[j] == mem)
-			return false;
-		j = (j + 1) % w->extra_cap;
-	}
-	w->extra_seen[j] = mem;
-	w->extra_len++;
-	return true;
+	bool inserted;
+	uint64_t *e = walk_mem_set_insert(&w->extra_seen, mem, &inserted);
+	if (!e)
+		return false;
+	*e = mem;
+	return inserted;
 }
 
 void walk_mark_seen(struct walk *w, uint64_t mem)
@@ -386,13 +371,13 @@ int walk_enum_variant(struct walk *w, type_id id, const void *b, size_t len, uin
 	const struct wtype *wt = walk_type_info(w, id);
 	const struct types_type *ty = types_get(w->t, id);
 	const struct types_variant_part *vp = ty ? ty->vpart : NULL;
-	if (wt && wt->lut && vp->tag_size <= 8 && vp->tag_offset + vp->tag_size <= len) {
+	if (wt && wt->cls == CLS_ENUM && wt->l.lut && vp->tag_size <= 8 && vp->tag_offset + vp->tag_size <= len) {
 		uint64_t tag = 0;
 		memcpy(&tag, (const unsigned char *)b + vp->tag_offset, vp->tag_size);
 		if (tag < 256) {
-			if (wt->lut[tag] == ENUM_LUT_NONE)
+			if (wt->l.lut[tag] == ENUM_LUT_NONE)
 				return ERR_CORRUPT;
-			*vi = wt->lut[tag];
+			*vi = wt->l.lut[tag];
 			return 0;
 		}
 	}
@@ -412,7 +397,7 @@ static void classify(struct walk *w, type_id id, struct wtype *wt)
 	case TYPES_STRUCT:
 		wt->cls = ty->vpart ? CLS_ENUM : CLS_STRUCT;
 		if (ty->vpart)
-			wt->lut = enum_lut(ty->vpart);
+			wt->l.lut = enum_lut(ty->vpart);
 		break;
 	case TYPES_ARRAY: {
 		const struct types_type *el = types_get(w->t, types_resolve(w->t, ty->target));
@@ -443,8 +428,9 @@ static bool owns_compute(struct walk *w, type_id id)
 
 	switch (wt->cls) {
 	case CLS_PLAIN:
-	case CLS_BAD:
 		return false;
+	case CLS_BAD:
+		return true;   /* a container whose layout is unknown: visited, to be counted as unreadable */
 	case CLS_ARRAY:
 		return ty->count > 0 && wt->elem_size > 0 && walk_owns(w, wt->elem);
 	case CLS_ONCE:
@@ -648,11 +634,11 @@ void walk_defer(struct walk *w, unsigned kind, uint64_t mem, uint64_t n, uint32_
 		w->st.queue_peak = w->qlen;
 }
 
-uint32_t walk_tree_new(struct walk *w, uint64_t addr, uint64_t length)
+uint32_t walk_tree_new(struct walk *w, uint64_t addr, uint64_t length, bool list)
 {
 	if (w->ntrees >= UINT32_MAX - 1 || !arr_grow((void **)&w->trees, &w->captrees, w->ntrees + 1, sizeof *w->trees, 64))
 		return UINT32_MAX;
-	w->trees[w->ntrees] = (struct wtree){addr, length, 0};
+	w->trees[w->ntrees] = (struct wtree){addr, length, 0, list};
 	return (uint32_t)w->ntrees++;
 }
 
@@ -785,7 +771,8 @@ int walk_drain(struct walk *w)
 	w->seq_ver++;
 	for (size_t i = 0; i < w->ntrees; i++)
 		if (w->trees[i].count != w->trees[i].length)
-			walk_unreadable(w, w->trees[i].addr, "BTreeMap length disagrees with its nodes");
+			walk_unreadable(w, w->trees[i].addr, w->trees[i].list ? "LinkedList length disagrees with its nodes"
+									    : "BTreeMap length disagrees with its nodes");
 	w->ntrees = 0;
 	w->nctx = 0;
 	if (!w->oom)

@@ -18,6 +18,10 @@ struct walk_visit {
  * type is not a known container. */
 bool walk_dec_classify(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt);
 
+/* Reads and validates the header of the container value at addr (a family
+ * with a decoder) into v: NULL, or why it is not plausible (v->bad: where). */
+const char *walk_dec_decode(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v);
+
 /* Walks a container value: reports its allocations and walks live elements. */
 void walk_dec_walk(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt);
 

@@ -1,45 +1,35 @@
 /* walk_decoders.c: the Rust container decoders, one table entry per family.
  *
- * Each entry names the qualified-name prefix that identifies the container,
- * a setup function that finds its fields by name in DWARF (never by baked-in
- * offset; several std versions' paths are tried), and a visit function that
- * reads the container's header from the core, validates it, reports the
- * allocation(s) and visits the live elements.  Adding a container means
- * adding an entry here; the walker core does not change.
+ * Each entry names the qualified-name prefix that identifies the family and
+ * two functions:
+ *   - setup finds the family's fields by name in DWARF and fills its named
+ *     layout (walk_layout.h), in the form the version tables (walk_std.c)
+ *     say the binary's std or crate release uses;
+ *   - decode reads one container's header from the core, validates it, and
+ *     returns the common view: the allocation it owns (requested and used
+ *     bytes) and how its live elements are reached.
+ * Everything else is shared: the profile's walk (report the allocation,
+ * queue or visit the elements), root validation (the allocation must be an
+ * in-use chunk of the census big enough for it) and the typed readers of
+ * walk_read.c all start from decode, so no header is decoded twice.  Adding
+ * a family means adding an entry here; the walker core does not change.
  *
  * Layout sources: rust-lang/rust src/etc providers (Vec, VecDeque, String,
- * HashMap, BTreeMap, Rc/Arc paths), hashbrown's TableLayout
+ * HashMap, BTreeMap, Rc/Arc, LinkedList paths), hashbrown's TableLayout
  * (ctrl_offset = round_up(size*buckets, max(align, GROUP_WIDTH)),
  * alloc = ctrl_offset + buckets + GROUP_WIDTH, data below ctrl), smallvec 1.x
  * (capacity field holds len while inline; spilled iff capacity > N),
- * compact_str 0.8 (24-byte Repr, discriminant in the last byte).
+ * compact_str's 24-byte Repr (discriminant in the last byte).
  */
 #include "walk_dec.h"
 
 #include <string.h>
 
-#define GROUP_WIDTH 16          /* hashbrown SSE2 Group::WIDTH on x86-64 */
-#define BTREE_CAPACITY 11       /* std btree node CAPACITY = 2*B-1, B = 6 */
-#define COMPACT_HEAP_MASK 216   /* compact_str 0.8 repr::HEAP_MASK */
-#define COMPACT_STATIC_MASK 217 /* compact_str 0.8 repr::STATIC_STR_MASK */
-#define COMPACT_LEN_MASK 192    /* compact_str 0.8 repr::LENGTH_MASK */
-#define ONCE_COMPLETE 0         /* std sys/sync/once/futex.rs COMPLETE */
+#define BTREE_MAX_HEIGHT 48     /* a tree of 11-key nodes this high holds more than a core */
 
 static uint64_t round_up(uint64_t v, uint64_t a) { return a ? (v + a - 1) / a * a : v; }
 
 static bool starts(const char *s, const char *p) { return s && strncmp(s, p, strlen(p)) == 0; }
-
-/* The first of several dotted member paths that exists. */
-static bool member_any(struct walk *w, type_id id, const char *const *paths, uint64_t *off, type_id *ty)
-{
-	for (; *paths; paths++)
-		if (types_member_path(w->t, id, *paths, off, ty, NULL) == 0) {
-			if (ty)
-				*ty = types_resolve(w->t, *ty);
-			return true;
-		}
-	return false;
-}
 
 static void set_elem(struct walk *w, struct wtype *wt, type_id el)
 {
@@ -47,72 +37,6 @@ static void set_elem(struct walk *w, struct wtype *wt, type_id el)
 	wt->elem = el;
 	wt->elem_size = et ? et->size : 0;
 	wt->elem_align = et && et->align ? et->align : 1;
-}
-
-static const char *const CAP_PATHS[] = {"buf.inner.cap.__0", "buf.inner.cap", "buf.cap.__0", "buf.cap", NULL};
-static const char *const PTR_PATHS[] = {"buf.inner.ptr.pointer.pointer", "buf.inner.ptr.pointer",
-					"buf.ptr.pointer.pointer", "buf.ptr.pointer", "buf.ptr", NULL};
-
-/* ---------------------------------------------------------------- setup */
-
-static bool setup_vec(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
-{
-	(void)ty;
-	type_id el = types_resolve(w->t, types_tparam(w->t, id, "T"));
-	if (!el || !member_any(w, id, CAP_PATHS, &wt->off[0], NULL) ||
-	    !member_any(w, id, PTR_PATHS, &wt->off[1], NULL) ||
-	    types_member_path(w->t, id, "len", &wt->off[2], NULL, NULL) != 0)
-		return false;
-	set_elem(w, wt, el);
-	return true;
-}
-
-static bool setup_string(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
-{
-	(void)ty;
-	static const char *const cap[] = {"vec.buf.inner.cap.__0", "vec.buf.inner.cap", "vec.buf.cap.__0", "vec.buf.cap", NULL};
-	static const char *const ptr[] = {"vec.buf.inner.ptr.pointer.pointer", "vec.buf.inner.ptr.pointer",
-					  "vec.buf.ptr.pointer.pointer", "vec.buf.ptr.pointer", NULL};
-	if (!member_any(w, id, cap, &wt->off[0], NULL) || !member_any(w, id, ptr, &wt->off[1], NULL) ||
-	    types_member_path(w->t, id, "vec.len", &wt->off[2], NULL, NULL) != 0)
-		return false;
-	wt->elem = 0;
-	wt->elem_size = 1;
-	return true;
-}
-
-static bool setup_vecdeque(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
-{
-	if (!setup_vec(w, id, ty, wt))
-		return false;
-	wt->off[3] = wt->off[2];   /* len */
-	return types_member_path(w->t, id, "head", &wt->off[2], NULL, NULL) == 0;
-}
-
-static bool setup_rawtable(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
-{
-	(void)ty;
-	static const char *const ctrl[] = {"table.ctrl.pointer", "table.ctrl", NULL};
-	type_id el = types_resolve(w->t, types_tparam(w->t, id, "T"));
-	if (!el || !member_any(w, id, ctrl, &wt->off[0], NULL) ||
-	    types_member_path(w->t, id, "table.bucket_mask", &wt->off[1], NULL, NULL) != 0 ||
-	    types_member_path(w->t, id, "table.items", &wt->off[2], NULL, NULL) != 0)
-		return false;
-	set_elem(w, wt, el);
-	/* a (K, V) tuple: remember where the key sits so ops know their key */
-	const struct types_type *et = types_get(w->t, el);
-	wt->off[3] = UINT64_MAX;
-	if (et && et->name[0] == '(' && et->nmembers == 2) {
-		for (uint32_t i = 0; i < 2; i++)
-			if (strcmp(et->members[i].name, "__0") == 0) {
-				wt->off[3] = et->members[i].offset;
-				wt->aux = types_resolve(w->t, et->members[i].type);
-			} else {
-				wt->off[4] = et->members[i].offset;
-				wt->aux2 = types_resolve(w->t, et->members[i].type);
-			}
-	}
-	return true;
 }
 
 /* Option<NonNull<T>> / NonNull<T> / *T: the pointee type of a pointer-ish member. */
@@ -124,6 +48,16 @@ static type_id pointee(struct walk *w, type_id id)
 			return 0;
 		if (ty->kind == TYPES_POINTER)
 			return types_resolve(w->t, ty->target);
+		if (ty->vpart) {   /* Option<NonNull<T>>: the Some payload */
+			for (uint32_t i = 0; i < ty->vpart->nvariants; i++)
+				if (strcmp(ty->vpart->variants[i].name, "Some") == 0) {
+					const struct types_type *vt =
+						types_get(w->t, types_resolve(w->t, ty->vpart->variants[i].type));
+					if (vt && vt->nmembers >= 1)
+						return pointee(w, types_resolve(w->t, vt->members[0].type));
+				}
+			return 0;
+		}
 		if (ty->kind != TYPES_STRUCT || ty->nmembers < 1)
 			return 0;
 		id = types_resolve(w->t, ty->members[0].type);
@@ -131,15 +65,120 @@ static type_id pointee(struct walk *w, type_id id)
 	return 0;
 }
 
+/* A fat pointer struct: {data_ptr, length} (slice, str) or {pointer, vtable}
+ * (dyn); the pointer's and the metadata's offsets and the pointee type. */
+static enum wfat fat_form(struct walk *w, type_id id, uint64_t *ptr, uint64_t *meta, type_id *elem)
+{
+	type_id t0;
+	if (types_member_path(w->t, id, "data_ptr", ptr, &t0, NULL) == 0 &&
+	    types_member_path(w->t, id, "length", meta, NULL, NULL) == 0) {
+		*elem = pointee(w, types_resolve(w->t, t0));
+		return FAT_SLICE;
+	}
+	if (types_member_path(w->t, id, "pointer", ptr, &t0, NULL) == 0 &&
+	    types_member_path(w->t, id, "vtable", meta, NULL, NULL) == 0) {
+		*elem = pointee(w, types_resolve(w->t, t0));
+		return FAT_DYN;
+	}
+	return FAT_THIN;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static bool setup_vec_at(struct walk *w, type_id id, const char *prefix, struct vec_layout *l)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%sbuf.", prefix);
+	if (walk_std_field(w, id, buf, WALK_RAWVEC_CAP, "RawVec capacity", &l->cap, NULL) < 0 ||
+	    walk_std_field(w, id, buf, WALK_RAWVEC_PTR, "RawVec pointer", &l->ptr, NULL) < 0)
+		return false;
+	snprintf(buf, sizeof buf, "%slen", prefix);
+	return types_member_path(w->t, id, buf, &l->len, NULL, NULL) == 0;
+}
+
+static bool setup_vec(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
+{
+	(void)ty;
+	type_id el = types_resolve(w->t, types_tparam(w->t, id, "T"));
+	if (!el || !setup_vec_at(w, id, "", &wt->l.vec))
+		return false;
+	set_elem(w, wt, el);
+	return true;
+}
+
+static bool setup_string(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
+{
+	(void)ty;
+	if (!setup_vec_at(w, id, "vec.", &wt->l.vec))
+		return false;
+	wt->elem = 0;
+	wt->elem_size = 1;
+	return true;
+}
+
+static bool setup_vecdeque(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
+{
+	(void)ty;
+	struct deque_layout *l = &wt->l.deque;
+	struct vec_layout raw;
+	type_id el = types_resolve(w->t, types_tparam(w->t, id, "T"));
+	if (!el || !walk_std_deque_form(w, id, &l->tail_head) ||
+	    walk_std_field(w, id, "buf.", WALK_RAWVEC_CAP, "RawVec capacity", &raw.cap, NULL) < 0 ||
+	    walk_std_field(w, id, "buf.", WALK_RAWVEC_PTR, "RawVec pointer", &raw.ptr, NULL) < 0)
+		return false;
+	l->cap = raw.cap;
+	l->ptr = raw.ptr;
+	/* head + len, or (before rustc 1.67) tail + head */
+	if (types_member_path(w->t, id, l->tail_head ? "tail" : "head", &l->head, NULL, NULL) != 0 ||
+	    types_member_path(w->t, id, l->tail_head ? "head" : "len", &l->len, NULL, NULL) != 0)
+		return false;
+	set_elem(w, wt, el);
+	return true;
+}
+
+static bool setup_rawtable(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
+{
+	(void)ty;
+	static const struct walk_field_form ctrl[] = {
+		{"table.ctrl.pointer", "RawTableInner, ctrl: NonNull<u8>"},
+		{"table.ctrl", "RawTableInner, ctrl: a raw pointer"},
+		{NULL, NULL},
+	};
+	struct rawtable_layout *l = &wt->l.table;
+	type_id el = types_resolve(w->t, types_tparam(w->t, id, "T"));
+	if (!el || walk_std_field(w, id, "", ctrl, NULL, &l->ctrl, NULL) < 0 ||
+	    types_member_path(w->t, id, "table.bucket_mask", &l->bucket_mask, NULL, NULL) != 0 ||
+	    types_member_path(w->t, id, "table.items", &l->items, NULL, NULL) != 0 ||
+	    !(l->group_width = walk_std_group_width(w)))
+		return false;
+	set_elem(w, wt, el);
+	/* a (K, V) tuple: remember where the key sits so ops know their key */
+	const struct types_type *et = types_get(w->t, el);
+	l->pair = false;
+	if (et && et->name[0] == '(' && et->nmembers == 2) {
+		l->pair = true;
+		for (uint32_t i = 0; i < 2; i++)
+			if (strcmp(et->members[i].name, "__0") == 0) {
+				l->key_off = et->members[i].offset;
+				l->key = types_resolve(w->t, et->members[i].type);
+			} else {
+				l->val_off = et->members[i].offset;
+				l->val = types_resolve(w->t, et->members[i].type);
+			}
+	}
+	return true;
+}
+
 static bool setup_btreemap(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
 {
 	(void)ty;
+	struct btree_layout *l = &wt->l.btree;
 	uint64_t root_off;
-	type_id root_t, node_t;
+	type_id root_t, node_t = 0;
 	type_id k = types_resolve(w->t, types_tparam(w->t, id, "K"));
 	type_id v = types_resolve(w->t, types_tparam(w->t, id, "V"));
 
-	if (types_member_path(w->t, id, "length", &wt->off[2], NULL, NULL) != 0 ||
+	if (types_member_path(w->t, id, "length", &l->length, NULL, NULL) != 0 ||
 	    types_member_path(w->t, id, "root", &root_off, &root_t, NULL) != 0 || !k || !v)
 		return false;
 	/* root is Option<NodeRef>: find the Some payload's node pointer and height */
@@ -155,22 +194,27 @@ static bool setup_btreemap(struct walk *w, type_id id, const struct types_type *
 		type_id vt = types_resolve(w->t, va->type);
 		if (types_member_path(w->t, vt, "__0.node.pointer", &o_node, &node_t, NULL) == 0 &&
 		    types_member_path(w->t, vt, "__0.height", &o_h, NULL, NULL) == 0) {
-			wt->off[0] = root_off + va->offset + o_node;
-			wt->off[1] = root_off + va->offset + o_h;
+			l->root_node = root_off + va->offset + o_node;
+			l->root_height = root_off + va->offset + o_h;
 			found = true;
 		}
 	}
 	if (!found)
 		return false;
-	type_id leaf = pointee(w, types_resolve(w->t, node_t));
+	type_id leaf = pointee(w, types_resolve(w->t, node_t)), keys_t;
 	const struct types_type *lt = types_get(w->t, leaf);
 	if (!lt || lt->kind != TYPES_STRUCT ||
-	    types_member_path(w->t, leaf, "keys", &wt->off[3], NULL, NULL) != 0 ||
-	    types_member_path(w->t, leaf, "vals", &wt->off[4], NULL, NULL) != 0 ||
-	    types_member_path(w->t, leaf, "len", &wt->off[5], NULL, NULL) != 0)
+	    types_member_path(w->t, leaf, "keys", &l->keys, &keys_t, NULL) != 0 ||
+	    types_member_path(w->t, leaf, "vals", &l->vals, NULL, NULL) != 0 ||
+	    types_member_path(w->t, leaf, "len", &l->len, NULL, NULL) != 0)
 		return false;
-	wt->aux = leaf;
-	wt->aux_size = lt->size;
+	const struct types_type *kt = types_get(w->t, types_resolve(w->t, keys_t));
+	if (!kt || kt->kind != TYPES_ARRAY || !(l->capacity = walk_std_btree_capacity(w, leaf, kt->count)))
+		return false;
+	l->leaf = leaf;
+	l->leaf_size = lt->size;
+	l->internal = 0;
+	l->internal_size = 0;
 	/* InternalNode<K, V> has the same generic arguments */
 	char name[2048];
 	const char *p = strstr(lt->name, "LeafNode<");
@@ -178,155 +222,587 @@ static bool setup_btreemap(struct walk *w, type_id id, const struct types_type *
 		snprintf(name, sizeof name, "%.*sInternalNode<%s", (int)(p - lt->name), lt->name, p + 9);
 		type_id in;
 		if (types_lookup(w->t, name, &in, NULL) == 0 &&
-		    types_member_path(w->t, in, "edges", &wt->off[6], NULL, NULL) == 0) {
-			wt->aux2 = types_resolve(w->t, in);
-			wt->aux2_size = types_get(w->t, wt->aux2)->size;
+		    types_member_path(w->t, in, "edges", &l->edges, NULL, NULL) == 0) {
+			l->internal = types_resolve(w->t, in);
+			l->internal_size = types_get(w->t, l->internal)->size;
 		}
 	}
 	set_elem(w, wt, k);
-	wt->elem2 = v;
-	wt->elem2_size = types_get(w->t, v) ? types_get(w->t, v)->size : 0;
+	l->val = v;
+	l->val_size = types_get(w->t, v) ? types_get(w->t, v)->size : 0;
 	return true;
 }
 
-static bool setup_arc(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
+static bool setup_rc(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
 {
 	(void)ty;
+	struct rc_layout *l = &wt->l.rc;
 	uint64_t off;
 	type_id pt;
 	if (types_member_path(w->t, id, "ptr.pointer", &off, &pt, NULL) != 0)
 		return false;
-	const struct types_type *p = types_get(w->t, types_resolve(w->t, pt));
+	pt = types_resolve(w->t, pt);
+	const struct types_type *p = types_get(w->t, pt);
 	if (!p)
 		return false;
 	type_id inner;
-	wt->off[0] = off;
+	l->ptr = off;
 	if (p->kind == TYPES_POINTER) {
 		inner = types_resolve(w->t, p->target);
-		wt->fat_kind = 0;
+		l->fat = FAT_THIN;
 	} else {
 		/* a fat *const ArcInner<[T]> / <str> / <dyn Tr> */
 		uint64_t o0, o1;
-		type_id t0;
-		if (types_member_path(w->t, types_resolve(w->t, pt), "data_ptr", &o0, &t0, NULL) == 0 &&
-		    types_member_path(w->t, types_resolve(w->t, pt), "length", &o1, NULL, NULL) == 0) {
-			wt->fat_kind = 1;
-		} else if (types_member_path(w->t, types_resolve(w->t, pt), "pointer", &o0, &t0, NULL) == 0 &&
-			   types_member_path(w->t, types_resolve(w->t, pt), "vtable", &o1, NULL, NULL) == 0) {
-			wt->fat_kind = 2;
-		} else {
+		l->fat = fat_form(w, pt, &o0, &o1, &inner);
+		if (l->fat == FAT_THIN)
 			return false;
-		}
-		wt->off[0] = off + o0;
-		wt->off[1] = off + o1;
-		inner = pointee(w, types_resolve(w->t, t0));
+		l->ptr = off + o0;
+		l->meta = off + o1;
 	}
 	const struct types_type *it = types_get(w->t, inner);
-	static const char *const data[] = {"data", "value", NULL};
+	static const struct walk_field_form data[] = {
+		{"data", "ArcInner { strong, weak, data }"},
+		{"value", "RcInner / RcBox { strong, weak, value }"},
+		{NULL, NULL},
+	};
 	type_id dt;
-	if (!it || !member_any(w, inner, data, &wt->off[2], &dt))
+	if (!it || walk_std_field(w, inner, "", data, NULL, &l->data, &dt) < 0)
 		return false;
-	wt->aux = inner;
-	wt->aux_size = it->size;
+	l->inner = inner;
+	l->inner_size = it->size;
 	set_elem(w, wt, dt);
 	return true;
 }
 
 static bool setup_box(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
 {
+	struct box_layout *l = &wt->l.box;
 	if (ty->kind == TYPES_POINTER) {
-		wt->fat_kind = 0;
+		l->fat = FAT_THIN;
+		l->ptr = 0;
 		set_elem(w, wt, types_resolve(w->t, ty->target));
 		return true;
 	}
-	uint64_t o0, o1;
-	type_id t0;
-	if (types_member_path(w->t, id, "data_ptr", &o0, &t0, NULL) == 0 &&
-	    types_member_path(w->t, id, "length", &o1, NULL, NULL) == 0)
-		wt->fat_kind = 1;
-	else if (types_member_path(w->t, id, "pointer", &o0, &t0, NULL) == 0 &&
-		 types_member_path(w->t, id, "vtable", &o1, NULL, NULL) == 0)
-		wt->fat_kind = 2;
-	else
+	if (ty->kind != TYPES_STRUCT)
 		return false;
-	wt->off[0] = o0;
-	wt->off[1] = o1;
-	set_elem(w, wt, pointee(w, types_resolve(w->t, t0)));
+	type_id el;
+	l->fat = fat_form(w, id, &l->ptr, &l->meta, &el);
+	if (l->fat == FAT_THIN)
+		return false;
+	set_elem(w, wt, el);
 	return true;
 }
 
 static bool setup_smallvec(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
 {
 	(void)ty;
+	struct smallvec_layout *l = &wt->l.sv;
 	uint64_t data_off;
 	type_id data_t;
 	type_id arr = types_resolve(w->t, types_tparam(w->t, id, "A"));
 	const struct types_type *at = types_get(w->t, arr);
 	if (!at || at->kind != TYPES_ARRAY ||
-	    types_member_path(w->t, id, "capacity", &wt->off[0], NULL, NULL) != 0 ||
+	    types_member_path(w->t, id, "capacity", &l->capacity, NULL, NULL) != 0 ||
 	    types_member_path(w->t, id, "data", &data_off, &data_t, NULL) != 0)
 		return false;
 	set_elem(w, wt, types_resolve(w->t, at->target));
-	wt->n = at->count;
+	l->inline_cap = at->count;
 	data_t = types_resolve(w->t, data_t);
 	const struct types_type *dt = types_get(w->t, data_t);
 	if (!dt)
 		return false;
+	char ev[512];
 	if (dt->vpart) {   /* enum SmallVecData { Inline(MaybeUninit<A>), Heap((NonNull<T>, usize)) | Heap{ptr,len} } */
+		static const struct walk_field_form p[] = {{"__0.__0", "Heap((ptr, len))"}, {"ptr", "Heap { ptr, len }"},
+							  {NULL, NULL}};
+		static const struct walk_field_form n[] = {{"__0.__1", "Heap((ptr, len))"}, {"len", "Heap { ptr, len }"},
+							  {NULL, NULL}};
 		bool heap = false, inl = false;
 		for (uint32_t i = 0; i < dt->vpart->nvariants; i++) {
 			const struct types_variant *va = &dt->vpart->variants[i];
 			type_id vt = types_resolve(w->t, va->type);
-			uint64_t o;
+			uint64_t o, o2;
 			if (strcmp(va->name, "Heap") == 0) {
-				static const char *const p[] = {"__0.__0", "ptr", NULL};
-				static const char *const l[] = {"__0.__1", "len", NULL};
-				heap = member_any(w, vt, p, &o, NULL);
-				wt->off[1] = data_off + va->offset + o;
-				heap = heap && member_any(w, vt, l, &o, NULL);
-				wt->off[2] = data_off + va->offset + o;
+				heap = walk_std_field(w, vt, "", p, NULL, &o, NULL) >= 0 &&
+				       walk_std_field(w, vt, "", n, NULL, &o2, NULL) >= 0;
+				l->heap_ptr = data_off + va->offset + o;
+				l->heap_len = data_off + va->offset + o2;
 			} else if (strcmp(va->name, "Inline") == 0) {
 				inl = types_member_path(w->t, vt, "__0", &o, NULL, NULL) == 0;
-				wt->off[3] = data_off + va->offset + o;
+				l->inline_data = data_off + va->offset + o;
 			}
 		}
+		snprintf(ev, sizeof ev, "DWARF: %.120s is an enum with Inline and Heap variants", dt->name);
+		if (heap && inl)
+			walk_std_note(w, "smallvec", "SmallVecData", "enum (default features)", ev);
 		return heap && inl;
 	}
 	/* union SmallVecData { inline: ..., heap: (NonNull<T>, usize) } */
-	uint64_t o;
-	static const char *const p[] = {"heap.__0", "heap.ptr", NULL};
-	static const char *const l[] = {"heap.__1", "heap.len", NULL};
-	if (!member_any(w, data_t, p, &o, NULL))
+	static const struct walk_field_form p[] = {{"heap.__0", "heap: (ptr, len)"}, {"heap.ptr", "heap: { ptr, len }"},
+						  {NULL, NULL}};
+	static const struct walk_field_form n[] = {{"heap.__1", "heap: (ptr, len)"}, {"heap.len", "heap: { ptr, len }"},
+						  {NULL, NULL}};
+	if (walk_std_field(w, data_t, "", p, NULL, &l->heap_ptr, NULL) < 0 ||
+	    walk_std_field(w, data_t, "", n, NULL, &l->heap_len, NULL) < 0 ||
+	    types_member_path(w->t, data_t, "inline", &l->inline_data, NULL, NULL) != 0)
 		return false;
-	wt->off[1] = data_off + o;
-	if (!member_any(w, data_t, l, &o, NULL))
-		return false;
-	wt->off[2] = data_off + o;
-	if (types_member_path(w->t, data_t, "inline", &o, NULL, NULL) != 0)
-		return false;
-	wt->off[3] = data_off + o;
+	l->heap_ptr += data_off;
+	l->heap_len += data_off;
+	l->inline_data += data_off;
+	snprintf(ev, sizeof ev, "DWARF: %.120s is a union with inline and heap members", dt->name);
+	walk_std_note(w, "smallvec", "SmallVecData", "union (feature \"union\")", ev);
 	return true;
 }
 
 static bool setup_compact(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
 {
-	(void)w;
-	(void)id;
-	(void)wt;
-	return ty->size == 24;
+	(void)ty;
+	return walk_std_compact(w, id, &wt->l.cs.repr);
 }
 
 static bool setup_once(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
 {
-	static const char *const val[] = {"value", "data", NULL};
-	type_id el = types_resolve(w->t, types_tparam(w->t, id, "T"));
 	(void)ty;
-	if (!el || types_member_path(w->t, id, "once", &wt->off[0], NULL, NULL) != 0 ||
-	    !member_any(w, id, val, &wt->off[1], NULL))
+	static const struct walk_field_form val[] = {{"value", "OnceLock { once, value }"},
+						    {"data", "LazyLock { once, data }"}, {NULL, NULL}};
+	struct once_layout *l = &wt->l.once;
+	uint64_t once_off, state_off;
+	type_id once_t;
+	type_id el = types_resolve(w->t, types_tparam(w->t, id, "T"));
+	if (!el || types_member_path(w->t, id, "once", &once_off, &once_t, NULL) != 0 ||
+	    walk_std_field(w, id, "", val, NULL, &l->value, NULL) < 0 ||
+	    !(l->impl = walk_std_once(w, types_resolve(w->t, once_t), &state_off)))
 		return false;
+	l->state = once_off + state_off;
 	set_elem(w, wt, el);
-	wt->n = ONCE_COMPLETE;
 	return true;
+}
+
+static bool setup_list(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
+{
+	(void)ty;
+	struct list_layout *l = &wt->l.list;
+	type_id head_t, el;
+	uint64_t o;
+	if (types_member_path(w->t, id, "head", &l->head, &head_t, NULL) != 0 ||
+	    types_member_path(w->t, id, "len", &l->len, NULL, NULL) != 0)
+		return false;
+	type_id node = pointee(w, types_resolve(w->t, head_t));
+	const struct types_type *nt = types_get(w->t, node);
+	if (!nt || nt->kind != TYPES_STRUCT || types_member_path(w->t, node, "next", &l->next, NULL, NULL) != 0 ||
+	    types_member_path(w->t, node, "element", &l->element, &el, NULL) != 0 ||
+	    types_member_path(w->t, node, "prev", &o, NULL, NULL) != 0)
+		return false;
+	l->node = node;
+	l->node_size = nt->size;
+	set_elem(w, wt, types_resolve(w->t, el));
+	return l->node_size > 0;
+}
+
+/* ---------------------------------------------------------------- decode */
+
+/* Each decoder reads a container's header at addr and fills the view; it
+ * returns NULL, or why the header is not plausible (v->bad: where). */
+typedef const char *(*decode_fn)(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v);
+
+static bool elems_ok(struct walk *w, const struct wtype *wt, uint64_t cap, uint64_t len)
+{
+	/* no buffer is larger than the core that holds it */
+	uint64_t max = wt->elem_size ? image_core_size(w->img) / wt->elem_size + 1 : 0;
+	return len <= cap && cap <= max && cap <= UINT64_MAX / wt->elem_size / 2;
+}
+
+static void one_run(struct wview *v, uint64_t n)
+{
+	v->elems = VIEW_RUNS;
+	v->nruns = 1;
+	v->run[0] = (struct wrun){0, 0, n};
+}
+
+static const char *decode_vec(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	const struct vec_layout *l = &wt->l.vec;
+	uint64_t cap, ptr, len;
+	if (!walk_u64(w, addr + l->cap, &cap) || !walk_u64(w, addr + l->ptr, &ptr) || !walk_u64(w, addr + l->len, &len))
+		return "Vec header not readable";
+	if (wt->elem_size == 0)
+		return NULL;   /* Vec<ZST>: no buffer, whatever len says */
+	if (!elems_ok(w, wt, cap, len))
+		return "Vec with len > cap or absurd capacity";
+	v->is_str = wt->cls == CLS_STRING;
+	v->at = ptr;
+	v->c = len;
+	if (cap == 0)
+		return NULL;
+	v->mem = ptr;
+	v->requested = cap * wt->elem_size;
+	v->used = len * wt->elem_size;
+	v->kind = wt->cls == CLS_STRING ? WALK_STRING : WALK_VEC;
+	if (wt->elem)
+		one_run(v, len);
+	return NULL;
+}
+
+static const char *decode_vecdeque(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	const struct deque_layout *l = &wt->l.deque;
+	uint64_t cap, ptr, head, len;
+	if (!walk_u64(w, addr + l->cap, &cap) || !walk_u64(w, addr + l->ptr, &ptr) ||
+	    !walk_u64(w, addr + l->head, &head) || !walk_u64(w, addr + l->len, &len))
+		return "VecDeque header not readable";
+	if (wt->elem_size == 0)
+		return NULL;
+	if (l->tail_head) {
+		/* [tail, head) modulo a power-of-two capacity */
+		uint64_t tail = head;
+		head = len;
+		if (cap && ((cap & (cap - 1)) || tail >= cap || head >= cap))
+			return "VecDeque with tail or head out of range";
+		len = cap ? (head - tail) & (cap - 1) : 0;
+		head = tail;
+	}
+	if (!elems_ok(w, wt, cap, len) || (cap && head >= cap))
+		return "VecDeque with len > cap or head out of range";
+	if (cap == 0)
+		return NULL;
+	v->mem = ptr;
+	v->requested = cap * wt->elem_size;
+	v->used = len * wt->elem_size;
+	v->kind = WALK_VECDEQUE;
+	/* the live elements are [head, cap) then [0, rest) */
+	uint64_t first = len < cap - head ? len : cap - head;
+	v->elems = VIEW_RUNS;
+	v->nruns = 2;
+	v->run[0] = (struct wrun){head * wt->elem_size, head, first};
+	v->run[1] = (struct wrun){0, 0, len - first};
+	return NULL;
+}
+
+static const char *decode_rawtable(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	const struct rawtable_layout *l = &wt->l.table;
+	uint64_t ctrl, mask, items;
+	if (!walk_u64(w, addr + l->ctrl, &ctrl) || !walk_u64(w, addr + l->bucket_mask, &mask) ||
+	    !walk_u64(w, addr + l->items, &items))
+		return "hash table header not readable";
+	if (mask == 0)
+		return NULL;   /* the static empty singleton: no allocation */
+	uint64_t buckets = mask + 1;
+	if ((buckets & mask) != 0 || buckets > image_core_size(w->img) || items > buckets || items > UINT32_MAX ||
+	    (wt->elem_size && buckets > UINT64_MAX / 4 / wt->elem_size))
+		return "hash table with a bad bucket mask or item count";
+	uint64_t align = wt->elem_align > l->group_width ? wt->elem_align : l->group_width;
+	uint64_t ctrl_off = round_up(wt->elem_size * buckets, align);
+	if (ctrl < ctrl_off)
+		return "hash table control pointer below its data";
+	v->mem = ctrl - ctrl_off;
+	v->requested = ctrl_off + buckets + l->group_width;
+	v->used = items * wt->elem_size;
+	v->kind = WALK_HASHTABLE;
+	v->elems = VIEW_TABLE;
+	v->a = buckets;
+	v->b = items;
+	return NULL;
+}
+
+static const char *decode_btreemap(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	const struct btree_layout *l = &wt->l.btree;
+	uint64_t node, height, length;
+	if (!walk_u64(w, addr + l->root_node, &node) || !walk_u64(w, addr + l->root_height, &height) ||
+	    !walk_u64(w, addr + l->length, &length))
+		return "BTreeMap header not readable";
+	if (node == 0)
+		return NULL;   /* None: empty map without a root */
+	/* every entry occupies bytes of some node in the core, so a length beyond
+	 * the core's size is a lie; it also bounds the visits a cyclic tree gets */
+	if (height > BTREE_MAX_HEIGHT || length > image_core_size(w->img))
+		return "BTreeMap with an absurd height or length";
+	v->elems = VIEW_BTREE;
+	v->a = node;
+	v->b = height;
+	v->c = length;
+	return NULL;
+}
+
+static const char *decode_rc(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	const struct rc_layout *l = &wt->l.rc;
+	uint64_t ptr, meta = 0;
+	if (!walk_u64(w, addr + l->ptr, &ptr) || (l->fat != FAT_THIN && !walk_u64(w, addr + l->meta, &meta)))
+		return "Rc/Arc pointer not readable";
+	uint64_t align = wt->elem_align > 8 ? wt->elem_align : 8;
+	v->mem = ptr;
+	v->shared = true;
+	v->kind = wt->cls == CLS_RC ? WALK_RC : WALK_ARC;
+	v->elem = wt->elem;
+	switch (l->fat) {
+	case FAT_THIN:
+		v->requested = l->inner_size;
+		v->elems = VIEW_POINTEE;
+		v->at = ptr + l->data;
+		v->data_off = l->data;
+		break;
+	case FAT_SLICE:
+		if (meta > image_core_size(w->img) || (wt->elem_size && meta > UINT64_MAX / 2 / wt->elem_size))
+			return "Rc/Arc slice with an absurd length";
+		v->requested = round_up(l->data + meta * wt->elem_size, align);
+		v->is_str = true;
+		v->at = ptr + l->data;
+		v->c = meta;
+		v->elems = VIEW_RUNS;
+		v->nruns = 1;
+		v->run[0] = (struct wrun){l->data, 0, meta};
+		break;
+	case FAT_DYN: {
+		uint64_t vs, va;
+		if (!walk_u64(w, meta + 8, &vs) || !walk_u64(w, meta + 16, &va) || vs > (1ull << 40) ||
+		    va > (1ull << 20)) {
+			v->bad = meta;
+			return "trait-object vtable not readable";
+		}
+		align = va > 8 ? va : 8;
+		/* the value follows the two counts, at its own alignment */
+		uint64_t data = round_up(16, align);
+		v->requested = round_up(data + vs, align);
+		type_id conc = types_vtable_type(w->t, meta - image_bias(w->img));
+		if (conc) {
+			v->elems = VIEW_POINTEE;
+			v->elem = types_resolve(w->t, conc);
+			v->at = ptr + data;
+			v->data_off = data;
+		}
+		break;
+	}
+	}
+	v->used = v->requested;
+	return NULL;
+}
+
+static const char *decode_box(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	const struct box_layout *l = &wt->l.box;
+	uint64_t ptr, meta = 0;
+	if (!walk_u64(w, addr + l->ptr, &ptr) || (l->fat != FAT_THIN && !walk_u64(w, addr + l->meta, &meta)))
+		return "Box pointer not readable";
+	v->elem = wt->elem;
+	switch (l->fat) {
+	case FAT_THIN:
+		v->at = ptr;
+		if (wt->elem_size == 0)
+			return NULL;   /* Box of a ZST allocates nothing */
+		v->elems = VIEW_POINTEE;
+		v->mem = ptr;
+		v->requested = v->used = wt->elem_size;
+		v->kind = WALK_BOX;
+		break;
+	case FAT_SLICE:
+		if (meta > image_core_size(w->img) || (wt->elem_size && meta > UINT64_MAX / 2 / wt->elem_size))
+			return "Box<[T]> with an absurd length";
+		v->is_str = true;
+		v->at = ptr;
+		v->c = meta;
+		if (meta * wt->elem_size == 0)
+			return NULL;
+		v->mem = ptr;
+		v->requested = v->used = meta * wt->elem_size;
+		v->kind = WALK_BOX_SLICE;
+		one_run(v, meta);
+		break;
+	case FAT_DYN: {
+		/* the size from the vtable, the contents through its concrete type */
+		uint64_t vs;
+		if (!walk_u64(w, meta + 8, &vs) || vs > (1ull << 40)) {
+			v->bad = meta;
+			return "trait-object vtable not readable";
+		}
+		if (vs == 0)
+			return NULL;
+		v->mem = ptr;
+		v->requested = v->used = vs;
+		v->kind = WALK_BOX_DYN;
+		type_id conc = types_vtable_type(w->t, meta - image_bias(w->img));
+		if (conc) {
+			v->elems = VIEW_POINTEE;
+			v->elem = types_resolve(w->t, conc);
+			v->at = ptr;
+			v->walk_always = true;
+		}
+		break;
+	}
+	}
+	return NULL;
+}
+
+static const char *decode_smallvec(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	const struct smallvec_layout *l = &wt->l.sv;
+	uint64_t cap, ptr, len;
+	if (!walk_u64(w, addr + l->capacity, &cap))
+		return "SmallVec header not readable";
+	if (cap > l->inline_cap) {   /* spilled */
+		if (!walk_u64(w, addr + l->heap_ptr, &ptr) || !walk_u64(w, addr + l->heap_len, &len) ||
+		    wt->elem_size == 0 || !elems_ok(w, wt, cap, len))
+			return wt->elem_size ? "spilled SmallVec with a bad header" : NULL;
+		v->mem = ptr;
+		v->requested = cap * wt->elem_size;
+		v->used = len * wt->elem_size;
+		v->kind = WALK_SMALLVEC;
+		one_run(v, len);
+		return NULL;
+	}
+	/* inline: the capacity field holds the length */
+	one_run(v, cap);
+	v->inline_elems = true;
+	v->at = addr + l->inline_data;
+	return NULL;
+}
+
+static const char *decode_compact(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	const struct compact_repr *r = &wt->l.cs.repr;
+	uint8_t b[24];
+	if (r->size > sizeof b || image_read(w->img, addr, b, r->size, NULL) != 0)
+		return "CompactString not readable";
+	uint8_t last = b[r->size - 1];
+	v->is_str = true;
+	if (last == r->heap_mask || (r->has_static && last == r->static_mask)) {
+		uint64_t ptr, len, cap = 0;
+		memcpy(&ptr, b, 8);
+		memcpy(&len, b + 8, 8);
+		v->at = ptr;
+		v->c = len;
+		if (last != r->heap_mask)
+			return NULL;   /* a &'static str: no heap */
+		memcpy(&cap, b + 16, r->cap_bytes);   /* little-endian */
+		if (len > cap || cap > image_core_size(w->img))
+			return "CompactString heap form with len > capacity";
+		v->mem = ptr;
+		v->requested = cap;
+		v->used = len;
+		v->kind = WALK_COMPACT_STR;
+		return NULL;
+	}
+	/* inline: the length is in the last byte, or the string fills the repr */
+	uint64_t len = last >= r->len_mask ? (uint64_t)(last - r->len_mask) : r->size;
+	if (len > r->size)
+		return "CompactString with a bad inline length";
+	v->at = addr;
+	v->c = len;
+	return NULL;
+}
+
+static const char *decode_once(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	const struct once_layout *l = &wt->l.once;
+	uint64_t state = 0;
+	if (image_read(w->img, addr + l->state, &state, l->impl->state_size, NULL) != 0)
+		return "Once state not readable";
+	v->a = state;
+	if ((state & l->impl->state_mask) != l->impl->complete)
+		return NULL;   /* not initialised: owns nothing */
+	v->b = 1;          /* initialised */
+	v->elems = VIEW_POINTEE;
+	v->elem = wt->elem;
+	v->at = addr + l->value;
+	return NULL;
+}
+
+static const char *decode_list(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	const struct list_layout *l = &wt->l.list;
+	uint64_t head, len;
+	if (!walk_u64(w, addr + l->head, &head) || !walk_u64(w, addr + l->len, &len))
+		return "LinkedList header not readable";
+	if ((head == 0) != (len == 0))
+		return "LinkedList whose head and length disagree";
+	if (len > image_core_size(w->img) / l->node_size)
+		return "LinkedList with an absurd length";
+	if (head == 0)
+		return NULL;
+	v->elems = VIEW_LIST;
+	v->a = head;
+	v->c = len;
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- table */
+
+typedef bool (*setup_fn)(struct walk *, type_id, const struct types_type *, struct wtype *);
+
+struct decoder {
+	const char *prefix;   /* qualified-name prefix */
+	bool exact;           /* the name must equal prefix */
+	uint8_t cls;
+	setup_fn setup;
+	decode_fn decode;
+};
+
+static const struct decoder DECODERS[] = {
+	{"alloc::vec::Vec<", false, CLS_VEC, setup_vec, decode_vec},
+	{"alloc::string::String", true, CLS_STRING, setup_string, decode_vec},
+	{"alloc::collections::vec_deque::VecDeque<", false, CLS_VECDEQUE, setup_vecdeque, decode_vecdeque},
+	{"hashbrown::raw::RawTable<", false, CLS_RAWTABLE, setup_rawtable, decode_rawtable},
+	{"hashbrown::raw::inner::RawTable<", false, CLS_RAWTABLE, setup_rawtable, decode_rawtable},
+	{"alloc::collections::btree::map::BTreeMap<", false, CLS_BTREEMAP, setup_btreemap, decode_btreemap},
+	{"alloc::collections::linked_list::LinkedList<", false, CLS_LIST, setup_list, decode_list},
+	{"alloc::sync::Arc<", false, CLS_ARC, setup_rc, decode_rc},
+	{"alloc::rc::Rc<", false, CLS_RC, setup_rc, decode_rc},
+	{"alloc::boxed::Box<", false, CLS_BOX, setup_box, decode_box},
+	{"smallvec::SmallVec<", false, CLS_SMALLVEC, setup_smallvec, decode_smallvec},
+	{"compact_str::CompactString", true, CLS_COMPACT_STR, setup_compact, decode_compact},
+	{"compact_str::repr::Repr", true, CLS_COMPACT_STR, setup_compact, decode_compact},
+	{"compact_str::Repr", true, CLS_COMPACT_STR, setup_compact, decode_compact},
+	{"std::sync::once_lock::OnceLock<", false, CLS_ONCE, setup_once, decode_once},
+	{"std::sync::lazy_lock::LazyLock<", false, CLS_ONCE, setup_once, decode_once},
+	/* not owning, whatever their members say */
+	{"alloc::sync::Weak<", false, CLS_PLAIN, NULL, NULL},
+	{"alloc::rc::Weak<", false, CLS_PLAIN, NULL, NULL},
+	{"core::mem::maybe_uninit::MaybeUninit<", false, CLS_PLAIN, NULL, NULL},
+	{"core::ptr::non_null::NonNull<", false, CLS_PLAIN, NULL, NULL},
+	{"core::ptr::unique::Unique<", false, CLS_PLAIN, NULL, NULL},
+	{"alloc::raw_vec::RawVec", false, CLS_PLAIN, NULL, NULL},
+	{"core::marker::PhantomData<", false, CLS_PLAIN, NULL, NULL},
+	{"&", false, CLS_PLAIN, NULL, NULL},
+	{"*", false, CLS_PLAIN, NULL, NULL},
+};
+
+bool walk_dec_classify(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
+{
+	const char *name = ty->name;
+	if (!name || !*name)
+		return false;
+	for (size_t i = 0; i < sizeof DECODERS / sizeof DECODERS[0]; i++) {
+		const struct decoder *d = &DECODERS[i];
+		if (d->exact ? strcmp(name, d->prefix) != 0 : !starts(name, d->prefix))
+			continue;
+		if (d->cls == CLS_BOX && ty->kind != TYPES_POINTER && ty->kind != TYPES_STRUCT)
+			continue;
+		wt->cls = d->cls;
+		if (d->setup && !d->setup(w, id, ty, wt))
+			wt->cls = CLS_BAD;
+		return true;
+	}
+	return false;
+}
+
+static decode_fn decoder_of(uint8_t cls)
+{
+	for (size_t i = 0; i < sizeof DECODERS / sizeof DECODERS[0]; i++)
+		if (DECODERS[i].cls == cls)
+			return DECODERS[i].decode;
+	return NULL;
+}
+
+const char *walk_dec_decode(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	memset(v, 0, sizeof *v);
+	v->bad = addr;
+	v->elem = wt->elem;
+	decode_fn d = decoder_of(wt->cls);
+	if (!d)
+		return "not a container";
+	return d(w, addr, wt, v);
 }
 
 /* ---------------------------------------------------------------- visit */
@@ -406,66 +882,40 @@ static void visit_pointee(struct walk *w, struct walk_visit *v, uint64_t holder,
 	visit_elem_seg(w, v, holder, index, 0, 0, vaddr, vt, NULL);
 }
 
-static bool read3(struct walk *w, uint64_t addr, const uint64_t *off, uint64_t *a, uint64_t *b, uint64_t *c)
+/* Whether a container's elements are worth visiting: always for a caller's
+ * iteration, else when they can own heap (or hold the enum under study). */
+static bool want_elems(struct walk *w, const struct wtype *wt, const struct walk_visit *v, const struct wview *vw)
 {
-	return walk_u64(w, addr + off[0], a) && walk_u64(w, addr + off[1], b) && walk_u64(w, addr + off[2], c);
+	if (!v->report || vw->walk_always || walk_owns(w, vw->elem))
+		return true;
+	return wt->cls == CLS_RAWTABLE && wt->l.table.pair && w->op_type && wt->l.table.val == w->op_type;
 }
 
-static bool elems_ok(const struct wtype *wt, uint64_t cap, uint64_t len)
+/* The runs of a buffer's elements: queued (each run one visit), or visited now. */
+static void visit_runs(struct walk *w, const struct wtype *wt, struct walk_visit *v, const struct wview *vw)
 {
-	return len <= cap && cap <= WALK_MAX_ELEMS && (wt->elem_size == 0 || cap <= UINT64_MAX / wt->elem_size / 2);
-}
-
-static void visit_vec(struct walk *w, uint64_t addr, const struct wtype *wt, struct walk_visit *v,
-		      enum walk_kind kind)
-{
-	uint64_t cap, ptr, len;
-	if (!read3(w, addr, wt->off, &cap, &ptr, &len)) {
-		walk_unreadable(w, addr, "Vec header not readable");
-		return;
-	}
-	if (!elems_ok(wt, cap, len)) {
-		walk_unreadable(w, addr, "Vec with len > cap or absurd capacity");
-		return;
-	}
-	if (cap == 0 || wt->elem_size == 0)
-		return;
-	if (!visit_alloc(w, v, ptr, cap * wt->elem_size, len * wt->elem_size, kind, false))
-		return;
-	if (wt->elem && (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type) &&
-	    !defer(w, v, WI_ELEMS, ptr, len, 0, wt->elem))
-		for (uint64_t i = 0; i < len && !v->rc; i++)
-			visit_elem(w, v, ptr, i, 0, 0, ptr + i * wt->elem_size, wt->elem);
-}
-
-static void visit_vecdeque(struct walk *w, uint64_t addr, const struct wtype *wt, struct walk_visit *v)
-{
-	uint64_t cap, ptr, head, len;
-	if (!read3(w, addr, wt->off, &cap, &ptr, &head) || !walk_u64(w, addr + wt->off[3], &len)) {
-		walk_unreadable(w, addr, "VecDeque header not readable");
-		return;
-	}
-	if (!elems_ok(wt, cap, len) || (cap && head >= cap)) {
-		walk_unreadable(w, addr, "VecDeque with len > cap or head out of range");
-		return;
-	}
-	if (cap == 0 || wt->elem_size == 0)
-		return;
-	if (!visit_alloc(w, v, ptr, cap * wt->elem_size, len * wt->elem_size, WALK_VECDEQUE, false))
-		return;
-	if (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type) {
-		/* the live elements are [head, cap) then [0, rest) */
-		uint64_t first = len < cap - head ? len : cap - head;
-		if (defer(w, v, WI_ELEMS, ptr, first, (uint32_t)head, wt->elem)) {
-			defer(w, v, WI_ELEMS, ptr, len - first, 0, wt->elem);
+	uint64_t es = wt->elem_size;
+	if (v->report && w->queueing && !vw->inline_elems) {
+		bool fits = true;
+		for (unsigned r = 0; r < vw->nruns; r++)
+			fits = fits && vw->run[r].index <= UINT32_MAX && vw->run[r].off <= UINT32_MAX &&
+			       (vw->run[r].off == vw->run[r].index * es || vw->run[r].index == 0);
+		if (fits) {
+			for (unsigned r = 0; r < vw->nruns; r++) {
+				const struct wrun *ru = &vw->run[r];
+				if (ru->off == ru->index * es)
+					defer(w, v, WI_ELEMS, vw->mem, ru->n, (uint32_t)ru->index, vw->elem);
+				else
+					defer(w, v, WI_ELEMS_AT, vw->mem, ru->n, (uint32_t)ru->off, vw->elem);
+			}
 			return;
 		}
 	}
-	if (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type)
-		for (uint64_t i = 0; i < len && !v->rc; i++) {
-			uint64_t j = (head + i) % cap;
-			visit_elem(w, v, ptr, j, 0, 0, ptr + j * wt->elem_size, wt->elem);
-		}
+	uint64_t base = vw->inline_elems ? vw->at : vw->mem;
+	uint64_t holder = vw->inline_elems ? w->holder : vw->mem;
+	for (unsigned r = 0; r < vw->nruns; r++)
+		for (uint64_t i = 0; i < vw->run[r].n && !v->rc; i++)
+			visit_elem(w, v, holder, vw->run[r].index + i, 0, 0, base + vw->run[r].off + i * es, vw->elem);
 }
 
 /* The full buckets of a hashbrown table whose allocation at mem (buckets
@@ -473,7 +923,8 @@ static void visit_vecdeque(struct walk *w, uint64_t addr, const struct wtype *wt
 static void table_elems(struct walk *w, struct walk_visit *v, const struct wtype *wt, uint64_t mem,
 			uint64_t buckets, uint64_t items)
 {
-	uint64_t align = wt->elem_align > GROUP_WIDTH ? wt->elem_align : GROUP_WIDTH;
+	const struct rawtable_layout *l = &wt->l.table;
+	uint64_t align = wt->elem_align > l->group_width ? wt->elem_align : l->group_width;
 	uint64_t ctrl = mem + round_up(wt->elem_size * buckets, align);
 	const uint8_t *cb = image_ptr(w->img, ctrl, buckets);
 	if (!cb) {
@@ -487,8 +938,8 @@ static void table_elems(struct walk *w, struct walk_visit *v, const struct wtype
 		if (++full > items)
 			break;
 		uint64_t el = ctrl - (i + 1) * wt->elem_size;
-		if (wt->off[3] != UINT64_MAX)
-			visit_elem(w, v, mem, i, el + wt->off[3], wt->aux, el + wt->off[4], wt->aux2);
+		if (l->pair)
+			visit_elem(w, v, mem, i, el + l->key_off, l->key, el + l->val_off, l->val);
 		else
 			visit_elem(w, v, mem, i, 0, 0, el, wt->elem);
 	}
@@ -496,57 +947,24 @@ static void table_elems(struct walk *w, struct walk_visit *v, const struct wtype
 		walk_unreadable(w, ctrl, "hash table control bytes disagree with its item count");
 }
 
-static void visit_rawtable(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt,
-			   struct walk_visit *v)
-{
-	uint64_t ctrl, mask, items;
-	if (!read3(w, addr, wt->off, &ctrl, &mask, &items)) {
-		walk_unreadable(w, addr, "hash table header not readable");
-		return;
-	}
-	if (mask == 0)
-		return;   /* the static empty singleton: no allocation */
-	uint64_t buckets = mask + 1;
-	if ((buckets & mask) != 0 || buckets > WALK_MAX_ELEMS || items > buckets || items > UINT32_MAX) {
-		walk_unreadable(w, addr, "hash table with a bad bucket mask or item count");
-		return;
-	}
-	uint64_t align = wt->elem_align > GROUP_WIDTH ? wt->elem_align : GROUP_WIDTH;
-	uint64_t ctrl_off = round_up(wt->elem_size * buckets, align);
-	if (ctrl < ctrl_off) {
-		walk_unreadable(w, addr, "hash table control pointer below its data");
-		return;
-	}
-	uint64_t mem = ctrl - ctrl_off;
-	if (!visit_alloc(w, v, mem, ctrl_off + buckets + GROUP_WIDTH, items * wt->elem_size,
-			 WALK_HASHTABLE, false))
-		return;
-	bool walk_elems = !v->report || walk_owns(w, wt->elem) ||
-			  (wt->aux2 && wt->aux2 == w->op_type);
-	if (!walk_elems || wt->elem_size == 0)
-		return;
-	/* an empty table still has its control bytes checked */
-	if (!defer(w, v, WI_TABLE, mem, buckets, (uint32_t)items, id))
-		table_elems(w, v, wt, mem, buckets, items);
-}
-
 /* One BTree node and, below it, its children: walked now, or (in the
  * profile's walk, rec being the map's record) queued one node at a time. */
 static void visit_btree_node(struct walk *w, type_id id, const struct wtype *wt, struct walk_visit *v,
 			     uint64_t node, uint64_t height, uint64_t *count, uint64_t budget, uint32_t rec)
 {
+	const struct btree_layout *l = &wt->l.btree;
 	uint16_t len;
 	bool internal = height > 0;
-	if (internal && !wt->aux2) {
+	if (internal && !l->internal) {
 		walk_unreadable(w, node, "BTree internal node type not in the DWARF");
 		return;
 	}
-	if (image_read(w->img, node + wt->off[5], &len, 2, NULL) != 0 || len > BTREE_CAPACITY) {
+	if (image_read(w->img, node + l->len, &len, 2, NULL) != 0 || len > l->capacity) {
 		walk_unreadable(w, node, "BTree node with a bad len");
 		return;
 	}
-	uint64_t size = internal ? wt->aux2_size : wt->aux_size;
-	if (!visit_alloc(w, v, node, size, (uint64_t)len * (wt->elem_size + wt->elem2_size),
+	uint64_t size = internal ? l->internal_size : l->leaf_size;
+	if (!visit_alloc(w, v, node, size, (uint64_t)len * (wt->elem_size + l->val_size),
 			 internal ? WALK_BTREE_INTERNAL : WALK_BTREE_LEAF, false))
 		return;
 	if (*count + len > budget) {
@@ -554,20 +972,19 @@ static void visit_btree_node(struct walk *w, type_id id, const struct wtype *wt,
 		return;
 	}
 	*count += len;
-	bool kw = !v->report || walk_owns(w, wt->elem), vw = !v->report || walk_owns(w, wt->elem2) ||
-		  wt->elem2 == w->op_type;
+	bool kw = !v->report || walk_owns(w, wt->elem), vw = !v->report || walk_owns(w, l->val) ||
+		  l->val == w->op_type;
 	for (uint16_t i = 0; i < len && !v->rc; i++) {
-		uint64_t ka = node + wt->off[3] + i * wt->elem_size;
-		uint64_t va = node + wt->off[4] + i * wt->elem2_size;
+		uint64_t ka = node + l->keys + i * wt->elem_size;
+		uint64_t va = node + l->vals + i * l->val_size;
 		if (kw || vw)
-			visit_elem(w, v, node, i, ka, kw || !v->report ? wt->elem : 0, va,
-				   vw ? wt->elem2 : 0);
+			visit_elem(w, v, node, i, ka, kw || !v->report ? wt->elem : 0, va, vw ? l->val : 0);
 	}
 	if (!internal)
 		return;
 	for (uint16_t i = 0; i <= len && !v->rc; i++) {
 		uint64_t child;
-		if (!walk_u64(w, node + wt->off[6] + 8ull * i, &child)) {
+		if (!walk_u64(w, node + l->edges + 8ull * i, &child)) {
 			walk_unreadable(w, node, "BTree edge not readable");
 			return;
 		}
@@ -576,184 +993,106 @@ static void visit_btree_node(struct walk *w, type_id id, const struct wtype *wt,
 	}
 }
 
-static void visit_btreemap(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt,
-			   struct walk_visit *v)
+/* LinkedList nodes from node on, `left` of them still expected out of
+ * length: each node is an allocation, its element walked; followed now, or
+ * (in the profile's walk) queued one node at a time.  Bounded by the
+ * length, so a cycle ends. */
+static void visit_list_nodes(struct walk *w, type_id id, const struct wtype *wt, struct walk_visit *v,
+			     uint64_t node, uint64_t left, uint64_t length, uint64_t *count, uint32_t rec)
 {
-	uint64_t node, height, length, count = 0;
-	if (!read3(w, addr, wt->off, &node, &height, &length)) {
-		walk_unreadable(w, addr, "BTreeMap header not readable");
-		return;
+	const struct list_layout *l = &wt->l.list;
+	bool want = !v->report || walk_owns(w, wt->elem);
+	while (left > 0 && !v->rc) {
+		if (!visit_alloc(w, v, node, l->node_size, l->node_size, WALK_LIST_NODE, false))
+			return;
+		(*count)++;
+		if (want)
+			visit_elem(w, v, node, length - left, 0, 0, node + l->element, wt->elem);
+		left--;
+		uint64_t next;
+		if (!walk_u64(w, node + l->next, &next)) {
+			walk_unreadable(w, node, "LinkedList node not readable");
+			return;
+		}
+		if (left == 0) {
+			if (next)
+				walk_unreadable(w, node, "LinkedList longer than its length");
+			return;
+		}
+		if (next == 0 || defer(w, v, WI_LIST, next, left, rec, id))
+			return;   /* a short list is caught by the count */
+		node = next;
 	}
-	if (node == 0)
-		return;   /* None: empty map without a root */
-	/* every entry occupies bytes of some node in the core, so a length beyond
-	 * the core's size is a lie; it also bounds the visits a cyclic tree gets */
-	if (height > 48 || length > WALK_MAX_ELEMS || length > image_core_size(w->img)) {
-		walk_unreadable(w, addr, "BTreeMap with an absurd height or length");
-		return;
-	}
-	if (v->report && w->queueing) {
-		uint32_t rec = walk_tree_new(w, addr, length);
-		if (rec == UINT32_MAX)
-			w->oom = true;
+}
+
+/* The elements of a decoded container, in the way its view says. */
+static void visit_view(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt, struct walk_visit *v,
+		       const struct wview *vw)
+{
+	uint64_t count = 0;
+	switch (vw->elems) {
+	case VIEW_RUNS:
+		if (want_elems(w, wt, v, vw))
+			visit_runs(w, wt, v, vw);
+		break;
+	case VIEW_POINTEE:
+		if (!want_elems(w, wt, v, vw))
+			break;
+		if (!vw->mem || !defer(w, v, WI_POINTEE, vw->mem, 1, (uint32_t)vw->data_off, vw->elem))
+			visit_pointee(w, v, w->holder, w->index, vw->at, vw->elem);
+		break;
+	case VIEW_TABLE:
+		/* an empty table still has its control bytes checked */
+		if (want_elems(w, wt, v, vw) && wt->elem_size &&
+		    !defer(w, v, WI_TABLE, vw->mem, vw->a, (uint32_t)vw->b, id))
+			table_elems(w, v, wt, vw->mem, vw->a, vw->b);
+		break;
+	case VIEW_BTREE:
+	case VIEW_LIST: {
+		bool tree = vw->elems == VIEW_BTREE;
+		if (v->report && w->queueing) {
+			uint32_t rec = walk_tree_new(w, addr, vw->c, !tree);
+			if (rec == UINT32_MAX)
+				w->oom = true;
+			else
+				defer(w, v, tree ? WI_BTREE : WI_LIST, vw->a, tree ? vw->b : vw->c, rec, id);
+			break;
+		}
+		if (tree)
+			visit_btree_node(w, id, wt, v, vw->a, vw->b, &count, vw->c, UINT32_MAX);
 		else
-			defer(w, v, WI_BTREE, node, height, rec, id);
-		return;
+			visit_list_nodes(w, id, wt, v, vw->a, vw->c, vw->c, &count, UINT32_MAX);
+		if (count != vw->c && !v->rc)
+			walk_unreadable(w, addr, tree ? "BTreeMap length disagrees with its nodes"
+						      : "LinkedList length disagrees with its nodes");
+		break;
 	}
-	visit_btree_node(w, id, wt, v, node, height, &count, length, UINT32_MAX);
-	if (count != length && !v->rc)
-		walk_unreadable(w, addr, "BTreeMap length disagrees with its nodes");
+	default:
+		break;
+	}
 }
 
-static void visit_rc(struct walk *w, uint64_t addr, const struct wtype *wt, struct walk_visit *v,
-		     enum walk_kind kind)
+int walk_dec_visit(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt,
+		   struct walk_visit *v)
 {
-	uint64_t ptr, meta = 0, req, n = 1;
-	if (!walk_u64(w, addr + wt->off[0], &ptr) || (wt->fat_kind && !walk_u64(w, addr + wt->off[1], &meta))) {
-		walk_unreadable(w, addr, "Rc/Arc pointer not readable");
-		return;
+	struct wview vw;
+	if (!decoder_of(wt->cls))
+		return ERR_NOTFOUND;
+	const char *why = walk_dec_decode(w, addr, wt, &vw);
+	if (why) {
+		walk_unreadable(w, vw.bad, why);
+		return v->rc;
 	}
-	uint64_t align = wt->elem_align > 8 ? wt->elem_align : 8;
-	if (wt->fat_kind == 1) {
-		if (meta > WALK_MAX_ELEMS) {
-			walk_unreadable(w, addr, "Rc/Arc slice with an absurd length");
-			return;
-		}
-		n = meta;
-		req = round_up(wt->off[2] + meta * wt->elem_size, align);
-	} else if (wt->fat_kind == 2) {
-		uint64_t vs, va;
-		if (!walk_u64(w, meta + 8, &vs) || !walk_u64(w, meta + 16, &va) || vs > (1ull << 40)) {
-			walk_unreadable(w, meta, "trait-object vtable not readable");
-			return;
-		}
-		align = va > 8 ? va : 8;
-		req = round_up(round_up(16, align) + vs, align);
-		n = 0;
-	} else {
-		req = wt->aux_size;
-	}
-	if (!visit_alloc(w, v, ptr, req, req, kind, true))
-		return;
-	if (!v->report) {
-		visit_pointee(w, v, ptr, 0, ptr + wt->off[2], wt->elem);
-		return;
-	}
-	if (wt->fat_kind == 0 && (walk_owns(w, wt->elem) || wt->elem == w->op_type)) {
-		if (!defer(w, v, WI_POINTEE, ptr, 1, (uint32_t)wt->off[2], wt->elem))
-			visit_pointee(w, v, w->holder, w->index, ptr + wt->off[2], wt->elem);
-	} else if ((walk_owns(w, wt->elem) || wt->elem == w->op_type) &&
-		   !defer(w, v, WI_ELEMS_AT, ptr, n, (uint32_t)wt->off[2], wt->elem))
-		for (uint64_t i = 0; i < n && !v->rc; i++)
-			visit_elem(w, v, ptr, i, 0, 0, ptr + wt->off[2] + i * wt->elem_size, wt->elem);
+	if (vw.mem && !visit_alloc(w, v, vw.mem, vw.requested, vw.used, vw.kind, vw.shared))
+		return v->rc;
+	visit_view(w, addr, id, wt, v, &vw);
+	return v->rc;
 }
 
-static void visit_box(struct walk *w, uint64_t addr, const struct wtype *wt, struct walk_visit *v)
+void walk_dec_walk(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt)
 {
-	uint64_t ptr, meta = 0;
-	if (!walk_u64(w, addr + (wt->fat_kind ? wt->off[0] : 0), &ptr) ||
-	    (wt->fat_kind && !walk_u64(w, addr + wt->off[1], &meta))) {
-		walk_unreadable(w, addr, "Box pointer not readable");
-		return;
-	}
-	if (wt->fat_kind == 0) {
-		if (wt->elem_size == 0)
-			return;   /* Box of a ZST allocates nothing */
-		if (!visit_alloc(w, v, ptr, wt->elem_size, wt->elem_size, WALK_BOX, false))
-			return;
-		if ((!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type) &&
-		    !defer(w, v, WI_POINTEE, ptr, 1, 0, wt->elem))
-			visit_pointee(w, v, w->holder, w->index, ptr, wt->elem);
-		return;
-	}
-	if (wt->fat_kind == 1) {
-		if (meta > WALK_MAX_ELEMS || (wt->elem_size && meta > UINT64_MAX / 2 / wt->elem_size)) {
-			walk_unreadable(w, addr, "Box<[T]> with an absurd length");
-			return;
-		}
-		uint64_t req = meta * wt->elem_size;
-		if (req == 0 || !visit_alloc(w, v, ptr, req, req, WALK_BOX_SLICE, false))
-			return;
-		if ((!v->report || walk_owns(w, wt->elem)) && !defer(w, v, WI_ELEMS, ptr, meta, 0, wt->elem))
-			for (uint64_t i = 0; i < meta && !v->rc; i++)
-				visit_elem(w, v, ptr, i, 0, 0, ptr + i * wt->elem_size, wt->elem);
-		return;
-	}
-	/* Box<dyn Tr>: size from the vtable, contents through its concrete type */
-	uint64_t vs;
-	if (!walk_u64(w, meta + 8, &vs) || vs > (1ull << 40)) {
-		walk_unreadable(w, meta, "trait-object vtable not readable");
-		return;
-	}
-	if (vs == 0 || !visit_alloc(w, v, ptr, vs, vs, WALK_BOX_DYN, false))
-		return;
-	type_id conc = types_vtable_type(w->t, meta - image_bias(w->img));
-	if (conc && !defer(w, v, WI_POINTEE, ptr, 1, 0, types_resolve(w->t, conc)))
-		visit_pointee(w, v, w->holder, w->index, ptr, types_resolve(w->t, conc));
-}
-
-static void visit_smallvec(struct walk *w, uint64_t addr, const struct wtype *wt, struct walk_visit *v)
-{
-	uint64_t cap, ptr, len;
-	if (!walk_u64(w, addr + wt->off[0], &cap)) {
-		walk_unreadable(w, addr, "SmallVec header not readable");
-		return;
-	}
-	uint64_t base;
-	if (cap > wt->n) {   /* spilled */
-		if (!walk_u64(w, addr + wt->off[1], &ptr) || !walk_u64(w, addr + wt->off[2], &len) ||
-		    !elems_ok(wt, cap, len)) {
-			walk_unreadable(w, addr, "spilled SmallVec with a bad header");
-			return;
-		}
-		if (wt->elem_size == 0 ||
-		    !visit_alloc(w, v, ptr, cap * wt->elem_size, len * wt->elem_size, WALK_SMALLVEC, false))
-			return;
-		base = ptr;
-		if ((!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type) &&
-		    defer(w, v, WI_ELEMS, ptr, len, 0, wt->elem))
-			return;
-	} else {
-		len = cap;   /* inline: the capacity field holds the length */
-		base = addr + wt->off[3];
-		ptr = w->holder;
-	}
-	if (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type)
-		for (uint64_t i = 0; i < len && !v->rc; i++)
-			visit_elem(w, v, ptr, i, 0, 0, base + i * wt->elem_size, wt->elem);
-}
-
-static void visit_compact(struct walk *w, uint64_t addr, struct walk_visit *v)
-{
-	uint8_t b[24];
-	if (image_read(w->img, addr, b, 24, NULL) != 0) {
-		walk_unreadable(w, addr, "CompactString not readable");
-		return;
-	}
-	if (b[23] != COMPACT_HEAP_MASK)
-		return;   /* inline or static: no heap */
-	uint64_t ptr, len, cap = 0;
-	memcpy(&ptr, b, 8);
-	memcpy(&len, b + 8, 8);
-	memcpy(&cap, b + 16, 7);   /* 56-bit capacity, little-endian */
-	if (len > cap || cap > (1ull << 48)) {
-		walk_unreadable(w, addr, "CompactString heap form with len > capacity");
-		return;
-	}
-	visit_alloc(w, v, ptr, cap, len, WALK_COMPACT_STR, false);
-}
-
-static void visit_once(struct walk *w, uint64_t addr, const struct wtype *wt, struct walk_visit *v)
-{
-	uint32_t state;
-	if (image_read(w->img, addr + wt->off[0], &state, 4, NULL) != 0) {
-		walk_unreadable(w, addr, "Once state not readable");
-		return;
-	}
-	if (state != wt->n)
-		return;   /* not initialised: owns nothing */
-	if (!v->report || walk_owns(w, wt->elem) || wt->elem == w->op_type)
-		visit_pointee(w, v, w->holder, w->index, addr + wt->off[1], wt->elem);
+	struct walk_visit v = {.report = true};
+	walk_dec_visit(w, addr, id, wt, &v);
 }
 
 /* ---------------------------------------------------------------- queue */
@@ -782,122 +1121,19 @@ void walk_dec_item(struct walk *w, const struct witem *it, unsigned kind)
 			table_elems(w, &v, wt, it->mem, it->n, it->b);
 		break;
 	case WI_BTREE:
-		if ((wt = walk_type_info(w, it->type)) && wt->cls == CLS_BTREEMAP && it->b < w->ntrees) {
-			uint64_t count = w->trees[it->b].count;
-			visit_btree_node(w, it->type, wt, &v, it->mem, it->n, &count, w->trees[it->b].length, it->b);
+	case WI_LIST:
+		if ((wt = walk_type_info(w, it->type)) && it->b < w->ntrees &&
+		    wt->cls == (kind == WI_BTREE ? CLS_BTREEMAP : CLS_LIST)) {
+			struct wtree *tr = &w->trees[it->b];
+			uint64_t count = tr->count;
+			if (kind == WI_BTREE)
+				visit_btree_node(w, it->type, wt, &v, it->mem, it->n, &count, tr->length, it->b);
+			else
+				visit_list_nodes(w, it->type, wt, &v, it->mem, it->n, tr->length, &count, it->b);
 			w->trees[it->b].count = count;
 		}
 		break;
 	}
-}
-
-/* ---------------------------------------------------------------- table */
-
-typedef bool (*setup_fn)(struct walk *, type_id, const struct types_type *, struct wtype *);
-
-struct decoder {
-	const char *prefix;   /* qualified-name prefix */
-	bool exact;           /* the name must equal prefix */
-	uint8_t cls;
-	setup_fn setup;
-};
-
-static const struct decoder DECODERS[] = {
-	{"alloc::vec::Vec<", false, CLS_VEC, setup_vec},
-	{"alloc::string::String", true, CLS_STRING, setup_string},
-	{"alloc::collections::vec_deque::VecDeque<", false, CLS_VECDEQUE, setup_vecdeque},
-	{"hashbrown::raw::RawTable<", false, CLS_RAWTABLE, setup_rawtable},
-	{"hashbrown::raw::inner::RawTable<", false, CLS_RAWTABLE, setup_rawtable},
-	{"alloc::collections::btree::map::BTreeMap<", false, CLS_BTREEMAP, setup_btreemap},
-	{"alloc::sync::Arc<", false, CLS_ARC, setup_arc},
-	{"alloc::rc::Rc<", false, CLS_RC, setup_arc},
-	{"alloc::boxed::Box<", false, CLS_BOX, setup_box},
-	{"smallvec::SmallVec<", false, CLS_SMALLVEC, setup_smallvec},
-	{"compact_str::CompactString", true, CLS_COMPACT_STR, setup_compact},
-	{"compact_str::repr::Repr", true, CLS_COMPACT_STR, setup_compact},
-	{"std::sync::once_lock::OnceLock<", false, CLS_ONCE, setup_once},
-	{"std::sync::lazy_lock::LazyLock<", false, CLS_ONCE, setup_once},
-	/* not owning, whatever their members say */
-	{"alloc::sync::Weak<", false, CLS_PLAIN, NULL},
-	{"alloc::rc::Weak<", false, CLS_PLAIN, NULL},
-	{"core::mem::maybe_uninit::MaybeUninit<", false, CLS_PLAIN, NULL},
-	{"core::ptr::non_null::NonNull<", false, CLS_PLAIN, NULL},
-	{"core::ptr::unique::Unique<", false, CLS_PLAIN, NULL},
-	{"alloc::raw_vec::RawVec", false, CLS_PLAIN, NULL},
-	{"core::marker::PhantomData<", false, CLS_PLAIN, NULL},
-	{"&", false, CLS_PLAIN, NULL},
-	{"*", false, CLS_PLAIN, NULL},
-};
-
-bool walk_dec_classify(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
-{
-	const char *name = ty->name;
-	if (!name || !*name)
-		return false;
-	for (size_t i = 0; i < sizeof DECODERS / sizeof DECODERS[0]; i++) {
-		const struct decoder *d = &DECODERS[i];
-		if (d->exact ? strcmp(name, d->prefix) != 0 : !starts(name, d->prefix))
-			continue;
-		if (d->cls == CLS_BOX && ty->kind != TYPES_POINTER && ty->kind != TYPES_STRUCT)
-			continue;
-		wt->cls = d->cls;
-		if (d->cls == CLS_BOX && ty->kind == TYPES_STRUCT)
-			wt->cls = CLS_BOX_FAT;
-		if (d->setup && !d->setup(w, id, ty, wt))
-			wt->cls = CLS_BAD;
-		return true;
-	}
-	return false;
-}
-
-int walk_dec_visit(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt,
-		   struct walk_visit *v)
-{
-	switch (wt->cls) {
-	case CLS_VEC:
-		visit_vec(w, addr, wt, v, WALK_VEC);
-		break;
-	case CLS_STRING:
-		visit_vec(w, addr, wt, v, WALK_STRING);
-		break;
-	case CLS_VECDEQUE:
-		visit_vecdeque(w, addr, wt, v);
-		break;
-	case CLS_RAWTABLE:
-		visit_rawtable(w, addr, id, wt, v);
-		break;
-	case CLS_BTREEMAP:
-		visit_btreemap(w, addr, id, wt, v);
-		break;
-	case CLS_ARC:
-		visit_rc(w, addr, wt, v, WALK_ARC);
-		break;
-	case CLS_RC:
-		visit_rc(w, addr, wt, v, WALK_RC);
-		break;
-	case CLS_BOX:
-	case CLS_BOX_FAT:
-		visit_box(w, addr, wt, v);
-		break;
-	case CLS_SMALLVEC:
-		visit_smallvec(w, addr, wt, v);
-		break;
-	case CLS_COMPACT_STR:
-		visit_compact(w, addr, v);
-		break;
-	case CLS_ONCE:
-		visit_once(w, addr, wt, v);
-		break;
-	default:
-		return ERR_NOTFOUND;
-	}
-	return v->rc;
-}
-
-void walk_dec_walk(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt)
-{
-	struct walk_visit v = {.report = true};
-	walk_dec_visit(w, addr, id, wt, &v);
 }
 
 /* ---------------------------------------------------------------- check */
@@ -915,6 +1151,48 @@ static int check_chunk(struct walk *w, uint64_t mem, uint64_t need, const char *
 	}
 	return err_fault(e, mem, "%s buffer 0x%llx is not an in-use heap chunk of at least %llu bytes", what,
 			 (unsigned long long)mem, (unsigned long long)need);
+}
+
+/* A container value holds together: its header is plausible, the buffer it
+ * owns is an in-use chunk big enough for it, a hash table's control bytes
+ * agree with its item count. */
+static int check_container(struct walk *w, uint64_t addr, const struct wtype *wt, const struct types_type *ty,
+			   struct err *e)
+{
+	struct wview vw;
+	const char *why = walk_dec_decode(w, addr, wt, &vw);
+	if (why)
+		return err_set(e, ERR_CORRUPT, "%s at 0x%llx: %s", ty->name, (unsigned long long)addr, why);
+	if (vw.mem) {
+		int rc = check_chunk(w, vw.mem, vw.requested, ty->name, e);
+		if (rc)
+			return rc;
+	}
+	switch (vw.elems) {
+	case VIEW_TABLE: {
+		uint64_t ctrl = vw.mem + (vw.requested - vw.a - wt->l.table.group_width), full = 0;
+		const uint8_t *cb = image_ptr(w->img, ctrl, vw.a);
+		if (!cb)
+			return err_fault(e, ctrl, "hash table control bytes at 0x%llx not readable",
+					 (unsigned long long)ctrl);
+		for (uint64_t b = 0; b < vw.a; b++)
+			full += !(cb[b] & 0x80);
+		if (full != vw.b)
+			return err_set(e, ERR_CORRUPT, "hash table at 0x%llx: %llu full control bytes, %llu items",
+				       (unsigned long long)addr, (unsigned long long)full, (unsigned long long)vw.b);
+		return 0;
+	}
+	case VIEW_BTREE:
+		if (vw.b > 0 && !wt->l.btree.internal)
+			return err_set(e, ERR_CORRUPT, "BTreeMap at 0x%llx: height %llu", (unsigned long long)addr,
+				       (unsigned long long)vw.b);
+		return check_chunk(w, vw.a, vw.b ? wt->l.btree.internal_size : wt->l.btree.leaf_size,
+				   "BTreeMap node", e);
+	case VIEW_LIST:
+		return check_chunk(w, vw.a, wt->l.list.node_size, "LinkedList node", e);
+	default:
+		return 0;
+	}
 }
 
 static int check_val(struct walk *w, uint64_t addr, type_id id, int depth, struct err *e);
@@ -936,7 +1214,6 @@ static int check_val(struct walk *w, uint64_t addr, type_id id, int depth, struc
 {
 	const struct wtype *wt = walk_type_info(w, id);
 	const struct types_type *ty = types_get(w->t, id);
-	uint64_t a, b, c, d;
 	if (!wt || !ty || depth > 6)
 		return 0;
 	switch (wt->cls) {
@@ -949,68 +1226,8 @@ static int check_val(struct walk *w, uint64_t addr, type_id id, int depth, struc
 		const struct types_type *vt = types_get(w->t, types_resolve(w->t, ty->vpart->variants[vi].type));
 		return vt ? check_members(w, addr + ty->vpart->variants[vi].offset, vt, depth, e) : 0;
 	}
-	case CLS_VEC:
-	case CLS_STRING:
-	case CLS_VECDEQUE:
-		if (!read3(w, addr, wt->off, &a, &b, &c))
-			return err_fault(e, addr, "%s header at 0x%llx not readable", ty->name, (unsigned long long)addr);
-		if (wt->cls == CLS_VECDEQUE && !walk_u64(w, addr + wt->off[3], &c))
-			return err_fault(e, addr, "%s header not readable", ty->name);
-		if (!elems_ok(wt, a, c))
-			return err_set(e, ERR_CORRUPT, "%s at 0x%llx: len %llu > capacity %llu", ty->name,
-				       (unsigned long long)addr, (unsigned long long)c, (unsigned long long)a);
-		return a && wt->elem_size ? check_chunk(w, b, a * wt->elem_size, ty->name, e) : 0;
-	case CLS_RAWTABLE: {
-		if (!read3(w, addr, wt->off, &a, &b, &c))
-			return err_fault(e, addr, "hash table header at 0x%llx not readable", (unsigned long long)addr);
-		if (b == 0)
-			return 0;
-		uint64_t buckets = b + 1;
-		if ((buckets & b) || buckets > WALK_MAX_ELEMS || c > buckets)
-			return err_set(e, ERR_CORRUPT, "hash table at 0x%llx: bucket mask %#llx, %llu items",
-				       (unsigned long long)addr, (unsigned long long)b, (unsigned long long)c);
-		uint64_t align = wt->elem_align > GROUP_WIDTH ? wt->elem_align : GROUP_WIDTH;
-		uint64_t off = round_up(wt->elem_size * buckets, align);
-		if (a < off)
-			return err_set(e, ERR_CORRUPT, "hash table at 0x%llx: control pointer below its data",
-				       (unsigned long long)addr);
-		int rc = check_chunk(w, a - off, off + buckets + GROUP_WIDTH, "hash table", e);
-		if (rc)
-			return rc;
-		const uint8_t *cb = image_ptr(w->img, a, buckets);
-		if (!cb)
-			return err_fault(e, a, "hash table control bytes at 0x%llx not readable", (unsigned long long)a);
-		for (d = 0, b = 0; b < buckets; b++)
-			d += !(cb[b] & 0x80);
-		if (d != c)
-			return err_set(e, ERR_CORRUPT, "hash table at 0x%llx: %llu full control bytes, %llu items",
-				       (unsigned long long)addr, (unsigned long long)d, (unsigned long long)c);
-		return 0;
-	}
-	case CLS_BTREEMAP:
-		if (!read3(w, addr, wt->off, &a, &b, &c))
-			return err_fault(e, addr, "BTreeMap header at 0x%llx not readable", (unsigned long long)addr);
-		if (a == 0)
-			return 0;
-		if (b > 48 || (b > 0 && !wt->aux2))
-			return err_set(e, ERR_CORRUPT, "BTreeMap at 0x%llx: height %llu", (unsigned long long)addr,
-				       (unsigned long long)b);
-		return check_chunk(w, a, b ? wt->aux2_size : wt->aux_size, "BTreeMap node", e);
-	case CLS_BOX:
-		if (wt->fat_kind || wt->elem_size == 0)
-			return 0;
-		if (!walk_u64(w, addr, &a))
-			return err_fault(e, addr, "Box at 0x%llx not readable", (unsigned long long)addr);
-		return check_chunk(w, a, wt->elem_size, ty->name, e);
-	case CLS_ARC:
-	case CLS_RC:
-		if (wt->fat_kind)
-			return 0;
-		if (!walk_u64(w, addr + wt->off[0], &a))
-			return err_fault(e, addr, "Arc at 0x%llx not readable", (unsigned long long)addr);
-		return check_chunk(w, a, wt->aux_size, ty->name, e);
 	default:
-		return 0;
+		return decoder_of(wt->cls) ? check_container(w, addr, wt, ty, e) : 0;
 	}
 }
 

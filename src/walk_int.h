@@ -1,43 +1,59 @@
 /* walk_int.h: the walker's private state, shared by walk*.c only.
  *
  * Per type_id the walker caches a classification (which decoder handles it,
- * whether it can own heap at all, and the decoder's field offsets), so the hot
- * path never looks a member up by name twice.
+ * whether it can own heap at all, and the family's named layout, see
+ * walk_layout.h), so the hot path never looks a member up by name twice.
  */
 #ifndef AGGOP_WALK_INT_H
 #define AGGOP_WALK_INT_H
 
+#include "container.h"
+#include "version.h"
 #include "walk.h"
+#include "walk_layout.h"
 
 #define WALK_MAX_DEPTH 192
 #define WALK_MAX_ELEMS (1ull << 32)   /* no container in a core holds more */
 
 enum walk_cls {
 	CLS_UNSET = 0, CLS_PLAIN, CLS_STRUCT, CLS_ENUM, CLS_ARRAY,
-	CLS_BOX, CLS_BOX_FAT, CLS_VEC, CLS_STRING, CLS_VECDEQUE, CLS_RAWTABLE,
-	CLS_BTREEMAP, CLS_ARC, CLS_RC, CLS_SMALLVEC, CLS_COMPACT_STR, CLS_ONCE,
+	CLS_BOX, CLS_VEC, CLS_STRING, CLS_VECDEQUE, CLS_RAWTABLE,
+	CLS_BTREEMAP, CLS_ARC, CLS_RC, CLS_SMALLVEC, CLS_COMPACT_STR, CLS_ONCE, CLS_LIST,
 	CLS_BAD   /* a known container whose fields could not be found */
 };
 
-/* Decoder details for one type.  Offsets are relative to the value. */
-struct wtype {
-	uint8_t cls;
-	uint8_t owns;       /* 0 unknown, 1 computing, 2 no, 3 yes */
-	uint8_t fat_kind;   /* CLS_BOX_FAT / ARC / RC: 0 thin, 1 slice/str, 2 dyn */
-	type_id elem;       /* element / pointee / K */
-	type_id elem2;      /* V (maps) / internal node type (btree) */
-	type_id aux;        /* leaf node type (btree), inner type (arc/rc) */
-	type_id aux2;       /* internal node type (btree) */
-	uint64_t elem_size, elem_align, elem2_size;
-	uint64_t aux_size, aux2_size;
-	uint64_t off[8];    /* decoder-specific field offsets */
-	uint64_t n;         /* SmallVec inline capacity; Once: complete state */
-	uint16_t *lut;      /* CLS_ENUM: tag value (< 256) -> variant index, ENUM_LUT_NONE: dataful */
+/* The set of allocations reported outside the mark map (mmapped chunks,
+ * chunks the census did not list). */
+#define WALK_U64_KEY(e) (*(e))
+DEFINE_HASH_TABLE(walk_mem_set, uint64_t, uint64_t, WALK_U64_KEY, container_hash_u64, container_eq_u64)
+
+/* Interned segment sequences, by the pointers of their segments. */
+struct walk_seq_key {
+	const char *const *segs;
+	uint32_t n;
+	uint64_t hash;
 };
+struct walk_seq_ent {
+	struct walk_seq_key key;
+	uint32_t seq;
+};
+static inline uint64_t walk_seq_hash(struct walk_seq_key k) { return k.hash; }
+static inline bool walk_seq_eq(struct walk_seq_key a, struct walk_seq_key b)
+{
+	return a.hash == b.hash && a.n == b.n && memcmp(a.segs, b.segs, sizeof(char *) * a.n) == 0;
+}
+#define WALK_SEQ_KEY(e) ((e)->key)
+DEFINE_HASH_TABLE(walk_seq_index, struct walk_seq_ent, struct walk_seq_key, WALK_SEQ_KEY, walk_seq_hash,
+		  walk_seq_eq)
 
-#define ENUM_LUT_NONE 0xffff
-
-struct path_ent;
+/* Display names, by their text. */
+struct walk_name_ent {
+	const char *name;
+	uint32_t id;
+};
+#define WALK_NAME_KEY(e) ((e)->name)
+DEFINE_HASH_TABLE(walk_name_index, struct walk_name_ent, const char *, WALK_NAME_KEY, container_hash_str,
+		  container_eq_str)
 
 /* One interned sequence of path segments (walk_path.c). */
 struct walk_seq {
@@ -58,7 +74,8 @@ enum {
 	WI_ELEMS_AT,    /* n elements of type at mem + b (byte offset), indices from 0 */
 	WI_POINTEE,     /* one value of type at mem + b; holder and index inherited */
 	WI_TABLE,       /* hashbrown table (type = the table type), n buckets, b items */
-	WI_BTREE        /* BTree node at mem (type = the map type), n = height, b = tree record */
+	WI_BTREE,       /* BTree node at mem (type = the map type), n = height, b = tree record */
+	WI_LIST         /* LinkedList node at mem (type = the list type), n = nodes left, b = list record */
 };
 #define WI_KIND_SHIFT 29
 #define WI_IN_OP 0x80000000u
@@ -78,10 +95,11 @@ struct wctx {
 	uint32_t tag;
 };
 
-/* A BTreeMap whose nodes are queued: its entries are counted as the nodes
- * are visited and checked against its length when the walk ends. */
+/* A BTreeMap or LinkedList whose nodes are queued: its entries are counted
+ * as the nodes are visited and checked against its length when the walk ends. */
 struct wtree {
 	uint64_t addr, length, count;
+	bool list;           /* a LinkedList's nodes, not a BTreeMap's */
 };
 
 #define WBLOCK_ITEMS 127
@@ -116,8 +134,8 @@ struct walk {
 	struct heap_chunk *big;   /* in-use chunks the map does not hold (mmapped), by mem */
 	size_t nbig, capbig;
 	size_t nregions, rlast;
-	uint64_t *extra_seen;     /* open-addressing set of mems outside the census */
-	size_t extra_cap, extra_len;
+	struct walk_mem_set extra_seen;   /* reported mems outside the mark map */
+	struct version_facts versions;    /* what the version tables detected */
 
 	/* the address-ordered queue of the profile's walk */
 	bool queueing;            /* report mode: buffers' contents are queued */
@@ -142,17 +160,15 @@ struct walk {
 	/* field path stack and interned paths */
 	const char *seg[WALK_MAX_DEPTH + 8];
 	int nseg;
-	struct path_ent *paths;   /* open addressing by segment sequence */
+	struct walk_seq_index paths;      /* segment sequence -> seq id */
 	struct walk_seq *seqs;    /* seq id -> segments */
 	uint64_t seq_ver;         /* bumped by every push and pop ... */
 	uint64_t memo_ver;        /* ... so that memo_seq, the seq of the stack */
 	uint32_t memo_seq;        /* at memo_ver, is reused while it holds */
 	size_t seqs_len, seqs_cap;
-	size_t paths_cap, paths_len;
 	char **names;             /* canonical id -> display name */
 	size_t names_len, names_cap;
-	uint32_t *name_ht;        /* display name -> canonical id (open addressing) */
-	size_t name_ht_cap;
+	struct walk_name_index name_ht;   /* display name -> canonical id */
 
 	struct walk_stats st;
 };
@@ -181,7 +197,7 @@ void walk_path_restore(struct walk *w, uint32_t seq);
 /* Queues a visit of an allocation's contents (see struct witem). */
 void walk_defer(struct walk *w, unsigned kind, uint64_t mem, uint64_t n, uint32_t b, type_id type);
 /* A new BTreeMap record for queued nodes; UINT32_MAX when out of memory. */
-uint32_t walk_tree_new(struct walk *w, uint64_t addr, uint64_t length);
+uint32_t walk_tree_new(struct walk *w, uint64_t addr, uint64_t length, bool list);
 /* The id of parent's path extended by segment (UINT32_MAX: no parent). */
 uint32_t walk_path_child(struct walk *w, uint32_t parent, const char *segment);
 void walk_path_free(struct walk *w);

@@ -14,47 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct path_ent {
-	uint64_t hash;
-	uint32_t n, id;
-	uint32_t seq;        /* index into w->seqs */
-	const char **segs;   /* NULL: empty slot */
-};
-
 static uint64_t mix(uint64_t h, uint64_t v)
 {
 	h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
 	return h * 0xff51afd7ed558ccdull;
-}
-
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-static bool name_ht_grow(struct walk *w)
-{
-	size_t ncap = w->name_ht_cap ? w->name_ht_cap * 2 : 256;
-	uint32_t *n = malloc(ncap * sizeof *n);
-	if (!n)
-		return false;
-	memset(n, 0xff, ncap * sizeof *n);
-	for (size_t i = 0; i < w->name_ht_cap; i++) {
-		uint32_t id = w->name_ht[i];
-		if (id == UINT32_MAX)
-			continue;
-		size_t j = str_hash(w->names[id]) % ncap;
-		while (n[j] != UINT32_MAX)
-			j = (j + 1) % ncap;
-		n[j] = id;
-	}
-	free(w->name_ht);
-	w->name_ht = n;
-	w->name_ht_cap = ncap;
-	return true;
 }
 
 /* The canonical id of a display string (takes ownership of s). */
@@ -62,26 +25,21 @@ static uint32_t intern_name(struct walk *w, char *s)
 {
 	if (!s)
 		return WALK_PATH_ROOT;
-	if ((w->names_len + 1) * 2 > w->name_ht_cap && !name_ht_grow(w)) {
+	struct walk_name_ent *e = walk_name_index_find(&w->name_ht, s);
+	if (e) {
 		free(s);
-		return WALK_PATH_ROOT;
+		return e->id;
 	}
-	size_t j = str_hash(s) % w->name_ht_cap;
-	while (w->name_ht[j] != UINT32_MAX) {
-		uint32_t id = w->name_ht[j];
-		if (strcmp(w->names[id], s) == 0) {
-			free(s);
-			return id;
-		}
-		j = (j + 1) % w->name_ht_cap;
-	}
-	if (!arr_grow((void **)&w->names, &w->names_cap, w->names_len + 1, sizeof *w->names, 64)) {
+	if (!walk_name_index_reserve(&w->name_ht, w->name_ht.len + 1) ||
+	    !arr_grow((void **)&w->names, &w->names_cap, w->names_len + 1, sizeof *w->names, 64)) {
 		free(s);
 		return WALK_PATH_ROOT;
 	}
 	uint32_t id = (uint32_t)w->names_len++;
 	w->names[id] = s;
-	w->name_ht[j] = id;
+	e = walk_name_index_insert(&w->name_ht, s, NULL);
+	e->name = s;
+	e->id = id;
 	return id;
 }
 
@@ -107,27 +65,6 @@ static char *join(const char *const *segs, int n)
 	return s;
 }
 
-static bool paths_grow(struct walk *w)
-{
-	size_t ncap = w->paths_cap ? w->paths_cap * 2 : 256;
-	struct path_ent *n = calloc(ncap, sizeof *n);
-	if (!n)
-		return false;
-	for (size_t i = 0; i < w->paths_cap; i++) {
-		struct path_ent *e = &w->paths[i];
-		if (!e->segs)
-			continue;
-		size_t j = e->hash % ncap;
-		while (n[j].segs)
-			j = (j + 1) % ncap;
-		n[j] = *e;
-	}
-	free(w->paths);
-	w->paths = n;
-	w->paths_cap = ncap;
-	return true;
-}
-
 static uint32_t seq_of_stack(struct walk *w);
 
 uint32_t walk_path_seq(struct walk *w)
@@ -144,16 +81,11 @@ static uint32_t seq_of_stack(struct walk *w)
 	uint64_t h = (uint64_t)w->nseg;
 	for (int i = 0; i < w->nseg; i++)
 		h = mix(h, (uint64_t)(uintptr_t)w->seg[i]);
-	if ((w->paths_len + 1) * 2 > w->paths_cap && !paths_grow(w))
-		return 0;
-	size_t j = h % w->paths_cap;
-	for (; w->paths[j].segs; j = (j + 1) % w->paths_cap) {
-		struct path_ent *e = &w->paths[j];
-		if (e->hash == h && e->n == (uint32_t)w->nseg &&
-		    memcmp(e->segs, w->seg, sizeof(char *) * (size_t)w->nseg) == 0)
-			return e->seq;
-	}
-	if (w->seqs_len >= WALK_SEQ_MAX ||
+	struct walk_seq_key key = {w->seg, (uint32_t)w->nseg, h};
+	struct walk_seq_ent *e = walk_seq_index_find(&w->paths, key);
+	if (e)
+		return e->seq;
+	if (w->seqs_len >= WALK_SEQ_MAX || !walk_seq_index_reserve(&w->paths, w->paths.len + 1) ||
 	    !arr_grow((void **)&w->seqs, &w->seqs_cap, w->seqs_len + 1, sizeof *w->seqs, 64))
 		return 0;
 	const char **copy = malloc(sizeof(char *) * (size_t)(w->nseg + 1));
@@ -163,8 +95,10 @@ static uint32_t seq_of_stack(struct walk *w)
 	uint32_t id = intern_name(w, join(w->seg, w->nseg));
 	uint32_t seq = (uint32_t)w->seqs_len++;
 	w->seqs[seq] = (struct walk_seq){.segs = copy, .n = (uint32_t)w->nseg, .name = id};
-	w->paths[j] = (struct path_ent){.hash = h, .n = (uint32_t)w->nseg, .id = id, .seq = seq, .segs = copy};
-	w->paths_len++;
+	key.segs = copy;
+	e = walk_seq_index_insert(&w->paths, key, NULL);
+	e->key = key;
+	e->seq = seq;
 	return seq;
 }
 
@@ -210,9 +144,9 @@ void walk_path_free(struct walk *w)
 	for (size_t i = 0; i < w->seqs_len; i++)
 		free(w->seqs[i].segs);
 	free(w->seqs);
-	free(w->paths);
+	walk_seq_index_deinit(&w->paths);
 	for (size_t i = 0; i < w->names_len; i++)
 		free(w->names[i]);
 	free(w->names);
-	free(w->name_ht);
+	walk_name_index_deinit(&w->name_ht);
 }

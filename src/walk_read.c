@@ -25,39 +25,24 @@ int walk_read_string(struct walk *w, uint64_t addr, type_id ty, char *buf, size_
 	ty = types_resolve(w->t, ty);
 	const struct wtype *wt = walk_type_info(w, ty);
 	const struct types_type *tt = types_get(w->t, ty);
-	uint64_t a, b, c;
+	struct wview v;
+	uint64_t a, b;
 
 	if (!wt || !tt)
 		return err_set(e, ERR_NOTFOUND, "no type for a string");
 	switch (wt->cls) {
 	case CLS_STRING:
-		if (!walk_u64(w, addr + wt->off[1], &b) || !walk_u64(w, addr + wt->off[2], &c))
-			return err_fault(e, addr, "String at 0x%llx not readable", (unsigned long long)addr);
-		return copy_str(w, b, c, buf, size, e);
-	case CLS_COMPACT_STR: {
-		uint8_t r[24];
-		if (image_read(w->img, addr, r, 24, e) != 0)
-			return ERR_FAULT;
-		uint8_t last = r[23];
-		if (last == 216 || last == 217) {   /* heap / static: ptr, len */
-			memcpy(&a, r, 8);
-			memcpy(&b, r + 8, 8);
-			return copy_str(w, a, b, buf, size, e);
-		}
-		uint64_t len = last >= 192 ? (uint64_t)(last - 192) : 24;
-		if (len > 24)
-			return err_set(e, ERR_CORRUPT, "CompactString with a bad inline length");
-		uint64_t n = len < size - 1 ? len : size - 1;
-		memcpy(buf, r, n);
-		buf[n] = 0;
-		return 0;
-	}
-	case CLS_BOX_FAT:
+	case CLS_COMPACT_STR:
+	case CLS_BOX:
 	case CLS_ARC:
-	case CLS_RC:
-		if (wt->fat_kind != 1 || !walk_u64(w, addr + wt->off[0], &a) || !walk_u64(w, addr + wt->off[1], &b))
+	case CLS_RC: {
+		const char *why = walk_dec_decode(w, addr, wt, &v);
+		if (why)
+			return err_fault(e, v.bad, "%s at 0x%llx: %s", tt->name, (unsigned long long)addr, why);
+		if (!v.is_str)
 			return err_set(e, ERR_NOTFOUND, "%s is not a string", tt->name);
-		return copy_str(w, wt->cls == CLS_BOX_FAT ? a : a + wt->off[2], b, buf, size, e);
+		return copy_str(w, v.at, v.c, buf, size, e);
+	}
 	default:
 		break;
 	}
@@ -108,7 +93,7 @@ int walk_elements(struct walk *w, uint64_t addr, type_id ty, walk_elem_fn fn, vo
 		for (uint32_t i = 0; i < tt->nmembers; i++) {
 			type_id mt = types_resolve(w->t, tt->members[i].type);
 			const struct wtype *mw = walk_type_info(w, mt);
-			if (mw && (mw->cls == CLS_STRUCT || (mw->cls >= CLS_BOX && mw->cls <= CLS_SMALLVEC)) &&
+			if (mw && (mw->cls == CLS_STRUCT || (mw->cls >= CLS_BOX && mw->cls <= CLS_SMALLVEC) || mw->cls == CLS_LIST) &&
 			    walk_owns(w, mt))
 				return walk_elements(w, addr + tt->members[i].offset, mt, fn, ctx, e);
 		}
@@ -158,6 +143,13 @@ static int enum_payload(struct walk *w, uint64_t addr, type_id ty, const struct 
 	return 0;
 }
 
+/* Box<T>, Rc<T>, Arc<T> of a sized T. */
+static bool thin_pointer(const struct wtype *wt)
+{
+	return (wt->cls == CLS_BOX && wt->l.box.fat == FAT_THIN) ||
+	       ((wt->cls == CLS_ARC || wt->cls == CLS_RC) && wt->l.rc.fat == FAT_THIN);
+}
+
 int walk_deref(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type, struct err *e)
 {
 	for (int guard = 0; guard < 16; guard++) {
@@ -167,17 +159,12 @@ int walk_deref(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, ty
 		uint64_t p;
 		if (!tt || !wt)
 			return err_set(e, ERR_NOTFOUND, "no type to dereference");
-		if (wt->cls == CLS_BOX && wt->fat_kind == 0) {
-			if (!walk_u64(w, addr, &p))
-				return err_fault(e, addr, "Box at 0x%llx not readable", (unsigned long long)addr);
-			*out_addr = p;
-			*out_type = wt->elem;
-			return 0;
-		}
-		if ((wt->cls == CLS_ARC || wt->cls == CLS_RC) && wt->fat_kind == 0) {
-			if (!walk_u64(w, addr + wt->off[0], &p))
-				return err_fault(e, addr, "Arc at 0x%llx not readable", (unsigned long long)addr);
-			*out_addr = p + wt->off[2];
+		if (thin_pointer(wt)) {
+			struct wview v;
+			const char *why = walk_dec_decode(w, addr, wt, &v);
+			if (why)
+				return err_fault(e, v.bad, "%s at 0x%llx: %s", tt->name, (unsigned long long)addr, why);
+			*out_addr = v.at;
 			*out_type = wt->elem;
 			return 0;
 		}
@@ -234,20 +221,24 @@ int walk_unwrap(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, t
 		if (!tt || !wt)
 			return err_set(e, ERR_NOTFOUND, "no type to unwrap");
 		bool stepped = false;
+		if (wt->cls == CLS_BAD)
+			return err_set(e, ERR_INPUT, "%s at 0x%llx: its layout is not one the walker knows (see the "
+				       "detected versions)", tt->name, (unsigned long long)addr);
 		if (wt->cls == CLS_ONCE) {
-			uint32_t state;
-			if (image_read(w->img, addr + wt->off[0], &state, 4, e) != 0)
-				return ERR_FAULT;
-			if (state != wt->n)
+			struct wview v;
+			const char *why = walk_dec_decode(w, addr, wt, &v);
+			if (why)
+				return err_fault(e, v.bad, "%s at 0x%llx: %s", tt->name, (unsigned long long)addr, why);
+			if (!v.b)
 				return err_set(e, ERR_NOTFOUND,
-					       "%s at 0x%llx is not initialised (Once state %u): the process never "
-					       "touched it", tt->name, (unsigned long long)addr, state);
-			addr += wt->off[1];
+					       "%s at 0x%llx is not initialised (Once state %llu, %s): the process never "
+					       "touched it", tt->name, (unsigned long long)addr, (unsigned long long)v.a,
+					       wt->l.once.impl->name);
+			addr = v.at;
 			ty = wt->elem;
 			continue;
 		}
-		if ((wt->cls == CLS_BOX && wt->fat_kind == 0) ||
-		    ((wt->cls == CLS_ARC || wt->cls == CLS_RC) && wt->fat_kind == 0)) {
+		if (thin_pointer(wt)) {
 			int rc = walk_deref(w, addr, ty, &addr, &ty, e);
 			if (rc)
 				return rc;

@@ -1,0 +1,188 @@
+/* walk_layout.h: the container families' named layouts, the common view a
+ * family's decoder returns, and the version tables of Rust std and crates
+ * (private to the walker).
+ *
+ * A family's layout is found once per type, by its setup function, from
+ * DWARF member names (walk_decoders.c), in the form the version tables say
+ * the std or crate release in the binary uses (walk_std.c).  Offsets are
+ * relative to the container value.  Nothing here is an offset baked in: the
+ * only constants are encodings that DWARF does not carry (a Once's complete
+ * state, compact_str's marker bytes, hashbrown's group width), and each of
+ * those is a version-table entry with its detector.
+ */
+#ifndef AGGOP_WALK_LAYOUT_H
+#define AGGOP_WALK_LAYOUT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "types.h"
+
+struct walk;
+
+/* How a pointer to a value carries its size (Box, Rc, Arc). */
+enum wfat { FAT_THIN = 0, FAT_SLICE, FAT_DYN };
+
+struct vec_layout {          /* Vec<T>, String */
+	uint64_t cap, ptr, len;
+};
+
+struct deque_layout {        /* VecDeque<T> */
+	uint64_t cap, ptr, len;  /* len: `len` (head+len form) or `head` (tail+head form) */
+	uint64_t head;           /* `head` (head+len form) or `tail` (tail+head form) */
+	bool tail_head;          /* the pre-1.67 form: elements are [tail, head) mod cap */
+};
+
+struct rawtable_layout {     /* hashbrown RawTable<T> (the crate's and std's) */
+	uint64_t ctrl, bucket_mask, items;
+	bool pair;               /* T is a (K, V) tuple */
+	uint64_t key_off, val_off;
+	type_id key, val;
+	uint32_t group_width;    /* hashbrown Group::WIDTH (version table) */
+};
+
+struct btree_layout {        /* BTreeMap<K, V> */
+	uint64_t root_node, root_height, length;  /* in the map */
+	uint64_t keys, vals, len, edges;          /* in the nodes */
+	type_id leaf, internal;                   /* node types (internal: 0 if absent) */
+	uint64_t leaf_size, internal_size;
+	type_id val;                              /* V (the key is the view's element) */
+	uint64_t val_size;
+	uint32_t capacity;                        /* node CAPACITY (version table) */
+};
+
+struct rc_layout {           /* Rc<T>, Arc<T> */
+	uint64_t ptr, meta;      /* the pointer and, when fat, its length or vtable */
+	enum wfat fat;
+	uint64_t data;           /* offset of the value inside RcInner/ArcInner */
+	type_id inner;           /* RcInner<T> / ArcInner<T> */
+	uint64_t inner_size;
+};
+
+struct box_layout {          /* Box<T> */
+	uint64_t ptr, meta;
+	enum wfat fat;
+};
+
+struct smallvec_layout {     /* smallvec::SmallVec<A> */
+	uint64_t capacity, heap_ptr, heap_len, inline_data;
+	uint64_t inline_cap;     /* A's length */
+};
+
+/* compact_str's 24-byte Repr: the last byte's markers (walk_std.c). */
+struct compact_repr {
+	const char *name;
+	uint64_t size;
+	uint8_t heap_mask, static_mask, len_mask;
+	bool has_static;          /* a &'static str form exists (0.8+) */
+	uint32_t cap_bytes;       /* the heap form's capacity width, little-endian */
+};
+
+struct compact_layout {      /* compact_str's CompactString / Repr */
+	struct compact_repr repr;
+};
+
+struct once_impl;
+struct once_layout {         /* OnceLock<T>, LazyLock<T> */
+	uint64_t state, value;
+	const struct once_impl *impl;
+};
+
+struct list_layout {         /* LinkedList<T> */
+	uint64_t head, len;      /* in the list */
+	uint64_t next, element;  /* in the node */
+	type_id node;
+	uint64_t node_size;
+};
+
+/* Decoder details for one type (walk_type_info caches one per type_id). */
+struct wtype {
+	uint8_t cls;             /* enum walk_cls */
+	uint8_t owns;            /* 0 unknown, 1 computing, 2 no, 3 yes */
+	type_id elem;            /* element / pointee (0: raw bytes) */
+	uint64_t elem_size, elem_align;
+	union {
+		struct vec_layout vec;
+		struct deque_layout deque;
+		struct rawtable_layout table;
+		struct btree_layout btree;
+		struct rc_layout rc;
+		struct box_layout box;
+		struct smallvec_layout sv;
+		struct compact_layout cs;
+		struct once_layout once;
+		struct list_layout list;
+		uint16_t *lut;   /* CLS_ENUM: tag value (< 256) -> variant index */
+	} l;
+};
+
+#define ENUM_LUT_NONE 0xffff
+
+/* What a container value holds, as its family's decoder read it from the
+ * core and validated it: the allocation it owns directly (if any) and how its
+ * live elements are reached. */
+enum wview_elems {
+	VIEW_NONE = 0,
+	VIEW_RUNS,     /* up to two runs of elements in one buffer */
+	VIEW_POINTEE,  /* one value at `at` */
+	VIEW_TABLE,    /* hashbrown buckets: a = buckets, b = items */
+	VIEW_BTREE,    /* a = root node, b = height, c = length */
+	VIEW_LIST      /* a = head node, c = length */
+};
+
+struct wrun {
+	uint64_t off;    /* bytes from the buffer (mem) to element 0 of the run */
+	uint64_t index;  /* the index the run's first element has in its holder */
+	uint64_t n;
+};
+
+struct wview {
+	uint64_t mem;             /* the allocation (user pointer); 0: none */
+	uint64_t requested, used;
+	uint8_t kind;             /* enum walk_kind */
+	bool shared;
+	uint8_t elems;            /* enum wview_elems */
+	uint8_t nruns;
+	type_id elem;             /* the elements' / pointee's type */
+	uint64_t at;              /* VIEW_POINTEE: its address; VIEW_RUNS: base of the runs */
+	uint64_t data_off;        /* VIEW_POINTEE: bytes from mem to the value (queued visits) */
+	bool inline_elems;        /* the runs lie in the value itself, not in mem */
+	struct wrun run[2];
+	bool walk_always;         /* VIEW_POINTEE: visit even a pointee that owns nothing */
+	bool is_str;              /* a string family: its bytes are at `at`, `c` long */
+	uint64_t a, b, c;
+	uint64_t bad;             /* where the header went wrong, when decode fails */
+};
+
+/* ---------------------------------------------------------------- version tables (walk_std.c) */
+
+/* std's Once (behind OnceLock/LazyLock): where the state lies and which
+ * value means complete. */
+struct once_impl {
+	const char *name;         /* e.g. "futex, COMPLETE = 0" */
+	const char *state_path;   /* the state's member path inside Once */
+	uint32_t state_size;      /* 4 (futex) or 8 (queue: a pointer) */
+	uint64_t complete;
+	uint64_t state_mask;      /* bits of the state that encode it */
+};
+
+/* The first of a list of alternative member paths (a version table of one
+ * field's spellings across releases) that exists in type id: its index, or
+ * -1.  *off and *ty (if given) describe it. */
+struct walk_field_form {
+	const char *path;
+	const char *release;      /* the releases that spell it so */
+};
+int walk_std_field(struct walk *w, type_id id, const char *prefix, const struct walk_field_form *forms,
+		   const char *fact, uint64_t *off, type_id *ty);
+
+/* The tables themselves, each with its detector. */
+extern const struct walk_field_form WALK_RAWVEC_CAP[], WALK_RAWVEC_PTR[];
+const struct once_impl *walk_std_once(struct walk *w, type_id once_type, uint64_t *state_off);
+bool walk_std_compact(struct walk *w, type_id id, struct compact_repr *out);
+uint32_t walk_std_group_width(struct walk *w);
+uint32_t walk_std_btree_capacity(struct walk *w, type_id leaf, uint64_t keys_count);
+bool walk_std_deque_form(struct walk *w, type_id id, bool *tail_head);
+void walk_std_note(struct walk *w, const char *dep, const char *what, const char *value, const char *evidence);
+
+#endif
