@@ -3,8 +3,10 @@
  * Built once with libdwarf (Debian's 20210528 API) over every CU (DWARF 4 and
  * 5 mixed, compressed sections, DW_FORM_ref_addr across CUs).  rustc emits
  * each type once per codegen unit; copies are merged by qualified name and
- * declaration stubs are resolved to their definition, so a type_id names one
- * type.  Qualified names are built from the namespace chain plus DW_AT_name
+ * layout, and declaration stubs are resolved to their definition, so a
+ * type_id names one type.  One name can name several types when their
+ * layouts differ (two versions of one crate in one binary): lookups by that
+ * name then answer ERR_AMBIGUOUS naming the sizes.  Qualified names are built from the namespace chain plus DW_AT_name
  * ("alloc::vec::Vec<f64, alloc::alloc::Global>"); pointer, fat-pointer, tuple
  * and base types keep the full name rustc gives them at CU level.
  *
@@ -25,7 +27,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "container.h"
 #include "err.h"
+#include "version.h"
 
 struct types;
 
@@ -107,6 +111,7 @@ struct types_static {
 
 struct types_stats {
 	size_t cus, dies, types, merged, statics;
+	size_t conflicts; /* qualified names with more than one layout */
 };
 
 /* Opens exe's DWARF.  When exe has none, tries debug_file (if non-NULL) and
@@ -134,6 +139,14 @@ int types_lookup(const struct types *t, const char *name, type_id *out, struct e
 /* All types whose qualified name starts with prefix (e.g. "alloc::sync::ArcInner<");
  * fills up to max ids, returns how many matched in total. */
 size_t types_find_prefix(const struct types *t, const char *prefix, type_id *ids, size_t max);
+
+DEFINE_VECTOR(types_id_vec, type_id)
+
+/* Every type whose qualified name starts with prefix, appended to *out in
+ * id order (the caller owns it: types_id_vec_deinit).  ERR_NOMEM, with *out as
+ * it was, when memory runs out. */
+int types_find_prefix_all(const struct types *t, const char *prefix, struct types_id_vec *out,
+			  struct err *e);
 
 /* A member of a struct/union by name ("buf"), or a dotted path
  * ("buf.inner.cap.__0"): its accumulated offset and its type.
@@ -164,5 +177,15 @@ type_id types_vtable_type(const struct types *t, uint64_t addr);
 
 /* Build-id (lowercase hex) of the file the DWARF came from ("" if none). */
 const char *types_build_id(const struct types *t);
+
+/* The rustc release that wrote the binary, from the CUs' DW_AT_producer
+ * ("clang LLVM (rustc version 1.95.0 (59807616e 2026-04-14))"): the release
+ * most CUs written by rustc name, the newer one on a tie.  ERR_NOTFOUND when
+ * no CU names rustc (a C program).  Pointers may be NULL. */
+int types_rustc_version(const struct types *t, unsigned *major, unsigned *minor, unsigned *patch);
+
+/* What the types layer detected, with its evidence (version.h): the rustc
+ * release ("rustc" / "version"). */
+const struct version_facts *types_versions(const struct types *t);
 
 #endif

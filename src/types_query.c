@@ -1,11 +1,12 @@
 /* types_query.c: answers questions about an index built by types.c: lookups
- * by qualified name or last path segment, member paths, template parameters,
- * the active variant of a Rust enum, statics and vtables.
+ * by qualified name or last path segment, prefix searches, member paths,
+ * template parameters, the active variant of a Rust enum, statics and
+ * vtables.
  *
- * Name lookups go through two chained hash indexes built once: the exact
+ * Name lookups go through the multimaps of types_index.c: the exact
  * qualified name, and the last path segment without its generic arguments
  * ("Vec" for "alloc::vec::Vec<f64, alloc::alloc::Global>"), so a short name
- * costs one bucket scan, not a pass over every type.
+ * costs one probe, not a pass over every type.
  */
 #include "types_priv.h"
 #include "sorted.h"
@@ -18,16 +19,6 @@
 
 /* Candidates examined for an ambiguous lookup before giving up listing them. */
 #define TYPES_MAX_CANDIDATES 64
-
-uint32_t types_hash(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
 
 /* Pointer, reference, tuple, slice, array, fn and trait-object names are not
  * paths ("&probe::Neg" must not answer to "Neg"): their segment is all of them. */
@@ -64,41 +55,6 @@ const char *types_last_segment(const char *name, size_t *base_len)
 	return seg;
 }
 
-static int chain_init(struct types_chain *c, size_t n)
-{
-	size_t cap = 16;
-	while (cap < n * 2)
-		cap *= 2;
-	c->head = calloc(cap, sizeof *c->head);
-	c->next = calloc(n + 1, sizeof *c->next);
-	c->mask = (uint32_t)(cap - 1);
-	return c->head && c->next ? 0 : -1;
-}
-
-static void chain_add(struct types_chain *c, uint32_t h, uint32_t id)
-{
-	c->next[id] = c->head[h & c->mask];
-	c->head[h & c->mask] = id;
-}
-
-static int index_names(struct types_chain *exact, struct types_chain *seg, size_t n,
-		       const char *(*name_at)(const struct types *, size_t), const struct types *t)
-{
-	if (chain_init(exact, n) || chain_init(seg, n))
-		return -1;
-	/* insert in reverse so chains list ids in ascending order */
-	for (size_t id = n; id >= 1; id--) {
-		const char *name = name_at(t, id);
-		if (!name[0])
-			continue;
-		size_t bl;
-		const char *s = types_last_segment(name, &bl);
-		chain_add(exact, types_hash(name, strlen(name)), (uint32_t)id);
-		chain_add(seg, types_hash(s, bl ? bl : strlen(s)), (uint32_t)id);
-	}
-	return 0;
-}
-
 static const char *type_name_at(const struct types *t, size_t id)
 {
 	return t->types[id].name;
@@ -107,14 +63,6 @@ static const char *type_name_at(const struct types *t, size_t id)
 static const char *static_name_at(const struct types *t, size_t i)
 {
 	return t->statics[i - 1].name;
-}
-
-int types_build_indexes(struct types *t, struct err *e)
-{
-	if (index_names(&t->by_name, &t->by_segment, t->ntypes, type_name_at, t) ||
-	    index_names(&t->statics_by_name, &t->statics_by_segment, t->nstatics, static_name_at, t))
-		return err_set(e, ERR_NOMEM, "out of memory indexing type names");
-	return 0;
 }
 
 size_t types_count(const struct types *t)
@@ -135,6 +83,24 @@ void types_get_stats(const struct types *t, struct types_stats *s)
 const char *types_build_id(const struct types *t)
 {
 	return t->build_id;
+}
+
+int types_rustc_version(const struct types *t, unsigned *major, unsigned *minor, unsigned *patch)
+{
+	if (!t->rustc.found)
+		return ERR_NOTFOUND;
+	if (major)
+		*major = t->rustc.major;
+	if (minor)
+		*minor = t->rustc.minor;
+	if (patch)
+		*patch = t->rustc.patch;
+	return 0;
+}
+
+const struct version_facts *types_versions(const struct types *t)
+{
+	return &t->versions;
 }
 
 type_id types_resolve(const struct types *t, type_id id)
@@ -179,22 +145,20 @@ static void matches_add(struct matches *m, uint32_t id)
 }
 
 /* Exact-name matches first; only when there are none, path-suffix matches. */
-static void find_matches(const struct types_chain *exact, const struct types_chain *seg,
+static void find_matches(const struct types_multimap *exact, const struct types_multimap *seg,
 			 const char *(*name_at)(const struct types *, size_t),
 			 const struct types *t, const char *q, struct matches *m)
 {
 	size_t ql = strlen(q), bl;
 	memset(m, 0, sizeof *m);
-	if (!exact->head)
-		return;
-	for (uint32_t id = exact->head[types_hash(q, ql) & exact->mask]; id; id = exact->next[id])
-		if (!strcmp(name_at(t, id), q))
-			matches_add(m, id);
+	for (uint32_t id = types_multimap_first(exact, (struct types_strkey){ q, ql }); id;
+	     id = types_multimap_next(exact, id))
+		matches_add(m, id);
 	if (m->total)
 		return;
 	const char *s = types_last_segment(q, &bl);
-	size_t hl = bl ? bl : strlen(s);
-	for (uint32_t id = seg->head[types_hash(s, hl) & seg->mask]; id; id = seg->next[id])
+	struct types_strkey sk = { s, bl ? bl : strlen(s) };
+	for (uint32_t id = types_multimap_first(seg, sk); id; id = types_multimap_next(seg, id))
 		if (suffix_match(name_at(t, id), q, ql))
 			matches_add(m, id);
 }
@@ -211,6 +175,31 @@ static int ambiguous(struct err *e, const char *what, const char *q, const struc
 		       what, q, m->total, list, m->total > 4 ? ", ..." : "");
 }
 
+/* Several types of one qualified name: layouts that did not merge (two
+ * versions of one crate).  A longer path cannot tell them apart, so the
+ * message names their sizes instead. */
+static int ambiguous_layouts(struct err *e, const char *q, const struct matches *m,
+			     const struct types *t)
+{
+	char sizes[200] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < m->n && i < 8 && used < sizeof sizes; i++)
+		used += (size_t)snprintf(sizes + used, sizeof sizes - used, "%s%llu", i ? ", " : "",
+					 (unsigned long long)t->types[types_resolve(t, m->ids[i])].size);
+	return err_set(e, ERR_AMBIGUOUS,
+		       "type '%s' is ambiguous: %zu different layouts share the name %s (sizes %s%s bytes; "
+		       "two versions of one crate?)",
+		       q, m->total, t->types[m->ids[0]].name, sizes, m->total > 8 ? ", ..." : "");
+}
+
+static bool same_names(const struct types *t, const struct matches *m)
+{
+	for (size_t i = 1; i < m->n; i++)
+		if (strcmp(t->types[m->ids[i]].name, t->types[m->ids[0]].name))
+			return false;
+	return true;
+}
+
 int types_lookup(const struct types *t, const char *name, type_id *out, struct err *e)
 {
 	struct matches m;
@@ -223,7 +212,9 @@ int types_lookup(const struct types *t, const char *name, type_id *out, struct e
 	type_id first = types_resolve(t, m.ids[0]), pick = m.ids[0];
 	for (size_t i = 0; i < m.n; i++) {
 		if (m.total > m.n || types_resolve(t, m.ids[i]) != first)
-			return ambiguous(e, "type", name, &m, type_name_at, t);
+			return m.total <= m.n && same_names(t, &m)
+				       ? ambiguous_layouts(e, name, &m, t)
+				       : ambiguous(e, "type", name, &m, type_name_at, t);
 		if (t->types[m.ids[i]].kind != TYPES_TYPEDEF && t->types[pick].kind == TYPES_TYPEDEF)
 			pick = m.ids[i];
 	}
@@ -242,6 +233,21 @@ size_t types_find_prefix(const struct types *t, const char *prefix, type_id *ids
 		n++;
 	}
 	return n;
+}
+
+int types_find_prefix_all(const struct types *t, const char *prefix, struct types_id_vec *out,
+			  struct err *e)
+{
+	size_t pl = strlen(prefix), len0 = out->len;
+	for (size_t id = 1; id <= t->ntypes; id++) {
+		if (strncmp(t->types[id].name, prefix, pl))
+			continue;
+		if (!types_id_vec_append(out, (type_id)id)) {
+			out->len = len0;
+			return err_set(e, ERR_NOMEM, "out of memory listing the types named %s...", prefix);
+		}
+	}
+	return 0;
 }
 
 /* One step of a member path: a member of a struct/union, or a variant of a

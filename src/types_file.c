@@ -1,0 +1,103 @@
+/* types_file.c: the file the DWARF comes from.
+ *
+ * Opens an ELF file for libdwarf (Debian's 20210528 API; compressed debug
+ * sections are libdwarf's business), reads its GNU build-id note, and says
+ * where the separate debug file of a build-id lives
+ * (/usr/lib/debug/.build-id/xx/yyyy.debug, or under AGGOP_DEBUG_ROOT for
+ * tests, which cannot write the system directory).  Which candidate to try
+ * in which order (the executable, --debug-file, the build-id path) is
+ * types.c's decision; this file only opens one.
+ */
+#include "types_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The GNU build-id note of an ELF file as lowercase hex ("" if none). */
+static void read_build_id(int fd, char *out, size_t outsz)
+{
+	out[0] = 0;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return;
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf)
+		return;
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(elf, scn)) && !out[0]) {
+		GElf_Shdr sh;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		if (!d)
+			continue;
+		size_t off = 0, noff, doff;
+		GElf_Nhdr nh;
+		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((char *)d->d_buf + noff, "GNU", 4))
+				continue;
+			const unsigned char *id = (const unsigned char *)d->d_buf + doff;
+			size_t n = nh.n_descsz;
+			if (n * 2 + 1 > outsz)
+				n = (outsz - 1) / 2;
+			for (size_t i = 0; i < n; i++)
+				snprintf(out + 2 * i, 3, "%02x", id[i]);
+			break;
+		}
+	}
+	elf_end(elf);
+}
+
+/* f->build_id is filled even when the file has no DWARF: the caller looks
+ * for the separate debug file by it. */
+int types_file_open(struct types_file *f, const char *path, struct err *e)
+{
+	memset(f, 0, sizeof *f);
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0)
+		return err_set(e, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "cannot open %s: %s",
+			       path, strerror(errno));
+	read_build_id(f->fd, f->build_id, sizeof f->build_id);
+	Dwarf_Error derr = NULL;
+	int res = dwarf_init_b(f->fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &f->dbg, &derr);
+	if (res == DW_DLV_OK)
+		return 0;
+	if (res == DW_DLV_ERROR) {
+		err_set(e, ERR_NOTFOUND, "%s: DWARF unreadable: %s", path, dwarf_errmsg(derr));
+		dwarf_dealloc_error(NULL, derr);
+	} else {
+		err_set(e, ERR_NOTFOUND, "%s has no DWARF debug info", path);
+	}
+	f->dbg = NULL;
+	close(f->fd);
+	f->fd = -1;
+	return ERR_NOTFOUND;
+}
+
+void types_file_close(struct types_file *f)
+{
+	Dwarf_Error derr = NULL;
+	if (f->dbg)
+		dwarf_finish(f->dbg, &derr);
+	if (f->fd >= 0)
+		close(f->fd);
+	f->dbg = NULL;
+	f->fd = -1;
+}
+
+bool types_file_debug_path(const char *id, char *out, size_t n)
+{
+	if (strlen(id) <= 2)
+		return false;
+	const char *root = getenv("AGGOP_DEBUG_ROOT");
+	if (!root || !*root)
+		root = "/usr/lib/debug";
+	snprintf(out, n, "%s/.build-id/%.2s/%s.debug", root, id, id + 2);
+	return true;
+}

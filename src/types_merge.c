@@ -1,0 +1,548 @@
+/* types_merge.c: merges the per-CGU copies of each type into one type_id.
+ *
+ * rustc emits a type once per codegen unit (layouts.md §0), and its
+ * qualified names carry every generic argument, so copies of one kind and
+ * qualified name are normally one type.  Normally: two versions of one crate
+ * in one binary (cargo allows it across semver-incompatible releases, and
+ * std carries its own hashbrown) give same-named types different layouts.
+ * So copies merge only when their layouts agree too: size, members' names,
+ * offsets and types, template parameters, variant parts, enumerators.  A
+ * member's type is compared by its kind and qualified name (an anonymous
+ * one, such as a Rust array, by its shape one level down), not recursively:
+ * two layouts of a type nested inside otherwise identical ones are told
+ * apart at that type, not at its containers.  Each name with more than one
+ * layout is counted in types_stats.conflicts.
+ *
+ * Declaration stubs join the first group of their name and a definition
+ * replaces the stub there; a reference to any copy (a stub included) lands
+ * on its group.  Anonymous types (C) are never merged.  Then DIE offsets
+ * become type_ids (dense, 1..n, in order of first appearance), sizes and
+ * alignments are derived where DWARF leaves them out, members are sorted
+ * into memory order, statics repeated across CGUs are kept once per (name,
+ * address), and vtable statics are collected by address.
+ *
+ * Every lookup here is a hash table (include/container.h), so merging is
+ * linear in the number of DIEs read.
+ */
+#include "types_priv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Pointer size when a pointer DIE has no DW_AT_byte_size (rustc never emits
+ * one, layouts.md §1): the x86-64 address size. */
+#define TYPES_PTR_SIZE 8
+/* How far same_ref looks into anonymous types (arrays of arrays). */
+#define TYPES_SHAPE_DEPTH 2
+
+/* DIE offset -> index of the raw read from it. */
+struct off_slot {
+	uint64_t off;
+	uint32_t raw;
+};
+#define OFF_SLOT_KEY(e) ((e)->off)
+DEFINE_HASH_TABLE(off_table, struct off_slot, uint64_t, OFF_SLOT_KEY, container_hash_u64,
+		  container_eq_u64)
+
+/* (kind, qualified name) -> its groups, one per layout.  The key carries its
+ * hash so that a rehash does not hash every name again. */
+struct name_key {
+	const char *name;
+	uint64_t hash;
+	enum types_kind kind;
+};
+
+static inline uint64_t name_key_hash(struct name_key k)
+{
+	return k.hash;
+}
+
+static inline bool name_key_eq(struct name_key a, struct name_key b)
+{
+	return a.hash == b.hash && a.kind == b.kind && !strcmp(a.name, b.name);
+}
+
+struct name_slot {
+	struct name_key key;
+	uint32_t first;   /* group + 1; the rest follow through fin.next */
+	uint32_t layouts; /* groups holding a definition */
+};
+#define NAME_SLOT_KEY(e) ((e)->key)
+DEFINE_HASH_TABLE(name_table, struct name_slot, struct name_key, NAME_SLOT_KEY, name_key_hash,
+		  name_key_eq)
+
+/* (name, address) of a static already kept. */
+struct static_key {
+	const char *name;
+	uint64_t addr, hash;
+};
+
+static inline uint64_t static_key_hash(struct static_key k)
+{
+	return k.hash;
+}
+
+static inline bool static_key_eq(struct static_key a, struct static_key b)
+{
+	return a.hash == b.hash && a.addr == b.addr && !strcmp(a.name, b.name);
+}
+
+struct static_slot {
+	struct static_key key;
+};
+#define STATIC_SLOT_KEY(e) ((e)->key)
+DEFINE_HASH_TABLE(static_table, struct static_slot, struct static_key, STATIC_SLOT_KEY,
+		  static_key_hash, static_key_eq)
+
+struct fin {
+	struct types_build *b;
+	struct types *t;
+	struct off_table raw_of;       /* die offset -> raw index */
+	struct types_u32_vec group_of; /* raw index -> group (type_id - 1) */
+	struct types_u32_vec best;     /* group -> raw index chosen */
+	struct types_u32_vec next;     /* group -> next group of its name + 1, 0 ends */
+	size_t conflicts;              /* names with more than one layout */
+	uint8_t *state;                /* per id: size/align computation in progress / done */
+};
+
+static const struct types_raw *raw_at(const struct fin *f, uint64_t off)
+{
+	const struct off_slot *s = off_table_find(&f->raw_of, off);
+	return s ? &f->b->raws.data[s->raw] : NULL;
+}
+
+static type_id fin_id(struct fin *f, uint64_t off)
+{
+	if (!off)
+		return 0;
+	const struct off_slot *s = off_table_find(&f->raw_of, off);
+	if (!s) {
+		f->b->unresolved++;
+		return 0;
+	}
+	return f->group_of.data[s->raw] + 1;
+}
+
+/* ------------------------------------------------------------- grouping */
+
+/* Two references name the same type: the same DIE, or types of one kind and
+ * qualified name; anonymous ones also need one shape (size, count, element). */
+static bool same_ref(const struct fin *f, uint64_t a, uint64_t b, int depth)
+{
+	if (a == b)
+		return true;
+	const struct types_raw *x = raw_at(f, a), *y = raw_at(f, b);
+	if (!x || !y)
+		return x == y;
+	if (x->t.kind != y->t.kind || strcmp(x->t.name, y->t.name))
+		return false;
+	if (x->t.name[0])
+		return true;
+	return x->has_size == y->has_size && x->t.size == y->t.size && x->t.count == y->t.count &&
+	       x->nmembers == y->nmembers &&
+	       (depth >= TYPES_SHAPE_DEPTH || same_ref(f, x->target_off, y->target_off, depth + 1));
+}
+
+static bool same_members(const struct fin *f, const struct types_raw *a, const struct types_raw *b)
+{
+	for (uint32_t i = 0; i < a->nmembers; i++) {
+		const struct types_rmember *x = &a->members[i], *y = &b->members[i];
+		if (x->offset != y->offset || x->artificial != y->artificial || strcmp(x->name, y->name) ||
+		    !same_ref(f, x->type_off, y->type_off, 0))
+			return false;
+	}
+	for (uint32_t i = 0; i < a->ntparams; i++)
+		if (strcmp(a->tparams[i].name, b->tparams[i].name) ||
+		    !same_ref(f, a->tparams[i].type_off, b->tparams[i].type_off, 0))
+			return false;
+	for (uint32_t i = 0; i < a->nvariants; i++) {
+		const struct types_rvariant *x = &a->variants[i], *y = &b->variants[i];
+		if (x->offset != y->offset || x->has_discr != y->has_discr || x->discr != y->discr ||
+		    strcmp(x->name, y->name) || !same_ref(f, x->type_off, y->type_off, 0))
+			return false;
+	}
+	for (uint32_t i = 0; i < a->t.nenumerators; i++)
+		if (a->t.enumerators[i].value != b->t.enumerators[i].value ||
+		    strcmp(a->t.enumerators[i].name, b->t.enumerators[i].name))
+			return false;
+	return true;
+}
+
+/* Two definitions of one kind and name describe one layout. */
+static bool same_layout(const struct fin *f, const struct types_raw *a, const struct types_raw *b)
+{
+	if (a->has_size != b->has_size || a->t.size != b->t.size || a->t.encoding != b->t.encoding ||
+	    a->t.count != b->t.count || a->nmembers != b->nmembers || a->ntparams != b->ntparams ||
+	    a->nvariants != b->nvariants || a->t.nenumerators != b->t.nenumerators ||
+	    a->has_vpart != b->has_vpart || a->vpart_has_tag != b->vpart_has_tag ||
+	    a->tag_offset != b->tag_offset)
+		return false;
+	if (!same_ref(f, a->target_off, b->target_off, 0) ||
+	    (a->vpart_has_tag && !same_ref(f, a->tag_type_off, b->tag_type_off, 0)))
+		return false;
+	return same_members(f, a, b);
+}
+
+static uint32_t new_group(struct fin *f, uint32_t raw)
+{
+	uint32_t g = (uint32_t)f->best.len++;
+	f->best.data[g] = raw;
+	f->next.data[g] = 0;
+	return g;
+}
+
+/* The group raw i joins among those of its name, or a new one after them. */
+static uint32_t join_group(struct fin *f, struct name_slot *s, uint32_t i)
+{
+	const struct types_raw *r = &f->b->raws.data[i];
+	if (r->t.is_declaration)
+		return s->first - 1;
+	uint32_t last = 0;
+	for (uint32_t g1 = s->first; g1; g1 = f->next.data[g1 - 1]) {
+		const struct types_raw *o = &f->b->raws.data[f->best.data[g1 - 1]];
+		if (o->t.is_declaration) {
+			/* only stubs so far (they all join the first group) */
+			f->best.data[g1 - 1] = i;
+			s->layouts++;
+			return g1 - 1;
+		}
+		if (same_layout(f, o, r))
+			return g1 - 1;
+		last = g1;
+	}
+	uint32_t g = new_group(f, i);
+	f->next.data[last - 1] = g + 1;
+	if (++s->layouts == 2)
+		f->conflicts++;
+	return g;
+}
+
+/* Groups raws by (kind, qualified name, layout); anonymous raws are groups of one. */
+static int fin_group(struct fin *f)
+{
+	size_t n = f->b->raws.len;
+	if (n >= UINT32_MAX)
+		return err_set(f->b->e, ERR_INPUT, "DWARF has %zu type DIEs, more than can be indexed", n);
+	struct name_table names;
+	name_table_init(&names);
+	if (!types_u32_vec_reserve(&f->group_of, n) || !types_u32_vec_reserve(&f->best, n) ||
+	    !types_u32_vec_reserve(&f->next, n) || !name_table_reserve(&names, n))
+		goto nomem;
+	f->group_of.len = n;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct types_raw *r = &f->b->raws.data[i];
+		uint32_t g;
+		if (!r->t.name[0]) {
+			g = new_group(f, i);
+		} else {
+			struct name_key k = { r->t.name, container_hash_str(r->t.name) ^
+							 (uint64_t)r->t.kind * 0x9e3779b97f4a7c15ull,
+					      r->t.kind };
+			bool inserted;
+			struct name_slot *s = name_table_insert(&names, k, &inserted);
+			if (!s)
+				goto nomem;
+			if (inserted) {
+				s->key = k;
+				g = new_group(f, i);
+				s->first = g + 1;
+				s->layouts = !r->t.is_declaration;
+			} else {
+				g = join_group(f, s, i);
+			}
+		}
+		f->group_of.data[i] = g;
+	}
+	name_table_deinit(&names);
+	return 0;
+nomem:
+	name_table_deinit(&names);
+	return types_build_nomem(f->b);
+}
+
+/* ------------------------------------------------ one type per group */
+
+static int fin_members(struct fin *f, const struct types_raw *r, struct types_type *t)
+{
+	struct types_arena *a = &f->t->arena;
+	if (r->nmembers) {
+		struct types_member *m = types_arena_alloc(a, r->nmembers * sizeof *m);
+		if (!m)
+			return types_build_nomem(f->b);
+		for (uint32_t i = 0; i < r->nmembers; i++)
+			m[i] = (struct types_member){ r->members[i].name, fin_id(f, r->members[i].type_off),
+						      r->members[i].offset, r->members[i].artificial };
+		/* memory order; insertion sort keeps declaration order among equal
+		 * offsets (union members, ZSTs) and members are few */
+		for (uint32_t i = 1; i < r->nmembers; i++) {
+			struct types_member x = m[i];
+			uint32_t j = i;
+			while (j > 0 && m[j - 1].offset > x.offset) {
+				m[j] = m[j - 1];
+				j--;
+			}
+			m[j] = x;
+		}
+		t->members = m;
+	}
+	t->nmembers = r->nmembers;
+	if (r->ntparams) {
+		struct types_tparam *p = types_arena_alloc(a, r->ntparams * sizeof *p);
+		if (!p)
+			return types_build_nomem(f->b);
+		for (uint32_t i = 0; i < r->ntparams; i++)
+			p[i] = (struct types_tparam){ r->tparams[i].name, fin_id(f, r->tparams[i].type_off) };
+		t->tparams = p;
+	}
+	t->ntparams = r->ntparams;
+	return 0;
+}
+
+static int fin_vpart(struct fin *f, const struct types_raw *r, struct types_type *t)
+{
+	if (!r->has_vpart)
+		return 0;
+	struct types_arena *a = &f->t->arena;
+	struct types_variant_part *vp = types_arena_alloc(a, sizeof *vp);
+	struct types_variant *v = r->nvariants ? types_arena_alloc(a, r->nvariants * sizeof *v) : NULL;
+	if (!vp || (r->nvariants && !v))
+		return types_build_nomem(f->b);
+	memset(vp, 0, sizeof *vp);
+	vp->has_tag = r->vpart_has_tag;
+	vp->tag_offset = r->tag_offset;
+	vp->tag_type = fin_id(f, r->tag_type_off);
+	for (uint32_t i = 0; i < r->nvariants; i++)
+		v[i] = (struct types_variant){ r->variants[i].name, fin_id(f, r->variants[i].type_off),
+					       r->variants[i].offset, r->variants[i].has_discr,
+					       r->variants[i].discr };
+	vp->nvariants = r->nvariants;
+	vp->variants = v;
+	t->vpart = vp;
+	return 0;
+}
+
+static uint64_t size_of_id(struct fin *f, type_id id, int depth);
+
+static uint64_t size_compute(struct fin *f, struct types_type *t, int depth)
+{
+	const struct types_raw *r = &f->b->raws.data[f->best.data[t - f->t->types - 1]];
+	if (r->has_size)
+		return r->t.size;
+	switch (t->kind) {
+	case TYPES_POINTER:
+		return TYPES_PTR_SIZE;
+	case TYPES_TYPEDEF:
+		return size_of_id(f, t->target, depth + 1);
+	case TYPES_ARRAY: {
+		uint64_t es = size_of_id(f, t->target, depth + 1);
+		return es && t->count > UINT64_MAX / es ? 0 : es * t->count;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* Sizes depend on other types (typedefs, arrays); a cycle or absurd depth
+ * yields 0 instead of recursing forever. */
+static uint64_t size_of_id(struct fin *f, type_id id, int depth)
+{
+	if (!id || id > f->t->ntypes || depth > TYPES_MAX_DEPTH)
+		return 0;
+	struct types_type *t = &f->t->types[id];
+	if (f->state[id] & 1)
+		return t->size;
+	if (f->state[id] & 2)
+		return 0;
+	f->state[id] |= 2;
+	t->size = size_compute(f, t, depth);
+	f->state[id] = (uint8_t)((f->state[id] & ~2) | 1);
+	return t->size;
+}
+
+static uint32_t align_of_id(struct fin *f, type_id id, int depth);
+
+static uint32_t align_compute(struct fin *f, struct types_type *t, int depth)
+{
+	const struct types_raw *r = &f->b->raws.data[f->best.data[t - f->t->types - 1]];
+	if (r->has_align && r->t.align)
+		return r->t.align;
+	uint32_t a = 1;
+	switch (t->kind) {
+	case TYPES_BASE:
+	case TYPES_ENUMERATION:
+		while (a < t->size && a < 16)
+			a *= 2;
+		return a;
+	case TYPES_POINTER:
+		return TYPES_PTR_SIZE;
+	case TYPES_TYPEDEF:
+	case TYPES_ARRAY:
+		a = align_of_id(f, t->target, depth + 1);
+		return a ? a : 1;
+	case TYPES_STRUCT:
+	case TYPES_UNION:
+		for (uint32_t i = 0; i < t->nmembers; i++) {
+			uint32_t m = align_of_id(f, t->members[i].type, depth + 1);
+			if (m > a)
+				a = m;
+		}
+		if (t->vpart) {
+			for (uint32_t i = 0; i < t->vpart->nvariants; i++) {
+				uint32_t m = align_of_id(f, t->vpart->variants[i].type, depth + 1);
+				if (m > a)
+					a = m;
+			}
+		}
+		return a;
+	default:
+		return 1;
+	}
+}
+
+static uint32_t align_of_id(struct fin *f, type_id id, int depth)
+{
+	if (!id || id > f->t->ntypes || depth > TYPES_MAX_DEPTH)
+		return 1;
+	struct types_type *t = &f->t->types[id];
+	if (f->state[id] & 4)
+		return t->align;
+	if (f->state[id] & 8)
+		return 1;
+	f->state[id] |= 8;
+	t->align = align_compute(f, t, depth);
+	f->state[id] = (uint8_t)((f->state[id] & ~8) | 4);
+	return t->align;
+}
+
+
+/* rustc repeats a static's DIE in CGUs that use it: one per (name, address). */
+static int fin_statics(struct fin *f)
+{
+	struct types *t = f->t;
+	size_t n = f->b->statics.len;
+	if (!n)
+		return 0;
+	if (n > SIZE_MAX / sizeof *t->statics)
+		return types_build_nomem(f->b);
+	t->statics = types_arena_alloc(&t->arena, n * sizeof *t->statics);
+	t->vtables = types_arena_alloc(&t->arena, n * sizeof *t->vtables);
+	struct static_table seen;
+	static_table_init(&seen);
+	if (!t->statics || !t->vtables || !static_table_reserve(&seen, n)) {
+		static_table_deinit(&seen);
+		return types_build_nomem(f->b);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct types_rstatic *s = &f->b->statics.data[i];
+		type_id ty = fin_id(f, s->type_off);
+		struct static_key k = { s->name, s->addr,
+					container_hash_str(s->name) ^ container_hash_u64(s->addr) };
+		bool inserted;
+		struct static_slot *slot = static_table_insert(&seen, k, &inserted);
+		if (!slot) {
+			static_table_deinit(&seen);
+			return types_build_nomem(f->b);
+		}
+		if (!inserted)
+			continue;
+		slot->key = k;
+		t->statics[t->nstatics++] = (struct types_static){ s->name, s->linkage_name, s->addr, ty };
+		type_id r = types_resolve(t, ty);
+		if (r && t->containing[r])
+			t->vtables[t->nvtables++] = (struct types_vtable){ s->addr, t->containing[r] };
+	}
+	static_table_deinit(&seen);
+	return 0;
+}
+
+static int vtable_cmp(const void *a, const void *b)
+{
+	const struct types_vtable *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Tag widths and masked discriminants need the tag type's size. */
+static void fin_tags(struct types *t)
+{
+	for (size_t id = 1; id <= t->ntypes; id++) {
+		struct types_variant_part *vp = (struct types_variant_part *)t->types[id].vpart;
+		if (!vp)
+			continue;
+		uint64_t ts = t->types[types_resolve(t, vp->tag_type)].size;
+		vp->tag_size = vp->has_tag && ts <= 16 ? (uint32_t)ts : 0;
+		for (uint32_t i = 0; i < vp->nvariants; i++) {
+			struct types_variant *v = (struct types_variant *)&vp->variants[i];
+			if (v->has_discr && vp->tag_size && vp->tag_size < 8)
+				v->discr &= (UINT64_C(1) << (8 * vp->tag_size)) - 1;
+		}
+	}
+}
+
+static int fin_types(struct fin *f)
+{
+	struct types *t = f->t;
+	size_t ngroups = f->best.len;
+	t->ntypes = ngroups;
+	t->types = calloc(ngroups + 1, sizeof *t->types);
+	t->containing = calloc(ngroups + 1, sizeof *t->containing);
+	f->state = calloc(ngroups + 1, 1);
+	if (!t->types || !t->containing || !f->state)
+		return types_build_nomem(f->b);
+	t->types[0].name = "void";
+	for (size_t g = 0; g < ngroups; g++) {
+		const struct types_raw *r = &f->b->raws.data[f->best.data[g]];
+		struct types_type *ty = &t->types[g + 1];
+		int rc;
+		*ty = r->t;
+		ty->members = NULL;
+		ty->target = fin_id(f, r->target_off);
+		t->containing[g + 1] = fin_id(f, r->containing_off);
+		if ((rc = fin_members(f, r, ty)) || (rc = fin_vpart(f, r, ty)))
+			return rc;
+	}
+	for (size_t id = 1; id <= t->ntypes; id++)
+		size_of_id(f, (type_id)id, 0);
+	for (size_t id = 1; id <= t->ntypes; id++)
+		align_of_id(f, (type_id)id, 0);
+	fin_tags(t);
+	return 0;
+}
+
+int types_merge(struct types_build *b)
+{
+	struct types *t = b->t;
+	struct fin f = { .b = b, .t = t };
+	int rc = 0;
+	off_table_init(&f.raw_of);
+	if (!off_table_reserve(&f.raw_of, b->raws.len)) {
+		rc = types_build_nomem(b);
+		goto out;
+	}
+	for (size_t i = 0; i < b->raws.len && i < UINT32_MAX; i++) {
+		bool inserted;
+		struct off_slot *s = off_table_insert(&f.raw_of, b->raws.data[i].t.die_offset, &inserted);
+		if (!s) {
+			rc = types_build_nomem(b);
+			goto out;
+		}
+		if (inserted) /* one DIE read twice (hostile sibling links): the first wins */
+			*s = (struct off_slot){ b->raws.data[i].t.die_offset, (uint32_t)i };
+	}
+	if ((rc = fin_group(&f)) || (rc = fin_types(&f)) || (rc = fin_statics(&f)))
+		goto out;
+	qsort(t->vtables, t->nvtables, sizeof *t->vtables, vtable_cmp);
+	t->stats.cus = b->cus;
+	t->stats.dies = b->dies;
+	t->stats.types = t->ntypes;
+	t->stats.merged = b->raws.len - t->ntypes;
+	t->stats.statics = t->nstatics;
+	t->stats.conflicts = f.conflicts;
+	rc = types_build_indexes(t, b->e);
+out:
+	off_table_deinit(&f.raw_of);
+	types_u32_vec_deinit(&f.group_of);
+	types_u32_vec_deinit(&f.best);
+	types_u32_vec_deinit(&f.next);
+	free(f.state);
+	return rc;
+}
