@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "container.h"
 #include "err.h"
 #include "heap.h"
 #include "image.h"
@@ -53,14 +54,18 @@ struct profile_field {        /* per (owner, path): owner = variant or feature *
 	struct profile_bytes b;
 };
 
+/* An owner's fields, in the order the report lists them: heap chunk bytes
+ * descending, then path name, then container kind (profile_field_cmp). */
+DEFINE_VECTOR(profile_fields, struct profile_field)
+DEFINE_VECTOR(profile_u64s, uint64_t)
+
 struct profile_variant {
 	const char *name;
 	uint64_t payload_size;    /* DWARF span of the variant's fields */
 	uint64_t count;
 	uint64_t inline_bytes, payload_bytes;
 	struct profile_bytes heap;
-	struct profile_field *fields;
-	size_t nfields;
+	struct profile_fields fields;
 };
 
 struct profile_feature {
@@ -73,11 +78,11 @@ struct profile_feature {
 	struct profile_bytes heap;
 	struct profile_pct heap_req_pct;   /* per instance heap requested */
 	struct profile_pct total_pct;      /* per instance inline + heap requested */
-	struct profile_field *fields;
-	size_t nfields;
-	uint64_t *inst_req;       /* per instance heap requested (for percentiles) */
-	size_t ninst, inst_cap;
+	struct profile_fields fields;
+	struct profile_u64s inst_req;      /* per instance heap requested (for percentiles) */
 };
+
+DEFINE_VECTOR(profile_features, struct profile_feature)
 
 struct profile_entity_row {   /* the largest entities */
 	uint32_t table;
@@ -94,11 +99,11 @@ struct profile_table {
 	struct profile_bytes overhead;        /* row buffers, map tables, keys */
 	struct profile_pct per_entity;        /* inline + heap requested */
 	struct profile_pct per_entity_chunk;  /* inline + heap chunk */
-	struct profile_feature *features;
-	size_t nfeatures;
-	uint64_t *ent_bytes, *ent_chunk;      /* per entity, for percentiles */
-	size_t nent, ent_cap, nent_chunk, ent_chunk_cap;
+	struct profile_features features;     /* by slot */
+	struct profile_u64s ent_bytes, ent_chunk;   /* per entity, for percentiles */
 };
+
+DEFINE_VECTOR(profile_tables, struct profile_table)
 
 struct profile {
 	/* what was profiled */
@@ -113,8 +118,7 @@ struct profile {
 	char root_type[256];
 	char target_name[64];     /* "beava" or "generic" */
 	/* results */
-	struct profile_table *tables;
-	size_t ntables;
+	struct profile_tables tables;
 	uint64_t entities, ops, inline_bytes, payload_bytes;
 	struct profile_bytes heap;            /* ops only */
 	struct profile_bytes overhead;        /* all tables */
@@ -139,5 +143,9 @@ void profile_free(struct profile *p);
 
 /* Nearest-rank percentile of n values (sorted in place). */
 uint64_t profile_percentile(uint64_t *v, size_t n, unsigned pct);
+
+/* The order of an owner's fields (see struct profile_fields); w names the
+ * paths.  A qsort_r comparator. */
+int profile_field_cmp(const void *a, const void *b, void *w);
 
 #endif

@@ -25,7 +25,7 @@ static void test_rule_lazy(void **state)
 {
 	(void)state;
 	struct profile_field fl = {.b = {.requested = 1000, .used = 50, .chunk = 1100, .allocations = 10}};
-	struct profile_feature f = {.count = 10, .payload_bytes = 80, .heap = fl.b, .fields = &fl, .nfields = 1};
+	struct profile_feature f = {.count = 10, .payload_bytes = 80, .heap = fl.b, .fields = {&fl, 1, 1}};
 	struct report_advice a;
 	advise(&f, &a);
 	assert_string_equal(a.rule, "R1");
@@ -36,7 +36,7 @@ static void test_rule_shrink(void **state)
 {
 	(void)state;
 	struct profile_field fl = {.b = {.requested = 1000, .used = 400, .chunk = 2100, .allocations = 10}};
-	struct profile_feature f = {.count = 10, .payload_bytes = 80, .heap = fl.b, .fields = &fl, .nfields = 1};
+	struct profile_feature f = {.count = 10, .payload_bytes = 80, .heap = fl.b, .fields = {&fl, 1, 1}};
 	struct report_advice a;
 	advise(&f, &a);
 	assert_string_equal(a.rule, "R2");
@@ -70,7 +70,7 @@ static void test_rule_fanout_and_keep(void **state)
 {
 	(void)state;
 	struct profile_field fl = {.b = {.requested = 4096, .used = 4096, .chunk = 4096, .allocations = 50}};
-	struct profile_feature f = {.count = 10, .payload_bytes = 80, .heap = fl.b, .fields = &fl, .nfields = 1};
+	struct profile_feature f = {.count = 10, .payload_bytes = 80, .heap = fl.b, .fields = {&fl, 1, 1}};
 	struct report_advice a;
 	advise(&f, &a);
 	assert_string_equal(a.rule, "R4");
