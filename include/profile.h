@@ -27,7 +27,7 @@
 #include "err.h"
 #include "heap.h"
 #include "image.h"
-#include "layout.h"
+#include "types_layout.h"
 #include "types.h"
 #include "walk.h"
 
@@ -111,7 +111,7 @@ struct profile {
 	uint64_t enum_size, enum_align;
 	struct profile_variant *variants;     /* every variant of the enum, DWARF order */
 	size_t nvariants;
-	struct layout_enum layout;            /* the enum's layout (the layout advisor) */
+	struct types_layout_enum layout;      /* the enum's layout (the layout advisor) */
 	/* root */
 	char root_how[512];
 	uint64_t root_addr;

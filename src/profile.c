@@ -430,7 +430,7 @@ static int setup_enum(struct profile *p, const struct types *t, const char *name
 	const struct types_type *et = types_get(t, id);
 	if (!et->vpart)
 		return err_set(e, ERR_INPUT, "%s is not a Rust enum with data (no variant part)", et->name);
-	rc = layout_enum(t, id, &p->layout, e);
+	rc = types_layout_enum(t, id, &p->layout, e);
 	if (rc)
 		return rc;
 	p->enum_name = et->name;
@@ -809,7 +809,7 @@ void profile_free(struct profile *p)
 	for (size_t i = 0; i < p->nvariants; i++)
 		profile_fields_deinit(&p->variants[i].fields);
 	free(p->variants);
-	layout_enum_free(&p->layout);
+	types_layout_enum_free(&p->layout);
 	for (size_t i = 0; i < p->tables.len; i++) {
 		struct profile_table *tb = &p->tables.data[i];
 		for (size_t f = 0; f < tb->features.len; f++) {

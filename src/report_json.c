@@ -38,7 +38,7 @@ static json_t *enum_json(const struct profile *p)
 {
 	json_t *vs = json_array();
 	for (uint32_t i = 0; i < p->layout.nvariants; i++) {
-		const struct layout_variant *v = &p->layout.variants[i];
+		const struct types_layout_variant *v = &p->layout.variants[i];
 		json_array_append_new(vs, json_pack("{s:s,s:o,s:o,s:o}", "name", v->name, "discriminant",
 						    v->has_discr ? J(v->discr) : json_null(), "payload_size",
 						    J(v->payload_size), "slot_slack", J(v->slot_slack)));

@@ -243,7 +243,7 @@ static void variant_fields(FILE *o, const struct profile *p)
 
 static void advisor(FILE *o, const struct profile *p)
 {
-	const struct layout_enum *le = &p->layout;
+	const struct types_layout_enum *le = &p->layout;
 	fprintf(o, "## Layout advisor\n\n");
 	fprintf(o, "`%s` is %llu bytes (align %u); the tag is %u byte(s) at offset %llu%s.\n\n", p->enum_name,
 		U(le->size), le->align, le->tag_size, U(le->tag_offset), le->niche ? " (niche-encoded)" : "");
