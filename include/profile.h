@@ -29,6 +29,7 @@
 #include "image.h"
 #include "types_layout.h"
 #include "types.h"
+#include "version.h"
 #include "walk.h"
 
 struct profile_options {
@@ -128,6 +129,7 @@ struct profile {
 	uint64_t heap_in_use_chunk_bytes;     /* census, program's view */
 	uint64_t entity_count_static;         /* the process's own counter, if found; UINT64_MAX if not */
 	struct walk_stats walk;
+	struct version_facts versions;        /* what the layers detected (profile_add_versions) */
 	struct walk *walker;                  /* for path names */
 	double seconds;                       /* the whole profile: root search, labels, walk */
 	double walk_seconds;                  /* the walk of the tables alone */
@@ -140,6 +142,11 @@ struct profile {
 int profile_run(struct profile **out, const struct image *img, const struct types *t,
 		struct heap *h, const struct profile_options *opt, struct err *e);
 void profile_free(struct profile *p);
+
+/* Appends the version facts a layer detected (heap_versions, types_versions,
+ * walk_versions) to p->versions, a fact already recorded with the same value
+ * kept once (as version_note does).  ERR_NOMEM when memory runs out. */
+int profile_add_versions(struct profile *p, const struct version_facts *f, struct err *e);
 
 /* Nearest-rank percentile of n values (sorted in place). */
 uint64_t profile_percentile(uint64_t *v, size_t n, unsigned pct);

@@ -802,6 +802,16 @@ fail:
 	return rc ? rc : ERR_INPUT;
 }
 
+int profile_add_versions(struct profile *p, const struct version_facts *f, struct err *e)
+{
+	for (size_t i = 0; i < f->len; i++) {
+		const struct version_fact *v = &f->data[i];
+		if (!version_note(&p->versions, v->dep, v->what, v->value, "%s", v->evidence))
+			return err_set(e, ERR_NOMEM, "out of memory recording detected versions");
+	}
+	return 0;
+}
+
 void profile_free(struct profile *p)
 {
 	if (!p)
@@ -827,6 +837,7 @@ void profile_free(struct profile *p)
 		profile_u64s_deinit(&tb->ent_chunk);
 	}
 	profile_tables_deinit(&p->tables);
+	version_facts_deinit(&p->versions);
 	walk_destroy(p->walker);
 	free(p);
 }

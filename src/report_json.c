@@ -34,6 +34,17 @@ static json_t *fields(const struct profile *p, const struct profile_fields *fl)
 	return a;
 }
 
+static json_t *versions_json(const struct profile *p)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < p->versions.len; i++) {
+		const struct version_fact *v = &p->versions.data[i];
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s}", "dependency", v->dep, "fact", v->what,
+						   "assumed", v->value, "evidence", v->evidence));
+	}
+	return a;
+}
+
 static json_t *enum_json(const struct profile *p)
 {
 	json_t *vs = json_array();
@@ -113,6 +124,7 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	json_object_set_new(root, "snapshot", json_pack("{s:s,s:s,s:s,s:o,s:s}", "core", m->core, "executable", m->exe,
 							"kind", m->core_kind, "core_bytes", J(m->core_size), "build_id",
 							m->build_id ? m->build_id : ""));
+	json_object_set_new(root, "versions", versions_json(p));
 	json_object_set_new(root, "target", json_string(p->target_name));
 	json_object_set_new(root, "root", json_pack("{s:s,s:o,s:s}", "how", p->root_how, "address", J(p->root_addr),
 						    "type", p->root_type));

@@ -50,6 +50,40 @@ static int cmp_variant(const void *a, const void *b)
 	return tx < ty ? 1 : tx > ty ? -1 : strcmp(x->name, y->name);
 }
 
+/* A table cell: '|' would end it early, a line break would end the row. */
+static void cell(FILE *o, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", o);
+		else
+			fputc(*s == '\n' || *s == '\r' ? ' ' : *s, o);
+	}
+}
+
+/* What the layers detected about the software that made the core, and on
+ * what evidence (version.h). */
+static void detected_versions(FILE *o, const struct profile *p)
+{
+	fprintf(o, "## Detected versions\n\n");
+	if (!p->versions.len) {
+		fprintf(o, "No dependency versions were recorded.\n\n");
+		return;
+	}
+	fprintf(o, "| dependency | fact | assumed | evidence |\n|---|---|---|---|\n");
+	for (size_t i = 0; i < p->versions.len; i++) {
+		const struct version_fact *v = &p->versions.data[i];
+		const char *c[] = {v->dep, v->what, v->value, v->evidence};
+		for (size_t k = 0; k < 4; k++) {
+			fputs("| ", o);
+			cell(o, c[k]);
+			fputc(' ', o);
+		}
+		fputs("|\n", o);
+	}
+	fprintf(o, "\n");
+}
+
 static void summary(FILE *o, const struct profile *p, const struct report_meta *m)
 {
 	fprintf(o, "# Memory profile: where `%s` spends its bytes\n\n", p->enum_name);
@@ -70,7 +104,9 @@ static void summary(FILE *o, const struct profile *p, const struct report_meta *
 	if (p->entity_count_static != UINT64_MAX)
 		fprintf(o, "| the process's own entity count | %llu (walked: %llu)%s |\n", U(p->entity_count_static),
 			U(p->entities), p->entity_count_static == p->entities ? "" : " **differs**");
-	fprintf(o, "\n## Workload summary\n\n");
+	fprintf(o, "\n");
+	detected_versions(o, p);
+	fprintf(o, "## Workload summary\n\n");
 	size_t feats = 0;
 	for (size_t i = 0; i < p->tables.len; i++)
 		feats += p->tables.data[i].features.len;
