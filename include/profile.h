@@ -23,11 +23,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "container.h"
 #include "err.h"
 #include "heap.h"
 #include "image.h"
-#include "layout.h"
+#include "types_layout.h"
 #include "types.h"
+#include "version.h"
 #include "walk.h"
 
 struct profile_options {
@@ -53,14 +55,18 @@ struct profile_field {        /* per (owner, path): owner = variant or feature *
 	struct profile_bytes b;
 };
 
+/* An owner's fields, in the order the report lists them: heap chunk bytes
+ * descending, then path name, then container kind (profile_field_cmp). */
+DEFINE_VECTOR(profile_fields, struct profile_field)
+DEFINE_VECTOR(profile_u64s, uint64_t)
+
 struct profile_variant {
 	const char *name;
 	uint64_t payload_size;    /* DWARF span of the variant's fields */
 	uint64_t count;
 	uint64_t inline_bytes, payload_bytes;
 	struct profile_bytes heap;
-	struct profile_field *fields;
-	size_t nfields;
+	struct profile_fields fields;
 };
 
 struct profile_feature {
@@ -73,11 +79,11 @@ struct profile_feature {
 	struct profile_bytes heap;
 	struct profile_pct heap_req_pct;   /* per instance heap requested */
 	struct profile_pct total_pct;      /* per instance inline + heap requested */
-	struct profile_field *fields;
-	size_t nfields;
-	uint64_t *inst_req;       /* per instance heap requested (for percentiles) */
-	size_t ninst, inst_cap;
+	struct profile_fields fields;
+	struct profile_u64s inst_req;      /* per instance heap requested (for percentiles) */
 };
+
+DEFINE_VECTOR(profile_features, struct profile_feature)
 
 struct profile_entity_row {   /* the largest entities */
 	uint32_t table;
@@ -94,11 +100,11 @@ struct profile_table {
 	struct profile_bytes overhead;        /* row buffers, map tables, keys */
 	struct profile_pct per_entity;        /* inline + heap requested */
 	struct profile_pct per_entity_chunk;  /* inline + heap chunk */
-	struct profile_feature *features;
-	size_t nfeatures;
-	uint64_t *ent_bytes, *ent_chunk;      /* per entity, for percentiles */
-	size_t nent, ent_cap, nent_chunk, ent_chunk_cap;
+	struct profile_features features;     /* by slot */
+	struct profile_u64s ent_bytes, ent_chunk;   /* per entity, for percentiles */
 };
+
+DEFINE_VECTOR(profile_tables, struct profile_table)
 
 struct profile {
 	/* what was profiled */
@@ -106,15 +112,14 @@ struct profile {
 	uint64_t enum_size, enum_align;
 	struct profile_variant *variants;     /* every variant of the enum, DWARF order */
 	size_t nvariants;
-	struct layout_enum layout;            /* the enum's layout (the layout advisor) */
+	struct types_layout_enum layout;      /* the enum's layout (the layout advisor) */
 	/* root */
 	char root_how[512];
 	uint64_t root_addr;
 	char root_type[256];
 	char target_name[64];     /* "beava" or "generic" */
 	/* results */
-	struct profile_table *tables;
-	size_t ntables;
+	struct profile_tables tables;
 	uint64_t entities, ops, inline_bytes, payload_bytes;
 	struct profile_bytes heap;            /* ops only */
 	struct profile_bytes overhead;        /* all tables */
@@ -124,6 +129,7 @@ struct profile {
 	uint64_t heap_in_use_chunk_bytes;     /* census, program's view */
 	uint64_t entity_count_static;         /* the process's own counter, if found; UINT64_MAX if not */
 	struct walk_stats walk;
+	struct version_facts versions;        /* what the layers detected (profile_add_versions) */
 	struct walk *walker;                  /* for path names */
 	double seconds;                       /* the whole profile: root search, labels, walk */
 	double walk_seconds;                  /* the walk of the tables alone */
@@ -137,7 +143,16 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		struct heap *h, const struct profile_options *opt, struct err *e);
 void profile_free(struct profile *p);
 
+/* Appends the version facts a layer detected (heap_versions, types_versions,
+ * walk_versions) to p->versions, a fact already recorded with the same value
+ * kept once (as version_note does).  ERR_NOMEM when memory runs out. */
+int profile_add_versions(struct profile *p, const struct version_facts *f, struct err *e);
+
 /* Nearest-rank percentile of n values (sorted in place). */
 uint64_t profile_percentile(uint64_t *v, size_t n, unsigned pct);
+
+/* The order of an owner's fields (see struct profile_fields); w names the
+ * paths.  A qsort_r comparator. */
+int profile_field_cmp(const void *a, const void *b, void *w);
 
 #endif

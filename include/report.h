@@ -1,5 +1,6 @@
 /* report.h: renderings of a profile (markdown and JSON), the metrics
- * coherence check, and the recommendation rules.
+ * coherence check, the recommendation rules, and the `layout` command's
+ * rendering of one type's layout.
  *
  * The rules are data the report prints, so a reader can see why an offender
  * got its recommendation (report_rules).
@@ -12,6 +13,7 @@
 
 #include "err.h"
 #include "profile.h"
+#include "types.h"
 
 struct report_meta {
 	const char *core, *exe;
@@ -53,5 +55,15 @@ int report_markdown(FILE *out, const struct profile *p, const struct report_meta
 		    const struct report_metrics *mx, struct err *e);
 int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 		const struct report_metrics *mx, struct err *e);
+
+/* Prints the layout of any type (enum, struct, union, C enumeration, or just
+ * size and alignment for the rest) as text or as JSON (types_layout.h has
+ * the definitions). */
+int report_layout_print(FILE *out, const struct types *t, type_id id, bool json, struct err *e);
+
+/* `aggop-inspect layout EXE TYPE [--json]`: opens exe's types, looks TYPE up
+ * (qualified, or by last path segment) and prints its layout. */
+int report_layout_run(FILE *out, const char *exe, const char *debug_file, const char *type, bool json,
+		      struct err *e);
 
 #endif

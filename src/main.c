@@ -11,7 +11,6 @@
 #include "err.h"
 #include "heap.h"
 #include "image.h"
-#include "layout.h"
 #include "profile.h"
 #include "report.h"
 #include "types.h"
@@ -70,7 +69,7 @@ static int cmd_layout(int argc, char **argv)
 	if (argc - optind != 2)
 		return usage_error("layout needs EXECUTABLE and TYPE");
 	struct err e = {0};
-	if (layout_run(stdout, argv[optind], dbg, argv[optind + 1], json, &e))
+	if (report_layout_run(stdout, argv[optind], dbg, argv[optind + 1], json, &e))
 		return fail(&e);
 	return 0;
 }

@@ -9,8 +9,8 @@
  * everything else is summed as it arrives.
  */
 #include "profile_int.h"
+#include "container.h"
 #include "roots.h"
-#include "arr.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -89,14 +89,6 @@ static struct profile_pct pct_of(uint64_t *v, size_t n)
 	return p;
 }
 
-static bool push_u64(uint64_t **arr, size_t *n, size_t *cap, uint64_t v)
-{
-	if (!arr_grow((void **)arr, cap, *n + 1, sizeof **arr, 64))
-		return false;
-	(*arr)[(*n)++] = v;
-	return true;
-}
-
 static void add_bytes(struct profile_bytes *d, const struct walk_alloc *a)
 {
 	d->requested += a->requested;
@@ -117,11 +109,44 @@ static void sum_bytes(struct profile_bytes *d, const struct profile_bytes *s)
 
 /* ------------------------------------------------- field accumulation */
 
+/* One (owner, field path) sum: owner is a variant or a (table, slot). */
 struct facc {
 	uint64_t key;       /* owner << 32 | path */
 	uint32_t kind;
 	struct profile_bytes b;
 };
+
+static inline uint64_t facc_key(const struct facc *a) { return a->key; }
+DEFINE_HASH_TABLE(facc_table, struct facc, uint64_t, facc_key, container_hash_u64, container_eq_u64)
+
+/* Per path id: the two accumulators of the last (table, slot, variant) an
+ * allocation on that path was charged to.  Consecutive allocations on one
+ * path mostly belong to the same kind of op, so on_alloc usually skips both
+ * hash lookups.  An entry is valid while gen == the table's rehashes + 1: a
+ * rehash moves every accumulator (the pointers go stale), and a new entry,
+ * zero-filled, is never valid. */
+struct fcache {
+	uint64_t gen;
+	uint32_t variant, slot, table;
+	struct facc *fv, *ff;
+};
+DEFINE_VECTOR(fcache_vec, struct fcache)
+
+/* The entities and ops met so far: an op's heap arrives after the op, in
+ * address order, and is charged through the op's token (its index in ops). */
+struct oprec {
+	uint32_t ent;
+	uint16_t slot, variant;
+	uint64_t requested;
+};
+DEFINE_VECTOR(oprecs, struct oprec)
+
+struct entrec {
+	uint64_t holder, key_addr, bytes, chunk, ops;
+	type_id key_type;
+	uint32_t table;
+};
+DEFINE_VECTOR(entrecs, struct entrec)
 
 struct run {
 	struct profile *p;
@@ -129,23 +154,11 @@ struct run {
 	const struct types *t;
 	struct err *e;
 	int failed;
-	/* open addressing over facc */
-	struct facc *fa;
-	size_t fa_cap, fa_len;
-	/* per path id: the two accumulators of the last (variant, slot) seen
-	 * on it, valid while gen matches (a rehash or a new table starts a new
-	 * generation) */
-	struct fcache { uint64_t gen; uint32_t variant, slot, table; struct facc *fv, *ff; } *fc;
-	size_t fc_cap;
-	uint64_t gen;
-	/* the entities and ops met so far: an op's heap arrives after the op,
-	 * in address order, and is charged through the op's token (its index
-	 * in ops) */
+	struct facc_table accs;
+	struct fcache_vec fc;
 	uint32_t table;           /* the table whose roots are being queued */
-	struct oprec { uint32_t ent; uint16_t slot, variant; uint64_t requested; } *ops;
-	size_t nops, capops;
-	struct entrec { uint64_t holder, key_addr, bytes, chunk, ops; type_id key_type; uint32_t table; } *ents;
-	size_t nents, capents;
+	struct oprecs ops;
+	struct entrecs ents;
 	bool progress;
 	time_t last_progress;
 };
@@ -153,52 +166,57 @@ struct run {
 #define OWNER_VARIANT(v) ((uint64_t)(v))
 #define OWNER_FEATURE(t, s) ((1ull << 31) | ((uint64_t)(t) << 16) | (uint64_t)(s))
 
-static size_t facc_slot(uint64_t key, size_t cap)
+/* The accumulator of key, made when absent (room must have been reserved:
+ * no rehash happens here). */
+static struct facc *facc_at(struct run *r, uint64_t key, uint32_t kind)
 {
-	uint64_t h = key * 0x9E3779B97F4A7C15ull;
-	return (size_t)(h ^ (h >> 29)) & (cap - 1);   /* cap is a power of two */
+	bool inserted;
+	struct facc *a = facc_table_insert(&r->accs, key, &inserted);
+	if (a && inserted) {
+		a->key = key;
+		a->kind = kind;
+	}
+	return a;
 }
 
-/* Room for `more` new keys without a rehash (a rehash moves every entry, so
- * it also invalidates the per-path pointer cache: a new generation). */
-static bool facc_reserve(struct run *r, size_t more)
+/* The cache entry of path, the cache grown (zero-filled) to cover it. */
+static struct fcache *fcache_at(struct run *r, uint32_t path)
 {
-	if ((r->fa_len + more) * 2 <= r->fa_cap)
-		return true;
-	size_t nc = r->fa_cap ? r->fa_cap * 2 : 1024;
-	struct facc *n = calloc(nc, sizeof *n);
-	if (!n)
+	if (path >= r->fc.len) {
+		size_t n = (size_t)path + 1;
+		if (!fcache_vec_reserve(&r->fc, n))
+			return NULL;
+		memset(r->fc.data + r->fc.len, 0, (n - r->fc.len) * sizeof *r->fc.data);
+		r->fc.len = n;
+	}
+	return &r->fc.data[path];
+}
+
+/* Adds a to the field sums of its path under the op's variant and under its
+ * (table, slot). */
+static bool charge_fields(struct run *r, const struct walk_alloc *a, const struct oprec *o, uint32_t table)
+{
+	struct fcache *c = fcache_at(r, a->path);
+	if (!c)
 		return false;
-	for (size_t i = 0; i < r->fa_cap; i++) {
-		if (!r->fa[i].key)
-			continue;
-		size_t j = facc_slot(r->fa[i].key, nc);
-		while (n[j].key)
-			j = (j + 1) & (nc - 1);
-		n[j] = r->fa[i];
+	if (c->gen != r->accs.rehashes + 1 || c->variant != o->variant || c->slot != o->slot || c->table != table) {
+		/* both inserts fit without a rehash, so fv stays valid while ff is made */
+		if (!facc_table_reserve(&r->accs, r->accs.len + 2))
+			return false;
+		c->fv = facc_at(r, OWNER_VARIANT(o->variant) << 32 | a->path, a->kind);
+		c->ff = facc_at(r, OWNER_FEATURE(table, o->slot) << 32 | a->path, a->kind);
+		if (!c->fv || !c->ff) {
+			c->gen = 0;
+			return false;
+		}
+		c->variant = o->variant;
+		c->slot = o->slot;
+		c->table = table;
+		c->gen = r->accs.rehashes + 1;
 	}
-	free(r->fa);
-	r->fa = n;
-	r->fa_cap = nc;
-	r->gen++;
+	add_bytes(&c->fv->b, a);
+	add_bytes(&c->ff->b, a);
 	return true;
-}
-
-static struct facc *facc_get(struct run *r, uint64_t key, uint32_t kind)
-{
-	if (!facc_reserve(r, 1))
-		return NULL;
-	/* key 0 marks an empty slot: offset every key by one */
-	key += 1;
-	size_t j = facc_slot(key, r->fa_cap);
-	while (r->fa[j].key && r->fa[j].key != key)
-		j = (j + 1) & (r->fa_cap - 1);
-	if (!r->fa[j].key) {
-		r->fa[j].key = key;
-		r->fa[j].kind = kind;
-		r->fa_len++;
-	}
-	return &r->fa[j];
 }
 
 /* ------------------------------------------------------------ tables */
@@ -206,7 +224,7 @@ static struct facc *facc_get(struct run *r, uint64_t key, uint32_t kind)
 /* The table a walk tag names (tags are table indices; 0 if out of range). */
 static struct profile_table *table_at(struct run *r, uint32_t tag)
 {
-	return &r->p->tables[tag < r->p->ntables ? tag : 0];
+	return &r->p->tables.data[tag < r->p->tables.len ? tag : 0];
 }
 
 /* Slot numbers are feature indices in beava; in generic mode a holder can be
@@ -217,27 +235,34 @@ static struct profile_table *table_at(struct run *r, uint32_t tag)
 
 static uint32_t slot_of(uint64_t index) { return index < MAX_SLOTS ? (uint32_t)index : MAX_SLOTS; }
 
-static struct profile_feature *feature_at(struct run *r, struct profile_table *tb, uint32_t slot)
+/* A new feature column, named by its slot until a label names it. */
+static struct profile_feature *feature_push(struct profile_table *tb, const char *name, const char *op,
+					    uint64_t window_ms)
 {
-	if (slot >= tb->nfeatures) {
-		if (slot > MAX_SLOTS)
+	struct profile_feature *f = profile_features_push(&tb->features);
+	if (!f)
+		return NULL;
+	f->name = strdup(name);
+	f->op = strdup(op);
+	f->window_ms = window_ms;
+	f->variant = UINT32_MAX;
+	if (!f->name || !f->op)
+		return NULL;   /* freed with the table */
+	return f;
+}
+
+static struct profile_feature *feature_at(struct profile_table *tb, uint32_t slot)
+{
+	if (slot > MAX_SLOTS)
+		return NULL;
+	while (slot >= tb->features.len) {
+		char buf[32];
+		size_t i = tb->features.len;
+		snprintf(buf, sizeof buf, i == MAX_SLOTS ? "slots %zu+" : "slot %zu", i);
+		if (!feature_push(tb, buf, "", 0))
 			return NULL;
-		struct profile_feature *n = realloc(tb->features, (slot + 1) * sizeof *n);
-		if (!n)
-			return NULL;
-		memset(n + tb->nfeatures, 0, (slot + 1 - tb->nfeatures) * sizeof *n);
-		for (size_t i = tb->nfeatures; i <= slot; i++) {
-			char buf[32];
-			snprintf(buf, sizeof buf, i == MAX_SLOTS ? "slots %zu+" : "slot %zu", i);
-			n[i].name = strdup(buf);
-			n[i].op = strdup("");
-			n[i].variant = UINT32_MAX;
-		}
-		tb->features = n;
-		tb->nfeatures = slot + 1;
 	}
-	(void)r;
-	return &tb->features[slot];
+	return &tb->features.data[slot];
 }
 
 static void read_key(struct run *r, uint64_t key_addr, type_id key_type, char *buf, size_t size)
@@ -259,19 +284,18 @@ static void read_key(struct run *r, uint64_t key_addr, type_id key_type, char *b
 static void close_walk(struct run *r)
 {
 	struct profile *p = r->p;
-	for (size_t i = 0; i < r->nops; i++) {
-		const struct oprec *o = &r->ops[i];
-		struct profile_feature *f = &table_at(r, r->ents[o->ent].table)->features[o->slot];
-		if (!push_u64(&f->inst_req, &f->ninst, &f->inst_cap, o->requested))
+	for (size_t i = 0; i < r->ops.len; i++) {
+		const struct oprec *o = &r->ops.data[i];
+		struct profile_feature *f = &table_at(r, r->ents.data[o->ent].table)->features.data[o->slot];
+		if (!profile_u64s_append(&f->inst_req, o->requested))
 			r->failed = ERR_NOMEM;
 	}
-	for (size_t i = 0; i < r->nents; i++) {
-		const struct entrec *en = &r->ents[i];
+	for (size_t i = 0; i < r->ents.len; i++) {
+		const struct entrec *en = &r->ents.data[i];
 		struct profile_table *tb = table_at(r, en->table);
 		tb->entities++;
 		p->entities++;
-		if (!push_u64(&tb->ent_bytes, &tb->nent, &tb->ent_cap, en->bytes) ||
-		    !push_u64(&tb->ent_chunk, &tb->nent_chunk, &tb->ent_chunk_cap, en->chunk))
+		if (!profile_u64s_append(&tb->ent_bytes, en->bytes) || !profile_u64s_append(&tb->ent_chunk, en->chunk))
 			r->failed = ERR_NOMEM;
 		/* keep the 10 largest */
 		size_t n = p->nlargest, at = n;
@@ -290,7 +314,7 @@ static void close_walk(struct run *r)
 		row->chunk_bytes = en->chunk;
 		p->nlargest = n + 1;
 	}
-	r->nops = r->nents = 0;
+	r->ops.len = r->ents.len = 0;
 }
 
 /* One progress line on a terminal, at most once a second. */
@@ -309,28 +333,27 @@ static uint32_t on_op(void *ctx, const struct walk_op_site *s)
 	struct run *r = ctx;
 	struct profile *p = r->p;
 	struct profile_table *tb = table_at(r, s->tag);
-	uint32_t table = s->tag < p->ntables ? s->tag : 0;
+	uint32_t table = s->tag < p->tables.len ? s->tag : 0;
 	if (r->failed)
 		return 0;
-	if (!r->nents || s->holder != r->ents[r->nents - 1].holder || s->holder == 0 ||
-	    table != r->ents[r->nents - 1].table) {
-		if (!arr_grow((void **)&r->ents, &r->capents, r->nents + 1, sizeof *r->ents, 1024)) {
+	struct entrec *en = r->ents.len ? &r->ents.data[r->ents.len - 1] : NULL;
+	if (!en || s->holder != en->holder || s->holder == 0 || table != en->table) {
+		en = entrecs_push(&r->ents);
+		if (!en) {
 			r->failed = ERR_NOMEM;
 			return 0;
 		}
-		r->ents[r->nents++] = (struct entrec){.holder = s->holder, .key_addr = s->key_addr,
-						      .key_type = s->key_type, .table = table};
+		*en = (struct entrec){.holder = s->holder, .key_addr = s->key_addr, .key_type = s->key_type,
+				      .table = table};
 	}
 	uint32_t slot = slot_of(s->index);
-	struct profile_feature *f = feature_at(r, tb, slot);
-	if (!f || r->nops >= (1u << 31) - 1 ||
-	    !arr_grow((void **)&r->ops, &r->capops, r->nops + 1, sizeof *r->ops, 1024)) {
+	struct profile_feature *f = feature_at(tb, slot);
+	struct oprec *o = f && r->ops.len < (1u << 31) - 1 ? oprecs_push(&r->ops) : NULL;
+	if (!o) {
 		r->failed = ERR_NOMEM;
 		return 0;
 	}
-	struct entrec *en = &r->ents[r->nents - 1];
-	r->ops[r->nops] = (struct oprec){.ent = (uint32_t)(r->nents - 1), .slot = (uint16_t)slot,
-					 .variant = (uint16_t)s->variant};
+	*o = (struct oprec){.ent = (uint32_t)(r->ents.len - 1), .slot = (uint16_t)slot, .variant = (uint16_t)s->variant};
 	struct profile_variant *v = &p->variants[s->variant];
 	uint64_t inl = p->enum_size, pay = v->payload_size;
 	v->count++;
@@ -351,7 +374,7 @@ static uint32_t on_op(void *ctx, const struct walk_op_site *s)
 	en->chunk += inl;
 	if (r->progress && (p->ops & 0xffff) == 0)
 		progress(r);
-	return (uint32_t)r->nops++;
+	return (uint32_t)(r->ops.len - 1);
 }
 
 static void on_alloc(void *ctx, const struct walk_alloc *a, uint32_t op)
@@ -360,56 +383,31 @@ static void on_alloc(void *ctx, const struct walk_alloc *a, uint32_t op)
 	struct profile *p = r->p;
 	if (r->failed)
 		return;
-	if (op == WALK_NO_OP || op >= r->nops) {
+	if (op == WALK_NO_OP || op >= r->ops.len) {
 		add_bytes(&table_at(r, a->tag)->overhead, a);
 		return;
 	}
 	if (r->progress && (p->heap.allocations & 0x3ffff) == 0)
 		progress(r);
-	struct oprec *o = &r->ops[op];
-	struct entrec *en = &r->ents[o->ent];
+	struct oprec *o = &r->ops.data[op];
+	struct entrec *en = &r->ents.data[o->ent];
 	struct profile_table *tb = table_at(r, en->table);
 	add_bytes(&p->variants[o->variant].heap, a);
-	add_bytes(&tb->features[o->slot].heap, a);
+	add_bytes(&tb->features.data[o->slot].heap, a);
 	add_bytes(&tb->heap, a);
 	add_bytes(&p->heap, a);
 	o->requested += a->requested;
 	en->bytes += a->requested;
 	en->chunk += a->chunk;
-	if (a->path >= r->fc_cap) {
-		size_t nc = a->path + 64;
-		struct fcache *n = realloc(r->fc, nc * sizeof *n);
-		if (!n) {
-			r->failed = ERR_NOMEM;
-			return;
-		}
-		memset(n + r->fc_cap, 0, (nc - r->fc_cap) * sizeof *n);
-		r->fc = n;
-		r->fc_cap = nc;
-	}
-	struct fcache *c = &r->fc[a->path];
-	if (c->gen != r->gen || c->variant != o->variant || c->slot != o->slot || c->table != en->table) {
-		if (!facc_reserve(r, 2)) {
-			r->failed = ERR_NOMEM;
-			return;
-		}
-		c = &r->fc[a->path];
-		c->fv = facc_get(r, OWNER_VARIANT(o->variant) << 32 | a->path, a->kind);
-		c->ff = facc_get(r, OWNER_FEATURE(en->table, o->slot) << 32 | a->path, a->kind);
-		c->variant = o->variant;
-		c->slot = o->slot;
-		c->table = en->table;
-		c->gen = r->gen;
-	}
-	add_bytes(&c->fv->b, a);
-	add_bytes(&c->ff->b, a);
+	if (!charge_fields(r, a, o, en->table))
+		r->failed = ERR_NOMEM;
 }
 
 static void on_op_soon(void *ctx, uint32_t op)
 {
 	const struct run *r = ctx;
-	if (op < r->nops)
-		__builtin_prefetch(&r->ops[op], 1);
+	if (op < r->ops.len)
+		__builtin_prefetch(&r->ops.data[op], 1);
 }
 
 /* Runs everything queued and charges it (callbacks above). */
@@ -432,7 +430,7 @@ static int setup_enum(struct profile *p, const struct types *t, const char *name
 	const struct types_type *et = types_get(t, id);
 	if (!et->vpart)
 		return err_set(e, ERR_INPUT, "%s is not a Rust enum with data (no variant part)", et->name);
-	rc = layout_enum(t, id, &p->layout, e);
+	rc = types_layout_enum(t, id, &p->layout, e);
 	if (rc)
 		return rc;
 	p->enum_name = et->name;
@@ -452,33 +450,24 @@ static int setup_enum(struct profile *p, const struct types *t, const char *name
 
 static int add_table(struct profile *p, const char *name, const char *source, const char *key, uint32_t agg_id)
 {
-	struct profile_table *n = realloc(p->tables, (p->ntables + 1) * sizeof *n);
-	if (!n)
+	struct profile_table *tb = profile_tables_push(&p->tables);
+	if (!tb)
 		return ERR_NOMEM;
-	p->tables = n;
-	struct profile_table *tb = &p->tables[p->ntables++];
-	memset(tb, 0, sizeof *tb);
 	tb->name = strdup(name ? name : "?");
 	tb->source = strdup(source ? source : "");
 	tb->key = strdup(key ? key : "");
 	tb->agg_id = agg_id;
-	return 0;
+	return tb->name && tb->source && tb->key ? 0 : ERR_NOMEM;
 }
 
-static void label_features(struct profile_table *tb, const struct label_table *lt)
+static int label_features(struct profile_table *tb, const struct label_table *lt)
 {
-	if (!lt || lt->nfeatures == 0)
-		return;
-	tb->features = calloc(lt->nfeatures, sizeof *tb->features);
-	if (!tb->features)
-		return;
-	tb->nfeatures = lt->nfeatures;
-	for (size_t i = 0; i < lt->nfeatures; i++) {
-		tb->features[i].name = strdup(lt->features[i].name ? lt->features[i].name : "?");
-		tb->features[i].op = strdup(lt->features[i].op ? lt->features[i].op : "");
-		tb->features[i].window_ms = lt->features[i].window_ms;
-		tb->features[i].variant = UINT32_MAX;
+	for (size_t i = 0; lt && i < lt->nfeatures; i++) {
+		const struct label_feature *lf = &lt->features[i];
+		if (!feature_push(tb, lf->name ? lf->name : "?", lf->op ? lf->op : "", lf->window_ms))
+			return ERR_NOMEM;
 	}
+	return 0;
 }
 
 /* ------------------------------------------------- root validation */
@@ -539,16 +528,15 @@ static int validate_root(void *ctx, uint64_t addr, type_id ty, uint64_t *key, st
 struct tables_walk {
 	struct run *r;
 	const struct target *tg;
-	const struct label_table *labels;
-	size_t nlabels;
+	const struct label_tables *labels;
 	uint64_t index;
 };
 
 static const struct label_table *label_for(const struct tables_walk *tw, uint64_t agg_id)
 {
-	for (size_t i = 0; i < tw->nlabels; i++)
-		if (tw->labels[i].agg_id == agg_id)
-			return &tw->labels[i];
+	for (size_t i = 0; i < tw->labels->len; i++)
+		if (tw->labels->data[i].agg_id == agg_id)
+			return &tw->labels->data[i];
 	return NULL;
 }
 
@@ -561,7 +549,7 @@ static int walk_one_table(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_
 	const struct label_table *lt = label_for(tw, idx);
 	char fallback[32];
 	(void)ka; (void)kt;
-	if (p->ntables >= MAX_TABLES) {
+	if (p->tables.len >= MAX_TABLES) {
 		r->failed = ERR_CORRUPT;
 		return 1;
 	}
@@ -571,8 +559,11 @@ static int walk_one_table(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_
 		r->failed = ERR_NOMEM;
 		return 1;
 	}
-	r->table = (uint32_t)(p->ntables - 1);
-	label_features(table_at(r, r->table), lt);
+	r->table = (uint32_t)(p->tables.len - 1);
+	if (label_features(table_at(r, r->table), lt)) {
+		r->failed = ERR_NOMEM;
+		return 1;
+	}
 	walk_set_tag(r->w, r->table);
 	for (size_t m = 0; m < tw->tg->nmaps; m++) {
 		uint64_t a;
@@ -584,62 +575,77 @@ static int walk_one_table(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_
 	return r->failed ? 1 : 0;
 }
 
+int profile_field_cmp(const void *a, const void *b, void *w)
+{
+	const struct profile_field *p = a, *q = b;
+	uint64_t x = p->b.chunk, y = q->b.chunk;
+	if (x != y)
+		return x < y ? 1 : -1;
+	int c = strcmp(walk_path_name(w, p->path), walk_path_name(w, q->path));
+	return c ? c : (int)p->kind - (int)q->kind;
+}
+
+/* The fields of the owner a field accumulator key names, or NULL. */
+static struct profile_fields *owner_fields(struct profile *p, uint64_t key)
+{
+	uint64_t owner = key >> 32;
+	if (owner & (1ull << 31)) {
+		uint32_t ti = (uint32_t)((owner >> 16) & 0x7fff), s = (uint32_t)(owner & 0xffff);
+		if (ti >= p->tables.len || s >= p->tables.data[ti].features.len)
+			return NULL;
+		return &p->tables.data[ti].features.data[s].fields;
+	}
+	return owner < p->nvariants ? &p->variants[owner].fields : NULL;
+}
+
+static void sort_fields(struct profile *p, struct profile_fields *f)
+{
+	qsort_r(f->data, f->len, sizeof *f->data, profile_field_cmp, p->walker);
+}
+
 static void finish(struct run *r)
 {
 	struct profile *p = r->p;
-	uint64_t *all = NULL, *allc = NULL;
-	size_t na = 0, nc = 0, ca = 0, cc = 0;
-	for (size_t i = 0; i < p->ntables; i++) {
-		struct profile_table *tb = &p->tables[i];
-		for (size_t k = 0; k < tb->nent; k++) {
-			push_u64(&all, &na, &ca, tb->ent_bytes[k]);
-			push_u64(&allc, &nc, &cc, tb->ent_chunk[k]);
-		}
-		tb->per_entity = pct_of(tb->ent_bytes, tb->nent);
-		tb->per_entity_chunk = pct_of(tb->ent_chunk, tb->nent_chunk);
+	struct profile_u64s all, allc;
+	profile_u64s_init(&all);
+	profile_u64s_init(&allc);
+	for (size_t i = 0; i < p->tables.len; i++) {
+		struct profile_table *tb = &p->tables.data[i];
+		for (size_t k = 0; k < tb->ent_bytes.len; k++)
+			if (!profile_u64s_append(&all, tb->ent_bytes.data[k]))
+				r->failed = ERR_NOMEM;
+		for (size_t k = 0; k < tb->ent_chunk.len; k++)
+			if (!profile_u64s_append(&allc, tb->ent_chunk.data[k]))
+				r->failed = ERR_NOMEM;
+		tb->per_entity = pct_of(tb->ent_bytes.data, tb->ent_bytes.len);
+		tb->per_entity_chunk = pct_of(tb->ent_chunk.data, tb->ent_chunk.len);
 		sum_bytes(&p->overhead, &tb->overhead);
-		for (size_t f = 0; f < tb->nfeatures; f++) {
-			struct profile_feature *ft = &tb->features[f];
-			ft->heap_req_pct = pct_of(ft->inst_req, ft->ninst);
-			ft->total_pct.p50 = ft->heap_req_pct.p50 + (ft->ninst ? p->enum_size : 0);
-			ft->total_pct.p99 = ft->heap_req_pct.p99 + (ft->ninst ? p->enum_size : 0);
-			ft->total_pct.max = ft->heap_req_pct.max + (ft->ninst ? p->enum_size : 0);
+		for (size_t f = 0; f < tb->features.len; f++) {
+			struct profile_feature *ft = &tb->features.data[f];
+			uint64_t inl = ft->inst_req.len ? p->enum_size : 0;
+			ft->heap_req_pct = pct_of(ft->inst_req.data, ft->inst_req.len);
+			ft->total_pct.p50 = ft->heap_req_pct.p50 + inl;
+			ft->total_pct.p99 = ft->heap_req_pct.p99 + inl;
+			ft->total_pct.max = ft->heap_req_pct.max + inl;
 		}
 	}
-	p->per_entity = pct_of(all, na);
-	p->per_entity_chunk = pct_of(allc, nc);
-	free(all);
-	free(allc);
+	p->per_entity = pct_of(all.data, all.len);
+	p->per_entity_chunk = pct_of(allc.data, allc.len);
+	profile_u64s_deinit(&all);
+	profile_u64s_deinit(&allc);
 
-	/* distribute field accumulations to their owners */
-	for (size_t i = 0; i < r->fa_cap; i++) {
-		struct facc *a = &r->fa[i];
-		if (!a->key)
-			continue;
-		uint64_t key = a->key - 1, owner = key >> 32;
-		struct profile_field **arr;
-		size_t *n;
-		if (owner & (1ull << 31)) {
-			uint32_t ti = (uint32_t)((owner >> 16) & 0x7fff), s = (uint32_t)(owner & 0xffff);
-			if (ti >= p->ntables || s >= p->tables[ti].nfeatures)
-				continue;
-			arr = &p->tables[ti].features[s].fields;
-			n = &p->tables[ti].features[s].nfields;
-		} else {
-			if (owner >= p->nvariants)
-				continue;
-			arr = &p->variants[owner].fields;
-			n = &p->variants[owner].nfields;
-		}
-		struct profile_field *nf = realloc(*arr, (*n + 1) * sizeof *nf);
-		if (!nf) {
+	/* distribute the field sums to their owners, each in report order */
+	for (struct facc *a = facc_table_first(&r->accs); a; a = facc_table_next(&r->accs, a)) {
+		struct profile_fields *f = owner_fields(p, a->key);
+		if (f && !profile_fields_append(f, (struct profile_field){.path = (uint32_t)a->key,
+									  .kind = (uint8_t)a->kind, .b = a->b}))
 			r->failed = ERR_NOMEM;
-			return;
-		}
-		*arr = nf;
-		nf[*n] = (struct profile_field){.path = (uint32_t)key, .kind = (uint8_t)a->kind, .b = a->b};
-		(*n)++;
 	}
+	for (size_t i = 0; i < p->nvariants; i++)
+		sort_fields(p, &p->variants[i].fields);
+	for (size_t i = 0; i < p->tables.len; i++)
+		for (size_t f = 0; f < p->tables.data[i].features.len; f++)
+			sort_fields(p, &p->tables.data[i].features.data[f].fields);
 }
 
 static int find_root(struct run *r, const struct image *img, const struct heap *h, const struct target *tg,
@@ -662,6 +668,14 @@ static int find_root(struct run *r, const struct image *img, const struct heap *
 	return rc;
 }
 
+static void run_deinit(struct run *r)
+{
+	facc_table_deinit(&r->accs);
+	fcache_vec_deinit(&r->fc);
+	oprecs_deinit(&r->ops);
+	entrecs_deinit(&r->ents);
+}
+
 int profile_run(struct profile **out, const struct image *img, const struct types *t,
 		struct heap *h, const struct profile_options *opt, struct err *e)
 {
@@ -670,11 +684,11 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	struct profile *p = calloc(1, sizeof *p);
 	struct target tg;
 	struct run r = {.p = p, .t = t, .e = e, .progress = opt->progress && isatty(2)};
-	struct label_table *labels = NULL;
-	size_t nlabels = 0;
+	struct label_tables labels;
 	type_id enum_id = 0;
 	int rc;
 
+	label_tables_init(&labels);
 	if (!p)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	p->entity_count_static = UINT64_MAX;
@@ -725,18 +739,16 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 			goto fail;
 		}
 		if (opt->config_file)
-			target_config_labels(opt->config_file, &labels, &nlabels, NULL);
+			target_config_labels(opt->config_file, &labels, NULL);
 		walk_set_tag(r.w, 0);
 		walk_queue(r.w, root.addr, root.type);
 		drain_and_close(&r);
 	} else {
 		uint64_t ta;
 		type_id tt;
-		if (target_labels(r.w, t, &tg, root.addr, root.type, &labels, &nlabels, NULL) != 0 || nlabels == 0) {
-			target_labels_free(labels, nlabels);
-			labels = NULL;
-			nlabels = 0;
-			if (opt->config_file && (rc = target_config_labels(opt->config_file, &labels, &nlabels, e)))
+		if (target_labels(r.w, t, &tg, root.addr, root.type, &labels, NULL) != 0 || labels.len == 0) {
+			target_labels_free(&labels);
+			if (opt->config_file && (rc = target_config_labels(opt->config_file, &labels, e)))
 				goto fail;
 		}
 		rc = target_path(r.w, t, root.addr, root.type, tg.tables, &ta, &tt, e);
@@ -744,7 +756,7 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 			err_wrap(e, "entity tables (%s)", tg.tables);
 			goto fail;
 		}
-		struct tables_walk tw = {.r = &r, .tg = &tg, .labels = labels, .nlabels = nlabels};
+		struct tables_walk tw = {.r = &r, .tg = &tg, .labels = &labels};
 		rc = walk_elements(r.w, ta, tt, walk_one_table, &tw, e);
 		if (rc && !r.failed)
 			goto fail;
@@ -768,28 +780,36 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		goto fail;
 	}
 	finish(&r);
+	if (r.failed) {
+		rc = err_set(e, ERR_NOMEM, "out of memory while profiling");
+		goto fail;
+	}
 	walk_get_stats(r.w, &p->walk);
 	if (r.progress)
 		fprintf(stderr, "\r%60s\r", "");
-	target_labels_free(labels, nlabels);
+	target_labels_free(&labels);
 	target_free(&tg);
-	free(r.fa);
-	free(r.fc);
-	free(r.ops);
-	free(r.ents);
+	run_deinit(&r);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	p->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	*out = p;
 	return 0;
 fail:
-	target_labels_free(labels, nlabels);
+	target_labels_free(&labels);
 	target_free(&tg);
-	free(r.fa);
-	free(r.fc);
-	free(r.ops);
-	free(r.ents);
+	run_deinit(&r);
 	profile_free(p);
 	return rc ? rc : ERR_INPUT;
+}
+
+int profile_add_versions(struct profile *p, const struct version_facts *f, struct err *e)
+{
+	for (size_t i = 0; i < f->len; i++) {
+		const struct version_fact *v = &f->data[i];
+		if (!version_note(&p->versions, v->dep, v->what, v->value, "%s", v->evidence))
+			return err_set(e, ERR_NOMEM, "out of memory recording detected versions");
+	}
+	return 0;
 }
 
 void profile_free(struct profile *p)
@@ -797,25 +817,27 @@ void profile_free(struct profile *p)
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->nvariants; i++)
-		free(p->variants[i].fields);
+		profile_fields_deinit(&p->variants[i].fields);
 	free(p->variants);
-	layout_enum_free(&p->layout);
-	for (size_t i = 0; i < p->ntables; i++) {
-		struct profile_table *tb = &p->tables[i];
-		for (size_t f = 0; f < tb->nfeatures; f++) {
-			free(tb->features[f].name);
-			free(tb->features[f].op);
-			free(tb->features[f].fields);
-			free(tb->features[f].inst_req);
+	types_layout_enum_free(&p->layout);
+	for (size_t i = 0; i < p->tables.len; i++) {
+		struct profile_table *tb = &p->tables.data[i];
+		for (size_t f = 0; f < tb->features.len; f++) {
+			struct profile_feature *ft = &tb->features.data[f];
+			free(ft->name);
+			free(ft->op);
+			profile_fields_deinit(&ft->fields);
+			profile_u64s_deinit(&ft->inst_req);
 		}
-		free(tb->features);
+		profile_features_deinit(&tb->features);
 		free(tb->name);
 		free(tb->source);
 		free(tb->key);
-		free(tb->ent_bytes);
-		free(tb->ent_chunk);
+		profile_u64s_deinit(&tb->ent_bytes);
+		profile_u64s_deinit(&tb->ent_chunk);
 	}
-	free(p->tables);
+	profile_tables_deinit(&p->tables);
+	version_facts_deinit(&p->versions);
 	walk_destroy(p->walker);
 	free(p);
 }

@@ -28,6 +28,8 @@ struct label_table {
 	size_t nfeatures;
 };
 
+DEFINE_VECTOR(label_tables, struct label_table)
+
 int target_load(struct target *tg, const char *file, struct err *e);
 void target_free(struct target *tg);
 
@@ -35,12 +37,15 @@ void target_free(struct target *tg);
 int target_path(struct walk *w, const struct types *t, uint64_t addr, type_id ty, const char *path,
 		uint64_t *oa, type_id *ot, struct err *e);
 
-/* Table and feature names from the registry in the core. */
+/* Table and feature names from the registry in the core, appended to *out
+ * (initialised by the caller, freed with target_labels_free). */
 int target_labels(struct walk *w, const struct types *t, const struct target *tg, uint64_t root,
-		  type_id root_type, struct label_table **out, size_t *n, struct err *e);
-void target_labels_free(struct label_table *l, size_t n);
+		  type_id root_type, struct label_tables *out, struct err *e);
+/* Frees every label and empties l. */
+void target_labels_free(struct label_tables *l);
 
-/* Labels from a workload config file (fraud-team.json shape), in table order. */
-int target_config_labels(const char *file, struct label_table **out, size_t *n, struct err *e);
+/* Labels from a workload config file (fraud-team.json shape), in table
+ * order, appended to *out. */
+int target_config_labels(const char *file, struct label_tables *out, struct err *e);
 
 #endif

@@ -8,7 +8,6 @@
  * are seen through, so a path never names them.
  */
 #include "profile_int.h"
-#include "arr.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -122,8 +121,7 @@ struct label_ctx {
 	struct walk *w;
 	const struct types *t;
 	const struct target *tg;
-	struct label_table *out;
-	size_t n, cap;
+	struct label_tables *out;
 	struct err *e;
 };
 
@@ -246,17 +244,15 @@ static int each_descriptor(void *ctx, uint64_t ka, type_id kt, uint64_t va, type
 	(void)kt;
 	if (walk_unwrap(c->w, va, vt, &a, &t, NULL) != 0)
 		return 0;
-	if (!arr_grow((void **)&c->out, &c->cap, c->n + 1, sizeof *c->out, 16))
+	struct label_table *lt = label_tables_push(c->out);
+	if (!lt)
 		return ERR_NOMEM;
-	struct label_table *lt = &c->out[c->n];
-	memset(lt, 0, sizeof *lt);
 	if (c->tg->d_agg_id && target_path(c->w, c->t, a, t, c->tg->d_agg_id, &fa, &ft, NULL) == 0)
 		walk_read_uint(c->w, fa, ft, &id, NULL);
 	lt->agg_id = id;
 	lt->name = read_str_path(c, a, t, c->tg->d_name);
 	lt->source = read_str_path(c, a, t, c->tg->d_source);
 	lt->key = read_key_name(c, a, t, c->tg->d_key);
-	c->n++;
 	if (c->tg->d_features && target_path(c->w, c->t, a, t, c->tg->d_features, &fa, &ft, NULL) == 0) {
 		struct feat_ctx f = {c, lt};
 		walk_elements(c->w, fa, ft, each_feature, &f, NULL);
@@ -265,57 +261,55 @@ static int each_descriptor(void *ctx, uint64_t ka, type_id kt, uint64_t va, type
 }
 
 int target_labels(struct walk *w, const struct types *t, const struct target *tg, uint64_t root,
-		  type_id root_type, struct label_table **out, size_t *n, struct err *e)
+		  type_id root_type, struct label_tables *out, struct err *e)
 {
 	uint64_t a;
 	type_id ty;
-	*out = NULL;
-	*n = 0;
 	if (!tg->registry)
 		return 0;
 	int rc = target_path(w, t, root, root_type, tg->registry, &a, &ty, e);
 	if (rc)
 		return err_wrap(e, "registry (%s)", tg->registry);
-	struct label_ctx c = {.w = w, .t = t, .tg = tg, .e = e};
+	struct label_ctx c = {.w = w, .t = t, .tg = tg, .out = out, .e = e};
 	rc = walk_elements(w, a, ty, each_descriptor, &c, e);
-	*out = c.out;
-	*n = c.n;
 	return rc > 0 && rc != ERR_NOMEM ? 0 : rc;
 }
 
-void target_labels_free(struct label_table *l, size_t n)
+void target_labels_free(struct label_tables *l)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(l[i].name);
-		free(l[i].source);
-		free(l[i].key);
-		for (size_t j = 0; j < l[i].nfeatures; j++) {
-			free(l[i].features[j].name);
-			free(l[i].features[j].op);
+	for (size_t i = 0; i < l->len; i++) {
+		struct label_table *lt = &l->data[i];
+		free(lt->name);
+		free(lt->source);
+		free(lt->key);
+		for (size_t j = 0; j < lt->nfeatures; j++) {
+			free(lt->features[j].name);
+			free(lt->features[j].op);
 		}
 	}
-	free(l);
+	label_tables_deinit(l);
 }
 
-int target_config_labels(const char *file, struct label_table **out, size_t *n, struct err *e)
+int target_config_labels(const char *file, struct label_tables *out, struct err *e)
 {
 	json_error_t je;
 	json_t *root = json_load_file(file, 0, &je);
-	*out = NULL;
-	*n = 0;
 	if (!root)
 		return err_set(e, ERR_INPUT, "--config %s: line %d: %s", file, je.line, je.text);
 	json_t *nodes = json_object_get(json_object_get(root, "register"), "nodes");
-	size_t cap = json_is_array(nodes) ? json_array_size(nodes) : 0;
-	struct label_table *l = cap ? calloc(cap, sizeof *l) : NULL;
-	size_t k = 0;
-	for (size_t i = 0; i < cap && l; i++) {
+	size_t count = json_is_array(nodes) ? json_array_size(nodes) : 0;
+	uint64_t k = 0;
+	for (size_t i = 0; i < count; i++) {
 		json_t *nd = json_array_get(nodes, i);
 		json_t *ops = json_object_get(nd, "ops");
 		if (!json_is_string(json_object_get(nd, "kind")) ||
 		    strcmp(json_string_value(json_object_get(nd, "kind")), "derivation") != 0)
 			continue;
-		struct label_table *lt = &l[k];
+		struct label_table *lt = label_tables_push(out);
+		if (!lt) {
+			json_decref(root);
+			return err_set(e, ERR_NOMEM, "out of memory reading %s", file);
+		}
 		lt->agg_id = k++;
 		lt->name = dup_str(nd, "name");
 		json_t *up = json_object_get(nd, "upstreams");
@@ -336,9 +330,5 @@ int target_config_labels(const char *file, struct label_table **out, size_t *n, 
 		}
 	}
 	json_decref(root);
-	if (cap && !l)
-		return err_set(e, ERR_NOMEM, "out of memory reading %s", file);
-	*out = l;
-	*n = k;
 	return 0;
 }

@@ -28,9 +28,9 @@ void report_advise(const struct profile *p, const struct profile_table *tb,
 	uint64_t payload = f->count ? f->payload_bytes / f->count : 0;
 	const struct profile_field *top = NULL;
 	memset(out, 0, sizeof *out);
-	for (size_t i = 0; i < f->nfields; i++)
-		if (!top || f->fields[i].b.chunk > top->b.chunk)
-			top = &f->fields[i];
+	for (size_t i = 0; i < f->fields.len; i++)
+		if (!top || f->fields.data[i].b.chunk > top->b.chunk)
+			top = &f->fields.data[i];
 	if (top && top->b.requested > 0 && top->b.used * 10 < top->b.requested) {
 		out->verdict = "allocate lazily";
 		out->rule = "R1";

@@ -19,10 +19,11 @@ static void put_bytes(json_t *o, const struct profile_bytes *b)
 	json_object_set_new(o, "allocations", J(b->allocations));
 }
 
-static json_t *fields(const struct profile *p, const struct profile_field *f, size_t n)
+static json_t *fields(const struct profile *p, const struct profile_fields *fl)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++) {
+	const struct profile_field *f = fl->data;
+	for (size_t i = 0; i < fl->len; i++) {
 		json_t *o = json_object();
 		json_object_set_new(o, "path", json_string(walk_path_name(p->walker, f[i].path)));
 		json_object_set_new(o, "container", json_string(walk_kind_name((enum walk_kind)f[i].kind)));
@@ -33,11 +34,22 @@ static json_t *fields(const struct profile *p, const struct profile_field *f, si
 	return a;
 }
 
+static json_t *versions_json(const struct profile *p)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < p->versions.len; i++) {
+		const struct version_fact *v = &p->versions.data[i];
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s}", "dependency", v->dep, "fact", v->what,
+						   "assumed", v->value, "evidence", v->evidence));
+	}
+	return a;
+}
+
 static json_t *enum_json(const struct profile *p)
 {
 	json_t *vs = json_array();
 	for (uint32_t i = 0; i < p->layout.nvariants; i++) {
-		const struct layout_variant *v = &p->layout.variants[i];
+		const struct types_layout_variant *v = &p->layout.variants[i];
 		json_array_append_new(vs, json_pack("{s:s,s:o,s:o,s:o}", "name", v->name, "discriminant",
 						    v->has_discr ? J(v->discr) : json_null(), "payload_size",
 						    J(v->payload_size), "slot_slack", J(v->slot_slack)));
@@ -60,7 +72,7 @@ static json_t *variants_json(const struct profile *p)
 		json_t *o = json_pack("{s:s,s:o,s:o,s:o}", "variant", v->name, "count", J(v->count), "inline_bytes",
 				      J(v->inline_bytes), "payload_bytes", J(v->payload_bytes));
 		put_bytes(o, &v->heap);
-		json_object_set_new(o, "fields", fields(p, v->fields, v->nfields));
+		json_object_set_new(o, "fields", fields(p, &v->fields));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -69,11 +81,11 @@ static json_t *variants_json(const struct profile *p)
 static json_t *tables_json(const struct profile *p)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; i < p->ntables; i++) {
-		const struct profile_table *tb = &p->tables[i];
+	for (size_t i = 0; i < p->tables.len; i++) {
+		const struct profile_table *tb = &p->tables.data[i];
 		json_t *fs = json_array();
-		for (size_t k = 0; k < tb->nfeatures; k++) {
-			const struct profile_feature *f = &tb->features[k];
+		for (size_t k = 0; k < tb->features.len; k++) {
+			const struct profile_feature *f = &tb->features.data[k];
 			struct report_advice adv;
 			report_advise(p, tb, f, &adv);
 			json_t *o = json_pack("{s:s,s:o,s:s,s:s,s:o,s:o,s:o}", "name", f->name, "slot", J(k), "op", f->op,
@@ -84,7 +96,7 @@ static json_t *tables_json(const struct profile *p)
 			json_object_set_new(o, "heap_requested_per_instance", pct(&f->heap_req_pct));
 			json_object_set_new(o, "recommendation", json_pack("{s:s,s:s,s:s}", "verdict", adv.verdict,
 									   "rule", adv.rule, "why", adv.why));
-			json_object_set_new(o, "fields", fields(p, f->fields, f->nfields));
+			json_object_set_new(o, "fields", fields(p, &f->fields));
 			json_array_append_new(fs, o);
 		}
 		json_t *ov = json_object();
@@ -112,6 +124,7 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	json_object_set_new(root, "snapshot", json_pack("{s:s,s:s,s:s,s:o,s:s}", "core", m->core, "executable", m->exe,
 							"kind", m->core_kind, "core_bytes", J(m->core_size), "build_id",
 							m->build_id ? m->build_id : ""));
+	json_object_set_new(root, "versions", versions_json(p));
 	json_object_set_new(root, "target", json_string(p->target_name));
 	json_object_set_new(root, "root", json_pack("{s:s,s:o,s:s}", "how", p->root_how, "address", J(p->root_addr),
 						    "type", p->root_type));

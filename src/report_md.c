@@ -42,22 +42,46 @@ static int cmp_offender(const void *a, const void *b)
 	return c ? c : strcmp(p->f->name, q->f->name);
 }
 
-static int cmp_field(const void *a, const void *b, void *walker)
-{
-	const struct profile_field *p = a, *q = b;
-	uint64_t x = p->b.chunk, y = q->b.chunk;
-	if (x != y)
-		return x < y ? 1 : -1;
-	int c = strcmp(walk_path_name(walker, p->path), walk_path_name(walker, q->path));
-	return c ? c : (int)p->kind - (int)q->kind;
-}
-
 static int cmp_variant(const void *a, const void *b)
 {
 	const struct profile_variant *x = *(const struct profile_variant *const *)a,
 				     *y = *(const struct profile_variant *const *)b;
 	uint64_t tx = x->inline_bytes + x->heap.chunk, ty = y->inline_bytes + y->heap.chunk;
 	return tx < ty ? 1 : tx > ty ? -1 : strcmp(x->name, y->name);
+}
+
+/* A table cell: '|' would end it early, a line break would end the row. */
+static void cell(FILE *o, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", o);
+		else
+			fputc(*s == '\n' || *s == '\r' ? ' ' : *s, o);
+	}
+}
+
+/* What the layers detected about the software that made the core, and on
+ * what evidence (version.h). */
+static void detected_versions(FILE *o, const struct profile *p)
+{
+	fprintf(o, "## Detected versions\n\n");
+	if (!p->versions.len) {
+		fprintf(o, "No dependency versions were recorded.\n\n");
+		return;
+	}
+	fprintf(o, "| dependency | fact | assumed | evidence |\n|---|---|---|---|\n");
+	for (size_t i = 0; i < p->versions.len; i++) {
+		const struct version_fact *v = &p->versions.data[i];
+		const char *c[] = {v->dep, v->what, v->value, v->evidence};
+		for (size_t k = 0; k < 4; k++) {
+			fputs("| ", o);
+			cell(o, c[k]);
+			fputc(' ', o);
+		}
+		fputs("|\n", o);
+	}
+	fprintf(o, "\n");
 }
 
 static void summary(FILE *o, const struct profile *p, const struct report_meta *m)
@@ -80,11 +104,13 @@ static void summary(FILE *o, const struct profile *p, const struct report_meta *
 	if (p->entity_count_static != UINT64_MAX)
 		fprintf(o, "| the process's own entity count | %llu (walked: %llu)%s |\n", U(p->entity_count_static),
 			U(p->entities), p->entity_count_static == p->entities ? "" : " **differs**");
-	fprintf(o, "\n## Workload summary\n\n");
+	fprintf(o, "\n");
+	detected_versions(o, p);
+	fprintf(o, "## Workload summary\n\n");
 	size_t feats = 0;
-	for (size_t i = 0; i < p->ntables; i++)
-		feats += p->tables[i].nfeatures;
-	fprintf(o, "- Tables: `%zu`; aggregate features discovered: `%zu`\n", p->ntables, feats);
+	for (size_t i = 0; i < p->tables.len; i++)
+		feats += p->tables.data[i].features.len;
+	fprintf(o, "- Tables: `%zu`; aggregate features discovered: `%zu`\n", p->tables.len, feats);
 	fprintf(o, "- Active entity rows: `%llu`; ops: `%llu`\n", U(p->entities), U(p->ops));
 	fprintf(o, "- Ops inline: %llu bytes (payload %llu, slot slack %llu)\n", U(p->inline_bytes),
 		U(p->payload_bytes), U(p->inline_bytes - p->payload_bytes));
@@ -108,9 +134,9 @@ static void summary(FILE *o, const struct profile *p, const struct report_meta *
 static const struct profile_feature *top_feature(const struct profile_table *tb)
 {
 	const struct profile_feature *best = NULL;
-	for (size_t i = 0; i < tb->nfeatures; i++)
-		if (tb->features[i].count && (!best || feat_total(&tb->features[i]) > feat_total(best)))
-			best = &tb->features[i];
+	for (size_t i = 0; i < tb->features.len; i++)
+		if (tb->features.data[i].count && (!best || feat_total(&tb->features.data[i]) > feat_total(best)))
+			best = &tb->features.data[i];
 	return best;
 }
 
@@ -120,11 +146,11 @@ static void tables(FILE *o, const struct profile *p)
 	fprintf(o, "| Table | Source | group_by key | Active entities | Features/entity | Ops inline | Ops heap requested | "
 		"Ops heap chunk | Per entity p50 / p99 / max | Allocator-level p50 / p99 / max | Entity overhead (chunk) | "
 		"Top contributor |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-	for (size_t i = 0; i < p->ntables; i++) {
-		const struct profile_table *tb = &p->tables[i];
+	for (size_t i = 0; i < p->tables.len; i++) {
+		const struct profile_table *tb = &p->tables.data[i];
 		const struct profile_feature *top = top_feature(tb);
 		fprintf(o, "| `%s` | `%s` | `%s` | %llu | %zu | %llu | %llu | %llu | ", tb->name, tb->source, tb->key,
-			U(tb->entities), tb->nfeatures, U(tb->inline_bytes), U(tb->heap.requested), U(tb->heap.chunk));
+			U(tb->entities), tb->features.len, U(tb->inline_bytes), U(tb->heap.requested), U(tb->heap.chunk));
 		pct(o, &tb->per_entity);
 		fprintf(o, " | ");
 		pct(o, &tb->per_entity_chunk);
@@ -161,16 +187,16 @@ static void variants(FILE *o, const struct profile *p)
 
 static void features(FILE *o, const struct profile *p)
 {
-	for (size_t i = 0; i < p->ntables; i++) {
-		const struct profile_table *tb = &p->tables[i];
+	for (size_t i = 0; i < p->tables.len; i++) {
+		const struct profile_table *tb = &p->tables.data[i];
 		if (!tb->entities)
 			continue;
 		fprintf(o, "### Feature columns across entities: `%s`\n\n", tb->name);
 		fprintf(o, "| Slot | Feature | Op | Variant | Instances | Inline | Payload | Heap requested p50 / p99 / max | "
 			"Total p50 / p99 / max | Heap requested | Heap used | Heap chunk |\n"
 			"|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-		for (size_t k = 0; k < tb->nfeatures; k++) {
-			const struct profile_feature *f = &tb->features[k];
+		for (size_t k = 0; k < tb->features.len; k++) {
+			const struct profile_feature *f = &tb->features.data[k];
 			if (!f->count)
 				continue;
 			fprintf(o, "| %zu | `%s` | %s%s | %s | %llu | %llu | %llu | ", k, f->name, f->op,
@@ -185,39 +211,35 @@ static void features(FILE *o, const struct profile *p)
 	}
 }
 
-static void breakdown(FILE *o, const struct walk *w, struct profile_field *fl, size_t n, uint64_t count)
+/* An owner's fields, in the profile's order (heap chunk bytes descending). */
+static void breakdown(FILE *o, const struct walk *w, const struct profile_fields *fl, uint64_t count)
 {
-	struct profile_field *c = malloc((n ? n : 1) * sizeof *c);
-	if (!c)
-		return;
-	memcpy(c, fl, n * sizeof *c);
-	qsort_r(c, n, sizeof *c, cmp_field, (void *)w);
 	fprintf(o, "| Field path | Container | Allocations | Requested | Used | Capacity slack | Chunk | "
 		"Allocator overhead | Chunk per instance |\n|---|---|---|---|---|---|---|---|---|\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct profile_bytes *b = &c[i].b;
-		fprintf(o, "| `%s` | %s | %llu | %llu | %llu | %llu | %llu | %llu | %.1f |\n", walk_path_name(w, c[i].path),
-			walk_kind_name((enum walk_kind)c[i].kind), U(b->allocations), U(b->requested), U(b->used),
+	for (size_t i = 0; i < fl->len; i++) {
+		const struct profile_field *c = &fl->data[i];
+		const struct profile_bytes *b = &c->b;
+		fprintf(o, "| `%s` | %s | %llu | %llu | %llu | %llu | %llu | %llu | %.1f |\n", walk_path_name(w, c->path),
+			walk_kind_name((enum walk_kind)c->kind), U(b->allocations), U(b->requested), U(b->used),
 			U(b->requested - b->used), U(b->chunk), U(b->chunk - b->requested),
 			count ? (double)b->chunk / (double)count : 0.0);
 	}
 	fprintf(o, "\n");
-	free(c);
 }
 
 static void offenders(FILE *o, const struct profile *p)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < p->ntables; i++)
-		n += p->tables[i].nfeatures;
+	for (size_t i = 0; i < p->tables.len; i++)
+		n += p->tables.data[i].features.len;
 	struct offender *of = malloc((n ? n : 1) * sizeof *of);
 	if (!of)
 		return;
 	size_t k = 0;
-	for (size_t i = 0; i < p->ntables; i++)
-		for (size_t j = 0; j < p->tables[i].nfeatures; j++)
-			if (p->tables[i].features[j].count)
-				of[k++] = (struct offender){&p->tables[i], &p->tables[i].features[j]};
+	for (size_t i = 0; i < p->tables.len; i++)
+		for (size_t j = 0; j < p->tables.data[i].features.len; j++)
+			if (p->tables.data[i].features.data[j].count)
+				of[k++] = (struct offender){&p->tables.data[i], &p->tables.data[i].features.data[j]};
 	qsort(of, k, sizeof *of, cmp_offender);
 	fprintf(o, "## Top 5 offenders\n\n");
 	fprintf(o, "Ranked by the bytes a feature really costs across all entities: inline slots plus the "
@@ -234,7 +256,7 @@ static void offenders(FILE *o, const struct profile *p)
 			U(f->heap.requested), U(f->heap.used), U(f->heap.chunk), U(f->heap.allocations),
 			f->count ? (double)feat_total(f) / (double)f->count : 0.0);
 		fprintf(o, "- **Recommendation: %s** (%s: %s)\n\n", adv.verdict, adv.rule, adv.why);
-		breakdown(o, p->walker, f->fields, f->nfields, f->count);
+		breakdown(o, p->walker, &f->fields, f->count);
 	}
 	fprintf(o, "Rules, first match wins:\n\n");
 	for (size_t i = 0; report_rules[i]; i++)
@@ -248,16 +270,16 @@ static void variant_fields(FILE *o, const struct profile *p)
 	fprintf(o, "## Where each variant's heap goes\n\n");
 	for (size_t i = 0; i < p->nvariants; i++) {
 		const struct profile_variant *v = &p->variants[i];
-		if (!v->count || !v->nfields)
+		if (!v->count || !v->fields.len)
 			continue;
 		fprintf(o, "### %s (%llu ops)\n\n", v->name, U(v->count));
-		breakdown(o, p->walker, v->fields, v->nfields, v->count);
+		breakdown(o, p->walker, &v->fields, v->count);
 	}
 }
 
 static void advisor(FILE *o, const struct profile *p)
 {
-	const struct layout_enum *le = &p->layout;
+	const struct types_layout_enum *le = &p->layout;
 	fprintf(o, "## Layout advisor\n\n");
 	fprintf(o, "`%s` is %llu bytes (align %u); the tag is %u byte(s) at offset %llu%s.\n\n", p->enum_name,
 		U(le->size), le->align, le->tag_size, U(le->tag_offset), le->niche ? " (niche-encoded)" : "");
@@ -285,7 +307,7 @@ static void largest(FILE *o, const struct profile *p)
 		"|---|---|---|---|---|\n");
 	for (size_t i = 0; i < p->nlargest; i++) {
 		const struct profile_entity_row *r = &p->largest[i];
-		fprintf(o, "| `%s` | `%s` | %llu | %llu | %llu |\n", p->tables[r->table].name, r->key, U(r->ops),
+		fprintf(o, "| `%s` | `%s` | %llu | %llu | %llu |\n", p->tables.data[r->table].name, r->key, U(r->ops),
 			U(r->bytes), U(r->chunk_bytes));
 	}
 	fprintf(o, "\n");

@@ -1,5 +1,5 @@
-/* test_layout.c: layout_enum / layout_struct / layout_run against what the
- * probe programs printed about themselves ($FIXDIR/types/<prog>.out, built by
+/* test_layout.c: types_layout_enum / types_layout_struct (the types layer)
+ * and report_layout_run (the `layout` command) against what the probe programs printed about themselves ($FIXDIR/types/<prog>.out, built by
  * tests/setup.d/20-types.sh): each variant's payload (size_of of its payload
  * type), its discriminant (the tag bytes of a value the program built), the
  * enum's size, and struct offsets, holes and tail padding.
@@ -15,7 +15,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "layout.h"
+#include "report.h"
+#include "types_layout.h"
 #include "types.h"
 #include "probe_truth.h"
 
@@ -74,7 +75,7 @@ static size_t variants_of(const struct truth *tr, const char *enm, struct vtruth
 	return n;
 }
 
-static const struct layout_variant *lv_named(const struct layout_enum *le, const char *name)
+static const struct types_layout_variant *lv_named(const struct types_layout_enum *le, const char *name)
 {
 	for (uint32_t i = 0; i < le->nvariants; i++)
 		if (!strcmp(le->variants[i].name, name))
@@ -97,10 +98,10 @@ static void check_enum_layouts(const char *prog)
 		    !strcmp(enm, "probe::Color"))
 			continue;
 		size_t n = variants_of(&tr, enm, vs, 128);
-		struct layout_enum le;
+		struct types_layout_enum le;
 		struct err e = { 0 };
-		if (layout_enum(t, lookup_ok(t, enm), &le, &e))
-			fail_msg("layout_enum %s: %s", enm, e.msg);
+		if (types_layout_enum(t, lookup_ok(t, enm), &le, &e))
+			fail_msg("types_layout_enum %s: %s", enm, e.msg);
 		assert_int_equal(le.size, size);
 		assert_int_equal(le.align, align);
 		assert_int_equal(le.nvariants, n);
@@ -109,7 +110,7 @@ static void check_enum_layouts(const char *prog)
 			if (vs[k].payload > maxp)
 				maxp = vs[k].payload;
 		for (size_t k = 0; k < n; k++) {
-			const struct layout_variant *v = lv_named(&le, vs[k].name);
+			const struct types_layout_variant *v = lv_named(&le, vs[k].name);
 			if (v->payload_size != vs[k].payload)
 				fail_msg("%s::%s payload %llu, the program says size_of = %llu", enm,
 					 vs[k].name, (unsigned long long)v->payload_size, vs[k].payload);
@@ -128,7 +129,7 @@ static void check_enum_layouts(const char *prog)
 			assert_true(le.boxed_size[0] < le.size);
 			assert_string_equal(le.variants[le.boxed_variant[0]].name, "Window");
 		}
-		layout_enum_free(&le);
+		types_layout_enum_free(&le);
 		enums++;
 	}
 	assert_true(enums >= 8);
@@ -151,12 +152,12 @@ static void test_boxed_model(void **state)
 		unsigned long long size;
 		if (sscanf(tr.lines[i], "boxed %511s %u %llu", name, &k, &size) != 3)
 			continue;
-		struct layout_enum le;
+		struct types_layout_enum le;
 		struct err e = { 0 };
-		assert_int_equal(layout_enum(t, lookup_ok(t, name), &le, &e), 0);
+		assert_int_equal(types_layout_enum(t, lookup_ok(t, name), &le, &e), 0);
 		assert_true(k >= 1 && k <= le.nboxed);
 		assert_int_equal(le.boxed_size[k - 1], size);
-		layout_enum_free(&le);
+		types_layout_enum_free(&le);
 		n++;
 	}
 	assert_true(n >= 1);
@@ -184,10 +185,10 @@ static json_t *run_json(const char *prog, const char *type)
 	fixture(path, sizeof path, prog);
 	FILE *out = open_memstream(&buf, &len);
 	assert_non_null(out);
-	int rc = layout_run(out, path, NULL, type, true, &e);
+	int rc = report_layout_run(out, path, NULL, type, true, &e);
 	fclose(out);
 	if (rc)
-		fail_msg("layout_run %s: %s", type, e.msg);
+		fail_msg("report_layout_run %s: %s", type, e.msg);
 	json_error_t je;
 	/* u64 discriminants above INT64_MAX are checked through discriminant_hex */
 	json_t *j = json_loads(buf, JSON_DECODE_INT_AS_REAL, &je);
@@ -271,10 +272,10 @@ static void check_structs(const char *prog)
 		unsigned long long size, align;
 		if (!parse_enum_line(tr.lines[i], "struct", sname, sizeof sname, &size, &align))
 			continue;
-		struct layout_struct ls;
+		struct types_layout_struct ls;
 		struct err e = { 0 };
-		if (layout_struct(t, lookup_ok(t, sname), &ls, &e))
-			fail_msg("layout_struct %s: %s", sname, e.msg);
+		if (types_layout_struct(t, lookup_ok(t, sname), &ls, &e))
+			fail_msg("types_layout_struct %s: %s", sname, e.msg);
 		assert_int_equal(ls.size, size);
 		/* the program's fields, sorted by offset, give the expected holes */
 		unsigned long long offs[64], sizes[64];
@@ -317,7 +318,7 @@ static void check_structs(const char *prog)
 			for (uint32_t m = 1; m < ls.nmembers; m++)
 				assert_true(ls.members[m].offset >= ls.members[m - 1].offset);
 		}
-		layout_struct_free(&ls);
+		types_layout_struct_free(&ls);
 		structs++;
 	}
 	assert_true(structs >= 3);
@@ -341,20 +342,20 @@ static void test_text_output(void **state)
 	struct err e = { 0 };
 	fixture(path, sizeof path, "cprobe");
 	FILE *out = open_memstream(&buf, &len);
-	assert_int_equal(layout_run(out, path, NULL, "node", false, &e), 0);
+	assert_int_equal(report_layout_run(out, path, NULL, "node", false, &e), 0);
 	fclose(out);
 	assert_non_null(strstr(buf, "(hole)"));
 	free(buf);
 	buf = NULL;
 	fixture(path, sizeof path, "rust-debug");
 	out = open_memstream(&buf, &len);
-	assert_int_equal(layout_run(out, path, NULL, "AggOp", false, &e), 0);
+	assert_int_equal(report_layout_run(out, path, NULL, "AggOp", false, &e), 0);
 	fclose(out);
 	assert_non_null(strstr(buf, "dataful"));
 	assert_non_null(strstr(buf, "estimate"));
 	free(buf);
 	out = open_memstream(&buf, &len);
-	assert_int_equal(layout_run(out, path, NULL, "NoSuchType", false, &e), ERR_NOTFOUND);
+	assert_int_equal(report_layout_run(out, path, NULL, "NoSuchType", false, &e), ERR_NOTFOUND);
 	fclose(out);
 	free(buf);
 }

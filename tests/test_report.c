@@ -1,6 +1,7 @@
 /* test_report.c: the recommendation rules (each fires on the case it names,
- * in order) and the metrics coherence check (label syntax, comments, missing
- * metric, tolerance edges), on hand-made profiles and scrapes. */
+ * in order), the metrics coherence check (label syntax, comments, missing
+ * metric, tolerance edges) and the detected-versions section (markdown and
+ * JSON, with and without facts), on hand-made profiles and scrapes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "report.h"
 
@@ -25,7 +27,7 @@ static void test_rule_lazy(void **state)
 {
 	(void)state;
 	struct profile_field fl = {.b = {.requested = 1000, .used = 50, .chunk = 1100, .allocations = 10}};
-	struct profile_feature f = {.count = 10, .payload_bytes = 80, .heap = fl.b, .fields = &fl, .nfields = 1};
+	struct profile_feature f = {.count = 10, .payload_bytes = 80, .heap = fl.b, .fields = {&fl, 1, 1}};
 	struct report_advice a;
 	advise(&f, &a);
 	assert_string_equal(a.rule, "R1");
@@ -36,7 +38,7 @@ static void test_rule_shrink(void **state)
 {
 	(void)state;
 	struct profile_field fl = {.b = {.requested = 1000, .used = 400, .chunk = 2100, .allocations = 10}};
-	struct profile_feature f = {.count = 10, .payload_bytes = 80, .heap = fl.b, .fields = &fl, .nfields = 1};
+	struct profile_feature f = {.count = 10, .payload_bytes = 80, .heap = fl.b, .fields = {&fl, 1, 1}};
 	struct report_advice a;
 	advise(&f, &a);
 	assert_string_equal(a.rule, "R2");
@@ -70,7 +72,7 @@ static void test_rule_fanout_and_keep(void **state)
 {
 	(void)state;
 	struct profile_field fl = {.b = {.requested = 4096, .used = 4096, .chunk = 4096, .allocations = 50}};
-	struct profile_feature f = {.count = 10, .payload_bytes = 80, .heap = fl.b, .fields = &fl, .nfields = 1};
+	struct profile_feature f = {.count = 10, .payload_bytes = 80, .heap = fl.b, .fields = {&fl, 1, 1}};
 	struct report_advice a;
 	advise(&f, &a);
 	assert_string_equal(a.rule, "R4");
@@ -116,12 +118,128 @@ static void test_metrics(void **state)
 	assert_int_equal(report_metrics_check("/nonexistent/metrics", &prof, 0.15, &m, &e), ERR_INPUT);
 }
 
+/* A profile with nothing walked: what every section needs to print. */
+static void empty_profile(struct profile *p)
+{
+	memset(p, 0, sizeof *p);
+	p->enum_name = "demo::Op";
+	p->entity_count_static = UINT64_MAX;
+	snprintf(p->target_name, sizeof p->target_name, "generic");
+	snprintf(p->root_type, sizeof p->root_type, "demo::Root");
+	snprintf(p->root_how, sizeof p->root_how, "static ROOT");
+}
+
+static const struct report_meta meta = {.core = "core", .exe = "exe", .core_kind = "gcore"};
+
+/* The report rendered into a string (free it). */
+static char *render(const struct profile *p, bool json)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *o = open_memstream(&buf, &n);
+	struct err e = {0};
+	assert_non_null(o);
+	assert_int_equal(json ? report_json(o, p, &meta, NULL, &e) : report_markdown(o, p, &meta, NULL, &e), 0);
+	fclose(o);
+	return buf;
+}
+
+/* The lines of the "## Detected versions" section (up to the next "## "). */
+static char *versions_section(const char *md)
+{
+	const char *s = strstr(md, "\n## Detected versions\n");
+	assert_non_null(s);
+	s++;
+	const char *end = strstr(s + 1, "\n## ");
+	assert_non_null(end);
+	return strndup(s, (size_t)(end - s) + 1);
+}
+
+static void test_versions_none(void **state)
+{
+	(void)state;
+	struct profile p;
+	empty_profile(&p);
+	char *md = render(&p, false);
+	char *sec = versions_section(md);
+	assert_string_equal(sec, "## Detected versions\n\nNo dependency versions were recorded.\n\n");
+	/* its own section, after the snapshot's and before the workload summary */
+	assert_true(strstr(md, "## Snapshot") < strstr(md, "## Detected versions"));
+	assert_true(strstr(md, "## Detected versions") < strstr(md, "## Workload summary"));
+	free(sec);
+	free(md);
+	char *js = render(&p, true);
+	json_error_t je;
+	json_t *j = json_loads(js, 0, &je);
+	assert_non_null(j);
+	assert_true(json_is_array(json_object_get(j, "versions")));
+	assert_int_equal(json_array_size(json_object_get(j, "versions")), 0);
+	json_decref(j);
+	free(js);
+}
+
+static void test_versions_rendered(void **state)
+{
+	(void)state;
+	struct profile p;
+	empty_profile(&p);
+	struct version_facts heap, walk;
+	struct err e = {0};
+	version_facts_init(&heap);
+	version_facts_init(&walk);
+	assert_true(version_note(&heap, "glibc", "tcache", "2.35+ (key field)", "tcache_entry is %d bytes", 16));
+	assert_true(version_note(&heap, "glibc", "mp_ layout", "2.35", "a | in the evidence"));
+	assert_true(version_note(&walk, "hashbrown", "RawTable", "0.14", "member names bucket_mask, ctrl"));
+	/* the same fact from another layer is kept once; another value beside it */
+	assert_true(version_note(&walk, "glibc", "tcache", "2.35+ (key field)", "seen again"));
+	assert_true(version_note(&walk, "glibc", "tcache", "2.26 (no key)", "second form"));
+	assert_int_equal(profile_add_versions(&p, &heap, &e), 0);
+	assert_int_equal(profile_add_versions(&p, &walk, &e), 0);
+	assert_int_equal(p.versions.len, 4);
+
+	const char *want[][4] = {
+		{"glibc", "tcache", "2.35+ (key field)", "tcache_entry is 16 bytes"},
+		{"glibc", "mp_ layout", "2.35", "a | in the evidence"},
+		{"hashbrown", "RawTable", "0.14", "member names bucket_mask, ctrl"},
+		{"glibc", "tcache", "2.26 (no key)", "second form"},
+	};
+	char *md = render(&p, false);
+	char *sec = versions_section(md);
+	assert_string_equal(sec, "## Detected versions\n\n"
+				 "| dependency | fact | assumed | evidence |\n|---|---|---|---|\n"
+				 "| glibc | tcache | 2.35+ (key field) | tcache_entry is 16 bytes |\n"
+				 "| glibc | mp_ layout | 2.35 | a \\| in the evidence |\n"
+				 "| hashbrown | RawTable | 0.14 | member names bucket_mask, ctrl |\n"
+				 "| glibc | tcache | 2.26 (no key) | second form |\n\n");
+	free(sec);
+	free(md);
+
+	char *js = render(&p, true);
+	json_error_t je;
+	json_t *j = json_loads(js, 0, &je), *a = json_object_get(j, "versions");
+	assert_non_null(j);
+	assert_int_equal(json_array_size(a), 4);
+	const char *keys[] = {"dependency", "fact", "assumed", "evidence"};
+	for (size_t i = 0; i < 4; i++) {
+		json_t *o = json_array_get(a, i);
+		assert_int_equal(json_object_size(o), 4);
+		for (size_t k = 0; k < 4; k++)
+			assert_string_equal(json_string_value(json_object_get(o, keys[k])), want[i][k]);
+	}
+	json_decref(j);
+	free(js);
+	version_facts_deinit(&heap);
+	version_facts_deinit(&walk);
+	version_facts_deinit(&p.versions);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule_lazy), cmocka_unit_test(test_rule_shrink),
 		cmocka_unit_test(test_rule_box), cmocka_unit_test(test_rule_fanout_and_keep),
-		cmocka_unit_test(test_metrics),
+		cmocka_unit_test(test_metrics), cmocka_unit_test(test_versions_none),
+		cmocka_unit_test(test_versions_rendered),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,4 @@
-/* layout.h: where the bytes of one type go, computed from the type graph.
+/* types_layout.h: where the bytes of one type go, computed from the type graph.
  *
  * For a struct or union: its members in memory order with offsets, sizes,
  * the hole before each and the tail padding.  For a Rust enum: its size and
@@ -6,8 +6,10 @@
  * discriminant (none for the dataful variant of a niche layout), payload size
  * and slot slack, the variants that set the enum's size, and a model of the
  * size the enum would have if its 1, 2 or 3 largest payload variants were
- * boxed.  `aggop-inspect layout EXE TYPE` prints these; the profile report
- * (the layout advisor) uses the same numbers.
+ * boxed.  A module of the types layer: it reads types.h alone (no core, no
+ * target memory) and prints nothing.  `aggop-inspect layout EXE TYPE` prints
+ * these (report_layout_print, report.h); the profile report (the layout
+ * advisor) uses the same numbers.
  *
  * Definitions (the numbers every user of this module sees):
  *   payload_size  the span of the variant's fields, rounded up to their
@@ -32,36 +34,35 @@
  *                 rustc would pick for the changed enum may differ, so this is
  *                 an estimate, and the output says so.
  */
-#ifndef AGGOP_LAYOUT_H
-#define AGGOP_LAYOUT_H
+#ifndef AGGOP_TYPES_LAYOUT_H
+#define AGGOP_TYPES_LAYOUT_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "err.h"
 #include "types.h"
 
-struct layout_member {
+struct types_layout_member {
 	const char *name;
 	type_id type;
 	uint64_t offset, size;
 	uint64_t hole_before;   /* unused bytes between the previous member's end and this one */
 };
 
-struct layout_struct {
+struct types_layout_struct {
 	type_id id;
 	const char *name;
 	bool is_union;
 	uint64_t size;
 	uint32_t align;
 	uint32_t nmembers;
-	struct layout_member *members; /* memory order */
+	struct types_layout_member *members; /* memory order */
 	uint64_t holes;         /* sum of hole_before */
 	uint64_t tail_padding;  /* size - end of the last member */
 };
 
-struct layout_variant {
+struct types_layout_variant {
 	const char *name;
 	type_id type;           /* the variant's payload struct */
 	bool has_discr;         /* false: the dataful (niche) or only variant */
@@ -74,7 +75,7 @@ struct layout_variant {
 	bool sets_size;
 };
 
-struct layout_enum {
+struct types_layout_enum {
 	type_id id;
 	const char *name;
 	uint64_t size;
@@ -84,28 +85,19 @@ struct layout_enum {
 	uint64_t tag_offset;
 	uint32_t tag_size;
 	uint32_t nvariants;
-	struct layout_variant *variants; /* declaration (DWARF) order */
+	struct types_layout_variant *variants; /* declaration (DWARF) order */
 	uint32_t nboxed;        /* how many boxed_size entries are meaningful (<= 3) */
 	uint64_t boxed_size[3];
 	uint32_t boxed_variant[3]; /* the variant boxed at step k (largest first) */
 };
 
 /* A struct's or union's layout.  ERR_NOTFOUND when id is not one. */
-int layout_struct(const struct types *t, type_id id, struct layout_struct *out, struct err *e);
-void layout_struct_free(struct layout_struct *ls);
+int types_layout_struct(const struct types *t, type_id id, struct types_layout_struct *out, struct err *e);
+void types_layout_struct_free(struct types_layout_struct *ls);
 
 /* A Rust enum's layout.  ERR_NOTFOUND when id is not a Rust enum (a struct
  * with a variant part). */
-int layout_enum(const struct types *t, type_id id, struct layout_enum *out, struct err *e);
-void layout_enum_free(struct layout_enum *le);
-
-/* Prints the layout of any type (enum, struct, union, C enumeration, or just
- * size and alignment for the rest) as text or as JSON. */
-int layout_print(FILE *out, const struct types *t, type_id id, bool json, struct err *e);
-
-/* `aggop-inspect layout EXE TYPE [--json]`: opens exe's types, looks TYPE up
- * (qualified, or by last path segment) and prints its layout. */
-int layout_run(FILE *out, const char *exe, const char *debug_file, const char *type, bool json,
-	       struct err *e);
+int types_layout_enum(const struct types *t, type_id id, struct types_layout_enum *out, struct err *e);
+void types_layout_enum_free(struct types_layout_enum *le);
 
 #endif

@@ -1,195 +1,14 @@
-/* layout.c: struct holes and Rust enum variant costs from the type graph
- * (include/layout.h has the definitions), and the `layout` command that prints
- * them as text or JSON.  Everything here is computed from types.h alone: no
- * core, no target memory.
+/* report_layout.c: the `layout` command: a type's layout (types_layout.h)
+ * printed as text or JSON.
  *
  * JSON is written by hand rather than with jansson because discriminants are
  * u64 (a Vec niche is 0x8000000000000000) and jansson's integers are signed.
  */
-#include "layout.h"
+#include "report.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define LAYOUT_PTR_SIZE 8  /* a Box<T> of a sized T is one x86-64 pointer */
-
-static uint64_t round_up(uint64_t v, uint64_t align)
-{
-	return align > 1 ? (v + align - 1) / align * align : v;
-}
-
-static uint64_t size_of(const struct types *t, type_id id)
-{
-	return types_get(t, id)->size;
-}
-
-static uint32_t align_of(const struct types *t, type_id id)
-{
-	uint32_t a = types_get(t, id)->align;
-	return a ? a : 1;
-}
-
-/* ---------------------------------------------------------------- structs */
-
-int layout_struct(const struct types *t, type_id id, struct layout_struct *out, struct err *e)
-{
-	memset(out, 0, sizeof *out);
-	type_id r = types_resolve(t, id);
-	const struct types_type *ty = types_get(t, r);
-	if (ty->kind != TYPES_STRUCT && ty->kind != TYPES_UNION)
-		return err_set(e, ERR_NOTFOUND, "%s is not a struct or union", ty->name);
-	out->id = r;
-	out->name = ty->name;
-	out->is_union = ty->kind == TYPES_UNION;
-	out->size = ty->size;
-	out->align = ty->align;
-	if (ty->nmembers) {
-		out->members = calloc(ty->nmembers, sizeof *out->members);
-		if (!out->members)
-			return err_set(e, ERR_NOMEM, "out of memory laying out %s", ty->name);
-	}
-	uint64_t end = 0;
-	for (uint32_t i = 0; i < ty->nmembers; i++) {
-		const struct types_member *m = &ty->members[i];
-		struct layout_member *lm = &out->members[i];
-		lm->name = m->name;
-		lm->type = m->type;
-		lm->offset = m->offset;
-		lm->size = size_of(t, m->type);
-		/* union members and bitfields share bytes: only a gap is a hole */
-		lm->hole_before = !out->is_union && m->offset > end ? m->offset - end : 0;
-		out->holes += lm->hole_before;
-		if (m->offset + lm->size > end)
-			end = m->offset + lm->size;
-	}
-	out->nmembers = ty->nmembers;
-	out->tail_padding = out->size > end ? out->size - end : 0;
-	return 0;
-}
-
-void layout_struct_free(struct layout_struct *ls)
-{
-	free(ls->members);
-	ls->members = NULL;
-}
-
-/* ------------------------------------------------------------------ enums */
-
-static void variant_payload(const struct types *t, const struct types_variant *v,
-			    struct layout_variant *lv)
-{
-	const struct types_type *vt = types_get(t, types_resolve(t, v->type));
-	uint64_t lo = UINT64_MAX, hi = 0;
-	uint32_t align = 1;
-	for (uint32_t i = 0; i < vt->nmembers; i++) {
-		const struct types_member *m = &vt->members[i];
-		uint64_t sz = size_of(t, m->type), off = v->offset + m->offset;
-		if (!sz)
-			continue; /* PhantomData, (), markers */
-		if (off < lo)
-			lo = off;
-		if (off + sz > hi)
-			hi = off + sz;
-		if (align_of(t, m->type) > align)
-			align = align_of(t, m->type);
-	}
-	lv->payload_align = align;
-	if (lo == UINT64_MAX)
-		return; /* no sized field: payload 0 */
-	lv->payload_offset = lo;
-	lv->payload_end = hi;
-	lv->payload_size = round_up(hi - lo, align);
-}
-
-/* The boxed-size model of layout.h for the variants marked in boxed[]. */
-static uint64_t boxed_model(const struct layout_enum *le, const bool *boxed)
-{
-	uint64_t tag_end = le->has_tag ? le->tag_offset + le->tag_size : 0;
-	uint64_t end = tag_end, align = le->has_tag && le->tag_size ? le->tag_size : 1;
-	for (uint32_t i = 0; i < le->nvariants; i++) {
-		const struct layout_variant *v = &le->variants[i];
-		uint64_t vend = v->payload_end, valign = v->payload_align;
-		if (boxed[i]) {
-			vend = round_up(tag_end, LAYOUT_PTR_SIZE) + LAYOUT_PTR_SIZE;
-			valign = LAYOUT_PTR_SIZE;
-		}
-		if (vend > end)
-			end = vend;
-		if (valign > align)
-			align = valign;
-	}
-	return round_up(end, align);
-}
-
-static void boxed_sizes(struct layout_enum *le)
-{
-	bool *boxed = calloc(le->nvariants, sizeof *boxed);
-	if (!boxed)
-		return; /* nboxed stays 0: no estimate rather than a wrong one */
-	for (uint32_t k = 0; k < 3 && k < le->nvariants; k++) {
-		uint32_t best = UINT32_MAX;
-		for (uint32_t i = 0; i < le->nvariants; i++)
-			if (!boxed[i] && (best == UINT32_MAX ||
-					  le->variants[i].payload_size > le->variants[best].payload_size))
-				best = i;
-		boxed[best] = true;
-		le->boxed_variant[k] = best;
-		le->boxed_size[k] = boxed_model(le, boxed);
-		le->nboxed = k + 1;
-	}
-	free(boxed);
-}
-
-int layout_enum(const struct types *t, type_id id, struct layout_enum *out, struct err *e)
-{
-	memset(out, 0, sizeof *out);
-	type_id r = types_resolve(t, id);
-	const struct types_type *ty = types_get(t, r);
-	const struct types_variant_part *vp = ty->vpart;
-	if (ty->kind != TYPES_STRUCT || !vp)
-		return err_set(e, ERR_NOTFOUND, "%s is not a Rust enum with data", ty->name);
-	out->id = r;
-	out->name = ty->name;
-	out->size = ty->size;
-	out->align = ty->align;
-	out->has_tag = vp->has_tag && vp->tag_size;
-	out->tag_offset = vp->tag_offset;
-	out->tag_size = vp->tag_size;
-	if (vp->nvariants) {
-		out->variants = calloc(vp->nvariants, sizeof *out->variants);
-		if (!out->variants)
-			return err_set(e, ERR_NOMEM, "out of memory laying out %s", ty->name);
-	}
-	out->nvariants = vp->nvariants;
-	uint64_t max_payload = 0;
-	for (uint32_t i = 0; i < vp->nvariants; i++) {
-		const struct types_variant *v = &vp->variants[i];
-		struct layout_variant *lv = &out->variants[i];
-		lv->name = v->name;
-		lv->type = v->type;
-		lv->has_discr = v->has_discr;
-		lv->discr = v->discr;
-		variant_payload(t, v, lv);
-		lv->slot_slack = out->size > lv->payload_size ? out->size - lv->payload_size : 0;
-		if (lv->payload_size > max_payload)
-			max_payload = lv->payload_size;
-		if (!v->has_discr && out->has_tag)
-			out->niche = true;
-	}
-	for (uint32_t i = 0; i < out->nvariants; i++)
-		out->variants[i].sets_size = out->variants[i].payload_size == max_payload;
-	boxed_sizes(out);
-	return 0;
-}
-
-void layout_enum_free(struct layout_enum *le)
-{
-	free(le->variants);
-	le->variants = NULL;
-}
-
-/* ----------------------------------------------------------------- output */
 
 static void json_str(FILE *out, const char *s)
 {
@@ -247,7 +66,7 @@ static const char *const boxed_note =
 	"model: each boxed payload becomes an 8-byte pointer after the tag, other variants keep "
 	"their offsets; rustc may pick another niche or tag encoding, so this is an estimate";
 
-static void enum_json(FILE *out, const struct types *t, const struct layout_enum *le)
+static void enum_json(FILE *out, const struct types *t, const struct types_layout_enum *le)
 {
 	char tn[TYPE_NAME_MAX];
 	fprintf(out, "{\"name\": ");
@@ -258,7 +77,7 @@ static void enum_json(FILE *out, const struct types *t, const struct layout_enum
 		!le->has_tag ? "none" : le->niche ? "niche" : "direct");
 	fprintf(out, ", \"variants\": [");
 	for (uint32_t i = 0; i < le->nvariants; i++) {
-		const struct layout_variant *v = &le->variants[i];
+		const struct types_layout_variant *v = &le->variants[i];
 		fprintf(out, "%s\n  {\"name\": ", i ? "," : "");
 		json_str(out, v->name);
 		/* also as hex text: JSON readers with signed 64-bit integers
@@ -292,7 +111,7 @@ static void enum_json(FILE *out, const struct types *t, const struct layout_enum
 	fprintf(out, "}\n");
 }
 
-static void enum_text(FILE *out, const struct types *t, const struct layout_enum *le)
+static void enum_text(FILE *out, const struct types *t, const struct types_layout_enum *le)
 {
 	char tn[TYPE_NAME_MAX];
 	fprintf(out, "%s: Rust enum, %" PRIu64 " bytes, align %u, %u variants\n", le->name, le->size,
@@ -307,7 +126,7 @@ static void enum_text(FILE *out, const struct types *t, const struct layout_enum
 	fprintf(out, "%-24s %20s %8s %8s %8s  %s\n", "variant", "discriminant", "payload", "at",
 		"slack", "payload type");
 	for (uint32_t i = 0; i < le->nvariants; i++) {
-		const struct layout_variant *v = &le->variants[i];
+		const struct types_layout_variant *v = &le->variants[i];
 		char d[32];
 		if (v->has_discr)
 			snprintf(d, sizeof d, "%" PRIu64, v->discr);
@@ -327,7 +146,7 @@ static void enum_text(FILE *out, const struct types *t, const struct layout_enum
 		fprintf(out, "(%s)\n", boxed_note);
 }
 
-static void struct_json(FILE *out, const struct types *t, const struct layout_struct *ls)
+static void struct_json(FILE *out, const struct types *t, const struct types_layout_struct *ls)
 {
 	char tn[TYPE_NAME_MAX];
 	fprintf(out, "{\"name\": ");
@@ -335,7 +154,7 @@ static void struct_json(FILE *out, const struct types *t, const struct layout_st
 	fprintf(out, ", \"kind\": \"%s\", \"size\": %" PRIu64 ", \"align\": %u, \"members\": [",
 		ls->is_union ? "union" : "struct", ls->size, ls->align);
 	for (uint32_t i = 0; i < ls->nmembers; i++) {
-		const struct layout_member *m = &ls->members[i];
+		const struct types_layout_member *m = &ls->members[i];
 		fprintf(out, "%s\n  {\"name\": ", i ? "," : "");
 		json_str(out, m->name);
 		fprintf(out, ", \"offset\": %" PRIu64 ", \"size\": %" PRIu64 ", \"hole_before\": %" PRIu64
@@ -347,14 +166,14 @@ static void struct_json(FILE *out, const struct types *t, const struct layout_st
 		ls->tail_padding);
 }
 
-static void struct_text(FILE *out, const struct types *t, const struct layout_struct *ls)
+static void struct_text(FILE *out, const struct types *t, const struct types_layout_struct *ls)
 {
 	char tn[TYPE_NAME_MAX];
 	fprintf(out, "%s: %s, %" PRIu64 " bytes, align %u, %u members (memory order)\n", ls->name,
 		ls->is_union ? "union" : "struct", ls->size, ls->align, ls->nmembers);
 	fprintf(out, "%8s %8s  %-24s %s\n", "offset", "size", "member", "type");
 	for (uint32_t i = 0; i < ls->nmembers; i++) {
-		const struct layout_member *m = &ls->members[i];
+		const struct types_layout_member *m = &ls->members[i];
 		char a[24];
 		if (m->hole_before)
 			fprintf(out, "%8s %8" PRIu64 "  (hole)\n", at(a, sizeof a, m->offset - m->hole_before),
@@ -399,23 +218,23 @@ static void other_print(FILE *out, const struct types *t, type_id id, bool json)
 		fprintf(out, "  %s = %" PRId64 "\n", ty->enumerators[i].name, ty->enumerators[i].value);
 }
 
-int layout_print(FILE *out, const struct types *t, type_id id, bool json, struct err *e)
+int report_layout_print(FILE *out, const struct types *t, type_id id, bool json, struct err *e)
 {
 	type_id r = types_resolve(t, id);
 	const struct types_type *ty = types_get(t, r);
 	int rc;
 	if (ty->kind == TYPES_STRUCT && ty->vpart) {
-		struct layout_enum le;
-		if ((rc = layout_enum(t, r, &le, e)))
+		struct types_layout_enum le;
+		if ((rc = types_layout_enum(t, r, &le, e)))
 			return rc;
 		(json ? enum_json : enum_text)(out, t, &le);
-		layout_enum_free(&le);
+		types_layout_enum_free(&le);
 	} else if (ty->kind == TYPES_STRUCT || ty->kind == TYPES_UNION) {
-		struct layout_struct ls;
-		if ((rc = layout_struct(t, r, &ls, e)))
+		struct types_layout_struct ls;
+		if ((rc = types_layout_struct(t, r, &ls, e)))
 			return rc;
 		(json ? struct_json : struct_text)(out, t, &ls);
-		layout_struct_free(&ls);
+		types_layout_struct_free(&ls);
 	} else {
 		other_print(out, t, r ? r : id, json);
 	}
@@ -424,8 +243,8 @@ int layout_print(FILE *out, const struct types *t, type_id id, bool json, struct
 	return 0;
 }
 
-int layout_run(FILE *out, const char *exe, const char *debug_file, const char *type, bool json,
-	       struct err *e)
+int report_layout_run(FILE *out, const char *exe, const char *debug_file, const char *type, bool json,
+		      struct err *e)
 {
 	struct types *t;
 	type_id id;
@@ -434,7 +253,7 @@ int layout_run(FILE *out, const char *exe, const char *debug_file, const char *t
 		return rc;
 	rc = types_lookup(t, type, &id, e);
 	if (!rc)
-		rc = layout_print(out, t, id, json, e);
+		rc = report_layout_print(out, t, id, json, e);
 	types_close(t);
 	return rc;
 }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# 45-first-op.sh: builds fixtures/first-op/ops.rs (generic mode: a static
+# Mutex<Vec<Vec<Op>>> whose first op met owning heap is variant 0 in slot 0),
+# runs it, and takes a gcore once it has printed its own truth:
+#   $FIXDIR/first-op/{ops, core, truth.json, stamp}
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+: "${FIXDIR:?FIXDIR must be set (tests/setup.sh sets it)}"
+out="$FIXDIR/first-op"
+stamp=$( (cat fixtures/first-op/ops.rs "$0"; rustc --version) | sha256sum | cut -c1-16)
+[ -s "$out/truth.json" ] && [ -s "$out/core" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ] && exit 0
+for tool in rustc gcore; do
+	command -v "$tool" >/dev/null || { echo "45-first-op: $tool not found" >&2; exit 1; }
+done
+mkdir -p "$out"
+rustc -C debuginfo=2 -C opt-level=1 -o "$out/ops" fixtures/first-op/ops.rs
+rm -f "$out/truth.json" "$out/core" "$out/stamp"
+"$out/ops" > "$out/truth.json.tmp" &
+pid=$!
+for _ in $(seq 1 100); do [ -s "$out/truth.json.tmp" ] && break; sleep 0.1; done
+[ -s "$out/truth.json.tmp" ] || { kill "$pid"; echo "45-first-op: ops printed no truth" >&2; exit 1; }
+gcore -o "$out/core" "$pid" >/dev/null 2>&1 || { kill "$pid"; echo "45-first-op: gcore failed" >&2; exit 1; }
+kill "$pid"; wait "$pid" 2>/dev/null || true
+mv "$out/core.$pid" "$out/core"
+mv "$out/truth.json.tmp" "$out/truth.json"
+echo "$stamp" > "$out/stamp"
