@@ -10,12 +10,18 @@ old=$(realpath "$1") new=$(realpath "$2")
 fx=build/fixtures
 out=$(mktemp -d)
 norm() {   # drop wall-clock figures and the detected-versions lines
-	sed -E -e 's/[0-9]+\.[0-9]+ s\b/T s/g' -e 's/"(seconds|profile_seconds)": [0-9.e+-]+/"\1": T/g' \
+	sed -E -e 's/[0-9]+\.[0-9]+ s\b/T s/g' -e 's/"(seconds|profile_seconds)": [0-9.e+-]+/"\1": "T"/g' \
 		-e '/^## Detected versions/,/^## /{/^## Detected versions/d;/^## /!d}' "$1" |
 		python3 -c 'import json,sys
 t=sys.stdin.read()
 try:
-    j=json.loads(t); j.pop("versions",None); print(json.dumps(j,indent=1,sort_keys=True))
+    j=json.loads(t); j.pop("versions",None)
+    def fields_sorted(o):   # field lists were in hash order before: compare them as sets
+        if isinstance(o,dict):
+            return {k:(sorted(map(fields_sorted,v),key=lambda f:json.dumps(f,sort_keys=True)) if k=="fields" and isinstance(v,list) else fields_sorted(v)) for k,v in o.items()}
+        if isinstance(o,list): return [fields_sorted(x) for x in o]
+        return o
+    print(json.dumps(fields_sorted(j),indent=1,sort_keys=True))
 except Exception: print(t,end="")'
 }
 fail=0

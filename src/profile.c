@@ -785,6 +785,9 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		goto fail;
 	}
 	walk_get_stats(r.w, &p->walk);
+	/* which releases of rustc, std and the crates the walk assumed, and why */
+	if (profile_add_versions(p, types_versions(t), e) != 0 || profile_add_versions(p, walk_versions(r.w), e) != 0)
+		goto fail;
 	if (r.progress)
 		fprintf(stderr, "\r%60s\r", "");
 	target_labels_free(&labels);
