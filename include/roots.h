@@ -18,11 +18,11 @@
 #include "heap.h"
 #include "image.h"
 #include "types.h"
-#include "walk.h"
 
 struct roots_result {
 	uint64_t addr;        /* the value's address (inside the ArcInner for heap roots) */
 	type_id type;
+	uint64_t alloc;       /* heap roots: the ArcInner's allocation (the walk marks it seen); else 0 */
 	char how[512];        /* one line: how it was found */
 };
 
@@ -32,10 +32,20 @@ struct roots_result {
  * agree, different keys disagree. */
 typedef int (*roots_validate_fn)(void *ctx, uint64_t addr, type_id type, uint64_t *key, struct err *e);
 
-int roots_symbol(struct walk *w, const struct image *img, const struct types *t, const char *name,
+/* Sees through wrappers to the value they hold (Mutex, OnceLock, Arc, ...):
+ * the walker's decoders know them, and the walker is a layer above this one,
+ * so the caller hands its unwrapping in (walk_unwrap fits). */
+typedef int (*roots_unwrap_fn)(void *ctx, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type,
+			       struct err *e);
+struct roots_unwrap {
+	roots_unwrap_fn fn;
+	void *ctx;
+};
+
+int roots_symbol(const struct roots_unwrap *u, const struct image *img, const struct types *t, const char *name,
 		 struct roots_result *out, struct err *e);
 
-int roots_addr_type(struct walk *w, const struct image *img, const struct types *t, const char *spec,
+int roots_addr_type(const struct roots_unwrap *u, const struct image *img, const struct types *t, const char *spec,
 		    struct roots_result *out, struct err *e);
 
 /* Scans the heap for ArcInner<X> where X's last path segment is `type_name`
@@ -43,7 +53,7 @@ int roots_addr_type(struct walk *w, const struct image *img, const struct types 
  * ERR_AMBIGUOUS (naming them) when valid candidates disagree (different
  * keys); among candidates that agree, the one most referenced from thread
  * stacks is chosen and the others are named in `how`. */
-int roots_heap_scan(struct walk *w, const struct image *img, const struct types *t,
+int roots_heap_scan(const struct image *img, const struct types *t,
 		    const struct heap *h, const char *type_name, roots_validate_fn validate,
 		    void *ctx, struct roots_result *out, struct err *e);
 

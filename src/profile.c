@@ -648,18 +648,27 @@ static void finish(struct run *r)
 			sort_fields(p, &p->tables.data[i].features.data[f].fields);
 }
 
+static int unwrap(void *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type, struct err *e)
+{
+	return walk_unwrap(w, addr, ty, out_addr, out_type, e);
+}
+
 static int find_root(struct run *r, const struct image *img, const struct heap *h, const struct target *tg,
 		     const struct profile_options *opt, struct roots_result *root, struct vctx *v)
 {
 	int rc;
+	const struct roots_unwrap u = {unwrap, r->w};
+	memset(root, 0, sizeof *root);
 	if (opt->root && strcmp(opt->root, "auto") != 0) {
 		if (strncmp(opt->root, "0x", 2) == 0 && strchr(opt->root, ':'))
-			rc = roots_addr_type(r->w, img, r->t, opt->root, root, r->e);
+			rc = roots_addr_type(&u, img, r->t, opt->root, root, r->e);
 		else
-			rc = roots_symbol(r->w, img, r->t, opt->root, root, r->e);
+			rc = roots_symbol(&u, img, r->t, opt->root, root, r->e);
 		return rc;
 	}
-	rc = roots_heap_scan(r->w, img, r->t, h, tg->root_type, validate_root, v, root, r->e);
+	rc = roots_heap_scan(img, r->t, h, tg->root_type, validate_root, v, root, r->e);
+	if (rc == 0)
+		walk_mark_seen(r->w, root->alloc);   /* a cycle back to the root is not owned */
 	if (rc == ERR_NOTFOUND || rc == ERR_AMBIGUOUS) {
 		char why[sizeof r->e->msg];
 		memcpy(why, r->e->msg, sizeof why);   /* the message is rewritten in place */

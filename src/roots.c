@@ -12,7 +12,7 @@
 #define RELEASE_STEP (16ull << 20)        /* the scan gives back pages this far behind it */
 #define SCAN_WINDOW (1ull << 20)          /* and reads candidates this much at a time */
 
-int roots_symbol(struct walk *w, const struct image *img, const struct types *t, const char *name,
+int roots_symbol(const struct roots_unwrap *u, const struct image *img, const struct types *t, const char *name,
 		 struct roots_result *out, struct err *e)
 {
 	const struct types_static *s;
@@ -22,7 +22,7 @@ int roots_symbol(struct walk *w, const struct image *img, const struct types *t,
 	uint64_t addr = s->addr + image_bias(img);
 	if (!image_mapped(img, addr, 1))
 		return err_set(e, ERR_INPUT, "static %s at 0x%" PRIx64 " is not in the core", s->name, addr);
-	rc = walk_unwrap(w, addr, s->type, &out->addr, &out->type, e);
+	rc = u->fn(u->ctx, addr, s->type, &out->addr, &out->type, e);
 	if (rc)
 		return err_wrap(e, "root %s", s->name);
 	const struct types_type *tt = types_get(t, out->type);
@@ -31,7 +31,7 @@ int roots_symbol(struct walk *w, const struct image *img, const struct types *t,
 	return 0;
 }
 
-int roots_addr_type(struct walk *w, const struct image *img, const struct types *t, const char *spec,
+int roots_addr_type(const struct roots_unwrap *u, const struct image *img, const struct types *t, const char *spec,
 		    struct roots_result *out, struct err *e)
 {
 	char *end;
@@ -46,7 +46,7 @@ int roots_addr_type(struct walk *w, const struct image *img, const struct types 
 	if (!image_mapped(img, addr, tt->size ? tt->size : 1))
 		return err_set(e, ERR_INPUT, "--root: 0x%" PRIx64 " (%" PRIu64 " bytes of %s) is not in the core",
 			       addr, tt->size, tt->name);
-	rc = walk_unwrap(w, addr, ty, &out->addr, &out->type, e);
+	rc = u->fn(u->ctx, addr, ty, &out->addr, &out->type, e);
 	if (rc)
 		return rc;
 	snprintf(out->how, sizeof out->how, "given: %s at 0x%" PRIx64, tt->name, addr);
@@ -115,18 +115,21 @@ static int stack_refs(const struct image *img, uint64_t target, char *who, size_
 	return refs;
 }
 
-int roots_heap_scan(struct walk *w, const struct image *img, const struct types *t,
+int roots_heap_scan(const struct image *img, const struct types *t,
 		    const struct heap *h, const char *type_name, roots_validate_fn validate,
 		    void *ctx, struct roots_result *out, struct err *e)
 {
-	type_id ids[64];
-	size_t n = types_find_prefix(t, "alloc::sync::ArcInner<", ids, 64);
+	/* every candidate type: a tokio/axum server has hundreds of ArcInner<...> */
+	struct types_id_vec ids;
+	types_id_vec_init(&ids);
+	int rc = types_find_prefix_all(t, "alloc::sync::ArcInner<", &ids, e);
+	if (rc)
+		return rc;
 	type_id inner = 0;
-	for (size_t i = 0; i < n && i < 64; i++)
-		if (arcinner_names(types_get(t, ids[i])->name, type_name)) {
-			inner = ids[i];
-			break;
-		}
+	for (size_t i = 0; i < ids.len && !inner; i++)
+		if (arcinner_names(types_get(t, ids.data[i])->name, type_name))
+			inner = ids.data[i];
+	types_id_vec_deinit(&ids);
 	if (!inner)
 		return err_set(e, ERR_NOTFOUND, "no type ArcInner<%s> in the debug info: is this the right executable?",
 			       type_name);
@@ -207,7 +210,7 @@ int roots_heap_scan(struct walk *w, const struct image *img, const struct types 
 			       nc, it->name, list, type_name);
 	out->addr = c[best].mem + data_off;
 	out->type = types_resolve(t, data_t);
-	walk_mark_seen(w, c[best].mem);
+	out->alloc = c[best].mem;
 	char agreeing[240] = "";
 	if (nc > 1)
 		snprintf(agreeing, sizeof agreeing, " (%zu candidates lead to the same tables: %.150s)", nc, list);
