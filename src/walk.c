@@ -42,37 +42,36 @@ static void mark_boundary(struct wregion *r, uint64_t addr, uint64_t code)
 
 static int regions_build(struct walk *w)
 {
-	size_t n = heap_chunk_count(w->h), cap = 0;
+	size_t n = heap_chunk_count(w->h);
 	for (size_t i = 0; i < n; i++) {
 		struct heap_chunk c = heap_chunk_get(w->h, i);
 		/* the region reaches the granule after the chunk: its end mark */
 		uint64_t end = c.mem + (c.size > 16 && c.size < (1ull << 46) ? c.size : 16) + 16;
-		if (w->nregions && c.mem >= w->regions[w->nregions - 1].start &&
-		    c.mem < w->regions[w->nregions - 1].end + REGION_GAP) {
-			if (end > w->regions[w->nregions - 1].end)
-				w->regions[w->nregions - 1].end = end;
+		if (w->regions.len && c.mem >= w->regions.data[w->regions.len - 1].start &&
+		    c.mem < w->regions.data[w->regions.len - 1].end + REGION_GAP) {
+			if (end > w->regions.data[w->regions.len - 1].end)
+				w->regions.data[w->regions.len - 1].end = end;
 			continue;
 		}
-		if (!arr_grow((void **)&w->regions, &cap, w->nregions + 1, sizeof *w->regions, 16))
+		if (!wregion_vec_append(&w->regions, (struct wregion){.start = c.mem & ~15ull, .end = end}))
 			return ERR_NOMEM;
-		w->regions[w->nregions++] = (struct wregion){.start = c.mem & ~15ull, .end = end};
 	}
-	for (size_t r = 0; r < w->nregions; r++) {
-		uint64_t granules = (w->regions[r].end - w->regions[r].start) >> 4;
-		w->regions[r].bits = calloc(granules / 32 + 1, sizeof(uint64_t));
-		if (!w->regions[r].bits)
+	for (size_t r = 0; r < w->regions.len; r++) {
+		uint64_t granules = (w->regions.data[r].end - w->regions.data[r].start) >> 4;
+		w->regions.data[r].bits = calloc(granules / 32 + 1, sizeof(uint64_t));
+		if (!w->regions.data[r].bits)
 			return ERR_NOMEM;
-		w->regions[r].bucket0 = w->nq;
-		w->nq += (size_t)((w->regions[r].end - w->regions[r].start) >> WQ_SHIFT) + 1;
+		w->regions.data[r].bucket0 = w->nq;
+		w->nq += (size_t)((w->regions.data[r].end - w->regions.data[r].start) >> WQ_SHIFT) + 1;
 	}
 	size_t r = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct heap_chunk c = heap_chunk_get(w->h, i);
-		while (r < w->nregions && c.mem >= w->regions[r].end)
+		while (r < w->regions.len && c.mem >= w->regions.data[r].end)
 			r++;
-		if (r == w->nregions)
+		if (r == w->regions.len)
 			break;
-		struct wregion *rg = &w->regions[r];
+		struct wregion *rg = &w->regions.data[r];
 		/* in use: code 1 (the walk adds 2 when it reports it); any other
 		 * chunk start, and the end of every chunk, code 2, so that an
 		 * in-use chunk's size is the distance to the next code */
@@ -80,9 +79,8 @@ static int regions_build(struct walk *w)
 		uint64_t g = (c.mem - rg->start) >> 4;
 		if (c.state == HEAP_INUSE && !mark) {
 			/* mmapped (or odd) in-use chunks: kept in a list of their own */
-			if (!arr_grow((void **)&w->big, &w->capbig, w->nbig + 1, sizeof *w->big, 16))
+			if (!wchunk_vec_append(&w->big, c))
 				return ERR_NOMEM;
-			w->big[w->nbig++] = c;
 		}
 		if (mark)
 			rg->bits[g >> 5] = (rg->bits[g >> 5] & ~(3ull << ((g & 31) * 2))) | 1ull << ((g & 31) * 2);
@@ -97,8 +95,8 @@ static int regions_build(struct walk *w)
 /* The in-use chunk at mem from the list of those outside the mark map. */
 static const struct heap_chunk *big_find(const struct walk *w, uint64_t mem)
 {
-	size_t k = sorted_find(w->big, w->nbig, sizeof *w->big, offsetof(struct heap_chunk, mem), mem);
-	return k != SIZE_MAX ? &w->big[k] : NULL;
+	size_t k = sorted_find(w->big.data, w->big.len, sizeof *w->big.data, offsetof(struct heap_chunk, mem), mem);
+	return k != SIZE_MAX ? &w->big.data[k] : NULL;
 }
 
 /* The bytes from the in-use chunk at granule g of r to the next chunk
@@ -121,16 +119,16 @@ static uint64_t scan_size(const struct wregion *r, uint64_t g)
 /* The region holding addr, or NULL. */
 static const struct wregion *region_of(struct walk *w, uint64_t addr)
 {
-	if (!w->nregions)
+	if (!w->regions.len)
 		return NULL;
-	const struct wregion *r = &w->regions[w->rlast];
+	const struct wregion *r = &w->regions.data[w->rlast];
 	if (addr - r->start >= r->end - r->start) {
-		size_t lo = sorted_upper_bound(w->regions, w->nregions, sizeof *w->regions,
+		size_t lo = sorted_upper_bound(w->regions.data, w->regions.len, sizeof *w->regions.data,
 					       offsetof(struct wregion, end), addr);
-		if (lo == w->nregions || addr < w->regions[lo].start)
+		if (lo == w->regions.len || addr < w->regions.data[lo].start)
 			return NULL;
 		w->rlast = lo;
-		r = &w->regions[lo];
+		r = &w->regions.data[lo];
 	}
 	return r;
 }
@@ -188,10 +186,10 @@ void walk_destroy(struct walk *w)
 		if (w->wt[i].cls == CLS_ENUM)
 			free(w->wt[i].l.lut);
 	free(w->wt);
-	for (size_t i = 0; i < w->nregions; i++)
-		free(w->regions[i].bits);
-	free(w->regions);
-	free(w->big);
+	for (size_t i = 0; i < w->regions.len; i++)
+		free(w->regions.data[i].bits);
+	wregion_vec_deinit(&w->regions);
+	wchunk_vec_deinit(&w->big);
 	for (size_t k = 0; w->q && k < w->nq; k++)
 		for (struct wblock *b = w->q[k], *nb; b; b = nb) {
 			nb = b->next;
@@ -202,8 +200,8 @@ void walk_destroy(struct walk *w)
 		free(b);
 	}
 	free(w->q);
-	free(w->ctxs);
-	free(w->trees);
+	wctx_vec_deinit(&w->ctxs);
+	wtree_vec_deinit(&w->trees);
 	walk_mem_set_deinit(&w->extra_seen);
 	version_facts_deinit(&w->versions);
 	walk_path_free(w);
@@ -596,12 +594,11 @@ static size_t bucket_of(struct walk *w, uint64_t mem)
 static uint32_t ctx_save(struct walk *w)
 {
 	struct wctx c = {w->holder, w->index, w->key_addr, w->key_type, w->tag};
-	if (w->nctx && memcmp(&w->ctxs[w->nctx - 1], &c, sizeof c) == 0)
-		return (uint32_t)(w->nctx - 1);
-	if (w->nctx >= WI_IN_OP - 1 || !arr_grow((void **)&w->ctxs, &w->capctx, w->nctx + 1, sizeof *w->ctxs, 256))
+	if (w->ctxs.len && memcmp(&w->ctxs.data[w->ctxs.len - 1], &c, sizeof c) == 0)
+		return (uint32_t)(w->ctxs.len - 1);
+	if (w->ctxs.len >= WI_IN_OP - 1 || !wctx_vec_append(&w->ctxs, c))
 		return UINT32_MAX;
-	w->ctxs[w->nctx] = c;
-	return (uint32_t)w->nctx++;
+	return (uint32_t)(w->ctxs.len - 1);
 }
 
 void walk_defer(struct walk *w, unsigned kind, uint64_t mem, uint64_t n, uint32_t b, type_id type)
@@ -636,10 +633,9 @@ void walk_defer(struct walk *w, unsigned kind, uint64_t mem, uint64_t n, uint32_
 
 uint32_t walk_tree_new(struct walk *w, uint64_t addr, uint64_t length, bool list)
 {
-	if (w->ntrees >= UINT32_MAX - 1 || !arr_grow((void **)&w->trees, &w->captrees, w->ntrees + 1, sizeof *w->trees, 64))
+	if (w->trees.len >= UINT32_MAX - 1 || !wtree_vec_append(&w->trees, (struct wtree){addr, length, 0, list}))
 		return UINT32_MAX;
-	w->trees[w->ntrees] = (struct wtree){addr, length, 0, list};
-	return (uint32_t)w->ntrees++;
+	return (uint32_t)(w->trees.len - 1);
 }
 
 static void run_item(struct walk *w, const struct witem *it)
@@ -653,7 +649,7 @@ static void run_item(struct walk *w, const struct witem *it)
 		w->key_type = 0;
 		w->tag = 0;
 	} else {
-		const struct wctx *c = &w->ctxs[it->ctx];
+		const struct wctx *c = &w->ctxs.data[it->ctx];
 		w->in_op = false;
 		w->holder = c->holder;
 		w->index = c->index;
@@ -716,8 +712,8 @@ static void drain(struct walk *w)
 {
 	while (w->qlen && !w->oom) {
 		w->st.sweeps++;
-		for (size_t r = 0; r < w->nregions; r++) {
-			const struct wregion *rg = &w->regions[r];
+		for (size_t r = 0; r < w->regions.len; r++) {
+			const struct wregion *rg = &w->regions.data[r];
 			size_t nb = (size_t)((rg->end - rg->start) >> WQ_SHIFT) + 1;
 			uint64_t released = rg->start;
 			bool any = false;
@@ -769,12 +765,12 @@ int walk_drain(struct walk *w)
 	w->key_type = 0;
 	w->nseg = 0;
 	w->seq_ver++;
-	for (size_t i = 0; i < w->ntrees; i++)
-		if (w->trees[i].count != w->trees[i].length)
-			walk_unreadable(w, w->trees[i].addr, w->trees[i].list ? "LinkedList length disagrees with its nodes"
+	for (size_t i = 0; i < w->trees.len; i++)
+		if (w->trees.data[i].count != w->trees.data[i].length)
+			walk_unreadable(w, w->trees.data[i].addr, w->trees.data[i].list ? "LinkedList length disagrees with its nodes"
 									    : "BTreeMap length disagrees with its nodes");
-	w->ntrees = 0;
-	w->nctx = 0;
+	w->trees.len = 0;
+	w->ctxs.len = 0;
 	if (!w->oom)
 		return 0;
 	/* what is still queued refers to contexts just dropped */

@@ -1122,15 +1122,15 @@ void walk_dec_item(struct walk *w, const struct witem *it, unsigned kind)
 		break;
 	case WI_BTREE:
 	case WI_LIST:
-		if ((wt = walk_type_info(w, it->type)) && it->b < w->ntrees &&
+		if ((wt = walk_type_info(w, it->type)) && it->b < w->trees.len &&
 		    wt->cls == (kind == WI_BTREE ? CLS_BTREEMAP : CLS_LIST)) {
-			struct wtree *tr = &w->trees[it->b];
+			struct wtree *tr = &w->trees.data[it->b];
 			uint64_t count = tr->count;
 			if (kind == WI_BTREE)
 				visit_btree_node(w, it->type, wt, &v, it->mem, it->n, &count, tr->length, it->b);
 			else
 				visit_list_nodes(w, it->type, wt, &v, it->mem, it->n, tr->length, &count, it->b);
-			w->trees[it->b].count = count;
+			w->trees.data[it->b].count = count;
 		}
 		break;
 	}

@@ -120,6 +120,13 @@ struct wregion {
 };
 #define WQ_SHIFT 20
 
+DEFINE_VECTOR(wregion_vec, struct wregion)
+DEFINE_VECTOR(wchunk_vec, struct heap_chunk)
+DEFINE_VECTOR(wctx_vec, struct wctx)
+DEFINE_VECTOR(wtree_vec, struct wtree)
+DEFINE_VECTOR(walk_seq_vec, struct walk_seq)
+DEFINE_VECTOR(walk_name_vec, char *)
+
 struct walk {
 	const struct image *img;
 	const struct types *t;
@@ -130,10 +137,9 @@ struct walk {
 	struct wtype *wt;         /* indexed by type_id */
 	size_t nwt;
 
-	struct wregion *regions;  /* dense mark map over the heap, by address */
-	struct heap_chunk *big;   /* in-use chunks the map does not hold (mmapped), by mem */
-	size_t nbig, capbig;
-	size_t nregions, rlast;
+	struct wregion_vec regions;   /* dense mark map over the heap, by address */
+	struct wchunk_vec big;        /* in-use chunks the map does not hold (mmapped), by mem */
+	size_t rlast;
 	struct walk_mem_set extra_seen;   /* reported mems outside the mark map */
 	struct version_facts versions;    /* what the version tables detected */
 
@@ -144,10 +150,8 @@ struct walk {
 	size_t nq;
 	struct wblock *free_blocks;
 	uint64_t qlen;
-	struct wctx *ctxs;
-	size_t nctx, capctx;
-	struct wtree *trees;
-	size_t ntrees, captrees;
+	struct wctx_vec ctxs;
+	struct wtree_vec trees;
 
 	/* current position */
 	int depth;
@@ -161,13 +165,11 @@ struct walk {
 	const char *seg[WALK_MAX_DEPTH + 8];
 	int nseg;
 	struct walk_seq_index paths;      /* segment sequence -> seq id */
-	struct walk_seq *seqs;    /* seq id -> segments */
+	struct walk_seq_vec seqs;     /* seq id -> segments */
 	uint64_t seq_ver;         /* bumped by every push and pop ... */
 	uint64_t memo_ver;        /* ... so that memo_seq, the seq of the stack */
 	uint32_t memo_seq;        /* at memo_ver, is reused while it holds */
-	size_t seqs_len, seqs_cap;
-	char **names;             /* canonical id -> display name */
-	size_t names_len, names_cap;
+	struct walk_name_vec names;   /* canonical id -> display name */
 	struct walk_name_index name_ht;   /* display name -> canonical id */
 
 	struct walk_stats st;

@@ -31,12 +31,12 @@ static uint32_t intern_name(struct walk *w, char *s)
 		return e->id;
 	}
 	if (!walk_name_index_reserve(&w->name_ht, w->name_ht.len + 1) ||
-	    !arr_grow((void **)&w->names, &w->names_cap, w->names_len + 1, sizeof *w->names, 64)) {
+	    !walk_name_vec_reserve(&w->names, w->names.len + 1)) {
 		free(s);
 		return WALK_PATH_ROOT;
 	}
-	uint32_t id = (uint32_t)w->names_len++;
-	w->names[id] = s;
+	uint32_t id = (uint32_t)w->names.len++;
+	w->names.data[id] = s;
 	e = walk_name_index_insert(&w->name_ht, s, NULL);
 	e->name = s;
 	e->id = id;
@@ -85,16 +85,16 @@ static uint32_t seq_of_stack(struct walk *w)
 	struct walk_seq_ent *e = walk_seq_index_find(&w->paths, key);
 	if (e)
 		return e->seq;
-	if (w->seqs_len >= WALK_SEQ_MAX || !walk_seq_index_reserve(&w->paths, w->paths.len + 1) ||
-	    !arr_grow((void **)&w->seqs, &w->seqs_cap, w->seqs_len + 1, sizeof *w->seqs, 64))
+	if (w->seqs.len >= WALK_SEQ_MAX || !walk_seq_index_reserve(&w->paths, w->paths.len + 1) ||
+	    !walk_seq_vec_reserve(&w->seqs, w->seqs.len + 1))
 		return 0;
 	const char **copy = malloc(sizeof(char *) * (size_t)(w->nseg + 1));
 	if (!copy)
 		return 0;
 	memcpy(copy, w->seg, sizeof(char *) * (size_t)w->nseg);
 	uint32_t id = intern_name(w, join(w->seg, w->nseg));
-	uint32_t seq = (uint32_t)w->seqs_len++;
-	w->seqs[seq] = (struct walk_seq){.segs = copy, .n = (uint32_t)w->nseg, .name = id};
+	uint32_t seq = (uint32_t)w->seqs.len++;
+	w->seqs.data[seq] = (struct walk_seq){.segs = copy, .n = (uint32_t)w->nseg, .name = id};
 	key.segs = copy;
 	e = walk_seq_index_insert(&w->paths, key, NULL);
 	e->key = key;
@@ -105,19 +105,19 @@ static uint32_t seq_of_stack(struct walk *w)
 uint32_t walk_path_current(struct walk *w)
 {
 	uint32_t seq = walk_path_seq(w);
-	return seq < w->seqs_len ? w->seqs[seq].name : WALK_PATH_ROOT;
+	return seq < w->seqs.len ? w->seqs.data[seq].name : WALK_PATH_ROOT;
 }
 
 void walk_path_restore(struct walk *w, uint32_t seq)
 {
 	w->nseg = 0;
 	w->seq_ver++;
-	if (seq >= w->seqs_len)
+	if (seq >= w->seqs.len)
 		return;
-	uint32_t n = w->seqs[seq].n;
+	uint32_t n = w->seqs.data[seq].n;
 	if (n > WALK_MAX_DEPTH)
 		n = WALK_MAX_DEPTH;
-	memcpy(w->seg, w->seqs[seq].segs, sizeof(char *) * n);
+	memcpy(w->seg, w->seqs.data[seq].segs, sizeof(char *) * n);
 	w->nseg = (int)n;
 	w->seq_ver++;
 }
@@ -126,8 +126,8 @@ uint32_t walk_path_child(struct walk *w, uint32_t parent, const char *segment)
 {
 	const char *segs[2];
 	int n = 0;
-	if (parent != UINT32_MAX && parent < w->names_len && w->names[parent][0])
-		segs[n++] = w->names[parent];
+	if (parent != UINT32_MAX && parent < w->names.len && w->names.data[parent][0])
+		segs[n++] = w->names.data[parent];
 	if (segment && *segment)
 		segs[n++] = segment;
 	return intern_name(w, join(segs, n));
@@ -135,18 +135,18 @@ uint32_t walk_path_child(struct walk *w, uint32_t parent, const char *segment)
 
 const char *walk_path_name(const struct walk *w, uint32_t path)
 {
-	return path < w->names_len ? w->names[path] : "?";
+	return path < w->names.len ? w->names.data[path] : "?";
 }
 
 
 void walk_path_free(struct walk *w)
 {
-	for (size_t i = 0; i < w->seqs_len; i++)
-		free(w->seqs[i].segs);
-	free(w->seqs);
+	for (size_t i = 0; i < w->seqs.len; i++)
+		free(w->seqs.data[i].segs);
+	walk_seq_vec_deinit(&w->seqs);
 	walk_seq_index_deinit(&w->paths);
-	for (size_t i = 0; i < w->names_len; i++)
-		free(w->names[i]);
-	free(w->names);
+	for (size_t i = 0; i < w->names.len; i++)
+		free(w->names.data[i]);
+	walk_name_vec_deinit(&w->names);
 	walk_name_index_deinit(&w->name_ht);
 }
