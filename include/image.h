@@ -97,6 +97,11 @@ size_t image_pread(const struct image *img, uint64_t addr, void *buf, size_t len
 int image_read_u64(const struct image *img, uint64_t addr, uint64_t *v, struct err *e);
 int image_read_u32(const struct image *img, uint64_t addr, uint32_t *v, struct err *e);
 
+/* How many bytes of [addr, addr+len) are missing from the core: inside a
+ * PT_LOAD but past what the core holds of it, with no file behind them
+ * (a truncated or filtered dump).  image_read returns zeros for them. */
+uint64_t image_missing(const struct image *img, uint64_t addr, uint64_t len);
+
 /* True when every byte of [addr, addr+len) is readable (len 0: addr mapped). */
 bool image_mapped(const struct image *img, uint64_t addr, uint64_t len);
 

@@ -106,6 +106,23 @@ struct walk_stats {
 	uint64_t queue_peak;        /* most visits queued at once */
 	uint64_t first_unreadable;  /* the first bad address seen, for messages */
 	char first_unreadable_what[96];
+	/* reachable but not attributed exactly, by reason (unreadable above) */
+	uint64_t missing;           /* visits whose bytes are in pages missing from the core */
+	uint64_t missing_bytes;     /* their bytes (read as zeros: what they owned is unknown) */
+	uint64_t first_missing;
+	uint64_t nodecoder;         /* heap chunks reached only through a raw pointer (no decoder owns them) */
+	uint64_t nodecoder_bytes;   /* their chunk bytes */
+	uint64_t shared_bytes;      /* chunk bytes of Rc/Arc reached again (charged once, on first visit) */
+};
+
+/* Heap reached through raw pointers (*mut T, *const T, NonNull<T>) of one
+ * type and field path that no container decoder owns: an FFI buffer, a
+ * private container.  Counted, by chunk, once each, and only when no decoder
+ * reported the chunk by the end of the walk. */
+struct walk_nodecoder {
+	const char *type;           /* the struct holding the pointer */
+	uint32_t path;              /* the pointer's field path (walk_path_name) */
+	uint64_t bytes, allocations;
 };
 
 int walk_create(struct walk **out, const struct image *img, const struct types *t,
@@ -143,6 +160,10 @@ void walk_get_stats(const struct walk *w, struct walk_stats *s);
 /* What the walker's version tables detected about Rust std and the crates
  * (layouts and encodings met so far), with the evidence. */
 const struct version_facts *walk_versions(const struct walk *w);
+/* The heap reached only through raw pointers, by (type, field path), once
+ * the walk has drained; largest first. */
+size_t walk_nodecoder_count(const struct walk *w);
+const struct walk_nodecoder *walk_nodecoder_at(const struct walk *w, size_t i);
 /* Starts the counts afresh (e.g. after probing root candidates). */
 void walk_reset_stats(struct walk *w);
 

@@ -276,7 +276,10 @@ void image_close(struct image *img)
 /* ---- reads ---- */
 
 /* Where the bytes from one address on come from, and for how long. */
-enum piece_kind { PIECE_CORE, PIECE_FILE, PIECE_ZERO };
+/* ZERO: the process saw zeros (past a mapped file's end); MISSING: a part of
+ * a segment the core does not hold and no file backs (read as zeros, but the
+ * process may have seen anything there). */
+enum piece_kind { PIECE_CORE, PIECE_FILE, PIECE_ZERO, PIECE_MISSING };
 struct piece {
 	enum piece_kind kind;
 	const uint8_t *src; /* CORE and FILE */
@@ -375,11 +378,32 @@ static int image_piece(const struct image *img, uint64_t addr, struct piece *pc,
 	if (s) {
 		if (mu < img->nmaps && img->maps[mu].start > addr)
 			limit = min_u64(limit, img->maps[mu].start - addr);
-		*pc = (struct piece){PIECE_ZERO, NULL, limit};
+		*pc = (struct piece){PIECE_MISSING, NULL, limit};
 		return 0;
 	}
 	return err_fault(e, addr, "0x%llx is not in the core's memory (no segment or mapped file covers it)",
 			 (unsigned long long)addr);
+}
+
+uint64_t image_missing(const struct image *img, uint64_t addr, uint64_t len)
+{
+	uint64_t missing = 0;
+	/* the bytes held by the core itself, the common case, in one lookup */
+	if (!len || image_ptr(img, addr, len))
+		return 0;
+	while (len > 0) {
+		struct piece pc;
+		if (image_piece(img, addr, &pc, NULL) != 0)
+			return missing;   /* unmapped: not "missing", a fault (image_mapped says so) */
+		uint64_t n = min_u64(pc.len, len);
+		if (pc.kind == PIECE_MISSING)
+			missing += n;
+		len -= n;
+		if (len > 0 && n > UINT64_MAX - addr)
+			break;
+		addr += n;
+	}
+	return missing;
 }
 
 int image_read(const struct image *img, uint64_t addr, void *buf, size_t len, struct err *e)
@@ -397,7 +421,7 @@ int image_read(const struct image *img, uint64_t addr, void *buf, size_t len, st
 		if (rc)
 			return rc;
 		size_t n = (size_t)min_u64(pc.len, len);
-		if (pc.kind == PIECE_ZERO)
+		if (pc.kind == PIECE_ZERO || pc.kind == PIECE_MISSING)
 			memset(out, 0, n);
 		else
 			memcpy(out, pc.src, n);

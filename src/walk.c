@@ -203,6 +203,8 @@ void walk_destroy(struct walk *w)
 	wctx_vec_deinit(&w->ctxs);
 	wtree_vec_deinit(&w->trees);
 	walk_mem_set_deinit(&w->extra_seen);
+	wnodec_vec_deinit(&w->nodec);
+	walk_nodecoder_vec_deinit(&w->nodec_sum);
 	version_facts_deinit(&w->versions);
 	walk_path_free(w);
 	free(w);
@@ -269,10 +271,12 @@ void walk_mark_seen(struct walk *w, uint64_t mem)
 		extra_insert(w, mem);
 }
 
-static int revisit(struct walk *w, bool shared)
+static int revisit(struct walk *w, bool shared, uint64_t chunk)
 {
-	if (shared)
+	if (shared) {
 		w->st.shared_revisits++;
+		w->st.shared_bytes += chunk;
+	}
 	else
 		w->st.revisits++;
 	return 0;
@@ -298,7 +302,7 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 			return 0;
 		}
 		if (*word & (2ull << sh))
-			return revisit(w, shared);
+			return revisit(w, shared, size);
 		*word |= 2ull << sh;
 		a.chunk = size;
 		a.usable = size - 8;
@@ -309,7 +313,7 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 			return 0;
 		}
 		if (!extra_insert(w, mem))
-			return revisit(w, shared);
+			return revisit(w, shared, big->size);
 		a.chunk = big->size;
 		a.usable = heap_usable(big);
 	} else if (word || (r && ((r->bits[g >> 5] >> ((g & 31) * 2)) & 3))) {
@@ -323,7 +327,7 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 			return 0;
 		}
 		if (!extra_insert(w, mem))
-			return revisit(w, shared);
+			return revisit(w, shared, c.size);
 		a.chunk = c.size;
 		a.usable = heap_usable(&c);
 		a.in_census = false;
@@ -429,6 +433,8 @@ static bool owns_compute(struct walk *w, type_id id)
 		return false;
 	case CLS_BAD:
 		return true;   /* a container whose layout is unknown: visited, to be counted as unreadable */
+	case CLS_RAWPTR:
+		return true;   /* not owned, but what it points at in the heap is counted if nothing owns it */
 	case CLS_ARRAY:
 		return ty->count > 0 && wt->elem_size > 0 && walk_owns(w, wt->elem);
 	case CLS_ONCE:
@@ -480,6 +486,8 @@ static bool skip_segment(const char *name)
 
 static void walk_members(struct walk *w, uint64_t base, const struct types_type *ty)
 {
+	const char *owner = w->owner;
+	w->owner = ty->name;
 	for (uint32_t i = 0; i < ty->nmembers; i++) {
 		const struct types_member *m = &ty->members[i];
 		type_id mt = types_resolve(w->t, m->type);
@@ -492,6 +500,112 @@ static void walk_members(struct walk *w, uint64_t base, const struct types_type 
 		if (seg)
 			walk_pop(w);
 	}
+	w->owner = owner;
+}
+
+/* A raw pointer met outside every container: when it points at the start of
+ * an in-use heap chunk, remember the chunk (walk_drain keeps it if no decoder
+ * reported it by then). */
+static void rawptr_seen(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt)
+{
+	uint64_t p, g, size = 0;
+	unsigned sh;
+	const struct wregion *r;
+	const struct heap_chunk *big;
+	if (!walk_u64(w, addr + wt->l.raw.ptr, &p) || p == 0)
+		return;
+	if (mark_at(w, p, &sh, &r, &g))
+		size = scan_size(r, g);
+	else if ((big = big_find(w, p)))
+		size = big->size;
+	if (size == 0)
+		return;   /* not the start of an in-use chunk: not heap this tool can count */
+	const struct types_type *tt = types_get(w->t, id);
+	struct wnodec *n = wnodec_vec_push(&w->nodec);
+	if (!n) {
+		w->oom = true;
+		return;
+	}
+	*n = (struct wnodec){p, size, w->owner ? w->owner : tt ? tt->name : "?", walk_path_current(w)};
+}
+
+/* Rows of walk_nodecoder by (type, path). */
+struct nodec_key {
+	const char *type;
+	uint32_t path;
+};
+struct nodec_row {
+	struct nodec_key key;
+	size_t index;   /* in nodec_sum */
+};
+static inline uint64_t nodec_hash(struct nodec_key k)
+{
+	return container_hash_u64((uint64_t)(uintptr_t)k.type ^ ((uint64_t)k.path << 40));
+}
+static inline bool nodec_eq(struct nodec_key a, struct nodec_key b) { return a.type == b.type && a.path == b.path; }
+#define NODEC_KEY(e) ((e)->key)
+DEFINE_HASH_TABLE(nodec_rows, struct nodec_row, struct nodec_key, NODEC_KEY, nodec_hash, nodec_eq)
+
+static int nodec_cmp(const void *a, const void *b)
+{
+	const struct walk_nodecoder *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	int c = strcmp(x->type, y->type);
+	return c ? c : (x->path > y->path) - (x->path < y->path);
+}
+
+/* Keeps, once each, the raw-pointer targets that no decoder reported, and
+ * sums them by (type, field path), largest first. */
+static void nodec_finish(struct walk *w)
+{
+	struct walk_mem_set once;
+	struct nodec_rows rows;
+	walk_mem_set_init(&once);
+	nodec_rows_init(&rows);
+	for (size_t i = 0; i < w->nodec.len; i++) {
+		const struct wnodec *n = &w->nodec.data[i];
+		unsigned sh;
+		uint64_t *word = mark_at(w, n->mem, &sh, NULL, NULL);
+		bool inserted;
+		if ((word && (*word & (2ull << sh))) || walk_mem_set_find(&w->extra_seen, n->mem))
+			continue;   /* a decoder owns it after all */
+		uint64_t *e = walk_mem_set_insert(&once, n->mem, &inserted);
+		if (!e) {
+			w->oom = true;
+			break;
+		}
+		*e = n->mem;
+		if (!inserted)
+			continue;
+		w->st.nodecoder++;
+		w->st.nodecoder_bytes += n->chunk;
+		struct nodec_key k = {n->type, n->path};
+		struct nodec_row *row = nodec_rows_insert(&rows, k, &inserted);
+		if (!row || (inserted && !walk_nodecoder_vec_append(&w->nodec_sum,
+								    (struct walk_nodecoder){n->type, n->path, 0, 0}))) {
+			w->oom = true;
+			break;
+		}
+		if (inserted) {
+			row->key = k;
+			row->index = w->nodec_sum.len - 1;
+		}
+		w->nodec_sum.data[row->index].bytes += n->chunk;
+		w->nodec_sum.data[row->index].allocations++;
+	}
+	walk_mem_set_deinit(&once);
+	nodec_rows_deinit(&rows);
+	wnodec_vec_deinit(&w->nodec);
+	if (w->nodec_sum.len > 1)
+		qsort(w->nodec_sum.data, w->nodec_sum.len, sizeof *w->nodec_sum.data, nodec_cmp);
+}
+
+size_t walk_nodecoder_count(const struct walk *w) { return w->nodec_sum.len; }
+
+const struct walk_nodecoder *walk_nodecoder_at(const struct walk *w, size_t i)
+{
+	return i < w->nodec_sum.len ? &w->nodec_sum.data[i] : NULL;
 }
 
 static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct types_type *ty,
@@ -573,6 +687,9 @@ int walk_val(struct walk *w, uint64_t addr, type_id id)
 		break;
 	case CLS_BAD:
 		walk_unreadable(w, addr, "container whose fields are not in the DWARF");
+		break;
+	case CLS_RAWPTR:
+		rawptr_seen(w, addr, id, wt);
 		break;
 	default:
 		walk_dec_walk(w, addr, id, wt);
@@ -765,6 +882,7 @@ int walk_drain(struct walk *w)
 	w->key_type = 0;
 	w->nseg = 0;
 	w->seq_ver++;
+	nodec_finish(w);
 	for (size_t i = 0; i < w->trees.len; i++)
 		if (w->trees.data[i].count != w->trees.data[i].length)
 			walk_unreadable(w, w->trees.data[i].addr, w->trees.data[i].list ? "LinkedList length disagrees with its nodes"

@@ -399,6 +399,21 @@ static bool setup_list(struct walk *w, type_id id, const struct types_type *ty, 
 	return l->node_size > 0;
 }
 
+/* A thin raw pointer, or NonNull around one: where the address lies.  Fat
+ * ones (*const [T], *const dyn Tr) are not watched. */
+static bool setup_rawptr(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
+{
+	type_id pt;
+	if (ty->kind == TYPES_POINTER) {
+		wt->l.raw.ptr = 0;
+		return true;
+	}
+	if (types_member_path(w->t, id, "pointer", &wt->l.raw.ptr, &pt, NULL) != 0)
+		return false;
+	const struct types_type *p = types_get(w->t, types_resolve(w->t, pt));
+	return p && p->kind == TYPES_POINTER;
+}
+
 /* ---------------------------------------------------------------- decode */
 
 /* Each decoder reads a container's header at addr and fills the view; it
@@ -759,7 +774,11 @@ static const struct decoder DECODERS[] = {
 	{"alloc::sync::Weak<", false, CLS_PLAIN, NULL, NULL},
 	{"alloc::rc::Weak<", false, CLS_PLAIN, NULL, NULL},
 	{"core::mem::maybe_uninit::MaybeUninit<", false, CLS_PLAIN, NULL, NULL},
-	{"core::ptr::non_null::NonNull<", false, CLS_PLAIN, NULL, NULL},
+	/* raw pointers: owned by no decoder, but where they point into the heap
+	 * the walk counts it (walk_nodecoder) instead of staying silent */
+	{"core::ptr::non_null::NonNull<", false, CLS_RAWPTR, setup_rawptr, NULL},
+	{"*mut ", false, CLS_RAWPTR, setup_rawptr, NULL},
+	{"*const ", false, CLS_RAWPTR, setup_rawptr, NULL},
 	{"core::ptr::unique::Unique<", false, CLS_PLAIN, NULL, NULL},
 	{"alloc::raw_vec::RawVec", false, CLS_PLAIN, NULL, NULL},
 	{"core::marker::PhantomData<", false, CLS_PLAIN, NULL, NULL},
@@ -780,7 +799,7 @@ bool walk_dec_classify(struct walk *w, type_id id, const struct types_type *ty, 
 			continue;
 		wt->cls = d->cls;
 		if (d->setup && !d->setup(w, id, ty, wt))
-			wt->cls = CLS_BAD;
+			wt->cls = d->cls == CLS_RAWPTR ? CLS_PLAIN : CLS_BAD;
 		return true;
 	}
 	return false;
@@ -1097,12 +1116,44 @@ void walk_dec_walk(struct walk *w, uint64_t addr, type_id id, const struct wtype
 
 /* ---------------------------------------------------------------- queue */
 
+/* The bytes a queued visit reads: where they start and how many. */
+static uint64_t item_extent(struct walk *w, const struct witem *it, unsigned kind, uint64_t size, uint64_t *start)
+{
+	const struct wtype *wt = walk_type_info(w, it->type);
+	*start = it->mem;
+	switch (kind) {
+	case WI_ELEMS:
+		*start = it->mem + it->b * size;
+		return it->n * size;
+	case WI_ELEMS_AT:
+	case WI_POINTEE:
+		*start = it->mem + it->b;
+		return (kind == WI_POINTEE ? 1 : it->n) * size;
+	case WI_TABLE:
+		return wt ? it->n * wt->elem_size + it->n : 0;
+	case WI_BTREE:
+		return wt ? (it->n ? wt->l.btree.internal_size : wt->l.btree.leaf_size) : 0;
+	case WI_LIST:
+		return wt ? wt->l.list.node_size : 0;
+	}
+	return 0;
+}
+
 void walk_dec_item(struct walk *w, const struct witem *it, unsigned kind)
 {
 	struct walk_visit v = {.report = true};
 	const struct types_type *ty = types_get(w->t, it->type);
 	const struct wtype *wt;
-	uint64_t size = ty ? ty->size : 0;
+	uint64_t size = ty ? ty->size : 0, start;
+	/* bytes the core does not hold read as zeros: what they owned is
+	 * unknown, so they are counted, never taken for empty containers */
+	uint64_t len = item_extent(w, it, kind, size, &start);
+	uint64_t missing = len ? image_missing(w->img, start, len) : 0;
+	if (missing) {
+		if (w->st.missing++ == 0)
+			w->st.first_missing = start;
+		w->st.missing_bytes += missing;
+	}
 
 	switch (kind) {
 	case WI_ELEMS:

@@ -19,6 +19,7 @@ enum walk_cls {
 	CLS_UNSET = 0, CLS_PLAIN, CLS_STRUCT, CLS_ENUM, CLS_ARRAY,
 	CLS_BOX, CLS_VEC, CLS_STRING, CLS_VECDEQUE, CLS_RAWTABLE,
 	CLS_BTREEMAP, CLS_ARC, CLS_RC, CLS_SMALLVEC, CLS_COMPACT_STR, CLS_ONCE, CLS_LIST,
+	CLS_RAWPTR,   /* *mut T, *const T, NonNull<T> outside every container: not owned, but watched */
 	CLS_BAD   /* a known container whose fields could not be found */
 };
 
@@ -127,6 +128,16 @@ DEFINE_VECTOR(wtree_vec, struct wtree)
 DEFINE_VECTOR(walk_seq_vec, struct walk_seq)
 DEFINE_VECTOR(walk_name_vec, char *)
 
+/* A heap chunk a raw pointer points at, seen during the walk; kept if no
+ * decoder has reported it by the end. */
+struct wnodec {
+	uint64_t mem, chunk;
+	const char *type;
+	uint32_t path;
+};
+DEFINE_VECTOR(wnodec_vec, struct wnodec)
+DEFINE_VECTOR(walk_nodecoder_vec, struct walk_nodecoder)
+
 struct walk {
 	const struct image *img;
 	const struct types *t;
@@ -142,6 +153,8 @@ struct walk {
 	size_t rlast;
 	struct walk_mem_set extra_seen;   /* reported mems outside the mark map */
 	struct version_facts versions;    /* what the version tables detected */
+	struct wnodec_vec nodec;          /* raw-pointer targets seen (walk_members) */
+	struct walk_nodecoder_vec nodec_sum;  /* ... kept and summed when the walk drains */
 
 	/* the address-ordered queue of the profile's walk */
 	bool queueing;            /* report mode: buffers' contents are queued */
@@ -158,6 +171,7 @@ struct walk {
 	bool in_op;
 	uint32_t op_tok;          /* the op's token (from on_op) while in_op */
 	uint32_t tag;             /* the caller's tag for what is reached outside ops */
+	const char *owner;        /* the struct whose members are being walked (raw pointers' owner) */
 	uint64_t holder, index, key_addr;
 	type_id key_type;
 

@@ -88,6 +88,10 @@ struct once_layout {         /* OnceLock<T>, LazyLock<T> */
 	const struct once_impl *impl;
 };
 
+struct rawptr_layout {       /* *mut T, *const T, NonNull<T> */
+	uint64_t ptr;
+};
+
 struct list_layout {         /* LinkedList<T> */
 	uint64_t head, len;      /* in the list */
 	uint64_t next, element;  /* in the node */
@@ -112,6 +116,7 @@ struct wtype {
 		struct compact_layout cs;
 		struct once_layout once;
 		struct list_layout list;
+		struct rawptr_layout raw;
 		uint16_t *lut;   /* CLS_ENUM: tag value (< 256) -> variant index */
 	} l;
 };
