@@ -427,6 +427,13 @@ static bool elems_ok(struct walk *w, const struct wtype *wt, uint64_t cap, uint6
 	return len <= cap && cap <= max && cap <= UINT64_MAX / wt->elem_size / 2;
 }
 
+/* Three words of a header, at offsets a, b, c from addr. */
+static bool read3(struct walk *w, uint64_t addr, uint64_t a, uint64_t b, uint64_t c, uint64_t *va, uint64_t *vb,
+		  uint64_t *vc)
+{
+	return walk_u64(w, addr + a, va) && walk_u64(w, addr + b, vb) && walk_u64(w, addr + c, vc);
+}
+
 static void one_run(struct wview *v, uint64_t n)
 {
 	v->elems = VIEW_RUNS;
@@ -438,7 +445,7 @@ static const char *decode_vec(struct walk *w, uint64_t addr, const struct wtype 
 {
 	const struct vec_layout *l = &wt->l.vec;
 	uint64_t cap, ptr, len;
-	if (!walk_u64(w, addr + l->cap, &cap) || !walk_u64(w, addr + l->ptr, &ptr) || !walk_u64(w, addr + l->len, &len))
+	if (!read3(w, addr, l->cap, l->ptr, l->len, &cap, &ptr, &len))
 		return "Vec header not readable";
 	if (wt->elem_size == 0)
 		return NULL;   /* Vec<ZST>: no buffer, whatever len says */
@@ -462,8 +469,7 @@ static const char *decode_vecdeque(struct walk *w, uint64_t addr, const struct w
 {
 	const struct deque_layout *l = &wt->l.deque;
 	uint64_t cap, ptr, head, len;
-	if (!walk_u64(w, addr + l->cap, &cap) || !walk_u64(w, addr + l->ptr, &ptr) ||
-	    !walk_u64(w, addr + l->head, &head) || !walk_u64(w, addr + l->len, &len))
+	if (!read3(w, addr, l->cap, l->ptr, l->head, &cap, &ptr, &head) || !walk_u64(w, addr + l->len, &len))
 		return "VecDeque header not readable";
 	if (wt->elem_size == 0)
 		return NULL;
@@ -497,8 +503,7 @@ static const char *decode_rawtable(struct walk *w, uint64_t addr, const struct w
 {
 	const struct rawtable_layout *l = &wt->l.table;
 	uint64_t ctrl, mask, items;
-	if (!walk_u64(w, addr + l->ctrl, &ctrl) || !walk_u64(w, addr + l->bucket_mask, &mask) ||
-	    !walk_u64(w, addr + l->items, &items))
+	if (!read3(w, addr, l->ctrl, l->bucket_mask, l->items, &ctrl, &mask, &items))
 		return "hash table header not readable";
 	if (mask == 0)
 		return NULL;   /* the static empty singleton: no allocation */
@@ -524,8 +529,7 @@ static const char *decode_btreemap(struct walk *w, uint64_t addr, const struct w
 {
 	const struct btree_layout *l = &wt->l.btree;
 	uint64_t node, height, length;
-	if (!walk_u64(w, addr + l->root_node, &node) || !walk_u64(w, addr + l->root_height, &height) ||
-	    !walk_u64(w, addr + l->length, &length))
+	if (!read3(w, addr, l->root_node, l->root_height, l->length, &node, &height, &length))
 		return "BTreeMap header not readable";
 	if (node == 0)
 		return NULL;   /* None: empty map without a root */
