@@ -25,13 +25,16 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 HEADERS  := $(wildcard include/*.h) $(wildcard src/*.h) $(wildcard tests/*.h)
 
-.PHONY: all deps demo check check-normal check-asan install clean bench fixtures
+.PHONY: all deps deps-check demo check check-normal check-asan install clean bench fixtures
 .DEFAULT_GOAL := all
 
 all: deps aggop-inspect
 
 deps:
-	@scripts/deps.sh
+	@scripts/deps.sh build
+
+deps-check:
+	@scripts/deps.sh check
 
 aggop-inspect: $(BUILD)/aggop-inspect
 	cp $< $@
@@ -54,16 +57,17 @@ $(BUILD)/obj $(BUILD)/tests:
 tests-bin: $(BUILD)/aggop-inspect $(TEST_BIN)
 
 demo: all
+	@scripts/deps.sh demo
 	scripts/demo.sh
 
 # Fixtures (probe programs, their cores, beava-sim snapshots) are built once
 # into build/fixtures and shared by both builds.
-fixtures: deps
+fixtures: deps-check
 	tests/setup.sh
 
 # Both builds run even when the first fails; the summary line comes last and
 # decides the exit status (a build that did not produce results fails it).
-check: deps fixtures
+check: deps-check fixtures
 	@rm -f build/normal/results.txt build/asan/results.txt
 	-@$(MAKE) --no-print-directory check-normal
 	-@$(MAKE) --no-print-directory check-asan

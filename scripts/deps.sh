@@ -1,16 +1,85 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build, the tests and the fixtures need, when missing.
+# deps.sh [build|demo|check]: installs the Debian packages that are missing, judged by
+# what the build needs (headers, pkg-config modules, commands, crate source
+# directories), not by package names: a machine where another package provides
+# the same files is left alone.  `build` (the default) checks what `make` needs
+# to compile the tool; `demo` also what unpacking a committed snapshot needs;
+# `check` also what the tests and fixtures need.
+#
+# Never removes a package (apt-get install --no-remove); waits up to five
+# minutes for a held dpkg lock and says so plainly if it stays held; prints
+# nothing when nothing is missing.
+#
+# For tests: DEPS_ROOT=DIR looks for the files under DIR instead of /, and
+# DEPS_SIMULATE=1 prints "deps: would install P..." instead of installing.
 set -euo pipefail
-need=(libdwarf-dev libelf-dev libjansson-dev libcmocka-dev zlib1g-dev pkg-config gdb
-      librust-smallvec-dev librust-hashbrown-dev librust-parking-lot-dev librust-rustc-hash-dev
-      librust-ahash-0.7-dev librust-libc-dev xz-utils)
+mode=${1:-build}
+root=${DEPS_ROOT:-}
+multiarch=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+
+have_file() {   # any of the paths (globs allowed) exists under the root
+	local p
+	for p in "$@"; do
+		compgen -G "$root$p" >/dev/null && return 0
+	done
+	return 1
+}
+have_pc() {     # a pkg-config module
+	have_file "/usr/lib/$multiarch/pkgconfig/$1.pc" "/usr/lib/pkgconfig/$1.pc" "/usr/share/pkgconfig/$1.pc"
+}
+have_cmd() {
+	if [ -n "$root" ]; then have_file "/usr/bin/$1" "/bin/$1" "/usr/local/bin/$1"; else command -v "$1" >/dev/null; fi
+}
+
+# package | how to tell it is present
+build_needs=(
+	"libdwarf-dev|have_file /usr/include/libdwarf/libdwarf.h /usr/include/libdwarf.h"
+	"libelf-dev|have_pc libelf"
+	"libjansson-dev|have_pc jansson"
+	"zlib1g-dev|have_pc zlib"
+	"pkg-config|have_cmd pkg-config"
+)
+check_needs=(
+	"libcmocka-dev|have_pc cmocka"
+	"gdb|have_cmd gcore"
+	"xz-utils|have_cmd xz"
+	"librust-smallvec-dev|have_file /usr/share/cargo/registry/smallvec-1.*"
+	"librust-hashbrown-dev|have_file /usr/share/cargo/registry/hashbrown-0.12.*"
+	"librust-parking-lot-dev|have_file /usr/share/cargo/registry/parking_lot-0.12.*"
+	"librust-rustc-hash-dev|have_file /usr/share/cargo/registry/rustc-hash-1.*"
+	"librust-ahash-0.7-dev|have_file /usr/share/cargo/registry/ahash-0.7.*"
+	"librust-libc-dev|have_file /usr/share/cargo/registry/libc-0.2.*"
+)
+
+demo_needs=("xz-utils|have_cmd xz")
+needs=("${build_needs[@]}")
+case $mode in
+build) ;;
+demo) needs+=("${demo_needs[@]}") ;;
+check) needs+=("${check_needs[@]}") ;;
+*) echo "deps: usage: deps.sh [build|demo|check]" >&2; exit 1 ;;
+esac
 missing=()
-for p in "${need[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+for n in "${needs[@]}"; do
+	pkg=${n%%|*} test=${n#*|}
+	set -f   # the patterns are for have_file, under the root, not for the shell
+	$test || missing+=("$pkg")
+	set +f
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
+if [ -n "${DEPS_SIMULATE:-}" ]; then
+	echo "deps: would install ${missing[*]}"
+	exit 0
+fi
 echo "deps: installing ${missing[*]}" >&2
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+lock=(-o DPkg::Lock::Timeout=300)
+if ! $SUDO apt-get "${lock[@]}" update -qq; then
+	echo "deps: apt-get update failed (is another apt or dpkg holding its lock? see 'ps aux | grep -E \"apt|dpkg\"')" >&2
+	exit 1
+fi
+if ! $SUDO apt-get "${lock[@]}" install -y -qq --no-remove "${missing[@]}" >/dev/null; then
+	echo "deps: could not install ${missing[*]} without removing a package or while dpkg's lock was held; install them by hand" >&2
+	exit 1
+fi

@@ -18,7 +18,7 @@ dir="$FIXDIR/sim-fresh"
 die() { echo "50-beava-sim: $*" >&2; exit 1; }
 
 command -v cargo >/dev/null || die "cargo not found: install a Rust toolchain (rustup, or apt-get install cargo)"
-[ -d /usr/share/cargo/registry/hashbrown-0.12.3 ] || scripts/deps.sh
+scripts/deps.sh check
 for c in smallvec-1 hashbrown-0.12 parking_lot-0.12 rustc-hash-1 libc-0 ahash-0.7; do
 	ls -d /usr/share/cargo/registry/$c* >/dev/null 2>&1 || die "crate $c missing from /usr/share/cargo/registry (scripts/deps.sh installs librust-*-dev)"
 done
