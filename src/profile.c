@@ -41,6 +41,8 @@ static uint64_t rank_of(const uint64_t *sorted, size_t n, unsigned pct)
  * instead of n log n comparator calls. */
 static void sort_u64(uint64_t *v, size_t n)
 {
+	if (n < 2)
+		return;   /* nothing to order (v may be NULL) */
 	uint64_t *tmp = n > 256 ? malloc(n * sizeof *tmp) : NULL;
 	if (!tmp) {
 		qsort(v, n, sizeof *v, cmp_u64);
@@ -600,7 +602,8 @@ static struct profile_fields *owner_fields(struct profile *p, uint64_t key)
 
 static void sort_fields(struct profile *p, struct profile_fields *f)
 {
-	qsort_r(f->data, f->len, sizeof *f->data, profile_field_cmp, p->walker);
+	if (f->len > 1)   /* data is NULL while empty */
+		qsort_r(f->data, f->len, sizeof *f->data, profile_field_cmp, p->walker);
 }
 
 static void finish(struct run *r)
