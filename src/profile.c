@@ -121,15 +121,16 @@ struct facc {
 static inline uint64_t facc_key(const struct facc *a) { return a->key; }
 DEFINE_HASH_TABLE(facc_table, struct facc, uint64_t, facc_key, container_hash_u64, container_eq_u64)
 
-/* Per path id: the two accumulators of the last (table, slot, variant) an
- * allocation on that path was charged to.  Consecutive allocations on one
- * path mostly belong to the same kind of op, so on_alloc usually skips both
- * hash lookups.  An entry is valid while gen == the table's rehashes + 1: a
- * rehash moves every accumulator (the pointers go stale), and a new entry,
- * zero-filled, is never valid. */
+/* Per path id: the accumulator of the last variant, and that of the last
+ * (table, slot), an allocation on that path was charged to.  Consecutive
+ * allocations on one path mostly belong to the same variant (a path starts
+ * with its variant's name) and often to the same slot, so on_alloc usually
+ * skips the hash lookups.  An entry is valid while gen equals the table's
+ * rehashes + 1: a rehash moves every accumulator (the pointers go stale), and
+ * a new entry, zero-filled, is never valid. */
 struct fcache {
 	uint64_t gen;
-	uint32_t variant, slot, table;
+	uint32_t variant, table, slot;
 	struct facc *fv, *ff;
 };
 DEFINE_VECTOR(fcache_vec, struct fcache)
@@ -168,13 +169,14 @@ struct run {
 #define OWNER_VARIANT(v) ((uint64_t)(v))
 #define OWNER_FEATURE(t, s) ((1ull << 31) | ((uint64_t)(t) << 16) | (uint64_t)(s))
 
-/* The accumulator of key, made when absent (room must have been reserved:
- * no rehash happens here). */
+/* The accumulator of key, made when absent (which may rehash the table). */
 static struct facc *facc_at(struct run *r, uint64_t key, uint32_t kind)
 {
-	bool inserted;
-	struct facc *a = facc_table_insert(&r->accs, key, &inserted);
-	if (a && inserted) {
+	struct facc *a = facc_table_find(&r->accs, key);
+	if (a)
+		return a;
+	a = facc_table_insert(&r->accs, key, NULL);
+	if (a) {
 		a->key = key;
 		a->kind = kind;
 	}
@@ -201,20 +203,24 @@ static bool charge_fields(struct run *r, const struct walk_alloc *a, const struc
 	struct fcache *c = fcache_at(r, a->path);
 	if (!c)
 		return false;
-	if (c->gen != r->accs.rehashes + 1 || c->variant != o->variant || c->slot != o->slot || c->table != table) {
-		/* both inserts fit without a rehash, so fv stays valid while ff is made */
-		if (!facc_table_reserve(&r->accs, r->accs.len + 2))
+	uint64_t gen = r->accs.rehashes + 1;
+	bool vhit = c->gen == gen && c->variant == o->variant;
+	bool fhit = c->gen == gen && c->slot == o->slot && c->table == table;
+	if (!vhit || !fhit) {
+		uint64_t vkey = OWNER_VARIANT(o->variant) << 32 | a->path,
+			 fkey = OWNER_FEATURE(table, o->slot) << 32 | a->path;
+		struct facc *fv = vhit ? c->fv : facc_at(r, vkey, a->kind);
+		struct facc *ff = fv && !fhit ? facc_at(r, fkey, a->kind) : c->ff;
+		c->gen = 0;
+		if (!fv || !ff)
 			return false;
-		c->fv = facc_at(r, OWNER_VARIANT(o->variant) << 32 | a->path, a->kind);
-		c->ff = facc_at(r, OWNER_FEATURE(table, o->slot) << 32 | a->path, a->kind);
-		if (!c->fv || !c->ff) {
-			c->gen = 0;
-			return false;
+		if (r->accs.rehashes + 1 != gen) {
+			/* made a key and moved every accumulator: both exist now */
+			fv = facc_table_find(&r->accs, vkey);
+			ff = facc_table_find(&r->accs, fkey);
 		}
-		c->variant = o->variant;
-		c->slot = o->slot;
-		c->table = table;
-		c->gen = r->accs.rehashes + 1;
+		*c = (struct fcache){.gen = r->accs.rehashes + 1, .variant = o->variant, .table = table,
+				     .slot = o->slot, .fv = fv, .ff = ff};
 	}
 	add_bytes(&c->fv->b, a);
 	add_bytes(&c->ff->b, a);
