@@ -101,7 +101,7 @@ static const struct heap_chunk *big_find(const struct walk *w, uint64_t mem)
 
 /* The bytes from the in-use chunk at granule g of r to the next chunk
  * boundary (its chunk size); 0 when the region holds none. */
-static uint64_t scan_size(const struct wregion *r, uint64_t g)
+static inline __attribute__((always_inline)) uint64_t scan_size(const struct wregion *r, uint64_t g)
 {
 	uint64_t words = ((r->end - r->start) >> 4) / 32 + 1, i = g + 1;
 	size_t wi = (size_t)(i >> 5);
@@ -117,7 +117,7 @@ static uint64_t scan_size(const struct wregion *r, uint64_t g)
 }
 
 /* The region holding addr, or NULL. */
-static const struct wregion *region_of(struct walk *w, uint64_t addr)
+static inline __attribute__((always_inline)) const struct wregion *region_of(struct walk *w, uint64_t addr)
 {
 	if (!w->regions.len)
 		return NULL;
@@ -136,7 +136,8 @@ static const struct wregion *region_of(struct walk *w, uint64_t addr)
 /* The mark word and shift of an in-use chunk's user pointer, or NULL; when
  * rp is given, the region and granule of any aligned address in a region
  * (in use or not). */
-static uint64_t *mark_at(struct walk *w, uint64_t mem, unsigned *shift, const struct wregion **rp,
+static inline __attribute__((always_inline)) uint64_t *mark_at(struct walk *w, uint64_t mem, unsigned *shift,
+							   const struct wregion **rp,
 			 uint64_t *gp)
 {
 	if (mem & 15)
@@ -413,7 +414,7 @@ static void classify(struct walk *w, type_id id, struct wtype *wt)
 	}
 }
 
-const struct wtype *walk_type_info(struct walk *w, type_id id)
+const struct wtype *walk_type_classify(struct walk *w, type_id id)
 {
 	if (id == 0 || id >= w->nwt)
 		return NULL;
@@ -462,7 +463,7 @@ static bool owns_compute(struct walk *w, type_id id)
 	}
 }
 
-bool walk_owns(struct walk *w, type_id id)
+bool walk_owns_compute(struct walk *w, type_id id)
 {
 	if (id == 0 || id >= w->nwt)
 		return false;
@@ -850,7 +851,11 @@ static void drain(struct walk *w)
 					items += b->n;
 				if (items >= WINDOW_ITEMS)
 					image_window(w->img, base, base + (1ull << WQ_SHIFT) + WINDOW_SLACK);
+				/* one check for the bucket: its visits need none of their own
+				 * when the core holds every byte around it */
+				w->bucket_whole = image_missing(w->img, base, (1ull << WQ_SHIFT) + WINDOW_SLACK) == 0;
 				drain_bucket(w, rg->bucket0 + i);
+				w->bucket_whole = false;
 				any = true;
 			}
 			if (any)

@@ -159,6 +159,7 @@ struct walk {
 	/* the address-ordered queue of the profile's walk */
 	bool queueing;            /* report mode: buffers' contents are queued */
 	bool oom;                 /* the queue could not grow: the walk is cut short */
+	bool bucket_whole;        /* the bucket being drained lies wholly in the core (no missing page) */
 	struct wblock **q;        /* buckets by address; the last holds the rest */
 	size_t nq;
 	struct wblock *free_blocks;
@@ -189,11 +190,26 @@ struct walk {
 	struct walk_stats st;
 };
 
-const struct wtype *walk_type_info(struct walk *w, type_id id);
+/* The walker's classification of a type (computed on first use), and
+ * whether it can own heap; the fast paths are inline: the walk asks both
+ * for every value it meets. */
+const struct wtype *walk_type_classify(struct walk *w, type_id id);
+bool walk_owns_compute(struct walk *w, type_id id);
+static inline const struct wtype *walk_type_info(struct walk *w, type_id id)
+{
+	if (id && id < w->nwt && w->wt[id].cls != CLS_UNSET)
+		return &w->wt[id];
+	return walk_type_classify(w, id);
+}
+static inline bool walk_owns(struct walk *w, type_id id)
+{
+	if (id && id < w->nwt && w->wt[id].owns >= 2)
+		return w->wt[id].owns == 3 || id == w->op_type;
+	return walk_owns_compute(w, id);
+}
 /* The active variant of the enum at addr whose bytes are b (decoded through a
  * per-type lookup table when every discriminant is below 256). */
 int walk_enum_variant(struct walk *w, type_id id, const void *b, size_t len, uint32_t *vi);
-bool walk_owns(struct walk *w, type_id id);
 int walk_val(struct walk *w, uint64_t addr, type_id id);
 const void *walk_bytes(struct walk *w, uint64_t addr, uint64_t len, void *tmp, size_t tmpsize);
 bool walk_u64(struct walk *w, uint64_t addr, uint64_t *v);

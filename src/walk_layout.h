@@ -103,6 +103,7 @@ struct list_layout {         /* LinkedList<T> */
 struct wtype {
 	uint8_t cls;             /* enum walk_cls */
 	uint8_t owns;            /* 0 unknown, 1 computing, 2 no, 3 yes */
+	uint8_t dec;             /* its entry in the decoder table + 1 (0: none) */
 	type_id elem;            /* element / pointee (0: raw bytes) */
 	uint64_t elem_size, elem_align;
 	union {
