@@ -16,6 +16,9 @@ norm() {   # drop wall-clock figures and the detected-versions lines
 t=sys.stdin.read()
 try:
     j=json.loads(t); j.pop("versions",None)
+    u=j.get("unattributed")   # new: compared only when it has something to say
+    if u is not None and not any(v.get("count") or v.get("bytes") or v.get("allocations") for k,v in u.items() if k!="shared"):
+        j.pop("unattributed")
     def fields_sorted(o):   # field lists were in hash order before: compare them as sets
         if isinstance(o,dict):
             return {k:(sorted(map(fields_sorted,v),key=lambda f:json.dumps(f,sort_keys=True)) if k=="fields" and isinstance(v,list) else fields_sorted(v)) for k,v in o.items()}

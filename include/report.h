@@ -51,6 +51,14 @@ void report_advise(const struct profile *p, const struct profile_table *tb,
 /* The rules, one per line, as printed in the report. */
 extern const char *const report_rules[];
 
+/* Bytes the walk reached but could not attribute exactly (unreadable
+ * headers, pages missing from the core, heap behind raw pointers no decoder
+ * owns): true when there are any.  The report names them by reason, main
+ * warns on stderr, and --strict turns them into exit 4. */
+bool report_has_unattributed(const struct profile *p);
+/* One line for stderr saying what was not attributed (no newline). */
+void report_unattributed_line(const struct profile *p, char *buf, size_t size);
+
 int report_markdown(FILE *out, const struct profile *p, const struct report_meta *m,
 		    const struct report_metrics *mx, struct err *e);
 int report_json(FILE *out, const struct profile *p, const struct report_meta *m,

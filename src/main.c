@@ -31,10 +31,12 @@ static const char USAGE[] =
 	"      --metrics FILE    saved Prometheus scrape: check bytes_per_entity_p99\n"
 	"      --tolerance F     coherence tolerance (default 0.15)\n"
 	"      --debug-file FILE separate debug info\n"
+	"      --strict          exit 4 when bytes were reached but not attributed exactly\n"
 	"  -q, --quiet           no progress or summary on stderr\n"
 	"  -h, --help            this text;  --version  the version\n"
 	"\n"
-	"exit status: 0 ok, 1 usage, 2 unusable input, 3 metrics diverged (report still written)\n";
+	"exit status: 0 ok, 1 usage, 2 unusable input, 3 metrics diverged (report still written),\n"
+	"             4 with --strict: bytes reached but not attributed exactly (report still written)\n";
 
 static int fail(const struct err *e)
 {
@@ -117,7 +119,7 @@ static int close_out(FILE *f, const char *path, struct err *e)
 struct main_opts {
 	const char *output, *json, *metrics, *debug_file;
 	double tolerance;
-	bool quiet;
+	bool quiet, strict;
 	struct profile_options po;
 };
 
@@ -159,11 +161,13 @@ static int run_profile(const char *core, const char *exe, const struct main_opts
 			"wrote %s\n", (unsigned long long)p->entities, (unsigned long long)p->ops,
 			(unsigned long long)p->per_entity.p50, (unsigned long long)p->per_entity.p99,
 			(unsigned long long)p->per_entity.max, o->output);
-	if (!o->quiet && p->walk.unreadable)
-		fprintf(stderr, "aggop-inspect: warning: %llu pointers or lengths failed validation and were not "
-			"followed (first at 0x%llx: %s); their bytes are missing from the report\n",
-			(unsigned long long)p->walk.unreadable, (unsigned long long)p->walk.first_unreadable,
-			p->walk.first_unreadable_what);
+	if (report_has_unattributed(p)) {
+		char line[512];
+		report_unattributed_line(p, line, sizeof line);
+		fprintf(stderr, "aggop-inspect: warning: %s\n", line);
+		if (o->strict)
+			status = 4;
+	}
 	if (mx.have && mx.diverged) {
 		fprintf(stderr, "aggop-inspect: bytes_per_entity_p99 %.0f diverged by %.0f bytes (%.1f%% > %.0f%%) from the "
 			"measured %llu; the metric should carry %llu\n", mx.metric,
@@ -193,13 +197,14 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "heap") == 0)
 		return cmd_heap(argc - 1, argv + 1);
 
-	enum { O_JSON = 256, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG, O_METRICS, O_TOL, O_DEBUG, O_VERSION };
+	enum { O_JSON = 256, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG, O_METRICS, O_TOL, O_DEBUG, O_VERSION, O_STRICT };
 	static const struct option lo[] = {
 		{"output", required_argument, 0, 'o'}, {"json", required_argument, 0, O_JSON},
 		{"root", required_argument, 0, O_ROOT}, {"enum", required_argument, 0, O_ENUM},
 		{"profile", required_argument, 0, O_PROFILE}, {"config", required_argument, 0, O_CONFIG},
 		{"metrics", required_argument, 0, O_METRICS}, {"tolerance", required_argument, 0, O_TOL},
 		{"debug-file", required_argument, 0, O_DEBUG}, {"quiet", no_argument, 0, 'q'},
+		{"strict", no_argument, 0, O_STRICT},
 		{"help", no_argument, 0, 'h'}, {"version", no_argument, 0, O_VERSION}, {0, 0, 0, 0}};
 	struct main_opts o = {.output = "memory-profile.md", .tolerance = 0.15};
 	int c;
@@ -215,6 +220,7 @@ int main(int argc, char **argv)
 		case O_METRICS: o.metrics = optarg; break;
 		case O_DEBUG: o.debug_file = optarg; break;
 		case 'q': o.quiet = true; break;
+		case O_STRICT: o.strict = true; break;
 		case O_TOL:
 			o.tolerance = strtod(optarg, &end);
 			if (end == optarg || *end || o.tolerance < 0)

@@ -112,6 +112,26 @@ static json_t *tables_json(const struct profile *p)
 	return a;
 }
 
+/* Reached but not attributed exactly, by reason (all zero on a healthy walk). */
+static json_t *unattributed_json(const struct profile *p)
+{
+	const struct walk_stats *w = &p->walk;
+	json_t *rows = json_array();
+	for (size_t i = 0; i < walk_nodecoder_count(p->walker); i++) {
+		const struct walk_nodecoder *r = walk_nodecoder_at(p->walker, i);
+		json_array_append_new(rows, json_pack("{s:s,s:s,s:o,s:o}", "type", r->type, "path",
+						      walk_path_name(p->walker, r->path), "allocations",
+						      J(r->allocations), "bytes", J(r->bytes)));
+	}
+	return json_pack("{s:{s:o,s:o,s:s},s:{s:o,s:o,s:o},s:{s:o,s:o,s:o},s:{s:o,s:o}}",
+			 "unreadable", "count", J(w->unreadable), "first_address", J(w->first_unreadable),
+			 "first_reason", w->unreadable ? w->first_unreadable_what : "",
+			 "page_missing", "count", J(w->missing), "bytes", J(w->missing_bytes), "first_address",
+			 J(w->first_missing),
+			 "no_decoder", "allocations", J(w->nodecoder), "bytes", J(w->nodecoder_bytes), "by_type", rows,
+			 "shared", "revisits", J(w->shared_revisits), "bytes", J(w->shared_bytes));
+}
+
 int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 		const struct report_metrics *mx, struct err *e)
 {
@@ -135,6 +155,7 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	json_object_set_new(root, "per_entity_bytes", pct(&p->per_entity));
 	json_object_set_new(root, "per_entity_chunk_bytes", pct(&p->per_entity_chunk));
 	json_object_set_new(root, "overhead", ov);
+	json_object_set_new(root, "unattributed", unattributed_json(p));
 	json_object_set_new(root, "heap", json_pack("{s:o,s:o}", "in_use_chunk_bytes", J(p->heap_in_use_chunk_bytes),
 						    "attributed_chunk_bytes", J(p->heap.chunk + p->overhead.chunk)));
 	json_object_set_new(root, "walk", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:f,s:f}", "allocations",

@@ -331,6 +331,59 @@ static void coherence(FILE *o, const struct report_metrics *mx)
 		fprintf(o, "Coherent: within %.1f%% of the measurement.\n\n", mx->relative * 100);
 }
 
+bool report_has_unattributed(const struct profile *p)
+{
+	return p->walk.unreadable || p->walk.missing || p->walk.nodecoder;
+}
+
+void report_unattributed_line(const struct profile *p, char *buf, size_t size)
+{
+	snprintf(buf, size,
+		 "not everything reached was attributed exactly: %llu unreadable (first at 0x%llx: %s), %llu bytes in "
+		 "pages missing from the core, %llu bytes behind raw pointers no decoder owns; see \"Not attributed "
+		 "exactly\" in the report", U(p->walk.unreadable), U(p->walk.first_unreadable),
+		 p->walk.unreadable ? p->walk.first_unreadable_what : "-", U(p->walk.missing_bytes),
+		 U(p->walk.nodecoder_bytes));
+}
+
+/* Everything reached that is not in the figures above, by reason; only
+ * when there is something to say. */
+static void unattributed(FILE *o, const struct profile *p)
+{
+	const struct walk_stats *w = &p->walk;
+	if (!report_has_unattributed(p))
+		return;
+	fprintf(o, "## Not attributed exactly\n\n");
+	fprintf(o, "The walk reached these bytes but could not charge them exactly; the figures below leave them "
+		"out.\n\n");
+	fprintf(o, "| reason | count | bytes | first / detail |\n|---|---:|---:|---|\n");
+	if (w->unreadable)
+		fprintf(o, "| unreadable (a header or pointer failed validation; what it owns is not followed) | %llu | "
+			"unknown | 0x%" PRIx64 ": %s |\n", U(w->unreadable), w->first_unreadable, w->first_unreadable_what);
+	if (w->missing)
+		fprintf(o, "| page missing from the core (read as zeros: what it owned is unknown) | %llu | %llu | "
+			"0x%" PRIx64 " |\n", U(w->missing), U(w->missing_bytes), w->first_missing);
+	if (w->nodecoder)
+		fprintf(o, "| heap behind raw pointers no decoder owns (chunk bytes) | %llu | %llu | by type below |\n",
+			U(w->nodecoder), U(w->nodecoder_bytes));
+	fprintf(o, "| shared and already charged (Rc/Arc reached again; chunk bytes) | %llu | %llu | counted once, "
+		"on first visit |\n\n", U(w->shared_revisits), U(w->shared_bytes));
+	size_t n = walk_nodecoder_count(p->walker);
+	if (!n)
+		return;
+	fprintf(o, "Heap behind raw pointers (`*mut T`, `*const T`, `NonNull<T>`) outside every known container, by "
+		"the type holding the pointer and its field path:\n\n");
+	fprintf(o, "| type | field path | allocations | chunk bytes |\n|---|---|---:|---:|\n");
+	for (size_t i = 0; i < n && i < 20; i++) {
+		const struct walk_nodecoder *r = walk_nodecoder_at(p->walker, i);
+		fprintf(o, "| `%s` | `%s` | %llu | %llu |\n", r->type, walk_path_name(p->walker, r->path),
+			U(r->allocations), U(r->bytes));
+	}
+	if (n > 20)
+		fprintf(o, "| (%zu more) | | | |\n", n - 20);
+	fputc('\n', o);
+}
+
 static void notes(FILE *o)
 {
 	fprintf(o, "## Notes\n\n"
@@ -350,6 +403,7 @@ int report_markdown(FILE *o, const struct profile *p, const struct report_meta *
 		    const struct report_metrics *mx, struct err *e)
 {
 	summary(o, p, m);
+	unattributed(o, p);
 	tables(o, p);
 	variants(o, p);
 	offenders(o, p);
