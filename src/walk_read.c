@@ -210,6 +210,14 @@ static const char *const WRAPPERS[][2] = {
 	{"lock_api::mutex::Mutex<", "data"},
 	{"lock_api::rwlock::RwLock<", "data"},
 	{"lock_api::remutex::ReentrantMutex<", "data"},
+	/* where std has no OnceLock (before rustc 1.70) or a crate is used
+	 * instead: the value is an Option<T>, initialised when Some */
+	{"once_cell::sync::OnceCell<", "value"},
+	{"once_cell::sync::Lazy<", "cell"},
+	{"once_cell::unsync::OnceCell<", "inner"},
+	{"once_cell::unsync::Lazy<", "cell"},
+	{"once_cell::imp::OnceCell<", "value"},
+	{"lazy_static::lazy::Lazy<", "__0"},
 };
 
 int walk_unwrap(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type, struct err *e)
@@ -253,6 +261,17 @@ int walk_unwrap(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, t
 				ty = mt;
 				stepped = true;
 			}
+		}
+		/* Option<T> behind a lazy cell or a Mutex<Option<T>>: its Some */
+		if (!stepped && tt->vpart && strncmp(tt->name, "core::option::Option<", 21) == 0) {
+			uint64_t pa;
+			type_id pt;
+			if (enum_payload(w, addr, ty, tt, &pa, &pt, e) != 0)
+				return err_set(e, ERR_NOTFOUND, "%s at 0x%llx is None: not initialised, or emptied",
+					       tt->name, (unsigned long long)addr);
+			addr = pa;
+			ty = pt;
+			stepped = true;
 		}
 		if (!stepped)
 			break;
