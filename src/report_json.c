@@ -117,7 +117,7 @@ static json_t *unattributed_json(const struct profile *p)
 {
 	const struct walk_stats *w = &p->walk;
 	json_t *rows = json_array();
-	for (size_t i = 0; i < walk_nodecoder_count(p->walker); i++) {
+	for (size_t i = 0; p->walker && i < walk_nodecoder_count(p->walker); i++) {
 		const struct walk_nodecoder *r = walk_nodecoder_at(p->walker, i);
 		json_array_append_new(rows, json_pack("{s:s,s:s,s:o,s:o}", "type", r->type, "path",
 						      walk_path_name(p->walker, r->path), "allocations",

@@ -368,7 +368,7 @@ static void unattributed(FILE *o, const struct profile *p)
 			U(w->nodecoder), U(w->nodecoder_bytes));
 	fprintf(o, "| shared and already charged (Rc/Arc reached again; chunk bytes) | %llu | %llu | counted once, "
 		"on first visit |\n\n", U(w->shared_revisits), U(w->shared_bytes));
-	size_t n = walk_nodecoder_count(p->walker);
+	size_t n = p->walker ? walk_nodecoder_count(p->walker) : 0;
 	if (!n)
 		return;
 	fprintf(o, "Heap behind raw pointers (`*mut T`, `*const T`, `NonNull<T>`) outside every known container, by "
