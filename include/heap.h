@@ -5,10 +5,13 @@
  * heap_info.prev and found from the arenas' malloc_state ring), and mmapped
  * chunks.  Chunks are told free / in use from the next chunk's PREV_INUSE bit,
  * then chunks cached in tcache (per thread) and fastbins (safe-linked
- * pointers decoded, glibc >= 2.32) are marked CACHED: glibc counts them as in
- * use (mallinfo2 uordblks), the program does not.  A header that does not
- * hold together is recorded as a corruption (with its address) and the walk
- * of that heap resumes past it where it can; it is never trusted.
+ * pointers decoded when the core's lists show safe-linking, glibc >= 2.32)
+ * are marked CACHED: glibc counts them as in use (mallinfo2 uordblks), the
+ * program does not.  Which glibc layouts apply is detected from the core
+ * (src/heap_glibc.c holds the table) and told by heap_versions.  A header
+ * that does not hold together is recorded as a corruption (with its
+ * address) and the walk of that heap resumes past it where it can; it is
+ * never trusted.
  *
  * Sizes follow glibc (malloc.c): chunk = hdr & ~7; usable = chunk - 8, or
  * chunk - 16 when IS_MMAPPED.
@@ -23,6 +26,7 @@
 
 #include "err.h"
 #include "image.h"
+#include "version.h"
 
 struct heap;
 
@@ -125,6 +129,11 @@ void heap_get_totals(const struct heap *h, struct heap_totals *t);
 size_t heap_tcache_count(const struct heap *h);
 /* Corruptions found in total (heap_corruption_count keeps at most 10000). */
 size_t heap_corruption_total(const struct heap *h);
+/* What the census detected about the core's glibc malloc (dep "glibc"):
+ * the malloc_state, heap_info, malloc_par and tcache layouts, safe-linking,
+ * the tcache key and the release family they agree with, each with its
+ * evidence.  Valid until heap_close. */
+const struct version_facts *heap_versions(const struct heap *h);
 
 /* `aggop-inspect heap CORE EXECUTABLE [--json]`: opens the image, takes the
  * census and prints it to out (markdown-ish text, or JSON with json).

@@ -134,12 +134,12 @@ void heap_set_state(struct heap *h, size_t i, enum heap_state st)
 		h->cw[i] = (h->cw[i] & ~(3ull << HW_STATE_SHIFT)) | (uint64_t)(st & 3) << HW_STATE_SHIFT;
 }
 
-int heap_push_tcache_candidate(struct heap *h, size_t ci, struct err *e)
+int heap_push_tcache_candidate(struct heap *h, size_t ci, const struct glibc_tc_layout *l, struct err *e)
 {
 	int rc = grow((void **)&h->tc_cand, &h->captc_cand, h->ntc_cand + 1, sizeof *h->tc_cand, e);
 	if (rc)
 		return rc;
-	h->tc_cand[h->ntc_cand++] = ci;
+	h->tc_cand[h->ntc_cand++] = (struct heap_tc_cand){ ci, l };
 	return 0;
 }
 
@@ -456,6 +456,7 @@ int heap_open(struct heap **out, const struct image *img, struct err *e)
 	if (!h)
 		return err_set(e, ERR_NOMEM, "heap: out of memory");
 	h->img = img;
+	h->glibc_rows = GLIBC_ALL;
 	if ((rc = heap_rd_init(&rd, img))) {
 		free(h);
 		return err_set(e, rc, "heap: out of memory");
@@ -471,6 +472,8 @@ int heap_open(struct heap **out, const struct image *img, struct err *e)
 	}
 	if (!rc)
 		rc = heap_mark_cached(h, &rd, e);
+	if (!rc && heap_glibc_summary(h))
+		rc = err_set(e, ERR_NOMEM, "heap: out of memory");
 	heap_rd_fini(&rd);
 	if (rc) {
 		heap_close(h);
@@ -493,6 +496,7 @@ void heap_close(struct heap *h)
 	free(h->regions);
 	free(h->pidx);
 	free(h->corr);
+	version_facts_deinit(&h->versions);
 	free(h);
 }
 
@@ -553,6 +557,8 @@ const struct heap_corruption *heap_corruption_get(const struct heap *h, size_t i
 size_t heap_corruption_total(const struct heap *h) { return h->ncorr_total; }
 
 size_t heap_tcache_count(const struct heap *h) { return h->ntcache; }
+
+const struct version_facts *heap_versions(const struct heap *h) { return &h->versions; }
 
 /* glibc int_mallinfo, summed over arenas: avail = top + fastbin chunks + bin
  * chunks; uordblks = system_mem - avail (tcache chunks therefore count as in

@@ -20,6 +20,15 @@
  *      tunables) and only used to cross-check the mmapped-chunk census.
  * Nothing found is trusted further than these checks; a ring that does not
  * close is reported as corruption and the arenas found so far are kept.
+ *
+ * Version detectors (the layouts are rows of heap_glibc.c's table):
+ *   - heap_info: the size whose ar_ptr points just past the header (and,
+ *     for the layout with pagesize, a power-of-two pagesize there);
+ *   - malloc_state: each layout of the table is tried on the ring; the one
+ *     under which the ring closes with the most bins[] heads pointing at
+ *     themselves (empty bins) is taken: under a wrong one no head lines up;
+ *   - malloc_par: each layout is tried on libc's data; exactly one address
+ *     under one layout must fit, else mp_ is left unused.
  */
 #include "heap_int.h"
 
@@ -33,33 +42,35 @@ static uint64_t rd64(const uint8_t *b, size_t off)
 	return v;
 }
 
-/* Reads the malloc_state at addr and checks that it looks like one: bin
- * heads that are self-referential or point at 16-aligned chunks, a 16-aligned
- * top, an 8-aligned next. */
-static bool ms_read(struct heap_rd *rd, uint64_t addr, struct heap_ms *ms)
+/* Reads the malloc_state of layout l at addr and checks that it looks like
+ * one: bin heads that are self-referential or point at 8-aligned chunks, a
+ * 16-aligned top, an 8-aligned next. */
+static bool ms_read(struct heap_rd *rd, uint64_t addr, struct heap_ms *ms, const struct glibc_ms_layout *l)
 {
-	uint8_t b[GL_MS_SIZE];
+	uint8_t b[GL_MS_READ_MAX];
 
-	if (!addr || (addr & 7) || !heap_rd_get(rd, addr, b, sizeof b))
+	if (!addr || (addr & 7) || l->size > sizeof b || !heap_rd_get(rd, addr, b, l->size))
 		return false;
 	memset(ms, 0, sizeof *ms);
 	ms->addr = addr;
 	memcpy(&ms->flags, b + GL_MS_FLAGS, sizeof ms->flags);
-	ms->top = rd64(b, GL_MS_TOP);
-	ms->next = rd64(b, GL_MS_NEXT);
-	ms->system_mem = rd64(b, GL_MS_SYSTEM_MEM);
+	ms->top = rd64(b, l->top);
+	ms->next = rd64(b, l->next);
+	ms->system_mem = rd64(b, l->system_mem);
 	for (int i = 0; i < GL_NFASTBINS; i++)
-		ms->fastbins[i] = rd64(b, GL_MS_FASTBINS + 8 * (size_t)i);
+		ms->fastbins[i] = rd64(b, l->fastbins + 8 * (size_t)i);
 	if (!ms->next || (ms->next & 7) || (ms->top & (GL_ALIGN - 1)) || !ms->top)
 		return false;
-	if (ms->system_mem > ((uint64_t)1 << 47) || rd64(b, GL_MS_MAX_SYSTEM_MEM) < ms->system_mem)
+	if (ms->system_mem > ((uint64_t)1 << 47) || rd64(b, l->max_system_mem) < ms->system_mem)
 		return false;
 	for (int i = 0; i < GL_NBINS - 1; i++) {
-		uint64_t fd = rd64(b, GL_MS_BINS + 16 * (size_t)i);
-		uint64_t bk = rd64(b, GL_MS_BINS + 16 * (size_t)i + 8);
-		uint64_t self = addr + GL_MS_BINS + 16 * (uint64_t)i - 16;
-		if (fd == self && bk == self)
+		uint64_t fd = rd64(b, l->bins + 16 * (size_t)i);
+		uint64_t bk = rd64(b, l->bins + 16 * (size_t)i + 8);
+		uint64_t self = addr + l->bins + 16 * (uint64_t)i - 16;
+		if (fd == self && bk == self) {
+			ms->nself++;
 			continue;
+		}
 		if (!fd || !bk || ((fd | bk) & 7))
 			return false;
 	}
@@ -72,7 +83,7 @@ static bool ms_read(struct heap_rd *rd, uint64_t addr, struct heap_ms *ms)
 /* Follows the ring from start; fills list (up to HEAP_MAX_ARENAS).  Returns
  * the count, or 0 when the ring does not close. */
 static size_t ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start,
-			   struct heap_ms *list, bool report)
+			   struct heap_ms *list, bool report, const struct glibc_ms_layout *l)
 {
 	size_t n = 0;
 	uint64_t a = start;
@@ -90,7 +101,7 @@ static size_t ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start,
 							    (unsigned long long)a, (unsigned long long)start);
 				return 0;
 			}
-		if (!ms_read(rd, a, &list[n])) {
+		if (!ms_read(rd, a, &list[n], l)) {
 			if (report)
 				heap_add_corruption(h, a, "arena ring reaches 0x%llx, which is not a malloc_state",
 						    (unsigned long long)a);
@@ -101,14 +112,24 @@ static size_t ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start,
 	return n;
 }
 
-/* True when the arena sits right behind a heap_info of hsize bytes. */
-static bool behind_heap_info(struct heap_rd *rd, uint64_t a, uint64_t hsize)
+/* The size of the heap_info the arena sits right behind: hsize, or when
+ * hsize is 0 any size in the table; 0 when it is behind none. */
+static uint64_t behind_heap_info(struct heap_rd *rd, uint64_t a, uint64_t hsize)
 {
 	uint64_t hi = a & ~(GL_HEAP_MAX - 1), ar;
-	return a - hi == hsize && heap_rd_u64(rd, hi, &ar) && ar == a;
+
+	if (!heap_rd_u64(rd, hi, &ar) || ar != a)
+		return 0;
+	if (hsize)
+		return a - hi == hsize ? hsize : 0;
+	for (size_t k = 0; k < glibc_n_hinfo_layouts; k++)
+		if (a - hi == glibc_hinfo_layouts[k]->size)
+			return a - hi;
+	return 0;
 }
 
-/* Step 1: the first arena found behind a 64 MiB-aligned heap_info. */
+/* Step 1: the first arena found behind a 64 MiB-aligned heap_info; the
+ * heap_info layout it shows is recorded. */
 static uint64_t first_thread_arena(struct heap *h, struct heap_rd *rd)
 {
 	size_t nseg = image_segment_count(h->img);
@@ -117,8 +138,8 @@ static uint64_t first_thread_arena(struct heap *h, struct heap_rd *rd)
 		const struct image_segment *sg = image_segment(h->img, s);
 		uint64_t hi = (sg->start + GL_HEAP_MAX - 1) & ~(GL_HEAP_MAX - 1);
 		uint64_t dumped = sg->start + (sg->filesz < sg->end - sg->start ? sg->filesz : sg->end - sg->start);
-		for (; hi >= sg->start && hi + GL_HI_SIZE_NEW <= dumped; hi += GL_HEAP_MAX) {
-			uint64_t w[5];
+		for (; hi >= sg->start && hi + 64 <= dumped; hi += GL_HEAP_MAX) {
+			uint64_t w[8];
 			if (!heap_rd_get(rd, hi, w, sizeof w))
 				continue;
 			/* heap_info: ar_ptr, prev (0 for the first heap), size,
@@ -126,16 +147,27 @@ static uint64_t first_thread_arena(struct heap *h, struct heap_rd *rd)
 			if (w[1] != 0 || !w[2] || w[2] > GL_HEAP_MAX || w[3] < w[2] || w[3] > GL_HEAP_MAX ||
 			    (w[2] & (GL_PAGE - 1)) || (w[3] & (GL_PAGE - 1)))
 				continue;
-			if (w[0] == hi + GL_HI_SIZE_NEW && w[4] && !(w[4] & (w[4] - 1))) {
-				h->hinfo_size = GL_HI_SIZE_NEW;
-				return w[0];
-			}
-			if (w[0] == hi + GL_HI_SIZE_OLD) {
-				h->hinfo_size = GL_HI_SIZE_OLD;
+			for (size_t k = 0; k < glibc_n_hinfo_layouts; k++) {
+				const struct glibc_hinfo_layout *l = glibc_hinfo_layouts[k];
+				uint64_t ps = l->pagesize >= 0 && (size_t)l->pagesize / 8 < 8 ? w[l->pagesize / 8] : 0;
+				if (w[0] != hi + l->size || (l->pagesize >= 0 && (!ps || (ps & (ps - 1)))))
+					continue;
+				h->hinfo_size = l->size;
+				if (l->pagesize >= 0)
+					heap_glibc_note(h, glibc_rows_hinfo(l), "heap_info", l->name,
+							"heap_info at 0x%llx: ar_ptr 0x%llx = itself + %u, size 0x%llx, "
+							"pagesize %llu", (unsigned long long)hi, (unsigned long long)w[0],
+							l->size, (unsigned long long)w[2], (unsigned long long)ps);
+				else
+					heap_glibc_note(h, glibc_rows_hinfo(l), "heap_info", l->name,
+							"heap_info at 0x%llx: ar_ptr 0x%llx = itself + %u, size 0x%llx",
+							(unsigned long long)hi, (unsigned long long)w[0], l->size,
+							(unsigned long long)w[2]);
 				return w[0];
 			}
 		}
 	}
+	heap_glibc_note(h, 0, "heap_info", "not seen", "no 64 MiB-aligned heap_info in the core (no thread arena)");
 	return 0;
 }
 
@@ -147,8 +179,19 @@ static bool in_list(const uint64_t *v, size_t n, uint64_t x)
 	return false;
 }
 
-/* Step 3: main_arena by its bins[] in file-backed writable segments. */
-static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct heap_ms *scratch)
+/* Sum of the self-linked bins[] heads over a ring of n (the layout score). */
+static size_t ring_nself(const struct heap_ms *list, size_t n)
+{
+	size_t t = 0;
+	for (size_t i = 0; i < n; i++)
+		t += list[i].nself;
+	return t;
+}
+
+/* Step 3: main_arena by its bins[] in file-backed writable segments, for
+ * malloc_state layout l. */
+static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct heap_ms *scratch,
+			     const struct glibc_ms_layout *l)
 {
 	size_t nseg = image_segment_count(h->img);
 	uint64_t tried[512];
@@ -164,15 +207,15 @@ static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct heap_ms 
 			if (!heap_rd_get(rd, a, w, sizeof w) || w[0] != a - 16 || w[1] != a - 16)
 				continue;
 			for (uint64_t j = 0; j < GL_NBINS - 1; j++) {
-				uint64_t m = a - GL_MS_BINS - 16 * j;
+				uint64_t m = a - l->bins - 16 * j;
 				uint64_t next;
-				if (m < sg->start || m + GL_MS_SIZE > sg->end || in_list(tried, ntried, m))
+				if (m < sg->start || m + l->size > sg->end || in_list(tried, ntried, m))
 					continue;
 				if (ntried < sizeof tried / sizeof tried[0])
 					tried[ntried++] = m;
-				if (!heap_rd_u64(rd, m + GL_MS_NEXT, &next) || !next || (next & 7))
+				if (!heap_rd_u64(rd, m + l->next, &next) || !next || (next & 7))
 					continue;
-				if (ring_collect(h, rd, m, scratch, false))
+				if (ring_collect(h, rd, m, scratch, false, l))
 					return m;
 			}
 		}
@@ -180,44 +223,99 @@ static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct heap_ms 
 	return 0;
 }
 
-/* Step 4: mp_ near main_arena.  sbrk_lo..sbrk_hi bounds sbrk_base. */
+/* The malloc_state detector: the ring from start (0: main_arena by its
+ * bins) under every layout of the table; the layout under which it closes
+ * with the most empty bins heads pointing at themselves wins, its ring is
+ * left in list and its size returned (0: no layout closes it). */
+static size_t ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, struct heap_ms *list)
+{
+	size_t self[8] = { 0 }, nring[8] = { 0 }, best = SIZE_MAX, other = 0;
+	uint64_t from[8] = { 0 };
+
+	for (size_t k = 0; k < glibc_n_ms_layouts && k < 8; k++) {
+		const struct glibc_ms_layout *l = glibc_ms_layouts[k];
+		from[k] = *start ? *start : main_by_bins(h, rd, list, l);
+		nring[k] = from[k] ? ring_collect(h, rd, from[k], list, false, l) : 0;
+		self[k] = ring_nself(list, nring[k]);
+		if (nring[k] && (best == SIZE_MAX || self[k] > self[best]))
+			best = k;
+	}
+	if (best == SIZE_MAX)
+		return 0;
+	for (size_t k = 0; k < glibc_n_ms_layouts && k < 8; k++)
+		if (k != best && self[k] > other)
+			other = self[k];
+	const struct glibc_ms_layout *l = glibc_ms_layouts[best];
+	*start = from[best];
+	ring_collect(h, rd, from[best], list, false, l);
+	h->msl = l;
+	heap_glibc_note(h, glibc_rows_ms(l), "malloc_state", l->name,
+			"ring of %zu arenas closes through next at +%u; %zu of %zu bins[] heads at +%u point at "
+			"themselves (%zu under any other layout); top at +%u", nring[best], l->next, self[best],
+			nring[best] * (GL_NBINS - 1), l->bins, other, l->top);
+	return nring[best];
+}
+
+/* The malloc_par detector, step 4: mp_ near main_arena under each layout
+ * of the table.  sbrk_lo..sbrk_hi bounds sbrk_base.  Exactly one address
+ * under one layout must fit. */
 static void find_mp(struct heap *h, struct heap_rd *rd, uint64_t sbrk_lo, uint64_t sbrk_hi)
 {
 	const struct image_segment *sg = image_segment_at(h->img, h->main_arena);
 	size_t found = 0;
+	uint64_t tbins_found = 0;
 
 	if (!sg)
 		return;
-	for (uint64_t p = sg->start; p + GL_MP_SIZE <= sg->end; p += 8) {
-		uint8_t b[GL_MP_SIZE];
-		int32_t n_mmaps, max_n;
-		uint64_t sbrk, mm, maxmm, tbins, tmax, tcount;
-		if (!heap_rd_u64(rd, p + GL_MP_SBRK_BASE, &sbrk) || sbrk < sbrk_lo || sbrk > sbrk_hi ||
-		    (sbrk & 7) || !heap_rd_get(rd, p, b, sizeof b))
+	for (size_t k = 0; k < glibc_n_mp_layouts; k++) {
+		const struct glibc_mp_layout *l = glibc_mp_layouts[k];
+		if (l->size > GL_MP_READ_MAX)
 			continue;
-		memcpy(&n_mmaps, b + GL_MP_N_MMAPS, 4);
-		memcpy(&max_n, b + GL_MP_MAX_N_MMAPS, 4);
-		mm = rd64(b, GL_MP_MMAPPED_MEM);
-		maxmm = rd64(b, GL_MP_MAX_MMAPPED_MEM);
-		tbins = rd64(b, GL_MP_TCACHE_BINS);
-		tmax = rd64(b, GL_MP_TCACHE_MAX_BYTES);
-		tcount = rd64(b, GL_MP_TCACHE_COUNT);
-		/* Tunables: trim_threshold, mmap_threshold (<= 32 MiB,
-		 * DEFAULT_MMAP_THRESHOLD_MAX) and arena_test are never 0 by
-		 * default; tcache_bins is 64 unless tuned (at most 76 in 2.42). */
-		if (n_mmaps < 0 || max_n < n_mmaps || maxmm < mm || (mm & (GL_PAGE - 1)) ||
-		    (n_mmaps == 0) != (mm == 0) || tbins == 0 || tbins > 128 || tmax > ((uint64_t)1 << 20) ||
-		    tcount > 65535 || !rd64(b, 0) || !rd64(b, 16) || rd64(b, 16) > ((uint64_t)32 << 20) ||
-		    !rd64(b, 24))
-			continue;
-		if (found++ == 0) {
-			h->mp_addr = p;
-			h->mp_n_mmaps = n_mmaps;
-			h->mp_mmapped_mem = mm;
-			h->mp_sbrk_base = sbrk;
+		for (uint64_t p = sg->start; p + l->size <= sg->end; p += 8) {
+			uint8_t b[GL_MP_READ_MAX];
+			int32_t n_mmaps, max_n;
+			uint64_t sbrk, mm, maxmm, tbins, tmax, tcount;
+			if (!heap_rd_u64(rd, p + l->sbrk_base, &sbrk) || sbrk < sbrk_lo || sbrk > sbrk_hi ||
+			    (sbrk & 7) || !heap_rd_get(rd, p, b, l->size))
+				continue;
+			memcpy(&n_mmaps, b + l->n_mmaps, 4);
+			memcpy(&max_n, b + l->max_n_mmaps, 4);
+			mm = rd64(b, l->mmapped_mem);
+			maxmm = rd64(b, l->max_mmapped_mem);
+			tbins = rd64(b, l->tcache_bins);
+			tmax = rd64(b, l->tcache_max_bytes);
+			tcount = rd64(b, l->tcache_count);
+			/* Tunables: trim_threshold, mmap_threshold (<= 32 MiB,
+			 * DEFAULT_MMAP_THRESHOLD_MAX) and arena_test are never 0 by
+			 * default; tcache_bins is 64 unless tuned (at most 76 in 2.42). */
+			if (n_mmaps < 0 || max_n < n_mmaps || maxmm < mm || (mm & (GL_PAGE - 1)) ||
+			    (n_mmaps == 0) != (mm == 0) || tbins == 0 || tbins > 128 || tmax > ((uint64_t)1 << 20) ||
+			    tcount > 65535 || !rd64(b, GL_MP_TRIM_THRESHOLD) || !rd64(b, GL_MP_MMAP_THRESHOLD) ||
+			    rd64(b, GL_MP_MMAP_THRESHOLD) > GL_MMAP_THRESHOLD_MAX || !rd64(b, GL_MP_ARENA_TEST))
+				continue;
+			if (found++ == 0) {
+				h->mp_addr = p;
+				h->mp_n_mmaps = n_mmaps;
+				h->mp_mmapped_mem = mm;
+				h->mp_sbrk_base = sbrk;
+				h->mpl = l;
+				tbins_found = tbins;
+			}
 		}
 	}
 	h->have_mp = found == 1;
+	if (!h->have_mp) {
+		h->mpl = NULL;
+		heap_glibc_note(h, 0, "malloc_par (mp_)", "not found",
+				"%zu places in libc's data fit a layout of the table (one is needed): mmapped chunks "
+				"and sbrk_base are not cross-checked", found);
+		return;
+	}
+	heap_glibc_note(h, glibc_rows_mp(h->mpl), "malloc_par (mp_)", h->mpl->name,
+			"mp_ at 0x%llx, the only fit: sbrk_base 0x%llx at +%u in the brk heap, n_mmaps %d, "
+			"mmapped_mem 0x%llx, tcache_bins %llu", (unsigned long long)h->mp_addr,
+			(unsigned long long)h->mp_sbrk_base, h->mpl->sbrk_base, h->mp_n_mmaps,
+			(unsigned long long)h->mp_mmapped_mem, (unsigned long long)tbins_found);
 }
 
 /* Puts the ring into h->arenas with main first, in ring order from main
@@ -249,18 +347,19 @@ int heap_find_arenas(struct heap *h, struct heap_rd *rd, struct err *e)
 
 	if (!list)
 		return err_set(e, ERR_NOMEM, "heap: out of memory");
-	h->hinfo_size = GL_HI_SIZE_NEW;
 	start = first_thread_arena(h, rd);
-	if (start)
-		n = ring_collect(h, rd, start, list, true);
+	if (start && !(n = ring_detect(h, rd, &start, list)))
+		ring_collect(h, rd, start, list, true, glibc_ms_layouts[0]); /* records where it breaks */
 	if (!n) {
-		start = main_by_bins(h, rd, list);
-		if (start)
-			n = ring_collect(h, rd, start, list, true);
+		start = 0;
+		n = ring_detect(h, rd, &start, list);
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (behind_heap_info(rd, list[i].addr, h->hinfo_size))
+		uint64_t hs = behind_heap_info(rd, list[i].addr, h->hinfo_size);
+		if (hs) {
+			h->hinfo_size = hs; /* the first seen, when the scan found none */
 			continue;
+		}
 		if (main_i != SIZE_MAX)
 			heap_add_corruption(h, list[i].addr, "a second arena outside any heap_info (main is 0x%llx)",
 					    (unsigned long long)list[main_i].addr);
@@ -269,6 +368,7 @@ int heap_find_arenas(struct heap *h, struct heap_rd *rd, struct err *e)
 	}
 	if (!n || main_i == SIZE_MAX) {
 		free(list);
+		heap_glibc_note(h, 0, "malloc_state", "not found", "no ring of malloc_state of any layout in the table");
 		return err_set(e, ERR_NOTFOUND, "heap: no glibc malloc arena found in the core "
 			       "(not a glibc program, or malloc was never called)");
 	}

@@ -15,49 +15,16 @@
 
 #include "heap.h"
 
-/* glibc 2.36 x86-64 layouts (malloc/malloc.c, malloc/arena.c; offsets
- * confirmed with gdb `ptype /o` against Debian's libc6-dbg 2.36-9). */
-enum {
-	GL_SIZE_SZ = 8,
-	GL_CHUNK_HDR = 16,           /* CHUNK_HDR_SZ = 2 * SIZE_SZ */
-	GL_MINSIZE = 32,             /* MINSIZE on 64-bit */
-	GL_ALIGN = 16,               /* MALLOC_ALIGNMENT */
-	GL_NFASTBINS = 10,           /* fastbin_index(request2size(MAX_FAST_SIZE)) + 1 */
-	GL_NBINS = 128,              /* NBINS; bins[] holds NBINS*2-2 pointers */
-	GL_MS_FASTBINS = 16,         /* offsetof(struct malloc_state, fastbinsY) */
-	GL_MS_TOP = 96,
-	GL_MS_BINS = 112,
-	GL_MS_NEXT = 2160,
-	GL_MS_NEXT_FREE = 2168,
-	GL_MS_ATTACHED = 2176,
-	GL_MS_SYSTEM_MEM = 2184,
-	GL_MS_MAX_SYSTEM_MEM = 2192,
-	GL_MS_SIZE = 2200,           /* sizeof(struct malloc_state) */
-	GL_MS_FLAGS = 4,
-	GL_NONCONTIGUOUS = 2,        /* NONCONTIGUOUS_BIT in malloc_state.flags */
-	GL_HI_SIZE_NEW = 48,         /* sizeof(heap_info) with pagesize (glibc >= 2.35) */
-	GL_HI_SIZE_OLD = 32,         /* sizeof(heap_info) before 2.35 */
-	GL_MP_N_MMAPS = 60,          /* struct malloc_par offsets (2.35+) */
-	GL_MP_MAX_N_MMAPS = 68,
-	GL_MP_MMAPPED_MEM = 80,
-	GL_MP_MAX_MMAPPED_MEM = 88,
-	GL_MP_SBRK_BASE = 96,
-	GL_MP_TCACHE_BINS = 104,
-	GL_MP_TCACHE_MAX_BYTES = 112,
-	GL_MP_TCACHE_COUNT = 120,
-	GL_MP_SIZE = 136,
-	GL_TCACHE_BINS = 64,         /* TCACHE_MAX_BINS */
-	GL_TCACHE_STRUCT = 640,      /* uint16 counts[64] + entries[64] (glibc >= 2.30) */
-	GL_TCACHE_CHUNK = 656,       /* request2size(640) = 0x290 */
-	GL_PAGE = 4096
-};
+/* Every glibc fact (constants and the per-release layouts) is in
+ * heap_glibc.h / heap_glibc.c, the layer's version table. */
+#include "heap_glibc.h"
+#include "version.h"
 
 /* heap_find's index granule: a page holds at most 128 chunks of the 32-byte
  * minimum, so a lookup is one index slot and a binary search of a few
  * words; the index costs 1/1024 of the heap's size (the walk's hot path
  * sizes chunks from its own mark map, not through heap_find). */
 enum { HEAP_GRANULE_SHIFT = 12 };
-#define GL_HEAP_MAX ((uint64_t)64 << 20) /* HEAP_MAX_SIZE = 2 * DEFAULT_MMAP_THRESHOLD_MAX (64-bit) */
 
 /* Bounds that keep hostile cores from making loops unbounded. */
 enum {
@@ -75,11 +42,11 @@ struct heap_rd {
 };
 enum { HEAP_RD_WINDOW = 1 << 16 };
 
-/* True when the tcache_perthread_struct-sized bytes at mem hold together as
- * one (every bin's count is zero exactly when its entry is). */
-bool heap_tcache_plausible(struct heap_rd *rd, uint64_t mem);
-/* Remembers chunk index ci as a tcache candidate. */
-int heap_push_tcache_candidate(struct heap *h, size_t ci, struct err *e);
+/* True when the bytes at mem hold together as a tcache_perthread_struct of
+ * layout l (every bin's count is zero exactly when its entry is). */
+bool heap_tcache_plausible(struct heap_rd *rd, uint64_t mem, const struct glibc_tc_layout *l);
+/* Remembers chunk index ci as a tcache candidate of layout l. */
+int heap_push_tcache_candidate(struct heap *h, size_t ci, const struct glibc_tc_layout *l, struct err *e);
 
 int heap_rd_init(struct heap_rd *r, const struct image *img);
 void heap_rd_fini(struct heap_rd *r);
@@ -110,6 +77,7 @@ struct heap_ms {
 	uint64_t addr;
 	uint64_t top, next, system_mem;
 	uint32_t flags;
+	uint32_t nself;              /* bins[] heads that point at themselves (empty bins) */
 	uint64_t fastbins[GL_NFASTBINS];
 };
 
@@ -161,18 +129,37 @@ struct heap {
 	size_t npidx;
 	struct heap_corruption *corr;
 	size_t ncorr, capcorr, ncorr_total;
-	uint64_t hinfo_size;         /* sizeof(heap_info) detected (48 or 32) */
+	uint64_t hinfo_size;         /* sizeof(heap_info) detected (0: not yet) */
 	uint64_t main_arena;         /* 0 when not found */
 	bool have_mp;
 	uint64_t mp_addr, mp_mmapped_mem, mp_sbrk_base;
 	int32_t mp_n_mmaps;
 	size_t ntcache;
-	size_t *tc_cand;             /* chunks that could be a tcache (census order) */
+	struct heap_tc_cand *tc_cand; /* chunks that could be a tcache (census order) */
 	size_t ntc_cand, captc_cand;
 	uint64_t mmapped_bytes;      /* sum of mapping lengths (prev_size + size) */
 	size_t mmapped_chunks;
-	uint64_t tcache_key;         /* e->key shared by every tcache entry (2.34+) */
+	/* What the core showed about its glibc (heap_glibc.c). */
+	const struct glibc_ms_layout *msl;  /* malloc_state layout of the arena ring */
+	const struct glibc_mp_layout *mpl;  /* malloc_par layout of mp_ (NULL: not found) */
+	struct version_facts versions;
+	uint32_t glibc_rows;         /* rows of the table every fact so far agrees with */
+	bool glibc_conflict;
+	char glibc_conflict_what[160];
 };
+
+struct heap_tc_cand {
+	size_t ci;                   /* the chunk's index */
+	const struct glibc_tc_layout *l;
+};
+
+/* heap_glibc.c: records (glibc, what) = value with its evidence and narrows
+ * glibc_rows to rows (0: a fact that names no rows); a fact that leaves no
+ * row is kept and reported as a conflict. */
+int heap_glibc_note(struct heap *h, uint32_t rows, const char *what, const char *value, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* The last fact: the release family every other fact agrees with. */
+int heap_glibc_summary(struct heap *h);
 
 /* heap.c */
 int heap_add_corruption(struct heap *h, uint64_t addr, const char *fmt, ...)

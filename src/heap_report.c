@@ -4,7 +4,8 @@
  * It prints the arenas (in-use, cached, free, top and overhead bytes and
  * chunk counts), the mallinfo2 figures as glibc would count them, mmapped
  * chunks, a power-of-two histogram of chunk sizes of in-use chunks, the ten
- * largest chunks and every corruption found.  A corrupt heap is a finding,
+ * largest chunks, every corruption found and the glibc facts the census
+ * detected (a "Detected versions" table; JSON "versions").  A corrupt heap is a finding,
  * not a failure: heap_run returns 0 whenever the census could be taken.
  */
 #include "heap.h"
@@ -77,6 +78,17 @@ static void summarize(const struct heap *h, struct summary *s)
 	}
 }
 
+/* The section bench/same-output.sh leaves out of its comparison: it runs
+ * from its heading to the next one. */
+static void print_versions(FILE *out, const struct version_facts *v)
+{
+	fprintf(out, "## Detected versions\n\n| dependency | fact | value | evidence |\n|---|---|---|---|\n");
+	for (size_t i = 0; i < v->len; i++)
+		fprintf(out, "| %s | %s | %s | %s |\n", v->data[i].dep, v->data[i].what, v->data[i].value,
+			v->data[i].evidence);
+	fputc('\n', out);
+}
+
 static void print_text(FILE *out, const struct image *img, const struct heap *h, const struct summary *s)
 {
 	const struct heap_totals *t = &s->t;
@@ -91,6 +103,7 @@ static void print_text(FILE *out, const struct image *img, const struct heap *h,
 		(unsigned long long)s->cached_bytes, s->cached_chunks);
 	fprintf(out, "- free (bins + top): %llu bytes in %zu chunks\n\n", (unsigned long long)s->free_bytes,
 		s->free_chunks);
+	print_versions(out, heap_versions(h));
 	fprintf(out, "## Arenas\n\n| # | malloc_state | kind | heaps | system | in use | chunks | tcache | fastbin | free | chunks | top | overhead |\n");
 	fprintf(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < heap_arena_count(h); i++) {
@@ -210,6 +223,13 @@ static json_t *build_json(const struct image *img, const struct heap *h, const s
 	}
 	json_object_set_new(root, "corruptions", corr);
 	json_object_set_new(root, "corruptions_total", json_integer((json_int_t)heap_corruption_total(h)));
+	json_t *vers = json_array();
+	const struct version_facts *v = heap_versions(h);
+	for (size_t i = 0; i < v->len; i++)
+		json_array_append_new(vers, json_pack("{s:s, s:s, s:s, s:s}", "dep", v->data[i].dep, "what",
+						      v->data[i].what, "value", v->data[i].value, "evidence",
+						      v->data[i].evidence));
+	json_object_set_new(root, "versions", vers);
 	return root;
 }
 

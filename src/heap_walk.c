@@ -45,7 +45,7 @@ static int main_region(struct heap *h, struct heap_rd *rd, struct heap_region *r
 	uint64_t hdr, size, end, start;
 
 	*have = false;
-	if (m->top == m->addr + GL_MS_BINS - 16)
+	if (m->top == m->addr + h->msl->bins - 16)
 		return 0; /* initial_top: the main arena never got memory */
 	if (!heap_rd_u64(rd, m->top + 8, &hdr))
 		return heap_add_corruption(h, m->top, "main arena top chunk is not in the core");
@@ -102,7 +102,7 @@ static int thread_regions(struct heap *h, struct heap_rd *rd, size_t ai, struct 
 		if (w[1] == 0) {
 			/* First heap: the malloc_state follows heap_info, and the
 			 * first chunk is placed so its user pointer is aligned. */
-			uint64_t p = m->addr + GL_MS_SIZE;
+			uint64_t p = m->addr + h->msl->size;
 			uint64_t mis = (p + GL_CHUNK_HDR) & (GL_ALIGN - 1);
 			r.start = mis ? p + GL_ALIGN - mis : p;
 		}
@@ -244,15 +244,19 @@ static int push(struct walk *w, const struct heap_region *r, uint64_t p, uint64_
 		.mem = p + GL_CHUNK_HDR, .size = size, .flags = (uint32_t)(hdr & 7),
 		.arena = r->arena, .state = (uint8_t)state,
 	};
-	/* A tcache is looked for among chunks of its size; whether one could
-	 * be is decided here, while its bytes are in the census's window, so
-	 * that the search does not read the whole heap a second time. */
-	if (size == GL_TCACHE_CHUNK && state == HEAP_INUSE && r->arena != HEAP_NO_ARENA &&
-	    heap_tcache_plausible(w->rd, c.mem)) {
-		int rc = heap_push_tcache_candidate(w->h, w->h->nchunks, e);
-		if (rc)
-			return rc;
-	}
+	/* A tcache is looked for among chunks of its size under each layout
+	 * of the version table; whether one could be is decided here, while
+	 * its bytes are in the census's window, so that the search does not
+	 * read the whole heap a second time. */
+	if (state == HEAP_INUSE && r->arena != HEAP_NO_ARENA)
+		for (size_t k = 0; k < glibc_n_tc_layouts; k++) {
+			const struct glibc_tc_layout *l = glibc_tc_layouts[k];
+			if (size == l->chunk_size && heap_tcache_plausible(w->rd, c.mem, l)) {
+				int rc = heap_push_tcache_candidate(w->h, w->h->nchunks, l, e);
+				if (rc)
+					return rc;
+			}
+		}
 	return heap_push_chunk(w->h, &c, e);
 }
 
@@ -271,9 +275,10 @@ static void soft_checks(struct walk *w, uint64_t p, uint64_t size, uint64_t hdr,
 				    (unsigned long long)size, (unsigned long long)next_prev);
 }
 
-/* A heap that is not the arena's last ends where sysmalloc closed it
- * (glibc 2.36 sysmalloc, non-main branch): a header of size 0 in the last
- * 16 bytes of the heap (the old top reached the heap's page-aligned end),
+/* A heap that is not the arena's last ends where sysmalloc closed it (glibc
+ * sysmalloc, non-main branch, the same from 2.26 to 2.41): a header of size
+ * 0 in the last 16 bytes of the heap (the old top reached the heap's
+ * page-aligned end),
  * preceded by a 16-byte chunk (the old top was big enough to be freed) or by
  * what was left of the old top (16 or 32 bytes, PREV_INUSE only).  Anywhere
  * else a size of 0 is corruption.  size is the size field of the chunk at p. */
