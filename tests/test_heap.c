@@ -3,8 +3,11 @@
  * heapprobe ($FIXDIR/heap, built and snapshotted by tests/setup.d/30-heap.sh)
  * printed every live pointer with malloc_usable_size and its raw header, the
  * tcache/fastbin chunks its workers parked, the arena count from malloc_info
- * and mallinfo2 last.  The census of its gcore and kernel core must match
- * all of it exactly.  A copy of the small kernel core with chunk headers
+ * and mallinfo2 (mallinfo before glibc 2.33) last.  The census of its gcore
+ * and kernel core must match all of it exactly, on the host's glibc and on
+ * the glibc releases of the Debian chroots of tests/setup.d/35-glibc-matrix.sh
+ * ($FIXDIR/heap-matrix/SUITE), and the glibc facts it detected must agree
+ * with the glibc version the probe printed.  A copy of the small kernel core with chunk headers
  * overwritten must yield a census that names those chunks and carries on.
  * beava-sim snapshots ($FIXDIR/sim-fresh, $FIXDIR/snapshots/<name>) are
  * checked against their truth.json: mallinfo2 uordblks/hblkhd, the arena
@@ -46,6 +49,8 @@ struct truth {
 	size_t nexp;
 	int tcaches, arenas;
 	struct heap_totals mi;
+	bool mi_int;          /* from mallinfo (int fields, before glibc 2.33), not mallinfo2 */
+	int glibc[2];         /* the glibc that ran the probe (gnu_get_libc_version) */
 };
 
 static const char *fixdir(void)
@@ -88,9 +93,12 @@ static void truth_load(struct truth *t, const char *file)
 			t->exp[t->nexp++] = x;
 		} else if (sscanf(line, "tcaches %d", &t->tcaches) == 1 || sscanf(line, "arenas %d", &t->arenas) == 1) {
 			continue;
-		} else if (strncmp(line, "mallinfo2 ", 10) == 0) {
+		} else if (sscanf(line, "glibc %d.%d", &t->glibc[0], &t->glibc[1]) == 2) {
+			continue;
+		} else if (strncmp(line, "mallinfo2 ", 10) == 0 || strncmp(line, "mallinfo ", 9) == 0) {
 			unsigned long long v[10];
-			assert_int_equal(sscanf(line, "mallinfo2 arena %llu ordblks %llu smblks %llu hblks %llu hblkhd %llu "
+			t->mi_int = line[8] == ' ';
+			assert_int_equal(sscanf(strchr(line, ' '), " arena %llu ordblks %llu smblks %llu hblks %llu hblkhd %llu "
 						"usmblks %llu fsmblks %llu uordblks %llu fordblks %llu keepcost %llu",
 						&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]), 10);
 			t->mi = (struct heap_totals){ .arena = v[0], .ordblks = v[1], .smblks = v[2], .hblks = v[3],
@@ -101,6 +109,7 @@ static void truth_load(struct truth *t, const char *file)
 	fclose(f);
 	assert_true(t->nptrs > 100);
 	assert_true(t->arenas > 0);
+	assert_true(t->mi.arena > 0);
 }
 
 static void truth_free(struct truth *t)
@@ -133,8 +142,58 @@ static void check_index(const struct heap *h)
 	}
 }
 
-/* sub: the snapshot's directory under $FIXDIR/heap ("" for the big one). */
-static void check_probe(const char *sub, const char *corename)
+/* The value of the glibc fact what, or NULL. */
+static const char *fact(const struct heap *h, const char *what)
+{
+	const struct version_facts *v = heap_versions(h);
+	for (size_t i = 0; i < v->len; i++)
+		if (strcmp(v->data[i].dep, "glibc") == 0 && strcmp(v->data[i].what, what) == 0)
+			return v->data[i].value;
+	return NULL;
+}
+
+static int vcmp(int a0, int a1, int b0, int b1)
+{
+	return a0 != b0 ? (a0 > b0) - (a0 < b0) : (a1 > b1) - (a1 < b1);
+}
+
+/* What the census detected agrees with the glibc that ran the probe, as
+ * glibc's history has it: the release family holds its version, safe-linking
+ * is on exactly from 2.32, tcache counts are uint16_t from 2.30, the entry
+ * key is the tcache from 2.29 and random from 2.34, heap_info has pagesize
+ * from 2.35. */
+static void check_versions(const struct heap *h, const struct truth *t)
+{
+	const char *rel = fact(h, "malloc release"), *sl = fact(h, "safe-linking"),
+		   *tc = fact(h, "tcache_perthread_struct"), *key = fact(h, "tcache entry key"),
+		   *hi = fact(h, "heap_info"), *ms = fact(h, "malloc_state");
+	int a0, a1, b0, b1, n, v0 = t->glibc[0], v1 = t->glibc[1];
+
+	assert_true(v0 == 2 && v1 >= 26);
+	assert_non_null(rel);
+	n = sscanf(rel, "%d.%d-%d.%d", &a0, &a1, &b0, &b1);
+	if (n == 2)
+		b0 = a0, b1 = a1;
+	else if (n != 4)
+		fail_msg("malloc release \"%s\" for glibc %d.%d", rel, v0, v1);
+	if (vcmp(a0, a1, v0, v1) > 0 || vcmp(v0, v1, b0, b1) > 0)
+		fail_msg("malloc release %s, but the probe ran glibc %d.%d", rel, v0, v1);
+	assert_non_null(sl);
+	assert_true(strncmp(sl, v1 >= 32 ? "on" : "off", v1 >= 32 ? 2 : 3) == 0);
+	assert_non_null(tc);
+	assert_true(strncmp(tc, v1 >= 30 ? "uint16_t" : "char", v1 >= 30 ? 8 : 4) == 0);
+	assert_non_null(key);
+	assert_true(strstr(key, v1 >= 34 ? "random" : v1 >= 29 ? "its tcache" : "none") != NULL);
+	assert_non_null(ms);
+	assert_true(strstr(ms, v1 >= 27 ? ">= 2.27" : "2.26") != NULL);
+	assert_non_null(hi);
+	if (t->arenas > 1)
+		assert_true(strstr(hi, v1 >= 35 ? "pagesize at" : "no pagesize") != NULL);
+}
+
+/* base: the probe's directory under $FIXDIR (its exe is there); sub: the
+ * snapshot's directory under it ("" for the big one). */
+static void check_probe_in(const char *base, const char *sub, const char *corename)
 {
 	char core[512], exe[512], tf[512];
 	struct truth t;
@@ -142,22 +201,30 @@ static void check_probe(const char *sub, const char *corename)
 	struct heap *h;
 	struct heap_totals got;
 
-	path(core, sizeof core, "%s/heap/%s/%s", fixdir(), sub, corename);
-	path(exe, sizeof exe, "%s/heap/exe", fixdir());
-	path(tf, sizeof tf, "%s/heap/%s/truth.txt", fixdir(), sub);
+	path(core, sizeof core, "%s/%s/%s/%s", fixdir(), base, sub, corename);
+	path(exe, sizeof exe, "%s/%s/exe", fixdir(), base);
+	path(tf, sizeof tf, "%s/%s/%s/truth.txt", fixdir(), base, sub);
 	truth_load(&t, tf);
 	open_census(core, exe, &img, &h);
 
+	/* mallinfo's int fields hold the figures modulo 2^32 */
+	uint64_t m = t.mi_int ? 0xffffffffull : ~0ull;
 	heap_get_totals(h, &got);
-	assert_int_equal(got.uordblks, t.mi.uordblks);
-	assert_int_equal(got.hblkhd, t.mi.hblkhd);
-	assert_int_equal(got.hblks, t.mi.hblks);
-	assert_int_equal(got.arena, t.mi.arena);
-	assert_int_equal(got.ordblks, t.mi.ordblks);
-	assert_int_equal(got.smblks, t.mi.smblks);
-	assert_int_equal(got.fsmblks, t.mi.fsmblks);
-	assert_int_equal(got.fordblks, t.mi.fordblks);
-	assert_int_equal(got.keepcost, t.mi.keepcost);
+	assert_int_equal(got.uordblks & m, t.mi.uordblks);
+	assert_int_equal(got.hblkhd & m, t.mi.hblkhd);
+	assert_int_equal(got.hblks & m, t.mi.hblks);
+	assert_int_equal(got.arena & m, t.mi.arena);
+	assert_int_equal(got.ordblks & m, t.mi.ordblks);
+	assert_int_equal(got.smblks & m, t.mi.smblks);
+	assert_int_equal(got.fsmblks & m, t.mi.fsmblks);
+	assert_int_equal(got.fordblks & m, t.mi.fordblks);
+	assert_int_equal(got.keepcost & m, t.mi.keepcost);
+	print_message("%s/%s %s: glibc %d.%d, %s uordblks %llu fordblks %llu smblks %llu fsmblks %llu arena %llu: "
+		      "as glibc counts; detected %s\n", base, sub, corename, t.glibc[0], t.glibc[1],
+		      t.mi_int ? "mallinfo" : "mallinfo2", (unsigned long long)got.uordblks,
+		      (unsigned long long)got.fordblks, (unsigned long long)got.smblks,
+		      (unsigned long long)got.fsmblks, (unsigned long long)got.arena, fact(h, "malloc release"));
+	check_versions(h, &t);
 	assert_int_equal(heap_arena_count(h), (size_t)t.arenas);
 	assert_int_equal(heap_tcache_count(h), (size_t)t.tcaches);
 	assert_int_equal(heap_corruption_total(h), 0);
@@ -235,6 +302,11 @@ static void check_probe(const char *sub, const char *corename)
 	truth_free(&t);
 }
 
+static void check_probe(const char *sub, const char *corename)
+{
+	check_probe_in("heap", sub, corename);
+}
+
 static void test_probe_gcore(void **state)
 {
 	(void)state;
@@ -259,6 +331,29 @@ static void test_probe_one_arena(void **state)
 	(void)state;
 	check_probe("onearena", "kcore");
 }
+
+/* ---- other glibc releases (tests/setup.d/35-glibc-matrix.sh) ---- */
+
+static void matrix(const char *suite, const char *sub, const char *corename)
+{
+	char base[64], tf[600];
+	struct stat st;
+
+	path(base, sizeof base, "heap-matrix/%s", suite);
+	path(tf, sizeof tf, "%s/%s/%s/truth.txt", fixdir(), base, sub);
+	if (stat(tf, &st) != 0)
+		fail_msg("%s is missing: tests/setup.d/35-glibc-matrix.sh makes it", tf);
+	check_probe_in(base, sub, corename);
+}
+
+/* Debian 11: glibc 2.31, uint16_t tcache counts, no safe-linking, mallinfo. */
+static void test_glibc231_gcore(void **state) { (void)state; matrix("bullseye", "", "gcore"); }
+static void test_glibc231_kcore(void **state) { (void)state; matrix("bullseye", "", "kcore"); }
+static void test_glibc231_one_arena(void **state) { (void)state; matrix("bullseye", "onearena", "kcore"); }
+/* Debian 13: glibc 2.41. */
+static void test_glibc241_gcore(void **state) { (void)state; matrix("trixie", "", "gcore"); }
+static void test_glibc241_kcore(void **state) { (void)state; matrix("trixie", "", "kcore"); }
+static void test_glibc241_one_arena(void **state) { (void)state; matrix("trixie", "onearena", "kcore"); }
 
 /* ---- corruption ---- */
 
@@ -574,6 +669,12 @@ int main(void)
 		cmocka_unit_test(test_probe_kcore),
 		cmocka_unit_test(test_probe_small),
 		cmocka_unit_test(test_probe_one_arena),
+		cmocka_unit_test(test_glibc231_gcore),
+		cmocka_unit_test(test_glibc231_kcore),
+		cmocka_unit_test(test_glibc231_one_arena),
+		cmocka_unit_test(test_glibc241_gcore),
+		cmocka_unit_test(test_glibc241_kcore),
+		cmocka_unit_test(test_glibc241_one_arena),
 		cmocka_unit_test(test_corrupted_headers),
 		cmocka_unit_test(test_corrupted_cache_links),
 		cmocka_unit_test(test_sim_snapshots),
