@@ -58,6 +58,30 @@ struct cache_scan {
 	uint64_t shared_key;          /* GLIBC_KEY_RANDOM: the key */
 };
 
+/* The key detector's sample: plenty for a majority vote, bounded on a
+ * hostile core whose fake tcaches claim 64 x 65535 entries each. */
+enum { MAX_KEYS = 1 << 16 };
+
+/* Brent's cycle check for the checking (not marking) walks, which change
+ * no chunk state and so cannot tell a loop by a chunk met twice: a list
+ * that comes back to a node is found within twice its length. */
+struct brent {
+	uint64_t saved;
+	uint64_t power, steps;
+};
+
+static bool brent_loops(struct brent *b, uint64_t node)
+{
+	if (b->power > 1 && node == b->saved) /* saved is set once power has grown */
+		return true;
+	if (++b->steps == b->power) {
+		b->saved = node;
+		b->power *= 2;
+		b->steps = 0;
+	}
+	return false;
+}
+
 static bool tc_is_first_in_heap(const struct heap *h, uint64_t mem)
 {
 	for (size_t i = 0; i < h->nregions; i++)
@@ -76,8 +100,11 @@ static bool fast_list(struct heap *h, struct heap_rd *rd, size_t ai, int i, bool
 	uint64_t p = h->ms[ai].fastbins[i], want = (uint64_t)(i + 2) * 16;
 	/* no list is longer than its arena has chunks of its size */
 	uint64_t bound = h->arenas[ai].system_bytes / want + 1;
+	struct brent cyc = { 0, 1, 0 };
 
 	for (uint64_t n = 0; p; n++) {
+		if (!mark && brent_loops(&cyc, p))
+			return false;
 		size_t idx = heap_find(h, p + GL_CHUNK_HDR);
 		struct heap_chunk c0, *c = &c0;
 		uint64_t fd;
@@ -121,8 +148,11 @@ static bool tc_list(struct heap *h, struct heap_rd *rd, const struct tcache *tc,
 {
 	uint64_t e = tc->entries[i], want = GL_MINSIZE + 16 * (uint64_t)i;
 	bool mark = cs != NULL;
+	struct brent cyc = { 0, 1, 0 };
 
 	for (unsigned n = 0; n < tc->counts[i]; n++) {
+		if (!mark && brent_loops(&cyc, e))
+			return false;
 		size_t idx = heap_find(h, e);
 		uint64_t w[2];
 		struct heap_chunk c0, *c = &c0;
@@ -131,8 +161,8 @@ static bool tc_list(struct heap *h, struct heap_rd *rd, const struct tcache *tc,
 		c0 = heap_chunk_get(h, idx);
 		if (c->size != want || c->state != HEAP_INUSE)
 			goto bad;
-		if (keys && !tc_keys_append(keys, (struct tc_key){ w[1], tc->mem }))
-			keys = NULL; /* the detector then sees fewer keys */
+		if (keys && (keys->len >= MAX_KEYS || !tc_keys_append(keys, (struct tc_key){ w[1], tc->mem })))
+			keys = NULL; /* enough for the vote (or no memory): the detector sees fewer keys */
 		if (mark) {
 			struct heap_arena *a = c->arena < h->narenas ? &h->arenas[c->arena] : NULL;
 			if (cs->key == GLIBC_KEY_RANDOM && w[1] != cs->shared_key)

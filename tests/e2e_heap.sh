@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# e2e_heap.sh: `aggop-inspect heap` on the heapprobe snapshots
-# ($FIXDIR/heap, tests/setup.d/30-heap.sh): the JSON mallinfo2 figures and the
-# arena count equal what the probe printed about itself (glibc's own mallinfo2
-# and malloc_info), the text report has its sections, and bad invocations get
-# the documented exit statuses.  Prints "ok ..." / "not ok ..." lines.
+# e2e_heap.sh: `aggop-inspect heap` on the heapprobe snapshots of every glibc
+# the fixtures hold ($FIXDIR/heap, the host's, from tests/setup.d/30-heap.sh;
+# $FIXDIR/heap-matrix/SUITE from 35-glibc-matrix.sh): the JSON mallinfo2
+# figures and the arena count equal what the probe printed about itself
+# (glibc's own mallinfo2, or mallinfo before 2.33, and malloc_info), no
+# corruption is reported, the "versions" facts name a glibc release family
+# holding the version the probe ran, the text report has its sections, and
+# bad invocations get the documented exit statuses.  Prints "ok ..." /
+# "not ok ..." lines.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 : "${FIXDIR:?}" "${BIN:?}"
@@ -12,31 +16,56 @@ fails=0
 ok() { echo "ok $*"; }
 nok() { echo "not ok $*"; fails=$((fails + 1)); }
 
-# key value pairs of the probe's mallinfo2 line, plus its arena count.
-truth=$(awk '$1 == "mallinfo2" { for (i = 2; i < NF; i += 2) if ($i != "usmblks") print $i, $(i + 1) }
-	$1 == "arenas" { print "narenas", $2 }' "$dir/truth.txt" | sort)
+# "a.b" inside "c.d-e.f" (or equal to "c.d")?
+in_family() {
+	python3 -c 'import sys
+v = tuple(map(int, sys.argv[1].split(".")))
+lo, _, hi = sys.argv[2].partition("-")
+lo = tuple(map(int, lo.split("."))); hi = tuple(map(int, (hi or sys.argv[2]).split(".")))
+sys.exit(0 if lo <= v <= hi else 1)' "$1" "$2" 2>/dev/null
+}
 
-for core in gcore kcore; do
-	out=$("$BIN" heap --json "$dir/$core" "$dir/exe" 2>"$dir/e2e.err")
-	rc=$?
-	if [ $rc -ne 0 ]; then nok "heap --json $core exits 0 (got $rc: $(cat "$dir/e2e.err"))"; continue; fi
-	ok "heap --json $core exits 0"
-	# The JSON is indented one key per line: read the mallinfo2 object and
-	# count the arena objects (each has an "index").
-	got=$(awk '/"mallinfo2": \{/ { m = 1; next } m && /\}/ { m = 0 }
-		m { gsub(/[",:]/, ""); print $1, $2 }
-		/"index":/ { n++ } END { print "narenas", n }' <<<"$out" | sort)
-	[ -n "$truth" ] && [ "$got" = "$truth" ] && ok "heap --json $core: mallinfo2 and arena count equal the probe's" \
-		|| nok "heap --json $core differs from the probe's truth: got [$got] want [$truth]"
-	grep -q '"corruptions": \[\]' <<<"$out" && ok "heap --json $core: no corruption" \
-		|| nok "heap --json $core reports corruption on an intact core"
+dirs=("$dir")
+for s in bullseye trixie; do
+	[ -f "$FIXDIR/heap-matrix/$s/truth.txt" ] && dirs+=("$FIXDIR/heap-matrix/$s") ||
+		nok "$FIXDIR/heap-matrix/$s is missing (tests/setup.d/35-glibc-matrix.sh)"
 done
-rm -f "$dir/e2e.err"
+
+for d in "${dirs[@]}"; do
+	# key value pairs of the probe's mallinfo2/mallinfo line, plus its arena count.
+	truth=$(awk '$1 == "mallinfo2" || $1 == "mallinfo" { for (i = 2; i < NF; i += 2) if ($i != "usmblks") print $i, $(i + 1) }
+		$1 == "arenas" { print "narenas", $2 }' "$d/truth.txt" | sort)
+	glibc=$(awk '$1 == "glibc" { print $2 }' "$d/truth.txt")
+	for core in gcore kcore; do
+		name="${d#"$FIXDIR"/} $core (glibc ${glibc:-?})"
+		out=$("$BIN" heap --json "$d/$core" "$d/exe" 2>"$d/e2e.err.$$")
+		rc=$?
+		if [ $rc -ne 0 ]; then nok "heap --json $name exits 0 (got $rc: $(cat "$d/e2e.err.$$"))"; continue; fi
+		ok "heap --json $name exits 0"
+		# The JSON is indented one key per line: read the mallinfo2 object and
+		# count the arena objects (each has an "index").
+		got=$(awk '/"mallinfo2": \{/ { m = 1; next } m && /\}/ { m = 0 }
+			m { gsub(/[",:]/, ""); print $1, $2 }
+			/"index":/ { n++ } END { print "narenas", n }' <<<"$out" | sort)
+		[ -n "$truth" ] && [ "$got" = "$truth" ] && ok "heap --json $name: mallinfo2 and arena count equal the probe's" \
+			|| nok "heap --json $name differs from the probe's truth: got [$got] want [$truth]"
+		grep -q '"corruptions": \[\]' <<<"$out" && ok "heap --json $name: no corruption" \
+			|| nok "heap --json $name reports corruption on an intact core"
+		rel=$(python3 -c 'import json,sys
+v = [f for f in json.load(sys.stdin)["versions"] if f["dep"] == "glibc" and f["what"] == "malloc release"]
+assert all(set(f) == {"dep", "what", "value", "evidence"} for f in v)
+print(v[0]["value"] if v else "")' <<<"$out" 2>/dev/null)
+		[ -n "$glibc" ] && in_family "$glibc" "$rel" && ok "heap --json $name: versions name release family $rel" \
+			|| nok "heap --json $name: versions say release family '$rel', the probe ran glibc '$glibc'"
+	done
+	rm -f "$d/e2e.err.$$"
+done
 
 text=$("$BIN" heap "$dir/kcore" "$dir/exe")
 rc=$?
 if [ $rc -eq 0 ] && grep -q '^## Arenas' <<<"$text" && grep -q '^## Largest chunks' <<<"$text" &&
-	grep -q '^## In-use chunk sizes' <<<"$text" && grep -q '^## Corruption' <<<"$text"; then
+	grep -q '^## In-use chunk sizes' <<<"$text" && grep -q '^## Corruption' <<<"$text" &&
+	grep -q '^## Detected versions' <<<"$text" && grep -q '^| glibc | safe-linking | on' <<<"$text"; then
 	ok "heap text report has its sections"
 else
 	nok "heap text report (rc $rc) lacks a section"
