@@ -263,7 +263,7 @@ static int detect_safe_linking(struct heap *h, struct heap_rd *rd, struct cache_
 	if (t.safe_only || t.plain_only) {
 		cs->safe = t.safe_only >= t.plain_only;
 		return heap_glibc_note(h, glibc_rows_safe_linking(cs->safe), "safe-linking",
-				       cs->safe ? "on: links are (pos >> 12) ^ ptr (>= 2.32)" : "off: plain links (< 2.32)",
+				       glibc_safe_linking_name(cs->safe),
 				       "%zu of %zu non-empty lists (%zu fastbins, %zu tcache bins) hold together only "
 				       "as PROTECT_PTR'd links, %zu only as plain pointers", t.safe_only,
 				       t.fast + t.tcache, t.fast, t.tcache, t.plain_only);
@@ -372,18 +372,18 @@ static int detect_key(struct heap *h, struct heap_rd *rd, struct cache_scan *cs)
 	}
 	if (own * 2 > n && (can_own || !(can_rand || can_none))) {
 		cs->key = GLIBC_KEY_TCACHE;
-		rc = heap_glibc_note(h, glibc_rows_key(cs->key), "tcache entry key", "its tcache (2.29-2.33)",
+		rc = heap_glibc_note(h, glibc_rows_key(cs->key), "tcache entry key", glibc_key_name(cs->key),
 				     "%zu of %zu cached entries hold their own tcache_perthread_struct's address",
 				     own, n);
 	} else if (shared * 2 > n && own * 2 <= n && (can_rand || !can_none)) {
 		cs->key = GLIBC_KEY_RANDOM;
 		cs->shared_key = cand;
-		rc = heap_glibc_note(h, glibc_rows_key(cs->key), "tcache entry key", "random tcache_key (>= 2.34)",
+		rc = heap_glibc_note(h, glibc_rows_key(cs->key), "tcache entry key", glibc_key_name(cs->key),
 				     "%zu of %zu cached entries hold one key 0x%llx, no tcache's address", shared, n,
 				     (unsigned long long)cand);
 	} else {
 		cs->key = GLIBC_KEY_NONE;
-		rc = heap_glibc_note(h, glibc_rows_key(cs->key), "tcache entry key", "none (< 2.29)",
+		rc = heap_glibc_note(h, glibc_rows_key(cs->key), "tcache entry key", glibc_key_name(cs->key),
 				     "of %zu cached entries %zu hold their tcache's address and at most %zu share a value",
 				     n, own, shared);
 	}

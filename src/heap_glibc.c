@@ -108,6 +108,17 @@ uint32_t glibc_rows_hinfo(const struct glibc_hinfo_layout *l) { ROWS_WHERE(f->hi
 uint32_t glibc_rows_safe_linking(bool on) { ROWS_WHERE(f->safe_linking == on); }
 uint32_t glibc_rows_key(enum glibc_key k) { ROWS_WHERE(f->key == k); }
 
+const char *glibc_safe_linking_name(bool on)
+{
+	return on ? "on: links are (pos >> 12) ^ ptr (>= 2.32)" : "off: plain links (< 2.32)";
+}
+
+const char *glibc_key_name(enum glibc_key k)
+{
+	return k == GLIBC_KEY_TCACHE ? "its tcache (2.29-2.33)" :
+	       k == GLIBC_KEY_RANDOM ? "random tcache_key (>= 2.34)" : "none (< 2.29)";
+}
+
 void glibc_rows_name(uint32_t rows, char *buf, size_t n)
 {
 	size_t lo = SIZE_MAX, hi = 0;

@@ -112,6 +112,10 @@ uint32_t glibc_rows_hinfo(const struct glibc_hinfo_layout *l);
 uint32_t glibc_rows_safe_linking(bool on);
 uint32_t glibc_rows_key(enum glibc_key k);
 
+/* The values the safe-linking and tcache key facts are recorded with. */
+const char *glibc_safe_linking_name(bool on);
+const char *glibc_key_name(enum glibc_key k);
+
 /* "2.30-2.31", "2.27-2.41" (first to last row of the mask), "none". */
 void glibc_rows_name(uint32_t rows, char *buf, size_t n);
 
