@@ -24,6 +24,7 @@
 # skipped; anything that cannot be built fails loudly.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+export PATH="$PATH:/usr/sbin:/sbin" # debootstrap, chroot
 : "${FIXDIR:?FIXDIR must be set (tests/setup.sh sets it)}"
 src=fixtures/heap/heapprobe.c
 dir="$FIXDIR/heap-matrix"
