@@ -11,10 +11,11 @@
 # on a fast mirror).  Inside the chroot the probe is compiled with the
 # suite's own gcc against its own libc6-dev and run with its own dynamic
 # loader and libc, so the heap it prints and the cores taken of it are that
-# glibc's.  From the host it is snapshotted with gdb's gcore (sysroot set to
-# the chroot, so gdb reads the chroot's libraries) and then with a kernel
-# core (SIGABRT; the plain core_pattern puts it in the probe's cwd inside
-# the chroot).  It leaves, per suite,
+# glibc's.  From the host it is snapshotted as the host's probe is
+# (tests/snapshot-lib.sh): with gcore (its memory is read through /proc, so
+# the core holds the chroot's libc data whatever libraries gdb loads for
+# symbols) and then with a kernel core (SIGABRT; the plain core_pattern puts
+# it in the probe's cwd inside the chroot).  It leaves, per suite,
 #   $FIXDIR/heap-matrix/SUITE/{exe, gcore, kcore, truth.txt}   (the full run:
 #        thread arenas, a second 64 MiB heap, tcache, fastbins, bins, mmapped)
 #   $FIXDIR/heap-matrix/SUITE/onearena/{kcore, truth.txt}      (small,
@@ -107,40 +108,20 @@ chroot_for() {
 	echo "$root"
 }
 
-# snap ROOT OUT GCORE ENV ARGS...: runs the probe (already in ROOT$rel) in
-# the chroot until it has printed its truth, takes a gcore (when GCORE is
-# "gcore") and a kernel core; leaves OUT/{gcore,kcore,truth.txt}.
+# snap ROOT OUT GCORE ARGS...: snapshot_probe (tests/snapshot-lib.sh) of
+# the probe in the chroot: chroot and sh exec in turn, so the pid it waits
+# for is the probe's, and its cwd (OUT/run, inside the chroot) is where the
+# kernel core lands.  Leaves OUT/{gcore,kcore,truth.txt} with OUT moved out
+# of the chroot.
 snap() {
-	local root=$1 out=$2 want_gcore=$3 env=$4
-	shift 4
-	local run="$root$rel/run" pid core
-	rm -rf "$run" && mkdir -p "$run" "$out"
-	# chroot, sh and env exec in turn: $! is the probe's pid
-	# shellcheck disable=SC2086 # $env is a list of NAME=VALUE words
-	(cd "$run" && ulimit -c unlimited &&
-		exec chroot "$root" /bin/sh -c "cd $rel/run && exec env -i PATH=/usr/bin:/bin $env $rel/exe $*" \
-			> "$out/truth.tmp") &
-	pid=$!
-	for _ in $(seq 1 600); do
-		grep -qx end "$out/truth.tmp" 2>/dev/null && break
-		kill -0 "$pid" 2>/dev/null || die "the probe in $root exited before printing its truth"
-		sleep 0.1
-	done
-	grep -qx end "$out/truth.tmp" || { kill -KILL "$pid"; die "the probe in $root printed no truth in 60 s"; }
-	grep -qx "pid $pid" "$out/truth.tmp" || { kill -KILL "$pid"; die "the probe in $root says its pid is not $pid"; }
-	if [ "$want_gcore" = gcore ]; then
-		if ! gdb -nx -batch -ex "set sysroot $root" -ex "attach $pid" -ex "gcore $run/g" -ex detach \
-			> "$out/gcore.log" 2>&1 || [ ! -s "$run/g" ]; then
-			kill -KILL "$pid"; die "gcore failed on pid $pid (see $out/gcore.log)"
-		fi
-		mv "$run/g" "$out/gcore"
-	fi
-	kill -ABRT "$pid"
-	{ wait "$pid" || true; } 2>/dev/null
-	core=$(ls "$run"/core* 2>/dev/null | head -n1 || true)
-	[ -n "$core" ] && [ -s "$core" ] || die "no kernel core in $run after SIGABRT"
-	mv "$core" "$out/kcore"
-	mv "$out/truth.tmp" "$out/truth.txt"
+	local root=$1 out=$2 want_gcore=$3
+	shift 3
+	local tmp="$rel/snap"
+	rm -rf "${root:?}$tmp"
+	snapshot_probe "$root$tmp" /usr/sbin/chroot "$want_gcore" "$root" /bin/sh -c "cd $tmp/run && exec $rel/exe $*"
+	mkdir -p "$out"
+	mv "$root$tmp"/* "$out"/
+	rm -rf "${root:?}$tmp"
 }
 
 rm -rf "$dir" && mkdir -p "$dir"
@@ -154,8 +135,8 @@ for suite in "${suites[@]}"; do
 	out="$dir/$suite"
 	mkdir -p "$out"
 	cp "$root$rel/exe" "$out/exe"
-	snap "$root" "$out" gcore ""
-	snap "$root" "$out/onearena" kernel-only MALLOC_ARENA_MAX=1 small
+	snap "$root" "$out" gcore
+	SNAP_ENV=MALLOC_ARENA_MAX=1 snap "$root" "$out/onearena" kernel-only small
 	rm -rf "${root:?}$rel"
 	echo "35-glibc-matrix: $suite: $(grep '^glibc ' "$out/truth.txt")" >&2
 done
