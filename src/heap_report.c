@@ -78,14 +78,32 @@ static void summarize(const struct heap *h, struct summary *s)
 	}
 }
 
-/* The section bench/same-output.sh leaves out of its comparison: it runs
- * from its heading to the next one. */
+/* A table cell: '|' escaped, line breaks as spaces. */
+static void cell(FILE *out, const char *s)
+{
+	fputs("| ", out);
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", out);
+		else
+			fputc(*s == '\n' || *s == '\r' ? ' ' : *s, out);
+	}
+	fputc(' ', out);
+}
+
+/* The glibc facts the census detected, in the report's form (man page,
+ * DETECTED VERSIONS).  bench/same-output.sh leaves the section out of its
+ * comparison: it runs from its heading to the next one. */
 static void print_versions(FILE *out, const struct version_facts *v)
 {
-	fprintf(out, "## Detected versions\n\n| dependency | fact | value | evidence |\n|---|---|---|---|\n");
-	for (size_t i = 0; i < v->len; i++)
-		fprintf(out, "| %s | %s | %s | %s |\n", v->data[i].dep, v->data[i].what, v->data[i].value,
-			v->data[i].evidence);
+	fprintf(out, "## Detected versions\n\n| dependency | fact | assumed | evidence |\n|---|---|---|---|\n");
+	for (size_t i = 0; i < v->len; i++) {
+		cell(out, v->data[i].dep);
+		cell(out, v->data[i].what);
+		cell(out, v->data[i].value);
+		cell(out, v->data[i].evidence);
+		fputs("|\n", out);
+	}
 	fputc('\n', out);
 }
 
@@ -226,8 +244,8 @@ static json_t *build_json(const struct image *img, const struct heap *h, const s
 	json_t *vers = json_array();
 	const struct version_facts *v = heap_versions(h);
 	for (size_t i = 0; i < v->len; i++)
-		json_array_append_new(vers, json_pack("{s:s, s:s, s:s, s:s}", "dep", v->data[i].dep, "what",
-						      v->data[i].what, "value", v->data[i].value, "evidence",
+		json_array_append_new(vers, json_pack("{s:s, s:s, s:s, s:s}", "dependency", v->data[i].dep, "fact",
+						      v->data[i].what, "assumed", v->data[i].value, "evidence",
 						      v->data[i].evidence));
 	json_object_set_new(root, "versions", vers);
 	return root;

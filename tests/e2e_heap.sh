@@ -52,9 +52,10 @@ for d in "${dirs[@]}"; do
 		grep -q '"corruptions": \[\]' <<<"$out" && ok "heap --json $name: no corruption" \
 			|| nok "heap --json $name reports corruption on an intact core"
 		rel=$(python3 -c 'import json,sys
-v = [f for f in json.load(sys.stdin)["versions"] if f["dep"] == "glibc" and f["what"] == "malloc release"]
-assert all(set(f) == {"dep", "what", "value", "evidence"} for f in v)
-print(v[0]["value"] if v else "")' <<<"$out" 2>/dev/null)
+vs = json.load(sys.stdin)["versions"]
+assert all(set(f) == {"dependency", "fact", "assumed", "evidence"} for f in vs)
+v = [f for f in vs if f["dependency"] == "glibc" and f["fact"] == "malloc release"]
+print(v[0]["assumed"] if v else "")' <<<"$out" 2>/dev/null)
 		[ -n "$glibc" ] && in_family "$glibc" "$rel" && ok "heap --json $name: versions name release family $rel" \
 			|| nok "heap --json $name: versions say release family '$rel', the probe ran glibc '$glibc'"
 	done
