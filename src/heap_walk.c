@@ -30,7 +30,7 @@
 
 enum { RESYNC_CHAIN = 16, MEMALIGN_SCAN = 1 << 20, RELEASE_STEP = 16 << 20 };
 
-struct walk {
+struct chunk_walk {
 	struct heap *h;
 	struct heap_rd *rd;
 	uint64_t top;      /* the arena's top chunk (0: not in this region) */
@@ -206,13 +206,13 @@ static int scan_mmapped(struct heap *h, struct heap_rd *rd, size_t narena_region
 
 /* ---- the walk ---- */
 
-static bool hdr_size(struct walk *w, uint64_t p, uint64_t *hdr)
+static bool hdr_size(struct chunk_walk *w, uint64_t p, uint64_t *hdr)
 {
 	return heap_rd_u64(w->rd, p + 8, hdr);
 }
 
 /* True when a chain of plausible headers starts at p (resync test). */
-static bool chain_ok(struct walk *w, const struct heap_region *r, uint64_t p)
+static bool chain_ok(struct chunk_walk *w, const struct heap_region *r, uint64_t p)
 {
 	for (int n = 0; n < RESYNC_CHAIN; n++) {
 		uint64_t hdr, size;
@@ -229,7 +229,7 @@ static bool chain_ok(struct walk *w, const struct heap_region *r, uint64_t p)
 	return true;
 }
 
-static uint64_t resync(struct walk *w, const struct heap_region *r, uint64_t p)
+static uint64_t resync(struct chunk_walk *w, const struct heap_region *r, uint64_t p)
 {
 	for (uint64_t q = p + GL_ALIGN; q + GL_CHUNK_HDR <= r->end; q += GL_ALIGN)
 		if (chain_ok(w, r, q))
@@ -237,7 +237,7 @@ static uint64_t resync(struct walk *w, const struct heap_region *r, uint64_t p)
 	return r->end;
 }
 
-static int push(struct walk *w, const struct heap_region *r, uint64_t p, uint64_t size,
+static int push(struct chunk_walk *w, const struct heap_region *r, uint64_t p, uint64_t size,
 		uint64_t hdr, int state, struct err *e)
 {
 	struct heap_chunk c = {
@@ -261,7 +261,7 @@ static int push(struct walk *w, const struct heap_region *r, uint64_t p, uint64_
 }
 
 /* Checks on a well-sized chunk that do not stop the walk. */
-static void soft_checks(struct walk *w, uint64_t p, uint64_t size, uint64_t hdr, uint64_t next_prev, bool inuse)
+static void soft_checks(struct chunk_walk *w, uint64_t p, uint64_t size, uint64_t hdr, uint64_t next_prev, bool inuse)
 {
 	if (hdr & HEAP_F_MMAPPED)
 		heap_add_corruption(w->h, p, "heap chunk has IS_MMAPPED set (size field 0x%llx)",
@@ -282,7 +282,7 @@ static void soft_checks(struct walk *w, uint64_t p, uint64_t size, uint64_t hdr,
  * preceded by a 16-byte chunk (the old top was big enough to be freed) or by
  * what was left of the old top (16 or 32 bytes, PREV_INUSE only).  Anywhere
  * else a size of 0 is corruption.  size is the size field of the chunk at p. */
-static bool fencepost(struct walk *w, const struct heap_region *r, uint64_t p, uint64_t size)
+static bool fencepost(struct chunk_walk *w, const struct heap_region *r, uint64_t p, uint64_t size)
 {
 	uint64_t nx[2];
 
@@ -293,7 +293,7 @@ static bool fencepost(struct walk *w, const struct heap_region *r, uint64_t p, u
 	return (nx[1] & ~(uint64_t)7) == 0;
 }
 
-static int region_chunks(struct walk *w, const struct heap_region *r, struct err *e)
+static int region_chunks(struct chunk_walk *w, const struct heap_region *r, struct err *e)
 {
 	uint64_t p = r->start, hdr = 0, size, nx[2], released = r->start;
 	bool have_hdr = false; /* hdr already read as the previous chunk's next */
@@ -348,14 +348,14 @@ static int region_chunks(struct walk *w, const struct heap_region *r, struct err
 	return 0;
 }
 
-static int walk_region(struct walk *w, const struct heap_region *r, struct err *e)
+static int walk_region(struct chunk_walk *w, const struct heap_region *r, struct err *e)
 {
 	int rc = region_chunks(w, r, e);
 	image_release(w->h->img, r->map_start, r->end);
 	return rc;
 }
 
-static int walk_mmapped(struct walk *w, const struct heap_region *r, struct err *e)
+static int walk_mmapped(struct chunk_walk *w, const struct heap_region *r, struct err *e)
 {
 	uint64_t hdr = HEAP_F_MMAPPED;
 	w->top = 0;
@@ -418,7 +418,7 @@ int heap_walk_all(struct heap *h, struct heap_rd *rd, struct err *e)
 	heap_reserve_chunks(h, chunk_bound(h));
 	for (size_t i = 0; i < h->nregions; i++) {
 		struct heap_region *r = &h->regions[i];
-		struct walk w = { .h = h, .rd = rd };
+		struct chunk_walk w = { .h = h, .rd = rd };
 		size_t before = h->ncorr_total;
 		r->first = h->nchunks;
 		if (r->mmapped) {

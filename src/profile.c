@@ -804,7 +804,8 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	}
 	walk_get_stats(r.w, &p->walk);
 	/* which releases of rustc, std and the crates the walk assumed, and why */
-	if (profile_add_versions(p, types_versions(t), e) != 0 || profile_add_versions(p, walk_versions(r.w), e) != 0)
+	if (profile_add_versions(p, types_versions(t), e) != 0 || profile_add_versions(p, heap_versions(h), e) != 0 ||
+	    profile_add_versions(p, walk_versions(r.w), e) != 0)
 		goto fail;
 	if (r.progress)
 		fprintf(stderr, "\r%60s\r", "");
