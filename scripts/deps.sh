@@ -49,6 +49,13 @@ check_needs=(
 	"librust-rustc-hash-dev|have_file /usr/share/cargo/registry/rustc-hash-1.*"
 	"librust-ahash-0.7-dev|have_file /usr/share/cargo/registry/ahash-0.7.*"
 	"librust-libc-dev|have_file /usr/share/cargo/registry/libc-0.2.*"
+	# fixtures/shapes/crates; Debian 12's own rustc 1.63 and cargo for tests/setup.d/65-toolchains.sh
+	"librust-indexmap-dev|have_file /usr/share/cargo/registry/indexmap-1.*"
+	"librust-bytes-dev|have_file /usr/share/cargo/registry/bytes-1.*"
+	"librust-arrayvec-dev|have_file /usr/share/cargo/registry/arrayvec-0.7.*"
+	"librust-dashmap-dev|have_file /usr/share/cargo/registry/dashmap-5.*"
+	"rustc|have_file /usr/bin/rustc"
+	"cargo|have_file /usr/bin/cargo"
 )
 
 demo_needs=("xz-utils|have_cmd xz")
