@@ -17,7 +17,7 @@ die() { echo "60-shapes: $*" >&2; exit 1; }
 for tool in rustc cargo gdb; do
 	command -v "$tool" >/dev/null || die "$tool not found"
 done
-[ -d /usr/share/cargo/registry/dashmap-5.4.0 ] || scripts/deps.sh
+[ -d /usr/share/cargo/registry/dashmap-5.4.0 ] || scripts/deps.sh check
 out="$FIXDIR/shapes/host"
 stamp=$( (shapes_sources; cat "$0"; rustc --version; cargo --version) | sha256sum | cut -d' ' -f1)
 shapes_fresh "$out" "$stamp" && exit 0

@@ -25,7 +25,7 @@ die() { echo "65-toolchains: $*" >&2; exit 1; }
 . tests/shapes-lib.sh
 
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap and chroot)"
-[ -x /usr/bin/rustc ] && [ -x /usr/bin/cargo ] && [ -d /usr/share/cargo/registry/dashmap-5.4.0 ] || scripts/deps.sh
+[ -x /usr/bin/rustc ] && [ -x /usr/bin/cargo ] && [ -d /usr/share/cargo/registry/dashmap-5.4.0 ] || scripts/deps.sh check
 [ -x /usr/bin/rustc ] || die "/usr/bin/rustc missing (apt-get install rustc)"
 command -v gdb >/dev/null || die "gdb not found (scripts/deps.sh installs it)"
 if ! command -v debootstrap >/dev/null; then
