@@ -266,7 +266,8 @@ static bool setup_rc(struct walk *w, type_id id, const struct types_type *ty, st
 		{NULL, NULL},
 	};
 	type_id dt;
-	if (!it || walk_std_field(w, inner, "", data, NULL, &l->data, &dt) < 0)
+	if (!it || walk_std_field(w, inner, "", data, NULL, &l->data, &dt) < 0 ||
+	    types_member_path(w->t, inner, "strong", &l->strong, NULL, NULL) != 0)
 		return false;
 	l->inner = inner;
 	l->inner_size = it->size;
@@ -397,6 +398,29 @@ static bool setup_list(struct walk *w, type_id id, const struct types_type *ty, 
 	l->node_size = nt->size;
 	set_elem(w, wt, types_resolve(w->t, el));
 	return l->node_size > 0;
+}
+
+/* arrayvec 0.7: ArrayVec<T, CAP> { xs: [MaybeUninit<T>; CAP], len: u32 }. */
+static bool setup_arrayvec(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
+{
+	(void)ty;
+	struct arrayvec_layout *l = &wt->l.av;
+	type_id xs_t, len_t;
+	type_id el = types_resolve(w->t, types_tparam(w->t, id, "T"));
+	if (!el || types_member_path(w->t, id, "xs", &l->xs, &xs_t, NULL) != 0 ||
+	    types_member_path(w->t, id, "len", &l->len, &len_t, NULL) != 0)
+		return false;
+	const struct types_type *at = types_get(w->t, types_resolve(w->t, xs_t));
+	const struct types_type *lt = types_get(w->t, types_resolve(w->t, len_t));
+	if (!at || at->kind != TYPES_ARRAY || !lt || lt->size == 0 || lt->size > 8)
+		return false;
+	set_elem(w, wt, el);
+	const struct types_type *slot = types_get(w->t, types_resolve(w->t, at->target));
+	if (!slot || slot->size != wt->elem_size)
+		return false;   /* MaybeUninit<T> has T's size */
+	l->cap = at->count;
+	l->len_size = (uint32_t)lt->size;
+	return true;
 }
 
 /* A thin raw pointer, or NonNull around one: where the address lies.  Fat
@@ -598,6 +622,42 @@ static const char *decode_rc(struct walk *w, uint64_t addr, const struct wtype *
 	return NULL;
 }
 
+/* Weak<T>: a dangling Weak (Weak::new) points nowhere; a live one owns the
+ * RcInner/ArcInner only when no strong reference is left (the value is
+ * dropped then, the allocation kept for the weak ones): charged once, as
+ * shared, its contents not walked. */
+static const char *decode_weak(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	const char *why = decode_rc(w, addr, wt, v);
+	uint64_t strong;
+	if (why)
+		return why;
+	const struct types_type *it = types_get(w->t, wt->l.rc.inner);
+	v->kind = it && it->name && strstr(it->name, "ArcInner<") ? WALK_ARC : WALK_RC;
+	v->elems = VIEW_NONE;
+	v->is_str = false;
+	if (v->mem == UINT64_MAX || v->mem == 0 || !walk_u64(w, v->mem + wt->l.rc.strong, &strong) || strong != 0) {
+		v->mem = 0;   /* dangling, unreadable (the strong owner reports it), or still strong */
+		return NULL;
+	}
+	return NULL;
+}
+
+/* ArrayVec: its elements lie in the value itself, len of them. */
+static const char *decode_arrayvec(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	const struct arrayvec_layout *l = &wt->l.av;
+	uint64_t len = 0;
+	if (image_read(w->img, addr + l->len, &len, l->len_size, NULL) != 0)
+		return "ArrayVec length not readable";
+	if (len > l->cap)
+		return "ArrayVec with len > capacity";
+	one_run(v, len);
+	v->inline_elems = true;
+	v->at = addr + l->xs;
+	return NULL;
+}
+
 static const char *decode_box(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
 {
 	const struct box_layout *l = &wt->l.box;
@@ -775,8 +835,9 @@ static const struct decoder DECODERS[] = {
 	{"std::sync::once_lock::OnceLock<", false, CLS_ONCE, setup_once, decode_once},
 	{"std::sync::lazy_lock::LazyLock<", false, CLS_ONCE, setup_once, decode_once},
 	/* not owning, whatever their members say */
-	{"alloc::sync::Weak<", false, CLS_PLAIN, NULL, NULL},
-	{"alloc::rc::Weak<", false, CLS_PLAIN, NULL, NULL},
+	{"alloc::sync::Weak<", false, CLS_WEAK, setup_rc, decode_weak},
+	{"alloc::rc::Weak<", false, CLS_WEAK, setup_rc, decode_weak},
+	{"arrayvec::arrayvec::ArrayVec<", false, CLS_ARRAYVEC, setup_arrayvec, decode_arrayvec},
 	{"core::mem::maybe_uninit::MaybeUninit<", false, CLS_PLAIN, NULL, NULL},
 	/* raw pointers: owned by no decoder, but where they point into the heap
 	 * the walk counts it (walk_nodecoder) instead of staying silent */

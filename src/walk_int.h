@@ -20,6 +20,8 @@ enum walk_cls {
 	CLS_BOX, CLS_VEC, CLS_STRING, CLS_VECDEQUE, CLS_RAWTABLE,
 	CLS_BTREEMAP, CLS_ARC, CLS_RC, CLS_SMALLVEC, CLS_COMPACT_STR, CLS_ONCE, CLS_LIST,
 	CLS_RAWPTR,   /* *mut T, *const T, NonNull<T> outside every container: not owned, but watched */
+	CLS_WEAK,     /* Weak<T>: owns its RcInner/ArcInner only once no strong reference is left */
+	CLS_ARRAYVEC,
 	CLS_BAD   /* a known container whose fields could not be found */
 };
 

@@ -51,10 +51,11 @@ struct btree_layout {        /* BTreeMap<K, V> */
 	uint32_t capacity;                        /* node CAPACITY (version table) */
 };
 
-struct rc_layout {           /* Rc<T>, Arc<T> */
+struct rc_layout {           /* Rc<T>, Arc<T>, and their Weak<T> */
 	uint64_t ptr, meta;      /* the pointer and, when fat, its length or vtable */
 	enum wfat fat;
 	uint64_t data;           /* offset of the value inside RcInner/ArcInner */
+	uint64_t strong;         /* offset of the strong count inside it */
 	type_id inner;           /* RcInner<T> / ArcInner<T> */
 	uint64_t inner_size;
 };
@@ -92,6 +93,12 @@ struct rawptr_layout {       /* *mut T, *const T, NonNull<T> */
 	uint64_t ptr;
 };
 
+struct arrayvec_layout {     /* arrayvec::ArrayVec<T, CAP>: elements inline */
+	uint64_t xs, len;
+	uint32_t len_size;       /* the length's width in bytes (u32 in arrayvec 0.7) */
+	uint64_t cap;
+};
+
 struct list_layout {         /* LinkedList<T> */
 	uint64_t head, len;      /* in the list */
 	uint64_t next, element;  /* in the node */
@@ -118,6 +125,7 @@ struct wtype {
 		struct once_layout once;
 		struct list_layout list;
 		struct rawptr_layout raw;
+		struct arrayvec_layout av;
 		uint16_t *lut;   /* CLS_ENUM: tag value (< 256) -> variant index */
 	} l;
 };
