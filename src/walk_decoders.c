@@ -423,6 +423,38 @@ static bool setup_arrayvec(struct walk *w, type_id id, const struct types_type *
 	return true;
 }
 
+/* bytes::Bytes { vtable, ptr, len, data } and BytesMut { ptr, len, cap, data }. */
+static bool setup_bytes(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
+{
+	(void)ty;
+	struct bytes_layout *l = &wt->l.bytes;
+	bool mut = wt->cls == CLS_BYTES_MUT;
+	type_id sh;
+	if (types_member_path(w->t, id, "ptr", &l->ptr, NULL, NULL) != 0 ||
+	    types_member_path(w->t, id, "len", &l->len, NULL, NULL) != 0 ||
+	    types_member_path(w->t, id, "data", &l->data, NULL, NULL) != 0 ||
+	    (mut ? types_member_path(w->t, id, "cap", &l->cap, NULL, NULL)
+		 : types_member_path(w->t, id, "vtable", &l->vtable, NULL, NULL)) != 0 ||
+	    types_lookup(w->t, mut ? "bytes::bytes_mut::Shared" : "bytes::bytes::Shared", &sh, NULL) != 0 ||
+	    !walk_std_bytes(w, l))
+		return false;
+	l->shared = types_resolve(w->t, sh);
+	l->shared_size = types_get(w->t, l->shared)->size;
+	wt->elem = 0;
+	wt->elem_size = 1;
+	return l->shared_size > 0;
+}
+
+/* bytes::bytes::Shared { buf, cap, ref_cnt }: the buffer a KIND_ARC Bytes shares. */
+static bool setup_bytes_shared(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
+{
+	(void)ty;
+	wt->elem = 0;
+	wt->elem_size = 1;
+	return types_member_path(w->t, id, "buf", &wt->l.bytes.ptr, NULL, NULL) == 0 &&
+	       types_member_path(w->t, id, "cap", &wt->l.bytes.cap, NULL, NULL) == 0;
+}
+
 /* A thin raw pointer, or NonNull around one: where the address lies.  Fat
  * ones (*const [T], *const dyn Tr) are not watched. */
 static bool setup_rawptr(struct walk *w, type_id id, const struct types_type *ty, struct wtype *wt)
@@ -643,6 +675,95 @@ static const char *decode_weak(struct walk *w, uint64_t addr, const struct wtype
 	return NULL;
 }
 
+/* A KIND_ARC data pointer: the Shared allocation (counted once, however
+ * many Bytes share it), whose own decoder reports the buffer. */
+static void bytes_arc(const struct bytes_layout *l, uint64_t shared, struct wview *v)
+{
+	v->mem = shared;
+	v->requested = v->used = l->shared_size;
+	v->shared = true;
+	v->kind = WALK_BOX;
+	v->elems = VIEW_POINTEE;
+	v->elem = l->shared;
+	v->at = shared;
+	v->walk_always = true;
+}
+
+static const char *decode_bytes(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	const struct bytes_layout *l = &wt->l.bytes;
+	uint64_t ptr, len, data, vt;
+	if (!read3(w, addr, l->ptr, l->len, l->data, &ptr, &len, &data) || !walk_u64(w, addr + l->vtable, &vt))
+		return "Bytes header not readable";
+	vt -= image_bias(w->img);
+	v->is_str = true;
+	v->at = ptr;
+	v->c = len;
+	/* &'static [u8]: no heap.  bytes 1.x's STATIC_VTABLE is a const (no
+	 * symbol to compare with), but Bytes::from_static leaves data null */
+	if ((l->vt_static && vt == l->vt_static) || data == 0)
+		return NULL;
+	if ((!l->vt_shared || vt != l->vt_shared) && (!l->vt_even || vt != l->vt_even) &&
+	    (!l->vt_odd || vt != l->vt_odd))
+		return "Bytes with a vtable that is none of bytes' own";
+	if (vt == l->vt_shared || !(data & 1)) {   /* KIND_ARC */
+		bytes_arc(l, data, v);
+		return NULL;
+	}
+	/* KIND_VEC: a boxed slice from buf to the end of this view */
+	uint64_t buf = vt == l->vt_even ? data & ~1ull : data;
+	if (ptr < buf || ptr - buf > image_core_size(w->img) || len > image_core_size(w->img))
+		return "Bytes whose data does not lie in its buffer";
+	v->mem = buf;
+	v->requested = ptr - buf + len;
+	v->used = len;
+	v->kind = WALK_BOX_SLICE;
+	return NULL;
+}
+
+static const char *decode_bytes_mut(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	const struct bytes_layout *l = &wt->l.bytes;
+	uint64_t ptr, len, cap, data;
+	if (!read3(w, addr, l->ptr, l->len, l->cap, &ptr, &len, &cap) || !walk_u64(w, addr + l->data, &data))
+		return "BytesMut header not readable";
+	if (len > cap || cap > image_core_size(w->img))
+		return "BytesMut with len > cap";
+	v->is_str = true;
+	v->at = ptr;
+	v->c = len;
+	if (!(data & 1)) {   /* KIND_ARC: Shared { vec, original_capacity_repr, ref_count } */
+		bytes_arc(l, data, v);
+		return NULL;
+	}
+	uint64_t off = data >> l->vec_pos_shift;   /* the vec form: the original Vec's start */
+	if (off > ptr || off > image_core_size(w->img))
+		return "BytesMut whose offset lies before its buffer";
+	if (cap + off == 0)
+		return NULL;
+	v->mem = ptr - off;
+	v->requested = cap + off;
+	v->used = len;
+	v->kind = WALK_VEC;
+	return NULL;
+}
+
+static const char *decode_bytes_shared(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
+{
+	uint64_t buf, cap;
+	if (!walk_u64(w, addr + wt->l.bytes.ptr, &buf) || !walk_u64(w, addr + wt->l.bytes.cap, &cap))
+		return "bytes Shared not readable";
+	if (cap > image_core_size(w->img))
+		return "bytes Shared with an absurd capacity";
+	if (cap == 0)
+		return NULL;
+	v->mem = buf;
+	v->requested = v->used = cap;
+	v->shared = true;
+	v->kind = WALK_VEC;
+	return NULL;
+}
+
 /* ArrayVec: its elements lie in the value itself, len of them. */
 static const char *decode_arrayvec(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
 {
@@ -838,6 +959,9 @@ static const struct decoder DECODERS[] = {
 	{"alloc::sync::Weak<", false, CLS_WEAK, setup_rc, decode_weak},
 	{"alloc::rc::Weak<", false, CLS_WEAK, setup_rc, decode_weak},
 	{"arrayvec::arrayvec::ArrayVec<", false, CLS_ARRAYVEC, setup_arrayvec, decode_arrayvec},
+	{"bytes::bytes::Bytes", true, CLS_BYTES, setup_bytes, decode_bytes},
+	{"bytes::bytes_mut::BytesMut", true, CLS_BYTES_MUT, setup_bytes, decode_bytes_mut},
+	{"bytes::bytes::Shared", true, CLS_BYTES_SHARED, setup_bytes_shared, decode_bytes_shared},
 	{"core::mem::maybe_uninit::MaybeUninit<", false, CLS_PLAIN, NULL, NULL},
 	/* raw pointers: owned by no decoder, but where they point into the heap
 	 * the walk counts it (walk_nodecoder) instead of staying silent */

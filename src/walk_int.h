@@ -22,6 +22,7 @@ enum walk_cls {
 	CLS_RAWPTR,   /* *mut T, *const T, NonNull<T> outside every container: not owned, but watched */
 	CLS_WEAK,     /* Weak<T>: owns its RcInner/ArcInner only once no strong reference is left */
 	CLS_ARRAYVEC,
+	CLS_BYTES, CLS_BYTES_MUT, CLS_BYTES_SHARED,
 	CLS_BAD   /* a known container whose fields could not be found */
 };
 

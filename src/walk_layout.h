@@ -99,6 +99,14 @@ struct arrayvec_layout {     /* arrayvec::ArrayVec<T, CAP>: elements inline */
 	uint64_t cap;
 };
 
+struct bytes_layout {        /* bytes::Bytes, bytes::BytesMut, bytes::bytes::Shared */
+	uint64_t ptr, len, data, vtable, cap;   /* cap: BytesMut's, or Shared's */
+	uint64_t vt_even, vt_odd, vt_shared, vt_static;  /* the vtables' link addresses (0: absent) */
+	type_id shared;          /* the Shared a KIND_ARC data pointer points at */
+	uint64_t shared_size;
+	uint32_t vec_pos_shift;  /* BytesMut: the vec form's offset is data >> this */
+};
+
 struct list_layout {         /* LinkedList<T> */
 	uint64_t head, len;      /* in the list */
 	uint64_t next, element;  /* in the node */
@@ -126,6 +134,7 @@ struct wtype {
 		struct list_layout list;
 		struct rawptr_layout raw;
 		struct arrayvec_layout av;
+		struct bytes_layout bytes;
 		uint16_t *lut;   /* CLS_ENUM: tag value (< 256) -> variant index */
 	} l;
 };
@@ -195,6 +204,7 @@ extern const struct walk_field_form WALK_RAWVEC_CAP[], WALK_RAWVEC_PTR[];
 const struct once_impl *walk_std_once(struct walk *w, type_id once_type, uint64_t *state_off);
 bool walk_std_compact(struct walk *w, type_id id, struct compact_repr *out);
 uint32_t walk_std_group_width(struct walk *w);
+bool walk_std_bytes(struct walk *w, struct bytes_layout *l);
 uint32_t walk_std_btree_capacity(struct walk *w, type_id leaf, uint64_t keys_count);
 bool walk_std_deque_form(struct walk *w, type_id id, bool *tail_head);
 void walk_std_note(struct walk *w, const char *dep, const char *what, const char *value, const char *evidence);

@@ -33,6 +33,8 @@ int walk_read_string(struct walk *w, uint64_t addr, type_id ty, char *buf, size_
 	switch (wt->cls) {
 	case CLS_STRING:
 	case CLS_COMPACT_STR:
+	case CLS_BYTES:
+	case CLS_BYTES_MUT:
 	case CLS_BOX:
 	case CLS_ARC:
 	case CLS_RC: {

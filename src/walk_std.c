@@ -223,6 +223,47 @@ bool walk_std_compact(struct walk *w, type_id id, struct compact_repr *out)
 	return true;
 }
 
+/* ---------------------------------------------------------------- bytes */
+
+/* bytes 1.x (src/bytes.rs, src/bytes_mut.rs): a Bytes names its kind by its
+ * vtable (the statics below), a KIND_VEC / KIND_ARC bit in its data pointer
+ * (KIND_MASK = 1), and BytesMut's vec form keeps its offset from the buffer's
+ * start in data >> VEC_POS_OFFSET (5). */
+static const struct bytes_entry {
+	const char *release;
+	const char *even, *odd, *shared, *stat;
+	uint32_t vec_pos_shift;
+} BYTES_RELEASES[] = {
+	{"1.x (PROMOTABLE_EVEN/ODD and SHARED vtables, static form by null data; VEC_POS_OFFSET 5)", "bytes::bytes::PROMOTABLE_EVEN_VTABLE",
+	 "bytes::bytes::PROMOTABLE_ODD_VTABLE", "bytes::bytes::SHARED_VTABLE", "bytes::bytes::STATIC_VTABLE", 5},
+};
+
+static uint64_t static_addr(struct walk *w, const char *name)
+{
+	const struct types_static *st;
+	return types_static_lookup(w->t, name, &st, NULL) == 0 ? st->addr : 0;
+}
+
+bool walk_std_bytes(struct walk *w, struct bytes_layout *l)
+{
+	char ev[512];
+	for (size_t i = 0; i < sizeof BYTES_RELEASES / sizeof BYTES_RELEASES[0]; i++) {
+		const struct bytes_entry *b = &BYTES_RELEASES[i];
+		l->vt_even = static_addr(w, b->even);
+		l->vt_odd = static_addr(w, b->odd);
+		l->vt_shared = static_addr(w, b->shared);
+		l->vt_static = static_addr(w, b->stat);
+		l->vec_pos_shift = b->vec_pos_shift;
+		if (!l->vt_even && !l->vt_odd && !l->vt_shared && !l->vt_static)
+			continue;
+		snprintf(ev, sizeof ev, "statics %s%s%s%s in the DWARF", l->vt_even ? "PROMOTABLE_EVEN " : "",
+			 l->vt_odd ? "PROMOTABLE_ODD " : "", l->vt_shared ? "SHARED " : "", l->vt_static ? "STATIC" : "");
+		walk_std_note(w, "bytes", "Bytes vtables", b->release, ev);
+		return true;
+	}
+	return false;
+}
+
 /* ---------------------------------------------------------------- hashbrown */
 
 struct group_entry {
