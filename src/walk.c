@@ -472,8 +472,15 @@ bool walk_owns_compute(struct walk *w, type_id id)
 	walk_type_info(w, id);
 	struct wtype *wt = &w->wt[id];
 	if (wt->owns == 0) {
+		/* a chain of member types as deep as hostile DWARF makes it would
+		 * overflow the stack: past a bound a type is taken as owning (it is
+		 * then walked, within the walk's own depth bound), not cached */
+		if (w->owns_depth >= WALK_MAX_OWNS_DEPTH)
+			return true;
+		w->owns_depth++;
 		wt->owns = 1;   /* a recursive type is assumed not to own through itself */
 		wt->owns = owns_compute(w, id) ? 3 : 2;
+		w->owns_depth--;
 	}
 	return wt->owns == 3;
 }
@@ -678,8 +685,13 @@ int walk_val(struct walk *w, uint64_t addr, type_id id)
 		break;
 	case CLS_ARRAY: {
 		uint64_t n = ty->count;
+		/* a count from hostile DWARF: the array must fit in the core */
+		if (wt->elem_size && n > image_core_size(w->img) / wt->elem_size) {
+			walk_unreadable(w, addr, "array longer than the core (DW_AT_count)");
+			break;
+		}
 		walk_push(w, "[*]");
-		for (uint64_t i = 0; i < n && i < WALK_MAX_ELEMS; i++)
+		for (uint64_t i = 0; i < n; i++)
 			walk_val(w, addr + i * wt->elem_size, wt->elem);
 		walk_pop(w);
 		break;

@@ -13,7 +13,8 @@
 #include "walk_layout.h"
 
 #define WALK_MAX_DEPTH 192
-#define WALK_MAX_ELEMS (1ull << 32)   /* no container in a core holds more */
+#define WALK_MAX_ELEMS (1ull << 32)   /* the walk_elements iteration over a fixed array */
+#define WALK_MAX_OWNS_DEPTH 2048        /* member-type nesting followed when deciding ownership */
 
 enum walk_cls {
 	CLS_UNSET = 0, CLS_PLAIN, CLS_STRUCT, CLS_ENUM, CLS_ARRAY,
@@ -172,6 +173,7 @@ struct walk {
 
 	/* current position */
 	int depth;
+	int owns_depth;           /* walk_owns_compute's recursion */
 	bool in_op;
 	uint32_t op_tok;          /* the op's token (from on_op) while in_op */
 	uint32_t tag;             /* the caller's tag for what is reached outside ops */

@@ -82,6 +82,8 @@ int walk_elements(struct walk *w, uint64_t addr, type_id ty, walk_elem_fn fn, vo
 	if (!wt || !tt)
 		return err_set(e, ERR_NOTFOUND, "no type for a container");
 	if (wt->cls == CLS_ARRAY) {
+		if (wt->elem_size && tt->count > image_core_size(w->img) / wt->elem_size)
+			return err_set(e, ERR_CORRUPT, "%s: an array longer than the core", tt->name);
 		for (uint64_t i = 0; i < tt->count && i < WALK_MAX_ELEMS; i++) {
 			int rc = fn(ctx, 0, 0, addr + i * wt->elem_size, wt->elem);
 			if (rc)
