@@ -32,8 +32,6 @@
 /* Pointer size when a pointer DIE has no DW_AT_byte_size (rustc never emits
  * one, layouts.md §1): the x86-64 address size. */
 #define TYPES_PTR_SIZE 8
-/* How far same_ref looks into anonymous types (arrays of arrays). */
-#define TYPES_SHAPE_DEPTH 2
 
 /* DIE offset -> index of the raw read from it. */
 struct off_slot {
@@ -64,8 +62,8 @@ static inline bool name_key_eq(struct name_key a, struct name_key b)
 
 struct name_slot {
 	struct name_key key;
-	uint32_t first;   /* group + 1; the rest follow through fin.next */
-	uint32_t layouts; /* groups holding a definition */
+	uint32_t first_def; /* raw index + 1 of the first definition, 0: only stubs */
+	uint32_t layouts;   /* groups holding a definition */
 };
 #define NAME_SLOT_KEY(e) ((e)->key)
 DEFINE_HASH_TABLE(name_table, struct name_slot, struct name_key, NAME_SLOT_KEY, name_key_hash,
@@ -94,22 +92,27 @@ struct static_slot {
 DEFINE_HASH_TABLE(static_table, struct static_slot, struct static_key, STATIC_SLOT_KEY,
 		  static_key_hash, static_key_eq)
 
+DEFINE_VECTOR(types_u64_vec, uint64_t)
+DEFINE_VECTOR(types_size_vec, size_t)
+
 struct fin {
 	struct types_build *b;
 	struct types *t;
 	struct off_table raw_of;       /* die offset -> raw index */
+	/* per raw */
+	struct types_u64_vec nhash;    /* hash of (kind, name) */
+	struct types_u32_vec alias;    /* a stub's first definition, else itself */
+	struct types_size_vec ref_at;  /* [n + 1]: where its references start in refs */
+	struct types_u32_vec refs;     /* raw index, REF_NONE or REF_UNRESOLVED */
+	struct types_u32_vec cls;      /* class in the current refinement round */
+	unsigned round;
+	size_t nclasses;
 	struct types_u32_vec group_of; /* raw index -> group (type_id - 1) */
-	struct types_u32_vec best;     /* group -> raw index chosen */
-	struct types_u32_vec next;     /* group -> next group of its name + 1, 0 ends */
+	/* per group */
+	struct types_u32_vec best;     /* raw index chosen */
 	size_t conflicts;              /* names with more than one layout */
 	uint8_t *state;                /* per id: size/align computation in progress / done */
 };
-
-static const struct types_raw *raw_at(const struct fin *f, uint64_t off)
-{
-	const struct off_slot *s = off_table_find(&f->raw_of, off);
-	return s ? &f->b->raws.data[s->raw] : NULL;
-}
 
 static type_id fin_id(struct fin *f, uint64_t off)
 {
@@ -123,42 +126,88 @@ static type_id fin_id(struct fin *f, uint64_t off)
 	return f->group_of.data[s->raw] + 1;
 }
 
-/* ------------------------------------------------------------- grouping */
+#define REF_NONE UINT32_MAX             /* no reference (offset 0) */
+#define REF_UNRESOLVED (UINT32_MAX - 1) /* a DIE that was not read */
 
-/* Two references name the same type: the same DIE, or types of one kind and
- * qualified name; anonymous ones also need one shape (size, count, element). */
-static bool same_ref(const struct fin *f, uint64_t a, uint64_t b, int depth)
+/* The type_id of raw r's k-th reference (in ref_off's order), from the
+ * references find_refs resolved once. */
+static type_id ref_id(struct fin *f, const struct types_raw *r, uint32_t k)
 {
-	if (a == b)
-		return true;
-	const struct types_raw *x = raw_at(f, a), *y = raw_at(f, b);
-	if (!x || !y)
-		return x == y;
-	if (x->t.kind != y->t.kind || strcmp(x->t.name, y->t.name))
-		return false;
-	if (x->t.name[0])
-		return true;
-	return x->has_size == y->has_size && x->t.size == y->t.size && x->t.count == y->t.count &&
-	       x->nmembers == y->nmembers &&
-	       (depth >= TYPES_SHAPE_DEPTH || same_ref(f, x->target_off, y->target_off, depth + 1));
+	uint32_t x = f->refs.data[f->ref_at.data[r - f->b->raws.data] + k];
+	if (x == REF_UNRESOLVED) {
+		f->b->unresolved++;
+		return 0;
+	}
+	return x == REF_NONE ? 0 : f->group_of.data[x] + 1;
 }
 
-static bool same_members(const struct fin *f, const struct types_raw *a, const struct types_raw *b)
+/* -------------------------------------------------------------- classes */
+
+/* Raws of one class describe one type.  Partition refinement finds them:
+ * round 0 puts raws of one kind, qualified name and shallow layout (every
+ * field but the types they refer to) in one class; each later round splits
+ * a class whose raws refer, at the same place, to types of different
+ * classes; it stops when a round splits nothing.  So two copies merge
+ * exactly when nothing reachable from them tells them apart (Vec<dep::Thing>
+ * of two versions of `dep` is two types, not one with the wrong element). */
+
+/* Refinement rounds before giving up on finer classes (hostile input; real
+ * binaries settle in two or three). */
+#define TYPES_MAX_ROUNDS 64
+
+struct sig_key {
+	const struct fin *f;
+	uint32_t raw;
+	uint64_t hash;
+};
+
+static bool sig_eq(const struct fin *f, uint32_t a, uint32_t b);
+
+static inline uint64_t sig_key_hash(struct sig_key k)
 {
+	return k.hash;
+}
+
+static inline bool sig_key_eq(struct sig_key a, struct sig_key b)
+{
+	return a.hash == b.hash && sig_eq(a.f, a.raw, b.raw);
+}
+
+struct sig_slot {
+	struct sig_key key;
+	uint32_t cls;
+};
+#define SIG_SLOT_KEY(e) ((e)->key)
+DEFINE_HASH_TABLE(sig_table, struct sig_slot, struct sig_key, SIG_SLOT_KEY, sig_key_hash, sig_key_eq)
+
+static inline uint64_t mix(uint64_t h, uint64_t v)
+{
+	return container_hash_u64(h + v);
+}
+
+/* Every field of two raws but their references: kind, name, size, member
+ * names and offsets, template parameter names, variants, enumerators. */
+static bool shallow_eq(const struct types_raw *a, const struct types_raw *b)
+{
+	if (a->t.kind != b->t.kind || a->t.is_declaration != b->t.is_declaration ||
+	    a->has_size != b->has_size || a->t.size != b->t.size || a->t.encoding != b->t.encoding ||
+	    a->t.count != b->t.count || a->nmembers != b->nmembers || a->ntparams != b->ntparams ||
+	    a->nvariants != b->nvariants || a->t.nenumerators != b->t.nenumerators ||
+	    a->has_vpart != b->has_vpart || a->vpart_has_tag != b->vpart_has_tag ||
+	    a->tag_offset != b->tag_offset || strcmp(a->t.name, b->t.name))
+		return false;
 	for (uint32_t i = 0; i < a->nmembers; i++) {
 		const struct types_rmember *x = &a->members[i], *y = &b->members[i];
-		if (x->offset != y->offset || x->artificial != y->artificial || strcmp(x->name, y->name) ||
-		    !same_ref(f, x->type_off, y->type_off, 0))
+		if (x->offset != y->offset || x->artificial != y->artificial || strcmp(x->name, y->name))
 			return false;
 	}
 	for (uint32_t i = 0; i < a->ntparams; i++)
-		if (strcmp(a->tparams[i].name, b->tparams[i].name) ||
-		    !same_ref(f, a->tparams[i].type_off, b->tparams[i].type_off, 0))
+		if (strcmp(a->tparams[i].name, b->tparams[i].name))
 			return false;
 	for (uint32_t i = 0; i < a->nvariants; i++) {
 		const struct types_rvariant *x = &a->variants[i], *y = &b->variants[i];
 		if (x->offset != y->offset || x->has_discr != y->has_discr || x->discr != y->discr ||
-		    strcmp(x->name, y->name) || !same_ref(f, x->type_off, y->type_off, 0))
+		    strcmp(x->name, y->name))
 			return false;
 	}
 	for (uint32_t i = 0; i < a->t.nenumerators; i++)
@@ -168,66 +217,219 @@ static bool same_members(const struct fin *f, const struct types_raw *a, const s
 	return true;
 }
 
-/* Two definitions of one kind and name describe one layout. */
-static bool same_layout(const struct fin *f, const struct types_raw *a, const struct types_raw *b)
+static uint64_t shallow_hash(const struct fin *f, uint32_t i)
 {
-	if (a->has_size != b->has_size || a->t.size != b->t.size || a->t.encoding != b->t.encoding ||
-	    a->t.count != b->t.count || a->nmembers != b->nmembers || a->ntparams != b->ntparams ||
-	    a->nvariants != b->nvariants || a->t.nenumerators != b->t.nenumerators ||
-	    a->has_vpart != b->has_vpart || a->vpart_has_tag != b->vpart_has_tag ||
-	    a->tag_offset != b->tag_offset)
-		return false;
-	if (!same_ref(f, a->target_off, b->target_off, 0) ||
-	    (a->vpart_has_tag && !same_ref(f, a->tag_type_off, b->tag_type_off, 0)))
-		return false;
-	return same_members(f, a, b);
+	const struct types_raw *r = &f->b->raws.data[i];
+	uint64_t h = f->nhash.data[i];
+	h = mix(h, r->t.size + ((uint64_t)r->has_size << 63));
+	h = mix(h, r->t.count ^ ((uint64_t)r->t.encoding << 32) ^ r->t.is_declaration);
+	h = mix(h, r->nmembers ^ ((uint64_t)r->nvariants << 32));
+	for (uint32_t k = 0; k < r->nmembers; k++)
+		h = mix(h, r->members[k].offset);
+	return h;
 }
+
+/* A raw's references, in a fixed order: target, tag type, members' types,
+ * template parameters' types, variants' types. */
+static uint32_t nrefs(const struct types_raw *r)
+{
+	return 2 + r->nmembers + r->ntparams + r->nvariants;
+}
+
+static uint64_t ref_off(const struct types_raw *r, uint32_t k)
+{
+	if (k == 0)
+		return r->target_off;
+	if (k == 1)
+		return r->vpart_has_tag ? r->tag_type_off : 0;
+	k -= 2;
+	if (k < r->nmembers)
+		return r->members[k].type_off;
+	k -= r->nmembers;
+	if (k < r->ntparams)
+		return r->tparams[k].type_off;
+	return r->variants[k - r->ntparams].type_off;
+}
+
+static inline uint32_t ref_class(const struct fin *f, uint32_t ref)
+{
+	return ref >= REF_UNRESOLVED ? ref : f->cls.data[ref];
+}
+
+static bool sig_eq(const struct fin *f, uint32_t a, uint32_t b)
+{
+	if (!f->round)
+		return shallow_eq(&f->b->raws.data[a], &f->b->raws.data[b]);
+	if (f->cls.data[a] != f->cls.data[b])
+		return false;
+	/* one class in round 0 means as many references */
+	const uint32_t *ra = &f->refs.data[f->ref_at.data[a]], *rb = &f->refs.data[f->ref_at.data[b]];
+	size_t n = f->ref_at.data[a + 1] - f->ref_at.data[a];
+	for (size_t k = 0; k < n; k++)
+		if (ref_class(f, ra[k]) != ref_class(f, rb[k]))
+			return false;
+	return true;
+}
+
+static uint64_t refs_hash(const struct fin *f, uint32_t i)
+{
+	uint64_t h = container_hash_u64(f->cls.data[i]);
+	for (size_t k = f->ref_at.data[i]; k < f->ref_at.data[i + 1]; k++)
+		h = mix(h, ref_class(f, f->refs.data[k]));
+	return h;
+}
+
+/* Each declaration stub stands for the first definition of its kind and
+ * name (its alias); names are hashed once here for every later use. */
+static int find_aliases(struct fin *f, struct name_table *names)
+{
+	size_t n = f->b->raws.len;
+	if (!types_u32_vec_reserve(&f->alias, n) || !types_u64_vec_reserve(&f->nhash, n) ||
+	    !name_table_reserve(names, n))
+		return types_build_nomem(f->b);
+	f->alias.len = f->nhash.len = n;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct types_raw *r = &f->b->raws.data[i];
+		f->nhash.data[i] = types_hash_str(r->t.name) ^ (uint64_t)r->t.kind * 0x9e3779b97f4a7c15ull;
+		f->alias.data[i] = i;
+		if (!r->t.name[0])
+			continue;
+		bool inserted;
+		struct name_slot *s = name_table_insert(names, (struct name_key){ r->t.name, f->nhash.data[i], r->t.kind },
+							&inserted);
+		if (!s)
+			return types_build_nomem(f->b);
+		if (inserted)
+			s->key = (struct name_key){ r->t.name, f->nhash.data[i], r->t.kind };
+		if (!s->first_def && !r->t.is_declaration)
+			s->first_def = i + 1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct types_raw *r = &f->b->raws.data[i];
+		if (!r->t.is_declaration || !r->t.name[0])
+			continue;
+		const struct name_slot *s =
+			name_table_find(names, (struct name_key){ r->t.name, f->nhash.data[i], r->t.kind });
+		if (s && s->first_def)
+			f->alias.data[i] = s->first_def - 1;
+	}
+	return 0;
+}
+
+/* The references of every raw as raw indexes (a stub's replaced by its
+ * alias), flattened: raw i's are refs[ref_at[i] .. ref_at[i + 1]). */
+static int find_refs(struct fin *f)
+{
+	size_t n = f->b->raws.len, total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += nrefs(&f->b->raws.data[i]); /* < 2^32 each, n < 2^32: no overflow */
+	if (!types_size_vec_reserve(&f->ref_at, n + 1) || !types_u32_vec_reserve(&f->refs, total))
+		return types_build_nomem(f->b);
+	for (size_t i = 0; i < n; i++) {
+		const struct types_raw *r = &f->b->raws.data[i];
+		f->ref_at.data[i] = f->refs.len;
+		for (uint32_t k = 0, nr = nrefs(r); k < nr; k++) {
+			uint64_t off = ref_off(r, k);
+			const struct off_slot *s = off ? off_table_find(&f->raw_of, off) : NULL;
+			f->refs.data[f->refs.len++] = !off ? REF_NONE
+						      : !s ? REF_UNRESOLVED
+							   : f->alias.data[s->raw];
+		}
+	}
+	f->ref_at.data[n] = f->refs.len;
+	f->ref_at.len = n + 1;
+	return 0;
+}
+
+static int refine(struct fin *f)
+{
+	size_t n = f->b->raws.len, ncls = 0;
+	struct sig_table sigs;
+	struct types_u32_vec next;
+	sig_table_init(&sigs);
+	types_u32_vec_init(&next);
+	int rc = 0;
+	if (!types_u32_vec_reserve(&f->cls, n) || !types_u32_vec_reserve(&next, n) ||
+	    !sig_table_reserve(&sigs, n)) {
+		rc = types_build_nomem(f->b);
+		goto out;
+	}
+	f->cls.len = next.len = n;
+	for (f->round = 0; f->round < TYPES_MAX_ROUNDS; f->round++) {
+		uint32_t count = 0;
+		sig_table_clear(&sigs);
+		for (uint32_t i = 0; i < n; i++) {
+			struct sig_key k = { f, i, f->round ? refs_hash(f, i) : shallow_hash(f, i) };
+			bool inserted;
+			struct sig_slot *s = sig_table_insert(&sigs, k, &inserted);
+			if (!s) { /* cannot happen: reserved */
+				rc = types_build_nomem(f->b);
+				goto out;
+			}
+			if (inserted) {
+				s->key = k;
+				s->cls = count++;
+			}
+			next.data[i] = s->cls;
+		}
+		struct types_u32_vec tmp = f->cls;
+		f->cls = next;
+		next = tmp;
+		bool settled = f->round && count == ncls;
+		ncls = count;
+		if (settled)
+			break;
+	}
+	f->nclasses = ncls;
+out:
+	sig_table_deinit(&sigs);
+	types_u32_vec_deinit(&next);
+	return rc;
+}
+
+/* ------------------------------------------------------------- grouping */
 
 static uint32_t new_group(struct fin *f, uint32_t raw)
 {
 	uint32_t g = (uint32_t)f->best.len++;
 	f->best.data[g] = raw;
-	f->next.data[g] = 0;
 	return g;
 }
 
-/* The group raw i joins among those of its name, or a new one after them. */
-static uint32_t join_group(struct fin *f, struct name_slot *s, uint32_t i)
+/* One more layout for raw i's name: two make a conflict. */
+static void count_layout(struct fin *f, struct name_table *names, uint32_t i)
 {
 	const struct types_raw *r = &f->b->raws.data[i];
-	if (r->t.is_declaration)
-		return s->first - 1;
-	uint32_t last = 0;
-	for (uint32_t g1 = s->first; g1; g1 = f->next.data[g1 - 1]) {
-		const struct types_raw *o = &f->b->raws.data[f->best.data[g1 - 1]];
-		if (o->t.is_declaration) {
-			/* only stubs so far (they all join the first group) */
-			f->best.data[g1 - 1] = i;
-			s->layouts++;
-			return g1 - 1;
-		}
-		if (same_layout(f, o, r))
-			return g1 - 1;
-		last = g1;
-	}
-	uint32_t g = new_group(f, i);
-	f->next.data[last - 1] = g + 1;
-	if (++s->layouts == 2)
+	struct name_slot *s = name_table_find(names, (struct name_key){ r->t.name, f->nhash.data[i], r->t.kind });
+	if (s && ++s->layouts == 2)
 		f->conflicts++;
-	return g;
 }
 
-/* Groups raws by (kind, qualified name, layout); anonymous raws are groups of one. */
+/* One group per class of named raws (stubs in their alias's), numbered in
+ * order of first appearance; anonymous raws are groups of one.  A group's
+ * best raw is its first definition. */
 static int fin_group(struct fin *f)
 {
 	size_t n = f->b->raws.len;
-	if (n >= UINT32_MAX)
+	if (n >= REF_UNRESOLVED)
 		return err_set(f->b->e, ERR_INPUT, "DWARF has %zu type DIEs, more than can be indexed", n);
 	struct name_table names;
+	struct types_u32_vec group_of_cls;
 	name_table_init(&names);
+	types_u32_vec_init(&group_of_cls);
+	int rc = find_aliases(f, &names);
+	if (!rc)
+		rc = find_refs(f);
+	if (!rc)
+		rc = refine(f);
+	if (rc)
+		goto out;
 	if (!types_u32_vec_reserve(&f->group_of, n) || !types_u32_vec_reserve(&f->best, n) ||
-	    !types_u32_vec_reserve(&f->next, n) || !name_table_reserve(&names, n))
-		goto nomem;
+	    !types_u32_vec_reserve(&group_of_cls, f->nclasses)) {
+		rc = types_build_nomem(f->b);
+		goto out;
+	}
+	memset(group_of_cls.data, 0xff, f->nclasses * sizeof *group_of_cls.data);
 	f->group_of.len = n;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct types_raw *r = &f->b->raws.data[i];
@@ -235,29 +437,23 @@ static int fin_group(struct fin *f)
 		if (!r->t.name[0]) {
 			g = new_group(f, i);
 		} else {
-			struct name_key k = { r->t.name, container_hash_str(r->t.name) ^
-							 (uint64_t)r->t.kind * 0x9e3779b97f4a7c15ull,
-					      r->t.kind };
-			bool inserted;
-			struct name_slot *s = name_table_insert(&names, k, &inserted);
-			if (!s)
-				goto nomem;
-			if (inserted) {
-				s->key = k;
-				g = new_group(f, i);
-				s->first = g + 1;
-				s->layouts = !r->t.is_declaration;
-			} else {
-				g = join_group(f, s, i);
+			uint32_t *slot = &group_of_cls.data[f->cls.data[f->alias.data[i]]];
+			g = *slot;
+			if (g == UINT32_MAX) {
+				g = *slot = new_group(f, i);
+				if (!r->t.is_declaration)
+					count_layout(f, &names, i);
+			} else if (f->b->raws.data[f->best.data[g]].t.is_declaration && !r->t.is_declaration) {
+				f->best.data[g] = i;
+				count_layout(f, &names, i);
 			}
 		}
 		f->group_of.data[i] = g;
 	}
+out:
 	name_table_deinit(&names);
-	return 0;
-nomem:
-	name_table_deinit(&names);
-	return types_build_nomem(f->b);
+	types_u32_vec_deinit(&group_of_cls);
+	return rc;
 }
 
 /* ------------------------------------------------ one type per group */
@@ -270,7 +466,7 @@ static int fin_members(struct fin *f, const struct types_raw *r, struct types_ty
 		if (!m)
 			return types_build_nomem(f->b);
 		for (uint32_t i = 0; i < r->nmembers; i++)
-			m[i] = (struct types_member){ r->members[i].name, fin_id(f, r->members[i].type_off),
+			m[i] = (struct types_member){ r->members[i].name, ref_id(f, r, 2 + i),
 						      r->members[i].offset, r->members[i].artificial };
 		/* memory order; insertion sort keeps declaration order among equal
 		 * offsets (union members, ZSTs) and members are few */
@@ -291,7 +487,7 @@ static int fin_members(struct fin *f, const struct types_raw *r, struct types_ty
 		if (!p)
 			return types_build_nomem(f->b);
 		for (uint32_t i = 0; i < r->ntparams; i++)
-			p[i] = (struct types_tparam){ r->tparams[i].name, fin_id(f, r->tparams[i].type_off) };
+			p[i] = (struct types_tparam){ r->tparams[i].name, ref_id(f, r, 2 + r->nmembers + i) };
 		t->tparams = p;
 	}
 	t->ntparams = r->ntparams;
@@ -310,9 +506,9 @@ static int fin_vpart(struct fin *f, const struct types_raw *r, struct types_type
 	memset(vp, 0, sizeof *vp);
 	vp->has_tag = r->vpart_has_tag;
 	vp->tag_offset = r->tag_offset;
-	vp->tag_type = fin_id(f, r->tag_type_off);
+	vp->tag_type = ref_id(f, r, 1);
 	for (uint32_t i = 0; i < r->nvariants; i++)
-		v[i] = (struct types_variant){ r->variants[i].name, fin_id(f, r->variants[i].type_off),
+		v[i] = (struct types_variant){ r->variants[i].name, ref_id(f, r, 2 + r->nmembers + r->ntparams + i),
 					       r->variants[i].offset, r->variants[i].has_discr,
 					       r->variants[i].discr };
 	vp->nvariants = r->nvariants;
@@ -436,7 +632,7 @@ static int fin_statics(struct fin *f)
 		const struct types_rstatic *s = &f->b->statics.data[i];
 		type_id ty = fin_id(f, s->type_off);
 		struct static_key k = { s->name, s->addr,
-					container_hash_str(s->name) ^ container_hash_u64(s->addr) };
+					types_hash_str(s->name) ^ container_hash_u64(s->addr) };
 		bool inserted;
 		struct static_slot *slot = static_table_insert(&seen, k, &inserted);
 		if (!slot) {
@@ -495,7 +691,7 @@ static int fin_types(struct fin *f)
 		int rc;
 		*ty = r->t;
 		ty->members = NULL;
-		ty->target = fin_id(f, r->target_off);
+		ty->target = ref_id(f, r, 0);
 		t->containing[g + 1] = fin_id(f, r->containing_off);
 		if ((rc = fin_members(f, r, ty)) || (rc = fin_vpart(f, r, ty)))
 			return rc;
@@ -540,9 +736,13 @@ int types_merge(struct types_build *b)
 	rc = types_build_indexes(t, b->e);
 out:
 	off_table_deinit(&f.raw_of);
+	types_u64_vec_deinit(&f.nhash);
+	types_u32_vec_deinit(&f.alias);
+	types_size_vec_deinit(&f.ref_at);
+	types_u32_vec_deinit(&f.refs);
+	types_u32_vec_deinit(&f.cls);
 	types_u32_vec_deinit(&f.group_of);
 	types_u32_vec_deinit(&f.best);
-	types_u32_vec_deinit(&f.next);
 	free(f.state);
 	return rc;
 }

@@ -41,7 +41,8 @@ const char *types_last_segment(const char *name, size_t *base_len)
 		*base_len = strlen(name);
 		return name;
 	}
-	for (const char *p = name; *p; p++) {
+	/* strcspn skips the plain characters (most of a name) a vector at a time */
+	for (const char *p = name + strcspn(name, "<>()[]:"); *p; p++, p += strcspn(p, "<>()[]:")) {
 		if (*p == '<' || *p == '(' || *p == '[')
 			depth++;
 		else if ((*p == '>' && (p == name || p[-1] != '-')) || *p == ')' || *p == ']')
