@@ -5,17 +5,17 @@
  * qualified name are normally one type.  Normally: two versions of one crate
  * in one binary (cargo allows it across semver-incompatible releases, and
  * std carries its own hashbrown) give same-named types different layouts.
- * So copies merge only when their layouts agree too: size, members' names,
- * offsets and types, template parameters, variant parts, enumerators.  A
- * member's type is compared by its kind and qualified name (an anonymous
- * one, such as a Rust array, by its shape one level down), not recursively:
- * two layouts of a type nested inside otherwise identical ones are told
- * apart at that type, not at its containers.  Each name with more than one
- * layout is counted in types_stats.conflicts.
+ * So copies merge only when their layouts agree too, all the way down: size,
+ * members' names, offsets and types, template parameters, variant parts,
+ * enumerators, and the same of every type they refer to (partition
+ * refinement, below), so that Vec<dep::Thing> of two versions of `dep` is
+ * two types, each with its own T.  Each name with more than one layout is
+ * counted in types_stats.conflicts; lookups by it answer ERR_AMBIGUOUS.
  *
- * Declaration stubs join the first group of their name and a definition
- * replaces the stub there; a reference to any copy (a stub included) lands
- * on its group.  Anonymous types (C) are never merged.  Then DIE offsets
+ * Declaration stubs stand for the first definition of their kind and name:
+ * they join its type, and a reference to a stub lands there.  Anonymous
+ * types (C) are never merged (but are compared by shape when the types
+ * referring to them are).  Then DIE offsets
  * become type_ids (dense, 1..n, in order of first appearance), sizes and
  * alignments are derived where DWARF leaves them out, members are sorted
  * into memory order, statics repeated across CGUs are kept once per (name,
@@ -41,33 +41,6 @@ struct off_slot {
 #define OFF_SLOT_KEY(e) ((e)->off)
 DEFINE_HASH_TABLE(off_table, struct off_slot, uint64_t, OFF_SLOT_KEY, container_hash_u64,
 		  container_eq_u64)
-
-/* (kind, qualified name) -> its groups, one per layout.  The key carries its
- * hash so that a rehash does not hash every name again. */
-struct name_key {
-	const char *name;
-	uint64_t hash;
-	enum types_kind kind;
-};
-
-static inline uint64_t name_key_hash(struct name_key k)
-{
-	return k.hash;
-}
-
-static inline bool name_key_eq(struct name_key a, struct name_key b)
-{
-	return a.hash == b.hash && a.kind == b.kind && !strcmp(a.name, b.name);
-}
-
-struct name_slot {
-	struct name_key key;
-	uint32_t first_def; /* raw index + 1 of the first definition, 0: only stubs */
-	uint32_t layouts;   /* groups holding a definition */
-};
-#define NAME_SLOT_KEY(e) ((e)->key)
-DEFINE_HASH_TABLE(name_table, struct name_slot, struct name_key, NAME_SLOT_KEY, name_key_hash,
-		  name_key_eq)
 
 /* (name, address) of a static already kept. */
 struct static_key {
@@ -100,13 +73,14 @@ struct fin {
 	struct types *t;
 	struct off_table raw_of;       /* die offset -> raw index */
 	/* per raw */
-	struct types_u64_vec nhash;    /* hash of (kind, name) */
+	struct types_u32_vec name_cls; /* class of (kind, name): round 0 of refinement */
 	struct types_u32_vec alias;    /* a stub's first definition, else itself */
 	struct types_size_vec ref_at;  /* [n + 1]: where its references start in refs */
 	struct types_u32_vec refs;     /* raw index, REF_NONE or REF_UNRESOLVED */
 	struct types_u32_vec cls;      /* class in the current refinement round */
+	struct types_u32_vec cls_size; /* per class of the current round: its raws */
 	unsigned round;
-	size_t nclasses;
+	size_t nnames, nclasses;
 	struct types_u32_vec group_of; /* raw index -> group (type_id - 1) */
 	/* per group */
 	struct types_u32_vec best;     /* raw index chosen */
@@ -144,15 +118,16 @@ static type_id ref_id(struct fin *f, const struct types_raw *r, uint32_t k)
 /* -------------------------------------------------------------- classes */
 
 /* Raws of one class describe one type.  Partition refinement finds them:
- * round 0 puts raws of one kind, qualified name and shallow layout (every
- * field but the types they refer to) in one class; each later round splits
+ * round 0 puts raws of one kind and qualified name in one class; round 1
+ * splits each by shallow layout (every field but the types referred to) and
+ * by the round-0 classes of the types referred to; each later round splits
  * a class whose raws refer, at the same place, to types of different
  * classes; it stops when a round splits nothing.  So two copies merge
- * exactly when nothing reachable from them tells them apart (Vec<dep::Thing>
- * of two versions of `dep` is two types, not one with the wrong element). */
+ * exactly when nothing reachable from them tells them apart.  A class of
+ * one raw cannot split and is not hashed again. */
 
-/* Refinement rounds before giving up on finer classes (hostile input; real
- * binaries settle in two or three). */
+/* Refinement rounds before settling for the classes found (hostile input;
+ * real binaries settle in two or three). */
 #define TYPES_MAX_ROUNDS 64
 
 struct sig_key {
@@ -185,16 +160,15 @@ static inline uint64_t mix(uint64_t h, uint64_t v)
 	return container_hash_u64(h + v);
 }
 
-/* Every field of two raws but their references: kind, name, size, member
- * names and offsets, template parameter names, variants, enumerators. */
+/* Every field of two raws of one kind and name but their references. */
 static bool shallow_eq(const struct types_raw *a, const struct types_raw *b)
 {
-	if (a->t.kind != b->t.kind || a->t.is_declaration != b->t.is_declaration ||
-	    a->has_size != b->has_size || a->t.size != b->t.size || a->t.encoding != b->t.encoding ||
-	    a->t.count != b->t.count || a->nmembers != b->nmembers || a->ntparams != b->ntparams ||
+	if (a->t.is_declaration != b->t.is_declaration || a->has_size != b->has_size ||
+	    a->t.size != b->t.size || a->t.encoding != b->t.encoding || a->t.count != b->t.count ||
+	    a->nmembers != b->nmembers || a->ntparams != b->ntparams ||
 	    a->nvariants != b->nvariants || a->t.nenumerators != b->t.nenumerators ||
 	    a->has_vpart != b->has_vpart || a->vpart_has_tag != b->vpart_has_tag ||
-	    a->tag_offset != b->tag_offset || strcmp(a->t.name, b->t.name))
+	    a->tag_offset != b->tag_offset)
 		return false;
 	for (uint32_t i = 0; i < a->nmembers; i++) {
 		const struct types_rmember *x = &a->members[i], *y = &b->members[i];
@@ -217,12 +191,10 @@ static bool shallow_eq(const struct types_raw *a, const struct types_raw *b)
 	return true;
 }
 
-static uint64_t shallow_hash(const struct fin *f, uint32_t i)
+static uint64_t shallow_hash(const struct types_raw *r)
 {
-	const struct types_raw *r = &f->b->raws.data[i];
-	uint64_t h = f->nhash.data[i];
-	h = mix(h, r->t.size + ((uint64_t)r->has_size << 63));
-	h = mix(h, r->t.count ^ ((uint64_t)r->t.encoding << 32) ^ r->t.is_declaration);
+	uint64_t h = mix(r->t.size + ((uint64_t)r->has_size << 63),
+			 r->t.count ^ ((uint64_t)r->t.encoding << 32) ^ r->t.is_declaration);
 	h = mix(h, r->nmembers ^ ((uint64_t)r->nvariants << 32));
 	for (uint32_t k = 0; k < r->nmembers; k++)
 		h = mix(h, r->members[k].offset);
@@ -258,11 +230,12 @@ static inline uint32_t ref_class(const struct fin *f, uint32_t ref)
 
 static bool sig_eq(const struct fin *f, uint32_t a, uint32_t b)
 {
+	const struct types_raw *x = &f->b->raws.data[a], *y = &f->b->raws.data[b];
 	if (!f->round)
-		return shallow_eq(&f->b->raws.data[a], &f->b->raws.data[b]);
-	if (f->cls.data[a] != f->cls.data[b])
+		return x->t.kind == y->t.kind && !strcmp(x->t.name, y->t.name);
+	if (f->cls.data[a] != f->cls.data[b] || (f->round == 1 && !shallow_eq(x, y)))
 		return false;
-	/* one class in round 0 means as many references */
+	/* one shallow layout means as many references */
 	const uint32_t *ra = &f->refs.data[f->ref_at.data[a]], *rb = &f->refs.data[f->ref_at.data[b]];
 	size_t n = f->ref_at.data[a + 1] - f->ref_at.data[a];
 	for (size_t k = 0; k < n; k++)
@@ -271,48 +244,66 @@ static bool sig_eq(const struct fin *f, uint32_t a, uint32_t b)
 	return true;
 }
 
-static uint64_t refs_hash(const struct fin *f, uint32_t i)
+static uint64_t sig_hash(const struct fin *f, uint32_t i)
 {
+	const struct types_raw *r = &f->b->raws.data[i];
+	if (!f->round)
+		return r->name_hash;
 	uint64_t h = container_hash_u64(f->cls.data[i]);
+	if (f->round == 1)
+		h = mix(h, shallow_hash(r));
 	for (size_t k = f->ref_at.data[i]; k < f->ref_at.data[i + 1]; k++)
 		h = mix(h, ref_class(f, f->refs.data[k]));
 	return h;
 }
 
+/* One round: next[i] is raw i's new class, numbered in order of first
+ * appearance; returns how many. */
+static uint32_t refine_round(struct fin *f, struct sig_table *sigs, uint32_t *next)
+{
+	uint32_t count = 0;
+	sig_table_clear(sigs);
+	for (uint32_t i = 0; i < f->b->raws.len; i++) {
+		if (f->round && f->cls_size.data[f->cls.data[i]] == 1) {
+			next[i] = count++;
+			continue;
+		}
+		struct sig_key k = { f, i, sig_hash(f, i) };
+		bool inserted;
+		struct sig_slot *s = sig_table_insert(sigs, k, &inserted); /* reserved: never NULL */
+		if (inserted) {
+			s->key = k;
+			s->cls = count++;
+		}
+		next[i] = s->cls;
+	}
+	return count;
+}
+
 /* Each declaration stub stands for the first definition of its kind and
- * name (its alias); names are hashed once here for every later use. */
-static int find_aliases(struct fin *f, struct name_table *names)
+ * name (its alias), found through the round-0 classes. */
+static int find_aliases(struct fin *f)
 {
 	size_t n = f->b->raws.len;
-	if (!types_u32_vec_reserve(&f->alias, n) || !types_u64_vec_reserve(&f->nhash, n) ||
-	    !name_table_reserve(names, n))
+	struct types_u32_vec first_def; /* per name class: raw + 1 */
+	types_u32_vec_init(&first_def);
+	if (!types_u32_vec_reserve(&f->alias, n) || !types_u32_vec_reserve(&first_def, f->nnames)) {
+		types_u32_vec_deinit(&first_def);
 		return types_build_nomem(f->b);
-	f->alias.len = f->nhash.len = n;
+	}
+	memset(first_def.data, 0, f->nnames * sizeof *first_def.data);
+	f->alias.len = n;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct types_raw *r = &f->b->raws.data[i];
-		f->nhash.data[i] = types_hash_str(r->t.name) ^ (uint64_t)r->t.kind * 0x9e3779b97f4a7c15ull;
-		f->alias.data[i] = i;
-		if (!r->t.name[0])
-			continue;
-		bool inserted;
-		struct name_slot *s = name_table_insert(names, (struct name_key){ r->t.name, f->nhash.data[i], r->t.kind },
-							&inserted);
-		if (!s)
-			return types_build_nomem(f->b);
-		if (inserted)
-			s->key = (struct name_key){ r->t.name, f->nhash.data[i], r->t.kind };
-		if (!s->first_def && !r->t.is_declaration)
-			s->first_def = i + 1;
+		uint32_t *fd = &first_def.data[f->name_cls.data[i]];
+		if (!*fd && !r->t.is_declaration && r->t.name[0])
+			*fd = i + 1;
 	}
 	for (uint32_t i = 0; i < n; i++) {
-		const struct types_raw *r = &f->b->raws.data[i];
-		if (!r->t.is_declaration || !r->t.name[0])
-			continue;
-		const struct name_slot *s =
-			name_table_find(names, (struct name_key){ r->t.name, f->nhash.data[i], r->t.kind });
-		if (s && s->first_def)
-			f->alias.data[i] = s->first_def - 1;
+		uint32_t fd = first_def.data[f->name_cls.data[i]];
+		f->alias.data[i] = f->b->raws.data[i].t.is_declaration && fd ? fd - 1 : i;
 	}
+	types_u32_vec_deinit(&first_def);
 	return 0;
 }
 
@@ -341,46 +332,48 @@ static int find_refs(struct fin *f)
 	return 0;
 }
 
+static bool count_sizes(struct fin *f, uint32_t ncls)
+{
+	if (!types_u32_vec_reserve(&f->cls_size, ncls))
+		return false;
+	memset(f->cls_size.data, 0, ncls * sizeof *f->cls_size.data);
+	for (size_t i = 0; i < f->b->raws.len; i++)
+		f->cls_size.data[f->cls.data[i]]++;
+	return true;
+}
+
 static int refine(struct fin *f)
 {
-	size_t n = f->b->raws.len, ncls = 0;
+	size_t n = f->b->raws.len;
 	struct sig_table sigs;
 	struct types_u32_vec next;
 	sig_table_init(&sigs);
 	types_u32_vec_init(&next);
 	int rc = 0;
 	if (!types_u32_vec_reserve(&f->cls, n) || !types_u32_vec_reserve(&next, n) ||
-	    !sig_table_reserve(&sigs, n)) {
-		rc = types_build_nomem(f->b);
+	    !types_u32_vec_reserve(&f->name_cls, n) || !sig_table_reserve(&sigs, n))
+		goto nomem;
+	f->cls.len = next.len = f->name_cls.len = n;
+	f->round = 0;
+	f->nnames = f->nclasses = refine_round(f, &sigs, f->name_cls.data);
+	memcpy(f->cls.data, f->name_cls.data, n * sizeof *f->cls.data);
+	if ((rc = find_aliases(f)) || (rc = find_refs(f)))
 		goto out;
-	}
-	f->cls.len = next.len = n;
-	for (f->round = 0; f->round < TYPES_MAX_ROUNDS; f->round++) {
-		uint32_t count = 0;
-		sig_table_clear(&sigs);
-		for (uint32_t i = 0; i < n; i++) {
-			struct sig_key k = { f, i, f->round ? refs_hash(f, i) : shallow_hash(f, i) };
-			bool inserted;
-			struct sig_slot *s = sig_table_insert(&sigs, k, &inserted);
-			if (!s) { /* cannot happen: reserved */
-				rc = types_build_nomem(f->b);
-				goto out;
-			}
-			if (inserted) {
-				s->key = k;
-				s->cls = count++;
-			}
-			next.data[i] = s->cls;
-		}
+	for (f->round = 1; f->round < TYPES_MAX_ROUNDS; f->round++) {
+		if (!count_sizes(f, (uint32_t)f->nclasses))
+			goto nomem;
+		uint32_t count = refine_round(f, &sigs, next.data);
 		struct types_u32_vec tmp = f->cls;
 		f->cls = next;
 		next = tmp;
-		bool settled = f->round && count == ncls;
-		ncls = count;
+		bool settled = count == f->nclasses;
+		f->nclasses = count;
 		if (settled)
 			break;
 	}
-	f->nclasses = ncls;
+	goto out;
+nomem:
+	rc = types_build_nomem(f->b);
 out:
 	sig_table_deinit(&sigs);
 	types_u32_vec_deinit(&next);
@@ -396,12 +389,10 @@ static uint32_t new_group(struct fin *f, uint32_t raw)
 	return g;
 }
 
-/* One more layout for raw i's name: two make a conflict. */
-static void count_layout(struct fin *f, struct name_table *names, uint32_t i)
+/* One more layout of raw i's name: the second makes a conflict. */
+static void count_layout(struct fin *f, uint32_t *layouts, uint32_t i)
 {
-	const struct types_raw *r = &f->b->raws.data[i];
-	struct name_slot *s = name_table_find(names, (struct name_key){ r->t.name, f->nhash.data[i], r->t.kind });
-	if (s && ++s->layouts == 2)
+	if (++layouts[f->name_cls.data[i]] == 2)
 		f->conflicts++;
 }
 
@@ -413,23 +404,20 @@ static int fin_group(struct fin *f)
 	size_t n = f->b->raws.len;
 	if (n >= REF_UNRESOLVED)
 		return err_set(f->b->e, ERR_INPUT, "DWARF has %zu type DIEs, more than can be indexed", n);
-	struct name_table names;
-	struct types_u32_vec group_of_cls;
-	name_table_init(&names);
+	struct types_u32_vec group_of_cls, layouts;
 	types_u32_vec_init(&group_of_cls);
-	int rc = find_aliases(f, &names);
-	if (!rc)
-		rc = find_refs(f);
-	if (!rc)
-		rc = refine(f);
+	types_u32_vec_init(&layouts);
+	int rc = refine(f);
 	if (rc)
 		goto out;
 	if (!types_u32_vec_reserve(&f->group_of, n) || !types_u32_vec_reserve(&f->best, n) ||
-	    !types_u32_vec_reserve(&group_of_cls, f->nclasses)) {
+	    !types_u32_vec_reserve(&group_of_cls, f->nclasses) ||
+	    !types_u32_vec_reserve(&layouts, f->nnames)) {
 		rc = types_build_nomem(f->b);
 		goto out;
 	}
 	memset(group_of_cls.data, 0xff, f->nclasses * sizeof *group_of_cls.data);
+	memset(layouts.data, 0, f->nnames * sizeof *layouts.data);
 	f->group_of.len = n;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct types_raw *r = &f->b->raws.data[i];
@@ -442,17 +430,17 @@ static int fin_group(struct fin *f)
 			if (g == UINT32_MAX) {
 				g = *slot = new_group(f, i);
 				if (!r->t.is_declaration)
-					count_layout(f, &names, i);
+					count_layout(f, layouts.data, i);
 			} else if (f->b->raws.data[f->best.data[g]].t.is_declaration && !r->t.is_declaration) {
 				f->best.data[g] = i;
-				count_layout(f, &names, i);
+				count_layout(f, layouts.data, i);
 			}
 		}
 		f->group_of.data[i] = g;
 	}
 out:
-	name_table_deinit(&names);
 	types_u32_vec_deinit(&group_of_cls);
+	types_u32_vec_deinit(&layouts);
 	return rc;
 }
 
@@ -631,8 +619,7 @@ static int fin_statics(struct fin *f)
 	for (size_t i = 0; i < n; i++) {
 		const struct types_rstatic *s = &f->b->statics.data[i];
 		type_id ty = fin_id(f, s->type_off);
-		struct static_key k = { s->name, s->addr,
-					types_hash_str(s->name) ^ container_hash_u64(s->addr) };
+		struct static_key k = { s->name, s->addr, s->name_hash ^ container_hash_u64(s->addr) };
 		bool inserted;
 		struct static_slot *slot = static_table_insert(&seen, k, &inserted);
 		if (!slot) {
@@ -736,8 +723,9 @@ int types_merge(struct types_build *b)
 	rc = types_build_indexes(t, b->e);
 out:
 	off_table_deinit(&f.raw_of);
-	types_u64_vec_deinit(&f.nhash);
+	types_u32_vec_deinit(&f.name_cls);
 	types_u32_vec_deinit(&f.alias);
+	types_u32_vec_deinit(&f.cls_size);
 	types_size_vec_deinit(&f.ref_at);
 	types_u32_vec_deinit(&f.refs);
 	types_u32_vec_deinit(&f.cls);

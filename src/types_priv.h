@@ -176,6 +176,7 @@ struct types_rvariant {
 
 struct types_raw {
 	struct types_type t;          /* name, kind, size, encoding, count, ... */
+	uint64_t name_hash;           /* of (kind, name), hashed while the name is hot */
 	uint64_t target_off, containing_off, tag_type_off, tag_offset;
 	bool has_size, has_align, has_vpart, vpart_has_tag;
 	uint32_t nmembers, ntparams, nvariants;
@@ -187,6 +188,7 @@ struct types_raw {
 struct types_rstatic {
 	const char *name, *linkage_name;
 	uint64_t addr, type_off;
+	uint64_t name_hash;
 };
 
 /* One rustc release named by DW_AT_producer, and how many CUs name it. */
