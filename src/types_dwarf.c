@@ -590,7 +590,7 @@ static int read_type(struct ctx *c, Dwarf_Die die, Dwarf_Half tag, const char *s
 	r.containing_off = at.has_containing ? at.containing_off : 0;
 	if (tag == DW_TAG_unspecified_type)
 		r.t.kind = TYPES_UNKNOWN;
-	r.name_hash = types_hash_str(r.t.name) ^ (uint64_t)r.t.kind * 0x9e3779b97f4a7c15ull;
+	r.name_hash = types_hash_str(r.t.name) ^ (uint64_t)r.t.kind * TYPES_KIND_SALT;
 	if (r.t.kind == TYPES_ARRAY)
 		r.t.count = UINT64_MAX; /* "no dimension yet" until a subrange */
 

@@ -7,10 +7,12 @@
  * as they are added) and an id costs 4 bytes.  Keys point into names that
  * live in the index's arena; a segment key is a prefix of its name.
  *
- * The type index keeps four: types and statics by exact qualified name, and
- * by last path segment without generic arguments ("Vec" for
- * "alloc::vec::Vec<f64, alloc::alloc::Global>"), so a short name costs one
- * probe and a walk over the names that end in that segment.
+ * The type index keeps two: types and statics by last path segment without
+ * generic arguments ("Vec" for "alloc::vec::Vec<f64, alloc::alloc::Global>"),
+ * so a name, short or qualified, costs one probe and a walk over the names
+ * that end in that segment (an exact one compares each name's hash first,
+ * kept beside the index).  A second map by exact name cost as much to build
+ * as this one, for lookups that are a handful per run.
  */
 #include "types_priv.h"
 
@@ -58,19 +60,18 @@ uint32_t types_multimap_first(const struct types_multimap *m, struct types_strke
 	return s ? s->first : 0;
 }
 
-static bool index_names(struct types_multimap *exact, struct types_multimap *seg, size_t n,
-			const char *(*name_at)(const struct types *, size_t), const struct types *t)
+static bool index_segments(struct types_multimap *seg, size_t n,
+			   const char *(*name_at)(const struct types *, size_t), const struct types *t)
 {
-	if (!types_multimap_init(exact, n) || !types_multimap_init(seg, n))
+	if (!types_multimap_init(seg, n))
 		return false;
 	for (size_t id = 1; id <= n; id++) {
 		const char *name = name_at(t, id);
 		if (!name[0])
 			continue;
-		size_t bl, nl = strlen(name);
+		size_t bl;
 		const char *s = types_last_segment(name, &bl);
-		if (!types_multimap_add(exact, (struct types_strkey){ name, nl }, (uint32_t)id) ||
-		    !types_multimap_add(seg, (struct types_strkey){ s, bl ? bl : strlen(s) }, (uint32_t)id))
+		if (!types_multimap_add(seg, (struct types_strkey){ s, bl ? bl : strlen(s) }, (uint32_t)id))
 			return false;
 	}
 	return true;
@@ -88,16 +89,16 @@ static const char *static_name_at(const struct types *t, size_t i)
 
 int types_build_indexes(struct types *t, struct err *e)
 {
-	if (!index_names(&t->by_name, &t->by_segment, t->ntypes, type_name_at, t) ||
-	    !index_names(&t->statics_by_name, &t->statics_by_segment, t->nstatics, static_name_at, t))
+	if (!index_segments(&t->by_segment, t->ntypes, type_name_at, t) ||
+	    !index_segments(&t->statics_by_segment, t->nstatics, static_name_at, t))
 		return err_set(e, ERR_NOMEM, "out of memory indexing type names");
 	return 0;
 }
 
 void types_free_indexes(struct types *t)
 {
-	types_multimap_deinit(&t->by_name);
 	types_multimap_deinit(&t->by_segment);
-	types_multimap_deinit(&t->statics_by_name);
 	types_multimap_deinit(&t->statics_by_segment);
+	types_u64_vec_deinit(&t->name_hash);
+	types_u64_vec_deinit(&t->static_hash);
 }

@@ -65,7 +65,6 @@ struct static_slot {
 DEFINE_HASH_TABLE(static_table, struct static_slot, struct static_key, STATIC_SLOT_KEY,
 		  static_key_hash, static_key_eq)
 
-DEFINE_VECTOR(types_u64_vec, uint64_t)
 DEFINE_VECTOR(types_size_vec, size_t)
 
 struct fin {
@@ -130,30 +129,30 @@ static type_id ref_id(struct fin *f, const struct types_raw *r, uint32_t k)
  * real binaries settle in two or three). */
 #define TYPES_MAX_ROUNDS 64
 
-struct sig_key {
+/* A raw's entry in one round's table: the key is the raw (its signature
+ * compared through f), cls the class given to the first raw of it; hash
+ * and eq ignore cls.  24 bytes: the table has a slot per raw. */
+struct sig_entry {
 	const struct fin *f;
-	uint32_t raw;
 	uint64_t hash;
+	uint32_t raw, cls;
 };
 
 static bool sig_eq(const struct fin *f, uint32_t a, uint32_t b);
 
-static inline uint64_t sig_key_hash(struct sig_key k)
+static inline uint64_t sig_entry_hash(struct sig_entry k)
 {
 	return k.hash;
 }
 
-static inline bool sig_key_eq(struct sig_key a, struct sig_key b)
+static inline bool sig_entry_eq(struct sig_entry a, struct sig_entry b)
 {
 	return a.hash == b.hash && sig_eq(a.f, a.raw, b.raw);
 }
 
-struct sig_slot {
-	struct sig_key key;
-	uint32_t cls;
-};
-#define SIG_SLOT_KEY(e) ((e)->key)
-DEFINE_HASH_TABLE(sig_table, struct sig_slot, struct sig_key, SIG_SLOT_KEY, sig_key_hash, sig_key_eq)
+#define SIG_ENTRY_KEY(e) (*(e))
+DEFINE_HASH_TABLE(sig_table, struct sig_entry, struct sig_entry, SIG_ENTRY_KEY, sig_entry_hash,
+		  sig_entry_eq)
 
 static inline uint64_t mix(uint64_t h, uint64_t v)
 {
@@ -268,11 +267,11 @@ static uint32_t refine_round(struct fin *f, struct sig_table *sigs, uint32_t *ne
 			next[i] = count++;
 			continue;
 		}
-		struct sig_key k = { f, i, sig_hash(f, i) };
+		struct sig_entry k = { f, sig_hash(f, i), i, 0 };
 		bool inserted;
-		struct sig_slot *s = sig_table_insert(sigs, k, &inserted); /* reserved: never NULL */
+		struct sig_entry *s = sig_table_insert(sigs, k, &inserted); /* reserved: never NULL */
 		if (inserted) {
-			s->key = k;
+			*s = k;
 			s->cls = count++;
 		}
 		next[i] = s->cls;
@@ -612,7 +611,8 @@ static int fin_statics(struct fin *f)
 	t->vtables = types_arena_alloc(&t->arena, n * sizeof *t->vtables);
 	struct static_table seen;
 	static_table_init(&seen);
-	if (!t->statics || !t->vtables || !static_table_reserve(&seen, n)) {
+	if (!t->statics || !t->vtables || !static_table_reserve(&seen, n) ||
+	    !types_u64_vec_reserve(&t->static_hash, n + 1)) {
 		static_table_deinit(&seen);
 		return types_build_nomem(f->b);
 	}
@@ -629,12 +629,15 @@ static int fin_statics(struct fin *f)
 		if (!inserted)
 			continue;
 		slot->key = k;
+		t->static_hash.data[t->nstatics + 1] = s->name_hash;
 		t->statics[t->nstatics++] = (struct types_static){ s->name, s->linkage_name, s->addr, ty };
 		type_id r = types_resolve(t, ty);
 		if (r && t->containing[r])
 			t->vtables[t->nvtables++] = (struct types_vtable){ s->addr, t->containing[r] };
 	}
 	static_table_deinit(&seen);
+	t->static_hash.data[0] = 0;
+	t->static_hash.len = t->nstatics + 1;
 	return 0;
 }
 
@@ -669,8 +672,10 @@ static int fin_types(struct fin *f)
 	t->types = calloc(ngroups + 1, sizeof *t->types);
 	t->containing = calloc(ngroups + 1, sizeof *t->containing);
 	f->state = calloc(ngroups + 1, 1);
-	if (!t->types || !t->containing || !f->state)
+	if (!t->types || !t->containing || !f->state || !types_u64_vec_reserve(&t->name_hash, ngroups + 1))
 		return types_build_nomem(f->b);
+	t->name_hash.len = ngroups + 1;
+	t->name_hash.data[0] = 0;
 	t->types[0].name = "void";
 	for (size_t g = 0; g < ngroups; g++) {
 		const struct types_raw *r = &f->b->raws.data[f->best.data[g]];
@@ -678,6 +683,8 @@ static int fin_types(struct fin *f)
 		int rc;
 		*ty = r->t;
 		ty->members = NULL;
+		/* the plain name's hash, for exact lookups (types_query.c) */
+		t->name_hash.data[g + 1] = r->name_hash ^ (uint64_t)r->t.kind * TYPES_KIND_SALT;
 		ty->target = ref_id(f, r, 0);
 		t->containing[g + 1] = fin_id(f, r->containing_off);
 		if ((rc = fin_members(f, r, ty)) || (rc = fin_vpart(f, r, ty)))

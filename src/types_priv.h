@@ -67,6 +67,9 @@ static inline uint64_t types_hash_bytes(const void *p, size_t n)
 	return container_hash_u64(h ^ w);
 }
 
+/* Mixed into a type's name hash for its kind (the merge keys on both). */
+#define TYPES_KIND_SALT 0x9e3779b97f4a7c15ull
+
 static inline uint64_t types_hash_str(const char *s)
 {
 	return types_hash_bytes(s, strlen(s));
@@ -91,6 +94,7 @@ struct types_mm_slot {
 DEFINE_HASH_TABLE(types_mm_table, struct types_mm_slot, struct types_strkey, TYPES_MM_SLOT_KEY,
 		  types_strkey_hash, types_strkey_eq)
 DEFINE_VECTOR(types_u32_vec, uint32_t)
+DEFINE_VECTOR(types_u64_vec, uint64_t)
 
 /* A multimap from strings to ids 1..n, each id under at most one key, listed
  * in the order they were added. */
@@ -127,12 +131,12 @@ struct types {
 	size_t ntypes;                 /* ids are 1..ntypes */
 	struct types_type *types;      /* [ntypes + 1], [0] is void */
 	type_id *containing;           /* [ntypes + 1]: DW_AT_containing_type */
-	struct types_multimap by_name;    /* exact qualified name */
 	struct types_multimap by_segment; /* last segment without generic args */
+	struct types_u64_vec name_hash;   /* [ntypes + 1]: types_hash_str(name) */
 	size_t nstatics;
 	struct types_static *statics;
-	struct types_multimap statics_by_name;    /* over static index + 1 */
-	struct types_multimap statics_by_segment;
+	struct types_multimap statics_by_segment; /* over static index + 1 */
+	struct types_u64_vec static_hash;         /* [nstatics + 1] */
 	size_t nvtables;
 	struct types_vtable *vtables;  /* sorted by addr */
 	struct types_stats stats;
@@ -176,7 +180,8 @@ struct types_rvariant {
 
 struct types_raw {
 	struct types_type t;          /* name, kind, size, encoding, count, ... */
-	uint64_t name_hash;           /* of (kind, name), hashed while the name is hot */
+	uint64_t name_hash;           /* types_hash_str(name) ^ kind * TYPES_KIND_SALT,
+					 hashed while the name is hot */
 	uint64_t target_off, containing_off, tag_type_off, tag_offset;
 	bool has_size, has_align, has_vpart, vpart_has_tag;
 	uint32_t nmembers, ntparams, nvariants;

@@ -27,6 +27,8 @@ static bool is_path(const char *name)
 	static const char *const not_paths[] = { "dyn ", "fn(", "unsafe ", "extern ", "impl " };
 	if (*name == '&' || *name == '*' || *name == '(' || *name == '[')
 		return false;
+	if (!strchr("dfuei", *name))
+		return true; /* no keyword below starts with it */
 	for (size_t i = 0; i < sizeof not_paths / sizeof *not_paths; i++)
 		if (!strncmp(name, not_paths[i], strlen(not_paths[i])))
 			return false;
@@ -145,21 +147,24 @@ static void matches_add(struct matches *m, uint32_t id)
 	m->total++;
 }
 
-/* Exact-name matches first; only when there are none, path-suffix matches. */
-static void find_matches(const struct types_multimap *exact, const struct types_multimap *seg,
+/* Exact-name matches first; only when there are none, path-suffix matches.
+ * Both end in the query's last segment, so one chain of the segment index
+ * holds them all. */
+static void find_matches(const struct types_multimap *seg, const struct types_u64_vec *hashes,
 			 const char *(*name_at)(const struct types *, size_t),
 			 const struct types *t, const char *q, struct matches *m)
 {
 	size_t ql = strlen(q), bl;
+	uint64_t qh = types_hash_bytes(q, ql);
 	memset(m, 0, sizeof *m);
-	for (uint32_t id = types_multimap_first(exact, (struct types_strkey){ q, ql }); id;
-	     id = types_multimap_next(exact, id))
-		matches_add(m, id);
+	const char *s = types_last_segment(q, &bl);
+	uint32_t first = types_multimap_first(seg, (struct types_strkey){ s, bl ? bl : strlen(s) });
+	for (uint32_t id = first; id; id = types_multimap_next(seg, id))
+		if (hashes->data[id] == qh && !strcmp(name_at(t, id), q))
+			matches_add(m, id);
 	if (m->total)
 		return;
-	const char *s = types_last_segment(q, &bl);
-	struct types_strkey sk = { s, bl ? bl : strlen(s) };
-	for (uint32_t id = types_multimap_first(seg, sk); id; id = types_multimap_next(seg, id))
+	for (uint32_t id = first; id; id = types_multimap_next(seg, id))
 		if (suffix_match(name_at(t, id), q, ql))
 			matches_add(m, id);
 }
@@ -178,15 +183,26 @@ static int ambiguous(struct err *e, const char *what, const char *q, const struc
 
 /* Several types of one qualified name: layouts that did not merge (two
  * versions of one crate).  A longer path cannot tell them apart, so the
- * message names their sizes instead. */
+ * message names their sizes instead (or says that only the types they refer
+ * to differ: Vec<dep::Thing> of two versions of `dep`). */
 static int ambiguous_layouts(struct err *e, const char *q, const struct matches *m,
 			     const struct types *t)
 {
 	char sizes[200] = "";
 	size_t used = 0;
-	for (size_t i = 0; i < m->n && i < 8 && used < sizeof sizes; i++)
+	bool same = true;
+	uint64_t first = t->types[types_resolve(t, m->ids[0])].size;
+	for (size_t i = 0; i < m->n && i < 8 && used < sizeof sizes; i++) {
+		uint64_t sz = t->types[types_resolve(t, m->ids[i])].size;
+		same = same && sz == first;
 		used += (size_t)snprintf(sizes + used, sizeof sizes - used, "%s%llu", i ? ", " : "",
-					 (unsigned long long)t->types[types_resolve(t, m->ids[i])].size);
+					 (unsigned long long)sz);
+	}
+	if (same)
+		return err_set(e, ERR_AMBIGUOUS,
+			       "type '%s' is ambiguous: %zu different types share the name %s (all %llu bytes, "
+			       "differing in the types they refer to; two versions of one crate?)",
+			       q, m->total, t->types[m->ids[0]].name, (unsigned long long)first);
 	return err_set(e, ERR_AMBIGUOUS,
 		       "type '%s' is ambiguous: %zu different layouts share the name %s (sizes %s%s bytes; "
 		       "two versions of one crate?)",
@@ -205,7 +221,7 @@ int types_lookup(const struct types *t, const char *name, type_id *out, struct e
 {
 	struct matches m;
 	*out = 0;
-	find_matches(&t->by_name, &t->by_segment, type_name_at, t, name, &m);
+	find_matches(&t->by_segment, &t->name_hash, type_name_at, t, name, &m);
 	if (!m.total)
 		return err_set(e, ERR_NOTFOUND, "type '%s' not found in the DWARF", name);
 	/* several names for one type (C's "struct foo" and "typedef struct foo
@@ -357,7 +373,7 @@ int types_static_lookup(const struct types *t, const char *name, const struct ty
 {
 	struct matches m;
 	*out = NULL;
-	find_matches(&t->statics_by_name, &t->statics_by_segment, static_name_at, t, name, &m);
+	find_matches(&t->statics_by_segment, &t->static_hash, static_name_at, t, name, &m);
 	if (!m.total) {
 		for (size_t i = 0; i < t->nstatics; i++) {
 			if (t->statics[i].linkage_name && !strcmp(t->statics[i].linkage_name, name)) {

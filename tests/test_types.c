@@ -4,6 +4,9 @@
  * 55 variants) in a debug, a release (per-CGU copies, DW_FORM_ref_addr), a
  * DWARF 5 and a zlib-compressed build; split debug info (--debug-file and the
  * build-id path); a gcc -gdwarf-5 C program; statics, vtables, lookups.
+ * At scale (tests/setup.d/25-bigbin.sh, $FIXDIR/bigbin): a generated binary
+ * with thousands of ArcInner types and 100k statics, and one with two
+ * versions of one crate; the rustc version against `rustc --version`.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -471,6 +474,231 @@ static void test_bad_inputs(void **state)
 	unsetenv("AGGOP_DEBUG_ROOT");
 }
 
+/* ------------------------------------------------------------- at scale */
+
+static void bigbin_path(char *buf, size_t n, const char *name)
+{
+	snprintf(buf, n, "%s/bigbin/%s", fixdir(), name);
+}
+
+static struct types *open_bigbin(const char *name)
+{
+	char path[1024];
+	struct types *t = NULL;
+	struct err e = { 0 };
+	bigbin_path(path, sizeof path, name);
+	if (types_open(&t, path, NULL, &e))
+		fail_msg("types_open(%s): %s (run tests/setup.d/25-bigbin.sh)", path, e.msg);
+	return t;
+}
+
+/* The first line of $FIXDIR/bigbin/file that sscanf(fmt) fills n fields of. */
+#define TRUTH(file, n, fmt, ...) do { \
+	char p_[1024], l_[512]; \
+	int got_ = 0; \
+	bigbin_path(p_, sizeof p_, file); \
+	FILE *f_ = fopen(p_, "r"); \
+	if (!f_) \
+		fail_msg("cannot open %s (run tests/setup.d/25-bigbin.sh)", p_); \
+	while (!got_ && fgets(l_, sizeof l_, f_)) \
+		got_ = sscanf(l_, fmt, __VA_ARGS__) == (n); \
+	fclose(f_); \
+	if (!got_) \
+		fail_msg("%s has no line '%s'", p_, fmt); \
+} while (0)
+
+/* The version `rustc --version` printed when the fixtures were built. */
+static void rustc_truth(unsigned *major, unsigned *minor, unsigned *patch)
+{
+	TRUTH("rustc-version.txt", 3, "rustc %u.%u.%u", major, minor, patch);
+}
+
+static void check_rustc_version(const struct types *t)
+{
+	unsigned want[3], got[3];
+	rustc_truth(&want[0], &want[1], &want[2]);
+	assert_int_equal(types_rustc_version(t, &got[0], &got[1], &got[2]), 0);
+	assert_int_equal(got[0], want[0]);
+	assert_int_equal(got[1], want[1]);
+	assert_int_equal(got[2], want[2]);
+	char value[48];
+	snprintf(value, sizeof value, "%u.%u.%u", want[0], want[1], want[2]);
+	const struct version_facts *v = types_versions(t);
+	size_t found = 0;
+	for (size_t i = 0; i < v->len; i++)
+		if (!strcmp(v->data[i].dep, "rustc")) {
+			assert_string_equal(v->data[i].value, value);
+			assert_non_null(strstr(v->data[i].evidence, "DW_AT_producer"));
+			found++;
+		}
+	assert_int_equal(found, 1);
+}
+
+/* Every ArcInner<bigbin::Si> the program allocated is found by the prefix
+ * API, each once, with the layout the program measured; 100k statics are
+ * indexed and de-duplicated, and lookups of them still work. */
+static void test_bigbin(void **state)
+{
+	(void)state;
+	unsigned structs = 0, statics = 0, last = 0;
+	long long delta = 0;
+	TRUTH("bigbin.out", 1, "structs %u", &structs);
+	TRUTH("bigbin.out", 1, "statics %u", &statics);
+	TRUTH("bigbin.out", 2, "static_delta X0 X%u %lld", &last, &delta);
+	assert_true(structs >= 1000 && statics >= 100000);
+	struct types *t = open_bigbin("bigbin");
+	struct err e = { 0 };
+
+	static const char prefix[] = "alloc::sync::ArcInner<bigbin::S";
+	struct types_id_vec ids;
+	types_id_vec_init(&ids);
+	assert_int_equal(types_find_prefix_all(t, prefix, &ids, &e), 0);
+	assert_int_equal(ids.len, structs);
+	unsigned char *seen = calloc(structs, 1);
+	assert_non_null(seen);
+	for (size_t i = 0; i < ids.len; i++) {
+		const struct types_type *ty = types_get(t, ids.data[i]);
+		unsigned k;
+		char tail[8] = "";
+		assert_int_equal(sscanf(ty->name + strlen(prefix), "%u%7s", &k, tail), 2);
+		assert_string_equal(tail, ">");
+		assert_true(k < structs);
+		assert_false(seen[k]); /* one type per name: the copies merged */
+		seen[k] = 1;
+		if (i)
+			assert_true(ids.data[i] > ids.data[i - 1]);
+	}
+	free(seen);
+	/* the old capped API counts them all, and fills only what it may */
+	type_id few[64];
+	assert_int_equal(types_find_prefix(t, prefix, few, 64), structs);
+	assert_memory_equal(few, ids.data, sizeof few);
+	types_id_vec_deinit(&ids);
+
+	/* sizes the program measured, through ArcInner<T>.data */
+	for (unsigned k = 0; k < 13 && k < structs; k++) {
+		char name[64], line[64];
+		unsigned long long size;
+		snprintf(line, sizeof line, "size bigbin::S%u %%llu", k);
+		TRUTH("bigbin.out", 1, line, &size);
+		snprintf(name, sizeof name, "%s%u>", prefix, k);
+		type_id data;
+		assert_int_equal(types_member_path(t, lookup_ok(t, name), "data", NULL, &data, &e), 0);
+		assert_int_equal(types_get(t, data)->size, size);
+	}
+	unsigned long long app;
+	TRUTH("bigbin.out", 1, "size bigbin::AppState %llu", &app);
+	type_id data;
+	assert_int_equal(types_member_path(t, lookup_ok(t, "alloc::sync::ArcInner<bigbin::AppState>"), "data",
+					   NULL, &data, &e), 0);
+	assert_int_equal(data, lookup_ok(t, "bigbin::AppState"));
+	assert_int_equal(types_get(t, data)->size, app);
+
+	/* statics: all indexed once, found by name, at the addresses the program saw */
+	struct types_stats st;
+	types_get_stats(t, &st);
+	assert_true(st.statics >= statics);
+	assert_int_equal(st.statics, types_static_count(t));
+	assert_int_equal(st.conflicts, 0);
+	const struct types_static *x0, *xl;
+	char xname[32];
+	snprintf(xname, sizeof xname, "bigbin::X%u", last);
+	assert_int_equal(types_static_lookup(t, "X0", &x0, &e), 0);
+	assert_int_equal(types_static_lookup(t, xname, &xl, &e), 0);
+	assert_int_equal((long long)(xl->addr - x0->addr), delta);
+	check_rustc_version(t);
+	types_close(t);
+}
+
+/* Two versions of crate `dep`: same names, different layouts, kept apart
+ * down to the Vec<T> and ArcInner<T> that differ only in T; a lookup of the
+ * shared name says so with both sizes. */
+static void test_two_versions(void **state)
+{
+	(void)state;
+	unsigned long long s1, s2, holder, off_old, off_new;
+	TRUTH("twodeps.out", 1, "size dep_v1::Thing %llu", &s1);
+	TRUTH("twodeps.out", 1, "size dep_v2::Thing %llu", &s2);
+	TRUTH("twodeps.out", 1, "size twodeps::Holder %llu", &holder);
+	TRUTH("twodeps.out", 1, "field twodeps::Holder old offset %llu", &off_old);
+	TRUTH("twodeps.out", 1, "field twodeps::Holder new offset %llu", &off_new);
+	assert_int_not_equal(s1, s2);
+	struct types *t = open_bigbin("twodeps");
+	struct err e = { 0 };
+	type_id id;
+
+	assert_int_equal(types_lookup(t, "dep::Thing", &id, &e), ERR_AMBIGUOUS);
+	char want[32];
+	snprintf(want, sizeof want, "%llu", s1);
+	assert_non_null(strstr(e.msg, want));
+	snprintf(want, sizeof want, "%llu", s2);
+	assert_non_null(strstr(e.msg, want));
+	assert_non_null(strstr(e.msg, "layouts"));
+	assert_int_equal(types_lookup(t, "Thing", &id, &e), ERR_AMBIGUOUS);
+	struct types_stats st;
+	types_get_stats(t, &st);
+	assert_true(st.conflicts >= 3); /* Thing, Vec<Thing>, ArcInner<Thing> at least */
+
+	/* each Vec field of Holder has its own Vec type, whose T is its Thing */
+	const struct types_type *h = types_get(t, lookup_ok(t, "twodeps::Holder"));
+	assert_int_equal(h->size, holder);
+	const char *fields[2] = { "old", "new" };
+	unsigned long long offs[2] = { off_old, off_new }, sizes[2] = { s1, s2 };
+	type_id vecs[2];
+	for (int i = 0; i < 2; i++) {
+		uint64_t off;
+		assert_int_equal(types_member_path(t, lookup_ok(t, "twodeps::Holder"), fields[i], &off, &vecs[i], &e), 0);
+		assert_int_equal(off, offs[i]);
+		assert_string_equal(types_get(t, vecs[i])->name, "alloc::vec::Vec<dep::Thing, alloc::alloc::Global>");
+		assert_int_equal(types_get(t, types_tparam(t, vecs[i], "T"))->size, sizes[i]);
+	}
+	assert_int_not_equal(vecs[0], vecs[1]);
+
+	/* both ArcInner<dep::Thing>, through the prefix API, one per version */
+	struct types_id_vec ids;
+	types_id_vec_init(&ids);
+	assert_int_equal(types_find_prefix_all(t, "alloc::sync::ArcInner<dep::Thing>", &ids, &e), 0);
+	assert_int_equal(ids.len, 2);
+	unsigned long long got[2];
+	for (int i = 0; i < 2; i++) {
+		type_id data;
+		assert_int_equal(types_member_path(t, ids.data[i], "data", NULL, &data, &e), 0);
+		got[i] = types_get(t, data)->size;
+	}
+	assert_true((got[0] == s1 && got[1] == s2) || (got[0] == s2 && got[1] == s1));
+	types_id_vec_deinit(&ids);
+	check_rustc_version(t);
+	types_close(t);
+}
+
+/* The probes name their rustc too (which one is checked on the bigbin
+ * fixtures, built in the same run as rustc-version.txt was written): the
+ * version answered and the fact recorded agree.  A C program names none. */
+static void test_rustc_version(void **state)
+{
+	(void)state;
+	const char *progs[] = { "rust-debug", "rust-release", "rust-v5" };
+	for (size_t i = 0; i < 3; i++) {
+		struct types *t = open_ok(progs[i], NULL);
+		unsigned v[3];
+		char value[48];
+		assert_int_equal(types_rustc_version(t, &v[0], &v[1], &v[2]), 0);
+		assert_true(v[0] >= 1);
+		snprintf(value, sizeof value, "%u.%u.%u", v[0], v[1], v[2]);
+		const struct version_facts *f = types_versions(t);
+		assert_int_equal(f->len, 1);
+		assert_string_equal(f->data[0].dep, "rustc");
+		assert_string_equal(f->data[0].value, value);
+		types_close(t);
+	}
+	struct types *t = open_ok("cprobe", NULL);
+	unsigned major = 7;
+	assert_int_equal(types_rustc_version(t, &major, NULL, NULL), ERR_NOTFOUND);
+	assert_int_equal(major, 7);
+	assert_int_equal(types_versions(t)->len, 0);
+	types_close(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +713,9 @@ int main(void)
 		cmocka_unit_test(test_c_dwarf5),
 		cmocka_unit_test(test_split_debug),
 		cmocka_unit_test(test_bad_inputs),
+		cmocka_unit_test(test_bigbin),
+		cmocka_unit_test(test_two_versions),
+		cmocka_unit_test(test_rustc_version),
 	};
 	return cmocka_run_group_tests_name("types", tests, NULL, NULL);
 }
