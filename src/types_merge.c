@@ -104,7 +104,7 @@ static type_id fin_id(struct fin *f, uint64_t off)
 
 /* The type_id of raw r's k-th reference (in ref_off's order), from the
  * references find_refs resolved once. */
-static type_id ref_id(struct fin *f, const struct types_raw *r, uint32_t k)
+static type_id ref_id(struct fin *f, const struct types_raw *r, size_t k)
 {
 	uint32_t x = f->refs.data[f->ref_at.data[r - f->b->raws.data] + k];
 	if (x == REF_UNRESOLVED) {
@@ -202,12 +202,12 @@ static uint64_t shallow_hash(const struct types_raw *r)
 
 /* A raw's references, in a fixed order: target, tag type, members' types,
  * template parameters' types, variants' types. */
-static uint32_t nrefs(const struct types_raw *r)
+static size_t nrefs(const struct types_raw *r)
 {
-	return 2 + r->nmembers + r->ntparams + r->nvariants;
+	return (size_t)2 + r->nmembers + r->ntparams + r->nvariants;
 }
 
-static uint64_t ref_off(const struct types_raw *r, uint32_t k)
+static uint64_t ref_off(const struct types_raw *r, size_t k)
 {
 	if (k == 0)
 		return r->target_off;
@@ -311,14 +311,15 @@ static int find_aliases(struct fin *f)
 static int find_refs(struct fin *f)
 {
 	size_t n = f->b->raws.len, total = 0;
-	for (size_t i = 0; i < n; i++)
-		total += nrefs(&f->b->raws.data[i]); /* < 2^32 each, n < 2^32: no overflow */
-	if (!types_size_vec_reserve(&f->ref_at, n + 1) || !types_u32_vec_reserve(&f->refs, total))
+	for (size_t i = 0; i < n && total <= SIZE_MAX / 8; i++)
+		total += nrefs(&f->b->raws.data[i]); /* each < 2^34 */
+	if (total > SIZE_MAX / 8 || !types_size_vec_reserve(&f->ref_at, n + 1) ||
+	    !types_u32_vec_reserve(&f->refs, total))
 		return types_build_nomem(f->b);
 	for (size_t i = 0; i < n; i++) {
 		const struct types_raw *r = &f->b->raws.data[i];
 		f->ref_at.data[i] = f->refs.len;
-		for (uint32_t k = 0, nr = nrefs(r); k < nr; k++) {
+		for (size_t k = 0, nr = nrefs(r); k < nr; k++) {
 			uint64_t off = ref_off(r, k);
 			const struct off_slot *s = off ? off_table_find(&f->raw_of, off) : NULL;
 			f->refs.data[f->refs.len++] = !off ? REF_NONE
@@ -453,7 +454,7 @@ static int fin_members(struct fin *f, const struct types_raw *r, struct types_ty
 		if (!m)
 			return types_build_nomem(f->b);
 		for (uint32_t i = 0; i < r->nmembers; i++)
-			m[i] = (struct types_member){ r->members[i].name, ref_id(f, r, 2 + i),
+			m[i] = (struct types_member){ r->members[i].name, ref_id(f, r, (size_t)2 + i),
 						      r->members[i].offset, r->members[i].artificial };
 		/* memory order; insertion sort keeps declaration order among equal
 		 * offsets (union members, ZSTs) and members are few */
@@ -474,7 +475,7 @@ static int fin_members(struct fin *f, const struct types_raw *r, struct types_ty
 		if (!p)
 			return types_build_nomem(f->b);
 		for (uint32_t i = 0; i < r->ntparams; i++)
-			p[i] = (struct types_tparam){ r->tparams[i].name, ref_id(f, r, 2 + r->nmembers + i) };
+			p[i] = (struct types_tparam){ r->tparams[i].name, ref_id(f, r, (size_t)2 + r->nmembers + i) };
 		t->tparams = p;
 	}
 	t->ntparams = r->ntparams;
@@ -495,7 +496,7 @@ static int fin_vpart(struct fin *f, const struct types_raw *r, struct types_type
 	vp->tag_offset = r->tag_offset;
 	vp->tag_type = ref_id(f, r, 1);
 	for (uint32_t i = 0; i < r->nvariants; i++)
-		v[i] = (struct types_variant){ r->variants[i].name, ref_id(f, r, 2 + r->nmembers + r->ntparams + i),
+		v[i] = (struct types_variant){ r->variants[i].name, ref_id(f, r, (size_t)2 + r->nmembers + r->ntparams + i),
 					       r->variants[i].offset, r->variants[i].has_discr,
 					       r->variants[i].discr };
 	vp->nvariants = r->nvariants;
