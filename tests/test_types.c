@@ -37,18 +37,24 @@ static void path_of(char *buf, size_t n, const char *name)
 
 
 
-static struct types *open_ok(const char *name, const char *debug_file)
+/* $FIXDIR/sub/name opened (with $FIXDIR/sub/debug_file when non-NULL), or the test fails. */
+static struct types *open_in(const char *sub, const char *name, const char *debug_file)
 {
 	char path[1024], dpath[1024];
 	struct types *t = NULL;
 	struct err e = { 0 };
-	path_of(path, sizeof path, name);
+	snprintf(path, sizeof path, "%s/%s/%s", fixdir(), sub, name);
 	if (debug_file)
-		path_of(dpath, sizeof dpath, debug_file);
+		snprintf(dpath, sizeof dpath, "%s/%s/%s", fixdir(), sub, debug_file);
 	int rc = types_open(&t, path, debug_file ? dpath : NULL, &e);
 	if (rc)
-		fail_msg("types_open(%s): %d %s", path, rc, e.msg);
+		fail_msg("types_open(%s): %d %s (run tests/setup.sh)", path, rc, e.msg);
 	return t;
+}
+
+static struct types *open_ok(const char *name, const char *debug_file)
+{
+	return open_in("types", name, debug_file);
 }
 
 
@@ -483,13 +489,7 @@ static void bigbin_path(char *buf, size_t n, const char *name)
 
 static struct types *open_bigbin(const char *name)
 {
-	char path[1024];
-	struct types *t = NULL;
-	struct err e = { 0 };
-	bigbin_path(path, sizeof path, name);
-	if (types_open(&t, path, NULL, &e))
-		fail_msg("types_open(%s): %s (run tests/setup.d/25-bigbin.sh)", path, e.msg);
-	return t;
+	return open_in("bigbin", name, NULL);
 }
 
 /* The first line of $FIXDIR/bigbin/file that sscanf(fmt) fills n fields of. */
