@@ -29,7 +29,7 @@
 # times are about twice the CPU times):
 #   before the types split (quadratic static de-dup)   8.93 s wall  110 MiB
 #   after                                              1.37 s wall  124 MiB,
-#                                                      0.55 s CPU (0.06 s of it merging,
+#                                                      0.55 s CPU (0.07 s of it merging,
 #                                                      0.03 s the name index; the rest
 #                                                      libdwarf reading and skipping DIEs)
 set -euo pipefail
