@@ -33,6 +33,15 @@ echo "$(date +%s.%N) $start" | awk '{printf "%.1f\n", $1 - $2}' > "$out/build-se
 rm -f "$out/bigbin.rs"   # 2 MB of generated source, made again from gen.sh when needed
 "$out/bigbin" > "$out/bigbin.out" || die "bigbin exited with $?"
 grep -q "^structs $STRUCTS\$" "$out/bigbin.out" || die "bigbin did not report $STRUCTS structs"
+# a snapshot of it holding still, for the roots layer's heap scan among
+# thousands of ArcInner<...> types (bigbin.out says where AppState is)
+HOLD=1 "$out/bigbin" > "$out/hold.out" &
+pid=$!
+for _ in $(seq 1 200); do grep -q '^holding' "$out/hold.out" 2>/dev/null && break; sleep 0.1; done
+grep -q '^holding' "$out/hold.out" || { kill "$pid"; die "bigbin did not hold still"; }
+gcore -o "$out/core" "$pid" >/dev/null 2>&1 || { kill "$pid"; die "gcore of bigbin failed"; }
+kill "$pid"; wait "$pid" 2>/dev/null || true
+mv "$out/core.$pid" "$out/core"
 
 # two versions of one crate, linked as cargo links renamed dependencies
 for v in 1 2; do
