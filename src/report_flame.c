@@ -252,7 +252,7 @@ int report_flamegraph(FILE *o, const struct report_doc *d, enum report_family fa
 		fam == REPORT_FAM_INLINE ? "inline slot" : "heap ", fam == REPORT_FAM_INLINE ? "" : report_family_name(fam),
 		fam == REPORT_FAM_ALLOCATIONS ? "" : " bytes");
 	fprintf(o, "<text x=\"%.0f\" y=\"40\" text-anchor=\"middle\" style=\"font-size:11px;fill:#555\">", WIDTH / 2);
-	xml(o, d->source);
+	xml(o, *d->core ? d->core : d->source);   /* the snapshot: the same from a run and from its JSON */
 	fprintf(o, " (%llu %s in all; click to zoom, Ctrl-F to search)</text>\n", (unsigned long long)n.data[0].value,
 		unit);
 	fprintf(o, "<text id=\"reset\" class=\"ui\" x=\"10\" y=\"22\">Reset zoom</text>\n"

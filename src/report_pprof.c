@@ -202,8 +202,8 @@ static bool pp_encode(struct pp *p, const struct report_doc *d, const struct exp
 		if (!ok)
 			return false;
 	}
-	snprintf(comment, sizeof comment, "aggop-inspect profile of %s: enum %s, %llu entities", d->source,
-		 d->enum_name, (unsigned long long)d->entities);
+	snprintf(comment, sizeof comment, "aggop-inspect profile of %s: enum %s, %llu entities",
+		 *d->core ? d->core : d->source, d->enum_name, (unsigned long long)d->entities);
 	return pp_str(p, comment, &id) && pb_uint(&p->out, 13, id) && pb_uint(&p->out, 14, deflt);
 }
 
