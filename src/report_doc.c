@@ -45,6 +45,13 @@ static int seen(struct seen_names *set, const char *name, size_t index)
 	return ins ? 0 : 1;
 }
 
+/* "where.key", or "key" at the top. */
+static const char *at(char *buf, size_t size, const char *where, const char *key)
+{
+	snprintf(buf, size, "%s%s%s", where, *where ? "." : "", key);
+	return buf;
+}
+
 static int bad(struct ld *l, const char *where, const char *what)
 {
 	return err_set(l->e, ERR_INPUT, "%s: not a profile this version of aggop-inspect reads: %s %s", l->file,
@@ -54,10 +61,22 @@ static int bad(struct ld *l, const char *where, const char *what)
 static const json_t *member(struct ld *l, const json_t *o, const char *where, const char *key, int *rc)
 {
 	const json_t *v = json_is_object(o) ? json_object_get(o, key) : NULL;
-	if (!v) {
-		char w[300];
-		snprintf(w, sizeof w, "%s%s%s", where, *where ? "." : "", key);
-		*rc = bad(l, w, "is missing");
+	char w[300];
+	if (!v)
+		*rc = bad(l, at(w, sizeof w, where, key), "is missing");
+	return v;
+}
+
+/* The member key of o when it has JSON type t; else NULL, *rc set, the
+ * message saying it is missing or "is not <what>". */
+static const json_t *typed(struct ld *l, const json_t *o, const char *where, const char *key, json_type t,
+			   const char *what, int *rc)
+{
+	char w[300];
+	const json_t *v = member(l, o, where, key, rc);
+	if (v && json_typeof(v) != t) {
+		*rc = bad(l, at(w, sizeof w, where, key), what);
+		return NULL;
 	}
 	return v;
 }
@@ -65,14 +84,12 @@ static const json_t *member(struct ld *l, const json_t *o, const char *where, co
 static int u64_of(struct ld *l, const json_t *o, const char *where, const char *key, uint64_t *out)
 {
 	int rc = 0;
-	const json_t *v = member(l, o, where, key, &rc);
+	char w[300];
+	const json_t *v = typed(l, o, where, key, JSON_INTEGER, "is not a non-negative integer", &rc);
 	if (rc)
 		return rc;
-	if (!json_is_integer(v) || json_integer_value(v) < 0) {
-		char w[300];
-		snprintf(w, sizeof w, "%s%s%s", where, *where ? "." : "", key);
-		return bad(l, w, "is not a non-negative integer");
-	}
+	if (json_integer_value(v) < 0)
+		return bad(l, at(w, sizeof w, where, key), "is not a non-negative integer");
 	*out = (uint64_t)json_integer_value(v);
 	return 0;
 }
@@ -80,14 +97,9 @@ static int u64_of(struct ld *l, const json_t *o, const char *where, const char *
 static int str_of(struct ld *l, const json_t *o, const char *where, const char *key, char **out)
 {
 	int rc = 0;
-	const json_t *v = member(l, o, where, key, &rc);
+	const json_t *v = typed(l, o, where, key, JSON_STRING, "is not a string", &rc);
 	if (rc)
 		return rc;
-	if (!json_is_string(v)) {
-		char w[300];
-		snprintf(w, sizeof w, "%s%s%s", where, *where ? "." : "", key);
-		return bad(l, w, "is not a string");
-	}
 	if (!(*out = strdup(json_string_value(v))))
 		return err_set(l->e, ERR_NOMEM, "out of memory reading %s", l->file);
 	return 0;
@@ -96,16 +108,8 @@ static int str_of(struct ld *l, const json_t *o, const char *where, const char *
 static int arr_of(struct ld *l, const json_t *o, const char *where, const char *key, const json_t **out)
 {
 	int rc = 0;
-	const json_t *v = member(l, o, where, key, &rc);
-	if (rc)
-		return rc;
-	if (!json_is_array(v)) {
-		char w[300];
-		snprintf(w, sizeof w, "%s%s%s", where, *where ? "." : "", key);
-		return bad(l, w, "is not an array");
-	}
-	*out = v;
-	return 0;
+	*out = typed(l, o, where, key, JSON_ARRAY, "is not an array", &rc);
+	return rc;
 }
 
 static int bytes_of(struct ld *l, const json_t *o, const char *where, struct report_doc_bytes *b)
@@ -124,7 +128,7 @@ static int pct_of(struct ld *l, const json_t *o, const char *where, const char *
 	char w[300];
 	if (rc)
 		return rc;
-	snprintf(w, sizeof w, "%s%s%s", where, *where ? "." : "", key);
+	at(w, sizeof w, where, key);
 	return u64_of(l, v, w, "p50", &p->p50) || u64_of(l, v, w, "p99", &p->p99) || u64_of(l, v, w, "max", &p->max)
 		       ? l->e->code : 0;
 }
