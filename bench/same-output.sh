@@ -15,7 +15,7 @@ norm() {   # drop wall-clock figures and the detected-versions lines
 		python3 -c 'import json,sys
 t=sys.stdin.read()
 try:
-    j=json.loads(t); j.pop("versions",None)
+    j=json.loads(t); j.pop("versions",None); j.pop("format_version",None)   # format_version: new in issue 13
     u=j.get("unattributed")   # new: compared only when it has something to say
     if u is not None and not any(v.get("count") or v.get("bytes") or v.get("allocations") for k,v in u.items() if k!="shared"):
         j.pop("unattributed")

@@ -74,4 +74,138 @@ int report_layout_print(FILE *out, const struct types *t, type_id id, bool json,
 int report_layout_run(FILE *out, const char *exe, const char *debug_file, const char *type, bool json,
 		      struct err *e);
 
+/* ---- Saved profiles, diff, gate and exports (issue 13) ----
+ *
+ * A profile is compared and exported as the document --json writes: loaded
+ * from a file (report_doc_load) or rendered in memory from a run
+ * (report_doc_from_profile), both checked the same way.  The JSON carries
+ * "format_version": REPORT_FORMAT_VERSION; a document without it, or with
+ * another, is refused.  A saved file is untrusted input: every member the
+ * diff and the exports read is checked (type, range) when it is loaded.
+ */
+#define REPORT_FORMAT_VERSION 1
+
+struct report_doc_bytes {
+	uint64_t requested, used, usable, chunk, allocations;
+};
+
+struct report_doc_field {     /* a (field path, container) of a variant or a feature */
+	char *path, *container;
+	struct report_doc_bytes b;
+};
+
+struct report_doc_variant {   /* enum.variants[] and variants[] joined by name */
+	char *name;
+	bool has_discr;
+	int64_t discr;
+	uint64_t payload_size, slot_slack;              /* the layout */
+	bool profiled;                                   /* in variants[]: count > 0 */
+	uint64_t count, inline_bytes, payload_bytes;
+	struct report_doc_bytes heap;
+	struct report_doc_field *fields;
+	size_t nfields;
+};
+
+struct report_doc_feature {
+	char *name, *variant;
+	uint64_t count, inline_bytes;
+	struct report_doc_bytes heap;
+	struct profile_pct per_instance;                 /* heap requested per instance */
+	struct report_doc_field *fields;
+	size_t nfields;
+};
+
+struct report_doc_table {
+	char *name;
+	uint64_t entities, ops, inline_bytes;
+	struct report_doc_bytes heap, overhead;
+	struct profile_pct per_entity, per_entity_chunk;
+	struct report_doc_feature *features;
+	size_t nfeatures;
+};
+
+struct report_doc {
+	char *source;             /* the file, or "CORE (EXE)" for a run */
+	char *target, *enum_name, *core, *exe;
+	uint64_t enum_size, enum_align, tag_offset, tag_size;
+	struct report_doc_variant *variants;             /* the enum's, layout order */
+	size_t nvariants;
+	uint64_t entities, ops, inline_bytes, payload_bytes;
+	struct report_doc_bytes heap, overhead;
+	struct profile_pct per_entity, per_entity_chunk;
+	uint64_t heap_in_use_chunk, heap_attributed_chunk;
+	struct report_doc_table *tables;
+	size_t ntables;
+};
+
+/* Loads a profile JSON.  ERR_INPUT with one line naming the file and the
+ * member when it is not a profile of this format version. */
+int report_doc_load(struct report_doc **out, const char *path, struct err *e);
+/* The document report_json would write for p (rendered and read back). */
+int report_doc_from_profile(struct report_doc **out, const struct profile *p, const struct report_meta *m,
+			    struct err *e);
+void report_doc_free(struct report_doc *d);
+
+/* The byte families an export can weigh stacks by. */
+enum report_family {
+	REPORT_FAM_REQUESTED, REPORT_FAM_USED, REPORT_FAM_USABLE, REPORT_FAM_CHUNK,
+	REPORT_FAM_ALLOCATIONS, REPORT_FAM_INLINE, REPORT_FAM_COUNT
+};
+/* "requested", "used", "usable", "chunk", "allocations" (or "objects"),
+ * "inline"; ERR_USAGE otherwise. */
+int report_family_parse(const char *s, enum report_family *out, struct err *e);
+const char *report_family_name(enum report_family f);
+
+/* Folded stacks (flamegraph.pl, inferno, speedscope): one line per
+ * table;feature;variant;field path frames;container and its weight in the
+ * family.  The heap families' lines sum to totals.heap_<family>_bytes (and
+ * allocations to totals.allocations); "inline" has one line per
+ * table;feature;variant;[inline slot], summing to totals.inline_bytes. */
+int report_folded(FILE *out, const struct report_doc *d, enum report_family fam, struct err *e);
+/* A gzip-compressed pprof profile.proto: sample types objects/count and
+ * requested, used, usable, chunk and inline space/bytes; one sample per
+ * stack of report_folded, its locations the frames (leaf first). */
+int report_pprof(FILE *out, const struct report_doc *d, struct err *e);
+/* A self-contained interactive flame graph (SVG with its script inline:
+ * click to zoom, search, no network) of the stacks weighed by fam. */
+int report_flamegraph(FILE *out, const struct report_doc *d, enum report_family fam, struct err *e);
+
+/* The diff of two profiles: every figure of both (totals, per-entity
+ * percentiles, overhead, the enum's layout, each variant, table, feature,
+ * variant field path and container kind), matched by name.  Figures are
+ * named "totals.heap_chunk_bytes", "per_entity.p99", "enum.size",
+ * "variant.Windowed.heap_chunk_bytes", "table.TxnByUser.per_entity.p99",
+ * "feature.TxnByUser.txn_count_5m.count", "field.Windowed > buckets (SmallVec).allocations",
+ * "container.Box.heap_used_bytes", "enum.variant.Windowed.payload_size".
+ * ERR_INPUT when the two are profiles of different targets or enums. */
+struct report_diff;
+int report_diff_make(struct report_diff **out, const struct report_doc *old, const struct report_doc *new_,
+		     struct err *e);
+void report_diff_free(struct report_diff *d);
+int report_diff_markdown(FILE *out, const struct report_diff *d, struct err *e);
+int report_diff_json(FILE *out, const struct report_diff *d, struct err *e);
+/* Every figure as "NAME OLD NEW" (a side without it: '-'), for writing gates. */
+int report_diff_figures(FILE *out, const struct report_diff *d, struct err *e);
+
+/* The gate: expressions "FIGURE OP LIMIT", OP one of > >= < <=, FIGURE a
+ * figure name where '*' matches any run of characters, LIMIT
+ *   N[unit]        the new value                  (enum.size > 80)
+ *   +N[unit], -N   the change new - old           (variant.Windowed.heap_chunk_bytes > +1MiB)
+ *   +N%, -N%       the change relative to old     (per_entity.p99 > +5%)
+ * units: B, KB, MB, GB (10^3), KiB, MiB, GiB (2^10).  A figure absent on a
+ * side counts 0 there; an expression that names no figure of either is an
+ * error (a typo must not pass the gate).  A thresholds file holds one
+ * expression a line, '#' comments. */
+struct report_gate;
+int report_gate_create(struct report_gate **out, struct err *e);
+void report_gate_free(struct report_gate *g);
+int report_gate_add(struct report_gate *g, const char *expr, struct err *e);
+int report_gate_load(struct report_gate *g, const char *file, struct err *e);
+/* Evaluates g on d and keeps the breaches in d (the diff's markdown and JSON
+ * then show them).  ERR_INPUT when an expression matches no figure. */
+int report_diff_gate(struct report_diff *d, const struct report_gate *g, struct err *e);
+size_t report_diff_breaches(const struct report_diff *d);
+/* One line per breach naming the figure, old, new and the limit (no newline). */
+void report_diff_breach_line(const struct report_diff *d, size_t i, char *buf, size_t size);
+
 #endif

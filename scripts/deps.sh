@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# deps.sh [build|demo|check]: installs the Debian packages that are missing, judged by
+# deps.sh [build|demo|check|viewers]: installs the Debian packages that are missing, judged by
 # what the build needs (headers, pkg-config modules, commands, crate source
 # directories), not by package names: a machine where another package provides
 # the same files is left alone.  `build` (the default) checks what `make` needs
 # to compile the tool; `demo` also what unpacking a committed snapshot needs;
-# `check` also what the tests and fixtures need.
+# `check` also what the tests and fixtures need; `viewers` what bench/flamegraph.sh
+# shows the exports in (go tool pprof, headless Chromium).
 #
 # Never removes a package (apt-get install --no-remove); waits up to five
 # minutes for a held dpkg lock and says so plainly if it stays held; prints
@@ -59,12 +60,15 @@ check_needs=(
 )
 
 demo_needs=("xz-utils|have_cmd xz")
+# bench/flamegraph.sh: the readers the exports are shown in (not needed by make check)
+viewers_needs=("golang-go|have_cmd go" "chromium|have_cmd chromium")
 needs=("${build_needs[@]}")
 case $mode in
 build) ;;
 demo) needs+=("${demo_needs[@]}") ;;
 check) needs+=("${check_needs[@]}") ;;
-*) echo "deps: usage: deps.sh [build|demo|check]" >&2; exit 1 ;;
+viewers) needs+=("${demo_needs[@]}" "${viewers_needs[@]}") ;;
+*) echo "deps: usage: deps.sh [build|demo|check|viewers]" >&2; exit 1 ;;
 esac
 missing=()
 for n in "${needs[@]}"; do

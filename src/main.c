@@ -21,6 +21,9 @@ static const char USAGE[] =
 	"usage: aggop-inspect [OPTIONS] CORE EXECUTABLE\n"
 	"       aggop-inspect layout [--json] [--debug-file F] EXECUTABLE TYPE\n"
 	"       aggop-inspect heap [--json] CORE EXECUTABLE\n"
+	"       aggop-inspect diff [-o F] [--json F] [--fail-if EXPR]... [--thresholds F] [--figures] OLD NEW\n"
+	"                         (OLD, NEW: a --json profile, or CORE EXECUTABLE; --core: four core operands)\n"
+	"       aggop-inspect export [--folded F] [--folded-bytes FAMILY] [--pprof F] [--flamegraph F.svg] PROFILE.json\n"
 	"\n"
 	"  -o, --output FILE     markdown report (default memory-profile.md; '-' = stdout)\n"
 	"      --json FILE       the same profile as JSON ('-' = stdout)\n"
@@ -32,11 +35,17 @@ static const char USAGE[] =
 	"      --tolerance F     coherence tolerance (default 0.15)\n"
 	"      --debug-file FILE separate debug info\n"
 	"      --strict          exit 4 when bytes were reached but not attributed exactly\n"
+	"      --folded FILE     folded stacks table;feature;variant;field path;container BYTES\n"
+	"      --folded-bytes F  their family (and the flame graph's): requested (default), used, usable,\n"
+	"                        chunk, allocations, inline\n"
+	"      --pprof FILE      gzipped pprof profile.proto (objects and every byte family)\n"
+	"      --flamegraph FILE self-contained interactive flame graph (SVG)\n"
 	"  -q, --quiet           no progress or summary on stderr\n"
 	"  -h, --help            this text;  --version  the version\n"
 	"\n"
 	"exit status: 0 ok, 1 usage, 2 unusable input, 3 metrics diverged (report still written),\n"
-	"             4 with --strict: bytes reached but not attributed exactly (report still written)\n";
+	"             4 with --strict: bytes reached but not attributed exactly (report still written),\n"
+	"             5 diff: a --fail-if or --thresholds limit was exceeded (the diff still written)\n";
 
 static int fail(const struct err *e)
 {
@@ -116,12 +125,57 @@ static int close_out(FILE *f, const char *path, struct err *e)
 	return fclose(f) ? err_set(e, ERR_IO, "writing %s failed", path) : 0;
 }
 
+/* Exports of a profile (from a run or a saved JSON). */
+struct export_opts {
+	const char *folded, *pprof, *flamegraph;
+	enum report_family fam;
+};
+
 struct main_opts {
 	const char *output, *json, *metrics, *debug_file;
 	double tolerance;
 	bool quiet, strict;
 	struct profile_options po;
+	struct export_opts x;
 };
+
+static bool exports_wanted(const struct export_opts *x)
+{
+	return x->folded || x->pprof || x->flamegraph;
+}
+
+static int write_exports(const struct report_doc *d, const struct export_opts *x, struct err *e)
+{
+	FILE *f;
+	if (x->folded && (!(f = open_out(x->folded, e)) || report_folded(f, d, x->fam, e) || close_out(f, x->folded, e)))
+		return e->code;
+	if (x->pprof && (!(f = open_out(x->pprof, e)) || report_pprof(f, d, e) || close_out(f, x->pprof, e)))
+		return e->code;
+	if (x->flamegraph && (!(f = open_out(x->flamegraph, e)) || report_flamegraph(f, d, x->fam, e) ||
+			      close_out(f, x->flamegraph, e)))
+		return e->code;
+	return 0;
+}
+
+/* Parses an export option of getopt's current one; false when c is not one. */
+static bool export_opt(int c, struct export_opts *x, int *status)
+{
+	struct err e = {0};
+	switch (c) {
+	case 'F': x->folded = optarg; return true;
+	case 'P': x->pprof = optarg; return true;
+	case 'G': x->flamegraph = optarg; return true;
+	case 'B':
+		if (report_family_parse(optarg, &x->fam, &e))
+			*status = usage_error(e.msg);
+		return true;
+	default: return false;
+	}
+}
+
+#define EXPORT_LONG_OPTS                                                                              \
+	{"folded", required_argument, 0, 'F'}, {"folded-bytes", required_argument, 0, 'B'},           \
+	{"pprof", required_argument, 0, 'P'}, {"flamegraph", required_argument, 0, 'G'}
 
 static int run_profile(const char *core, const char *exe, const struct main_opts *o)
 {
@@ -156,6 +210,15 @@ static int run_profile(const char *core, const char *exe, const struct main_opts
 		status = fail(&e);
 		goto out;
 	}
+	if (exports_wanted(&o->x)) {
+		struct report_doc *doc = NULL;
+		int rc = report_doc_from_profile(&doc, p, &m, &e) || write_exports(doc, &o->x, &e);
+		report_doc_free(doc);
+		if (rc) {
+			status = fail(&e);
+			goto out;
+		}
+	}
 	if (!o->quiet && strcmp(o->output, "-") != 0)
 		fprintf(stderr, "aggop-inspect: %llu entities, %llu ops, per-entity p50/p99/max %llu/%llu/%llu bytes; "
 			"wrote %s\n", (unsigned long long)p->entities, (unsigned long long)p->ops,
@@ -184,6 +247,152 @@ out:
 	return status;
 }
 
+/* One side of a diff: a JSON profile, or a core and its executable profiled now. */
+static int diff_side(char **argv, int *i, int argc, bool cores, const struct profile_options *po,
+		     struct report_doc **out, struct err *e)
+{
+	unsigned char magic[4] = {0};
+	FILE *f = fopen(argv[*i], "rb");
+	if (!f)
+		return err_set(e, ERR_INPUT, "cannot read %s", argv[*i]);
+	bool elf = fread(magic, 1, 4, f) == 4 && memcmp(magic, "\177ELF", 4) == 0;
+	fclose(f);
+	if (cores && !elf)
+		return err_set(e, ERR_INPUT, "%s is not an ELF core (--core takes OLD.core OLD.exe NEW.core NEW.exe)",
+			       argv[*i]);
+	if (!elf)
+		return report_doc_load(out, argv[(*i)++], e);
+	if (*i + 1 >= argc)
+		return err_set(e, ERR_USAGE, "%s is a core: its executable must follow it", argv[*i]);
+	const char *core = argv[*i], *exe = argv[*i + 1];
+	*i += 2;
+	struct image *img = NULL;
+	struct types *t = NULL;
+	struct heap *h = NULL;
+	struct profile *p = NULL;
+	int rc = image_open(&img, core, exe, e) || types_open(&t, exe, NULL, e) || heap_open(&h, img, e) ||
+		 profile_run(&p, img, t, h, po, e);
+	if (!rc) {
+		struct report_meta m = {.core = core, .exe = exe, .core_kind = image_core_kind(img),
+					.core_size = image_core_size(img), .build_id = image_exe_build_id(img),
+					.seconds = p->seconds};
+		rc = report_doc_from_profile(out, p, &m, e);
+	}
+	profile_free(p);
+	heap_close(h);
+	types_close(t);
+	image_close(img);
+	return rc ? e->code : 0;
+}
+
+static int cmd_diff(int argc, char **argv)
+{
+	enum { O_JSON = 256, O_FAIL, O_THR, O_CORE, O_FIG, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG };
+	static const struct option lo[] = {
+		{"output", required_argument, 0, 'o'}, {"json", required_argument, 0, O_JSON},
+		{"fail-if", required_argument, 0, O_FAIL}, {"thresholds", required_argument, 0, O_THR},
+		{"core", no_argument, 0, O_CORE}, {"figures", no_argument, 0, O_FIG},
+		{"root", required_argument, 0, O_ROOT}, {"enum", required_argument, 0, O_ENUM},
+		{"profile", required_argument, 0, O_PROFILE}, {"config", required_argument, 0, O_CONFIG},
+		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	const char *output = "-", *json = NULL;
+	bool cores = false, figures = false, quiet = false;
+	struct profile_options po = {0};
+	struct report_gate *g = NULL;
+	struct report_doc *doc[2] = {NULL, NULL};
+	struct report_diff *d = NULL;
+	struct err e = {0};
+	int c, status = 0;
+	FILE *f;
+	if (report_gate_create(&g, &e))
+		return fail(&e);
+	while (status == 0 && (c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'o': output = optarg; break;
+		case O_JSON: json = optarg; break;
+		case O_FAIL:
+			if (report_gate_add(g, optarg, &e))
+				status = usage_error(e.msg);
+			break;
+		case O_THR:
+			if (report_gate_load(g, optarg, &e))
+				status = e.code == ERR_USAGE ? usage_error(e.msg) : fail(&e);
+			break;
+		case O_CORE: cores = true; break;
+		case O_FIG: figures = true; break;
+		case O_ROOT: po.root = optarg; break;
+		case O_ENUM: po.enum_name = optarg; break;
+		case O_PROFILE: po.target_file = optarg; break;
+		case O_CONFIG: po.config_file = optarg; break;
+		case 'q': quiet = true; break;
+		case 'h': fputs(USAGE, stdout); report_gate_free(g); return 0;
+		default: status = usage_error("diff: bad option");
+		}
+	}
+	int i = optind;
+	if (!status && (argc - optind < 2 || (cores && argc - optind != 4)))
+		status = usage_error(cores ? "diff --core needs OLD.core OLD.exe NEW.core NEW.exe"
+					   : "diff needs OLD and NEW (a JSON profile, or CORE EXECUTABLE, each)");
+	po.progress = false;
+	for (int s = 0; !status && s < 2; s++)
+		if (i >= argc)
+			status = usage_error("diff needs OLD and NEW");
+		else if (diff_side(argv, &i, argc, cores, &po, &doc[s], &e))
+			status = e.code == ERR_USAGE ? usage_error(e.msg) : fail(&e);
+	if (!status && i != argc)
+		status = usage_error("diff: too many operands (OLD and NEW are each a JSON profile or CORE EXECUTABLE)");
+	if (!status && (report_diff_make(&d, doc[0], doc[1], &e) || report_diff_gate(d, g, &e)))
+		status = fail(&e);
+	if (!status && figures && report_diff_figures(stdout, d, &e))
+		status = fail(&e);
+	if (!status && !figures &&
+	    (!(f = open_out(output, &e)) || report_diff_markdown(f, d, &e) || close_out(f, output, &e)))
+		status = fail(&e);
+	if (!status && json && (!(f = open_out(json, &e)) || report_diff_json(f, d, &e) || close_out(f, json, &e)))
+		status = fail(&e);
+	if (!status && report_diff_breaches(d)) {
+		char line[1400];
+		for (size_t b = 0; b < report_diff_breaches(d); b++) {
+			report_diff_breach_line(d, b, line, sizeof line);
+			fprintf(stderr, "aggop-inspect: gate: %s\n", line);
+		}
+		status = 5;
+	} else if (!status && !quiet && strcmp(output, "-") != 0)
+		fprintf(stderr, "aggop-inspect: wrote %s\n", output);
+	report_diff_free(d);
+	report_doc_free(doc[0]);
+	report_doc_free(doc[1]);
+	report_gate_free(g);
+	return status;
+}
+
+static int cmd_export(int argc, char **argv)
+{
+	static const struct option lo[] = {EXPORT_LONG_OPTS, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	struct export_opts x = {0};
+	int c, status = 0;
+	while (status == 0 && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(USAGE, stdout);
+			return 0;
+		}
+		if (!export_opt(c, &x, &status))
+			return usage_error("export: bad option");
+	}
+	if (status)
+		return status;
+	if (argc - optind != 1)
+		return usage_error("export needs one PROFILE.json");
+	if (!exports_wanted(&x))
+		return usage_error("export: say what to write (--folded, --pprof, --flamegraph)");
+	struct err e = {0};
+	struct report_doc *d = NULL;
+	if (report_doc_load(&d, argv[optind], &e) || write_exports(d, &x, &e))
+		status = fail(&e);
+	report_doc_free(d);
+	return status;
+}
+
 int main(int argc, char **argv)
 {
 	/* The tool's big arrays (census words, mark map, op records) grow by
@@ -196,6 +405,10 @@ int main(int argc, char **argv)
 		return cmd_layout(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "heap") == 0)
 		return cmd_heap(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "diff") == 0)
+		return cmd_diff(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "export") == 0)
+		return cmd_export(argc - 1, argv + 1);
 
 	enum { O_JSON = 256, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG, O_METRICS, O_TOL, O_DEBUG, O_VERSION, O_STRICT };
 	static const struct option lo[] = {
@@ -204,12 +417,17 @@ int main(int argc, char **argv)
 		{"profile", required_argument, 0, O_PROFILE}, {"config", required_argument, 0, O_CONFIG},
 		{"metrics", required_argument, 0, O_METRICS}, {"tolerance", required_argument, 0, O_TOL},
 		{"debug-file", required_argument, 0, O_DEBUG}, {"quiet", no_argument, 0, 'q'},
-		{"strict", no_argument, 0, O_STRICT},
+		{"strict", no_argument, 0, O_STRICT}, EXPORT_LONG_OPTS,
 		{"help", no_argument, 0, 'h'}, {"version", no_argument, 0, O_VERSION}, {0, 0, 0, 0}};
 	struct main_opts o = {.output = "memory-profile.md", .tolerance = 0.15};
-	int c;
+	int c, status = 0;
 	char *end;
 	while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+		if (export_opt(c, &o.x, &status)) {
+			if (status)
+				return status;
+			continue;
+		}
 		switch (c) {
 		case 'o': o.output = optarg; break;
 		case O_JSON: o.json = optarg; break;

@@ -136,6 +136,7 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 		const struct report_metrics *mx, struct err *e)
 {
 	json_t *root = json_object();
+	json_object_set_new(root, "format_version", J(REPORT_FORMAT_VERSION));
 	json_t *totals = json_pack("{s:o,s:o,s:o,s:o}", "entities", J(p->entities), "ops", J(p->ops), "inline_bytes",
 				   J(p->inline_bytes), "payload_bytes", J(p->payload_bytes));
 	put_bytes(totals, &p->heap);
