@@ -111,15 +111,22 @@ static void sum_bytes(struct profile_bytes *d, const struct profile_bytes *s)
 
 /* ------------------------------------------------- field accumulation */
 
-/* One (owner, field path) sum: owner is a variant or a (table, slot). */
-struct facc {
-	uint64_t key;       /* owner << 32 | path */
+/* One (owner, field path, container kind) sum: owner is a variant or a
+ * (table, slot).  The kind is part of the key: one path can hold several
+ * kinds (a BTreeMap's leaf and internal nodes). */
+struct facc_key {
+	uint64_t op;        /* owner << 32 | path */
 	uint32_t kind;
+};
+struct facc {
+	struct facc_key key;
 	struct profile_bytes b;
 };
 
-static inline uint64_t facc_key(const struct facc *a) { return a->key; }
-DEFINE_HASH_TABLE(facc_table, struct facc, uint64_t, facc_key, container_hash_u64, container_eq_u64)
+static inline struct facc_key facc_key_of(const struct facc *a) { return a->key; }
+static inline uint64_t facc_hash(struct facc_key k) { return container_hash_u64(k.op ^ ((uint64_t)k.kind << 59)); }
+static inline bool facc_eq(struct facc_key a, struct facc_key b) { return a.op == b.op && a.kind == b.kind; }
+DEFINE_HASH_TABLE(facc_table, struct facc, struct facc_key, facc_key_of, facc_hash, facc_eq)
 
 /* Per path id: the accumulator of the last variant, and that of the last
  * (table, slot), an allocation on that path was charged to.  Consecutive
@@ -130,7 +137,7 @@ DEFINE_HASH_TABLE(facc_table, struct facc, uint64_t, facc_key, container_hash_u6
  * a new entry, zero-filled, is never valid. */
 struct fcache {
 	uint64_t gen;
-	uint32_t variant, table, slot;
+	uint32_t variant, table, slot, kind;
 	struct facc *fv, *ff;
 };
 DEFINE_VECTOR(fcache_vec, struct fcache)
@@ -170,16 +177,14 @@ struct run {
 #define OWNER_FEATURE(t, s) ((1ull << 31) | ((uint64_t)(t) << 16) | (uint64_t)(s))
 
 /* The accumulator of key, made when absent (which may rehash the table). */
-static struct facc *facc_at(struct run *r, uint64_t key, uint32_t kind)
+static struct facc *facc_at(struct run *r, struct facc_key key)
 {
 	struct facc *a = facc_table_find(&r->accs, key);
 	if (a)
 		return a;
 	a = facc_table_insert(&r->accs, key, NULL);
-	if (a) {
+	if (a)
 		a->key = key;
-		a->kind = kind;
-	}
 	return a;
 }
 
@@ -204,13 +209,14 @@ static bool charge_fields(struct run *r, const struct walk_alloc *a, const struc
 	if (!c)
 		return false;
 	uint64_t gen = r->accs.rehashes + 1;
-	bool vhit = c->gen == gen && c->variant == o->variant;
-	bool fhit = c->gen == gen && c->slot == o->slot && c->table == table;
+	bool khit = c->gen == gen && c->kind == a->kind;
+	bool vhit = khit && c->variant == o->variant;
+	bool fhit = khit && c->slot == o->slot && c->table == table;
 	if (!vhit || !fhit) {
-		uint64_t vkey = OWNER_VARIANT(o->variant) << 32 | a->path,
-			 fkey = OWNER_FEATURE(table, o->slot) << 32 | a->path;
-		struct facc *fv = vhit ? c->fv : facc_at(r, vkey, a->kind);
-		struct facc *ff = fv && !fhit ? facc_at(r, fkey, a->kind) : c->ff;
+		struct facc_key vkey = {OWNER_VARIANT(o->variant) << 32 | a->path, a->kind},
+				fkey = {OWNER_FEATURE(table, o->slot) << 32 | a->path, a->kind};
+		struct facc *fv = vhit ? c->fv : facc_at(r, vkey);
+		struct facc *ff = fv && !fhit ? facc_at(r, fkey) : c->ff;
 		c->gen = 0;
 		if (!fv || !ff)
 			return false;
@@ -220,7 +226,7 @@ static bool charge_fields(struct run *r, const struct walk_alloc *a, const struc
 			ff = facc_table_find(&r->accs, fkey);
 		}
 		*c = (struct fcache){.gen = r->accs.rehashes + 1, .variant = o->variant, .table = table,
-				     .slot = o->slot, .fv = fv, .ff = ff};
+				     .slot = o->slot, .kind = a->kind, .fv = fv, .ff = ff};
 	}
 	add_bytes(&c->fv->b, a);
 	add_bytes(&c->ff->b, a);
@@ -645,9 +651,9 @@ static void finish(struct run *r)
 
 	/* distribute the field sums to their owners, each in report order */
 	for (struct facc *a = facc_table_first(&r->accs); a; a = facc_table_next(&r->accs, a)) {
-		struct profile_fields *f = owner_fields(p, a->key);
-		if (f && !profile_fields_append(f, (struct profile_field){.path = (uint32_t)a->key,
-									  .kind = (uint8_t)a->kind, .b = a->b}))
+		struct profile_fields *f = owner_fields(p, a->key.op);
+		if (f && !profile_fields_append(f, (struct profile_field){.path = (uint32_t)a->key.op,
+									  .kind = (uint8_t)a->key.kind, .b = a->b}))
 			r->failed = ERR_NOMEM;
 	}
 	for (size_t i = 0; i < p->nvariants; i++)
