@@ -49,9 +49,11 @@ struct profile_pct {
 	uint64_t p50, p99, max;
 };
 
-struct profile_field {        /* per (owner, path): owner = variant or feature */
+struct profile_field {        /* per (owner, path): owner = variant, slot or (slot, variant) */
 	uint32_t path;            /* walk path id */
-	uint8_t kind;             /* container kind of the allocations (enum walk_kind) */
+	uint8_t kind;             /* container kind of the allocations (enum walk_kind); a BTree
+				   * path holding both node kinds says WALK_BTREE_LEAF */
+	uint64_t btree_internal;  /* of b.allocations, BTree internal nodes (the rest are leaves) */
 	struct profile_bytes b;
 };
 
@@ -69,18 +71,32 @@ struct profile_variant {
 	struct profile_fields fields;
 };
 
+/* One variant in one slot (feature) of one table: what recommendations are
+ * made for, since a slot may hold several variants across its entities. */
+struct profile_cell {
+	uint32_t variant;
+	uint64_t count;
+	uint64_t inline_bytes, payload_bytes;
+	struct profile_bytes heap;
+	struct profile_pct heap_req_pct;   /* per instance heap requested */
+	struct profile_fields fields;
+	struct profile_u64s inst_req;      /* per instance heap requested (for percentiles) */
+};
+
+DEFINE_VECTOR(profile_cells, struct profile_cell)
+
 struct profile_feature {
 	char *name;
 	char *op;                 /* op kind from the registry/config, or "" */
 	uint64_t window_ms;       /* 0: lifetime */
-	uint32_t variant;         /* the variant most instances hold */
+	uint32_t variant;         /* the variant most instances hold (ties: the lower index) */
+	struct profile_cells cells;   /* per variant held, most instances first */
 	uint64_t count;
 	uint64_t inline_bytes, payload_bytes;
 	struct profile_bytes heap;
 	struct profile_pct heap_req_pct;   /* per instance heap requested */
 	struct profile_pct total_pct;      /* per instance inline + heap requested */
 	struct profile_fields fields;
-	struct profile_u64s inst_req;      /* per instance heap requested (for percentiles) */
 };
 
 DEFINE_VECTOR(profile_features, struct profile_feature)
@@ -90,6 +106,15 @@ struct profile_entity_row {   /* the largest entities */
 	char key[64];
 	uint64_t ops, bytes, chunk_bytes;
 };
+
+/* One op of the largest entity: its slot and variant, and what it costs
+ * (inline + heap requested, and inline + heap chunk). */
+struct profile_entity_op {
+	uint32_t slot, variant;
+	uint64_t bytes, chunk_bytes;
+};
+
+DEFINE_VECTOR(profile_entity_ops, struct profile_entity_op)
 
 struct profile_table {
 	char *name, *source, *key;
@@ -118,6 +143,8 @@ struct profile {
 	uint64_t root_addr;
 	char root_type[256];
 	char target_name[64];     /* "beava" or "generic" */
+	bool generic;             /* --root without a target: holders and slots, not entities and features */
+	bool split_tables;        /* generic: the root held several table-like values, one table each */
 	/* results */
 	struct profile_tables tables;
 	uint64_t entities, ops, inline_bytes, payload_bytes;
@@ -126,6 +153,7 @@ struct profile {
 	struct profile_pct per_entity, per_entity_chunk;
 	struct profile_entity_row largest[10];
 	size_t nlargest;
+	struct profile_entity_ops largest_ops;   /* the ops of largest[0], in slot order */
 	uint64_t heap_in_use_chunk_bytes;     /* census, program's view */
 	uint64_t entity_count_static;         /* the process's own counter, if found; UINT64_MAX if not */
 	struct walk_stats walk;

@@ -111,42 +111,51 @@ static void sum_bytes(struct profile_bytes *d, const struct profile_bytes *s)
 
 /* ------------------------------------------------- field accumulation */
 
-/* One (owner, field path, container kind) sum: owner is a variant or a
- * (table, slot).  The kind is part of the key: one path can hold several
- * kinds (a BTreeMap's leaf and internal nodes). */
-struct facc_key {
-	uint64_t op;        /* owner << 32 | path */
-	uint32_t kind;
-};
+/* One (owner, field path) sum.  During the walk the owner is a cell (table,
+ * slot, variant: its index in run.cells); when the walk is over, the sums
+ * are merged into per-variant and per-slot sums keyed by OWNER_VARIANT and
+ * OWNER_FEATURE. */
 struct facc {
-	struct facc_key key;
+	uint64_t key;       /* owner << 32 | path */
+	uint32_t kind;      /* a BTree path says leaf; internal nodes are counted apart */
+	uint64_t btree_internal;
 	struct profile_bytes b;
 };
 
-static inline struct facc_key facc_key_of(const struct facc *a) { return a->key; }
-static inline uint64_t facc_hash(struct facc_key k) { return container_hash_u64(k.op ^ ((uint64_t)k.kind << 59)); }
-static inline bool facc_eq(struct facc_key a, struct facc_key b) { return a.op == b.op && a.kind == b.kind; }
-DEFINE_HASH_TABLE(facc_table, struct facc, struct facc_key, facc_key_of, facc_hash, facc_eq)
+static inline uint64_t facc_key(const struct facc *a) { return a->key; }
+DEFINE_HASH_TABLE(facc_table, struct facc, uint64_t, facc_key, container_hash_u64, container_eq_u64)
 
-/* Per path id: the accumulator of the last variant, and that of the last
- * (table, slot), an allocation on that path was charged to.  Consecutive
- * allocations on one path mostly belong to the same variant (a path starts
- * with its variant's name) and often to the same slot, so on_alloc usually
- * skips the hash lookups.  An entry is valid while gen equals the table's
- * rehashes + 1: a rehash moves every accumulator (the pointers go stale), and
- * a new entry, zero-filled, is never valid. */
+/* Per path id: the accumulator of the last cell an allocation on that path
+ * was charged to.  Consecutive allocations on one path often belong to the
+ * same cell, so on_alloc usually skips the hash lookup.  An entry is valid
+ * while gen equals the table's rehashes + 1: a rehash moves every
+ * accumulator (the pointer goes stale), and a new entry, zero-filled, is
+ * never valid. */
 struct fcache {
 	uint64_t gen;
-	uint32_t variant, table, slot, kind;
-	struct facc *fv, *ff;
+	uint32_t cell;
+	struct facc *f;
 };
 DEFINE_VECTOR(fcache_vec, struct fcache)
+
+/* A cell: one variant in one slot of one table (struct profile_cell), by
+ * the run's own index; where its sums live. */
+struct cellref {
+	uint32_t table, slot, variant, index;   /* index in the feature's cells */
+};
+DEFINE_VECTOR(cellrefs, struct cellref)
+struct cellid {
+	uint64_t key;       /* table << 48 | slot << 32 | variant */
+	uint32_t id;        /* index in run.cells */
+};
+static inline uint64_t cellid_key(const struct cellid *c) { return c->key; }
+DEFINE_HASH_TABLE(cellid_table, struct cellid, uint64_t, cellid_key, container_hash_u64, container_eq_u64)
 
 /* The entities and ops met so far: an op's heap arrives after the op, in
  * address order, and is charged through the op's token (its index in ops). */
 struct oprec {
 	uint32_t ent;
-	uint16_t slot, variant;
+	uint32_t cell;
 	uint64_t requested;
 };
 DEFINE_VECTOR(oprecs, struct oprec)
@@ -166,6 +175,10 @@ struct run {
 	int failed;
 	struct facc_table accs;
 	struct fcache_vec fc;
+	struct cellrefs cells;
+	struct cellid_table cellids;
+	uint64_t outside_kinds[WALK_KIND_COUNT];   /* allocations reached outside every op, by kind */
+	uint64_t outside_requested;
 	uint32_t table;           /* the table whose roots are being queued */
 	struct oprecs ops;
 	struct entrecs ents;
@@ -176,15 +189,19 @@ struct run {
 #define OWNER_VARIANT(v) ((uint64_t)(v))
 #define OWNER_FEATURE(t, s) ((1ull << 31) | ((uint64_t)(t) << 16) | (uint64_t)(s))
 
-/* The accumulator of key, made when absent (which may rehash the table). */
-static struct facc *facc_at(struct run *r, struct facc_key key)
+static uint32_t kind_of(uint32_t kind) { return kind == WALK_BTREE_INTERNAL ? WALK_BTREE_LEAF : kind; }
+
+/* The accumulator of key in m, made when absent (which may rehash m). */
+static struct facc *facc_at(struct facc_table *m, uint64_t key, uint32_t kind)
 {
-	struct facc *a = facc_table_find(&r->accs, key);
+	struct facc *a = facc_table_find(m, key);
 	if (a)
 		return a;
-	a = facc_table_insert(&r->accs, key, NULL);
-	if (a)
+	a = facc_table_insert(m, key, NULL);
+	if (a) {
 		a->key = key;
+		a->kind = kind_of(kind);
+	}
 	return a;
 }
 
@@ -201,35 +218,26 @@ static struct fcache *fcache_at(struct run *r, uint32_t path)
 	return &r->fc.data[path];
 }
 
-/* Adds a to the field sums of its path under the op's variant and under its
- * (table, slot). */
-static bool charge_fields(struct run *r, const struct walk_alloc *a, const struct oprec *o, uint32_t table)
+static void facc_add(struct facc *f, const struct walk_alloc *a)
+{
+	add_bytes(&f->b, a);
+	f->btree_internal += a->kind == WALK_BTREE_INTERNAL;
+}
+
+/* Adds a to the field sums of its path under the op's cell. */
+static bool charge_fields(struct run *r, const struct walk_alloc *a, const struct oprec *o)
 {
 	struct fcache *c = fcache_at(r, a->path);
 	if (!c)
 		return false;
-	uint64_t gen = r->accs.rehashes + 1;
-	bool khit = c->gen == gen && c->kind == a->kind;
-	bool vhit = khit && c->variant == o->variant;
-	bool fhit = khit && c->slot == o->slot && c->table == table;
-	if (!vhit || !fhit) {
-		struct facc_key vkey = {OWNER_VARIANT(o->variant) << 32 | a->path, a->kind},
-				fkey = {OWNER_FEATURE(table, o->slot) << 32 | a->path, a->kind};
-		struct facc *fv = vhit ? c->fv : facc_at(r, vkey);
-		struct facc *ff = fv && !fhit ? facc_at(r, fkey) : c->ff;
+	if (c->gen != r->accs.rehashes + 1 || c->cell != o->cell) {
+		struct facc *f = facc_at(&r->accs, (uint64_t)o->cell << 32 | a->path, a->kind);
 		c->gen = 0;
-		if (!fv || !ff)
+		if (!f)
 			return false;
-		if (r->accs.rehashes + 1 != gen) {
-			/* made a key and moved every accumulator: both exist now */
-			fv = facc_table_find(&r->accs, vkey);
-			ff = facc_table_find(&r->accs, fkey);
-		}
-		*c = (struct fcache){.gen = r->accs.rehashes + 1, .variant = o->variant, .table = table,
-				     .slot = o->slot, .kind = a->kind, .fv = fv, .ff = ff};
+		*c = (struct fcache){.gen = r->accs.rehashes + 1, .cell = o->cell, .f = f};
 	}
-	add_bytes(&c->fv->b, a);
-	add_bytes(&c->ff->b, a);
+	facc_add(c->f, a);
 	return true;
 }
 
@@ -279,6 +287,37 @@ static struct profile_feature *feature_at(struct profile_table *tb, uint32_t slo
 	return &tb->features.data[slot];
 }
 
+/* The cell of (table, slot, variant), made when absent; UINT32_MAX when
+ * memory runs out. */
+static uint32_t cell_of(struct run *r, uint32_t table, uint32_t slot, struct profile_feature *f, uint32_t variant)
+{
+	uint64_t key = (uint64_t)table << 48 | (uint64_t)slot << 32 | variant;
+	struct cellid *c = cellid_table_find(&r->cellids, key);
+	if (c)
+		return c->id;
+	if (r->cells.len >= (1u << 31) - 1)
+		return UINT32_MAX;
+	struct profile_cell *pc = profile_cells_push(&f->cells);
+	struct cellref *cr = pc ? cellrefs_push(&r->cells) : NULL;
+	if (!cr)
+		return UINT32_MAX;
+	memset(pc, 0, sizeof *pc);
+	pc->variant = variant;
+	*cr = (struct cellref){.table = table, .slot = slot, .variant = variant, .index = (uint32_t)(f->cells.len - 1)};
+	c = cellid_table_insert(&r->cellids, key, NULL);
+	if (!c)
+		return UINT32_MAX;
+	c->key = key;
+	c->id = (uint32_t)(r->cells.len - 1);
+	return c->id;
+}
+
+static struct profile_cell *cell_at(struct run *r, uint32_t id)
+{
+	const struct cellref *cr = &r->cells.data[id];
+	return &r->p->tables.data[cr->table].features.data[cr->slot].cells.data[cr->index];
+}
+
 static void read_key(struct run *r, uint64_t key_addr, type_id key_type, char *buf, size_t size)
 {
 	buf[0] = 0;
@@ -298,11 +337,27 @@ static void read_key(struct run *r, uint64_t key_addr, type_id key_type, char *b
 static void close_walk(struct run *r)
 {
 	struct profile *p = r->p;
+	size_t big = SIZE_MAX;
 	for (size_t i = 0; i < r->ops.len; i++) {
 		const struct oprec *o = &r->ops.data[i];
-		struct profile_feature *f = &table_at(r, r->ents.data[o->ent].table)->features.data[o->slot];
-		if (!profile_u64s_append(&f->inst_req, o->requested))
+		if (!profile_u64s_append(&cell_at(r, o->cell)->inst_req, o->requested))
 			r->failed = ERR_NOMEM;
+	}
+	for (size_t i = 0; i < r->ents.len; i++)
+		if (big == SIZE_MAX || r->ents.data[i].bytes > r->ents.data[big].bytes)
+			big = i;
+	/* the largest entity's ops, op by op (largest[0] once sorted in) */
+	if (big != SIZE_MAX && (!p->nlargest || r->ents.data[big].bytes > p->largest[0].bytes)) {
+		p->largest_ops.len = 0;
+		for (size_t i = 0; i < r->ops.len; i++) {
+			const struct oprec *o = &r->ops.data[i];
+			if (o->ent != big)
+				continue;
+			const struct cellref *cr = &r->cells.data[o->cell];
+			if (!profile_entity_ops_append(&p->largest_ops, (struct profile_entity_op){
+				    .slot = cr->slot, .variant = cr->variant, .bytes = p->enum_size + o->requested}))
+				r->failed = ERR_NOMEM;
+		}
 	}
 	for (size_t i = 0; i < r->ents.len; i++) {
 		const struct entrec *en = &r->ents.data[i];
@@ -362,12 +417,14 @@ static uint32_t on_op(void *ctx, const struct walk_op_site *s)
 	}
 	uint32_t slot = slot_of(s->index);
 	struct profile_feature *f = feature_at(tb, slot);
-	struct oprec *o = f && r->ops.len < (1u << 31) - 1 ? oprecs_push(&r->ops) : NULL;
+	uint32_t cell = f ? cell_of(r, table, slot, f, s->variant) : UINT32_MAX;
+	struct oprec *o = cell != UINT32_MAX && r->ops.len < (1u << 31) - 1 ? oprecs_push(&r->ops) : NULL;
 	if (!o) {
 		r->failed = ERR_NOMEM;
 		return 0;
 	}
-	*o = (struct oprec){.ent = (uint32_t)(r->ents.len - 1), .slot = (uint16_t)slot, .variant = (uint16_t)s->variant};
+	*o = (struct oprec){.ent = (uint32_t)(r->ents.len - 1), .cell = cell};
+	struct profile_cell *c = &f->cells.data[r->cells.data[cell].index];
 	struct profile_variant *v = &p->variants[s->variant];
 	uint64_t inl = p->enum_size, pay = v->payload_size;
 	v->count++;
@@ -376,8 +433,9 @@ static uint32_t on_op(void *ctx, const struct walk_op_site *s)
 	f->count++;
 	f->inline_bytes += inl;
 	f->payload_bytes += pay;
-	if (f->variant == UINT32_MAX)
-		f->variant = s->variant;
+	c->count++;
+	c->inline_bytes += inl;
+	c->payload_bytes += pay;
 	tb->ops++;
 	tb->inline_bytes += inl;
 	p->ops++;
@@ -399,21 +457,26 @@ static void on_alloc(void *ctx, const struct walk_alloc *a, uint32_t op)
 		return;
 	if (op == WALK_NO_OP || op >= r->ops.len) {
 		add_bytes(&table_at(r, a->tag)->overhead, a);
+		r->outside_kinds[a->kind < WALK_KIND_COUNT ? a->kind : 0]++;
+		r->outside_requested += a->requested;
 		return;
 	}
 	if (r->progress && (p->heap.allocations & 0x3ffff) == 0)
 		progress(r);
 	struct oprec *o = &r->ops.data[op];
 	struct entrec *en = &r->ents.data[o->ent];
-	struct profile_table *tb = table_at(r, en->table);
-	add_bytes(&p->variants[o->variant].heap, a);
-	add_bytes(&tb->features.data[o->slot].heap, a);
+	const struct cellref *cr = &r->cells.data[o->cell];
+	struct profile_table *tb = table_at(r, cr->table);
+	struct profile_feature *f = &tb->features.data[cr->slot];
+	add_bytes(&p->variants[cr->variant].heap, a);
+	add_bytes(&f->heap, a);
+	add_bytes(&f->cells.data[cr->index].heap, a);
 	add_bytes(&tb->heap, a);
 	add_bytes(&p->heap, a);
 	o->requested += a->requested;
 	en->bytes += a->requested;
 	en->chunk += a->chunk;
-	if (!charge_fields(r, a, o, en->table))
+	if (!charge_fields(r, a, o))
 		r->failed = ERR_NOMEM;
 }
 
@@ -618,6 +681,38 @@ static void sort_fields(struct profile *p, struct profile_fields *f)
 		qsort_r(f->data, f->len, sizeof *f->data, profile_field_cmp, p->walker);
 }
 
+static int cmp_cell(const void *a, const void *b)
+{
+	const struct profile_cell *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->variant < y->variant ? -1 : x->variant > y->variant;
+}
+
+/* Per instance percentiles of a slot's cells, and of the slot (all its
+ * cells' instances together). */
+static void feature_pcts(struct run *r, struct profile_feature *ft)
+{
+	uint64_t inl = ft->count ? r->p->enum_size : 0;
+	struct profile_u64s all;
+	profile_u64s_init(&all);
+	for (size_t c = 0; c < ft->cells.len; c++) {
+		struct profile_cell *pc = &ft->cells.data[c];
+		pc->heap_req_pct = pct_of(pc->inst_req.data, pc->inst_req.len);
+		for (size_t k = 0; ft->cells.len > 1 && k < pc->inst_req.len; k++)
+			if (!profile_u64s_append(&all, pc->inst_req.data[k]))
+				r->failed = ERR_NOMEM;
+	}
+	if (ft->cells.len == 1)
+		ft->heap_req_pct = ft->cells.data[0].heap_req_pct;
+	else
+		ft->heap_req_pct = pct_of(all.data, all.len);
+	profile_u64s_deinit(&all);
+	ft->total_pct.p50 = ft->heap_req_pct.p50 + inl;
+	ft->total_pct.p99 = ft->heap_req_pct.p99 + inl;
+	ft->total_pct.max = ft->heap_req_pct.max + inl;
+}
+
 static void finish(struct run *r)
 {
 	struct profile *p = r->p;
@@ -635,32 +730,56 @@ static void finish(struct run *r)
 		tb->per_entity = pct_of(tb->ent_bytes.data, tb->ent_bytes.len);
 		tb->per_entity_chunk = pct_of(tb->ent_chunk.data, tb->ent_chunk.len);
 		sum_bytes(&p->overhead, &tb->overhead);
-		for (size_t f = 0; f < tb->features.len; f++) {
-			struct profile_feature *ft = &tb->features.data[f];
-			uint64_t inl = ft->inst_req.len ? p->enum_size : 0;
-			ft->heap_req_pct = pct_of(ft->inst_req.data, ft->inst_req.len);
-			ft->total_pct.p50 = ft->heap_req_pct.p50 + inl;
-			ft->total_pct.p99 = ft->heap_req_pct.p99 + inl;
-			ft->total_pct.max = ft->heap_req_pct.max + inl;
-		}
+		for (size_t f = 0; f < tb->features.len; f++)
+			feature_pcts(r, &tb->features.data[f]);
 	}
 	p->per_entity = pct_of(all.data, all.len);
 	p->per_entity_chunk = pct_of(allc.data, allc.len);
 	profile_u64s_deinit(&all);
 	profile_u64s_deinit(&allc);
 
-	/* distribute the field sums to their owners, each in report order */
+	/* the cells' field sums go to their cells, and merged, to their
+	 * variants and slots; each owner's fields in report order */
+	struct facc_table merged;
+	facc_table_init(&merged);
 	for (struct facc *a = facc_table_first(&r->accs); a; a = facc_table_next(&r->accs, a)) {
-		struct profile_fields *f = owner_fields(p, a->key.op);
-		if (f && !profile_fields_append(f, (struct profile_field){.path = (uint32_t)a->key.op,
-									  .kind = (uint8_t)a->key.kind, .b = a->b}))
+		const struct cellref *cr = &r->cells.data[a->key >> 32];
+		uint32_t path = (uint32_t)a->key;
+		struct profile_field fd = {.path = path, .kind = (uint8_t)a->kind, .btree_internal = a->btree_internal,
+					   .b = a->b};
+		if (!profile_fields_append(&cell_at(r, (uint32_t)(a->key >> 32))->fields, fd))
+			r->failed = ERR_NOMEM;
+		uint64_t keys[2] = {OWNER_VARIANT(cr->variant) << 32 | path, OWNER_FEATURE(cr->table, cr->slot) << 32 | path};
+		for (size_t k = 0; k < 2; k++) {
+			struct facc *m = facc_at(&merged, keys[k], a->kind);
+			if (!m) {
+				r->failed = ERR_NOMEM;
+				continue;
+			}
+			sum_bytes(&m->b, &a->b);
+			m->btree_internal += a->btree_internal;
+		}
+	}
+	for (struct facc *a = facc_table_first(&merged); a; a = facc_table_next(&merged, a)) {
+		struct profile_fields *f = owner_fields(p, a->key);
+		if (f && !profile_fields_append(f, (struct profile_field){.path = (uint32_t)a->key, .kind = (uint8_t)a->kind,
+									  .btree_internal = a->btree_internal, .b = a->b}))
 			r->failed = ERR_NOMEM;
 	}
+	facc_table_deinit(&merged);
 	for (size_t i = 0; i < p->nvariants; i++)
 		sort_fields(p, &p->variants[i].fields);
 	for (size_t i = 0; i < p->tables.len; i++)
-		for (size_t f = 0; f < p->tables.data[i].features.len; f++)
-			sort_fields(p, &p->tables.data[i].features.data[f].fields);
+		for (size_t f = 0; f < p->tables.data[i].features.len; f++) {
+			struct profile_feature *ft = &p->tables.data[i].features.data[f];
+			sort_fields(p, &ft->fields);
+			for (size_t c = 0; c < ft->cells.len; c++)
+				sort_fields(p, &ft->cells.data[c].fields);
+			/* most instances first; the feature's variant is the first one's */
+			if (ft->cells.len > 1)
+				qsort(ft->cells.data, ft->cells.len, sizeof *ft->cells.data, cmp_cell);
+			ft->variant = ft->cells.len ? ft->cells.data[0].variant : UINT32_MAX;
+		}
 }
 
 static int unwrap(void *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type, struct err *e)
@@ -692,9 +811,195 @@ static int find_root(struct run *r, const struct image *img, const struct heap *
 	return rc;
 }
 
+/* ------------------------------------------------- generic mode */
+
+/* "A, B and 3 more": the statics whose type names the enum (by qualified
+ * name), the places a user would point --root at; "" when none. */
+static void statics_holding(const struct types *t, const char *enum_name, char *buf, size_t size)
+{
+	size_t n = 0, len = 0;
+	buf[0] = 0;
+	for (size_t i = 0; enum_name && i < types_static_count(t); i++) {
+		const struct types_static *st = types_static_at(t, i);
+		const struct types_type *tt = types_get(t, st->type);
+		if (!tt || !tt->name || !strstr(tt->name, enum_name))
+			continue;
+		if (n++ < 4 && len < size)
+			len += (size_t)snprintf(buf + len, size - len, "%s%s", n > 1 ? ", " : "", st->name);
+	}
+	if (n > 4 && len < size)
+		snprintf(buf + len, size - len, " and %zu more", n - 4);
+}
+
+/* The enum to profile in generic mode: --enum, or the target's when this
+ * executable has it; else a usage error naming the root. */
+static int generic_enum(const struct types *t, const struct target *tg, const struct profile_options *opt,
+			const char **out, struct err *e)
+{
+	type_id id;
+	*out = opt->enum_name;
+	if (*out)
+		return 0;
+	*out = tg->enum_name ? tg->enum_name : "AggOp";
+	if (types_lookup(t, *out, &id, NULL) == 0)
+		return 0;
+	return err_set(e, ERR_USAGE, "--root %s: which enum should be profiled? This executable has no %s (the "
+		       "built-in %s target's); name it: --root %s --enum ENUM", opt->root, *out, tg->name, opt->root);
+}
+
+/* Without --root, the built-in target looks for its own root type; when the
+ * executable has none, the user meant generic mode: say how. */
+static int target_root_missing(const struct types *t, const struct target *tg, const struct profile *p,
+			       const struct profile_options *opt, struct err *e)
+{
+	type_id id;
+	char inner[300], holders[300];
+	snprintf(inner, sizeof inner, "alloc::sync::ArcInner<%s", tg->root_type);
+	if (types_lookup(t, tg->root_type, &id, NULL) == 0)
+		return 0;
+	statics_holding(t, p->enum_name, holders, sizeof holders);
+	const char *en = opt->enum_name ? opt->enum_name : "ENUM";
+	if (holders[0])
+		return err_set(e, ERR_USAGE, "%s%s without --root: this executable has no %s (the built-in %s target's "
+			       "root); name the static holding the %s values: --root STATIC --enum %s (statics whose type "
+			       "names %s: %s)", opt->enum_name ? "--enum " : "no --root", opt->enum_name ? opt->enum_name : "",
+			       tg->root_type, tg->name, en, en, en, holders);
+	return err_set(e, ERR_USAGE, "%s%s without --root: this executable has no %s (the built-in %s target's root); "
+		       "name the static holding the values: --root STATIC --enum %s", opt->enum_name ? "--enum " : "no --root",
+		       opt->enum_name ? opt->enum_name : "", tg->root_type, tg->name, en);
+}
+
+/* A table-like value: a struct (not an enum, a tuple or a container) with a
+ * container among its members, e.g. beava's AggStateTable.  The probes
+ * iterate whole containers: a hashbrown iteration stopped early counts the
+ * buckets it did not reach as unreadable. */
+static int first_elem_cb(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_id vt)
+{
+	uint64_t *out = ctx;
+	(void)ka; (void)kt;
+	if (!out[2]++) {
+		out[0] = va;
+		out[1] = vt;
+	}
+	return 0;
+}
+
+/* Whether the value is a container; *first (when non-NULL) gets its first
+ * element's address and type, and its element count. */
+static bool is_container(struct walk *w, uint64_t addr, type_id ty, uint64_t first[3])
+{
+	uint64_t tmp[3];
+	uint64_t *f = first ? first : tmp;
+	f[0] = f[1] = f[2] = 0;
+	return walk_elements(w, addr, ty, first_elem_cb, f, NULL) == 0;
+}
+
+static bool table_like(struct walk *w, const struct types *t, uint64_t addr, type_id ty, type_id enum_id)
+{
+	uint64_t a;
+	type_id u;
+	if (walk_unwrap(w, addr, ty, &a, &u, NULL) != 0)
+		return false;
+	u = types_resolve(t, u);
+	const struct types_type *tt = types_get(t, u);
+	if (!tt || tt->kind != TYPES_STRUCT || tt->vpart || u == enum_id || !tt->name || tt->name[0] == '(' ||
+	    is_container(w, a, u, NULL))
+		return false;
+	for (uint32_t i = 0; i < tt->nmembers; i++) {
+		uint64_t ma;
+		type_id mt;
+		if (walk_unwrap(w, a + tt->members[i].offset, tt->members[i].type, &ma, &mt, NULL) == 0 &&
+		    is_container(w, ma, types_resolve(t, mt), NULL))
+			return true;
+	}
+	return false;
+}
+
+struct split {
+	struct run *r;
+	const char *root;
+	uint64_t index;
+};
+
+/* One element of a root holding several tables: its own table, named by
+ * its `name` member, else by its map key, else by its index. */
+static int split_one(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_id vt)
+{
+	struct split *sp = ctx;
+	struct run *r = sp->r;
+	struct profile *p = r->p;
+	char name[160], key[96] = "";
+	uint64_t na, idx = sp->index++;
+	type_id nt;
+	if (p->tables.len >= MAX_TABLES) {
+		r->failed = ERR_CORRUPT;
+		return 1;
+	}
+	if (target_path(r->w, r->t, va, vt, "name", &na, &nt, NULL) == 0 &&
+	    walk_read_string(r->w, na, nt, key, sizeof key, NULL) == 0 && key[0])
+		snprintf(name, sizeof name, "%s", key);
+	else if (ka && (read_key(r, ka, kt, key, sizeof key), key[0]))
+		snprintf(name, sizeof name, "%s[%s]", sp->root, key);
+	else
+		snprintf(name, sizeof name, "%s[%" PRIu64 "]", sp->root, idx);
+	if (add_table(p, name, "", "", (uint32_t)idx)) {
+		r->failed = ERR_NOMEM;
+		return 1;
+	}
+	walk_set_tag(r->w, (uint32_t)(p->tables.len - 1));
+	walk_queue(r->w, va, vt);
+	return r->failed ? 1 : 0;
+}
+
+/* Queues the generic root: several tables when it holds table-like
+ * values, else one table named by the root. */
+static int generic_queue(struct run *r, const struct profile_options *opt, const struct roots_result *root,
+			 type_id enum_id, struct err *e)
+{
+	struct profile *p = r->p;
+	uint64_t first[3];
+	if (is_container(r->w, root->addr, root->type, first) && first[2] &&
+	    table_like(r->w, r->t, first[0], (type_id)first[1], enum_id)) {
+		struct split sp = {.r = r, .root = opt->root};
+		p->split_tables = true;
+		int rc = walk_elements(r->w, root->addr, root->type, split_one, &sp, e);
+		if (rc && !r->failed)
+			return rc;
+		return 0;
+	}
+	if (add_table(p, opt->root, "", "", 0))
+		return err_set(e, ERR_NOMEM, "out of memory");
+	walk_set_tag(r->w, 0);
+	walk_queue(r->w, root->addr, root->type);
+	return 0;
+}
+
+/* A generic root that reached no value of the enum: what it did reach. */
+static int reached_nothing(const struct run *r, const struct profile_options *opt, struct err *e)
+{
+	const struct profile *p = r->p;
+	char kinds[200] = "", holders[300];
+	size_t len = 0, n = 0;
+	uint64_t allocs = 0;
+	for (int k = 0; k < WALK_KIND_COUNT; k++) {
+		allocs += r->outside_kinds[k];
+		if (r->outside_kinds[k] && len < sizeof kinds)
+			len += (size_t)snprintf(kinds + len, sizeof kinds - len, "%s%" PRIu64 " %s", n++ ? ", " : "",
+						r->outside_kinds[k], walk_kind_name((enum walk_kind)k));
+	}
+	statics_holding(r->t, p->enum_name, holders, sizeof holders);
+	return err_set(e, ERR_INPUT, "--root %s reaches no %s value: from its %s the walk met %" PRIu64 " values and %"
+		       PRIu64 " heap allocations (%" PRIu64 " bytes requested%s%s%s) and none of them is a %s; point --root "
+		       "at a static that holds %s values%s%s%s", opt->root, p->enum_name, p->root_type, p->walk.values,
+		       allocs, r->outside_requested, n ? ": " : "", kinds, "", p->enum_name, p->enum_name,
+		       holders[0] ? " (statics whose type names it: " : "", holders, holders[0] ? ")" : "");
+}
+
 static void run_deinit(struct run *r)
 {
 	facc_table_deinit(&r->accs);
+	cellrefs_deinit(&r->cells);
+	cellid_table_deinit(&r->cellids);
 	fcache_vec_deinit(&r->fc);
 	oprecs_deinit(&r->ops);
 	entrecs_deinit(&r->ents);
@@ -721,19 +1026,37 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	if (rc)
 		goto fail;
 	snprintf(p->target_name, sizeof p->target_name, "%s", generic ? "generic" : tg.name);
+	p->generic = generic;
 	rc = walk_create(&r.w, img, t, h, e);
 	if (rc)
 		goto fail;
 	p->walker = r.w;
-	rc = setup_enum(p, t, opt->enum_name ? opt->enum_name : (tg.enum_name ? tg.enum_name : "AggOp"), &enum_id, e);
-	if (rc)
+	const char *enum_name = opt->enum_name ? opt->enum_name : (tg.enum_name ? tg.enum_name : "AggOp");
+	if (generic && (rc = generic_enum(t, &tg, opt, &enum_name, e)))
+		goto fail;
+	rc = setup_enum(p, t, enum_name, &enum_id, e);
+	if (rc) {
+		if (!generic && !opt->target_file && !opt->enum_name && !opt->root)
+			rc = target_root_missing(t, &tg, p, opt, e) ? ERR_USAGE : rc;
+		goto fail;
+	}
+	if (!generic && !opt->target_file && (!opt->root || strcmp(opt->root, "auto") == 0) &&
+	    (rc = target_root_missing(t, &tg, p, opt, e)))
 		goto fail;
 
 	struct roots_result root;
 	struct vctx v = {r.w, t, &tg};
 	rc = find_root(&r, img, h, &tg, opt, &root, &v);
-	if (rc)
+	if (rc) {
+		if (generic && rc == ERR_NOTFOUND) {
+			char holders[300];
+			statics_holding(t, p->enum_name, holders, sizeof holders);
+			if (holders[0])
+				err_wrap(e, "--root %s: statics whose type names %s: %s; for example --root %s --enum %s; "
+					 "or", opt->root, p->enum_name, holders, holders, enum_name);
+		}
 		goto fail;
+	}
 	p->root_addr = root.addr;
 	snprintf(p->root_how, sizeof p->root_how, "%s", root.how);
 	snprintf(p->root_type, sizeof p->root_type, "%s", types_get(t, root.type)->name);
@@ -757,16 +1080,13 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	if (h)
 		heap_drop_chunks(h);
 	if (generic) {
-		rc = add_table(p, opt->root, "", "", 0);
-		if (rc) {
-			err_set(e, rc, "out of memory");
-			goto fail;
-		}
 		if (opt->config_file)
 			target_config_labels(opt->config_file, &labels, NULL);
-		walk_set_tag(r.w, 0);
-		walk_queue(r.w, root.addr, root.type);
-		drain_and_close(&r);
+		rc = generic_queue(&r, opt, &root, enum_id, e);
+		if (rc)
+			goto fail;
+		if (!r.failed)
+			drain_and_close(&r);
 	} else {
 		uint64_t ta;
 		type_id tt;
@@ -809,6 +1129,10 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		goto fail;
 	}
 	walk_get_stats(r.w, &p->walk);
+	if (generic && p->ops == 0) {
+		rc = reached_nothing(&r, opt, e);
+		goto fail;
+	}
 	/* which releases of rustc, std and the crates the walk assumed, and why */
 	if (profile_add_versions(p, types_versions(t), e) != 0 || profile_add_versions(p, heap_versions(h), e) != 0 ||
 	    profile_add_versions(p, walk_versions(r.w), e) != 0)
@@ -855,7 +1179,11 @@ void profile_free(struct profile *p)
 			free(ft->name);
 			free(ft->op);
 			profile_fields_deinit(&ft->fields);
-			profile_u64s_deinit(&ft->inst_req);
+			for (size_t c = 0; c < ft->cells.len; c++) {
+				profile_fields_deinit(&ft->cells.data[c].fields);
+				profile_u64s_deinit(&ft->cells.data[c].inst_req);
+			}
+			profile_cells_deinit(&ft->cells);
 		}
 		profile_features_deinit(&tb->features);
 		free(tb->name);
@@ -865,6 +1193,7 @@ void profile_free(struct profile *p)
 		profile_u64s_deinit(&tb->ent_chunk);
 	}
 	profile_tables_deinit(&p->tables);
+	profile_entity_ops_deinit(&p->largest_ops);
 	version_facts_deinit(&p->versions);
 	walk_destroy(p->walker);
 	free(p);
