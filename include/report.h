@@ -1,6 +1,7 @@
-/* report.h: renderings of a profile (markdown and JSON), the metrics
- * coherence check, the recommendation rules, and the `layout` command's
- * rendering of one type's layout.
+/* report.h: renderings of a profile (markdown, JSON and an SVG chart), the
+ * summary that opens them (what dominates, why, what to change, what it
+ * saves), the metrics coherence check, the recommendation rules, and the
+ * `layout` command's rendering of one type's layout.
  *
  * The rules are data the report prints, so a reader can see why an offender
  * got its recommendation (report_rules).
@@ -21,7 +22,11 @@ struct report_meta {
 	uint64_t core_size;
 	const char *build_id;
 	double seconds;             /* whole run */
+	const char *svg;            /* the chart's file name as the markdown links it, or NULL */
 };
+
+/* v with thousands separators ("1,234,567") in buf (at least 28 bytes). */
+const char *report_num(char *buf, size_t size, uint64_t v);
 
 struct report_metrics {
 	bool have;
@@ -39,17 +44,84 @@ struct report_metrics {
 int report_metrics_check(const char *file, const struct profile *p, double tolerance,
 			 struct report_metrics *out, struct err *e);
 
-/* A recommendation for one feature: "keep", "box smaller", "shrink",
- * "allocate lazily", "restructure", with the rule that fired. */
+/* What a recommendation looks at: one variant in one slot (a cell), or a
+ * whole slot. */
+struct report_owner {
+	uint64_t count, payload_bytes;
+	struct profile_bytes heap;
+	const struct profile_fields *fields;
+};
+struct report_owner report_owner_cell(const struct profile_cell *c);
+struct report_owner report_owner_feature(const struct profile_feature *f);
+
+/* A recommendation for one owner: "keep", "box smaller", "shrink",
+ * "allocate lazily", "restructure", with the rule that fired, the pattern
+ * it names, and the field path it is about (UINT32_MAX when none). */
 struct report_advice {
 	const char *verdict;
 	const char *rule;
+	const char *pattern;
+	uint32_t path;
 	char why[200];
 };
 void report_advise(const struct profile *p, const struct profile_table *tb,
-		   const struct profile_feature *f, struct report_advice *out);
+		   const struct report_owner *ow, struct report_advice *out);
 /* The rules, one per line, as printed in the report. */
 extern const char *const report_rules[];
+
+/* Offenders grouped by pattern: the cells (one variant in one slot) whose
+ * recommendation names the same rule, variant, op label and field path are
+ * one offender listing its slots, ranked by what they cost together
+ * (inline + heap chunk). */
+struct report_member {
+	uint32_t table, slot;
+	const struct profile_feature *f;
+	const struct profile_cell *c;
+	uint64_t total;                  /* inline + heap chunk */
+};
+struct report_group {
+	uint32_t variant;
+	const char *op;                  /* the members' op label ("" when none) */
+	struct report_advice adv;        /* the first member's */
+	struct report_member *members;   /* most expensive first */
+	size_t nmembers;
+	uint64_t count, inline_bytes, payload_bytes, total;
+	struct profile_bytes heap;
+	struct profile_fields fields;    /* the members' fields summed by path */
+	/* what following the recommendation saves on this snapshot */
+	uint64_t saving;                 /* in saving_unit */
+	const char *saving_unit;         /* "heap requested bytes", "inline bytes", "heap chunk bytes" */
+	uint64_t holders;                /* entities holding one of the members */
+	char change[200];                /* what to change, in words */
+};
+struct report_groups {
+	struct report_group *g;
+	size_t n;
+	struct report_member *members;
+};
+int report_groups_build(const struct profile *p, struct report_groups *out, struct err *e);
+void report_groups_free(struct report_groups *g);
+
+/* The answer first: the variant costing most, the pattern group inside it
+ * that costs most (its first member is the feature, its field path the
+ * path), and what following its recommendation saves. */
+struct report_summary {
+	bool have;
+	uint32_t variant;
+	uint64_t variant_bytes, variant_ops, ops_bytes;   /* inline + heap chunk */
+	const struct report_group *group;
+	uint64_t per_entity;             /* group->saving / group->holders */
+};
+void report_summarize(const struct profile *p, const struct report_groups *g, struct report_summary *out);
+
+/* A variant's label: "Windowed<Percentile>" when the slots holding it
+ * carry an op label other than the variant's name, else the name. */
+const char *report_variant_label(const struct profile *p, uint32_t variant, const char *op, char *buf, size_t size);
+
+/* The chart beside the markdown: bytes per variant split into the used
+ * payload, slot slack and heap chunk, and the variants' payload sizes in
+ * 8-byte bands with the boxing threshold (rule R3). */
+int report_svg(FILE *out, const struct profile *p, struct err *e);
 
 /* Bytes the walk reached but could not attribute exactly (unreadable
  * headers, pages missing from the core, heap behind raw pointers no decoder

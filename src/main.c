@@ -1,8 +1,10 @@
 /* main.c: the command line.  Parses arguments, wires the layers together,
  * prints the one error line and maps error codes to exit statuses.  No
  * logic of its own. */
+#include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,8 @@ static const char USAGE[] =
 	"                         (OLD, NEW: a --json profile, or CORE EXECUTABLE; --core: four core operands)\n"
 	"       aggop-inspect export [--folded F] [--folded-bytes FAMILY] [--pprof F] [--flamegraph F.svg] PROFILE.json\n"
 	"\n"
-	"  -o, --output FILE     markdown report (default memory-profile.md; '-' = stdout)\n"
+	"  -o, --output FILE     markdown report (default memory-profile.md; '-' = stdout); for\n"
+	"                        NAME.md the chart is written beside it as NAME.svg\n"
 	"      --json FILE       the same profile as JSON ('-' = stdout)\n"
 	"      --root SPEC       SYMBOL | 0xADDR:TYPE | auto (default)\n"
 	"      --enum NAME       the enum to profile (default AggOp)\n"
@@ -55,8 +58,22 @@ static int fail(const struct err *e)
 
 static int usage_error(const char *msg)
 {
-	fprintf(stderr, "aggop-inspect: %s\n%s", msg, USAGE);
+	fprintf(stderr, "aggop-inspect: %s; see --help\n", msg);
 	return 1;
+}
+
+/* One line for what getopt rejected (opterr is off: getopt prints nothing). */
+static int bad_option(int c, char **argv)
+{
+	char msg[256];
+	const char *arg = argv[optind - 1];
+	if (c == ':')
+		snprintf(msg, sizeof msg, "option %s needs an argument", arg);
+	else if (optopt && strncmp(arg, "--", 2) != 0)
+		snprintf(msg, sizeof msg, "unknown option -%c", optopt);
+	else
+		snprintf(msg, sizeof msg, "unknown option %s", arg);
+	return usage_error(msg);
 }
 
 static int cmd_layout(int argc, char **argv)
@@ -66,7 +83,8 @@ static int cmd_layout(int argc, char **argv)
 	bool json = false;
 	const char *dbg = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
 		else if (c == 'd')
@@ -75,7 +93,7 @@ static int cmd_layout(int argc, char **argv)
 			fputs(USAGE, stdout);
 			return 0;
 		} else
-			return usage_error("layout: bad option");
+			return bad_option(c, argv);
 	}
 	if (argc - optind != 2)
 		return usage_error("layout needs EXECUTABLE and TYPE");
@@ -91,14 +109,15 @@ static int cmd_heap(int argc, char **argv)
 					   {0, 0, 0, 0}};
 	bool json = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
 		else if (c == 'h') {
 			fputs(USAGE, stdout);
 			return 0;
 		} else
-			return usage_error("heap: bad option");
+			return bad_option(c, argv);
 	}
 	if (argc - optind != 2)
 		return usage_error("heap needs CORE and EXECUTABLE");
@@ -114,15 +133,34 @@ static FILE *open_out(const char *path, struct err *e)
 		return stdout;
 	FILE *f = fopen(path, "w");
 	if (!f)
-		err_set(e, ERR_IO, "cannot write %s", path);
+		err_set(e, ERR_IO, "cannot write %s: %s", path, strerror(errno));
 	return f;
 }
 
-static int close_out(FILE *f, const char *path, struct err *e)
+/* Closes an output; a write that failed on the way (ENOSPC, EIO) or at
+ * the close is reported with its reason. */
+static int close_out(FILE *f, const char *path, int rc, struct err *e)
 {
-	if (f == stdout)
-		return fflush(f) ? err_set(e, ERR_IO, "writing stdout failed") : 0;
-	return fclose(f) ? err_set(e, ERR_IO, "writing %s failed", path) : 0;
+	int failed = ferror(f), err = errno;
+	if (f == stdout ? fflush(f) != 0 : fclose(f) != 0) {
+		failed = 1;
+		err = errno;
+	}
+	if (failed)
+		return err_set(e, ERR_IO, "writing %s failed: %s", f == stdout ? "stdout" : path,
+			       strerror(err ? err : EIO));
+	return rc;
+}
+
+/* The chart's path beside the markdown: FILE.md -> FILE.svg; false (no
+ * chart) for any other name (stdout, a device, a pipe). */
+static bool svg_path(const char *md, char *buf, size_t size)
+{
+	size_t n = strlen(md);
+	if (n <= 3 || strcmp(md + n - 3, ".md") != 0 || n + 2 > size)
+		return false;
+	snprintf(buf, size, "%.*s.svg", (int)(n - 3), md);
+	return true;
 }
 
 /* Exports of a profile (from a run or a saved JSON). */
@@ -147,12 +185,12 @@ static bool exports_wanted(const struct export_opts *x)
 static int write_exports(const struct report_doc *d, const struct export_opts *x, struct err *e)
 {
 	FILE *f;
-	if (x->folded && (!(f = open_out(x->folded, e)) || report_folded(f, d, x->fam, e) || close_out(f, x->folded, e)))
+	if (x->folded && (!(f = open_out(x->folded, e)) || close_out(f, x->folded, report_folded(f, d, x->fam, e), e)))
 		return e->code;
-	if (x->pprof && (!(f = open_out(x->pprof, e)) || report_pprof(f, d, e) || close_out(f, x->pprof, e)))
+	if (x->pprof && (!(f = open_out(x->pprof, e)) || close_out(f, x->pprof, report_pprof(f, d, e), e)))
 		return e->code;
-	if (x->flamegraph && (!(f = open_out(x->flamegraph, e)) || report_flamegraph(f, d, x->fam, e) ||
-			      close_out(f, x->flamegraph, e)))
+	if (x->flamegraph && (!(f = open_out(x->flamegraph, e)) ||
+			      close_out(f, x->flamegraph, report_flamegraph(f, d, x->fam, e), e)))
 		return e->code;
 	return 0;
 }
@@ -202,11 +240,19 @@ static int run_profile(const char *core, const char *exe, const struct main_opts
 	struct report_meta m = {.core = core, .exe = exe, .core_kind = image_core_kind(img),
 				.core_size = image_core_size(img), .build_id = image_exe_build_id(img),
 				.seconds = p->seconds};
-	if (!(f = open_out(o->output, &e)) || report_markdown(f, p, &m, &mx, &e) || close_out(f, o->output, &e)) {
+	char svg[4096];
+	if (svg_path(o->output, svg, sizeof svg)) {
+		m.svg = strrchr(svg, '/') ? strrchr(svg, '/') + 1 : svg;
+		if (!(f = open_out(svg, &e)) || close_out(f, svg, report_svg(f, p, &e), &e)) {
+			status = fail(&e);
+			goto out;
+		}
+	}
+	if (!(f = open_out(o->output, &e)) || close_out(f, o->output, report_markdown(f, p, &m, &mx, &e), &e)) {
 		status = fail(&e);
 		goto out;
 	}
-	if (o->json && (!(f = open_out(o->json, &e)) || report_json(f, p, &m, &mx, &e) || close_out(f, o->json, &e))) {
+	if (o->json && (!(f = open_out(o->json, &e)) || close_out(f, o->json, report_json(f, p, &m, &mx, &e), &e))) {
 		status = fail(&e);
 		goto out;
 	}
@@ -306,7 +352,8 @@ static int cmd_diff(int argc, char **argv)
 	FILE *f;
 	if (report_gate_create(&g, &e))
 		return fail(&e);
-	while (status == 0 && (c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+	opterr = 0;
+	while (status == 0 && (c = getopt_long(argc, argv, ":o:qh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'o': output = optarg; break;
 		case O_JSON: json = optarg; break;
@@ -326,7 +373,7 @@ static int cmd_diff(int argc, char **argv)
 		case O_CONFIG: po.config_file = optarg; break;
 		case 'q': quiet = true; break;
 		case 'h': fputs(USAGE, stdout); report_gate_free(g); return 0;
-		default: status = usage_error("diff: bad option");
+		default: status = bad_option(c, argv);
 		}
 	}
 	int i = optind;
@@ -346,9 +393,9 @@ static int cmd_diff(int argc, char **argv)
 	if (!status && figures && report_diff_figures(stdout, d, &e))
 		status = fail(&e);
 	if (!status && !figures &&
-	    (!(f = open_out(output, &e)) || report_diff_markdown(f, d, &e) || close_out(f, output, &e)))
+	    (!(f = open_out(output, &e)) || close_out(f, output, report_diff_markdown(f, d, &e), &e)))
 		status = fail(&e);
-	if (!status && json && (!(f = open_out(json, &e)) || report_diff_json(f, d, &e) || close_out(f, json, &e)))
+	if (!status && json && (!(f = open_out(json, &e)) || close_out(f, json, report_diff_json(f, d, &e), &e)))
 		status = fail(&e);
 	if (!status && report_diff_breaches(d)) {
 		char line[1400];
@@ -371,13 +418,14 @@ static int cmd_export(int argc, char **argv)
 	static const struct option lo[] = {EXPORT_LONG_OPTS, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	struct export_opts x = {0};
 	int c, status = 0;
-	while (status == 0 && (c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	opterr = 0;
+	while (status == 0 && (c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(USAGE, stdout);
 			return 0;
 		}
 		if (!export_opt(c, &x, &status))
-			return usage_error("export: bad option");
+			return bad_option(c, argv);
 	}
 	if (status)
 		return status;
@@ -422,7 +470,8 @@ int main(int argc, char **argv)
 	struct main_opts o = {.output = "memory-profile.md", .tolerance = 0.15};
 	int c, status = 0;
 	char *end;
-	while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:qh", lo, NULL)) != -1) {
 		if (export_opt(c, &o.x, &status)) {
 			if (status)
 				return status;
@@ -446,11 +495,13 @@ int main(int argc, char **argv)
 			break;
 		case 'h': fputs(USAGE, stdout); return 0;
 		case O_VERSION: puts("aggop-inspect " VERSION); return 0;
-		default: return usage_error("bad option");
+		default: return bad_option(c, argv);
 		}
 	}
 	if (argc - optind != 2)
 		return usage_error("need CORE and EXECUTABLE");
+	if (o.json && strcmp(o.output, "-") == 0 && strcmp(o.json, "-") == 0)
+		return usage_error("-o - and --json - would both write to stdout: give one of them a file");
 	o.po.progress = !o.quiet;
 	return run_profile(argv[optind], argv[optind + 1], &o);
 }

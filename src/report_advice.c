@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define N(x) report_num((char[32]){0}, 32, (uint64_t)(x))
+
 const char *const report_rules[] = {
 	"R1 allocate lazily: the field path holding the most chunk bytes has under 10% of its requested bytes "
 	"live (preallocated capacity that is never used)",
@@ -21,51 +23,67 @@ const char *const report_rules[] = {
 	NULL,
 };
 
-void report_advise(const struct profile *p, const struct profile_table *tb,
-		   const struct profile_feature *f, struct report_advice *out)
+struct report_owner report_owner_cell(const struct profile_cell *c)
 {
-	const struct profile_bytes *h = &f->heap;
-	uint64_t payload = f->count ? f->payload_bytes / f->count : 0;
+	return (struct report_owner){c->count, c->payload_bytes, c->heap, &c->fields};
+}
+
+struct report_owner report_owner_feature(const struct profile_feature *f)
+{
+	return (struct report_owner){f->count, f->payload_bytes, f->heap, &f->fields};
+}
+
+void report_advise(const struct profile *p, const struct profile_table *tb,
+		   const struct report_owner *ow, struct report_advice *out)
+{
+	const struct profile_bytes *h = &ow->heap;
+	uint64_t payload = ow->count ? ow->payload_bytes / ow->count : 0;
 	const struct profile_field *top = NULL;
 	memset(out, 0, sizeof *out);
-	for (size_t i = 0; i < f->fields.len; i++)
-		if (!top || f->fields.data[i].b.chunk > top->b.chunk)
-			top = &f->fields.data[i];
+	for (size_t i = 0; i < ow->fields->len; i++)
+		if (!top || ow->fields->data[i].b.chunk > top->b.chunk)
+			top = &ow->fields->data[i];
+	out->path = top ? top->path : UINT32_MAX;
 	if (top && top->b.requested > 0 && top->b.used * 10 < top->b.requested) {
 		out->verdict = "allocate lazily";
 		out->rule = "R1";
-		snprintf(out->why, sizeof out->why, "%.100s: %llu of %llu requested bytes hold live elements",
-			 p->walker ? walk_path_name(p->walker, top->path) : "?", (unsigned long long)top->b.used,
-			 (unsigned long long)top->b.requested);
+		out->pattern = "preallocated capacity";
+		snprintf(out->why, sizeof out->why, "%.100s: %s of %s requested bytes hold live elements",
+			 p->walker ? walk_path_name(p->walker, top->path) : "?", N(top->b.used), N(top->b.requested));
 		return;
 	}
 	uint64_t waste = (h->requested - h->used) + (h->chunk - h->requested);
 	if (h->chunk > 0 && h->requested >= h->used && h->chunk >= h->requested && waste * 2 > h->chunk) {
 		out->verdict = "shrink or restructure";
 		out->rule = "R2";
-		snprintf(out->why, sizeof out->why, "%llu of %llu chunk bytes are capacity slack or allocator overhead",
-			 (unsigned long long)waste, (unsigned long long)h->chunk);
+		out->pattern = "capacity slack and allocator overhead";
+		snprintf(out->why, sizeof out->why, "%s of %s chunk bytes are capacity slack or allocator overhead",
+			 N(waste), N(h->chunk));
 		return;
 	}
-	if (p->enum_size && payload * 10 >= p->enum_size * 6 && tb->entities && f->count * 2 >= tb->entities) {
+	if (p->enum_size && payload * 10 >= p->enum_size * 6 && tb->entities && ow->count * 2 >= tb->entities) {
 		out->verdict = "box smaller";
 		out->rule = "R3";
-		snprintf(out->why, sizeof out->why, "payload %llu of a %llu-byte slot, in %llu of %llu entities",
-			 (unsigned long long)payload, (unsigned long long)p->enum_size,
-			 (unsigned long long)f->count, (unsigned long long)tb->entities);
+		out->pattern = "a large inline payload";
+		out->path = UINT32_MAX;
+		snprintf(out->why, sizeof out->why, "payload %s of a %s-byte slot, in %s of %s entities",
+			 N(payload), N(p->enum_size), N(ow->count), N(tb->entities));
 		return;
 	}
-	if (f->count && h->allocations > 4 * f->count) {
+	if (ow->count && h->allocations > 4 * ow->count) {
 		out->verdict = "restructure";
 		out->rule = "R4";
+		out->pattern = "per-element boxing";
 		snprintf(out->why, sizeof out->why, "%.1f allocations per instance",
-			 (double)h->allocations / (double)f->count);
+			 (double)h->allocations / (double)ow->count);
 		return;
 	}
 	out->verdict = "keep";
 	out->rule = "R5";
-	snprintf(out->why, sizeof out->why, "used %llu of %llu requested bytes; payload %llu bytes",
-		 (unsigned long long)h->used, (unsigned long long)h->requested, (unsigned long long)payload);
+	out->pattern = "nothing to change";
+	out->path = UINT32_MAX;
+	snprintf(out->why, sizeof out->why, "used %s of %s requested bytes; payload %s bytes", N(h->used),
+		 N(h->requested), N(payload));
 }
 
 int report_metrics_check(const char *file, const struct profile *p, double tolerance,

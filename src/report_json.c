@@ -1,7 +1,13 @@
-/* report_json.c: the profile as JSON (the keys design.md promises, and more). */
+/* report_json.c: the profile as JSON (the keys design.md promises, and
+ * more): the summary first (what dominates, why, what to change, what it
+ * saves), offenders grouped by pattern, per slot the variants it holds with
+ * a recommendation each.  Numbers are exact bytes. */
 #include "report.h"
 
+#include <inttypes.h>
 #include <jansson.h>
+#include <stdio.h>
+#include <string.h>
 
 #define J(x) json_integer((json_int_t)(x))
 
@@ -25,13 +31,103 @@ static json_t *fields(const struct profile *p, const struct profile_fields *fl)
 	const struct profile_field *f = fl->data;
 	for (size_t i = 0; i < fl->len; i++) {
 		json_t *o = json_object();
+		bool btree = f[i].kind == WALK_BTREE_LEAF;
 		json_object_set_new(o, "path", json_string(walk_path_name(p->walker, f[i].path)));
-		json_object_set_new(o, "container", json_string(walk_kind_name((enum walk_kind)f[i].kind)));
+		json_object_set_new(o, "container", json_string(btree && f[i].btree_internal ?
+			(f[i].btree_internal == f[i].b.allocations ? "BTree internal" : "BTree nodes") :
+			walk_kind_name((enum walk_kind)f[i].kind)));
+		if (btree) {
+			json_object_set_new(o, "btree_leaf_allocations", J(f[i].b.allocations - f[i].btree_internal));
+			json_object_set_new(o, "btree_internal_allocations", J(f[i].btree_internal));
+		}
 		json_object_set_new(o, "bytes", J(f[i].b.requested));
 		put_bytes(o, &f[i].b);
 		json_array_append_new(a, o);
 	}
 	return a;
+}
+
+static json_t *advice_json(const struct report_advice *adv)
+{
+	return json_pack("{s:s,s:s,s:s,s:s}", "verdict", adv->verdict, "rule", adv->rule, "pattern", adv->pattern,
+			 "why", adv->why);
+}
+
+static const char *vname(const struct profile *p, uint32_t v)
+{
+	return v < p->nvariants ? p->variants[v].name : "";
+}
+
+static void member_name(const struct profile *p, const struct report_member *m, char *buf, size_t size)
+{
+	if (p->generic && !p->split_tables)
+		snprintf(buf, size, "%s", m->f->name);
+	else
+		snprintf(buf, size, "%s.%s", p->tables.data[m->table].name, m->f->name);
+}
+
+static json_t *group_json(const struct profile *p, const struct report_group *g)
+{
+	char label[160], name[200];
+	json_t *ms = json_array();
+	for (size_t i = 0; i < g->nmembers; i++) {
+		member_name(p, &g->members[i], name, sizeof name);
+		json_array_append_new(ms, json_pack("{s:s,s:s,s:o,s:s,s:o,s:o}", "name", name, "table",
+						    p->tables.data[g->members[i].table].name, "slot",
+						    J(g->members[i].slot), "feature", g->members[i].f->name, "count",
+						    J(g->members[i].c->count), "total_bytes", J(g->members[i].total)));
+	}
+	json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "variant", vname(p, g->variant), "label",
+			      report_variant_label(p, g->variant, g->op, label, sizeof label), "op", g->op, "count",
+			      J(g->count), "inline_bytes", J(g->inline_bytes), "payload_bytes", J(g->payload_bytes),
+			      "total_bytes", J(g->total));
+	put_bytes(o, &g->heap);
+	json_object_set_new(o, "recommendation", advice_json(&g->adv));
+	json_object_set_new(o, "field_path", g->adv.path != UINT32_MAX ?
+			    json_string(walk_path_name(p->walker, g->adv.path)) : json_null());
+	json_object_set_new(o, "change", json_string(g->change));
+	json_object_set_new(o, "saving", json_pack("{s:o,s:s,s:o,s:o}", "bytes", J(g->saving), "unit", g->saving_unit,
+						   "entities", J(g->holders), "per_entity",
+						   J(g->holders ? g->saving / g->holders : 0)));
+	json_object_set_new(o, "members", ms);
+	json_object_set_new(o, "fields", fields(p, &g->fields));
+	return o;
+}
+
+/* The answer first: the same figures the markdown's Summary states. */
+static json_t *summary_json(const struct profile *p, const struct report_summary *s)
+{
+	if (!s->have)
+		return json_null();
+	const struct report_group *g = s->group;
+	char label[160], name[200];
+	member_name(p, &g->members[0], name, sizeof name);
+	json_t *feats = json_array();
+	for (size_t i = 0; i < g->nmembers; i++) {
+		char n[200];
+		member_name(p, &g->members[i], n, sizeof n);
+		json_array_append_new(feats, json_string(n));
+	}
+	json_t *path = json_null();
+	for (size_t i = 0; g->adv.path != UINT32_MAX && i < g->fields.len; i++)
+		if (g->fields.data[i].path == g->adv.path) {
+			const struct profile_bytes *b = &g->fields.data[i].b;
+			path = json_pack("{s:s,s:o,s:o,s:o}", "path", walk_path_name(p->walker, g->adv.path),
+					 "heap_requested_bytes", J(b->requested), "heap_used_bytes", J(b->used),
+					 "heap_chunk_bytes", J(b->chunk));
+		}
+	return json_pack("{s:{s:s,s:o,s:o,s:o},s:{s:s,s:s,s:s,s:o,s:o},s:o,s:o,s:{s:s,s:s,s:s,s:s},s:s,"
+			 "s:{s:o,s:s,s:o,s:o}}",
+			 "variant", "name", vname(p, s->variant), "bytes", J(s->variant_bytes), "ops", J(s->variant_ops),
+			 "ops_bytes", J(s->ops_bytes),
+			 "feature", "name", name, "table", p->tables.data[g->members[0].table].name, "label",
+			 report_variant_label(p, g->variant, g->op, label, sizeof label), "slot", J(g->members[0].slot),
+			 "bytes", J(g->members[0].total),
+			 "field_path", path, "features_with_pattern", feats,
+			 "why", "pattern", g->adv.pattern, "rule", g->adv.rule, "verdict", g->adv.verdict, "detail", g->adv.why,
+			 "change", g->change,
+			 "saving", "bytes", J(g->saving), "unit", g->saving_unit, "per_entity", J(s->per_entity),
+			 "entities", J(g->holders));
 }
 
 static json_t *versions_json(const struct profile *p)
@@ -50,9 +146,14 @@ static json_t *enum_json(const struct profile *p)
 	json_t *vs = json_array();
 	for (uint32_t i = 0; i < p->layout.nvariants; i++) {
 		const struct types_layout_variant *v = &p->layout.variants[i];
-		json_array_append_new(vs, json_pack("{s:s,s:o,s:o,s:o}", "name", v->name, "discriminant",
-						    v->has_discr ? J(v->discr) : json_null(), "payload_size",
-						    J(v->payload_size), "slot_slack", J(v->slot_slack)));
+		char hex[24];
+		snprintf(hex, sizeof hex, "%#" PRIx64, v->discr);
+		/* the discriminant in the enum's own terms: a direct tag's value,
+		 * else (niche) the variant's index; the stored tag value apart */
+		json_array_append_new(vs, json_pack("{s:s,s:o,s:o,s:o,s:o}", "name", v->name, "discriminant",
+						    p->layout.niche || !v->has_discr ? J(i) : J(v->discr),
+						    "tag_value_hex", v->has_discr ? json_string(hex) : json_null(),
+						    "payload_size", J(v->payload_size), "slot_slack", J(v->slot_slack)));
 	}
 	json_t *boxed = json_array();
 	for (uint32_t k = 0; k < p->layout.nboxed; k++)
@@ -78,6 +179,51 @@ static json_t *variants_json(const struct profile *p)
 	return a;
 }
 
+static json_t *unseen_json(const struct profile *p)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < p->nvariants; i++)
+		if (!p->variants[i].count)
+			json_array_append_new(a, json_string(p->variants[i].name));
+	return a;
+}
+
+static json_t *cells_json(const struct profile *p, const struct profile_table *tb, const struct profile_feature *f)
+{
+	json_t *a = json_array();
+	for (size_t c = 0; c < f->cells.len; c++) {
+		const struct profile_cell *pc = &f->cells.data[c];
+		struct report_advice adv;
+		struct report_owner ow = report_owner_cell(pc);
+		char label[160];
+		report_advise(p, tb, &ow, &adv);
+		json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o}", "variant", vname(p, pc->variant), "label",
+				      report_variant_label(p, pc->variant, f->op, label, sizeof label), "count",
+				      J(pc->count), "inline_bytes", J(pc->inline_bytes), "payload_bytes", J(pc->payload_bytes));
+		put_bytes(o, &pc->heap);
+		json_object_set_new(o, "heap_requested_per_instance", pct(&pc->heap_req_pct));
+		json_object_set_new(o, "recommendation", advice_json(&adv));
+		json_object_set_new(o, "fields", fields(p, &pc->fields));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *largest_ops_json(const struct profile *p)
+{
+	json_t *a = json_array();
+	if (!p->nlargest)
+		return a;
+	const struct profile_table *tb = &p->tables.data[p->largest[0].table];
+	for (size_t i = 0; i < p->largest_ops.len; i++) {
+		const struct profile_entity_op *op = &p->largest_ops.data[i];
+		const struct profile_feature *f = op->slot < tb->features.len ? &tb->features.data[op->slot] : NULL;
+		json_array_append_new(a, json_pack("{s:o,s:s,s:s,s:o}", "slot", J(op->slot), "feature", f ? f->name : "",
+						   "variant", vname(p, op->variant), "bytes", J(op->bytes)));
+	}
+	return a;
+}
+
 static json_t *tables_json(const struct profile *p)
 {
 	json_t *a = json_array();
@@ -87,15 +233,16 @@ static json_t *tables_json(const struct profile *p)
 		for (size_t k = 0; k < tb->features.len; k++) {
 			const struct profile_feature *f = &tb->features.data[k];
 			struct report_advice adv;
-			report_advise(p, tb, f, &adv);
-			json_t *o = json_pack("{s:s,s:o,s:s,s:s,s:o,s:o,s:o}", "name", f->name, "slot", J(k), "op", f->op,
-					      "variant", f->variant < p->nvariants ? p->variants[f->variant].name : "",
-					      "window_ms", f->window_ms ? J(f->window_ms) : json_null(), "count",
-					      J(f->count), "inline_bytes", J(f->inline_bytes));
+			struct report_owner ow = report_owner_feature(f);
+			report_advise(p, tb, &ow, &adv);
+			json_t *o = json_pack("{s:s,s:o,s:s,s:s,s:b,s:o,s:o,s:o}", "name", f->name, "slot", J(k), "op", f->op,
+					      "variant", f->cells.len > 1 ? "mixed" : vname(p, f->variant), "mixed",
+					      f->cells.len > 1, "window_ms", f->window_ms ? J(f->window_ms) : json_null(),
+					      "count", J(f->count), "inline_bytes", J(f->inline_bytes));
 			put_bytes(o, &f->heap);
 			json_object_set_new(o, "heap_requested_per_instance", pct(&f->heap_req_pct));
-			json_object_set_new(o, "recommendation", json_pack("{s:s,s:s,s:s}", "verdict", adv.verdict,
-									   "rule", adv.rule, "why", adv.why));
+			json_object_set_new(o, "recommendation", advice_json(&adv));
+			json_object_set_new(o, "variants", cells_json(p, tb, f));
 			json_object_set_new(o, "fields", fields(p, &f->fields));
 			json_array_append_new(fs, o);
 		}
@@ -135,8 +282,15 @@ static json_t *unattributed_json(const struct profile *p)
 int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 		const struct report_metrics *mx, struct err *e)
 {
+	struct report_groups groups;
+	struct report_summary sum;
+	int grc = report_groups_build(p, &groups, e);
+	if (grc)
+		return grc;
+	report_summarize(p, &groups, &sum);
 	json_t *root = json_object();
 	json_object_set_new(root, "format_version", J(REPORT_FORMAT_VERSION));
+	json_object_set_new(root, "summary", summary_json(p, &sum));
 	json_t *totals = json_pack("{s:o,s:o,s:o,s:o}", "entities", J(p->entities), "ops", J(p->ops), "inline_bytes",
 				   J(p->inline_bytes), "payload_bytes", J(p->payload_bytes));
 	put_bytes(totals, &p->heap);
@@ -147,12 +301,21 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 							m->build_id ? m->build_id : ""));
 	json_object_set_new(root, "versions", versions_json(p));
 	json_object_set_new(root, "target", json_string(p->target_name));
+	json_object_set_new(root, "words", json_pack("{s:s,s:s,s:s}", "table", !p->generic || p->split_tables ? "table" :
+						     "root", "entity", p->generic ? "holder" : "entity", "feature",
+						     p->generic ? "slot" : "feature"));
 	json_object_set_new(root, "root", json_pack("{s:s,s:o,s:s}", "how", p->root_how, "address", J(p->root_addr),
 						    "type", p->root_type));
 	json_object_set_new(root, "enum", enum_json(p));
 	json_object_set_new(root, "totals", totals);
 	json_object_set_new(root, "variants", variants_json(p));
+	json_object_set_new(root, "unseen_variants", unseen_json(p));
+	json_t *offs = json_array();
+	for (size_t i = 0; i < groups.n; i++)
+		json_array_append_new(offs, group_json(p, &groups.g[i]));
+	json_object_set_new(root, "offenders", offs);
 	json_object_set_new(root, "tables", tables_json(p));
+	json_object_set_new(root, "largest_entity_ops", largest_ops_json(p));
 	json_object_set_new(root, "per_entity_bytes", pct(&p->per_entity));
 	json_object_set_new(root, "per_entity_chunk_bytes", pct(&p->per_entity_chunk));
 	json_object_set_new(root, "overhead", ov);
@@ -174,6 +337,7 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 							       mx->tolerance, "diverged", mx->diverged));
 	int rc = json_dumpf(root, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(root);
+	report_groups_free(&groups);
 	fputc('\n', out);
 	if (rc != 0 || ferror(out))
 		return err_set(e, ERR_IO, "writing the JSON failed");

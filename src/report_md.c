@@ -1,21 +1,91 @@
 /* report_md.c: the markdown memory profile (memory-profile.md).
  *
- * Sections follow beava's own memprofile report where they overlap (workload
- * summary, per-table footprint, feature columns, largest rows, top
- * offenders, metrics coherence) and add what only a snapshot can show:
- * allocator-level bytes, capacity slack, field paths and containers.
+ * The answer comes first: a summary stating what dominates (variant, feature
+ * and field path), why (the pattern a rule found), what to change and what
+ * that saves on this snapshot.  Then the sections of beava's own memprofile
+ * report where they overlap (workload summary, per-table footprint, feature
+ * columns, largest rows, top offenders, metrics coherence) and what only a
+ * snapshot can show: allocator-level bytes, capacity slack, field paths and
+ * containers.  Numbers carry thousands separators (the JSON has them
+ * exact); every column name printed is defined in the closing Definitions
+ * block (table headers are recorded as they are printed).  In generic mode
+ * (--root without a target) the words are the user's: holders and slots,
+ * not entities and features, unless the root held several tables.
  */
 #include "report.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define U(x) ((unsigned long long)(x))
+/* x with thousands separators; each use has its own buffer */
+#define N(x) report_num((char[32]){0}, 32, (uint64_t)(x))
+
+#define MAX_COLUMNS 160
+
+/* The words a report uses for what holds the ops. */
+struct vocab {
+	const char *table, *Table, *tables;          /* "table" / "root" */
+	const char *entity, *Entity, *entities;      /* "entity" / "holder" */
+	const char *feature, *Feature, *features;    /* "feature" / "slot" */
+};
+
+static const struct vocab BEAVA_WORDS = {"table", "Table", "tables", "entity", "Entity", "entities",
+					 "feature", "Feature", "features"};
+static const struct vocab GENERIC_WORDS = {"root", "Root", "roots", "holder", "Holder", "holders",
+					   "slot", "Slot", "slots"};
+static const struct vocab GENERIC_TABLES = {"table", "Table", "tables", "holder", "Holder", "holders",
+					    "slot", "Slot", "slots"};
+
+struct md {
+	FILE *o;
+	const struct profile *p;
+	struct vocab w;
+	const struct report_groups *groups;
+	const struct report_summary *sum;
+	char columns[MAX_COLUMNS][80];    /* every column name printed, once each */
+	size_t ncolumns;
+};
+
+static void cell(FILE *o, const char *s);
+
+/* A table header; the names are recorded for the Definitions block. */
+static void head(struct md *m, const char *const *cols, size_t n)
+{
+	fputc('|', m->o);
+	for (size_t i = 0; i < n; i++) {
+		fputc(' ', m->o);
+		cell(m->o, cols[i]);
+		fputs(" |", m->o);
+		bool seen = false;
+		for (size_t k = 0; k < m->ncolumns && !seen; k++)
+			seen = strcmp(m->columns[k], cols[i]) == 0;
+		if (!seen && m->ncolumns < MAX_COLUMNS)
+			snprintf(m->columns[m->ncolumns++], sizeof m->columns[0], "%s", cols[i]);
+	}
+	fputs("\n|", m->o);
+	for (size_t i = 0; i < n; i++)
+		fputs("---|", m->o);
+	fputc('\n', m->o);
+}
+
+/* A column name built from the vocabulary ("Active entities"). */
+#define COL(buf, ...) (snprintf(buf, sizeof buf, __VA_ARGS__), (const char *)buf)
+
+static const char *dec1(char *buf, size_t size, double v)
+{
+	uint64_t tenths = (uint64_t)(v * 10 + 0.5);
+	char whole[32];
+	snprintf(buf, size, "%s.%u", report_num(whole, sizeof whole, tenths / 10), (unsigned)(tenths % 10));
+	return buf;
+}
+#define D1(x) dec1((char[40]){0}, 40, (x))
 
 static void pct(FILE *o, const struct profile_pct *p)
 {
-	fprintf(o, "%llu / %llu / %llu", U(p->p50), U(p->p99), U(p->max));
+	fprintf(o, "%s / %s / %s", N(p->p50), N(p->p99), N(p->max));
 }
 
 static const char *vname(const struct profile *p, uint32_t v)
@@ -23,31 +93,9 @@ static const char *vname(const struct profile *p, uint32_t v)
 	return v < p->nvariants ? p->variants[v].name : "-";
 }
 
-static uint64_t feat_total(const struct profile_feature *f) { return f->inline_bytes + f->heap.chunk; }
-
-struct offender {
-	const struct profile_table *tb;
-	const struct profile_feature *f;
-};
-
-/* Ties are broken by name, so that a report does not depend on the order
- * in which the walk met things. */
-static int cmp_offender(const void *a, const void *b)
+static double share(uint64_t part, uint64_t whole)
 {
-	const struct offender *p = a, *q = b;
-	uint64_t x = feat_total(p->f), y = feat_total(q->f);
-	if (x != y)
-		return x < y ? 1 : -1;
-	int c = strcmp(p->tb->name, q->tb->name);
-	return c ? c : strcmp(p->f->name, q->f->name);
-}
-
-static int cmp_variant(const void *a, const void *b)
-{
-	const struct profile_variant *x = *(const struct profile_variant *const *)a,
-				     *y = *(const struct profile_variant *const *)b;
-	uint64_t tx = x->inline_bytes + x->heap.chunk, ty = y->inline_bytes + y->heap.chunk;
-	return tx < ty ? 1 : tx > ty ? -1 : strcmp(x->name, y->name);
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
 /* A table cell: '|' would end it early, a line break would end the row. */
@@ -61,16 +109,118 @@ static void cell(FILE *o, const char *s)
 	}
 }
 
+/* A field path from its variant's first container on: "Exact > values". */
+static const char *path_tail_md(const char *path)
+{
+	const char *last = NULL, *prev = NULL;
+	for (const char *s = strstr(path, " > "); s; s = strstr(s + 3, " > ")) {
+		prev = last;
+		last = s;
+	}
+	return prev ? prev + 3 : path;
+}
+
+static uint64_t feat_total(const struct profile_feature *f) { return f->inline_bytes + f->heap.chunk; }
+
+/* "TxnByUser.p99_amount_24h" in beava's words; "slot 3" under a single
+ * generic root (the root's name adds nothing). */
+static void member_name(const struct md *m, const struct report_member *r, char *buf, size_t size)
+{
+	const struct profile_table *tb = &m->p->tables.data[r->table];
+	if (m->p->generic && !m->p->split_tables)
+		snprintf(buf, size, "%s", r->f->name);
+	else
+		snprintf(buf, size, "%s.%s", tb->name, r->f->name);
+}
+
+/* ---------------------------------------------------------------- summary */
+
+static void summary(struct md *m, const struct report_meta *meta)
+{
+	FILE *o = m->o;
+	const struct profile *p = m->p;
+	const struct report_summary *s = m->sum;
+	fprintf(o, "# Memory profile: where `%s` spends its bytes\n\n", p->enum_name);
+	fprintf(o, "## Summary\n\n");
+	if (!s->have) {
+		fprintf(o, "No `%s` value owns any bytes in this snapshot: nothing dominates.\n\n", p->enum_name);
+		return;
+	}
+	const struct report_group *g = s->group;
+	const struct report_member *top = &g->members[0];
+	char name[200], label[160];
+	member_name(m, top, name, sizeof name);
+	report_variant_label(p, g->variant, g->op, label, sizeof label);
+	fprintf(o, "- **What dominates:** variant `%s` costs %s of the %s bytes the ops cost (%.1f%%, inline + heap "
+		"chunk) in %s of %s ops.", vname(p, s->variant), N(s->variant_bytes), N(s->ops_bytes),
+		share(s->variant_bytes, s->ops_bytes), N(s->variant_ops), N(p->ops));
+	fprintf(o, " Its costliest %s is `%s` (`%s`, %s bytes for %s instances)", m->w.feature, name, label,
+		N(top->total), N(top->c->count));
+	if (g->adv.path != UINT32_MAX) {
+		for (size_t i = 0; i < g->fields.len; i++)
+			if (g->fields.data[i].path == g->adv.path) {
+				const struct profile_bytes *b = &g->fields.data[i].b;
+				fprintf(o, "; field path `%s` holds %s heap chunk bytes there%s%s", walk_path_name(p->walker,
+					g->adv.path), N(b->chunk), g->nmembers > 1 ? " and in the " : "",
+					g->nmembers > 1 ? m->w.features : "");
+				if (g->nmembers > 1)
+					fprintf(o, " like it");
+				break;
+			}
+	}
+	fprintf(o, ".\n");
+	bool said = false;
+	if (g->adv.rule[1] == '1')
+		for (size_t i = 0; i < g->fields.len; i++)
+			if (g->fields.data[i].path == g->adv.path) {
+				const struct profile_bytes *b = &g->fields.data[i].b;
+				fprintf(o, "- **Why:** %s (rule %s): `%s` asked for %s bytes and %s of them hold live elements "
+					"(%.1f%%), across the %s %s with this pattern.", g->adv.pattern, g->adv.rule,
+					path_tail_md(walk_path_name(p->walker, g->adv.path)), N(b->requested), N(b->used),
+					share(b->used, b->requested), N(g->nmembers), g->nmembers == 1 ? m->w.feature :
+					m->w.features);
+				said = true;
+				break;
+			}
+	if (!said)
+		fprintf(o, "- **Why:** %s (rule %s): %s.", g->adv.pattern, g->adv.rule, g->adv.why);
+	if (g->nmembers > 1) {
+		fprintf(o, " The same pattern is in:");
+		for (size_t i = 0; i < g->nmembers && i < 8; i++) {
+			member_name(m, &g->members[i], name, sizeof name);
+			fprintf(o, "%s `%s`", i ? "," : "", name);
+		}
+		if (g->nmembers > 8)
+			fprintf(o, " and %zu more", g->nmembers - 8);
+		fprintf(o, ".");
+	}
+	fprintf(o, "\n- **What to change:** %s.\n", g->change);
+	fprintf(o, "- **What it saves on this snapshot:** %s %s in total", N(g->saving), g->saving_unit);
+	if (g->holders)
+		fprintf(o, ", %s per %s on average over the %s %s holding %s", N(s->per_entity), m->w.entity,
+			N(g->holders), g->holders == 1 ? m->w.entity : m->w.entities, g->nmembers == 1 ? "it" : "them");
+	fprintf(o, " (%.1f%% of the ops' %s).\n", share(g->saving, !strcmp(g->saving_unit, "inline bytes") ?
+		p->inline_bytes : !strcmp(g->saving_unit, "heap chunk bytes") ? p->heap.chunk : p->heap.requested),
+		g->saving_unit);
+	fprintf(o, "\n");
+	if (meta->svg)
+		fprintf(o, "Chart: [%s](%s) (bytes per variant; payload sizes in 8-byte bands). ", meta->svg, meta->svg);
+	fprintf(o, "Every term and column is defined under [Definitions](#definitions).\n\n");
+}
+
 /* What the layers detected about the software that made the core, and on
  * what evidence (version.h). */
-static void detected_versions(FILE *o, const struct profile *p)
+static void detected_versions(struct md *m)
 {
+	FILE *o = m->o;
+	const struct profile *p = m->p;
 	fprintf(o, "## Detected versions\n\n");
 	if (!p->versions.len) {
 		fprintf(o, "No dependency versions were recorded.\n\n");
 		return;
 	}
-	fprintf(o, "| dependency | fact | assumed | evidence |\n|---|---|---|---|\n");
+	static const char *const cols[] = {"Dependency", "Fact", "Assumed", "Evidence"};
+	head(m, cols, 4);
 	for (size_t i = 0; i < p->versions.len; i++) {
 		const struct version_fact *v = &p->versions.data[i];
 		const char *c[] = {v->dep, v->what, v->value, v->evidence};
@@ -84,49 +234,63 @@ static void detected_versions(FILE *o, const struct profile *p)
 	fprintf(o, "\n");
 }
 
-static void summary(FILE *o, const struct profile *p, const struct report_meta *m)
+static void snapshot(struct md *m, const struct report_meta *meta)
 {
-	fprintf(o, "# Memory profile: where `%s` spends its bytes\n\n", p->enum_name);
+	FILE *o = m->o;
+	const struct profile *p = m->p;
+	static const char *const cols[] = {"What", "Value"};
 	fprintf(o, "## Snapshot\n\n");
-	fprintf(o, "| | |\n|---|---|\n");
-	fprintf(o, "| core | `%s` (%s core, %llu bytes) |\n", m->core, m->core_kind, U(m->core_size));
-	fprintf(o, "| executable | `%s` (build-id %s) |\n", m->exe, m->build_id && *m->build_id ? m->build_id : "none");
+	head(m, cols, 2);
+	fprintf(o, "| core | `%s` (%s core, %s bytes) |\n", meta->core, meta->core_kind, N(meta->core_size));
+	fprintf(o, "| executable | `%s` (build-id %s) |\n", meta->exe,
+		meta->build_id && *meta->build_id ? meta->build_id : "none");
 	fprintf(o, "| target | %s |\n", p->target_name);
 	fprintf(o, "| root | `%s` at 0x%" PRIx64 ": %s |\n", p->root_type, p->root_addr, p->root_how);
-	fprintf(o, "| enum | `%s`: %llu bytes, align %llu, %zu variants |\n", p->enum_name, U(p->enum_size),
+	fprintf(o, "| enum | `%s`: %s bytes, align %llu, %zu variants |\n", p->enum_name, N(p->enum_size),
 		U(p->enum_align), p->nvariants);
-	fprintf(o, "| walk | %llu allocations, %llu values, %llu unreadable, %llu shared revisits; walk %.3f s, "
-		"profile %.3f s |\n", U(p->walk.allocations), U(p->walk.values), U(p->walk.unreadable),
-		U(p->walk.shared_revisits), p->walk_seconds, m->seconds);
+	fprintf(o, "| walk | %s allocations, %s values, %s unreadable, %s shared revisits; walk %.3f s, "
+		"profile %.3f s |\n", N(p->walk.allocations), N(p->walk.values), N(p->walk.unreadable),
+		N(p->walk.shared_revisits), p->walk_seconds, meta->seconds);
 	if (p->walk.unreadable)
 		fprintf(o, "| first unreadable | 0x%" PRIx64 ": %s |\n", p->walk.first_unreadable,
 			p->walk.first_unreadable_what);
 	if (p->entity_count_static != UINT64_MAX)
-		fprintf(o, "| the process's own entity count | %llu (walked: %llu)%s |\n", U(p->entity_count_static),
-			U(p->entities), p->entity_count_static == p->entities ? "" : " **differs**");
+		fprintf(o, "| the process's own %s count | %s (walked: %s)%s |\n", m->w.entity, N(p->entity_count_static),
+			N(p->entities), p->entity_count_static == p->entities ? "" : " **differs**");
 	fprintf(o, "\n");
-	detected_versions(o, p);
+}
+
+static void workload(struct md *m)
+{
+	FILE *o = m->o;
+	const struct profile *p = m->p;
 	fprintf(o, "## Workload summary\n\n");
 	size_t feats = 0;
 	for (size_t i = 0; i < p->tables.len; i++)
-		feats += p->tables.data[i].features.len;
-	fprintf(o, "- Tables: `%zu`; aggregate features discovered: `%zu`\n", p->tables.len, feats);
-	fprintf(o, "- Active entity rows: `%llu`; ops: `%llu`\n", U(p->entities), U(p->ops));
-	fprintf(o, "- Ops inline: %llu bytes (payload %llu, slot slack %llu)\n", U(p->inline_bytes),
-		U(p->payload_bytes), U(p->inline_bytes - p->payload_bytes));
-	fprintf(o, "- Ops heap: requested %llu, used %llu (capacity slack %llu), usable %llu, chunk %llu "
-		"(allocator overhead %llu), in %llu allocations\n",
-		U(p->heap.requested), U(p->heap.used), U(p->heap.requested - p->heap.used), U(p->heap.usable),
-		U(p->heap.chunk), U(p->heap.chunk - p->heap.requested), U(p->heap.allocations));
-	fprintf(o, "- Entity overhead (row buffers, map tables, keys): requested %llu, chunk %llu, in %llu allocations\n",
-		U(p->overhead.requested), U(p->overhead.chunk), U(p->overhead.allocations));
+		for (size_t k = 0; k < p->tables.data[i].features.len; k++)
+			feats += p->tables.data[i].features.data[k].count > 0;
+	if (p->generic && !p->split_tables)
+		fprintf(o, "- Root: `%s`; slots holding ops: %zu\n", p->tables.len ? p->tables.data[0].name : "-", feats);
+	else if (p->generic)
+		fprintf(o, "- Tables (elements of the root): %zu; slots holding ops: %zu\n", p->tables.len, feats);
+	else
+		fprintf(o, "- Tables: %zu; aggregate features discovered: %zu\n", p->tables.len, feats);
+	fprintf(o, "- %s: %s; ops: %s\n", p->generic ? "Holders (allocations holding ops)" : "Active entity rows",
+		N(p->entities), N(p->ops));
+	fprintf(o, "- Ops inline: %s bytes (payload %s, slot slack %s)\n", N(p->inline_bytes), N(p->payload_bytes),
+		N(p->inline_bytes - p->payload_bytes));
+	fprintf(o, "- Ops heap: requested %s, used %s (capacity slack %s), usable %s, chunk %s "
+		"(allocator overhead %s), in %s allocations\n",
+		N(p->heap.requested), N(p->heap.used), N(p->heap.requested - p->heap.used), N(p->heap.usable),
+		N(p->heap.chunk), N(p->heap.chunk - p->heap.requested), N(p->heap.allocations));
+	fprintf(o, "- %s overhead (the containers holding the ops, map tables, keys): requested %s, chunk %s, in %s "
+		"allocations\n", m->w.Entity, N(p->overhead.requested), N(p->overhead.chunk), N(p->overhead.allocations));
 	uint64_t attributed = p->heap.chunk + p->overhead.chunk;
-	fprintf(o, "- Heap in use (census, chunk bytes): %llu; attributed to the tables: %llu (%.1f%%)\n",
-		U(p->heap_in_use_chunk_bytes), U(attributed),
-		p->heap_in_use_chunk_bytes ? 100.0 * (double)attributed / (double)p->heap_in_use_chunk_bytes : 0.0);
-	fprintf(o, "- Per entity row (inline + heap requested) p50/p99/max: ");
+	fprintf(o, "- Heap in use (census, chunk bytes): %s; attributed to the %s: %s (%.1f%%)\n",
+		N(p->heap_in_use_chunk_bytes), m->w.tables, N(attributed), share(attributed, p->heap_in_use_chunk_bytes));
+	fprintf(o, "- Per %s (inline + heap requested) p50 / p99 / max: ", m->w.entity);
 	pct(o, &p->per_entity);
-	fprintf(o, "; allocator-level (inline + chunk): ");
+	fprintf(o, "; allocator-level (inline + heap chunk): ");
 	pct(o, &p->per_entity_chunk);
 	fprintf(o, "\n\n");
 }
@@ -140,193 +304,485 @@ static const struct profile_feature *top_feature(const struct profile_table *tb)
 	return best;
 }
 
-static void tables(FILE *o, const struct profile *p)
+static bool any_text(const struct profile *p, size_t off)
 {
-	fprintf(o, "## Per-entity table footprint\n\n");
-	fprintf(o, "| Table | Source | group_by key | Active entities | Features/entity | Ops inline | Ops heap requested | "
-		"Ops heap chunk | Per entity p50 / p99 / max | Allocator-level p50 / p99 / max | Entity overhead (chunk) | "
-		"Top contributor |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < p->tables.len; i++) {
+		const char *s = *(const char *const *)((const char *)&p->tables.data[i] + off);
+		if (s && *s)
+			return true;
+	}
+	return false;
+}
+
+static void tables(struct md *m)
+{
+	FILE *o = m->o;
+	const struct profile *p = m->p;
+	const struct vocab *w = &m->w;
+	bool src = any_text(p, offsetof(struct profile_table, source)), key = any_text(p, offsetof(struct profile_table, key));
+	char c3[80], c4[80], c8[80], c9[80], c10[80], c11[80];
+	const char *cols[12];
+	size_t n = 0;
+	cols[n++] = w->Table;
+	if (src)
+		cols[n++] = "Source";
+	if (key)
+		cols[n++] = "group_by key";
+	cols[n++] = COL(c3, "Active %s", w->entities);
+	cols[n++] = COL(c4, "%c%s per %s", w->features[0] - 32, w->features + 1, w->entity);
+	cols[n++] = "Ops inline total";
+	cols[n++] = "Ops heap requested total";
+	cols[n++] = "Ops heap chunk total";
+	cols[n++] = COL(c8, "Per %s p50 / p99 / max", w->entity);
+	cols[n++] = COL(c9, "Allocator-level per %s p50 / p99 / max", w->entity);
+	cols[n++] = COL(c10, "%s overhead (chunk)", w->Entity);
+	cols[n++] = COL(c11, "Top %s", w->feature);
+	fprintf(o, "## Per-%s footprint\n\n", w->table);
+	head(m, cols, n);
 	for (size_t i = 0; i < p->tables.len; i++) {
 		const struct profile_table *tb = &p->tables.data[i];
 		const struct profile_feature *top = top_feature(tb);
-		fprintf(o, "| `%s` | `%s` | `%s` | %llu | %zu | %llu | %llu | %llu | ", tb->name, tb->source, tb->key,
-			U(tb->entities), tb->features.len, U(tb->inline_bytes), U(tb->heap.requested), U(tb->heap.chunk));
+		fputs("| `", o);
+		cell(o, tb->name);
+		fputs("` | ", o);
+		if (src)
+			fprintf(o, "%s | ", tb->source);
+		if (key)
+			fprintf(o, "%s | ", tb->key);
+		fprintf(o, "%s | %zu | %s | %s | %s | ", N(tb->entities), tb->features.len, N(tb->inline_bytes),
+			N(tb->heap.requested), N(tb->heap.chunk));
 		pct(o, &tb->per_entity);
 		fprintf(o, " | ");
 		pct(o, &tb->per_entity_chunk);
-		fprintf(o, " | %llu | %s |\n", U(tb->overhead.chunk), top ? top->name : "-");
+		fprintf(o, " | %s | %s |\n", N(tb->overhead.chunk), top ? top->name : "-");
 	}
 	fprintf(o, "\n");
 }
 
-static void variants(FILE *o, const struct profile *p)
+/* ---------------------------------------------------------------- variants */
+
+struct vrow {
+	const char *op;           /* NULL: the variant's own row */
+	uint64_t count, inline_bytes;
+	struct profile_bytes heap;
+};
+
+static void vrow_add(struct vrow *r, const struct profile_cell *c)
 {
-	const struct profile_variant **v = malloc(p->nvariants * sizeof *v);
+	r->count += c->count;
+	r->inline_bytes += c->inline_bytes;
+	r->heap.requested += c->heap.requested;
+	r->heap.used += c->heap.used;
+	r->heap.usable += c->heap.usable;
+	r->heap.chunk += c->heap.chunk;
+	r->heap.allocations += c->heap.allocations;
+}
+
+static int cmp_vrow(const void *a, const void *b)
+{
+	const struct vrow *x = a, *y = b;
+	uint64_t tx = x->inline_bytes + x->heap.chunk, ty = y->inline_bytes + y->heap.chunk;
+	return tx < ty ? 1 : tx > ty ? -1 : strcmp(x->op, y->op);
+}
+
+/* A variant's cells split by the op label of their slots (Windowed by the
+ * op it wraps), when any label differs from the variant's name. */
+static size_t split_by_op(const struct profile *p, uint32_t v, struct vrow *rows, size_t max)
+{
+	size_t n = 0;
+	bool differs = false;
+	for (size_t t = 0; t < p->tables.len; t++)
+		for (size_t s = 0; s < p->tables.data[t].features.len; s++) {
+			const struct profile_feature *f = &p->tables.data[t].features.data[s];
+			for (size_t c = 0; c < f->cells.len; c++) {
+				if (f->cells.data[c].variant != v)
+					continue;
+				const char *op = f->op && *f->op ? f->op : "(no label)";
+				differs |= strcmp(op, p->variants[v].name) != 0;
+				size_t k = 0;
+				while (k < n && strcmp(rows[k].op, op))
+					k++;
+				if (k == n) {
+					if (n == max)
+						continue;
+					rows[n++] = (struct vrow){.op = op};
+				}
+				vrow_add(&rows[k], &f->cells.data[c]);
+			}
+		}
+	if (!differs || n < 2)
+		return 0;
+	qsort(rows, n, sizeof *rows, cmp_vrow);
+	return n;
+}
+
+static int cmp_variant(const void *a, const void *b)
+{
+	const struct profile_variant *x = *(const struct profile_variant *const *)a,
+				     *y = *(const struct profile_variant *const *)b;
+	uint64_t tx = x->inline_bytes + x->heap.chunk, ty = y->inline_bytes + y->heap.chunk;
+	return tx < ty ? 1 : tx > ty ? -1 : strcmp(x->name, y->name);
+}
+
+static void variant_row(FILE *o, const char *label, uint64_t count, uint64_t payload, uint64_t inl,
+			const struct profile_bytes *h)
+{
+	fprintf(o, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", label, N(count), N(payload), N(inl),
+		N(h->requested), N(h->used), N(h->usable), N(h->chunk), N(h->allocations), N(inl + h->chunk));
+}
+
+static void variants(struct md *m)
+{
+	FILE *o = m->o;
+	const struct profile *p = m->p;
+	const struct profile_variant **v = malloc((p->nvariants ? p->nvariants : 1) * sizeof *v);
+	struct vrow rows[64];
+	bool split = false;
 	if (!v)
 		return;
 	for (size_t i = 0; i < p->nvariants; i++)
 		v[i] = &p->variants[i];
 	qsort(v, p->nvariants, sizeof *v, cmp_variant);
+	static const char *const cols[] = {"Variant", "Ops", "Payload per op", "Inline total", "Heap requested total",
+					   "Heap used total", "Heap usable total", "Heap chunk total", "Allocations",
+					   "Total (inline + chunk)"};
 	fprintf(o, "## Op by op (variants, sorted by inline + heap chunk bytes)\n\n");
-	fprintf(o, "| Variant | Ops | Payload | Inline | Heap requested | Heap used | Heap usable | Heap chunk | "
-		"Allocations | Total (inline + chunk) |\n|---|---|---|---|---|---|---|---|---|---|\n");
+	head(m, cols, 10);
 	for (size_t i = 0; i < p->nvariants; i++) {
 		if (!v[i]->count)
 			continue;
-		fprintf(o, "| %s | %llu | %llu | %llu | %llu | %llu | %llu | %llu | %llu | %llu |\n", v[i]->name,
-			U(v[i]->count), U(v[i]->payload_size), U(v[i]->inline_bytes), U(v[i]->heap.requested),
-			U(v[i]->heap.used), U(v[i]->heap.usable), U(v[i]->heap.chunk), U(v[i]->heap.allocations),
-			U(v[i]->inline_bytes + v[i]->heap.chunk));
+		variant_row(o, v[i]->name, v[i]->count, v[i]->payload_size, v[i]->inline_bytes, &v[i]->heap);
+		size_t n = split_by_op(p, (uint32_t)(v[i] - p->variants), rows, sizeof rows / sizeof rows[0]);
+		split |= n > 0;
+		for (size_t k = 0; k < n; k++) {
+			char label[160];
+			snprintf(label, sizeof label, "&nbsp;&nbsp;%s<%s>", v[i]->name, rows[k].op);
+			variant_row(o, label, rows[k].count, v[i]->payload_size, rows[k].inline_bytes, &rows[k].heap);
+		}
 	}
 	size_t unused = 0;
 	for (size_t i = 0; i < p->nvariants; i++)
 		unused += p->variants[i].count == 0;
-	fprintf(o, "\n%zu of %zu variants have no instance in this snapshot.\n\n", unused, p->nvariants);
+	fprintf(o, "\n");
+	if (split)
+		fprintf(o, "Rows `Variant<Op>` split a variant by the op label of the %s holding it (beava's Windowed by the op "
+		"it wraps); they add up to the variant's row.\n\n", m->w.features);
+	if (unused) {
+		fprintf(o, "%zu of %zu variants have no instance in this snapshot:", unused, p->nvariants);
+		for (size_t i = 0, k = 0; i < p->nvariants; i++)
+			if (!p->variants[i].count)
+				fprintf(o, "%s %s", k++ ? "," : "", p->variants[i].name);
+		fprintf(o, ".\n\n");
+	} else {
+		fprintf(o, "Every one of the %zu variants has instances in this snapshot.\n\n", p->nvariants);
+	}
 	free(v);
 }
 
-static void features(FILE *o, const struct profile *p)
+/* ---------------------------------------------------------------- fields */
+
+static const char *container_label(const struct profile_field *c, char *buf, size_t size)
 {
-	for (size_t i = 0; i < p->tables.len; i++) {
-		const struct profile_table *tb = &p->tables.data[i];
-		if (!tb->entities)
-			continue;
-		fprintf(o, "### Feature columns across entities: `%s`\n\n", tb->name);
-		fprintf(o, "| Slot | Feature | Op | Variant | Instances | Inline | Payload | Heap requested p50 / p99 / max | "
-			"Total p50 / p99 / max | Heap requested | Heap used | Heap chunk |\n"
-			"|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-		for (size_t k = 0; k < tb->features.len; k++) {
-			const struct profile_feature *f = &tb->features.data[k];
-			if (!f->count)
-				continue;
-			fprintf(o, "| %zu | `%s` | %s%s | %s | %llu | %llu | %llu | ", k, f->name, f->op,
-				f->window_ms ? " (windowed)" : "", vname(p, f->variant), U(f->count),
-				U(f->count ? f->inline_bytes / f->count : 0), U(f->count ? f->payload_bytes / f->count : 0));
-			pct(o, &f->heap_req_pct);
-			fprintf(o, " | ");
-			pct(o, &f->total_pct);
-			fprintf(o, " | %llu | %llu | %llu |\n", U(f->heap.requested), U(f->heap.used), U(f->heap.chunk));
-		}
-		fprintf(o, "\n");
+	if (c->kind == WALK_BTREE_LEAF && c->btree_internal) {
+		uint64_t leaves = c->b.allocations - c->btree_internal;
+		if (!leaves)
+			snprintf(buf, size, "BTree internal");
+		else
+			snprintf(buf, size, "BTree nodes (%s leaf, %s internal)", N(leaves), N(c->btree_internal));
+		return buf;
 	}
+	return walk_kind_name((enum walk_kind)c->kind);
 }
 
 /* An owner's fields, in the profile's order (heap chunk bytes descending). */
-static void breakdown(FILE *o, const struct walk *w, const struct profile_fields *fl, uint64_t count)
+static void breakdown(struct md *m, const struct profile_fields *fl, uint64_t count)
 {
-	fprintf(o, "| Field path | Container | Allocations | Requested | Used | Capacity slack | Chunk | "
-		"Allocator overhead | Chunk per instance |\n|---|---|---|---|---|---|---|---|---|\n");
+	FILE *o = m->o;
+	static const char *const cols[] = {"Field path", "Container", "Allocations", "Requested", "Used",
+					   "Capacity slack", "Chunk", "Allocator overhead", "Chunk per instance"};
+	head(m, cols, 9);
 	for (size_t i = 0; i < fl->len; i++) {
 		const struct profile_field *c = &fl->data[i];
 		const struct profile_bytes *b = &c->b;
-		fprintf(o, "| `%s` | %s | %llu | %llu | %llu | %llu | %llu | %llu | %.1f |\n", walk_path_name(w, c->path),
-			walk_kind_name((enum walk_kind)c->kind), U(b->allocations), U(b->requested), U(b->used),
-			U(b->requested - b->used), U(b->chunk), U(b->chunk - b->requested),
-			count ? (double)b->chunk / (double)count : 0.0);
+		char kind[96];
+		fprintf(o, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", walk_path_name(m->p->walker, c->path),
+			container_label(c, kind, sizeof kind), N(b->allocations), N(b->requested), N(b->used),
+			N(b->requested - b->used), N(b->chunk), N(b->chunk - b->requested),
+			D1(count ? (double)b->chunk / (double)count : 0.0));
 	}
 	fprintf(o, "\n");
 }
 
-static void offenders(FILE *o, const struct profile *p)
+/* ---------------------------------------------------------------- offenders */
+
+static void offenders(struct md *m)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < p->tables.len; i++)
-		n += p->tables.data[i].features.len;
-	struct offender *of = malloc((n ? n : 1) * sizeof *of);
-	if (!of)
-		return;
-	size_t k = 0;
-	for (size_t i = 0; i < p->tables.len; i++)
-		for (size_t j = 0; j < p->tables.data[i].features.len; j++)
-			if (p->tables.data[i].features.data[j].count)
-				of[k++] = (struct offender){&p->tables.data[i], &p->tables.data[i].features.data[j]};
-	qsort(of, k, sizeof *of, cmp_offender);
+	FILE *o = m->o;
+	const struct profile *p = m->p;
+	const struct report_groups *gs = m->groups;
+	char c1[80];
 	fprintf(o, "## Top 5 offenders\n\n");
-	fprintf(o, "Ranked by the bytes a feature really costs across all entities: inline slots plus the "
-		"heap chunks glibc holds for it.\n\n");
-	for (size_t i = 0; i < k && i < 5; i++) {
-		const struct profile_feature *f = of[i].f;
-		struct report_advice adv;
-		report_advise(p, of[i].tb, f, &adv);
-		fprintf(o, "### %zu. `%s.%s` (%s%s, variant %s): %llu bytes\n\n", i + 1, of[i].tb->name, f->name,
-			f->op, f->window_ms ? ", windowed" : "", vname(p, f->variant), U(feat_total(f)));
-		fprintf(o, "- %llu instances: inline %llu (payload %llu, slot slack %llu), heap requested %llu, used %llu, "
-			"chunk %llu in %llu allocations; per instance %.0f bytes\n",
-			U(f->count), U(f->inline_bytes), U(f->payload_bytes), U(f->inline_bytes - f->payload_bytes),
-			U(f->heap.requested), U(f->heap.used), U(f->heap.chunk), U(f->heap.allocations),
-			f->count ? (double)feat_total(f) / (double)f->count : 0.0);
-		fprintf(o, "- **Recommendation: %s** (%s: %s)\n\n", adv.verdict, adv.rule, adv.why);
-		breakdown(o, p->walker, &f->fields, f->count);
+	fprintf(o, "Ranked by what they cost across all %s: inline slots plus the heap chunks glibc holds for them. "
+		"%c%s (one variant each) whose recommendation names the same rule, variant and field path are one "
+		"offender.\n\n", m->w.entities, m->w.features[0] - 32, m->w.features + 1);
+	for (size_t i = 0, shown = 0; i < gs->n && shown < 5; i++) {
+		const struct report_group *g = &gs->g[i];
+		if (g->adv.rule[1] == '5')
+			continue;   /* no rule fired: not an offender */
+		shown++;
+		char label[160], name[200];
+		report_variant_label(p, g->variant, g->op, label, sizeof label);
+		fprintf(o, "### %zu. %c%s in `%s`: %s bytes in %zu %s\n\n", shown, g->adv.pattern[0] - 32,
+			g->adv.pattern + 1, label, N(g->total), g->nmembers, g->nmembers == 1 ? m->w.feature : m->w.features);
+		fprintf(o, "- %s instances: inline %s (payload %s, slot slack %s), heap requested %s, used %s, chunk %s in "
+			"%s allocations; per instance %s bytes\n", N(g->count), N(g->inline_bytes), N(g->payload_bytes),
+			N(g->inline_bytes - g->payload_bytes), N(g->heap.requested), N(g->heap.used), N(g->heap.chunk),
+			N(g->heap.allocations), N(g->count ? (g->total + g->count / 2) / g->count : 0));
+		fprintf(o, "- **Recommendation: %s** (%s: %s); change: %s\n", g->adv.verdict, g->adv.rule, g->adv.why,
+			g->change);
+		fprintf(o, "- Saves on this snapshot: %s %s", N(g->saving), g->saving_unit);
+		if (g->holders)
+			fprintf(o, ", %s per %s holding it (%s %s)", N(g->holders ? g->saving / g->holders : 0), m->w.entity,
+				N(g->holders), g->holders == 1 ? m->w.entity : m->w.entities);
+		fprintf(o, "\n\n");
+		const char *cols[] = {COL(c1, "%s", m->w.Feature), "Instances", "Total (inline + chunk)",
+				      "Share of the offender"};
+		head(m, cols, 4);
+		for (size_t k = 0; k < g->nmembers; k++) {
+			member_name(m, &g->members[k], name, sizeof name);
+			fputs("| `", o);
+			cell(o, name);
+			fprintf(o, "` | %s | %s | %.1f%% |\n", N(g->members[k].c->count), N(g->members[k].total),
+				share(g->members[k].total, g->total));
+		}
+		fprintf(o, "\n");
+		breakdown(m, &g->fields, g->count);
 	}
+	fprintf(o, "Groups where no rule fires (R5, keep) are not offenders and are left out.\n\n");
 	fprintf(o, "Rules, first match wins:\n\n");
 	for (size_t i = 0; report_rules[i]; i++)
 		fprintf(o, "- %s\n", report_rules[i]);
 	fprintf(o, "\n");
-	free(of);
 }
 
-static void variant_fields(FILE *o, const struct profile *p)
+/* ---------------------------------------------------------------- features */
+
+static void cell_row(struct md *m, const struct profile_table *tb, size_t slot, const struct profile_feature *f,
+		     const struct profile_cell *c, bool op, bool sub)
 {
+	FILE *o = m->o;
+	const struct profile *p = m->p;
+	struct report_advice adv;
+	struct report_owner ow = report_owner_cell(c);
+	report_advise(p, tb, &ow, &adv);
+	if (sub)
+		fprintf(o, "| %zu | &nbsp;&nbsp;└ as %s | ", slot, vname(p, c->variant));
+	else {
+		fprintf(o, "| %zu | `", slot);
+		cell(o, f->name);
+		fprintf(o, "` | ");
+	}
+	if (op)
+		fprintf(o, "%s%s | ", f->op, f->window_ms ? " (windowed)" : "");
+	fprintf(o, "%s | %s | %s | %s | ", vname(p, c->variant), N(c->count), N(c->count ? c->inline_bytes / c->count : 0),
+		N(c->count ? c->payload_bytes / c->count : 0));
+	pct(o, &c->heap_req_pct);
+	struct profile_pct tot = {c->heap_req_pct.p50 + p->enum_size, c->heap_req_pct.p99 + p->enum_size,
+				  c->heap_req_pct.max + p->enum_size};
+	fprintf(o, " | ");
+	pct(o, &tot);
+	fprintf(o, " | %s | %s | %s | %s (%s) |\n", N(c->heap.requested), N(c->heap.used), N(c->heap.chunk), adv.verdict,
+		adv.rule);
+}
+
+static void features(struct md *m)
+{
+	FILE *o = m->o;
+	const struct profile *p = m->p;
+	bool op = false;
+	for (size_t i = 0; i < p->tables.len; i++)
+		for (size_t k = 0; k < p->tables.data[i].features.len; k++)
+			op |= p->tables.data[i].features.data[k].op[0] != 0;
+	char c1[80];
+	const char *cols[14];
+	size_t n = 0;
+	cols[n++] = "#";
+	cols[n++] = COL(c1, "%s", m->w.Feature);
+	if (op)
+		cols[n++] = "Op";
+	cols[n++] = "Variant";
+	cols[n++] = "Instances";
+	cols[n++] = "Inline per instance";
+	cols[n++] = "Payload per instance";
+	cols[n++] = "Heap requested per instance p50 / p99 / max";
+	cols[n++] = "Total per instance p50 / p99 / max";
+	cols[n++] = "Heap requested total";
+	cols[n++] = "Heap used total";
+	cols[n++] = "Heap chunk total";
+	cols[n++] = "Recommendation";
+	for (size_t i = 0; i < p->tables.len; i++) {
+		const struct profile_table *tb = &p->tables.data[i];
+		if (!tb->entities)
+			continue;
+		fprintf(o, "### %s columns across %s: `%s`\n\n", m->w.Feature, m->w.entities, tb->name);
+		head(m, cols, n);
+		for (size_t k = 0; k < tb->features.len; k++) {
+			const struct profile_feature *f = &tb->features.data[k];
+			if (!f->count)
+				continue;
+			if (f->cells.len == 1) {
+				cell_row(m, tb, k, f, &f->cells.data[0], op, false);
+				continue;
+			}
+			/* a mixed slot: its totals, then one row per variant it holds */
+			fprintf(o, "| %zu | `", k);
+			cell(o, f->name);
+			fprintf(o, "` | ");
+			if (op)
+				fprintf(o, "%s | ", f->op);
+			fprintf(o, "mixed: %zu variants | %s | %s | %s | ", f->cells.len, N(f->count),
+				N(f->inline_bytes / f->count), N(f->payload_bytes / f->count));
+			pct(o, &f->heap_req_pct);
+			fprintf(o, " | ");
+			pct(o, &f->total_pct);
+			fprintf(o, " | %s | %s | %s | per variant below |\n", N(f->heap.requested), N(f->heap.used),
+				N(f->heap.chunk));
+			for (size_t c = 0; c < f->cells.len; c++)
+				cell_row(m, tb, k, f, &f->cells.data[c], op, true);
+		}
+		fprintf(o, "\n");
+	}
+	fprintf(o, "A %s holding several variants is marked `mixed`; the rows under it, one per variant, carry their own "
+		"figures and recommendation.\n\n", m->w.feature);
+}
+
+static void variant_fields(struct md *m)
+{
+	FILE *o = m->o;
+	const struct profile *p = m->p;
 	fprintf(o, "## Where each variant's heap goes\n\n");
 	for (size_t i = 0; i < p->nvariants; i++) {
 		const struct profile_variant *v = &p->variants[i];
 		if (!v->count || !v->fields.len)
 			continue;
-		fprintf(o, "### %s (%llu ops)\n\n", v->name, U(v->count));
-		breakdown(o, p->walker, &v->fields, v->count);
+		fprintf(o, "### %s (%s ops)\n\n", v->name, N(v->count));
+		breakdown(m, &v->fields, v->count);
 	}
 }
 
-static void advisor(FILE *o, const struct profile *p)
+/* ---------------------------------------------------------------- largest */
+
+static int cmp_entity_op(const void *a, const void *b)
 {
+	const struct profile_entity_op *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+static void largest(struct md *m)
+{
+	FILE *o = m->o;
+	const struct profile *p = m->p;
+	char c0[80], c1[80], c4[80];
+	fprintf(o, "## Largest %s rows\n\n", m->w.entity);
+	const char *cols[] = {m->w.Table, "Key", "Ops", "Inline + heap requested", "Inline + heap chunk"};
+	head(m, cols, 5);
+	for (size_t i = 0; i < p->nlargest; i++) {
+		const struct profile_entity_row *r = &p->largest[i];
+		fputs("| `", o);
+		cell(o, p->tables.data[r->table].name);
+		fprintf(o, "` | `%s` | %s | %s | %s |\n", r->key[0] ? r->key : "-", N(r->ops), N(r->bytes), N(r->chunk_bytes));
+	}
+	fprintf(o, "\n");
+	if (!p->nlargest || !p->largest_ops.len)
+		return;
+	const struct profile_entity_row *r = &p->largest[0];
+	const struct profile_table *tb = &p->tables.data[r->table];
+	size_t n = p->largest_ops.len;
+	struct profile_entity_op *ops = malloc(n * sizeof *ops);
+	if (!ops)
+		return;
+	memcpy(ops, p->largest_ops.data, n * sizeof *ops);
+	qsort(ops, n, sizeof *ops, cmp_entity_op);
+	fprintf(o, "### The largest %s, %s by %s: `%s` in `%s`\n\n", m->w.entity, m->w.feature, m->w.feature,
+		r->key[0] ? r->key : "-", tb->name);
+	const char *cols2[] = {"#", COL(c1, "%s", m->w.Feature), "Variant", "Inline + heap requested",
+			       COL(c4, "Share of the %s", m->w.entity)};
+	(void)c0;
+	head(m, cols2, 5);
+	uint64_t rest = 0;
+	size_t nrest = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i >= 15) {
+			rest += ops[i].bytes;
+			nrest++;
+			continue;
+		}
+		const char *fname = ops[i].slot < tb->features.len ? tb->features.data[ops[i].slot].name : "?";
+		const char *fop = ops[i].slot < tb->features.len ? tb->features.data[ops[i].slot].op : "";
+		char label[160];
+		fprintf(o, "| %u | `", ops[i].slot);
+		cell(o, fname);
+		fprintf(o, "` | %s | %s | %.1f%% |\n", report_variant_label(p, ops[i].variant, fop, label, sizeof label),
+			N(ops[i].bytes), share(ops[i].bytes, r->bytes));
+	}
+	if (nrest)
+		fprintf(o, "| | (%zu more) | | %s | %.1f%% |\n", nrest, N(rest), share(rest, r->bytes));
+	fprintf(o, "\n");
+	free(ops);
+}
+
+/* ---------------------------------------------------------------- advisor */
+
+static void advisor(struct md *m)
+{
+	FILE *o = m->o;
+	const struct profile *p = m->p;
 	const struct types_layout_enum *le = &p->layout;
 	fprintf(o, "## Layout advisor\n\n");
-	fprintf(o, "`%s` is %llu bytes (align %u); the tag is %u byte(s) at offset %llu%s.\n\n", p->enum_name,
-		U(le->size), le->align, le->tag_size, U(le->tag_offset), le->niche ? " (niche-encoded)" : "");
+	fprintf(o, "`%s` is %s bytes (align %u); the tag is %u byte(s) at offset %llu%s.\n\n", p->enum_name,
+		N(le->size), le->align, le->tag_size, U(le->tag_offset), le->niche ? " (niche-encoded)" : "");
 	fprintf(o, "Variants that set the size:");
 	for (uint32_t i = 0, n = 0; i < le->nvariants; i++)
 		if (le->variants[i].sets_size)
 			fprintf(o, "%s %s (payload %llu)", n++ ? "," : "", le->variants[i].name,
 				U(le->variants[i].payload_size));
-	fprintf(o, "\n\n| Box the largest | Variant boxed | Enum size (model) | Inline bytes saved in this snapshot |\n"
-		"|---|---|---|---|\n");
+	fprintf(o, "\n\nEach row boxes one more variant, largest payload first; the savings are cumulative, and the last "
+		"column says what that row adds to the row above.\n\n");
+	static const char *const cols[] = {"Boxed so far", "This row boxes", "Enum size (model)",
+					   "Inline saved in total", "This row adds"};
+	head(m, cols, 5);
+	uint64_t before = 0;
 	for (uint32_t k = 0; k < le->nboxed; k++) {
 		uint64_t saved = le->size > le->boxed_size[k] ? (le->size - le->boxed_size[k]) * p->ops : 0;
-		fprintf(o, "| %u | %s | %llu | %llu |\n", k + 1,
-			le->boxed_variant[k] < le->nvariants ? le->variants[le->boxed_variant[k]].name : "?",
-			U(le->boxed_size[k]), U(saved));
+		const char *name = le->boxed_variant[k] < le->nvariants ? le->variants[le->boxed_variant[k]].name : "?";
+		fprintf(o, "| %u | %s | %s | %s | %s%s |\n", k + 1, name, N(le->boxed_size[k]), N(saved),
+			saved > before ? "+" : "", saved > before ? N(saved - before) : "nothing more");
+		before = saved;
 	}
 	fprintf(o, "\nThe boxed sizes are a model (each boxed payload becomes an 8-byte pointer after the tag); "
 		"rustc may pick another niche. Boxing moves the payload to the heap of every instance of that "
 		"variant: %s.\n\n", "weigh the saving against one more allocation (at least 32 chunk bytes) per instance");
 }
 
-static void largest(FILE *o, const struct profile *p)
+static void coherence(struct md *m, const struct report_metrics *mx)
 {
-	fprintf(o, "## Largest entity rows\n\n| Table | Key | Ops | Inline + heap requested | Inline + heap chunk |\n"
-		"|---|---|---|---|---|\n");
-	for (size_t i = 0; i < p->nlargest; i++) {
-		const struct profile_entity_row *r = &p->largest[i];
-		fprintf(o, "| `%s` | `%s` | %llu | %llu | %llu |\n", p->tables.data[r->table].name, r->key, U(r->ops),
-			U(r->bytes), U(r->chunk_bytes));
-	}
-	fprintf(o, "\n");
-}
-
-static void coherence(FILE *o, const struct report_metrics *mx)
-{
+	FILE *o = m->o;
 	fprintf(o, "## Metrics coherence\n\n");
 	if (!mx || !mx->have) {
 		fprintf(o, "No /metrics scrape given (`--metrics FILE`).\n\n");
 		return;
 	}
-	fprintf(o, "- `bytes_per_entity_p99` in `%s`: %.0f\n- measured p99 (inline + heap requested per entity row): "
-		"%llu\n- tolerance: %.0f%%\n\n", mx->file, mx->metric, U(mx->measured), mx->tolerance * 100);
+	fprintf(o, "- `bytes_per_entity_p99` in `%s`: %s\n- measured p99 (inline + heap requested per %s row): "
+		"%s\n- tolerance: %.0f%%\n\n", mx->file, N(mx->metric > 0 ? (uint64_t)(mx->metric + 0.5) : 0), m->w.entity,
+		N(mx->measured), mx->tolerance * 100);
 	if (mx->diverged)
-		fprintf(o, "**Diverged** by %.0f bytes (%.1f%%): the metric should carry %llu. If it is a static "
+		fprintf(o, "**Diverged** by %s bytes (%.1f%%): the metric should carry %s. If it is a static "
 			"placeholder, replace it with live sampling.\n\n",
-			mx->metric > (double)mx->measured ? mx->metric - (double)mx->measured : (double)mx->measured - mx->metric,
-			mx->relative * 100, U(mx->measured));
+			N((uint64_t)(mx->metric > (double)mx->measured ? mx->metric - (double)mx->measured :
+				     (double)mx->measured - mx->metric) + 0),
+			mx->relative * 100, N(mx->measured));
 	else
 		fprintf(o, "Coherent: within %.1f%% of the measurement.\n\n", mx->relative * 100);
 }
@@ -348,71 +804,221 @@ void report_unattributed_line(const struct profile *p, char *buf, size_t size)
 
 /* Everything reached that is not in the figures above, by reason; only
  * when there is something to say. */
-static void unattributed(FILE *o, const struct profile *p)
+static void unattributed(struct md *m)
 {
+	FILE *o = m->o;
+	const struct profile *p = m->p;
 	const struct walk_stats *w = &p->walk;
 	if (!report_has_unattributed(p))
 		return;
 	fprintf(o, "## Not attributed exactly\n\n");
 	fprintf(o, "The walk reached these bytes but could not charge them exactly; the figures below leave them "
 		"out.\n\n");
-	fprintf(o, "| reason | count | bytes | first / detail |\n|---|---:|---:|---|\n");
+	static const char *const cols[] = {"Reason", "Count", "Bytes", "First / detail"};
+	head(m, cols, 4);
 	if (w->unreadable)
-		fprintf(o, "| unreadable (a header or pointer failed validation; what it owns is not followed) | %llu | "
-			"unknown | 0x%" PRIx64 ": %s |\n", U(w->unreadable), w->first_unreadable, w->first_unreadable_what);
+		fprintf(o, "| unreadable (a header or pointer failed validation; what it owns is not followed) | %s | "
+			"unknown | 0x%" PRIx64 ": %s |\n", N(w->unreadable), w->first_unreadable, w->first_unreadable_what);
 	if (w->missing)
-		fprintf(o, "| page missing from the core (read as zeros: what it owned is unknown) | %llu | %llu | "
-			"0x%" PRIx64 " |\n", U(w->missing), U(w->missing_bytes), w->first_missing);
+		fprintf(o, "| page missing from the core (read as zeros: what it owned is unknown) | %s | %s | "
+			"0x%" PRIx64 " |\n", N(w->missing), N(w->missing_bytes), w->first_missing);
 	if (w->nodecoder)
-		fprintf(o, "| heap behind raw pointers no decoder owns (chunk bytes) | %llu | %llu | by type below |\n",
-			U(w->nodecoder), U(w->nodecoder_bytes));
-	fprintf(o, "| shared and already charged (Rc/Arc reached again; chunk bytes) | %llu | %llu | counted once, "
-		"on first visit |\n\n", U(w->shared_revisits), U(w->shared_bytes));
+		fprintf(o, "| heap behind raw pointers no decoder owns (chunk bytes) | %s | %s | by type below |\n",
+			N(w->nodecoder), N(w->nodecoder_bytes));
+	fprintf(o, "| shared and already charged (Rc/Arc reached again; chunk bytes) | %s | %s | counted once, "
+		"on first visit |\n\n", N(w->shared_revisits), N(w->shared_bytes));
 	size_t n = p->walker ? walk_nodecoder_count(p->walker) : 0;
 	if (!n)
 		return;
 	fprintf(o, "Heap behind raw pointers (`*mut T`, `*const T`, `NonNull<T>`) outside every known container, by "
 		"the type holding the pointer and its field path:\n\n");
-	fprintf(o, "| type | field path | allocations | chunk bytes |\n|---|---|---:|---:|\n");
+	static const char *const cols2[] = {"Type", "Field path", "Allocations", "Chunk bytes"};
+	head(m, cols2, 4);
 	for (size_t i = 0; i < n && i < 20; i++) {
 		const struct walk_nodecoder *r = walk_nodecoder_at(p->walker, i);
-		fprintf(o, "| `%s` | `%s` | %llu | %llu |\n", r->type, walk_path_name(p->walker, r->path),
-			U(r->allocations), U(r->bytes));
+		fprintf(o, "| `%s` | `%s` | %s | %s |\n", r->type, walk_path_name(p->walker, r->path), N(r->allocations),
+			N(r->bytes));
 	}
 	if (n > 20)
 		fprintf(o, "| (%zu more) | | | |\n", n - 20);
 	fputc('\n', o);
 }
 
-static void notes(FILE *o)
+/* ---------------------------------------------------------------- definitions */
+
+/* The byte families every number uses (design.md). */
+static const char *const FAMILIES[][2] = {
+	{"inline", "size_of the enum (from DWARF) per op: the slot the op occupies in its container"},
+	{"payload", "the byte size of the active variant's fields (its DWARF span)"},
+	{"slot slack", "inline - payload: bytes of the slot the active variant does not use"},
+	{"heap requested", "the layout size Rust asked the allocator for (Vec/String/VecDeque cap * size, hashbrown "
+			   "ctrl_offset + buckets + group width, BTree node sizes, Box size_of T, Arc/Rc inner size), "
+			   "transitively for everything the op owns"},
+	{"heap used", "the part of heap requested holding live elements (len * size, items * size, ...)"},
+	{"capacity slack", "heap requested - heap used: reserved but empty capacity"},
+	{"heap usable", "what glibc's malloc_usable_size says for each allocation"},
+	{"heap chunk", "the glibc chunk size (the header word & ~7): what the allocation really costs"},
+	{"allocator overhead", "heap chunk - heap requested: the allocator's header and rounding"},
+	{"entity overhead", "the containers holding the ops (row buffers, map tables, keys' heap), reported per "
+			    "table and never charged to variants"},
+	{"per entity", "inline + heap requested summed over an entity's ops (beava's definition); allocator-level "
+		       "uses heap chunk instead; percentiles are nearest-rank"},
+	{"shared", "Rc/Arc allocations are charged once, on first visit"},
+};
+
+/* A column's definition; NULL when the report has none (the test catches it). */
+static const char *column_def(const struct md *m, const char *c)
 {
-	fprintf(o, "## Notes\n\n"
-		"- inline = size_of the enum (from DWARF) per op; payload = the active variant's fields; slot slack = "
-		"inline - payload.\n"
-		"- heap requested = the layout size Rust asked for (Vec/String/VecDeque cap*size, hashbrown ctrl_offset "
-		"+ buckets + 16, BTree node sizes, Box size_of T, Arc/Rc inner size); used = the live part; usable and "
-		"chunk = what glibc holds (chunk = header & ~7).\n"
-		"- Per entity = inline + heap requested over its ops (beava's definition); allocator-level = inline + "
-		"heap chunk. Percentiles are nearest-rank.\n"
-		"- Entity overhead (row buffers, map tables, key heap) is reported per table, never charged to variants.\n"
-		"- Only live elements are walked; spare capacity counts only as capacity slack. Rc/Arc allocations are "
-		"counted once.\n");
+	const struct vocab *w = &m->w;
+	char b[80];
+	struct {
+		const char *name, *def;
+	} fixed[] = {
+		{"What", "what a snapshot fact is about"},
+		{"Value", "the fact"},
+		{"Dependency", "the software whose layout the walk relied on (rustc, std, a crate, glibc)"},
+		{"Fact", "which of its layouts or encodings"},
+		{"Assumed", "the release or layout the walk used"},
+		{"Evidence", "what in the executable or core showed it"},
+		{"Reason", "why bytes reached were not attributed exactly"},
+		{"Count", "how many times that happened"},
+		{"Bytes", "the bytes concerned (chunk bytes where it says so)"},
+		{"First / detail", "the first address met, or where the detail is"},
+		{"Type", "the struct holding a raw pointer"},
+		{"Field path", "where in the op (or struct) the allocation hangs: variant, then fields, `[*]` for an "
+			       "element, `[key]` for a map key"},
+		{"Allocations", "number of heap allocations (total)"},
+		{"Chunk bytes", "heap chunk bytes (total)"},
+		{"Source", "the event stream the table aggregates (from the target's registry)"},
+		{"group_by key", "the key its entities are grouped by"},
+		{"Ops inline total", "inline bytes of all ops of the table"},
+		{"Ops heap requested total", "heap requested bytes of all ops of the table"},
+		{"Ops heap chunk total", "heap chunk bytes of all ops of the table"},
+		{"Variant", "the enum variant (for a mixed slot: how many variants it holds)"},
+		{"Ops", "number of ops (instances of the enum)"},
+		{"Payload per op", "payload bytes of one instance of the variant"},
+		{"Inline total", "inline bytes of all instances (ops x size_of the enum)"},
+		{"Heap requested total", "heap requested bytes, summed over all instances"},
+		{"Heap used total", "heap used bytes, summed over all instances"},
+		{"Heap usable total", "heap usable bytes, summed over all instances"},
+		{"Heap chunk total", "heap chunk bytes, summed over all instances"},
+		{"Total (inline + chunk)", "inline total + heap chunk total: what the instances really cost"},
+		{"Container", "the kind of container the allocations back (Vec, Box, hashbrown table, BTree nodes with "
+			      "their leaf and internal counts, ...)"},
+		{"Requested", "heap requested bytes on that path (total)"},
+		{"Used", "heap used bytes on that path (total)"},
+		{"Capacity slack", "requested - used on that path (total)"},
+		{"Chunk", "heap chunk bytes on that path (total)"},
+		{"Allocator overhead", "chunk - requested on that path (total)"},
+		{"Chunk per instance", "chunk on that path divided by the owner's instances"},
+		{"#", "the slot's index in the container holding the ops"},
+		{"Op", "the op kind the target's registry (or --config) names for the slot; (windowed) when it has a "
+		       "window"},
+		{"Instances", "how many ops the row counts"},
+		{"Inline per instance", "size_of the enum: the slot one op occupies"},
+		{"Payload per instance", "average payload bytes of one op of the row"},
+		{"Heap requested per instance p50 / p99 / max", "heap requested by one op, nearest-rank percentiles"},
+		{"Total per instance p50 / p99 / max", "inline + heap requested of one op, nearest-rank percentiles"},
+		{"Recommendation", "the verdict of the first rule that fires for that variant in that slot (rules R1-R5)"},
+		{"Key", "the entity's key as read from the core (a map key), `-` when none"},
+		{"Inline + heap requested", "inline + heap requested bytes (beava's per-entity definition)"},
+		{"Inline + heap chunk", "inline + heap chunk bytes (allocator-level)"},
+		{"Boxed so far", "how many variants this row boxes (largest payload first, cumulative)"},
+		{"This row boxes", "the variant this row adds to the boxed ones"},
+		{"Enum size (model)", "size_of the enum once those variants are boxed (a model)"},
+		{"Inline saved in total", "(size now - size modelled) x ops in this snapshot, for all variants boxed so "
+					  "far"},
+		{"This row adds", "the part of the saving this row's variant adds to the row above"},
+		{"Share of the offender", "the slot's part of the offender's inline + heap chunk bytes"},
+	};
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if (!strcmp(fixed[i].name, c))
+			return fixed[i].def;
+	if (!strcmp(c, w->Table))
+		return m->p->generic && !m->p->split_tables ? "the root named by --root: everything it reaches" :
+			"the table (for a root holding several: one element of it)";
+	if (!strcmp(c, w->Feature))
+		return m->p->generic ? "a slot: an index inside the holder (the element index of the Vec, array or map "
+				       "holding the op), named `slot N`" :
+			"a feature: one aggregation slot of every entity row, named by the target's registry";
+	if (!strcmp(c, COL(b, "Active %s", w->entities)))
+		return m->p->generic ? "holders met: each allocation (or the root object) holding ops" :
+			"entity rows met in the table's maps";
+	if (!strcmp(c, COL(b, "%c%s per %s", w->features[0] - 32, w->features + 1, w->entity)))
+		return m->p->generic ? "slot columns of the table (the longest holder's length)" :
+			"feature columns of the table (its registry's features, or the longest row)";
+	if (!strcmp(c, COL(b, "Per %s p50 / p99 / max", w->entity)))
+		return "inline + heap requested per entity (beava's definition), nearest-rank percentiles";
+	if (!strcmp(c, COL(b, "Allocator-level per %s p50 / p99 / max", w->entity)))
+		return "inline + heap chunk per entity, nearest-rank percentiles";
+	if (!strcmp(c, COL(b, "%s overhead (chunk)", w->Entity)))
+		return "heap chunk bytes of the containers holding the ops (entity overhead), not in any op's figures";
+	if (!strcmp(c, COL(b, "Top %s", w->feature)))
+		return m->p->generic ? "the slot costing most in the table (inline + heap chunk)" :
+			"the feature costing most in the table (inline + heap chunk)";
+	if (!strcmp(c, COL(b, "Share of the %s", w->entity)))
+		return "the op's inline + heap requested as a share of the whole entity's";
+	return NULL;
 }
 
-int report_markdown(FILE *o, const struct profile *p, const struct report_meta *m,
+static void definitions(struct md *m)
+{
+	FILE *o = m->o;
+	fprintf(o, "## Definitions\n\n");
+	fprintf(o, "Byte families (every number is one of these, in bytes):\n\n");
+	for (size_t i = 0; i < sizeof FAMILIES / sizeof FAMILIES[0]; i++)
+		fprintf(o, "- **%s**: %s.\n", FAMILIES[i][0], FAMILIES[i][1]);
+	fprintf(o, "\nWords: an op is one instance of `%s`; ", m->p->enum_name);
+	if (m->p->generic)
+		fprintf(o, "a holder is the allocation (or the root object) holding ops, standing for an entity; a slot is an "
+			"op's index inside its holder.\n\n");
+	else
+		fprintf(o, "an entity is one row of a table (one key); a feature is one of its aggregation slots.\n\n");
+	fprintf(o, "Columns (\"total\" sums over all instances; \"per instance\" is one op; \"per %s\" one %s):\n\n",
+		m->w.entity, m->w.entity);
+	for (size_t i = 0; i < m->ncolumns; i++) {
+		const char *d = column_def(m, m->columns[i]);
+		if (d)
+			fprintf(o, "- **%s**: %s.\n", m->columns[i], d);
+	}
+	fprintf(o, "\n");
+}
+
+int report_markdown(FILE *o, const struct profile *p, const struct report_meta *meta,
 		    const struct report_metrics *mx, struct err *e)
 {
-	summary(o, p, m);
-	unattributed(o, p);
-	tables(o, p);
-	variants(o, p);
-	offenders(o, p);
-	features(o, p);
-	variant_fields(o, p);
-	largest(o, p);
-	advisor(o, p);
-	coherence(o, mx);
-	notes(o);
+	struct report_groups groups;
+	struct report_summary sum;
+	struct md *m = calloc(1, sizeof *m);
+	if (!m)
+		return err_set(e, ERR_NOMEM, "out of memory writing the report");
+	int rc = report_groups_build(p, &groups, e);
+	if (rc) {
+		free(m);
+		return rc;
+	}
+	report_summarize(p, &groups, &sum);
+	m->o = o;
+	m->p = p;
+	m->w = !p->generic ? BEAVA_WORDS : p->split_tables ? GENERIC_TABLES : GENERIC_WORDS;
+	m->groups = &groups;
+	m->sum = &sum;
+	summary(m, meta);
+	snapshot(m, meta);
+	unattributed(m);
+	workload(m);
+	tables(m);
+	variants(m);
+	offenders(m);
+	features(m);
+	variant_fields(m);
+	largest(m);
+	advisor(m);
+	coherence(m, mx);
+	detected_versions(m);
+	definitions(m);
+	report_groups_free(&groups);
+	free(m);
 	if (ferror(o))
 		return err_set(e, ERR_IO, "writing the report failed");
 	return 0;
