@@ -169,7 +169,8 @@ static int payload_chart(FILE *o, const struct profile *p, int y0)
 		base - h - 12, tx, base + 2);
 	fprintf(o, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\">boxing threshold (rule R3): payload &#8805; %s bytes, "
 		"60%% of the slot &#8594;</text>\n", tx - 4, base - h - 16, N(threshold));
-	fprintf(o, "<text x=\"60\" y=\"%d\">payload bytes</text>\n", base + 32);
+	fprintf(o, "<text x=\"60\" y=\"%d\">payload bytes; orange: bands reaching the threshold (candidates for "
+		"boxing)</text>\n", base + 32);
 	y = base + 40;
 	return y - y0;
 }
