@@ -813,22 +813,113 @@ static int find_root(struct run *r, const struct image *img, const struct heap *
 
 /* ------------------------------------------------- generic mode */
 
-/* "A, B and 3 more": the statics whose type names the enum (by qualified
- * name), the places a user would point --root at; "" when none. */
+/* Which types can hold a value of a type (through members, variants,
+ * template parameters, pointers, arrays), by type id: REACH_YES / REACH_NO,
+ * REACH_BUSY while being looked at (a cycle counts as no). */
+enum { REACH_BUSY = 1, REACH_YES, REACH_NO };
+struct reach {
+	uint64_t id;
+	int state;
+};
+static inline uint64_t reach_key(const struct reach *r) { return r->id; }
+DEFINE_HASH_TABLE(reach_memo, struct reach, uint64_t, reach_key, container_hash_u64, container_eq_u64)
+
+/* A type of the standard library or of a container crate. */
+static bool std_type(const char *name)
+{
+	static const char *const prefixes[] = {"core::", "alloc::", "std::", "hashbrown::", "parking_lot",
+					       "lock_api::", "smallvec::", "compact_str::"};
+	for (size_t i = 0; name && i < sizeof prefixes / sizeof prefixes[0]; i++)
+		if (strncmp(name, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
+static bool reaches(const struct types *t, type_id ty, type_id want, struct reach_memo *m, unsigned depth)
+{
+	ty = types_resolve(t, ty);
+	if (ty == want)
+		return true;
+	if (!ty || depth > 12)
+		return false;
+	struct reach *r = reach_memo_find(m, ty);
+	if (r)
+		return r->state == REACH_YES;
+	if (!(r = reach_memo_insert(m, ty, NULL)))
+		return false;
+	r->id = ty;
+	r->state = REACH_BUSY;
+	const struct types_type *tt = types_get(t, ty);
+	bool yes = false;
+	if (tt) {
+		if (tt->kind == TYPES_POINTER || tt->kind == TYPES_ARRAY || tt->kind == TYPES_TYPEDEF)
+			yes = reaches(t, tt->target, want, m, depth + 1);
+		for (uint32_t i = 0; !yes && i < tt->nmembers; i++)
+			yes = reaches(t, tt->members[i].type, want, m, depth + 1);
+		for (uint32_t i = 0; !yes && i < tt->ntparams; i++)
+			yes = reaches(t, tt->tparams[i].type, want, m, depth + 1);
+		for (uint32_t i = 0; !yes && tt->vpart && i < tt->vpart->nvariants; i++)
+			yes = reaches(t, tt->vpart->variants[i].type, want, m, depth + 1);
+	}
+	/* the insertions below may have moved r */
+	r = reach_memo_find(m, ty);
+	if (r)
+		r->state = yes ? REACH_YES : REACH_NO;
+	return yes;
+}
+
+/* "A, B and 3 more": the statics whose type can hold the enum, the places
+ * a user would point --root at; "" when none. */
 static void statics_holding(const struct types *t, const char *enum_name, char *buf, size_t size)
 {
 	size_t n = 0, len = 0;
+	type_id want;
+	struct reach_memo memo;
 	buf[0] = 0;
-	for (size_t i = 0; enum_name && i < types_static_count(t); i++) {
+	if (!enum_name || types_lookup(t, enum_name, &want, NULL) != 0)
+		return;
+	want = types_resolve(t, want);
+	reach_memo_init(&memo);
+	for (size_t i = 0; i < types_static_count(t); i++) {
 		const struct types_static *st = types_static_at(t, i);
-		const struct types_type *tt = types_get(t, st->type);
-		if (!tt || !tt->name || !strstr(tt->name, enum_name))
+		if (!reaches(t, st->type, want, &memo, 0))
 			continue;
 		if (n++ < 4 && len < size)
 			len += (size_t)snprintf(buf + len, size - len, "%s%s", n > 1 ? ", " : "", st->name);
 	}
 	if (n > 4 && len < size)
 		snprintf(buf + len, size - len, " and %zu more", n - 4);
+	reach_memo_deinit(&memo);
+}
+
+/* The Rust enums with data a value of type ty can hold, outside the
+ * standard library and the containers' crates: candidates for --enum. */
+static void enums_under(const struct types *t, type_id ty, char *buf, size_t size, size_t *len, size_t *n,
+			struct reach_memo *seen, unsigned depth)
+{
+	ty = types_resolve(t, ty);
+	if (!ty || depth > 10 || reach_memo_find(seen, ty))
+		return;
+	struct reach *r = reach_memo_insert(seen, ty, NULL);
+	if (!r)
+		return;
+	r->id = ty;
+	const struct types_type *tt = types_get(t, ty);
+	if (!tt)
+		return;
+	if (tt->vpart && !std_type(tt->name) && tt->vpart->nvariants > 1 && *len < size) {
+		*len += (size_t)snprintf(buf + *len, size - *len, "%s%s", (*n)++ ? ", " : "", tt->name);
+		if (*len >= size)
+			*len = size;
+	}
+	if (tt->kind == TYPES_POINTER || tt->kind == TYPES_ARRAY || tt->kind == TYPES_TYPEDEF)
+		enums_under(t, tt->target, buf, size, len, n, seen, depth + 1);
+	for (uint32_t i = 0; i < tt->nmembers; i++)
+		enums_under(t, tt->members[i].type, buf, size, len, n, seen, depth + 1);
+	for (uint32_t i = 0; i < tt->ntparams; i++)
+		enums_under(t, tt->tparams[i].type, buf, size, len, n, seen, depth + 1);
+	for (uint32_t i = 0; tt->vpart && i < tt->vpart->nvariants; i++)
+		enums_under(t, tt->vpart->variants[i].type, buf, size, len, n, seen, depth + 1);
 }
 
 /* The enum to profile in generic mode: --enum, or the target's when this
@@ -843,8 +934,18 @@ static int generic_enum(const struct types *t, const struct target *tg, const st
 	*out = tg->enum_name ? tg->enum_name : "AggOp";
 	if (types_lookup(t, *out, &id, NULL) == 0)
 		return 0;
+	char cands[300] = "";
+	size_t len = 0, n = 0;
+	const struct types_static *st;
+	if (strncmp(opt->root, "0x", 2) != 0 && types_static_lookup(t, opt->root, &st, NULL) == 0) {
+		struct reach_memo seen;
+		reach_memo_init(&seen);
+		enums_under(t, st->type, cands, sizeof cands, &len, &n, &seen, 0);
+		reach_memo_deinit(&seen);
+	}
 	return err_set(e, ERR_USAGE, "--root %s: which enum should be profiled? This executable has no %s (the "
-		       "built-in %s target's); name it: --root %s --enum ENUM", opt->root, *out, tg->name, opt->root);
+		       "built-in %s target's); name it: --root %s --enum ENUM%s%s%s", opt->root, *out, tg->name, opt->root,
+		       n ? " (enums a value of it can hold: " : "", cands, n ? ")" : "");
 }
 
 /* Without --root, the built-in target looks for its own root type; when the
@@ -861,8 +962,8 @@ static int target_root_missing(const struct types *t, const struct target *tg, c
 	const char *en = opt->enum_name ? opt->enum_name : "ENUM";
 	if (holders[0])
 		return err_set(e, ERR_USAGE, "%s%s without --root: this executable has no %s (the built-in %s target's "
-			       "root); name the static holding the %s values: --root STATIC --enum %s (statics whose type "
-			       "names %s: %s)", opt->enum_name ? "--enum " : "no --root", opt->enum_name ? opt->enum_name : "",
+			       "root); name the static holding the %s values: --root STATIC --enum %s (statics that can "
+			       "hold %s values: %s)", opt->enum_name ? "--enum " : "no --root", opt->enum_name ? opt->enum_name : "",
 			       tg->root_type, tg->name, en, en, en, holders);
 	return err_set(e, ERR_USAGE, "%s%s without --root: this executable has no %s (the built-in %s target's root); "
 		       "name the static holding the values: --root STATIC --enum %s", opt->enum_name ? "--enum " : "no --root",
@@ -894,6 +995,9 @@ static bool is_container(struct walk *w, uint64_t addr, type_id ty, uint64_t fir
 	return walk_elements(w, addr, ty, first_elem_cb, f, NULL) == 0;
 }
 
+/* A table-like value: a struct of the program's own (not an enum, a tuple
+ * or a library type) with a member that can hold the enum, e.g. beava's
+ * AggStateTable. */
 static bool table_like(struct walk *w, const struct types *t, uint64_t addr, type_id ty, type_id enum_id)
 {
 	uint64_t a;
@@ -903,16 +1007,15 @@ static bool table_like(struct walk *w, const struct types *t, uint64_t addr, typ
 	u = types_resolve(t, u);
 	const struct types_type *tt = types_get(t, u);
 	if (!tt || tt->kind != TYPES_STRUCT || tt->vpart || u == enum_id || !tt->name || tt->name[0] == '(' ||
-	    is_container(w, a, u, NULL))
+	    std_type(tt->name))
 		return false;
-	for (uint32_t i = 0; i < tt->nmembers; i++) {
-		uint64_t ma;
-		type_id mt;
-		if (walk_unwrap(w, a + tt->members[i].offset, tt->members[i].type, &ma, &mt, NULL) == 0 &&
-		    is_container(w, ma, types_resolve(t, mt), NULL))
-			return true;
-	}
-	return false;
+	struct reach_memo memo;
+	bool yes = false;
+	reach_memo_init(&memo);
+	for (uint32_t i = 0; i < tt->nmembers && !yes; i++)
+		yes = reaches(t, tt->members[i].type, enum_id, &memo, 0);
+	reach_memo_deinit(&memo);
+	return yes;
 }
 
 struct split {
@@ -992,7 +1095,7 @@ static int reached_nothing(const struct run *r, const struct profile_options *op
 		       PRIu64 " heap allocations (%" PRIu64 " bytes requested%s%s%s) and none of them is a %s; point --root "
 		       "at a static that holds %s values%s%s%s", opt->root, p->enum_name, p->root_type, p->walk.values,
 		       allocs, r->outside_requested, n ? ": " : "", kinds, "", p->enum_name, p->enum_name,
-		       holders[0] ? " (statics whose type names it: " : "", holders, holders[0] ? ")" : "");
+		       holders[0] ? " (statics that can hold them: " : "", holders, holders[0] ? ")" : "");
 }
 
 static void run_deinit(struct run *r)
@@ -1048,12 +1151,19 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	struct vctx v = {r.w, t, &tg};
 	rc = find_root(&r, img, h, &tg, opt, &root, &v);
 	if (rc) {
-		if (generic && rc == ERR_NOTFOUND) {
-			char holders[300];
+		const struct types_static *st;
+		if (generic && strncmp(opt->root, "0x", 2) != 0 && types_static_lookup(t, opt->root, &st, NULL) != 0) {
+			char holders[300], first[200];
 			statics_holding(t, p->enum_name, holders, sizeof holders);
+			snprintf(first, sizeof first, "%.*s", (int)strcspn(holders, ","), holders);
 			if (holders[0])
-				err_wrap(e, "--root %s: statics whose type names %s: %s; for example --root %s --enum %s; "
-					 "or", opt->root, p->enum_name, holders, holders, enum_name);
+				rc = err_set(e, ERR_INPUT, "--root %s: no static of that name in the executable's DWARF; "
+					     "statics that can hold %s values: %s (e.g. --root %s --enum %s)", opt->root,
+					     p->enum_name, holders, first, enum_name);
+			else
+				rc = err_set(e, ERR_INPUT, "--root %s: no static of that name in the executable's DWARF, "
+					     "and no static can hold a %s value (is this the right executable?)", opt->root,
+					     p->enum_name);
 		}
 		goto fail;
 	}

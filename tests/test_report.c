@@ -20,7 +20,8 @@ static struct profile_table table = {.entities = 10};
 
 static void advise(struct profile_feature *f, struct report_advice *a)
 {
-	report_advise(&prof, &table, f, a);
+	struct report_owner ow = report_owner_feature(f);
+	report_advise(&prof, &table, &ow, a);
 }
 
 static void test_rule_lazy(void **state)
@@ -163,9 +164,14 @@ static void test_versions_none(void **state)
 	char *md = render(&p, false);
 	char *sec = versions_section(md);
 	assert_string_equal(sec, "## Detected versions\n\nNo dependency versions were recorded.\n\n");
-	/* its own section, after the snapshot's and before the workload summary */
-	assert_true(strstr(md, "## Snapshot") < strstr(md, "## Detected versions"));
-	assert_true(strstr(md, "## Detected versions") < strstr(md, "## Workload summary"));
+	/* its own section, after the findings and before the definitions */
+	assert_true(strstr(md, "## Metrics coherence") < strstr(md, "## Detected versions"));
+	assert_true(strstr(md, "## Detected versions") < strstr(md, "## Definitions"));
+	/* the answer comes first, and says there is none */
+	assert_true(strstr(md, "## Summary") < strstr(md, "## Snapshot"));
+	assert_non_null(strstr(md, "nothing dominates"));
+	/* text ends with a newline */
+	assert_int_equal(md[strlen(md) - 1], '\n');
 	free(sec);
 	free(md);
 	char *js = render(&p, true);
@@ -206,7 +212,7 @@ static void test_versions_rendered(void **state)
 	char *md = render(&p, false);
 	char *sec = versions_section(md);
 	assert_string_equal(sec, "## Detected versions\n\n"
-				 "| dependency | fact | assumed | evidence |\n|---|---|---|---|\n"
+				 "| Dependency | Fact | Assumed | Evidence |\n|---|---|---|---|\n"
 				 "| glibc | tcache | 2.35+ (key field) | tcache_entry is 16 bytes |\n"
 				 "| glibc | mp_ layout | 2.35 | a \\| in the evidence |\n"
 				 "| hashbrown | RawTable | 0.14 | member names bucket_mask, ctrl |\n"
@@ -233,9 +239,27 @@ static void test_versions_rendered(void **state)
 	version_facts_deinit(&p.versions);
 }
 
+/* Thousands separators, at every length and at the edges. */
+static void test_num(void **state)
+{
+	(void)state;
+	char b[32];
+	const struct {
+		uint64_t v;
+		const char *s;
+	} cases[] = {{0, "0"}, {7, "7"}, {999, "999"}, {1000, "1,000"}, {13917208, "13,917,208"},
+		     {100000, "100,000"}, {UINT64_MAX, "18,446,744,073,709,551,615"}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		assert_string_equal(report_num(b, sizeof b, cases[i].v), cases[i].s);
+	/* a short buffer is cut, never overrun */
+	char small[5];
+	assert_string_equal(report_num(small, sizeof small, 1234567), "1,23");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_num),
 		cmocka_unit_test(test_rule_lazy), cmocka_unit_test(test_rule_shrink),
 		cmocka_unit_test(test_rule_box), cmocka_unit_test(test_rule_fanout_and_keep),
 		cmocka_unit_test(test_metrics), cmocka_unit_test(test_versions_none),

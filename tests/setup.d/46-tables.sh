@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# 46-tables.sh: builds fixtures/tables/tables.rs (generic mode: a static
+# Mutex<Vec<Table>> of table-like structs, one of them with a mixed slot, and
+# a static that reaches no op), runs it, and takes a gcore once it has printed
+# its own truth:
+#   $FIXDIR/tables/{tables, core, truth.json, stamp}
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+: "${FIXDIR:?FIXDIR must be set (tests/setup.sh sets it)}"
+out="$FIXDIR/tables"
+stamp=$( (cat fixtures/tables/tables.rs "$0"; rustc --version) | sha256sum | cut -c1-16)
+[ -s "$out/truth.json" ] && [ -s "$out/core" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ] && exit 0
+for tool in rustc gcore; do
+	command -v "$tool" >/dev/null || { echo "46-tables: $tool not found" >&2; exit 1; }
+done
+mkdir -p "$out"
+rustc -C debuginfo=2 -C opt-level=1 -o "$out/tables" fixtures/tables/tables.rs
+rm -f "$out/truth.json" "$out/core" "$out/stamp"
+"$out/tables" > "$out/truth.json.tmp" &
+pid=$!
+for _ in $(seq 1 100); do [ -s "$out/truth.json.tmp" ] && break; sleep 0.1; done
+[ -s "$out/truth.json.tmp" ] || { kill "$pid"; echo "46-tables: tables printed no truth" >&2; exit 1; }
+gcore -o "$out/core" "$pid" >/dev/null 2>&1 || { kill "$pid"; echo "46-tables: gcore failed" >&2; exit 1; }
+kill "$pid"; wait "$pid" 2>/dev/null || true
+mv "$out/core.$pid" "$out/core"
+mv "$out/truth.json.tmp" "$out/truth.json"
+echo "$stamp" > "$out/stamp"
