@@ -51,6 +51,33 @@ struct md {
 
 static void cell(FILE *o, const char *s);
 
+/* Fixed text (rules, advice, definitions) in the report's words: in
+ * generic mode "entity" and "feature" become "holder" and "slot". */
+static const char *say(const struct md *m, const char *s, char *buf, size_t size)
+{
+	static const char *const from[] = {"entities", "entity", "Entity", "features", "feature", "Feature"};
+	const char *to[] = {m->w.entities, m->w.entity, m->w.Entity, m->w.features, m->w.feature, m->w.Feature};
+	size_t o = 0;
+	if (!m->p->generic)
+		return s;
+	while (*s && o + 1 < size) {
+		size_t k = 0;
+		while (k < 6 && strncmp(s, from[k], strlen(from[k])) != 0)
+			k++;
+		if (k < 6) {
+			o += (size_t)snprintf(buf + o, size - o, "%s", to[k]);
+			if (o >= size)
+				o = size - 1;
+			s += strlen(from[k]);
+		} else {
+			buf[o++] = *s++;
+		}
+	}
+	buf[o] = 0;
+	return buf;
+}
+#define SAY(m, s) say((m), (s), (char[1024]){0}, 1024)
+
 /* A table header; the names are recorded for the Definitions block. */
 static void head(struct md *m, const char *const *cols, size_t n)
 {
@@ -183,7 +210,7 @@ static void summary(struct md *m, const struct report_meta *meta)
 				break;
 			}
 	if (!said)
-		fprintf(o, "- **Why:** %s (rule %s): %s.", g->adv.pattern, g->adv.rule, g->adv.why);
+		fprintf(o, "- **Why:** %s (rule %s): %s.", g->adv.pattern, g->adv.rule, SAY(m, g->adv.why));
 	if (g->nmembers > 1) {
 		fprintf(o, " The same pattern is in:");
 		for (size_t i = 0; i < g->nmembers && i < 8; i++) {
@@ -194,7 +221,7 @@ static void summary(struct md *m, const struct report_meta *meta)
 			fprintf(o, " and %zu more", g->nmembers - 8);
 		fprintf(o, ".");
 	}
-	fprintf(o, "\n- **What to change:** %s.\n", g->change);
+	fprintf(o, "\n- **What to change:** %s.\n", SAY(m, g->change));
 	fprintf(o, "- **What it saves on this snapshot:** %s %s in total", N(g->saving), g->saving_unit);
 	if (g->holders)
 		fprintf(o, ", %s per %s on average over the %s %s holding %s", N(s->per_entity), m->w.entity,
@@ -538,8 +565,8 @@ static void offenders(struct md *m)
 			"%s allocations; per instance %s bytes\n", N(g->count), N(g->inline_bytes), N(g->payload_bytes),
 			N(g->inline_bytes - g->payload_bytes), N(g->heap.requested), N(g->heap.used), N(g->heap.chunk),
 			N(g->heap.allocations), N(g->count ? (g->total + g->count / 2) / g->count : 0));
-		fprintf(o, "- **Recommendation: %s** (%s: %s); change: %s\n", g->adv.verdict, g->adv.rule, g->adv.why,
-			g->change);
+		fprintf(o, "- **Recommendation: %s** (%s: %s); change: %s\n", g->adv.verdict, g->adv.rule,
+			SAY(m, g->adv.why), SAY(m, g->change));
 		fprintf(o, "- Saves on this snapshot: %s %s", N(g->saving), g->saving_unit);
 		if (g->holders)
 			fprintf(o, ", %s per %s holding it (%s %s)", N(g->holders ? g->saving / g->holders : 0), m->w.entity,
@@ -561,7 +588,7 @@ static void offenders(struct md *m)
 	fprintf(o, "Groups where no rule fires (R5, keep) are not offenders and are left out.\n\n");
 	fprintf(o, "Rules, first match wins:\n\n");
 	for (size_t i = 0; report_rules[i]; i++)
-		fprintf(o, "- %s\n", report_rules[i]);
+		fprintf(o, "- %s\n", SAY(m, report_rules[i]));
 	fprintf(o, "\n");
 }
 
@@ -967,11 +994,11 @@ static void definitions(struct md *m)
 	fprintf(o, "## Definitions\n\n");
 	fprintf(o, "Byte families (every number is one of these, in bytes):\n\n");
 	for (size_t i = 0; i < sizeof FAMILIES / sizeof FAMILIES[0]; i++)
-		fprintf(o, "- **%s**: %s.\n", FAMILIES[i][0], FAMILIES[i][1]);
+		fprintf(o, "- **%s**: %s.\n", SAY(m, FAMILIES[i][0]), SAY(m, FAMILIES[i][1]));
 	fprintf(o, "\nWords: an op is one instance of `%s`; ", m->p->enum_name);
 	if (m->p->generic)
-		fprintf(o, "a holder is the allocation (or the root object) holding ops, standing for an entity; a slot is an "
-			"op's index inside its holder.\n\n");
+		fprintf(o, "a holder is the allocation (or the root object) holding ops; a "
+			"slot is an op's index inside its holder.\n\n");
 	else
 		fprintf(o, "an entity is one row of a table (one key); a feature is one of its aggregation slots.\n\n");
 	fprintf(o, "Columns (\"total\" sums over all instances; \"per instance\" is one op; \"per %s\" one %s):\n\n",
@@ -979,7 +1006,7 @@ static void definitions(struct md *m)
 	for (size_t i = 0; i < m->ncolumns; i++) {
 		const char *d = column_def(m, m->columns[i]);
 		if (d)
-			fprintf(o, "- **%s**: %s.\n", m->columns[i], d);
+			fprintf(o, "- **%s**: %s.\n", m->columns[i], SAY(m, d));
 	}
 	fprintf(o, "\n");
 }

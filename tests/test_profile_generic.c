@@ -6,8 +6,17 @@
  * variant owns from its own allocation registry and glibc's
  * malloc_usable_size.  The tool's JSON must equal that exactly.  The same
  * comparison runs on fixtures/first-op/ops.rs, whose first op met owning heap
- * is variant 0 in slot 0. */
+ * is variant 0 in slot 0.
+ *
+ * Generic mode in the user's words, on fixtures/tables/tables.rs (a static
+ * Mutex<Vec<Table>> of three table-like structs, one with a slot holding
+ * three variants, and a static NAMES holding only strings): each element is
+ * its own table, exact per table and per (slot, variant) against the
+ * program's own ledger; the mixed slot is split, never labelled by one
+ * variant; a root reaching no Op exits 2 saying what it reached; a missing
+ * --root or --enum is named with the statics or enums that would do. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <unistd.h>
@@ -15,7 +24,7 @@
 
 #include "tool_run.h"
 
-static char core[1024], exe[1024], truthp[1024], out[256], md[256];
+static char core[1024], exe[1024], truthp[1024], out[256], md[256], svg[256];
 
 static int setup(void **state)
 {
@@ -25,6 +34,7 @@ static int setup(void **state)
 	snprintf(truthp, sizeof truthp, "%s/generic/truth.json", fixdir());
 	snprintf(out, sizeof out, "/tmp/aggop-generic-%d.json", (int)getpid());
 	snprintf(md, sizeof md, "/tmp/aggop-generic-%d.md", (int)getpid());
+	snprintf(svg, sizeof svg, "/tmp/aggop-generic-%d.svg", (int)getpid());
 	return access(core, R_OK) == 0 && access(truthp, R_OK) == 0 ? 0 : -1;
 }
 
@@ -33,6 +43,7 @@ static int teardown(void **state)
 	(void)state;
 	unlink(out);
 	unlink(md);
+	unlink(svg);
 	return 0;
 }
 
@@ -143,6 +154,171 @@ static void test_root_addr_type(void **state)
 	json_decref(j);
 }
 
+/* ------------------------------------------------ fixtures/tables */
+
+static void tables_paths(char *c, size_t cs, char *x, size_t xs, char *tp, size_t ts)
+{
+	snprintf(c, cs, "%s/tables/core", fixdir());
+	snprintf(x, xs, "%s/tables/tables", fixdir());
+	snprintf(tp, ts, "%s/tables/truth.json", fixdir());
+	if (access(c, R_OK) != 0 || access(tp, R_OK) != 0)
+		fail_msg("%s: no fixture (run tests/setup.sh)", c);
+}
+
+static json_t *by_name(json_t *arr, const char *key, const char *name)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(arr, i, o) {
+		const char *n = json_string_value(json_object_get(o, key));
+		if (n && strcmp(n, name) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+static void test_tables_split_exact(void **state)
+{
+	(void)state;
+	char err[2048], c[1024], x[1024], tp[1024];
+	tables_paths(c, sizeof c, x, sizeof x, tp, sizeof tp);
+	int rc = tool_run(err, sizeof err, "%s %s --root TABLES --enum Op -q -o %s --json %s", c, x, md, out);
+	if (rc != 0)
+		fail_msg("exit %d: %s", rc, err);
+	json_t *j = load_json(out), *t = load_json(tp);
+	assert_non_null(j);
+	assert_non_null(t);
+	json_t *tt = json_object_get(t, "tables"), *jt = json_object_get(j, "tables"), *a;
+	size_t i, k, q;
+	/* one table per element, no more */
+	assert_int_equal(json_array_size(jt), json_array_size(tt));
+	const char *keys[] = {"heap_requested_bytes", "heap_usable_bytes", "heap_chunk_bytes", "allocations"};
+	json_array_foreach(tt, i, a) {
+		const char *name = json_string_value(json_object_get(a, "name"));
+		json_t *b = by_name(jt, "name", name);
+		if (!b)
+			fail_msg("table %s missing from the tool's output", name);
+		assert_int_equal(jint(b, "entities"), jint(a, "entities"));
+		assert_int_equal(jint(b, "ops"), jint(a, "ops"));
+		for (q = 0; q < 4; q++)
+			if (jint(b, keys[q]) != jint(a, keys[q]))
+				fail_msg("%s.%s: tool %lld, truth %lld", name, keys[q], jint(b, keys[q]), jint(a, keys[q]));
+		/* per slot, per variant */
+		json_t *slot;
+		json_array_foreach(json_object_get(a, "slots"), k, slot) {
+			json_t *f = json_array_get(json_object_get(b, "features"), (size_t)jint(slot, "slot"));
+			assert_non_null(f);
+			assert_int_equal(jint(f, "slot"), jint(slot, "slot"));
+			json_t *tv = json_object_get(slot, "variants"), *fv = json_object_get(f, "variants"), *v;
+			assert_int_equal(json_array_size(fv), json_array_size(tv));
+			size_t r;
+			json_array_foreach(tv, r, v) {
+				const char *vn = json_string_value(json_object_get(v, "variant"));
+				json_t *w = by_name(fv, "variant", vn);
+				if (!w)
+					fail_msg("%s slot %lld: variant %s missing", name, jint(slot, "slot"), vn);
+				assert_int_equal(jint(w, "count"), jint(v, "count"));
+				for (q = 0; q < 4; q++)
+					if (jint(w, keys[q]) != jint(v, keys[q]))
+						fail_msg("%s slot %lld %s.%s: tool %lld, truth %lld", name, jint(slot, "slot"), vn,
+							 keys[q], jint(w, keys[q]), jint(v, keys[q]));
+				assert_non_null(json_object_get(w, "recommendation"));
+			}
+		}
+	}
+	json_decref(j);
+	json_decref(t);
+}
+
+/* Slot 0 of "mixed" holds Count, List and Name by row: the JSON says mixed
+ * and lists all three; the markdown's row says mixed and each variant gets
+ * a row of its own with its own recommendation. */
+static void test_mixed_slot(void **state)
+{
+	(void)state;
+	char err[2048], c[1024], x[1024], tp[1024];
+	tables_paths(c, sizeof c, x, sizeof x, tp, sizeof tp);
+	assert_int_equal(tool_run(err, sizeof err, "%s %s --root TABLES --enum Op -q -o %s --json %s", c, x, md, out), 0);
+	json_t *j = load_json(out);
+	json_t *f = json_array_get(json_object_get(by_name(json_object_get(j, "tables"), "name", "mixed"), "features"), 0);
+	assert_non_null(f);
+	assert_true(json_is_true(json_object_get(f, "mixed")));
+	assert_string_equal(json_string_value(json_object_get(f, "variant")), "mixed");
+	assert_int_equal(json_array_size(json_object_get(f, "variants")), 3);
+	json_decref(j);
+	FILE *m = fopen(md, "r");
+	assert_non_null(m);
+	char line[4096];
+	bool in_mixed = false, row = false;
+	int per_variant = 0;
+	while (fgets(line, sizeof line, m)) {
+		if (strncmp(line, "### ", 4) == 0)
+			in_mixed = strstr(line, "`mixed`") != NULL;
+		if (!in_mixed)
+			continue;
+		if (strncmp(line, "| 0 | `slot 0` |", 16) == 0) {
+			row = true;
+			assert_non_null(strstr(line, "| mixed: 3 variants |"));
+			assert_null(strstr(line, "| Count |"));
+			assert_null(strstr(line, "| List |"));
+			assert_null(strstr(line, "| Name |"));
+		}
+		if (strncmp(line, "| 0 | &nbsp;&nbsp;", 18) == 0)
+			per_variant++;
+	}
+	fclose(m);
+	assert_true(row);
+	assert_int_equal(per_variant, 3);
+}
+
+/* NAMES holds strings only: exit 2, saying what the walk reached (the
+ * program's own count of its strings) and which static would do. */
+static void test_wrong_root(void **state)
+{
+	(void)state;
+	char err[2048], c[1024], x[1024], tp[1024], want[64];
+	tables_paths(c, sizeof c, x, sizeof x, tp, sizeof tp);
+	unlink(md);
+	assert_int_equal(tool_run(err, sizeof err, "%s %s --root NAMES --enum Op -q -o %s", c, x, md), 2);
+	json_t *t = load_json(tp);
+	snprintf(want, sizeof want, "%lld String", jint(t, "names"));
+	json_decref(t);
+	assert_non_null(strstr(err, "--root NAMES reaches no"));
+	if (!strstr(err, want))
+		fail_msg("\"%s\" not in: %s", want, err);
+	assert_non_null(strstr(err, "TABLES"));
+	assert_true(strchr(err, '\n') == err + strlen(err) - 1);   /* one line */
+	assert_int_not_equal(access(md, F_OK), 0);   /* no empty report */
+}
+
+static void test_missing_root(void **state)
+{
+	(void)state;
+	char err[2048], c[1024], x[1024], tp[1024];
+	tables_paths(c, sizeof c, x, sizeof x, tp, sizeof tp);
+	assert_int_equal(tool_run(err, sizeof err, "%s %s --enum Op -q -o %s", c, x, md), 1);
+	assert_non_null(strstr(err, "--enum Op without --root"));
+	assert_non_null(strstr(err, "--root STATIC --enum Op"));
+	assert_non_null(strstr(err, "tables::TABLES"));
+	assert_null(strstr(err, "NAMES"));   /* it cannot hold an Op */
+	assert_null(strstr(err, "ArcInner"));
+}
+
+static void test_missing_enum(void **state)
+{
+	(void)state;
+	char err[2048], c[1024], x[1024], tp[1024];
+	tables_paths(c, sizeof c, x, sizeof x, tp, sizeof tp);
+	assert_int_equal(tool_run(err, sizeof err, "%s %s --root TABLES -q -o %s", c, x, md), 1);
+	assert_non_null(strstr(err, "--root TABLES"));
+	assert_non_null(strstr(err, "--enum ENUM"));
+	assert_non_null(strstr(err, "tables::Op"));
+	/* an unknown root names the statics that would do */
+	assert_int_equal(tool_run(err, sizeof err, "%s %s --root NOPE --enum Op -q -o %s", c, x, md), 2);
+	assert_non_null(strstr(err, "--root NOPE"));
+	assert_non_null(strstr(err, "--root tables::TABLES --enum Op"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -150,6 +326,11 @@ int main(void)
 		cmocka_unit_test(test_first_op_variant_zero),
 		cmocka_unit_test(test_bad_roots),
 		cmocka_unit_test(test_root_addr_type),
+		cmocka_unit_test(test_tables_split_exact),
+		cmocka_unit_test(test_mixed_slot),
+		cmocka_unit_test(test_wrong_root),
+		cmocka_unit_test(test_missing_root),
+		cmocka_unit_test(test_missing_enum),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
