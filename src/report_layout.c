@@ -123,17 +123,22 @@ static void enum_text(FILE *out, const struct types *t, const struct types_layou
 			le->tag_size, le->tag_offset);
 	else
 		fprintf(out, "tag: %u bytes at +%" PRIu64 " (direct)\n", le->tag_size, le->tag_offset);
-	fprintf(out, "%-24s %20s %8s %8s %8s  %s\n", "variant", "discriminant", "payload", "at",
+	/* a niche's stored values (0x8000000000000000 + k in a Vec's capacity)
+	 * are not the enum's own discriminants: those are the variant indices,
+	 * with the stored value beside them */
+	fprintf(out, "%-24s %-34s %8s %8s %8s  %s\n", "variant", "discriminant", "payload", "at",
 		"slack", "payload type");
 	for (uint32_t i = 0; i < le->nvariants; i++) {
 		const struct types_layout_variant *v = &le->variants[i];
-		char d[32];
-		if (v->has_discr)
+		char d[48];
+		if (v->has_discr && le->niche)
+			snprintf(d, sizeof d, "%u (niche value %#" PRIx64 ")", i, v->discr);
+		else if (v->has_discr)
 			snprintf(d, sizeof d, "%" PRIu64, v->discr);
 		else
 			snprintf(d, sizeof d, "dataful");
 		char a[24];
-		fprintf(out, "%-24s %20s %8" PRIu64 " %8s %8" PRIu64 "  %s%s\n", v->name, d,
+		fprintf(out, "%-24s %-34s %8" PRIu64 " %8s %8" PRIu64 "  %s%s\n", v->name, d,
 			v->payload_size, at(a, sizeof a, v->payload_offset), v->slot_slack,
 			type_name(t, v->type, tn),
 			v->sets_size ? "  <- sets the size" : "");
