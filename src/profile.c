@@ -970,43 +970,30 @@ static int target_root_missing(const struct types *t, const struct target *tg, c
 		       opt->enum_name ? opt->enum_name : "", tg->root_type, tg->name, en);
 }
 
-/* A table-like value: a struct (not an enum, a tuple or a container) with a
- * container among its members, e.g. beava's AggStateTable.  The probes
- * iterate whole containers: a hashbrown iteration stopped early counts the
- * buckets it did not reach as unreadable. */
-static int first_elem_cb(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_id vt)
+/* The element type of a container type, from its type parameters (V of a
+ * map, T of a Vec, VecDeque, set, ...) or an array's; 0 when unknown.  Found
+ * from the types alone: iterating the container to look would visit (and
+ * mark seen) what the walk must meet first. */
+static type_id element_type(const struct types *t, type_id ty)
 {
-	uint64_t *out = ctx;
-	(void)ka; (void)kt;
-	if (!out[2]++) {
-		out[0] = va;
-		out[1] = vt;
-	}
-	return 0;
+	ty = types_resolve(t, ty);
+	const struct types_type *tt = types_get(t, ty);
+	if (!tt)
+		return 0;
+	if (tt->kind == TYPES_ARRAY)
+		return types_resolve(t, tt->target);
+	type_id el = types_tparam(t, ty, "V");
+	return types_resolve(t, el ? el : types_tparam(t, ty, "T"));
 }
 
-/* Whether the value is a container; *first (when non-NULL) gets its first
- * element's address and type, and its element count. */
-static bool is_container(struct walk *w, uint64_t addr, type_id ty, uint64_t first[3])
-{
-	uint64_t tmp[3];
-	uint64_t *f = first ? first : tmp;
-	f[0] = f[1] = f[2] = 0;
-	return walk_elements(w, addr, ty, first_elem_cb, f, NULL) == 0;
-}
-
-/* A table-like value: a struct of the program's own (not an enum, a tuple
+/* A table-like type: a struct of the program's own (not an enum, a tuple
  * or a library type) with a member that can hold the enum, e.g. beava's
  * AggStateTable. */
-static bool table_like(struct walk *w, const struct types *t, uint64_t addr, type_id ty, type_id enum_id)
+static bool table_like(const struct types *t, type_id ty, type_id enum_id)
 {
-	uint64_t a;
-	type_id u;
-	if (walk_unwrap(w, addr, ty, &a, &u, NULL) != 0)
-		return false;
-	u = types_resolve(t, u);
-	const struct types_type *tt = types_get(t, u);
-	if (!tt || tt->kind != TYPES_STRUCT || tt->vpart || u == enum_id || !tt->name || tt->name[0] == '(' ||
+	ty = types_resolve(t, ty);
+	const struct types_type *tt = types_get(t, ty);
+	if (!ty || !tt || tt->kind != TYPES_STRUCT || tt->vpart || ty == enum_id || !tt->name || tt->name[0] == '(' ||
 	    std_type(tt->name))
 		return false;
 	struct reach_memo memo;
@@ -1060,9 +1047,9 @@ static int generic_queue(struct run *r, const struct profile_options *opt, const
 			 type_id enum_id, struct err *e)
 {
 	struct profile *p = r->p;
-	uint64_t first[3];
-	if (is_container(r->w, root->addr, root->type, first) && first[2] &&
-	    table_like(r->w, r->t, first[0], (type_id)first[1], enum_id)) {
+	const struct types_type *rt = types_get(r->t, types_resolve(r->t, root->type));
+	if (rt && (rt->kind == TYPES_ARRAY || std_type(rt->name)) &&
+	    table_like(r->t, element_type(r->t, root->type), enum_id)) {
 		struct split sp = {.r = r, .root = opt->root};
 		p->split_tables = true;
 		int rc = walk_elements(r->w, root->addr, root->type, split_one, &sp, e);
