@@ -209,6 +209,14 @@ static void summary(struct md *m, const struct report_meta *meta)
 				said = true;
 				break;
 			}
+	if (!said && g->adv.rule[1] == '2') {
+		const struct profile_bytes *h = &g->heap;
+		uint64_t waste = (h->requested - h->used) + (h->chunk - h->requested);
+		fprintf(o, "- **Why:** %s (rule %s): %s of the %s heap chunk bytes are capacity slack or allocator overhead "
+			"(%.1f%%), across the %s %s with this pattern.", g->adv.pattern, g->adv.rule, N(waste), N(h->chunk),
+			share(waste, h->chunk), N(g->nmembers), g->nmembers == 1 ? m->w.feature : m->w.features);
+		said = true;
+	}
 	if (!said)
 		fprintf(o, "- **Why:** %s (rule %s): %s.", g->adv.pattern, g->adv.rule, SAY(m, g->adv.why));
 	if (g->nmembers > 1) {
