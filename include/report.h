@@ -92,7 +92,7 @@ struct report_group {
 	uint64_t saving;                 /* in saving_unit */
 	const char *saving_unit;         /* "heap requested bytes", "inline bytes", "heap chunk bytes" */
 	uint64_t holders;                /* entities holding one of the members */
-	char change[200];                /* what to change, in words */
+	char change[320];                /* what to change, in words */
 };
 struct report_groups {
 	struct report_group *g;
@@ -113,6 +113,10 @@ struct report_summary {
 	uint64_t per_entity;             /* group->saving / group->holders */
 };
 void report_summarize(const struct profile *p, const struct report_groups *g, struct report_summary *out);
+
+/* The last two segments of a field path ("Exact > values"), or all of it:
+ * the container and the field a change is about. */
+const char *report_path_tail(const char *path);
 
 /* A variant's label: "Windowed<Percentile>" when the slots holding it
  * carry an op label other than the variant's name, else the name. */

@@ -136,17 +136,6 @@ static void cell(FILE *o, const char *s)
 	}
 }
 
-/* A field path from its variant's first container on: "Exact > values". */
-static const char *path_tail_md(const char *path)
-{
-	const char *last = NULL, *prev = NULL;
-	for (const char *s = strstr(path, " > "); s; s = strstr(s + 3, " > ")) {
-		prev = last;
-		last = s;
-	}
-	return prev ? prev + 3 : path;
-}
-
 static uint64_t feat_total(const struct profile_feature *f) { return f->inline_bytes + f->heap.chunk; }
 
 /* "TxnByUser.p99_amount_24h" in beava's words; "slot 3" under a single
@@ -203,7 +192,7 @@ static void summary(struct md *m, const struct report_meta *meta)
 				const struct profile_bytes *b = &g->fields.data[i].b;
 				fprintf(o, "- **Why:** %s (rule %s): `%s` asked for %s bytes and %s of them hold live elements "
 					"(%.1f%%), across the %s %s with this pattern.", g->adv.pattern, g->adv.rule,
-					path_tail_md(walk_path_name(p->walker, g->adv.path)), N(b->requested), N(b->used),
+					report_path_tail(walk_path_name(p->walker, g->adv.path)), N(b->requested), N(b->used),
 					share(b->used, b->requested), N(g->nmembers), g->nmembers == 1 ? m->w.feature :
 					m->w.features);
 				said = true;

@@ -36,8 +36,7 @@ const char *report_variant_label(const struct profile *p, uint32_t variant, cons
 	return buf;
 }
 
-/* The last two segments of a field path ("Exact > values"), or all of it. */
-static const char *path_tail(const char *path)
+const char *report_path_tail(const char *path)
 {
 	const char *last = NULL, *prev = NULL;
 	for (const char *s = strstr(path, " > "); s; s = strstr(s + 3, " > ")) {
@@ -144,12 +143,12 @@ static void group_saving(const struct profile *p, struct report_group *g)
 			if (g->fields.data[i].path == g->adv.path)
 				g->saving += g->fields.data[i].b.requested - g->fields.data[i].b.used;
 		snprintf(g->change, sizeof g->change, "allocate `%.120s` lazily: start empty and grow with what arrives, "
-			 "or reserve only what is live", path_tail(path));
+			 "or reserve only what is live", report_path_tail(path));
 		break;
 	case '2':
 		g->saving = g->heap.requested - g->heap.used;
 		snprintf(g->change, sizeof g->change, "shrink `%.120s` to what it holds (a smaller initial capacity, or "
-			 "shrink_to_fit once filled), or restructure it", path_tail(path));
+			 "shrink_to_fit once filled), or restructure it", report_path_tail(path));
 		break;
 	case '3': {
 		const struct types_layout_enum *le = &p->layout;
@@ -169,7 +168,7 @@ static void group_saving(const struct profile *p, struct report_group *g)
 			if (is_box(g->fields.data[i].kind))
 				g->saving += g->fields.data[i].b.chunk - g->fields.data[i].b.requested;
 		snprintf(g->change, sizeof g->change, "store the elements under `%.120s` inline instead of one Box each "
-			 "(saves the allocator overhead of every boxed element)", path_tail(path));
+			 "(saves the allocator overhead of every boxed element)", report_path_tail(path));
 		break;
 	default:
 		snprintf(g->change, sizeof g->change, "nothing: no rule found waste to remove");

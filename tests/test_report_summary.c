@@ -185,9 +185,9 @@ static void check_definitions(const char *path)
 					if (strcmp(seen[k], c) == 0)
 						fail_msg("%s: column \"%s\" twice in one table", path, c);
 				if (nseen < 64)
-					snprintf(seen[nseen++], sizeof seen[0], "%s", c);
+					snprintf(seen[nseen++], sizeof seen[0], "%.120s", c);
 				char want[256];
-				snprintf(want, sizeof want, "\n- **%s**: ", c);
+				snprintf(want, sizeof want, "\n- **%.200s**: ", c);
 				if (!strstr(defs, want))
 					fail_msg("%s: column \"%s\" is not in the Definitions block", path, c);
 				names++;
