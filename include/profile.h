@@ -51,9 +51,8 @@ struct profile_pct {
 
 struct profile_field {        /* per (owner, path): owner = variant, slot or (slot, variant) */
 	uint32_t path;            /* walk path id */
-	uint8_t kind;             /* container kind of the allocations (enum walk_kind); a BTree
-				   * path holding both node kinds says WALK_BTREE_LEAF */
-	uint64_t btree_internal;  /* of b.allocations, BTree internal nodes (the rest are leaves) */
+	uint8_t kind;             /* container kind of the allocations (enum walk_kind): a path
+				   * holding several kinds has one field per kind */
 	struct profile_bytes b;
 };
 

@@ -111,19 +111,24 @@ static void sum_bytes(struct profile_bytes *d, const struct profile_bytes *s)
 
 /* ------------------------------------------------- field accumulation */
 
-/* One (owner, field path) sum.  During the walk the owner is a cell (table,
- * slot, variant: its index in run.cells); when the walk is over, the sums
- * are merged into per-variant and per-slot sums keyed by OWNER_VARIANT and
- * OWNER_FEATURE. */
+/* One (owner, field path, container kind) sum.  During the walk the owner
+ * is a cell (table, slot, variant: its index in run.cells); when the walk is
+ * over, the sums are merged into per-variant and per-slot sums keyed by
+ * OWNER_VARIANT and OWNER_FEATURE.  The kind is part of the key: one path
+ * can hold several kinds (a BTreeMap's leaf and internal nodes). */
+struct facc_key {
+	uint64_t op;        /* owner << 32 | path */
+	uint32_t kind;
+};
 struct facc {
-	uint64_t key;       /* owner << 32 | path */
-	uint32_t kind;      /* a BTree path says leaf; internal nodes are counted apart */
-	uint64_t btree_internal;
+	struct facc_key key;
 	struct profile_bytes b;
 };
 
-static inline uint64_t facc_key(const struct facc *a) { return a->key; }
-DEFINE_HASH_TABLE(facc_table, struct facc, uint64_t, facc_key, container_hash_u64, container_eq_u64)
+static inline struct facc_key facc_key_of(const struct facc *a) { return a->key; }
+static inline uint64_t facc_hash(struct facc_key k) { return container_hash_u64(k.op ^ ((uint64_t)k.kind << 59)); }
+static inline bool facc_eq(struct facc_key a, struct facc_key b) { return a.op == b.op && a.kind == b.kind; }
+DEFINE_HASH_TABLE(facc_table, struct facc, struct facc_key, facc_key_of, facc_hash, facc_eq)
 
 /* Per path id: the accumulator of the last cell an allocation on that path
  * was charged to.  Consecutive allocations on one path often belong to the
@@ -133,7 +138,7 @@ DEFINE_HASH_TABLE(facc_table, struct facc, uint64_t, facc_key, container_hash_u6
  * never valid. */
 struct fcache {
 	uint64_t gen;
-	uint32_t cell;
+	uint32_t cell, kind;
 	struct facc *f;
 };
 DEFINE_VECTOR(fcache_vec, struct fcache)
@@ -189,19 +194,15 @@ struct run {
 #define OWNER_VARIANT(v) ((uint64_t)(v))
 #define OWNER_FEATURE(t, s) ((1ull << 31) | ((uint64_t)(t) << 16) | (uint64_t)(s))
 
-static uint32_t kind_of(uint32_t kind) { return kind == WALK_BTREE_INTERNAL ? WALK_BTREE_LEAF : kind; }
-
 /* The accumulator of key in m, made when absent (which may rehash m). */
-static struct facc *facc_at(struct facc_table *m, uint64_t key, uint32_t kind)
+static struct facc *facc_at(struct facc_table *m, struct facc_key key)
 {
 	struct facc *a = facc_table_find(m, key);
 	if (a)
 		return a;
 	a = facc_table_insert(m, key, NULL);
-	if (a) {
+	if (a)
 		a->key = key;
-		a->kind = kind_of(kind);
-	}
 	return a;
 }
 
@@ -218,26 +219,20 @@ static struct fcache *fcache_at(struct run *r, uint32_t path)
 	return &r->fc.data[path];
 }
 
-static void facc_add(struct facc *f, const struct walk_alloc *a)
-{
-	add_bytes(&f->b, a);
-	f->btree_internal += a->kind == WALK_BTREE_INTERNAL;
-}
-
 /* Adds a to the field sums of its path under the op's cell. */
 static bool charge_fields(struct run *r, const struct walk_alloc *a, const struct oprec *o)
 {
 	struct fcache *c = fcache_at(r, a->path);
 	if (!c)
 		return false;
-	if (c->gen != r->accs.rehashes + 1 || c->cell != o->cell) {
-		struct facc *f = facc_at(&r->accs, (uint64_t)o->cell << 32 | a->path, a->kind);
+	if (c->gen != r->accs.rehashes + 1 || c->cell != o->cell || c->kind != a->kind) {
+		struct facc *f = facc_at(&r->accs, (struct facc_key){(uint64_t)o->cell << 32 | a->path, a->kind});
 		c->gen = 0;
 		if (!f)
 			return false;
-		*c = (struct fcache){.gen = r->accs.rehashes + 1, .cell = o->cell, .f = f};
+		*c = (struct fcache){.gen = r->accs.rehashes + 1, .cell = o->cell, .kind = a->kind, .f = f};
 	}
-	facc_add(c->f, a);
+	add_bytes(&c->f->b, a);
 	return true;
 }
 
@@ -743,27 +738,26 @@ static void finish(struct run *r)
 	struct facc_table merged;
 	facc_table_init(&merged);
 	for (struct facc *a = facc_table_first(&r->accs); a; a = facc_table_next(&r->accs, a)) {
-		const struct cellref *cr = &r->cells.data[a->key >> 32];
-		uint32_t path = (uint32_t)a->key;
-		struct profile_field fd = {.path = path, .kind = (uint8_t)a->kind, .btree_internal = a->btree_internal,
-					   .b = a->b};
-		if (!profile_fields_append(&cell_at(r, (uint32_t)(a->key >> 32))->fields, fd))
+		const struct cellref *cr = &r->cells.data[a->key.op >> 32];
+		uint32_t path = (uint32_t)a->key.op;
+		struct profile_field fd = {.path = path, .kind = (uint8_t)a->key.kind, .b = a->b};
+		if (!profile_fields_append(&cell_at(r, (uint32_t)(a->key.op >> 32))->fields, fd))
 			r->failed = ERR_NOMEM;
-		uint64_t keys[2] = {OWNER_VARIANT(cr->variant) << 32 | path, OWNER_FEATURE(cr->table, cr->slot) << 32 | path};
+		struct facc_key keys[2] = {{OWNER_VARIANT(cr->variant) << 32 | path, a->key.kind},
+					   {OWNER_FEATURE(cr->table, cr->slot) << 32 | path, a->key.kind}};
 		for (size_t k = 0; k < 2; k++) {
-			struct facc *m = facc_at(&merged, keys[k], a->kind);
+			struct facc *m = facc_at(&merged, keys[k]);
 			if (!m) {
 				r->failed = ERR_NOMEM;
 				continue;
 			}
 			sum_bytes(&m->b, &a->b);
-			m->btree_internal += a->btree_internal;
 		}
 	}
 	for (struct facc *a = facc_table_first(&merged); a; a = facc_table_next(&merged, a)) {
-		struct profile_fields *f = owner_fields(p, a->key);
-		if (f && !profile_fields_append(f, (struct profile_field){.path = (uint32_t)a->key, .kind = (uint8_t)a->kind,
-									  .btree_internal = a->btree_internal, .b = a->b}))
+		struct profile_fields *f = owner_fields(p, a->key.op);
+		if (f && !profile_fields_append(f, (struct profile_field){.path = (uint32_t)a->key.op,
+									  .kind = (uint8_t)a->key.kind, .b = a->b}))
 			r->failed = ERR_NOMEM;
 	}
 	facc_table_deinit(&merged);

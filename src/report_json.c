@@ -31,15 +31,8 @@ static json_t *fields(const struct profile *p, const struct profile_fields *fl)
 	const struct profile_field *f = fl->data;
 	for (size_t i = 0; i < fl->len; i++) {
 		json_t *o = json_object();
-		bool btree = f[i].kind == WALK_BTREE_LEAF;
 		json_object_set_new(o, "path", json_string(walk_path_name(p->walker, f[i].path)));
-		json_object_set_new(o, "container", json_string(btree && f[i].btree_internal ?
-			(f[i].btree_internal == f[i].b.allocations ? "BTree internal" : "BTree nodes") :
-			walk_kind_name((enum walk_kind)f[i].kind)));
-		if (btree) {
-			json_object_set_new(o, "btree_leaf_allocations", J(f[i].b.allocations - f[i].btree_internal));
-			json_object_set_new(o, "btree_internal_allocations", J(f[i].btree_internal));
-		}
+		json_object_set_new(o, "container", json_string(walk_kind_name((enum walk_kind)f[i].kind)));
 		json_object_set_new(o, "bytes", J(f[i].b.requested));
 		put_bytes(o, &f[i].b);
 		json_array_append_new(a, o);
@@ -151,7 +144,7 @@ static json_t *enum_json(const struct profile *p)
 		/* the discriminant in the enum's own terms: a direct tag's value,
 		 * else (niche) the variant's index; the stored tag value apart */
 		json_array_append_new(vs, json_pack("{s:s,s:o,s:o,s:o,s:o}", "name", v->name, "discriminant",
-						    p->layout.niche || !v->has_discr ? J(i) : J(v->discr),
+						    !v->has_discr ? json_null() : p->layout.niche ? J(i) : J(v->discr),
 						    "tag_value_hex", v->has_discr ? json_string(hex) : json_null(),
 						    "payload_size", J(v->payload_size), "slot_slack", J(v->slot_slack)));
 	}

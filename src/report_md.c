@@ -505,19 +505,6 @@ static void variants(struct md *m)
 
 /* ---------------------------------------------------------------- fields */
 
-static const char *container_label(const struct profile_field *c, char *buf, size_t size)
-{
-	if (c->kind == WALK_BTREE_LEAF && c->btree_internal) {
-		uint64_t leaves = c->b.allocations - c->btree_internal;
-		if (!leaves)
-			snprintf(buf, size, "BTree internal");
-		else
-			snprintf(buf, size, "BTree nodes (%s leaf, %s internal)", N(leaves), N(c->btree_internal));
-		return buf;
-	}
-	return walk_kind_name((enum walk_kind)c->kind);
-}
-
 /* An owner's fields, in the profile's order (heap chunk bytes descending). */
 static void breakdown(struct md *m, const struct profile_fields *fl, uint64_t count)
 {
@@ -528,9 +515,8 @@ static void breakdown(struct md *m, const struct profile_fields *fl, uint64_t co
 	for (size_t i = 0; i < fl->len; i++) {
 		const struct profile_field *c = &fl->data[i];
 		const struct profile_bytes *b = &c->b;
-		char kind[96];
 		fprintf(o, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", walk_path_name(m->p->walker, c->path),
-			container_label(c, kind, sizeof kind), N(b->allocations), N(b->requested), N(b->used),
+			walk_kind_name((enum walk_kind)c->kind), N(b->allocations), N(b->requested), N(b->used),
 			N(b->requested - b->used), N(b->chunk), N(b->chunk - b->requested),
 			D1(count ? (double)b->chunk / (double)count : 0.0));
 	}
@@ -927,8 +913,8 @@ static const char *column_def(const struct md *m, const char *c)
 		{"Heap usable total", "heap usable bytes, summed over all instances"},
 		{"Heap chunk total", "heap chunk bytes, summed over all instances"},
 		{"Total (inline + chunk)", "inline total + heap chunk total: what the instances really cost"},
-		{"Container", "the kind of container the allocations back (Vec, Box, hashbrown table, BTree nodes with "
-			      "their leaf and internal counts, ...)"},
+		{"Container", "the kind of container the allocations back (Vec, Box, hashbrown table, BTree leaf or "
+			      "internal node, ...); a path holding several kinds has a row per kind"},
 		{"Requested", "heap requested bytes on that path (total)"},
 		{"Used", "heap used bytes on that path (total)"},
 		{"Capacity slack", "requested - used on that path (total)"},

@@ -116,7 +116,6 @@ static int group_fields(const struct profile *p, struct report_group *g)
 	for (size_t i = 0; i < all.len; i++) {
 		if (o && all.data[o - 1].path == all.data[i].path && all.data[o - 1].kind == all.data[i].kind) {
 			add_b(&all.data[o - 1].b, &all.data[i].b);
-			all.data[o - 1].btree_internal += all.data[i].btree_internal;
 		} else {
 			all.data[o++] = all.data[i];
 		}
