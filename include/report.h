@@ -127,6 +127,10 @@ const char *report_variant_label(const struct profile *p, uint32_t variant, cons
  * 8-byte bands with the boxing threshold (rule R3). */
 int report_svg(FILE *out, const struct profile *p, struct err *e);
 
+/* Text for an SVG/XML document: <, >, & and " escaped, control characters
+ * dropped (the chart and the flame graph). */
+void report_xml(FILE *o, const char *s);
+
 /* Bytes the walk reached but could not attribute exactly (unreadable
  * headers, pages missing from the core, heap behind raw pointers no decoder
  * owns): true when there are any.  The report names them by reason, main

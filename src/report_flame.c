@@ -102,21 +102,6 @@ static void place(struct fl_nodes *n)
 	}
 }
 
-static void xml(FILE *o, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", o); break;
-		case '>': fputs("&gt;", o); break;
-		case '&': fputs("&amp;", o); break;
-		case '"': fputs("&quot;", o); break;
-		default:
-			if ((unsigned char)*s >= 0x20)
-				fputc(*s, o);
-		}
-	}
-}
-
 /* The name as it fits w pixels at 7 pixels a character (the script does
  * the same after a zoom). */
 static void label(FILE *o, const char *name, double w)
@@ -126,12 +111,12 @@ static void label(FILE *o, const char *name, double w)
 	if (!n)
 		return;
 	if (len <= n) {
-		xml(o, name);
+		report_xml(o, name);
 		return;
 	}
 	char *t = strndup(name, n - 2);
 	if (t)
-		xml(o, t);
+		report_xml(o, t);
 	free(t);
 	fputs("..", o);
 }
@@ -247,12 +232,12 @@ int report_flamegraph(FILE *o, const struct report_doc *d, enum report_family fa
 	fprintf(o, SCRIPT, WIDTH);
 	fprintf(o, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#f8f8f4\"/>\n", WIDTH, height);
 	fprintf(o, "<text x=\"%.0f\" y=\"22\" text-anchor=\"middle\" style=\"font-size:16px\">", WIDTH / 2);
-	xml(o, d->enum_name);
+	report_xml(o, d->enum_name);
 	fprintf(o, ": %s%s%s by table, feature, variant, field path, container</text>\n",
 		fam == REPORT_FAM_INLINE ? "inline slot" : "heap ", fam == REPORT_FAM_INLINE ? "" : report_family_name(fam),
 		fam == REPORT_FAM_ALLOCATIONS ? "" : " bytes");
 	fprintf(o, "<text x=\"%.0f\" y=\"40\" text-anchor=\"middle\" style=\"font-size:11px;fill:#555\">", WIDTH / 2);
-	xml(o, *d->core ? d->core : d->source);   /* the snapshot: the same from a run and from its JSON */
+	report_xml(o, *d->core ? d->core : d->source);   /* the snapshot: the same from a run and from its JSON */
 	fprintf(o, " (%llu %s in all; click to zoom, Ctrl-F to search)</text>\n", (unsigned long long)n.data[0].value,
 		unit);
 	fprintf(o, "<text id=\"reset\" class=\"ui\" x=\"10\" y=\"22\">Reset zoom</text>\n"
@@ -270,9 +255,9 @@ int report_flamegraph(FILE *o, const struct report_doc *d, enum report_family fa
 		const char *hue = f->kind >= 0 ? kind_hue[f->kind] : "0";
 		fprintf(o, "<g class=\"f\" data-x=\"%.17g\" data-w=\"%llu\" data-d=\"%u\" data-n=\"", f->x,
 			(unsigned long long)f->value, f->depth);
-		xml(o, f->name);
+		report_xml(o, f->name);
 		fputs("\"><title>", o);
-		xml(o, f->name);
+		report_xml(o, f->name);
 		fprintf(o, " (%s): %llu %s, %.2f%%</title>", f->kind >= 0 ? export_frame_kind_name(f->kind) : "root",
 			(unsigned long long)f->value, unit, total > 0 ? 100.0 * (double)f->value / total : 0.0);
 		fprintf(o, "<rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" fill=\"hsl(%s,%u%%,%u%%)\"/>",

@@ -108,6 +108,7 @@ static json_t *summary_json(const struct profile *p, const struct report_summary
 			path = json_pack("{s:s,s:o,s:o,s:o}", "path", walk_path_name(p->walker, g->adv.path),
 					 "heap_requested_bytes", J(b->requested), "heap_used_bytes", J(b->used),
 					 "heap_chunk_bytes", J(b->chunk));
+			break;   /* the path's first row: its most expensive container kind */
 		}
 	return json_pack("{s:{s:s,s:o,s:o,s:o},s:{s:s,s:s,s:s,s:o,s:o},s:o,s:o,s:{s:s,s:s,s:s,s:s},s:s,"
 			 "s:{s:o,s:s,s:o,s:o}}",

@@ -23,8 +23,7 @@
 
 static const char *const COLOUR_PAYLOAD = "#4e79a7", *const COLOUR_SLACK = "#f28e2b", *const COLOUR_HEAP = "#e15759";
 
-/* Text content: XML's five special characters escaped. */
-static void text(FILE *o, const char *s)
+void report_xml(FILE *o, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
@@ -32,8 +31,9 @@ static void text(FILE *o, const char *s)
 		case '>': fputs("&gt;", o); break;
 		case '&': fputs("&amp;", o); break;
 		case '"': fputs("&quot;", o); break;
-		case '\'': fputs("&apos;", o); break;
-		default: fputc(*s, o);
+		default:
+			if ((unsigned char)*s >= 0x20)
+				fputc(*s, o);
 		}
 	}
 }
@@ -54,7 +54,7 @@ static void bar(FILE *o, double x, double y, double w, const char *colour, const
 		return;
 	fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>", x, y, w, ROW_H - 6,
 		colour);
-	text(o, title);
+	report_xml(o, title);
 	fprintf(o, ": %s bytes</title></rect>\n", N(bytes));
 }
 
@@ -78,7 +78,7 @@ static int variants_chart(FILE *o, const struct profile *p, const struct profile
 		max = other[0] + other[1] + other[2];
 	int y = y0;
 	fprintf(o, "<text x=\"10\" y=\"%d\" font-size=\"16\" font-weight=\"bold\">Bytes per variant of ", y);
-	text(o, p->enum_name);
+	report_xml(o, p->enum_name);
 	fprintf(o, " (inline + heap chunk, %s bytes in all)</text>\n", N(p->inline_bytes + p->heap.chunk));
 	y += 14;
 	/* legend */
@@ -109,7 +109,7 @@ static int variants_chart(FILE *o, const struct profile *p, const struct profile
 		}
 		total = pay + slack + heap;
 		fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", LABEL_W - 6, y + 12);
-		text(o, label);
+		report_xml(o, label);
 		fprintf(o, "</text>\n");
 		double x = LABEL_W;
 		bar(o, x, y, scale(pay, max), COLOUR_PAYLOAD, "payload", pay);
