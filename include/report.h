@@ -130,6 +130,8 @@ int report_svg(FILE *out, const struct profile *p, struct err *e);
 /* Text for an SVG/XML document: <, >, & and " escaped, control characters
  * dropped (the chart and the flame graph). */
 void report_xml(FILE *o, const char *s);
+/* Writes s as one markdown table cell: '|' escaped, line breaks as spaces. */
+void report_md_cell(FILE *o, const char *s);
 
 /* Bytes the walk reached but could not attribute exactly (unreadable
  * headers, pages missing from the core, heap behind raw pointers no decoder

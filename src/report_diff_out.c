@@ -16,16 +16,6 @@
 #define MD_ROWS 40
 #define U(x) ((unsigned long long)(x))
 
-/* A table cell: '|' would end it early, a line break would end the row. */
-static void cell(FILE *o, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '|')
-			fputs("\\|", o);
-		else
-			fputc(*s == '\n' || *s == '\r' ? ' ' : *s, o);
-	}
-}
 
 static void rel(FILE *o, uint64_t old, uint64_t new_)
 {
@@ -111,7 +101,7 @@ static void per_entity_line(FILE *o, const struct report_diff *d, const struct d
 	char h[32];
 	human(h, sizeof h, (double)diff_change(b0, b1));
 	fprintf(o, "- %s most: %s `", what, diff_kinds[r->kind].prefix);
-	cell(o, r->name);
+	report_md_cell(o, r->name);
 	fprintf(o, "` (%s, %s): ", diff_state_name(r->state), bytes_def(r->kind));
 	change(o, b0, b1);
 	fprintf(o, " bytes, %s; per entity %.1f -> %.1f (%+.1f bytes)\n", h, p0, p1, p1 - p0);
@@ -139,7 +129,7 @@ static void appeared_vanished(FILE *o, const struct report_diff *d)
 				if (r->kind != kinds[k] || r->state != (enum diff_state)st)
 					continue;
 				fputs(shown++ ? ", " : "", o);
-				cell(o, r->name);
+				report_md_cell(o, r->name);
 			}
 			fputs(n > shown ? ", ...)" : ")", o);
 			any = true;
@@ -202,14 +192,14 @@ static void gate_md(FILE *o, const struct report_diff *d)
 		for (size_t b = 0; b < d->breaches.len; b++)
 			n += d->breaches.data[b].expr == i;
 		fputs("- `", o);
-		cell(o, d->exprs.data[i]);
+		report_md_cell(o, d->exprs.data[i]);
 		fprintf(o, "`: %s\n", n ? "breached" : "held");
 		for (size_t b = 0; b < d->breaches.len; b++) {
 			if (d->breaches.data[b].expr != i)
 				continue;
 			report_diff_breach_line(d, b, line, sizeof line);
 			fputs("  - ", o);
-			cell(o, line);
+			report_md_cell(o, line);
 			fputc('\n', o);
 		}
 	}
@@ -269,7 +259,7 @@ static void rows_md(FILE *o, const struct report_diff *d, enum diff_kind_id k, c
 		uint64_t e0 = d->doc[0]->entities, e1 = d->doc[1]->entities;
 		double pe = (e1 ? (double)b1 / (double)e1 : 0) - (e0 ? (double)b0 / (double)e0 : 0);
 		fputs("| ", o);
-		cell(o, r->name);
+		report_md_cell(o, r->name);
 		fprintf(o, " | %s | %llu -> %llu | %+lld | ", diff_state_name(r->state), U(b0), U(b1),
 			(long long)diff_change(b0, b1));
 		rel(o, b0, b1);
@@ -297,11 +287,11 @@ int report_diff_markdown(FILE *o, const struct report_diff *d, struct err *e)
 	for (int s = 0; s < 2; s++) {
 		const struct report_doc *doc = d->doc[s];
 		fprintf(o, "- %s: `", s ? "New" : "Old");
-		cell(o, doc->source);
+		report_md_cell(o, doc->source);
 		fprintf(o, "` (target %s, %llu entities, %llu ops", doc->target, U(doc->entities), U(doc->ops));
 		if (*doc->core) {
 			fputs("; core ", o);
-			cell(o, doc->core);
+			report_md_cell(o, doc->core);
 		}
 		fputs(")\n", o);
 	}

@@ -49,7 +49,6 @@ struct md {
 	size_t ncolumns;
 };
 
-static void cell(FILE *o, const char *s);
 
 /* Fixed text (rules, advice, definitions) in the report's words: in
  * generic mode "entity" and "feature" become "holder" and "slot". */
@@ -84,7 +83,7 @@ static void head(struct md *m, const char *const *cols, size_t n)
 	fputc('|', m->o);
 	for (size_t i = 0; i < n; i++) {
 		fputc(' ', m->o);
-		cell(m->o, cols[i]);
+		report_md_cell(m->o, cols[i]);
 		fputs(" |", m->o);
 		bool seen = false;
 		for (size_t k = 0; k < m->ncolumns && !seen; k++)
@@ -126,7 +125,7 @@ static double share(uint64_t part, uint64_t whole)
 }
 
 /* A table cell: '|' would end it early, a line break would end the row. */
-static void cell(FILE *o, const char *s)
+void report_md_cell(FILE *o, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '|')
@@ -250,7 +249,7 @@ static void detected_versions(struct md *m)
 		const char *c[] = {v->dep, v->what, v->value, v->evidence};
 		for (size_t k = 0; k < 4; k++) {
 			fputs("| ", o);
-			cell(o, c[k]);
+			report_md_cell(o, c[k]);
 			fputc(' ', o);
 		}
 		fputs("|\n", o);
@@ -367,7 +366,7 @@ static void tables(struct md *m)
 		const struct profile_table *tb = &p->tables.data[i];
 		const struct profile_feature *top = top_feature(tb);
 		fputs("| `", o);
-		cell(o, tb->name);
+		report_md_cell(o, tb->name);
 		fputs("` | ", o);
 		if (src)
 			fprintf(o, "%s | ", tb->source);
@@ -561,7 +560,7 @@ static void offenders(struct md *m)
 		for (size_t k = 0; k < g->nmembers; k++) {
 			member_name(m, &g->members[k], name, sizeof name);
 			fputs("| `", o);
-			cell(o, name);
+			report_md_cell(o, name);
 			fprintf(o, "` | %s | %s | %.1f%% |\n", N(g->members[k].c->count), N(g->members[k].total),
 				share(g->members[k].total, g->total));
 		}
@@ -589,7 +588,7 @@ static void cell_row(struct md *m, const struct profile_table *tb, size_t slot, 
 		fprintf(o, "| %zu | &nbsp;&nbsp;└ as %s | ", slot, vname(p, c->variant));
 	else {
 		fprintf(o, "| %zu | `", slot);
-		cell(o, f->name);
+		report_md_cell(o, f->name);
 		fprintf(o, "` | ");
 	}
 	if (op)
@@ -646,7 +645,7 @@ static void features(struct md *m)
 			}
 			/* a mixed slot: its totals, then one row per variant it holds */
 			fprintf(o, "| %zu | `", k);
-			cell(o, f->name);
+			report_md_cell(o, f->name);
 			fprintf(o, "` | ");
 			if (op)
 				fprintf(o, "%s | ", f->op);
@@ -701,7 +700,7 @@ static void largest(struct md *m)
 	for (size_t i = 0; i < p->nlargest; i++) {
 		const struct profile_entity_row *r = &p->largest[i];
 		fputs("| `", o);
-		cell(o, p->tables.data[r->table].name);
+		report_md_cell(o, p->tables.data[r->table].name);
 		fprintf(o, "` | `%s` | %s | %s | %s |\n", r->key[0] ? r->key : "-", N(r->ops), N(r->bytes), N(r->chunk_bytes));
 	}
 	fprintf(o, "\n");
@@ -733,7 +732,7 @@ static void largest(struct md *m)
 		const char *fop = ops[i].slot < tb->features.len ? tb->features.data[ops[i].slot].op : "";
 		char label[160];
 		fprintf(o, "| %u | `", ops[i].slot);
-		cell(o, fname);
+		report_md_cell(o, fname);
 		fprintf(o, "` | %s | %s | %.1f%% |\n", report_variant_label(p, ops[i].variant, fop, label, sizeof label),
 			N(ops[i].bytes), share(ops[i].bytes, r->bytes));
 	}
