@@ -409,11 +409,13 @@ int heap_walk_all(struct heap *h, struct heap_rd *rd, struct err *e)
 	for (size_t ai = 1; ai < h->narenas; ai++)
 		if ((rc = thread_regions(h, rd, ai, e)))
 			return rc;
-	qsort(h->regions, h->nregions, sizeof *h->regions, cmp_region);
+	if (h->nregions > 1)   /* qsort must not see a NULL array, even empty */
+		qsort(h->regions, h->nregions, sizeof *h->regions, cmp_region);
 	narena_regions = h->nregions;
 	if ((rc = scan_mmapped(h, rd, narena_regions, e)))
 		return rc;
-	qsort(h->regions, h->nregions, sizeof *h->regions, cmp_region);
+	if (h->nregions > 1)
+		qsort(h->regions, h->nregions, sizeof *h->regions, cmp_region);
 	drop_overlaps(h);
 	heap_reserve_chunks(h, chunk_bound(h));
 	for (size_t i = 0; i < h->nregions; i++) {

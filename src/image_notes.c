@@ -161,7 +161,8 @@ static int notes_file(struct image *img, const struct image_note *n, struct err 
 			.start = start, .end = stop, .offset = pgoff * page, .file = img->nfiles - 1};
 		s = nul + 1;
 	}
-	qsort(img->maps, img->nmaps, sizeof *img->maps, map_cmp);
+	if (img->nmaps > 1)   /* qsort must not see a NULL array, even empty */
+		qsort(img->maps, img->nmaps, sizeof *img->maps, map_cmp);
 	return 0;
 }
 

@@ -435,7 +435,8 @@ static size_t split_by_op(const struct profile *p, uint32_t v, struct vrow *rows
 		}
 	if (!differs || n < 2)
 		return 0;
-	qsort(rows, n, sizeof *rows, cmp_vrow);
+	if (n > 1)   /* qsort must not see a NULL array, even empty */
+		qsort(rows, n, sizeof *rows, cmp_vrow);
 	return n;
 }
 
@@ -465,7 +466,8 @@ static void variants(struct md *m)
 		return;
 	for (size_t i = 0; i < p->nvariants; i++)
 		v[i] = &p->variants[i];
-	qsort(v, p->nvariants, sizeof *v, cmp_variant);
+	if (p->nvariants > 1)   /* qsort must not see a NULL array, even empty */
+		qsort(v, p->nvariants, sizeof *v, cmp_variant);
 	static const char *const cols[] = {"Variant", "Ops", "Payload per op", "Inline total", "Heap requested total",
 					   "Heap used total", "Heap usable total", "Heap chunk total", "Allocations",
 					   "Total (inline + chunk)"};
@@ -713,7 +715,8 @@ static void largest(struct md *m)
 	if (!ops)
 		return;
 	memcpy(ops, p->largest_ops.data, n * sizeof *ops);
-	qsort(ops, n, sizeof *ops, cmp_entity_op);
+	if (n > 1)   /* qsort must not see a NULL array, even empty */
+		qsort(ops, n, sizeof *ops, cmp_entity_op);
 	fprintf(o, "### The largest %s, %s by %s: `%s` in `%s`\n\n", m->w.entity, m->w.feature, m->w.feature,
 		r->key[0] ? r->key : "-", tb->name);
 	const char *cols2[] = {"#", COL(c1, "%s", m->w.Feature), "Variant", "Inline + heap requested",

@@ -184,7 +184,8 @@ int report_svg(FILE *o, const struct profile *p, struct err *e)
 	for (size_t i = 0; i < p->nvariants; i++)
 		if (p->variants[i].count)
 			v[nv++] = &p->variants[i];
-	qsort(v, nv, sizeof *v, cmp_total);
+	if (nv > 1)   /* qsort must not see a NULL array, even empty */
+		qsort(v, nv, sizeof *v, cmp_total);
 	size_t rows = nv > MAX_ROWS ? MAX_ROWS + 1 : nv;
 	int height = 30 + 38 + (int)rows * ROW_H + 30 + 240;
 	fprintf(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

@@ -721,7 +721,8 @@ int types_merge(struct types_build *b)
 	}
 	if ((rc = fin_group(&f)) || (rc = fin_types(&f)) || (rc = fin_statics(&f)))
 		goto out;
-	qsort(t->vtables, t->nvtables, sizeof *t->vtables, vtable_cmp);
+	if (t->nvtables > 1)   /* qsort must not see a NULL array, even empty */
+		qsort(t->vtables, t->nvtables, sizeof *t->vtables, vtable_cmp);
 	t->stats.cus = b->cus;
 	t->stats.dies = b->dies;
 	t->stats.types = t->ntypes;
