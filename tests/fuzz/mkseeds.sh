@@ -76,4 +76,16 @@ for i, n in enumerate(names):
 for p in sys.argv[2:]:
     open(p, "wb").write(out)
 PY
+# The walk seeds: no patch (the fixture as it is), and one word of every
+# chunk (the chunk index wraps at the census's count, about 620 in use) set
+# to all ones / to 2^40 (lengths, pointers and tags gone wrong).
+: > $fz/corpus/walk/unchanged
+python3 - $fz/corpus/walk <<'PY'
+import struct, sys
+for name, word in (("ones", b"\xff" * 8), ("big", struct.pack("<Q", 1 << 40))):
+    out = b""
+    for chunk in range(640):
+        out += struct.pack("<HHB", chunk, 8 * (chunk % 3), 8) + word
+    open(sys.argv[1] + "/" + name, "wb").write(out)
+PY
 echo "mkseeds: done"
