@@ -21,7 +21,7 @@ names="image types heap walk layout"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 asan=0
-if nm -D "$BIN" 2>/dev/null | grep -q __asan_init; then asan=1; fi
+case "$(nm -D "$BIN" 2> /dev/null)" in *__asan_init*) asan=1 ;; esac
 
 limit() { # runs "$@" with the time and, outside ASan, the memory bound
 	if [ "$asan" = 1 ]; then
