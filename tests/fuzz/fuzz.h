@@ -77,7 +77,13 @@ const char *fuzz_dwarf_elf(const uint8_t *data, size_t size);
  * fuzz_rnglists_ok). */
 extern bool fuzz_dwarf_filter_known;
 bool fuzz_rnglists_ok(const uint8_t *p, size_t size);
-/* The ELF last built, for fuzz_materialize. */
-int fuzz_dwarf_save(const char *path);
+/* For fuzz_materialize: the ELF of an input written to DIR/exe, whose path
+ * is left in path (n bytes).  0 or -1. */
+int fuzz_dwarf_write(const uint8_t *data, size_t size, const char *dir, char *path, size_t n);
+
+/* The PT_LOAD of an ELF core (in memory, the harness's own base: trusted)
+ * whose memory holds addr: its address, file offset and file size.  0, or
+ * -1 when no PT_LOAD holds addr. */
+int fuzz_core_load(const uint8_t *core, uint64_t addr, uint64_t *vaddr, uint64_t *offset, uint64_t *filesz);
 
 #endif

@@ -11,7 +11,6 @@
 #include "fuzz.h"
 #include "heap.h"
 
-#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,23 +18,6 @@ static uint8_t *base, *work;
 static size_t base_size;
 static uint64_t heap_off, heap_len; /* the heap PT_LOAD's bytes in the core */
 static struct fuzz_file core;
-
-/* The file range of the PT_LOAD holding addr. */
-static int seg_range(uint64_t addr, uint64_t *off, uint64_t *len)
-{
-	Elf64_Ehdr eh;
-	memcpy(&eh, base, sizeof eh);
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-		memcpy(&ph, base + eh.e_phoff + (size_t)i * sizeof ph, sizeof ph);
-		if (ph.p_type == PT_LOAD && ph.p_vaddr <= addr && addr - ph.p_vaddr < ph.p_memsz) {
-			*off = ph.p_offset;
-			*len = ph.p_filesz;
-			return 0;
-		}
-	}
-	return -1;
-}
 
 int fuzz_init(void)
 {
@@ -63,7 +45,8 @@ int fuzz_init(void)
 	heap_close(h);
 	image_close(img);
 	work = malloc(base_size);
-	if (!addr || !work || seg_range(addr, &heap_off, &heap_len)) {
+	uint64_t vaddr;
+	if (!addr || !work || fuzz_core_load(base, addr, &vaddr, &heap_off, &heap_len)) {
 		fprintf(stderr, "fuzz: no heap segment in the heap base core\n");
 		return -1;
 	}

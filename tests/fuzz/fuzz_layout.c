@@ -54,8 +54,7 @@ void fuzz_one(const uint8_t *data, size_t size)
 int fuzz_materialize(const uint8_t *data, size_t size, const char *dir, FILE *args)
 {
 	char path[4096];
-	snprintf(path, sizeof path, "%s/exe", dir);
-	if (!fuzz_dwarf_elf(data, size) || fuzz_dwarf_save(path))
+	if (fuzz_dwarf_write(data, size, dir, path, sizeof path))
 		return -1;
 	fprintf(args, "layout\n%s\nAggOp\n", path);
 	return 0;

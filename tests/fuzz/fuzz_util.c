@@ -335,7 +335,27 @@ const char *fuzz_dwarf_elf(const uint8_t *data, size_t size)
 	return dw.file.path;
 }
 
-int fuzz_dwarf_save(const char *path)
+int fuzz_dwarf_write(const uint8_t *data, size_t size, const char *dir, char *path, size_t n)
 {
+	snprintf(path, n, "%s/exe", dir);
+	if (!fuzz_dwarf_elf(data, size))
+		return -1;
 	return fuzz_write(path, dw.out, dw.out_size);
+}
+
+int fuzz_core_load(const uint8_t *core, uint64_t addr, uint64_t *vaddr, uint64_t *offset, uint64_t *filesz)
+{
+	Elf64_Ehdr eh;
+	memcpy(&eh, core, sizeof eh);
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		memcpy(&ph, core + eh.e_phoff + (size_t)i * sizeof ph, sizeof ph);
+		if (ph.p_type == PT_LOAD && ph.p_vaddr <= addr && addr - ph.p_vaddr < ph.p_memsz) {
+			*vaddr = ph.p_vaddr;
+			*offset = ph.p_offset;
+			*filesz = ph.p_filesz;
+			return 0;
+		}
+	}
+	return -1;
 }

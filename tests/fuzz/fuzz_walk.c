@@ -17,7 +17,6 @@
 #include "profile.h"
 #include "report.h"
 
-#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,23 +32,17 @@ static struct chunk *chunks;
 static struct fuzz_file core;
 static char exe[4096];
 
-/* The file offset of [addr, addr+len) in the base core, if it is there. */
+/* The file offset of [addr, addr+len) in the base core, if it is there
+ * (len is cut to what the core holds). */
 static bool file_off(uint64_t addr, uint64_t *off, uint64_t *len)
 {
-	Elf64_Ehdr eh;
-	memcpy(&eh, base, sizeof eh);
-	for (unsigned i = 0; i < eh.e_phnum; i++) {
-		Elf64_Phdr ph;
-		memcpy(&ph, base + eh.e_phoff + (size_t)i * sizeof ph, sizeof ph);
-		if (ph.p_type == PT_LOAD && ph.p_vaddr <= addr && addr - ph.p_vaddr < ph.p_filesz) {
-			uint64_t in = addr - ph.p_vaddr;
-			*off = ph.p_offset + in;
-			if (*len > ph.p_filesz - in)
-				*len = ph.p_filesz - in;
-			return true;
-		}
-	}
-	return false;
+	uint64_t vaddr, offset, filesz;
+	if (fuzz_core_load(base, addr, &vaddr, &offset, &filesz) || addr - vaddr >= filesz)
+		return false;
+	*off = offset + (addr - vaddr);
+	if (*len > filesz - (addr - vaddr))
+		*len = filesz - (addr - vaddr);
+	return true;
 }
 
 int fuzz_init(void)
