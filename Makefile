@@ -117,7 +117,11 @@ FUZZ_COMMON  := tests/fuzz/fuzz_util.c tests/fuzz/fuzz.h
 FUZZ_BIN     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_REPLAY  := $(patsubst %,$(BUILD)/tests/fuzz-replay-%,$(FUZZ_NAMES))
 
-.PHONY: fuzz fuzz-build
+.PHONY: fuzz fuzz-build fuzz-cc
+
+fuzz-cc:
+	@command -v $(FUZZ_CC) > /dev/null || \
+		{ echo "make fuzz needs $(FUZZ_CC) with libFuzzer (Debian: apt-get install clang)"; exit 1; }
 
 $(FUZZ_BUILD)/obj/%.o: src/%.c $(HEADERS) | $(FUZZ_BUILD)/obj
 	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
@@ -126,10 +130,13 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/libfuzzer_main.c $(FUZZ_COM
 	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< tests/fuzz/libfuzzer_main.c \
 		tests/fuzz/fuzz_util.c $(FUZZ_OBJ) $(LDLIBS)
 
-$(FUZZ_BUILD)/obj:
+$(FUZZ_BUILD)/obj: | fuzz-cc
 	mkdir -p $@
 
 fuzz-build: $(FUZZ_BIN)
+
+# Made by a pattern rule for a pattern rule: kept, not deleted as intermediates.
+.SECONDARY: $(FUZZ_OBJ)
 
 fuzz: deps fixtures fuzz-build
 	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_NAMES)
