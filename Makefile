@@ -92,3 +92,62 @@ install: aggop-inspect
 
 clean:
 	rm -rf build aggop-inspect
+
+# ---- fuzzing (tests/fuzz/fuzz.h) ----
+#   make fuzz            every harness for FUZZ_SECONDS, in parallel (FUZZ_JOBS
+#                        at a time, default: the machine's cores), from the
+#                        committed corpus; new inputs land in build/fuzz/corpus,
+#                        crashes in build/fuzz/crashes (copy each into
+#                        tests/fuzz/regressions/NAME/ once understood)
+#   make fuzz-build      the libFuzzer binaries only (clang)
+# make check replays the corpus and the regressions through
+# BUILD/tests/fuzz-replay-NAME and runs a short smoke (tests/e2e_fuzz.sh).
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= $(shell nproc 2>/dev/null || echo 1)
+FUZZ_BUILD   := build/fuzz
+FUZZ_NAMES   := image types heap walk layout
+# UBSan recovers so that tests/fuzz/ubsan.supp can skip known findings;
+# libfuzzer_main.c sets halt_on_error=1 for the rest.
+FUZZ_SAN     := -fsanitize=address,undefined -fsanitize-recover=undefined -fno-omit-frame-pointer
+# clang warns where gcc does not: warnings are shown, not fatal, in this build.
+FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -O1 -g $(FUZZ_SAN)
+FUZZ_OBJ     := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC))
+FUZZ_COMMON  := tests/fuzz/fuzz_util.c tests/fuzz/fuzz.h
+FUZZ_BIN     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
+FUZZ_REPLAY  := $(patsubst %,$(BUILD)/tests/fuzz-replay-%,$(FUZZ_NAMES))
+
+.PHONY: fuzz fuzz-build fuzz-cc
+
+fuzz-cc:
+	@command -v $(FUZZ_CC) > /dev/null || \
+		{ echo "make fuzz needs $(FUZZ_CC) with libFuzzer (Debian: apt-get install clang)"; exit 1; }
+
+$(FUZZ_BUILD)/obj/%.o: src/%.c $(HEADERS) | $(FUZZ_BUILD)/obj
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_COV) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/libfuzzer_main.c $(FUZZ_COMMON) $(FUZZ_OBJ) $(HEADERS)
+	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< tests/fuzz/libfuzzer_main.c \
+		tests/fuzz/fuzz_util.c $(FUZZ_OBJ) $(LDLIBS)
+
+$(FUZZ_BUILD)/obj: | fuzz-cc
+	mkdir -p $@
+
+# The objects are named here so that make keeps them (they are not
+# intermediates of the pattern rules) and rebuilds them when missing.
+fuzz-build: $(FUZZ_OBJ) $(FUZZ_BIN)
+
+# The arena search scans libc's data for malloc_state under every layout:
+# comparison tracing there costs 3/4 of the heap harness's time, for
+# comparisons with no input-dependent target worth solving.
+$(FUZZ_BUILD)/obj/heap_arena.o: FUZZ_COV := -fno-sanitize-coverage=trace-cmp
+
+fuzz: deps fixtures fuzz-build
+	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_NAMES)
+
+# The replay drivers: the harness bodies built like the tests of BUILD.
+$(BUILD)/tests/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_COMMON) $(BUILD)/libaggop.a $(HEADERS) | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -o $@ $< tests/fuzz/replay_main.c tests/fuzz/fuzz_util.c \
+		$(BUILD)/libaggop.a $(LDLIBS)
+
+tests-bin: $(FUZZ_REPLAY)

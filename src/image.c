@@ -523,7 +523,15 @@ bool image_window(const struct image *img, uint64_t lo, uint64_t hi)
 	wn->len = 0;
 	if (hi <= lo)
 		return false;
-	size_t n = (size_t)(hi - lo);
+	/* Clipped before allocating: the buffer is bounded by what the core
+	 * holds at lo, never by a range (or a hostile memsz) beyond it. */
+	size_t u = image_seg_upper(img, lo);
+	if (u == 0)
+		return false;
+	const struct image_seg *s = &img->segs[u - 1];
+	if (lo - s->pub.start >= s->pub.filesz)
+		return false;
+	size_t n = (size_t)min_u64(hi - lo, s->pub.filesz - (lo - s->pub.start));
 	if (n > wn->cap) {
 		uint8_t *nb = realloc(wn->buf, n);
 		if (!nb)
