@@ -54,6 +54,69 @@ static void read_build_id(int fd, char *out, size_t outsz)
 	elf_end(elf);
 }
 
+/* libdwarf 20210528 frees a buffer twice when a .debug_rnglists unit header
+ * is malformed (dwarf_load_rnglists' error path, found by the types fuzzer):
+ * its unit headers are checked here first, and a bad one refuses the file
+ * with a line instead of reaching libdwarf.  DWARF 5 section 7.28: unit_length
+ * (4 bytes, or 0xffffffff and 8), version 5, address_size, segment selector
+ * size 0, offset_entry_count. */
+static int rnglists_sane(int fd, const char *path, struct err *e)
+{
+	int rc = 0;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return 0;
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	size_t shstrndx;
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0) {
+		if (elf)
+			elf_end(elf);
+		return 0;   /* not ELF enough for this check: libdwarf's init says so */
+	}
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn)) && !rc;) {
+		GElf_Shdr sh;
+		const char *name;
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
+		    strcmp(name, ".debug_rnglists") != 0 || (sh.sh_flags & SHF_COMPRESSED) || sh.sh_type == SHT_NOBITS)
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		const unsigned char *b = d ? d->d_buf : NULL;
+		uint64_t n = d && d->d_buf ? d->d_size : 0, off = 0;
+		while (off < n && !rc) {
+			uint64_t len;
+			uint32_t l32;
+			unsigned hdr = 4, offsize = 4;
+			if (n - off < 4)
+				break;
+			memcpy(&l32, b + off, 4);
+			len = l32;
+			if (l32 == 0xffffffffu) {
+				if (n - off < 12)
+					break;
+				memcpy(&len, b + off + 4, 8);
+				hdr = 12;
+				offsize = 8;
+			}
+			uint16_t version;
+			uint32_t count;
+			if (len > n - off - hdr || len < 8) {
+				rc = err_set(e, ERR_INPUT, "%s: .debug_rnglists unit at +%llu has length %llu past its section", path,
+					     (unsigned long long)off, (unsigned long long)len);
+				break;
+			}
+			memcpy(&version, b + off + hdr, 2);
+			memcpy(&count, b + off + hdr + 4, 4);
+			if (version != 5 || (b[off + hdr + 2] != 4 && b[off + hdr + 2] != 8) || b[off + hdr + 3] != 0 ||
+			    (uint64_t)count * offsize > len - 8)
+				rc = err_set(e, ERR_INPUT, "%s: .debug_rnglists unit at +%llu is malformed (version %u, address "
+					     "size %u, %u offsets); the debug info is damaged", path,
+					     (unsigned long long)off, version, b[off + hdr + 2], count);
+			off += hdr + len;
+		}
+	}
+	elf_end(elf);
+	return rc;
+}
+
 /* f->build_id is filled even when the file has no DWARF: the caller looks
  * for the separate debug file by it. */
 int types_file_open(struct types_file *f, const char *path, struct err *e)
@@ -64,6 +127,11 @@ int types_file_open(struct types_file *f, const char *path, struct err *e)
 		return err_set(e, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "cannot open %s: %s",
 			       path, strerror(errno));
 	read_build_id(f->fd, f->build_id, sizeof f->build_id);
+	if (rnglists_sane(f->fd, path, e)) {
+		close(f->fd);
+		f->fd = -1;
+		return ERR_INPUT;
+	}
 	Dwarf_Error derr = NULL;
 	/* libdwarf records every allocation in a search tree so that dwarf_finish
 	 * can free what a caller forgot; this layer deallocates everything it is
