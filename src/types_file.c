@@ -133,12 +133,11 @@ int types_file_open(struct types_file *f, const char *path, struct err *e)
 		return ERR_INPUT;
 	}
 	Dwarf_Error derr = NULL;
-	/* libdwarf records every allocation in a search tree so that dwarf_finish
-	 * can free what a caller forgot; this layer deallocates everything it is
-	 * handed (ASan's leak check holds it to that), and the tree cost a tenth
-	 * of the time on a big binary.  The flag is libdwarf's process-wide
-	 * setting: it is put back in types_file_close. */
-	f->alloc_flag = dwarf_set_de_alloc_flag(0);
+	/* libdwarf's allocation tree stays on (its default): on malformed DWARF
+	 * libdwarf 20210528 leaves allocations of its own behind (dwarf_child's
+	 * error paths, found by the types fuzzer) and frees them only through the
+	 * tree in dwarf_finish.  Turning it off saved a tenth of the time on a
+	 * huge binary and leaked on hostile input. */
 	int res = dwarf_init_b(f->fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &f->dbg, &derr);
 	if (res == DW_DLV_OK)
 		return 0;
@@ -149,7 +148,6 @@ int types_file_open(struct types_file *f, const char *path, struct err *e)
 		err_set(e, ERR_NOTFOUND, "%s has no DWARF debug info", path);
 	}
 	f->dbg = NULL;
-	dwarf_set_de_alloc_flag(f->alloc_flag);
 	close(f->fd);
 	f->fd = -1;
 	return ERR_NOTFOUND;
@@ -160,7 +158,6 @@ void types_file_close(struct types_file *f)
 	Dwarf_Error derr = NULL;
 	if (f->dbg) {
 		dwarf_finish(f->dbg, &derr);
-		dwarf_set_de_alloc_flag(f->alloc_flag);
 	}
 	if (f->fd >= 0)
 		close(f->fd);

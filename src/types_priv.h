@@ -243,7 +243,6 @@ int types_producer_settle(struct types_build *b);
 struct types_file {
 	int fd;
 	Dwarf_Debug dbg;
-	int alloc_flag; /* libdwarf's allocation tracking, as it was before */
 	char build_id[80]; /* lowercase hex, "" if none */
 };
 
