@@ -49,7 +49,7 @@ status=0
 printf '%-8s %10s %8s %6s %7s %7s %8s\n' harness execs exec/s cov ft corpus crashes
 for name in "$@"; do
 	log=$out/logs/$name.log
-	last=$(grep -E '^#[0-9]+' "$log" | grep -E 'cov: ' | tail -1)
+	last=$(grep -aE '^#[0-9]+' "$log" | grep -aE 'cov: ' | tail -1)
 	# fork mode prints no stat:: lines: its last status line says it all
 	execs=$(awk '/stat::number_of_executed_units/ {s += $2; n++} END {if (n) print s}' "$log")
 	rate=$(awk '/stat::average_exec_per_sec/ {s += $2; n++} END {if (n) print int(s / n)}' "$log")
@@ -61,7 +61,7 @@ for name in "$@"; do
 	crashes=$(find "$out/crashes/$name" -type f | wc -l)
 	printf '%-8s %10s %8s %6s %7s %7s %8s\n' "$name" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" \
 		"${corp:-?}" "$crashes"
-	if grep -qE 'ERROR: (AddressSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:' "$log"; then
+	if grep -aqE 'ERROR: (AddressSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:' "$log"; then
 		# with FUZZ_GO_ON=1 too: the resource findings are in crashes/
 		status=1
 	fi
