@@ -54,6 +54,16 @@ static int main_region(struct heap *h, struct heap_rd *rd, struct heap_region *r
 	if (end < m->top || (size & (GL_ALIGN - 1)))
 		return heap_add_corruption(h, m->top, "main arena top chunk has a bad size 0x%llx",
 					   (unsigned long long)hdr);
+	/* the top chunk lies in the core's segment that holds it: a hostile size
+	 * must not size the census (1 TiB of claimed heap was 1 GB of index) */
+	const struct image_segment *sg = image_segment_at(h->img, m->top);
+	if (sg && end > sg->end) {
+		int rc = heap_add_corruption(h, m->top, "main arena top chunk size 0x%llx runs past its segment's end "
+					     "0x%llx: clipped", (unsigned long long)size, (unsigned long long)sg->end);
+		if (rc)
+			return rc;
+		end = sg->end;
+	}
 	if (m->flags & GL_NONCONTIGUOUS)
 		heap_add_corruption(h, m->addr, "main arena is non-contiguous: only the part holding top is walked");
 	start = end - m->system_mem;

@@ -85,13 +85,18 @@ static int rnglists_sane(int fd, const char *path, struct err *e)
 			uint64_t len;
 			uint32_t l32;
 			unsigned hdr = 4, offsize = 4;
-			if (n - off < 4)
+			if (n - off < 4) {   /* a tail too short for a unit header */
+				rc = err_set(e, ERR_INPUT, "%s: .debug_rnglists ends in %llu stray bytes", path,
+					     (unsigned long long)(n - off));
 				break;
+			}
 			memcpy(&l32, b + off, 4);
 			len = l32;
 			if (l32 == 0xffffffffu) {
-				if (n - off < 12)
+				if (n - off < 12) {
+					rc = err_set(e, ERR_INPUT, "%s: .debug_rnglists ends in a truncated 64-bit unit", path);
 					break;
+				}
 				memcpy(&len, b + off + 4, 8);
 				hdr = 12;
 				offsize = 8;

@@ -322,7 +322,7 @@ static bool setup_smallvec(struct walk *w, type_id id, const struct types_type *
 		for (uint32_t i = 0; i < dt->vpart->nvariants; i++) {
 			const struct types_variant *va = &dt->vpart->variants[i];
 			type_id vt = types_resolve(w->t, va->type);
-			uint64_t o, o2;
+			uint64_t o = 0, o2 = 0;
 			if (strcmp(va->name, "Heap") == 0) {
 				heap = walk_std_field(w, vt, "", p, NULL, &o, NULL) >= 0 &&
 				       walk_std_field(w, vt, "", n, NULL, &o2, NULL) >= 0;
