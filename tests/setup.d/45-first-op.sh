@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${FIXDIR:?FIXDIR must be set (tests/setup.sh sets it)}"
 out="$FIXDIR/first-op"
-stamp=$( (cat fixtures/first-op/ops.rs "$0"; rustc --version) | sha256sum | cut -c1-16)
+stamp=$( (cat fixtures/first-op/ops.rs fixtures/common/op_counting.rs "$0"; rustc --version) | sha256sum | cut -c1-16)
 [ -s "$out/truth.json" ] && [ -s "$out/core" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ] && exit 0
 for tool in rustc gcore; do
 	command -v "$tool" >/dev/null || { echo "45-first-op: $tool not found" >&2; exit 1; }

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${FIXDIR:?FIXDIR must be set (tests/setup.sh sets it)}"
 out="$FIXDIR/tables"
-stamp=$( (cat fixtures/tables/tables.rs "$0"; rustc --version) | sha256sum | cut -c1-16)
+stamp=$( (cat fixtures/tables/tables.rs fixtures/common/op_counting.rs "$0"; rustc --version) | sha256sum | cut -c1-16)
 [ -s "$out/truth.json" ] && [ -s "$out/core" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ] && exit 0
 for tool in rustc gcore; do
 	command -v "$tool" >/dev/null || { echo "46-tables: $tool not found" >&2; exit 1; }
