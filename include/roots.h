@@ -16,6 +16,7 @@
 #ifndef AGGOP_ROOTS_H
 #define AGGOP_ROOTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -64,6 +65,26 @@ int roots_addr_type(const struct roots_unwrap *u, const struct image *img, const
 int roots_heap_scan(const struct image *img, const struct types *t,
 		    const struct heap *h, const char *type_name, roots_validate_fn validate,
 		    void *ctx, struct roots_result *out, struct err *e);
+
+/* What a type-driven heap scan looks for (generic mode): want(T) says
+ * whether ArcInner<T>/RcBox<T> chunks are candidates (e.g. a struct of the
+ * program's own that can hold the enum); holds(A, B) whether a value of type
+ * A can hold a B (a candidate another one holds is not a root). */
+struct roots_typefilter {
+	bool (*want)(void *ctx, type_id data_type);
+	bool (*holds)(void *ctx, type_id outer, type_id inner);
+	void *ctx;
+};
+
+/* Scans every in-use chunk for the wanted Arc/Rc-held types (chunk
+ * acceptance as roots_heap_scan), checks reference counts, validates, and
+ * keeps the outermost candidates: exactly one is the root (named with its
+ * evidence in `how`); several give ERR_AMBIGUOUS listing each with its type,
+ * thread references and address for --root 0xADDR; none ERR_NOTFOUND saying
+ * what was scanned. */
+int roots_heap_scan_types(const struct image *img, const struct types *t, const struct heap *h,
+			  const struct roots_typefilter *f, roots_validate_fn validate, void *ctx,
+			  struct roots_result *out, struct err *e);
 
 /* --root 0xADDR without a type: the ArcInner<T>/RcBox<T> whose value is at
  * addr (or whose allocation starts there) and whose size fits the chunk;

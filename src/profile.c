@@ -785,16 +785,30 @@ static int unwrap(void *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_i
 /* Whether an address root keeps the built-in target's mode: the executable
  * has its root type, --enum (if any) names its enum, and a :TYPE (if any)
  * names its root type. */
-static bool target_mode_fits(const struct types *t, const struct target *tg, const struct profile_options *opt)
+/* The executable is the target's: it has the root type, the root type has
+ * the first member of the path to the tables, and --enum (if any) names the
+ * target's enum. */
+static bool target_in_exe(const struct types *t, const struct target *tg, const struct profile_options *opt)
 {
 	type_id id;
-	if (!tg->root_type || types_lookup(t, tg->root_type, &id, NULL) != 0)
+	char seg0[128];
+	if (!tg->root_type || !tg->tables || types_lookup(t, tg->root_type, &id, NULL) != 0)
+		return false;
+	snprintf(seg0, sizeof seg0, "%.*s", (int)strcspn(tg->tables, "."), tg->tables);
+	if (types_member_path(t, id, seg0, NULL, NULL, NULL) != 0)
 		return false;
 	if (opt->enum_name && tg->enum_name) {
 		const char *seg = strrchr(opt->enum_name, ':');
 		if (strcmp(seg ? seg + 1 : opt->enum_name, tg->enum_name) != 0)
 			return false;
 	}
+	return true;
+}
+
+static bool target_mode_fits(const struct types *t, const struct target *tg, const struct profile_options *opt)
+{
+	if (!target_in_exe(t, tg, opt))
+		return false;
 	const char *colon = strchr(opt->root, ':');
 	if (colon && colon[1]) {
 		const char *ty = colon + 1, *seg = ty;
@@ -959,6 +973,102 @@ static void statics_holding(const struct types *t, const char *enum_name, char *
 	if (n > 4 && len < size)
 		snprintf(buf + len, size - len, " and %zu more", n - 4);
 	reach_memo_deinit(&memo);
+}
+
+/* ----------------------------------------- root discovery (no static) */
+
+struct want_ctx {
+	const struct types *t;
+	type_id enum_id, exact;
+};
+
+/* A struct of the program's own that can hold the enum (or exactly the
+ * type --root named). */
+static bool want_type(void *ctx, type_id ty)
+{
+	struct want_ctx *w = ctx;
+	ty = types_resolve(w->t, ty);
+	if (w->exact)
+		return ty == w->exact;
+	const struct types_type *tt = types_get(w->t, ty);
+	if (!tt || tt->kind != TYPES_STRUCT || tt->vpart || !tt->name || tt->name[0] == '(' || std_type(tt->name))
+		return false;
+	struct reach_memo memo;
+	reach_memo_init(&memo);
+	bool yes = reaches(w->t, ty, w->enum_id, &memo, 0);
+	reach_memo_deinit(&memo);
+	return yes;
+}
+
+static bool holds_type(void *ctx, type_id outer, type_id inner)
+{
+	struct want_ctx *w = ctx;
+	struct reach_memo memo;
+	reach_memo_init(&memo);
+	bool yes = reaches(w->t, outer, types_resolve(w->t, inner), &memo, 0);
+	reach_memo_deinit(&memo);
+	return yes;
+}
+
+/* The statics that can hold the enum: how many, and the first one. */
+static size_t statics_reaching(const struct types *t, type_id enum_id, const char **first)
+{
+	size_t n = 0;
+	struct reach_memo memo;
+	reach_memo_init(&memo);
+	*first = NULL;
+	for (size_t i = 0; i < types_static_count(t); i++) {
+		const struct types_static *st = types_static_at(t, i);
+		if (reaches(t, st->type, enum_id, &memo, 0) && n++ == 0)
+			*first = st->name;
+	}
+	reach_memo_deinit(&memo);
+	return n;
+}
+
+/* Generic mode without a static named: where the enum's values live.  The
+ * statics that can hold them, and a typed heap scan for Arc/Rc-held structs
+ * of the program's own that can (or, with exact, for that type): one
+ * candidate is the root, named in name; several or none are an error that
+ * lists them with the flag to pick one. */
+static int discover_root(struct run *r, const struct image *img, const struct heap *h, struct vctx *v,
+			 type_id exact, struct roots_result *root, char *name, size_t namesize)
+{
+	const struct types *t = r->t;
+	const char *en = types_get(t, v->enum_id) ? types_get(t, v->enum_id)->name : "?";
+	const char *first = NULL;
+	size_t nst = exact ? 0 : statics_reaching(t, v->enum_id, &first);
+	struct want_ctx wc = {t, v->enum_id, exact};
+	const struct roots_typefilter f = {want_type, holds_type, &wc};
+	struct err he = {0};
+	int rc = roots_heap_scan_types(img, t, h, &f, validate_generic, v, root, &he);
+	if (rc == 0 && nst == 0) {
+		snprintf(name, namesize, "%s", types_get(t, root->type)->name);
+		walk_mark_seen(r->w, root->alloc);
+		return 0;
+	}
+	if (rc == ERR_NOTFOUND && nst == 1) {
+		const struct roots_unwrap u = {unwrap, r->w};
+		snprintf(name, namesize, "%s", first);
+		rc = roots_symbol(&u, img, t, first, root, r->e);
+		if (rc == 0) {
+			size_t l = strlen(root->how);
+			snprintf(root->how + l, sizeof root->how - l, " (found by itself: the one static that can hold %.100s"
+				 " values; no Arc/Rc-held struct on the heap can)", en);
+		}
+		return rc;
+	}
+	char holders[300];
+	statics_holding(t, en, holders, sizeof holders);
+	if (rc == ERR_NOTFOUND && nst == 0)
+		return err_set(r->e, ERR_INPUT, "--enum %s without --root: no static can hold %s values and %.300s; name "
+			       "the root: --root STATIC, --root TYPE or --root 0xADDR", en, en, he.msg);
+	if (rc != 0 && rc != ERR_NOTFOUND && rc != ERR_AMBIGUOUS)
+		return err_set(r->e, rc, "%s", he.msg);
+	return err_set(r->e, ERR_INPUT, "--enum %s without --root: more than one place holds %s values: %s%s%s%s%s; pick "
+		       "one with --root STATIC or --root 0xADDR", en, en, nst ? "statics " : "", holders,
+		       nst && rc != ERR_NOTFOUND ? "; on the heap: " : "", rc == ERR_AMBIGUOUS ? he.msg :
+		       rc == 0 ? root->how : "", "");
 }
 
 /* The Rust enums with data a value of type ty can hold, outside the
@@ -1194,6 +1304,22 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	 * target's root type (and no other enum was asked for) */
 	bool generic = opt->root && strcmp(opt->root, "auto") != 0 && !opt->target_file &&
 		       !(strncmp(opt->root, "0x", 2) == 0 && target_mode_fits(t, &tg, opt));
+	/* --enum E alone on an executable without the target's root type:
+	 * generic mode, the root discovered (issue 20); --root TYPE (a type,
+	 * not a static): a typed heap scan for it */
+	const struct types_static *tmp_st;
+	bool no_target = !target_in_exe(t, &tg, opt);
+	bool discover = !opt->target_file && opt->enum_name && no_target && (!opt->root || strcmp(opt->root, "auto") == 0);
+	type_id root_type_named = 0;
+	if (generic && strncmp(opt->root, "0x", 2) != 0 && types_static_lookup(t, opt->root, &tmp_st, NULL) != 0 &&
+	    types_lookup(t, opt->root, &root_type_named, NULL) == 0 &&
+	    types_get(t, types_resolve(t, root_type_named))->kind == TYPES_STRUCT)
+		discover = true;
+	else
+		root_type_named = 0;
+	generic = generic || discover;
+	struct profile_options lopt = *opt;   /* a discovered root's name for the report */
+	char found[256] = "";
 	snprintf(p->target_name, sizeof p->target_name, "%s", generic ? "generic" : tg.name);
 	p->generic = generic;
 	rc = walk_create(&r.w, img, t, h, e);
@@ -1215,7 +1341,14 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 
 	struct roots_result root;
 	struct vctx v = {r.w, t, &tg, enum_id};
-	rc = find_root(&r, img, h, &tg, opt, generic, &root, &v);
+	if (discover) {
+		rc = discover_root(&r, img, h, &v, types_resolve(t, root_type_named), &root, found, sizeof found);
+		if (rc)
+			goto fail;
+		lopt.root = found;
+		opt = &lopt;
+	} else
+		rc = find_root(&r, img, h, &tg, opt, generic, &root, &v);
 	if (rc) {
 		const struct types_static *st;
 		if (generic && strncmp(opt->root, "0x", 2) != 0 && types_static_lookup(t, opt->root, &st, NULL) != 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #define MAX_CANDIDATES 8
+#define MAX_KINDS 64                      /* Arc/Rc-held types a type scan looks for */
 #define REFCOUNT_MAX (1ull << 32)   /* a plausible Arc strong/weak count */
 #define STACK_SCAN_MAX (64ull << 20)
 #define RELEASE_STEP (16ull << 20)        /* the scan gives back pages this far behind it */
@@ -354,5 +355,115 @@ int roots_addr_infer(const struct image *img, const struct types *t, const struc
 	snprintf(out->how, sizeof out->how, "given: 0x%" PRIx64 ", inferred %s in an Arc/Rc allocation at 0x%" PRIx64
 		 " (%" PRIu64 "-byte chunk)", addr, bt ? bt->name : "?", ch.mem, ch.size);
 	(void)img;
+	return 0;
+}
+
+/* One kind of reference-counted box the type scan looks for. */
+struct kind {
+	type_id inner, data;
+	uint64_t size, data_off, strong_off, weak_off;
+};
+
+int roots_heap_scan_types(const struct image *img, const struct types *t, const struct heap *h,
+			  const struct roots_typefilter *f, roots_validate_fn validate, void *ctx,
+			  struct roots_result *out, struct err *e)
+{
+	static const char *const prefixes[] = {"alloc::sync::ArcInner<", "alloc::rc::RcBox<", "alloc::rc::RcInner<"};
+	struct kind kinds[MAX_KINDS];
+	size_t nk = 0;
+	for (size_t p = 0; p < sizeof prefixes / sizeof prefixes[0]; p++) {
+		struct types_id_vec ids;
+		types_id_vec_init(&ids);
+		if (types_find_prefix_all(t, prefixes[p], &ids, NULL) != 0)
+			continue;
+		for (size_t i = 0; i < ids.len && nk < MAX_KINDS; i++) {
+			struct kind k = {.inner = ids.data[i]};
+			const struct types_type *it = types_get(t, k.inner);
+			if (!it || types_member_path(t, k.inner, "data", &k.data_off, &k.data, NULL) != 0 ||
+			    types_member_path(t, k.inner, "strong", &k.strong_off, NULL, NULL) != 0 ||
+			    types_member_path(t, k.inner, "weak", &k.weak_off, NULL, NULL) != 0)
+				continue;
+			k.data = types_resolve(t, k.data);
+			k.size = it->size;
+			bool dup = false;
+			for (size_t j = 0; j < nk && !dup; j++)
+				dup = kinds[j].inner == k.inner;
+			if (!dup && f->want(f->ctx, k.data))
+				kinds[nk++] = k;
+		}
+		types_id_vec_deinit(&ids);
+	}
+	char names[300] = "";
+	for (size_t i = 0, l = 0; i < nk && l < sizeof names; i++)
+		l += (size_t)snprintf(names + l, sizeof names - l, "%s%s", i ? ", " : "", types_get(t, kinds[i].data)->name);
+	if (nk == 0)
+		return err_set(e, ERR_NOTFOUND, "no Arc- or Rc-held type of the program's own can hold the values");
+
+	struct cand c[MAX_CANDIDATES];
+	type_id ctype[MAX_CANDIDATES];
+	size_t nc = 0, scanned = 0, plausible = 0, nvalid = 0;
+	for (size_t i = 0; i < heap_chunk_count(h); i++) {
+		const struct heap_chunk ch = heap_chunk_get(h, i);
+		if (ch.state != HEAP_INUSE)
+			continue;
+		for (size_t k = 0; k < nk; k++) {
+			bool us;
+			uint64_t strong, weak;
+			if (!heap_chunk_fits(&ch, kinds[k].size, &us))
+				continue;
+			scanned++;
+			if (image_read_u64(img, ch.mem + kinds[k].strong_off, &strong, NULL) ||
+			    image_read_u64(img, ch.mem + kinds[k].weak_off, &weak, NULL) || strong == 0 ||
+			    strong > REFCOUNT_MAX || weak == 0 || weak > REFCOUNT_MAX)
+				continue;
+			plausible++;
+			struct err ve = {0};
+			struct cand x = {.mem = ch.mem, .key = ch.mem, .size = ch.size, .unsplit = us};
+			if (validate && validate(ctx, ch.mem + kinds[k].data_off, kinds[k].data, &x.key, &ve) != 0)
+				continue;
+			x.valid = true;
+			nvalid++;
+			x.refs = thread_refs(img, ch.mem, x.who, sizeof x.who);
+			snprintf(x.fail, sizeof x.fail, "%zu", k);   /* which kind */
+			if (nc < MAX_CANDIDATES) {
+				ctype[nc] = kinds[k].data;
+				c[nc++] = x;
+			}
+			break;
+		}
+	}
+	if (nvalid == 0)
+		return err_set(e, ERR_NOTFOUND, "a typed heap scan for Arc/Rc-held %s found none that validates (%zu "
+			       "chunks fit, %zu had plausible reference counts)", names, scanned, plausible);
+	/* a candidate whose type another candidate's type holds is part of
+	 * that one's state, not a root of its own */
+	bool inner[MAX_CANDIDATES] = {false};
+	size_t outer = 0, pick = 0;
+	for (size_t i = 0; i < nc; i++) {
+		for (size_t j = 0; j < nc && !inner[i]; j++)
+			inner[i] = ctype[i] != ctype[j] && f->holds(f->ctx, ctype[j], ctype[i]);
+		if (!inner[i] && outer++ == 0)
+			pick = i;
+	}
+	char list[400] = "";
+	for (size_t i = 0, l = 0; i < nc && l < sizeof list; i++)
+		if (!inner[i])
+			l += (size_t)snprintf(list + l, sizeof list - l, "%s0x%" PRIx64 " (%s, %d thread%s%s%.40s)",
+					      l ? "; " : "", c[i].mem + kinds[atoi(c[i].fail)].data_off,
+					      types_get(t, ctype[i])->name, c[i].refs, c[i].refs == 1 ? "" : "s",
+					      c[i].refs ? ": " : "", c[i].who);
+	if (outer > 1 || nvalid > nc)
+		return err_set(e, ERR_AMBIGUOUS, "%zu Arc/Rc-held values could be the root: %s; pick one with --root "
+			       "0xADDR", nvalid > nc ? nvalid : outer, list);
+	const struct kind *k = &kinds[atoi(c[pick].fail)];
+	out->addr = c[pick].mem + k->data_off;
+	out->type = k->data;
+	out->alloc = c[pick].mem;
+	out->alloc_size = k->size;
+	snprintf(out->how, sizeof out->how, "typed heap scan for Arc/Rc-held %.120s: chose %s at 0x%" PRIx64 " (a %"
+		 PRIu64 "-byte chunk%s; %d thread%s%s%.80s); %zu valid of %zu plausible in %zu fitting chunks",
+		 names, types_get(t, k->data)->name, c[pick].mem, c[pick].size, c[pick].unsplit ? ", left unsplit" : "",
+		 c[pick].refs, c[pick].refs == 1 ? " refers to it" : "s refer to it", c[pick].refs ? ": " : "",
+		 c[pick].who, nvalid, plausible, scanned);
 	return 0;
 }
