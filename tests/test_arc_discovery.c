@@ -130,6 +130,33 @@ static void test_one_static_is_used(void **state)
 	json_decref(j);
 }
 
+/* --root TABLES --enum Op: the root Vec's own buffer is counted on the
+ * root's line, equal to the program's ledger (issue 16: it was dropped). */
+static void test_root_vec_buffer_counted(void **state)
+{
+	(void)state;
+	char err[4096], c[700], x[700], tp[700];
+	snprintf(c, sizeof c, "%.500s/tables/core", fixdir());
+	snprintf(x, sizeof x, "%.500s/tables/tables", fixdir());
+	snprintf(tp, sizeof tp, "%.500s/tables/truth.json", fixdir());
+	int rc = tool_run(err, sizeof err, "%s %s --root TABLES --enum Op -q -o %s --json %s", c, x, mdp, outp);
+	if (rc != 0)
+		fail_msg("--root TABLES --enum Op: exit %d: %s", rc, err);
+	json_t *j = load_json(outp), *t = load_json(tp);
+	assert_non_null(j);
+	assert_non_null(t);
+	if (jint(t, "root_buffer.allocations") != 1)
+		fail_msg("the tables fixture's ledger has no root_buffer (rebuild it)");
+	const char *keys[][2] = {{"root.own_allocations.count", "root_buffer.allocations"},
+				 {"root.own_allocations.heap_requested_bytes", "root_buffer.heap_requested_bytes"},
+				 {"root.own_allocations.heap_chunk_bytes", "root_buffer.heap_chunk_bytes"}};
+	for (size_t k = 0; k < 3; k++)
+		if (jint(j, keys[k][0]) != jint(t, keys[k][1]))
+			fail_msg("%s: tool %lld, ledger %lld", keys[k][0], jint(j, keys[k][0]), jint(t, keys[k][1]));
+	json_decref(j);
+	json_decref(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_root_type_scans_the_heap),
 		cmocka_unit_test(test_root_address_without_type),
 		cmocka_unit_test(test_one_static_is_used),
+		cmocka_unit_test(test_root_vec_buffer_counted),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
