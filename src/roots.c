@@ -12,6 +12,7 @@
 #define STACK_SCAN_MAX (64ull << 20)
 #define RELEASE_STEP (16ull << 20)        /* the scan gives back pages this far behind it */
 #define SCAN_WINDOW (1ull << 20)          /* and reads candidates this much at a time */
+#define STATICS_SCAN_MAX (256ull << 20)   /* statics spread wider are not scanned for evidence */
 
 int roots_symbol(const struct roots_unwrap *u, const struct image *img, const struct types *t, const char *name,
 		 struct roots_result *out, struct err *e)
@@ -88,7 +89,8 @@ static int arcinner_names(const char *name, const char *type_name)
 /* One chunk that had plausible reference counts. */
 struct cand {
 	uint64_t mem, key, size;
-	int refs;              /* thread stacks and registers pointing at it */
+	int refs;              /* evidence: threads (stack or registers) and statics pointing at it */
+	int srefs;             /* of which statics */
 	bool valid, unsplit;
 	char who[120];         /* which threads */
 	char fail[170];        /* why validation failed */
@@ -124,8 +126,64 @@ static int thread_refs(const struct image *img, uint64_t target, char *who, size
 	return refs;
 }
 
-/* Better evidence first: validated, then more thread references, then
- * lower address (a stable order). */
+/* Where the program's statics lie: [lo, hi) over every static DWARF names
+ * (its .data and .bss), clipped to what the core holds; a pointer to a
+ * candidate found there is evidence too. */
+struct statics_range {
+	uint64_t lo, hi;
+};
+
+static void statics_range(const struct image *img, const struct types *t, struct statics_range *r)
+{
+	r->lo = UINT64_MAX;
+	r->hi = 0;
+	uint64_t bias = image_bias(img);
+	for (size_t i = 0; i < types_static_count(t); i++) {
+		const struct types_static *st = types_static_at(t, i);
+		const struct types_type *tt = types_get(t, types_resolve(t, st->type));
+		uint64_t a = st->addr + bias, n = tt ? tt->size : 8;
+		if (!st->addr || a < bias || n > (1u << 24) || !image_mapped(img, a, n ? n : 1))
+			continue;
+		if (a < r->lo)
+			r->lo = a;
+		if (a + n > r->hi)
+			r->hi = a + n;
+	}
+	if (r->lo >= r->hi || r->hi - r->lo > STATICS_SCAN_MAX)
+		r->lo = r->hi = 0;
+}
+
+/* How many 8-byte words of the statics' range hold target. */
+static int static_refs(const struct image *img, const struct statics_range *r, uint64_t target)
+{
+	int refs = 0;
+	for (uint64_t a = (r->lo + 7) & ~7ull; a + 8 <= r->hi; a += SCAN_WINDOW) {
+		uint64_t n = r->hi - a < SCAN_WINDOW ? (r->hi - a) & ~7ull : SCAN_WINDOW;
+		const uint64_t *p = n ? image_ptr(img, a, n) : NULL;
+		for (uint64_t k = 0; p && k < n / 8; k++)
+			refs += p[k] == target;
+	}
+	return refs;
+}
+
+/* "referenced by 2 threads (LWP 1, LWP 2) and 1 static word" */
+static const char *evidence(const struct cand *c, char *buf, size_t size)
+{
+	int threads = c->refs - c->srefs;
+	char st[48] = "";
+	if (c->srefs)
+		snprintf(st, sizeof st, "%s%d static word%s", threads ? " and " : "", c->srefs, c->srefs == 1 ? "" : "s");
+	if (c->refs == 0)
+		snprintf(buf, size, "no thread stack, register or static refers to it");
+	else if (threads)
+		snprintf(buf, size, "referenced by %d thread%s (%.100s)%s", threads, threads == 1 ? "" : "s", c->who, st);
+	else
+		snprintf(buf, size, "referenced by %s", st);
+	return buf;
+}
+
+/* Better evidence first: validated, then more references, then lower
+ * address (a stable order). */
 static int cand_cmp(const void *a, const void *b)
 {
 	const struct cand *x = a, *y = b;
@@ -184,6 +242,8 @@ int roots_heap_scan(const struct image *img, const struct types *t,
 	    types_member_path(t, inner, "weak", &weak_off, NULL, e))
 		return err_wrap(e, "%s", it->name);
 	uint64_t want = heap_request_chunk(it->size);
+	struct statics_range sr;
+	statics_range(img, t, &sr);
 
 	struct cand c[MAX_CANDIDATES];
 	size_t nc = 0, scanned = 0, exact = 0, unsplit = 0, mmapped = 0, plausible = 0, nvalid = 0, nrefs = 0;
@@ -227,23 +287,27 @@ int roots_heap_scan(const struct image *img, const struct types *t,
 		/* thread references are looked up for every valid candidate and
 		 * for the first rejected ones (near-misses worth naming) */
 		if (x.valid || plausible - nvalid <= 4 * MAX_CANDIDATES)
+		{
 			x.refs = thread_refs(img, ch.mem, x.who, sizeof x.who);
+			x.srefs = static_refs(img, &sr, ch.mem);
+			x.refs += x.srefs;
+		}
 		nrefs += x.refs > 0;
 		cand_keep(c, &nc, &x);
 	}
 	if (released)
 		image_release(img, released, UINT64_MAX);
 	char scan[300];
-	snprintf(scan, sizeof scan, "%zu in-use chunks that fit %s (%" PRIu64 " bytes: %zu of %" PRIu64 " bytes, %zu "
-		 "larger ones left unsplit, %zu mmapped; every arena)", scanned, it->name, it->size, exact, want, unsplit,
-		 mmapped);
+	snprintf(scan, sizeof scan, "%zu in-use chunks of any arena that fit ArcInner<%.60s> (%" PRIu64 " bytes): %zu "
+		 "exact (%" PRIu64 " bytes), %zu left unsplit, %zu mmapped", scanned, type_name, it->size, exact, want,
+		 unsplit, mmapped);
 	if (nvalid == 0) {
 		char near[600] = "";
 		size_t l = 0;
+		char ev[200];
 		for (size_t i = 0; i < nc && i < 3 && l < sizeof near; i++)
-			l += (size_t)snprintf(near + l, sizeof near - l, "%s0x%" PRIx64 " (%s%s%s): %.110s", i ? "; " : "",
-					      c[i].mem + data_off, c[i].refs ? "referenced by " : "no thread refers to it",
-					      c[i].who, "", c[i].fail);
+			l += (size_t)snprintf(near + l, sizeof near - l, "%s0x%" PRIx64 " (%.80s): %.110s", i ? "; " : "",
+					      c[i].mem + data_off, evidence(&c[i], ev, sizeof ev), c[i].fail);
 		return err_set(e, ERR_NOTFOUND,
 			       "no valid %s: scanned %s; %zu had plausible reference counts and all failed validation%s%s%s; "
 			       "%s", it->name, scan, plausible, nc ? " (nearest: " : "", near, nc ? ")" : "",
@@ -257,11 +321,10 @@ int roots_heap_scan(const struct image *img, const struct types *t,
 	bool agree = true;
 	for (size_t i = 1; i < kept; i++)
 		agree = agree && c[i].key == c[0].key;
-	char list[400] = "";
+	char list[400] = "", ev[200];
 	for (size_t i = 0, l = 0; i < kept && l < sizeof list; i++)
-		l += (size_t)snprintf(list + l, sizeof list - l, "%s0x%" PRIx64 " (%d thread%s%s%s)", i ? ", " : "",
-				      c[i].mem + data_off, c[i].refs, c[i].refs == 1 ? "" : "s", c[i].refs ? ": " : "",
-				      c[i].who);
+		l += (size_t)snprintf(list + l, sizeof list - l, "%s0x%" PRIx64 " (%.90s)", i ? "; " : "",
+				      c[i].mem + data_off, evidence(&c[i], ev, sizeof ev));
 	/* disagreeing candidates: the best is used only when its evidence is
 	 * strictly better than every one that leads elsewhere */
 	bool sure = agree;
@@ -279,13 +342,12 @@ int roots_heap_scan(const struct image *img, const struct types *t,
 	out->type = types_resolve(t, data_t);
 	out->alloc = c[0].mem;
 	out->alloc_size = it->size;
-	char chosen[200];
-	snprintf(chosen, sizeof chosen, "0x%" PRIx64 " (a %" PRIu64 "-byte chunk%s; %s%d thread%s%s%.100s)", c[0].mem,
-		 c[0].size, c[0].unsplit ? ", left unsplit" : "", c[0].refs ? "referenced by " : "", c[0].refs,
-		 c[0].refs == 1 ? "" : "s", c[0].refs ? ": " : " refer to it", c[0].who);
-	snprintf(out->how, sizeof out->how, "heap scan: chose %s; %zu valid of %zu plausible among %.200s%s%s",
+	char chosen[240];
+	snprintf(chosen, sizeof chosen, "0x%" PRIx64 " (a %" PRIu64 "-byte chunk%s; %.180s)", c[0].mem, c[0].size,
+		 c[0].unsplit ? ", left unsplit" : "", evidence(&c[0], ev, sizeof ev));
+	snprintf(out->how, sizeof out->how, "heap scan: chose %.200s; %zu valid of %zu plausible among %.200s%s%.40s",
 		 chosen, nvalid, plausible, scan, kept > 1 ? (agree ? "; all lead to the same state: " :
-							      "; the others have fewer thread references: ") : "",
+							      "; the others have less evidence: ") : "",
 		 kept > 1 ? list : "");
 	return 0;
 }
@@ -401,6 +463,8 @@ int roots_heap_scan_types(const struct image *img, const struct types *t, const 
 
 	struct cand c[MAX_CANDIDATES];
 	type_id ctype[MAX_CANDIDATES];
+	struct statics_range sr;
+	statics_range(img, t, &sr);
 	size_t nc = 0, scanned = 0, plausible = 0, nvalid = 0;
 	for (size_t i = 0; i < heap_chunk_count(h); i++) {
 		const struct heap_chunk ch = heap_chunk_get(h, i);
@@ -423,7 +487,11 @@ int roots_heap_scan_types(const struct image *img, const struct types *t, const 
 				continue;
 			x.valid = true;
 			nvalid++;
+		{
 			x.refs = thread_refs(img, ch.mem, x.who, sizeof x.who);
+			x.srefs = static_refs(img, &sr, ch.mem);
+			x.refs += x.srefs;
+		}
 			snprintf(x.fail, sizeof x.fail, "%zu", k);   /* which kind */
 			if (nc < MAX_CANDIDATES) {
 				ctype[nc] = kinds[k].data;
@@ -445,13 +513,12 @@ int roots_heap_scan_types(const struct image *img, const struct types *t, const 
 		if (!inner[i] && outer++ == 0)
 			pick = i;
 	}
-	char list[400] = "";
+	char list[400] = "", ev[200];
 	for (size_t i = 0, l = 0; i < nc && l < sizeof list; i++)
 		if (!inner[i])
-			l += (size_t)snprintf(list + l, sizeof list - l, "%s0x%" PRIx64 " (%s, %d thread%s%s%.40s)",
-					      l ? "; " : "", c[i].mem + kinds[atoi(c[i].fail)].data_off,
-					      types_get(t, ctype[i])->name, c[i].refs, c[i].refs == 1 ? "" : "s",
-					      c[i].refs ? ": " : "", c[i].who);
+			l += (size_t)snprintf(list + l, sizeof list - l, "%s0x%" PRIx64 " (%.80s, %.80s)", l ? "; " : "",
+					      c[i].mem + kinds[atoi(c[i].fail)].data_off, types_get(t, ctype[i])->name,
+					      evidence(&c[i], ev, sizeof ev));
 	if (outer > 1 || nvalid > nc)
 		return err_set(e, ERR_AMBIGUOUS, "%zu Arc/Rc-held values could be the root: %s; pick one with --root "
 			       "0xADDR", nvalid > nc ? nvalid : outer, list);
@@ -461,9 +528,8 @@ int roots_heap_scan_types(const struct image *img, const struct types *t, const 
 	out->alloc = c[pick].mem;
 	out->alloc_size = k->size;
 	snprintf(out->how, sizeof out->how, "typed heap scan for Arc/Rc-held %.120s: chose %s at 0x%" PRIx64 " (a %"
-		 PRIu64 "-byte chunk%s; %d thread%s%s%.80s); %zu valid of %zu plausible in %zu fitting chunks",
-		 names, types_get(t, k->data)->name, c[pick].mem, c[pick].size, c[pick].unsplit ? ", left unsplit" : "",
-		 c[pick].refs, c[pick].refs == 1 ? " refers to it" : "s refer to it", c[pick].refs ? ": " : "",
-		 c[pick].who, nvalid, plausible, scanned);
+		 PRIu64 "-byte chunk%s; %.160s); %zu valid of %zu plausible in %zu fitting chunks", names,
+		 types_get(t, k->data)->name, c[pick].mem, c[pick].size, c[pick].unsplit ? ", left unsplit" : "",
+		 evidence(&c[pick], ev, sizeof ev), nvalid, plausible, scanned);
 	return 0;
 }
