@@ -23,6 +23,10 @@ struct report_meta {
 	const char *build_id;
 	double seconds;             /* whole run */
 	const char *svg;            /* the chart's file name as the markdown links it, or NULL */
+	/* the target as the user named it (--root, --enum, --profile, --config),
+	 * recorded in the JSON's "options" so that `diff BASELINE.json CORE EXE`
+	 * profiles the core the same way; NULL: none given */
+	const struct profile_options *opts;
 };
 
 /* v with thousands separators ("1,234,567") in buf (at least 28 bytes). */
@@ -206,9 +210,16 @@ struct report_doc_table {
 	size_t nfeatures;
 };
 
+/* The options a profile was made with (JSON "options"), each NULL when not
+ * given or not recorded: what a diff reuses for a core side. */
+struct report_doc_options {
+	char *root, *enum_name, *profile, *config;
+};
+
 struct report_doc {
 	char *source;             /* the file, or "CORE (EXE)" for a run */
 	char *target, *enum_name, *core, *exe;
+	struct report_doc_options opts;
 	uint64_t enum_size, enum_align, tag_offset, tag_size;
 	struct report_doc_variant *variants;             /* the enum's, layout order */
 	size_t nvariants;

@@ -239,7 +239,7 @@ static int run_profile(const char *core, const char *exe, const struct main_opts
 	}
 	struct report_meta m = {.core = core, .exe = exe, .core_kind = image_core_kind(img),
 				.core_size = image_core_size(img), .build_id = image_exe_build_id(img),
-				.seconds = p->seconds};
+				.seconds = p->seconds, .opts = &o->po};
 	char svg[4096];
 	if (svg_path(o->output, svg, sizeof svg)) {
 		m.svg = strrchr(svg, '/') ? strrchr(svg, '/') + 1 : svg;
@@ -293,35 +293,56 @@ out:
 	return status;
 }
 
-/* One side of a diff: a JSON profile, or a core and its executable profiled now. */
-static int diff_side(char **argv, int *i, int argc, bool cores, const struct profile_options *po,
-		     struct report_doc **out, struct err *e)
+/* One side of a diff: a JSON profile, or a core and its executable. */
+struct diff_operand {
+	const char *json, *core, *exe;
+};
+
+/* Splits the operands into OLD and NEW (a core is followed by its executable). */
+static int diff_operands(char **argv, int i, int argc, bool cores, struct diff_operand side[2], struct err *e)
 {
-	unsigned char magic[4] = {0};
-	FILE *f = fopen(argv[*i], "rb");
-	if (!f)
-		return err_set(e, ERR_INPUT, "cannot read %s", argv[*i]);
-	bool elf = fread(magic, 1, 4, f) == 4 && memcmp(magic, "\177ELF", 4) == 0;
-	fclose(f);
-	if (cores && !elf)
-		return err_set(e, ERR_INPUT, "%s is not an ELF core (--core takes OLD.core OLD.exe NEW.core NEW.exe)",
-			       argv[*i]);
-	if (!elf)
-		return report_doc_load(out, argv[(*i)++], e);
-	if (*i + 1 >= argc)
-		return err_set(e, ERR_USAGE, "%s is a core: its executable must follow it", argv[*i]);
-	const char *core = argv[*i], *exe = argv[*i + 1];
-	*i += 2;
+	for (int s = 0; s < 2; s++) {
+		if (i >= argc)
+			return err_set(e, ERR_USAGE, "diff needs OLD and NEW (a JSON profile, or CORE EXECUTABLE, each)");
+		unsigned char magic[4] = {0};
+		FILE *f = fopen(argv[i], "rb");
+		if (!f)
+			return err_set(e, ERR_INPUT, "cannot read %s", argv[i]);
+		bool elf = fread(magic, 1, 4, f) == 4 && memcmp(magic, "\177ELF", 4) == 0;
+		fclose(f);
+		if (cores && !elf)
+			return err_set(e, ERR_INPUT, "%s is not an ELF core (--core takes OLD.core OLD.exe NEW.core NEW.exe)",
+				       argv[i]);
+		if (!elf) {
+			side[s].json = argv[i++];
+			continue;
+		}
+		if (i + 1 >= argc)
+			return err_set(e, ERR_USAGE, "%s is a core: its executable must follow it", argv[i]);
+		side[s].core = argv[i];
+		side[s].exe = argv[i + 1];
+		i += 2;
+	}
+	if (i != argc)
+		return err_set(e, ERR_USAGE, "diff: too many operands (OLD and NEW are each a JSON profile or CORE "
+			       "EXECUTABLE)");
+	return 0;
+}
+
+/* A core side profiled now, into the document --json would write. */
+static int diff_profile(const struct diff_operand *d, const struct profile_options *po, struct report_doc **out,
+			struct err *e)
+{
 	struct image *img = NULL;
 	struct types *t = NULL;
 	struct heap *h = NULL;
 	struct profile *p = NULL;
-	int rc = image_open(&img, core, exe, e) || types_open(&t, exe, NULL, e) || heap_open(&h, img, e) ||
+	int rc = image_open(&img, d->core, d->exe, e) || types_open(&t, d->exe, NULL, e) || heap_open(&h, img, e) ||
 		 profile_run(&p, img, t, h, po, e);
 	if (!rc) {
-		struct report_meta m = {.core = core, .exe = exe, .core_kind = image_core_kind(img),
+		struct report_meta m = {.core = d->core, .exe = d->exe, .core_kind = image_core_kind(img),
 					.core_size = image_core_size(img), .build_id = image_exe_build_id(img),
-					.seconds = p->seconds};
+					.seconds = p->seconds, .opts = po};
 		rc = report_doc_from_profile(out, p, &m, e);
 	}
 	profile_free(p);
@@ -329,6 +350,26 @@ static int diff_side(char **argv, int *i, int argc, bool cores, const struct pro
 	types_close(t);
 	image_close(img);
 	return rc ? e->code : 0;
+}
+
+/* The options a core side is profiled with: the flags given, else what the
+ * first saved profile recorded (its target: root, enum, profile, config). */
+static struct profile_options diff_options(const struct profile_options *flags, struct report_doc *const doc[2])
+{
+	struct profile_options po = *flags;
+	const struct report_doc_options *rec = NULL;
+	for (int s = 0; s < 2 && !rec; s++)
+		if (doc[s])
+			rec = &doc[s]->opts;
+	if (rec && !flags->root && !flags->enum_name && !flags->target_file) {
+		po.root = rec->root;
+		po.enum_name = rec->enum_name;
+		po.target_file = rec->profile;
+	}
+	if (rec && !flags->config_file)
+		po.config_file = rec->config;
+	po.progress = false;
+	return po;
 }
 
 static int cmd_diff(int argc, char **argv)
@@ -376,18 +417,19 @@ static int cmd_diff(int argc, char **argv)
 		default: status = bad_option(c, argv);
 		}
 	}
-	int i = optind;
-	if (!status && (argc - optind < 2 || (cores && argc - optind != 4)))
-		status = usage_error(cores ? "diff --core needs OLD.core OLD.exe NEW.core NEW.exe"
-					   : "diff needs OLD and NEW (a JSON profile, or CORE EXECUTABLE, each)");
-	po.progress = false;
+	struct diff_operand side[2] = {{0}};
+	if (!status && cores && argc - optind != 4)
+		status = usage_error("diff --core needs OLD.core OLD.exe NEW.core NEW.exe");
+	if (!status && diff_operands(argv, optind, argc, cores, side, &e))
+		status = e.code == ERR_USAGE ? usage_error(e.msg) : fail(&e);
+	/* saved profiles first: a core side reuses the target they record */
 	for (int s = 0; !status && s < 2; s++)
-		if (i >= argc)
-			status = usage_error("diff needs OLD and NEW");
-		else if (diff_side(argv, &i, argc, cores, &po, &doc[s], &e))
-			status = e.code == ERR_USAGE ? usage_error(e.msg) : fail(&e);
-	if (!status && i != argc)
-		status = usage_error("diff: too many operands (OLD and NEW are each a JSON profile or CORE EXECUTABLE)");
+		if (side[s].json && report_doc_load(&doc[s], side[s].json, &e))
+			status = fail(&e);
+	struct profile_options use = diff_options(&po, doc);
+	for (int s = 0; !status && s < 2; s++)
+		if (side[s].core && diff_profile(&side[s], &use, &doc[s], &e))
+			status = fail(&e);
 	if (!status && (report_diff_make(&d, doc[0], doc[1], &e) || report_diff_gate(d, g, &e)))
 		status = fail(&e);
 	if (!status && figures && report_diff_figures(stdout, d, &e))

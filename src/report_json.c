@@ -135,6 +135,21 @@ static json_t *versions_json(const struct profile *p)
 	return a;
 }
 
+static json_t *opt_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* What the user named the target with: a diff profiling a core reuses it. */
+static json_t *options_json(const struct profile_options *o)
+{
+	static const struct profile_options none = {0};
+	if (!o)
+		o = &none;
+	return json_pack("{s:o,s:o,s:o,s:o}", "root", opt_str(o->root), "enum", opt_str(o->enum_name), "profile",
+			 opt_str(o->target_file), "config", opt_str(o->config_file));
+}
+
 static json_t *enum_json(const struct profile *p)
 {
 	json_t *vs = json_array();
@@ -295,6 +310,7 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 							m->build_id ? m->build_id : ""));
 	json_object_set_new(root, "versions", versions_json(p));
 	json_object_set_new(root, "target", json_string(p->target_name));
+	json_object_set_new(root, "options", options_json(m->opts));
 	json_object_set_new(root, "words", json_pack("{s:s,s:s,s:s}", "table", !p->generic || p->split_tables ? "table" :
 						     "root", "entity", p->generic ? "holder" : "entity", "feature",
 						     p->generic ? "slot" : "feature"));
