@@ -32,20 +32,25 @@ struct report_meta {
 /* v with thousands separators ("1,234,567") in buf (at least 28 bytes). */
 const char *report_num(char *buf, size_t size, uint64_t v);
 
+/* The metric --metrics checks unless --metrics-name names another. */
+#define REPORT_METRIC_DEFAULT "bytes_per_entity_p99"
+
 struct report_metrics {
 	bool have;
 	const char *file;
-	double metric;              /* beava_bytes_per_entity_p99 as scraped */
+	const char *name;           /* the metric's name as asked (REPORT_METRIC_DEFAULT) */
+	double metric;              /* its value as scraped */
 	uint64_t measured;          /* the profile's per-entity p99 */
 	double tolerance;
 	double relative;            /* |metric - measured| / measured */
 	bool diverged;
 };
 
-/* Reads a saved Prometheus scrape and compares bytes_per_entity_p99 (any
- * metric whose name ends so) with the profile.  ERR_INPUT when the file or
+/* Reads a saved Prometheus scrape and compares the metric name (NULL:
+ * REPORT_METRIC_DEFAULT; the first sample whose name ends so, labels
+ * allowed) with the profile's per-entity p99.  ERR_INPUT when the file or
  * the metric is missing. */
-int report_metrics_check(const char *file, const struct profile *p, double tolerance,
+int report_metrics_check(const char *file, const char *name, const struct profile *p, double tolerance,
 			 struct report_metrics *out, struct err *e);
 
 /* What a recommendation looks at: one variant in one slot (a cell), or a

@@ -86,9 +86,10 @@ void report_advise(const struct profile *p, const struct profile_table *tb,
 		 N(h->requested), N(payload));
 }
 
-int report_metrics_check(const char *file, const struct profile *p, double tolerance,
+int report_metrics_check(const char *file, const char *name, const struct profile *p, double tolerance,
 			 struct report_metrics *out, struct err *e)
 {
+	const char *suffix = name && *name ? name : REPORT_METRIC_DEFAULT;
 	FILE *f = fopen(file, "r");
 	char line[1024];
 	bool found = false;
@@ -99,7 +100,6 @@ int report_metrics_check(const char *file, const struct profile *p, double toler
 		if (line[0] == '#')
 			continue;
 		char *name_end = line + strcspn(line, "{ \t");
-		const char *suffix = "bytes_per_entity_p99";
 		size_t sl = strlen(suffix), nl = (size_t)(name_end - line);
 		if (nl < sl || strncmp(name_end - sl, suffix, sl) != 0)
 			continue;
@@ -116,8 +116,10 @@ int report_metrics_check(const char *file, const struct profile *p, double toler
 	}
 	fclose(f);
 	if (!found)
-		return err_set(e, ERR_INPUT, "--metrics %s: no bytes_per_entity_p99 sample in it", file);
+		return err_set(e, ERR_INPUT, "--metrics %s: no %s sample in it (a metric named so or ending so; "
+			       "--metrics-name NAME picks another)", file, suffix);
 	out->have = true;
+	out->name = suffix;
 	out->file = file;
 	out->measured = p->per_entity.p99;
 	out->tolerance = tolerance;

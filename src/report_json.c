@@ -342,7 +342,7 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	if (p->entity_count_static != UINT64_MAX)
 		json_object_set_new(root, "entity_count_static", J(p->entity_count_static));
 	if (mx && mx->have)
-		json_object_set_new(root, "metrics", json_pack("{s:s,s:f,s:o,s:f,s:b}", "file", mx->file, "metric",
+		json_object_set_new(root, "metrics", json_pack("{s:s,s:s,s:f,s:o,s:f,s:b}", "file", mx->file, "name", mx->name, "metric",
 							       mx->metric, "measured", J(mx->measured), "tolerance",
 							       mx->tolerance, "diverged", mx->diverged));
 	int rc = json_dumpf(root, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);

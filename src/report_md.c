@@ -786,8 +786,8 @@ static void coherence(struct md *m, const struct report_metrics *mx)
 		fprintf(o, "No /metrics scrape given (`--metrics FILE`).\n\n");
 		return;
 	}
-	fprintf(o, "- `bytes_per_entity_p99` in `%s`: %s\n- measured p99 (inline + heap requested per %s row): "
-		"%s\n- tolerance: %.0f%%\n\n", mx->file, N(mx->metric > 0 ? (uint64_t)(mx->metric + 0.5) : 0), m->w.entity,
+	fprintf(o, "- `%s` in `%s`: %s\n- measured p99 (inline + heap requested per %s row): "
+		"%s\n- tolerance: %.0f%%\n\n", mx->name, mx->file, N(mx->metric > 0 ? (uint64_t)(mx->metric + 0.5) : 0), m->w.entity,
 		N(mx->measured), mx->tolerance * 100);
 	if (mx->diverged)
 		fprintf(o, "**Diverged** by %s bytes (%.1f%%): the metric should carry %s. If it is a static "

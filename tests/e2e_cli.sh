@@ -9,7 +9,10 @@
 #   - every text output ends with a newline (markdown on stdout, layout,
 #     heap, --version);
 #   - NAME.md gets its chart as NAME.svg beside it, linked from the markdown;
-#     -o - writes no chart.
+#     -o - writes no chart;
+#   - the error lines of issue 20: an unwritable -o names the .md path given, `layout CORE`
+#     says it is a core, an enum typo gets the nearest names, stderr says "holders" in
+#     generic mode as the report does, --metrics-name picks the metric.
 # Prints "ok ..." / "not ok ..." lines.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -56,6 +59,36 @@ fi
 rc=$?
 [ $rc -eq 2 ] && grep -q "No such file or directory" "$tmp/err" && [ "$(wc -l < "$tmp/err")" -eq 1 ] \
 	&& ok "a missing directory: $(cat "$tmp/err")" || nok "a missing directory: exit $rc: $(cat "$tmp/err")"
+grep -qF "$tmp/no/such/dir/r.md:" "$tmp/err" && ok "a missing directory: names the .md path given" \
+	|| nok "a missing directory: does not name r.md: $(cat "$tmp/err")"
+
+# issue 20's error lines (outputs in e/: the checks below look for charts in $tmp)
+mkdir -p "$tmp/e"
+"$BIN" layout "$core" Shape > /dev/null 2> "$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "is a core dump, not an executable" "$tmp/err" && ! grep -q "DWARF" "$tmp/err" \
+	&& ok "layout CORE: says it is a core: $(cat "$tmp/err")" || nok "layout CORE: exit $rc: $(cat "$tmp/err")"
+"$BIN" --root TABLE --enum Shap -q -o /dev/null "$core" "$exe" 2> "$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "did you mean [^ ]*Shape" "$tmp/err" && [ "$(wc -l < "$tmp/err")" -eq 1 ] \
+	&& ok "an enum typo gets the nearest names: $(cat "$tmp/err")" || nok "enum typo: exit $rc: $(cat "$tmp/err")"
+"$BIN" layout "$exe" Shpae > /dev/null 2> "$tmp/err"
+grep -q "did you mean [^ ]*Shape" "$tmp/err" && ok "a layout type typo gets the nearest names" || nok "layout typo: $(cat "$tmp/err")"
+"$BIN" --root TABLE --enum Shape -o "$tmp/e/w.md" "$core" "$exe" 2> "$tmp/err"
+h=$(grep -c "holder" "$tmp/e/w.md")
+grep -q " holders, .* ops, per-holder " "$tmp/err" && ! grep -q "entities" "$tmp/err" && [ "$h" -gt 0 ] \
+	&& ok "generic mode: stderr says holders, as the report does" || nok "generic stderr: $(cat "$tmp/err")"
+p99=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["per_entity_bytes"]["p99"])' "$tmp/r0.json" 2>/dev/null \
+	|| { "$BIN" "${args[@]}" -o /dev/null --json "$tmp/r0.json" "$core" "$exe"; python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["per_entity_bytes"]["p99"])' "$tmp/r0.json"; })
+printf 'app_bytes_per_entity_p99 7\nshapes_holder_bytes_p99{x="1"} %s\n' "$p99" > "$tmp/m.prom"
+"$BIN" "${args[@]}" -o "$tmp/e/m.md" --metrics "$tmp/m.prom" --metrics-name holder_bytes_p99 "$core" "$exe" 2> "$tmp/err"
+rc=$?
+[ $rc -eq 0 ] && grep -q '`holder_bytes_p99`' "$tmp/e/m.md" && grep -q "^Coherent" "$tmp/e/m.md" \
+	&& ok "--metrics-name picks the metric (coherent at the measured p99 $p99)" || nok "--metrics-name: exit $rc $(cat "$tmp/err")"
+"$BIN" "${args[@]}" -o /dev/null --metrics "$tmp/m.prom" "$core" "$exe" 2> "$tmp/err"
+rc=$?
+[ $rc -eq 3 ] && grep -q "bytes_per_entity_p99 7 diverged" "$tmp/err" \
+	&& ok "--metrics without --metrics-name checks bytes_per_entity_p99 (exit 3)" || nok "default metric: exit $rc $(cat "$tmp/err")"
 
 # text outputs end with a newline
 ends_nl() {   # name, file

@@ -102,21 +102,21 @@ static void test_metrics(void **state)
 	prof.per_entity.p99 = 10000;
 	char *p = scrape("# HELP beava_bytes_per_entity_p99 x\n# TYPE beava_bytes_per_entity_p99 gauge\n"
 			 "beava_other 1\nbeava_bytes_per_entity_p99{instance=\"a\"} 7000\n");
-	assert_int_equal(report_metrics_check(p, &prof, 0.15, &m, &e), 0);
+	assert_int_equal(report_metrics_check(p, NULL, &prof, 0.15, &m, &e), 0);
 	assert_true(m.metric == 7000.0);
 	assert_true(m.diverged);
 	assert_int_equal(m.measured, 10000);
 	p = scrape("beava_bytes_per_entity_p99 11500\n");   /* exactly 15% off: coherent */
-	assert_int_equal(report_metrics_check(p, &prof, 0.15, &m, &e), 0);
+	assert_int_equal(report_metrics_check(p, NULL, &prof, 0.15, &m, &e), 0);
 	assert_false(m.diverged);
 	p = scrape("beava_bytes_per_entity_p99 11501\n");
-	assert_int_equal(report_metrics_check(p, &prof, 0.15, &m, &e), 0);
+	assert_int_equal(report_metrics_check(p, NULL, &prof, 0.15, &m, &e), 0);
 	assert_true(m.diverged);
 	p = scrape("beava_entities_resident 3\n");
-	assert_int_equal(report_metrics_check(p, &prof, 0.15, &m, &e), ERR_INPUT);
+	assert_int_equal(report_metrics_check(p, NULL, &prof, 0.15, &m, &e), ERR_INPUT);
 	assert_non_null(strstr(e.msg, "bytes_per_entity_p99"));
 	unlink(p);
-	assert_int_equal(report_metrics_check("/nonexistent/metrics", &prof, 0.15, &m, &e), ERR_INPUT);
+	assert_int_equal(report_metrics_check("/nonexistent/metrics", NULL, &prof, 0.15, &m, &e), ERR_INPUT);
 }
 
 /* A profile with nothing walked: what every section needs to print. */
