@@ -7,23 +7,14 @@
  * separators, "Windowed<Percentile>" labels).
  */
 #include "report.h"
+#include "fmt.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 const char *report_num(char *buf, size_t size, uint64_t v)
 {
-	char digits[24];
-	int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)v);
-	size_t o = 0;
-	for (int i = 0; i < n && o + 1 < size; i++) {
-		if (i && (n - i) % 3 == 0 && o + 2 < size)
-			buf[o++] = ',';
-		buf[o++] = digits[i];
-	}
-	if (size)
-		buf[o < size ? o : size - 1] = 0;
-	return buf;
+	return fmt_num(buf, size, v);
 }
 
 const char *report_variant_label(const struct profile *p, uint32_t variant, const char *op, char *buf, size_t size)

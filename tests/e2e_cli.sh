@@ -12,7 +12,10 @@
 #     -o - writes no chart;
 #   - the error lines of issue 20: an unwritable -o names the .md path given, `layout CORE`
 #     says it is a core, an enum typo gets the nearest names, stderr says "holders" in
-#     generic mode as the report does, --metrics-name picks the metric.
+#     generic mode as the report does, --metrics-name picks the metric;
+#   - `heap` and `diff` print thousands separators and a Definitions block defining every
+#     column they print; heap's arenas table has no two columns of one name, and its
+#     figures are the --json census's and add up (system = in use + cached + free + top + overhead).
 # Prints "ok ..." / "not ok ..." lines.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -110,4 +113,43 @@ if [ -s "$tmp/r.svg" ] && grep -q "](r.svg)" "$tmp/r.md" && python3 -c 'import s
 else
 	nok "no chart r.svg beside r.md, not linked or not well-formed"
 fi
+# heap and diff: separators, definitions, one name per column, the JSON's figures
+"$BIN" heap "$core" "$exe" > "$tmp/e/heap.md" && "$BIN" heap --json "$core" "$exe" > "$tmp/e/heap.json" \
+	&& "$BIN" diff -o "$tmp/e/diff.md" "$tmp/r0.json" "$core" "$exe" 2>/dev/null
+python3 - "$tmp/e/heap.md" "$tmp/e/heap.json" "$tmp/e/diff.md" <<'PY' && ok "heap and diff: separators, definitions of every column, figures as in --json" \
+	|| nok "heap/diff text (above)"
+import json, re, sys
+heap, hj, diff = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), open(sys.argv[3]).read()
+def table(text, heading):
+    sec = text.split("## " + heading + "\n", 1)[1].split("\n## ", 1)[0]
+    rows = [l for l in sec.splitlines() if l.startswith("|")]
+    cells = lambda l: [c.strip() for c in l.strip().strip("|").split("|")]
+    return cells(rows[0]), [cells(r) for r in rows[2:]]
+def defined(text, word):
+    defs = text.split("## Definitions\n", 1)[1]
+    return any(word in re.findall(r"^- \*\*(.*?)\*\*", defs, re.M)[i].split(", ") or
+               word == re.findall(r"^- \*\*(.*?)\*\*", defs, re.M)[i] for i in range(len(re.findall(r"^- \*\*(.*?)\*\*", defs, re.M))))
+num = lambda c: int(c.replace(",", ""))
+sep = re.compile(r"^\d{1,3}(,\d{3})*$")
+head, rows = table(heap, "Arenas")
+assert len(head) == len(set(head)), ("duplicate columns", head)
+for col in ("overhead bytes", "system bytes", "top bytes"):
+    assert col in head and defined(heap, col), ("undefined", col)
+a, aj = dict(zip(head, rows[0])), hj["arenas"][0]
+for col, key in (("system bytes", "system_bytes"), ("in-use bytes", "inuse_bytes"), ("free bytes", "free_bytes"),
+                 ("top bytes", "top_bytes"), ("overhead bytes", "overhead_bytes"), ("tcache bytes", "tcache_bytes"),
+                 ("fastbin bytes", "fastbin_bytes"), ("in-use chunks", "inuse_chunks"), ("free chunks", "free_chunks")):
+    assert sep.match(a[col]) and num(a[col]) == aj[key], (col, a[col], aj[key])
+assert num(a["system bytes"]) == sum(num(a[c]) for c in ("in-use bytes", "tcache bytes", "fastbin bytes", "free bytes",
+                                                         "top bytes", "overhead bytes")), a
+assert aj["system_bytes"] >= 1000 and "," in a["system bytes"]
+assert "[Definitions](#definitions)" in heap.split("## ", 1)[0]
+head, rows = table(diff, "Totals")
+for col in head:
+    assert defined(diff, col), ("diff column undefined", col)
+big = [r for r in rows if num(r[1]) >= 1000]
+assert big and all(sep.match(r[1]) and sep.match(r[2]) for r in big), big[:2]
+assert "[Definitions](#definitions)" in diff.split("## Summary", 1)[0]
+PY
+
 exit $((fails > 0))
