@@ -59,6 +59,7 @@ struct report_owner {
 	uint64_t count, payload_bytes;
 	struct profile_bytes heap;
 	const struct profile_fields *fields;
+	uint32_t variant;            /* the owner's one variant; UINT32_MAX for a mixed slot */
 };
 struct report_owner report_owner_cell(const struct profile_cell *c);
 struct report_owner report_owner_feature(const struct profile_feature *f);
@@ -75,6 +76,30 @@ struct report_advice {
 };
 void report_advise(const struct profile *p, const struct profile_table *tb,
 		   const struct report_owner *ow, struct report_advice *out);
+/* What following rule `rule` (about field path `path`) saves for the owner on
+ * this snapshot, in *unit ("heap requested bytes", "inline bytes", "heap
+ * chunk bytes"): R1 the path's capacity slack, R2 the owner's capacity slack,
+ * R3 what boxing the owner's variant adds to boxing every larger one (the
+ * layout advisor's row, over every op), R4 the allocator overhead of its
+ * boxes.  A rule whose saving is 0 does not fire (report_advise). */
+uint64_t report_rule_saving(const struct profile *p, const struct report_owner *ow, const char *rule, uint32_t path,
+			    const char **unit);
+/* Writes a->why for a->rule from the owner's own figures (an offender's
+ * text is computed from the offender's table, never from one member). */
+void report_advice_explain(const struct profile *p, const struct report_owner *ow, struct report_advice *a);
+
+/* One row of the boxing model (types_layout.h), the one computation behind
+ * rule R3, the layout advisor and the chart: boxing the variants of steps
+ * 0..step (largest payload first) makes the enum `size` bytes and saves
+ * `saved` inline bytes over every op; `adds` is what this step's variant
+ * adds to the step before (0: boxing it shrinks nothing more). */
+struct report_boxing {
+	uint32_t step, variant;
+	uint64_t size, saved, adds;
+};
+bool report_boxing_step(const struct profile *p, uint32_t step, struct report_boxing *out);
+/* The step that boxes variant; false (zeros) when the model does not reach it. */
+bool report_boxing_of(const struct profile *p, uint32_t variant, struct report_boxing *out);
 /* The rules, one per line, as printed in the report. */
 extern const char *const report_rules[];
 
@@ -101,6 +126,10 @@ struct report_group {
 	uint64_t saving;                 /* in saving_unit */
 	const char *saving_unit;         /* "heap requested bytes", "inline bytes", "heap chunk bytes" */
 	uint64_t holders;                /* entities holding one of the members */
+	uint64_t saving_entities;        /* the entities the saving is spread over: holders, or every entity
+					  * for R3 (every op's slot shrinks) */
+	int shared_with;                 /* >= 0: the saving is the one already counted for group
+					  * shared_with (R3 of one variant in several groups); saving is 0 */
 	char change[320];                /* what to change, in words */
 };
 struct report_groups {

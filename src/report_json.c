@@ -79,9 +79,11 @@ static json_t *group_json(const struct profile *p, const struct report_group *g)
 	json_object_set_new(o, "field_path", g->adv.path != UINT32_MAX ?
 			    json_string(walk_path_name(p->walker, g->adv.path)) : json_null());
 	json_object_set_new(o, "change", json_string(g->change));
-	json_object_set_new(o, "saving", json_pack("{s:o,s:s,s:o,s:o}", "bytes", J(g->saving), "unit", g->saving_unit,
-						   "entities", J(g->holders), "per_entity",
-						   J(g->holders ? g->saving / g->holders : 0)));
+	json_object_set_new(o, "saving", json_pack("{s:o,s:s,s:o,s:o,s:o}", "bytes", J(g->saving), "unit",
+						   g->saving_unit, "entities", J(g->saving_entities), "per_entity",
+						   J(g->saving_entities ? g->saving / g->saving_entities : 0),
+						   "counted_in_offender", g->shared_with >= 0 ? J(g->shared_with) :
+						   json_null()));
 	json_object_set_new(o, "members", ms);
 	json_object_set_new(o, "fields", fields(p, &g->fields));
 	return o;
@@ -121,7 +123,7 @@ static json_t *summary_json(const struct profile *p, const struct report_summary
 			 "why", "pattern", g->adv.pattern, "rule", g->adv.rule, "verdict", g->adv.verdict, "detail", g->adv.why,
 			 "change", g->change,
 			 "saving", "bytes", J(g->saving), "unit", g->saving_unit, "per_entity", J(s->per_entity),
-			 "entities", J(g->holders));
+			 "entities", J(g->saving_entities));
 }
 
 static json_t *versions_json(const struct profile *p)

@@ -219,9 +219,13 @@ static void summary(struct md *m, const struct report_meta *meta)
 	}
 	fprintf(o, "\n- **What to change:** %s.\n", SAY(m, g->change));
 	fprintf(o, "- **What it saves on this snapshot:** %s %s in total", N(g->saving), g->saving_unit);
-	if (g->holders)
+	if (g->adv.rule[1] == '3')
+		fprintf(o, ", %s per %s on average over all %s %s (every op's slot shrinks)", N(s->per_entity),
+			m->w.entity, N(g->saving_entities), m->w.entities);
+	else if (g->saving_entities)
 		fprintf(o, ", %s per %s on average over the %s %s holding %s", N(s->per_entity), m->w.entity,
-			N(g->holders), g->holders == 1 ? m->w.entity : m->w.entities, g->nmembers == 1 ? "it" : "them");
+			N(g->saving_entities), g->saving_entities == 1 ? m->w.entity : m->w.entities,
+			g->nmembers == 1 ? "it" : "them");
 	fprintf(o, " (%.1f%% of the ops' %s).\n", share(g->saving, !strcmp(g->saving_unit, "inline bytes") ?
 		p->inline_bytes : !strcmp(g->saving_unit, "heap chunk bytes") ? p->heap.chunk : p->heap.requested),
 		g->saving_unit);
@@ -526,6 +530,16 @@ static void breakdown(struct md *m, const struct profile_fields *fl, uint64_t co
 
 /* ---------------------------------------------------------------- offenders */
 
+/* The number group i has in the Top offenders list (groups where no rule
+ * fires are not offenders and are not numbered). */
+static size_t offender_number(const struct report_groups *gs, size_t i)
+{
+	size_t n = 0;
+	for (size_t k = 0; k <= i && k < gs->n; k++)
+		n += gs->g[k].adv.rule[1] != '5';
+	return n;
+}
+
 static void offenders(struct md *m)
 {
 	FILE *o = m->o;
@@ -551,10 +565,20 @@ static void offenders(struct md *m)
 			N(g->heap.allocations), N(g->count ? (g->total + g->count / 2) / g->count : 0));
 		fprintf(o, "- **Recommendation: %s** (%s: %s); change: %s\n", g->adv.verdict, g->adv.rule,
 			SAY(m, g->adv.why), SAY(m, g->change));
-		fprintf(o, "- Saves on this snapshot: %s %s", N(g->saving), g->saving_unit);
-		if (g->holders)
-			fprintf(o, ", %s per %s holding it (%s %s)", N(g->holders ? g->saving / g->holders : 0), m->w.entity,
-				N(g->holders), g->holders == 1 ? m->w.entity : m->w.entities);
+		if (g->shared_with >= 0)
+			fprintf(o, "- Saves on this snapshot: counted once, under offender %zu (boxing `%s` shrinks every op's "
+				"slot, whichever %s holds it)", offender_number(gs, (size_t)g->shared_with),
+				vname(p, g->variant), m->w.feature);
+		else {
+			fprintf(o, "- Saves on this snapshot: %s %s", N(g->saving), g->saving_unit);
+			if (g->adv.rule[1] == '3')
+				fprintf(o, ", %s per %s over all %s %s (every op's slot shrinks)",
+					N(g->saving_entities ? g->saving / g->saving_entities : 0), m->w.entity,
+					N(g->saving_entities), m->w.entities);
+			else if (g->saving_entities)
+				fprintf(o, ", %s per %s holding it (%s %s)", N(g->saving / g->saving_entities), m->w.entity,
+					N(g->saving_entities), g->saving_entities == 1 ? m->w.entity : m->w.entities);
+		}
 		fprintf(o, "\n\n");
 		const char *cols[] = {COL(c1, "%s", m->w.Feature), "Instances", "Total (inline + chunk)",
 				      "Share of the offender"};
@@ -765,13 +789,11 @@ static void advisor(struct md *m)
 	static const char *const cols[] = {"Boxed so far", "This row boxes", "Enum size (model)",
 					   "Inline saved in total", "This row adds"};
 	head(m, cols, 5);
-	uint64_t before = 0;
-	for (uint32_t k = 0; k < le->nboxed; k++) {
-		uint64_t saved = le->size > le->boxed_size[k] ? (le->size - le->boxed_size[k]) * p->ops : 0;
-		const char *name = le->boxed_variant[k] < le->nvariants ? le->variants[le->boxed_variant[k]].name : "?";
-		fprintf(o, "| %u | %s | %s | %s | %s%s |\n", k + 1, name, N(le->boxed_size[k]), N(saved),
-			saved > before ? "+" : "", saved > before ? N(saved - before) : "nothing more");
-		before = saved;
+	struct report_boxing bx;
+	for (uint32_t k = 0; report_boxing_step(p, k, &bx); k++) {
+		const char *name = bx.variant < le->nvariants ? le->variants[bx.variant].name : "?";
+		fprintf(o, "| %u | %s | %s | %s | %s%s |\n", k + 1, name, N(bx.size), N(bx.saved), bx.adds ? "+" : "",
+			bx.adds ? N(bx.adds) : "nothing more");
 	}
 	fprintf(o, "\nThe boxed sizes are a model (each boxed payload becomes an 8-byte pointer after the tag); "
 		"rustc may pick another niche. Boxing moves the payload to the heap of every instance of that "
