@@ -148,6 +148,36 @@ static void member_name(const struct md *m, const struct report_member *r, char 
 		snprintf(buf, size, "%s.%s", tb->name, r->f->name);
 }
 
+/* The byte families every number uses (design.md). */
+static const char *const FAMILIES[][2] = {
+	{"inline", "size_of the enum (from DWARF) per op: the slot the op occupies in its container"},
+	{"payload", "the byte size of the active variant's fields (its DWARF span)"},
+	{"slot slack", "inline - payload: bytes of the slot the active variant does not use"},
+	{"heap requested", "the layout size Rust asked the allocator for (Vec/String/VecDeque cap * size, hashbrown "
+			   "ctrl_offset + buckets + group width, BTree node sizes, Box size_of T, Arc/Rc inner size), "
+			   "transitively for everything the op owns"},
+	{"heap used", "the part of heap requested holding live elements (len * size, items * size, ...)"},
+	{"capacity slack", "heap requested - heap used: reserved but empty capacity"},
+	{"heap usable", "what glibc's malloc_usable_size says for each allocation"},
+	{"heap chunk", "the glibc chunk size (the header word & ~7): what the allocation really costs"},
+	{"allocator overhead", "heap chunk - heap requested: the allocator's header and rounding"},
+	{"entity overhead", "the containers holding the ops (row buffers, map tables, keys' heap), reported per "
+			    "table and never charged to variants"},
+	{"per entity", "inline + heap requested summed over an entity's ops (beava's definition); allocator-level "
+		       "uses heap chunk instead; percentiles are nearest-rank"},
+	{"shared", "Rc/Arc allocations are charged once, on first visit"},
+};
+
+/* The anchor of a term in the Definitions block: "def-heap-chunk". */
+static const char *def_slug(const char *term, char *buf, size_t size)
+{
+	size_t o = (size_t)snprintf(buf, size, "def-");
+	for (; *term && o + 1 < size; term++)
+		buf[o++] = *term == ' ' ? '-' : *term;
+	buf[o < size ? o : size - 1] = 0;
+	return buf;
+}
+
 /* ---------------------------------------------------------------- summary */
 
 static void summary(struct md *m, const struct report_meta *meta)
@@ -157,6 +187,13 @@ static void summary(struct md *m, const struct report_meta *meta)
 	const struct report_summary *s = m->sum;
 	fprintf(o, "# Memory profile: where `%s` spends its bytes\n\n", p->enum_name);
 	fprintf(o, "## Summary\n\n");
+	fprintf(o, "Terms (all defined under [Definitions](#definitions)):");
+	for (size_t i = 0; i < sizeof FAMILIES / sizeof FAMILIES[0]; i++) {
+		char slug[64];
+		fprintf(o, "%s [%s](#%s)", i ? "," : "", SAY(m, FAMILIES[i][0]), def_slug(SAY(m, FAMILIES[i][0]), slug,
+										     sizeof slug));
+	}
+	fprintf(o, ".\n\n");
 	if (!s->have) {
 		fprintf(o, "No `%s` value owns any bytes in this snapshot: nothing dominates.\n\n", p->enum_name);
 		return;
@@ -880,26 +917,6 @@ static void unattributed(struct md *m)
 
 /* ---------------------------------------------------------------- definitions */
 
-/* The byte families every number uses (design.md). */
-static const char *const FAMILIES[][2] = {
-	{"inline", "size_of the enum (from DWARF) per op: the slot the op occupies in its container"},
-	{"payload", "the byte size of the active variant's fields (its DWARF span)"},
-	{"slot slack", "inline - payload: bytes of the slot the active variant does not use"},
-	{"heap requested", "the layout size Rust asked the allocator for (Vec/String/VecDeque cap * size, hashbrown "
-			   "ctrl_offset + buckets + group width, BTree node sizes, Box size_of T, Arc/Rc inner size), "
-			   "transitively for everything the op owns"},
-	{"heap used", "the part of heap requested holding live elements (len * size, items * size, ...)"},
-	{"capacity slack", "heap requested - heap used: reserved but empty capacity"},
-	{"heap usable", "what glibc's malloc_usable_size says for each allocation"},
-	{"heap chunk", "the glibc chunk size (the header word & ~7): what the allocation really costs"},
-	{"allocator overhead", "heap chunk - heap requested: the allocator's header and rounding"},
-	{"entity overhead", "the containers holding the ops (row buffers, map tables, keys' heap), reported per "
-			    "table and never charged to variants"},
-	{"per entity", "inline + heap requested summed over an entity's ops (beava's definition); allocator-level "
-		       "uses heap chunk instead; percentiles are nearest-rank"},
-	{"shared", "Rc/Arc allocations are charged once, on first visit"},
-};
-
 /* A column's definition; NULL when the report has none (the test catches it). */
 static const char *column_def(const struct md *m, const char *c)
 {
@@ -1001,7 +1018,11 @@ static void definitions(struct md *m)
 	fprintf(o, "## Definitions\n\n");
 	fprintf(o, "Byte families (every number is one of these, in bytes):\n\n");
 	for (size_t i = 0; i < sizeof FAMILIES / sizeof FAMILIES[0]; i++)
-		fprintf(o, "- **%s**: %s.\n", SAY(m, FAMILIES[i][0]), SAY(m, FAMILIES[i][1]));
+	{
+		char slug[64];
+		fprintf(o, "- **%s**: <a id=\"%s\"></a>%s.\n", SAY(m, FAMILIES[i][0]),
+			def_slug(SAY(m, FAMILIES[i][0]), slug, sizeof slug), SAY(m, FAMILIES[i][1]));
+	}
 	fprintf(o, "\nWords: an op is one instance of `%s`; ", m->p->enum_name);
 	if (m->p->generic)
 		fprintf(o, "a holder is the allocation (or the root object) holding ops; a "

@@ -113,6 +113,23 @@ if [ -s "$tmp/r.svg" ] && grep -q "](r.svg)" "$tmp/r.md" && python3 -c 'import s
 else
 	nok "no chart r.svg beside r.md, not linked or not well-formed"
 fi
+python3 - "$tmp/r.md" <<'PY' && ok "the report's first screen links each term to its definition" || nok "first screen: term links"
+import re, sys
+md = open(sys.argv[1]).read()
+first = "\n".join(md.splitlines()[:12])
+links = re.findall(r"\]\(#(def-[\w-]+)\)", first)
+ids = set(re.findall(r'<a id="(def-[\w-]+)"></a>', md.split("\n## Definitions\n", 1)[1]))
+assert len(links) >= 8 and set(links) <= ids, (links, ids)
+assert "def-holder-overhead" in links and "[Definitions](#definitions)" in first   # generic mode's words
+PY
+if command -v strip > /dev/null; then
+	cp "$exe" "$tmp/e/stripped" && strip "$tmp/e/stripped"
+	"$BIN" layout "$tmp/e/stripped" Shape > /dev/null 2> "$tmp/err"
+	rc=$?
+	[ $rc -eq 2 ] && grep -q "stripped" "$tmp/err" && ! grep -q "has DWARF but" "$tmp/err" \
+		&& ok "a stripped executable is called stripped" || nok "stripped: exit $rc: $(cat "$tmp/err")"
+fi
+
 # heap and diff: separators, definitions, one name per column, the JSON's figures
 "$BIN" heap "$core" "$exe" > "$tmp/e/heap.md" && "$BIN" heap --json "$core" "$exe" > "$tmp/e/heap.json" \
 	&& "$BIN" diff -o "$tmp/e/diff.md" "$tmp/r0.json" "$core" "$exe" 2>/dev/null
