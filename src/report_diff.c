@@ -167,8 +167,10 @@ static void word(struct sb *b, const char *s)
 
 static bool generic_slot(const struct report_diff *d, const char *s)
 {
+	if (strcmp(d->doc[0]->target, "generic") != 0 || strncmp(s, "slot ", 5) != 0)
+		return false;
 	size_t n = strspn(s + 5, "0123456789");
-	return !strcmp(d->doc[0]->target, "generic") && !strncmp(s, "slot ", 5) && n && !s[5 + n];
+	return n && !s[5 + n];
 }
 
 static void figure_stem(const struct report_diff *d, struct diff_row *r, struct sb *b)
