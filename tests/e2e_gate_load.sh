@@ -84,4 +84,23 @@ rc=$?
 grep -q '^feature\.alpha\.slot_0\.count 40 80$' "$tmp/fig" && grep -q '^field\.List(Vec)\.heap_requested_bytes ' "$tmp/fig" \
 	&& grep -q '^variant\.List\.heap_chunk_bytes_per_op ' "$tmp/fig" \
 	&& ok "gate-load: slot, field path and per-op figures are named as dotted tokens" || nok "gate-load: figure names: $(grep -E '^(feature|field)' "$tmp/fig" | head -3)"
+# A user's name with a space or a dot: one token, quoted, %-escaped; a gate names it as printed.
+python3 - "$tmp/base.json" "$tmp/u0.json" "$tmp/u1.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["target"] = "custom"
+d["tables"][0]["features"][0]["name"] = 'my feature.v"2'
+json.dump(d, open(sys.argv[2], "w"))
+d["tables"][0]["features"][0]["count"] += 1
+json.dump(d, open(sys.argv[3], "w"))
+PY
+"$BIN" diff --figures "$tmp/u0.json" "$tmp/u1.json" > "$tmp/ufig" 2> "$tmp/u.err"
+want='feature.alpha."my%20feature.v%222".count'
+grep -qxF "$want 40 41" "$tmp/ufig" && awk 'NF != 3 { bad = 1 } END { exit bad }' "$tmp/ufig" \
+	&& ok "gate-load: a name with a space, dot and quote is one quoted token ($want)" \
+	|| nok "gate-load: quoted name: $(grep 'my' "$tmp/ufig" | head -2) $(cat "$tmp/u.err")"
+"$BIN" diff -q -o /dev/null --fail-if "$want > 40" "$tmp/u0.json" "$tmp/u1.json" 2> "$tmp/u.err"
+rc=$?
+[ $rc -eq 5 ] && grep -qF "gate: $want: old 40, new 41" "$tmp/u.err" && ok "gate-load: a gate names the quoted figure as --figures prints it" \
+	|| nok "gate-load: gate on the quoted name: exit $rc $(cat "$tmp/u.err")"
 exit $((fails > 0))
