@@ -319,6 +319,7 @@ int report_diff_figures(FILE *out, const struct report_diff *d, struct err *e);
  *   N[unit]        the new value                  (enum.size > 80)
  *   +N[unit], -N   the change new - old           (variant.Windowed.heap_chunk_bytes > +1MiB)
  *   +N%, -N%       the change relative to old     (per_entity.p99 > +5%)
+ *   xF             the ratio new / old            (variant.*.heap_chunk_bytes_per_op > x1.2)
  * units: B, KB, MB, GB (10^3), KiB, MiB, GiB (2^10).  A figure absent on a
  * side counts 0 there; an expression that names no figure of either is an
  * error (a typo must not pass the gate).  A thresholds file holds one

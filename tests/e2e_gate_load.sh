@@ -76,6 +76,20 @@ PY
 [ -s "$tmp/want" ] && diff "$tmp/want" "$tmp/got" > "$tmp/d" && ok "gate-load: the per-op breaches are the ledgers' ($(wc -l < "$tmp/want") lines)" \
 	|| nok "gate-load: per-op breaches differ from the ledgers: $(cat "$tmp/d")"
 
+# A ratio limit (xF: new over F times old) on the per-op figures: quiet at 2x load, fires at 1.5x
+# preallocation on the same variants as the +5% limits.
+"$BIN" diff -q -o /dev/null --fail-if 'variant.*.heap_requested_bytes_per_op > x1.05' "$tmp/base.json" "$x2/core" "$exe" \
+	2> "$tmp/rx2.err"
+rx2=$?
+"$BIN" diff -q -o /dev/null --fail-if 'variant.*.heap_requested_bytes_per_op > x1.05' "$tmp/base.json" "$pre/core" "$exe" \
+	2> "$tmp/rpre.err"
+rpre=$?
+grep "heap_requested_bytes_per_op" "$tmp/want" | sed 's/: old.*//' | sort > "$tmp/rwant"
+sed 's/^aggop-inspect: gate: //; s/: old.*//' "$tmp/rpre.err" | sort > "$tmp/rgot"
+[ $rx2 -eq 0 ] && [ $rpre -eq 5 ] && [ -s "$tmp/rwant" ] && cmp -s "$tmp/rwant" "$tmp/rgot" \
+	&& ok "gate-load: a ratio limit (> x1.05) holds at 2x load and fires at 1.5x preallocation" \
+	|| nok "gate-load: ratio limit: exit $rx2/$rpre [$(cat "$tmp/rx2.err" "$tmp/rpre.err" | head -3)]"
+
 # --figures: NAME OLD NEW, names are tokens.
 "$BIN" diff --figures "$tmp/base.json" "$x2/core" "$exe" > "$tmp/fig" 2> "$tmp/fig.err"
 rc=$?
