@@ -424,8 +424,9 @@ static int diff_profile(const struct diff_operand *d, const struct profile_optio
 	return rc ? e->code : 0;
 }
 
-/* The options a core side is profiled with: the flags given, else what the
- * first saved profile recorded (its target: root, enum, profile, config). */
+/* The options a core side is profiled with: what the first saved profile
+ * recorded (its target: root, enum, profile, config), each replaced by the
+ * flag given for it. */
 static struct profile_options diff_options(const struct profile_options *flags, struct report_doc *const doc[2])
 {
 	struct profile_options po = *flags;
@@ -433,13 +434,12 @@ static struct profile_options diff_options(const struct profile_options *flags, 
 	for (int s = 0; s < 2 && !rec; s++)
 		if (doc[s])
 			rec = &doc[s]->opts;
-	if (rec && !flags->root && !flags->enum_name && !flags->target_file) {
-		po.root = rec->root;
-		po.enum_name = rec->enum_name;
-		po.target_file = rec->profile;
+	if (rec) {
+		po.root = flags->root ? flags->root : rec->root;
+		po.enum_name = flags->enum_name ? flags->enum_name : rec->enum_name;
+		po.target_file = flags->target_file ? flags->target_file : rec->profile;
+		po.config_file = flags->config_file ? flags->config_file : rec->config;
 	}
-	if (rec && !flags->config_file)
-		po.config_file = rec->config;
 	po.progress = false;
 	return po;
 }

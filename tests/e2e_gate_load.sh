@@ -49,6 +49,14 @@ PY
 rc=$?
 [ $rc -eq 5 ] && ok "gate-load: the same limit on raw totals fires at 2x load (exit 5)" || nok "gate-load: raw at 2x: exit $rc"
 
+# A flag replaces the recorded option it names, the others stay: --root NAMES (a static that reaches
+# no Op) is used with the recorded --enum Op, and fails saying so.
+"$BIN" diff -q -o /dev/null --root NAMES "$tmp/base.json" "$x2/core" "$exe" 2> "$tmp/ov.err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "NAMES reaches no .*Op value" "$tmp/ov.err" \
+	&& ok "gate-load: a --root given to diff overrides the recorded one, the recorded --enum stays" \
+	|| nok "gate-load: override: exit $rc [$(cat "$tmp/ov.err")]"
+
 # 1.5x preallocation: exit 5, one line per variant whose per-op bytes grew by more than 5%, the
 # old and new values recomputed from the two ledgers.
 "$BIN" diff -q --thresholds "$tmp/gate.txt" -o /dev/null "$tmp/base.json" "$pre/core" "$exe" 2> "$tmp/pre.err"
