@@ -23,6 +23,8 @@ struct report_meta {
 	const char *build_id;
 	double seconds;             /* whole run */
 	const char *svg;            /* the chart's file name as the markdown links it, or NULL */
+	const char *debug_info;     /* where the DWARF was found (types_debug_source), or NULL */
+	const char *live;           /* for --pid: how long the process was stopped, or NULL */
 };
 
 /* v with thousands separators ("1,234,567") in buf (at least 28 bytes). */

@@ -20,11 +20,13 @@
 #define VERSION "0.1.0"
 
 static const char USAGE[] =
-	"usage: aggop-inspect [OPTIONS] CORE EXECUTABLE\n"
+	"usage: aggop-inspect [OPTIONS] CORE [EXECUTABLE]\n"
+	"       aggop-inspect [OPTIONS] --pid PID [EXECUTABLE]\n"
 	"       aggop-inspect layout [--json] [--debug-file F] EXECUTABLE TYPE\n"
-	"       aggop-inspect heap [--json] CORE EXECUTABLE\n"
+	"       aggop-inspect heap [--json] CORE [EXECUTABLE] | --pid PID [EXECUTABLE]\n"
 	"       aggop-inspect diff [-o F] [--json F] [--fail-if EXPR]... [--thresholds F] [--figures] OLD NEW\n"
-	"                         (OLD, NEW: a --json profile, or CORE EXECUTABLE; --core: four core operands)\n"
+	"                         (OLD, NEW: a --json profile, or CORE EXECUTABLE; --core: four core operands;\n"
+	"                          diff OLD --pid PID: NEW is the running process)\n"
 	"       aggop-inspect export [--folded F] [--folded-bytes FAMILY] [--pprof F] [--flamegraph F.svg] PROFILE.json\n"
 	"\n"
 	"  -o, --output FILE     markdown report (default memory-profile.md; '-' = stdout); for\n"
@@ -37,6 +39,11 @@ static const char USAGE[] =
 	"      --metrics FILE    saved Prometheus scrape: check bytes_per_entity_p99\n"
 	"      --tolerance F     coherence tolerance (default 0.15)\n"
 	"      --debug-file FILE separate debug info\n"
+	"      --debug-dir DIR   another root for DIR/.build-id/xx/rest.debug and .gnu_debuglink\n"
+	"                        (searched before /usr/lib/debug; debuginfod via DEBUGINFOD_URLS)\n"
+	"      --pid PID         profile a running process: stopped only while its memory is copied\n"
+	"                        (CORE may be compressed: zstd, xz, lz4, gzip; EXECUTABLE may be\n"
+	"                        omitted when the core names it and the file there has its build-id)\n"
 	"      --strict          exit 4 when bytes were reached but not attributed exactly\n"
 	"      --folded FILE     folded stacks table;feature;variant;field path;container BYTES\n"
 	"      --folded-bytes F  their family (and the flame graph's): requested (default), used, usable,\n"
@@ -103,28 +110,87 @@ static int cmd_layout(int argc, char **argv)
 	return 0;
 }
 
+/* Where the memory comes from: a core with its executable (NULL: the one
+ * the core names), or a live process (pid > 0, exe NULL: /proc/PID/exe). */
+struct source {
+	const char *core, *exe;
+	int pid;
+};
+
+/* "--pid PID": false when PID is not a positive number. */
+static bool parse_pid(const char *arg, int *pid)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (end == arg || *end || v <= 0 || v > 0x7fffffff)
+		return false;
+	*pid = (int)v;
+	return true;
+}
+
+/* The source's operands: CORE [EXE], or with --pid at most EXE. */
+static int source_operands(struct source *src, int argc, char **argv, int first)
+{
+	int n = argc - first;
+	if (src->pid ? n > 1 : n < 1 || n > 2)
+		return usage_error(src->pid ? "--pid takes at most one operand, the executable" : "need CORE and EXECUTABLE");
+	if (src->pid)
+		src->exe = n ? argv[first] : NULL;
+	else {
+		src->core = argv[first];
+		src->exe = n == 2 ? argv[first + 1] : NULL;
+	}
+	return 0;
+}
+
+static int open_image(const struct source *src, bool quiet, struct image **img, char *live, size_t livesz,
+		      struct err *e)
+{
+	if (!src->pid)
+		return src->exe ? image_open(img, src->core, src->exe, e) : image_open_auto(img, src->core, e);
+	struct image_pid_stats st = {0};
+	int rc = image_open_pid(img, src->pid, src->exe, &st, e);
+	if (!rc) {
+		snprintf(live, livesz, "pid %d stopped for %.3f s (%zu threads, %.1f MiB copied), then resumed and detached",
+			 src->pid, st.stopped_seconds, st.threads, (double)st.bytes / 1048576.0);
+		if (!quiet)
+			fprintf(stderr, "aggop-inspect: %s\n", live);
+	}
+	return rc;
+}
+
 static int cmd_heap(int argc, char **argv)
 {
-	static const struct option lo[] = {{"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'},
-					   {0, 0, 0, 0}};
+	static const struct option lo[] = {{"json", no_argument, 0, 'j'}, {"pid", required_argument, 0, 'p'},
+					   {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	bool json = false;
+	struct source src = {0};
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
-		else if (c == 'h') {
+		else if (c == 'p') {
+			if (!parse_pid(optarg, &src.pid))
+				return usage_error("--pid needs a process id");
+		} else if (c == 'h') {
 			fputs(USAGE, stdout);
 			return 0;
 		} else
 			return bad_option(c, argv);
 	}
-	if (argc - optind != 2)
-		return usage_error("heap needs CORE and EXECUTABLE");
+	if (src.pid ? argc - optind > 1 : argc - optind < 1 || argc - optind > 2)
+		return usage_error("heap needs CORE and EXECUTABLE (or --pid PID)");
+	if (source_operands(&src, argc, argv, optind))
+		return 1;
 	struct err e = {0};
-	if (heap_run(stdout, argv[optind], argv[optind + 1], json, &e))
-		return fail(&e);
-	return 0;
+	struct image *img = NULL;
+	char live[256];
+	int status = 0;
+	if (open_image(&src, true, &img, live, sizeof live, &e) || heap_run_image(stdout, img, json, &e))
+		status = fail(&e);
+	image_close(img);
+	return status;
 }
 
 static FILE *open_out(const char *path, struct err *e)
@@ -170,7 +236,7 @@ struct export_opts {
 };
 
 struct main_opts {
-	const char *output, *json, *metrics, *debug_file;
+	const char *output, *json, *metrics, *debug_file, *debug_dir;
 	double tolerance;
 	bool quiet, strict;
 	struct profile_options po;
@@ -215,7 +281,7 @@ static bool export_opt(int c, struct export_opts *x, int *status)
 	{"folded", required_argument, 0, 'F'}, {"folded-bytes", required_argument, 0, 'B'},           \
 	{"pprof", required_argument, 0, 'P'}, {"flamegraph", required_argument, 0, 'G'}
 
-static int run_profile(const char *core, const char *exe, const struct main_opts *o)
+static int run_profile(const struct source *src, const struct main_opts *o)
 {
 	struct err e = {0};
 	struct image *img = NULL;
@@ -226,7 +292,10 @@ static int run_profile(const char *core, const char *exe, const struct main_opts
 	int status = 0;
 	FILE *f;
 
-	if (image_open(&img, core, exe, &e) || types_open(&t, exe, o->debug_file, &e) || heap_open(&h, img, &e) ||
+	struct types_debug_opts dbg = {.debug_file = o->debug_file, .debug_dir = o->debug_dir, .progress = !o->quiet};
+	char live[256];
+	if (open_image(src, o->quiet, &img, live, sizeof live, &e) ||
+	    types_open_ex(&t, image_exe_path(img), &dbg, &e) || heap_open(&h, img, &e) ||
 	    profile_run(&p, img, t, h, &o->po, &e)) {
 		status = fail(&e);
 		goto out;
@@ -237,9 +306,10 @@ static int run_profile(const char *core, const char *exe, const struct main_opts
 		status = fail(&e);
 		goto out;
 	}
-	struct report_meta m = {.core = core, .exe = exe, .core_kind = image_core_kind(img),
-				.core_size = image_core_size(img), .build_id = image_exe_build_id(img),
-				.seconds = p->seconds};
+	struct report_meta m = {.core = image_core_path(img), .exe = image_exe_path(img),
+				.core_kind = image_core_kind(img), .core_size = image_core_size(img),
+				.build_id = image_exe_build_id(img), .seconds = p->seconds,
+				.debug_info = types_debug_source(t), .live = src->pid ? live : NULL};
 	char svg[4096];
 	if (svg_path(o->output, svg, sizeof svg)) {
 		m.svg = strrchr(svg, '/') ? strrchr(svg, '/') + 1 : svg;
@@ -294,34 +364,22 @@ out:
 }
 
 /* One side of a diff: a JSON profile, or a core and its executable profiled now. */
-static int diff_side(char **argv, int *i, int argc, bool cores, const struct profile_options *po,
-		     struct report_doc **out, struct err *e)
+/* A profile taken now of a core (and its executable) or a live process. */
+static int profile_doc(const struct source *src, const struct profile_options *po, struct report_doc **out,
+		       struct err *e)
 {
-	unsigned char magic[4] = {0};
-	FILE *f = fopen(argv[*i], "rb");
-	if (!f)
-		return err_set(e, ERR_INPUT, "cannot read %s", argv[*i]);
-	bool elf = fread(magic, 1, 4, f) == 4 && memcmp(magic, "\177ELF", 4) == 0;
-	fclose(f);
-	if (cores && !elf)
-		return err_set(e, ERR_INPUT, "%s is not an ELF core (--core takes OLD.core OLD.exe NEW.core NEW.exe)",
-			       argv[*i]);
-	if (!elf)
-		return report_doc_load(out, argv[(*i)++], e);
-	if (*i + 1 >= argc)
-		return err_set(e, ERR_USAGE, "%s is a core: its executable must follow it", argv[*i]);
-	const char *core = argv[*i], *exe = argv[*i + 1];
-	*i += 2;
 	struct image *img = NULL;
 	struct types *t = NULL;
 	struct heap *h = NULL;
 	struct profile *p = NULL;
-	int rc = image_open(&img, core, exe, e) || types_open(&t, exe, NULL, e) || heap_open(&h, img, e) ||
-		 profile_run(&p, img, t, h, po, e);
+	char live[256];
+	int rc = open_image(src, false, &img, live, sizeof live, e) || types_open(&t, image_exe_path(img), NULL, e) ||
+		 heap_open(&h, img, e) || profile_run(&p, img, t, h, po, e);
 	if (!rc) {
-		struct report_meta m = {.core = core, .exe = exe, .core_kind = image_core_kind(img),
-					.core_size = image_core_size(img), .build_id = image_exe_build_id(img),
-					.seconds = p->seconds};
+		struct report_meta m = {.core = image_core_path(img), .exe = image_exe_path(img),
+					.core_kind = image_core_kind(img), .core_size = image_core_size(img),
+					.build_id = image_exe_build_id(img), .seconds = p->seconds,
+					.debug_info = types_debug_source(t), .live = src->pid ? live : NULL};
 		rc = report_doc_from_profile(out, p, &m, e);
 	}
 	profile_free(p);
@@ -331,17 +389,41 @@ static int diff_side(char **argv, int *i, int argc, bool cores, const struct pro
 	return rc ? e->code : 0;
 }
 
+static int diff_side(char **argv, int *i, int argc, bool cores, const struct profile_options *po,
+		     struct report_doc **out, struct err *e)
+{
+	unsigned char magic[8] = {0};
+	FILE *f = fopen(argv[*i], "rb");
+	if (!f)
+		return err_set(e, ERR_INPUT, "cannot read %s", argv[*i]);
+	size_t got = fread(magic, 1, sizeof magic, f);
+	bool elf = image_looks_like_core(magic, got);
+	fclose(f);
+	if (cores && !elf)
+		return err_set(e, ERR_INPUT, "%s is not an ELF core (--core takes OLD.core OLD.exe NEW.core NEW.exe)",
+			       argv[*i]);
+	if (!elf)
+		return report_doc_load(out, argv[(*i)++], e);
+	if (*i + 1 >= argc)
+		return err_set(e, ERR_USAGE, "%s is a core: its executable must follow it", argv[*i]);
+	struct source src = {.core = argv[*i], .exe = argv[*i + 1]};
+	*i += 2;
+	return profile_doc(&src, po, out, e);
+}
+
 static int cmd_diff(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_FAIL, O_THR, O_CORE, O_FIG, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG };
+	enum { O_JSON = 256, O_FAIL, O_THR, O_CORE, O_FIG, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG, O_PID };
 	static const struct option lo[] = {
 		{"output", required_argument, 0, 'o'}, {"json", required_argument, 0, O_JSON},
 		{"fail-if", required_argument, 0, O_FAIL}, {"thresholds", required_argument, 0, O_THR},
 		{"core", no_argument, 0, O_CORE}, {"figures", no_argument, 0, O_FIG},
 		{"root", required_argument, 0, O_ROOT}, {"enum", required_argument, 0, O_ENUM},
 		{"profile", required_argument, 0, O_PROFILE}, {"config", required_argument, 0, O_CONFIG},
+		{"pid", required_argument, 0, O_PID},
 		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *output = "-", *json = NULL;
+	struct source live = {0};
 	bool cores = false, figures = false, quiet = false;
 	struct profile_options po = {0};
 	struct report_gate *g = NULL;
@@ -371,18 +453,30 @@ static int cmd_diff(int argc, char **argv)
 		case O_ENUM: po.enum_name = optarg; break;
 		case O_PROFILE: po.target_file = optarg; break;
 		case O_CONFIG: po.config_file = optarg; break;
+		case O_PID:
+			if (!parse_pid(optarg, &live.pid))
+				status = usage_error("--pid needs a process id");
+			break;
 		case 'q': quiet = true; break;
 		case 'h': fputs(USAGE, stdout); report_gate_free(g); return 0;
 		default: status = bad_option(c, argv);
 		}
 	}
 	int i = optind;
-	if (!status && (argc - optind < 2 || (cores && argc - optind != 4)))
+	if (!status && live.pid && (cores || argc - optind < 1))
+		status = usage_error("diff OLD --pid PID: OLD is a JSON profile or CORE EXECUTABLE (no --core)");
+	else if (!status && !live.pid && (argc - optind < 2 || (cores && argc - optind != 4)))
 		status = usage_error(cores ? "diff --core needs OLD.core OLD.exe NEW.core NEW.exe"
 					   : "diff needs OLD and NEW (a JSON profile, or CORE EXECUTABLE, each)");
 	po.progress = false;
 	for (int s = 0; !status && s < 2; s++)
-		if (i >= argc)
+		if (s == 1 && live.pid) {
+			if (i < argc) {   /* one operand left: the running process's executable */
+				live.exe = argv[i++];
+			}
+			if (profile_doc(&live, &po, &doc[s], &e))
+				status = fail(&e);
+		} else if (i >= argc)
 			status = usage_error("diff needs OLD and NEW");
 		else if (diff_side(argv, &i, argc, cores, &po, &doc[s], &e))
 			status = e.code == ERR_USAGE ? usage_error(e.msg) : fail(&e);
@@ -458,7 +552,8 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
 
-	enum { O_JSON = 256, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG, O_METRICS, O_TOL, O_DEBUG, O_VERSION, O_STRICT };
+	enum { O_JSON = 256, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG, O_METRICS, O_TOL, O_DEBUG, O_VERSION, O_STRICT,
+	       O_DEBUG_DIR, O_PID };
 	static const struct option lo[] = {
 		{"output", required_argument, 0, 'o'}, {"json", required_argument, 0, O_JSON},
 		{"root", required_argument, 0, O_ROOT}, {"enum", required_argument, 0, O_ENUM},
@@ -466,8 +561,10 @@ int main(int argc, char **argv)
 		{"metrics", required_argument, 0, O_METRICS}, {"tolerance", required_argument, 0, O_TOL},
 		{"debug-file", required_argument, 0, O_DEBUG}, {"quiet", no_argument, 0, 'q'},
 		{"strict", no_argument, 0, O_STRICT}, EXPORT_LONG_OPTS,
+		{"debug-dir", required_argument, 0, O_DEBUG_DIR}, {"pid", required_argument, 0, O_PID},
 		{"help", no_argument, 0, 'h'}, {"version", no_argument, 0, O_VERSION}, {0, 0, 0, 0}};
 	struct main_opts o = {.output = "memory-profile.md", .tolerance = 0.15};
+	struct source src = {0};
 	int c, status = 0;
 	char *end;
 	opterr = 0;
@@ -486,6 +583,11 @@ int main(int argc, char **argv)
 		case O_CONFIG: o.po.config_file = optarg; break;
 		case O_METRICS: o.metrics = optarg; break;
 		case O_DEBUG: o.debug_file = optarg; break;
+		case O_DEBUG_DIR: o.debug_dir = optarg; break;
+		case O_PID:
+			if (!parse_pid(optarg, &src.pid))
+				return usage_error("--pid needs a process id");
+			break;
 		case 'q': o.quiet = true; break;
 		case O_STRICT: o.strict = true; break;
 		case O_TOL:
@@ -498,10 +600,10 @@ int main(int argc, char **argv)
 		default: return bad_option(c, argv);
 		}
 	}
-	if (argc - optind != 2)
-		return usage_error("need CORE and EXECUTABLE");
+	if (source_operands(&src, argc, argv, optind))
+		return 1;
 	if (o.json && strcmp(o.output, "-") == 0 && strcmp(o.json, "-") == 0)
 		return usage_error("-o - and --json - would both write to stdout: give one of them a file");
 	o.po.progress = !o.quiet;
-	return run_profile(argv[optind], argv[optind + 1], &o);
+	return run_profile(&src, &o);
 }

@@ -267,6 +267,13 @@ static void snapshot(struct md *m, const struct report_meta *meta)
 	fprintf(o, "| core | `%s` (%s core, %s bytes) |\n", meta->core, meta->core_kind, N(meta->core_size));
 	fprintf(o, "| executable | `%s` (build-id %s) |\n", meta->exe,
 		meta->build_id && *meta->build_id ? meta->build_id : "none");
+	if (meta->debug_info && *meta->debug_info) {
+		fputs("| debug info | found via ", o);
+		report_md_cell(o, meta->debug_info);
+		fputs(" |\n", o);
+	}
+	if (meta->live)
+		fprintf(o, "| live process | %s |\n", meta->live);
 	fprintf(o, "| target | %s |\n", p->target_name);
 	fprintf(o, "| root | `%s` at 0x%" PRIx64 ": %s |\n", p->root_type, p->root_addr, p->root_how);
 	fprintf(o, "| enum | `%s`: %s bytes, align %llu, %zu variants |\n", p->enum_name, N(p->enum_size),
