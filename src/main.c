@@ -133,7 +133,8 @@ static int source_operands(struct source *src, int argc, char **argv, int first)
 {
 	int n = argc - first;
 	if (src->pid ? n > 1 : n < 1 || n > 2)
-		return usage_error(src->pid ? "--pid takes at most one operand, the executable" : "need CORE and EXECUTABLE");
+		return usage_error(src->pid ? "--pid takes at most one operand, the executable"
+					: "need CORE [EXECUTABLE] (or --pid PID)");
 	if (src->pid)
 		src->exe = n ? argv[first] : NULL;
 	else {
