@@ -315,27 +315,71 @@ static int parse_maps(char *text, struct pid_map **out, size_t *n, struct err *e
 	return 0;
 }
 
-/* Copies the readable mappings into one anonymous mapping; fills segments,
- * file maps and files (paths point into img->owned_text). */
-static int copy_memory(struct image *img, struct pid_map *pm, size_t n, struct err *e)
+static uint64_t readable_total(const struct pid_map *pm, size_t n)
 {
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++)
 		if (pm[i].readable && !pm[i].special)
 			total += pm[i].end - pm[i].start;
+	return total;
+}
+
+/* The destination of the copy, reserved and faulted in before the process
+ * is stopped: faulting a gigabyte of fresh pages costs more than copying
+ * into them, and that cost is the tool's, not the process's.  Huge pages
+ * where the kernel allows (THP "madvise"). */
+struct pid_buf {
+	uint8_t *buf;
+	size_t cap;
+};
+
+static void buf_prefault(uint8_t *p, size_t len)
+{
+	madvise(p, len, MADV_HUGEPAGE);
+#ifdef MADV_POPULATE_WRITE
+	if (madvise(p, len, MADV_POPULATE_WRITE) == 0)
+		return;
+#endif
+	for (size_t o = 0; o < len; o += 4096)
+		p[o] = 0;
+}
+
+static void buf_reserve(struct pid_buf *b, uint64_t want)
+{
+	b->buf = NULL;
+	b->cap = 0;
+	if (want == 0 || want > SIZE_MAX / 2)
+		return;
+	void *p = mmap(NULL, (size_t)want, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	buf_prefault(p, (size_t)want);
+	b->buf = p;
+	b->cap = (size_t)want;
+}
+
+/* Copies the readable mappings into the buffer (grown if the process
+ * mapped more since it was reserved); fills segments, file maps and files
+ * (paths point into img->owned_text). */
+static int copy_memory(struct image *img, struct pid_map *pm, size_t n, struct pid_buf *pb, struct err *e)
+{
+	uint64_t total = readable_total(pm, n);
 	img->segs = calloc(n ? n : 1, sizeof *img->segs);
 	img->maps = calloc(n ? n : 1, sizeof *img->maps);
 	img->files = calloc(n ? n : 1, sizeof *img->files);
 	if (!img->segs || !img->maps || !img->files)
 		return err_set(e, ERR_NOMEM, "out of memory for %zu mappings", n);
-	uint8_t *buf = total ? mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-				    -1, 0) : NULL;
-	if (buf == MAP_FAILED)
-		return err_set(e, ERR_NOMEM, "cannot reserve %llu bytes for the copy of process %d's memory",
-			       (unsigned long long)total, img->pid);
-	img->core = buf;
-	img->core_size = total;
-	img->core_anon = true;
+	if (total > pb->cap) {
+		void *p = pb->buf ? mremap(pb->buf, pb->cap, (size_t)total, MREMAP_MAYMOVE)
+				  : mmap(NULL, (size_t)total, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			return err_set(e, ERR_NOMEM, "cannot reserve %llu bytes for the copy of process %d's memory",
+				       (unsigned long long)total, img->pid);
+		pb->buf = p;
+		pb->cap = (size_t)total;
+	}
+	uint8_t *buf = pb->buf;
 	uint64_t off = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct pid_map *m = &pm[i];
@@ -406,7 +450,7 @@ static int copy_state(struct image *img, struct pid_ctx *c, struct err *e)
 	return 0;
 }
 
-static int snapshot(struct image *img, struct pid_ctx *c, struct err *e)
+static int snapshot(struct image *img, struct pid_ctx *c, struct pid_buf *pb, struct err *e)
 {
 	char path[64];
 	size_t len = 0, n = 0;
@@ -420,7 +464,7 @@ static int snapshot(struct image *img, struct pid_ctx *c, struct err *e)
 		return err_set(e, ERR_INPUT, "cannot read %s: %s", path, strerror(errno));
 	rc = parse_maps(img->owned_text, &pm, &n, e, img->pid);
 	if (!rc)
-		rc = copy_memory(img, pm, n, e);
+		rc = copy_memory(img, pm, n, pb, e);
 	if (!rc)
 		rc = copy_state(img, c, e);
 	free(pm);
@@ -439,14 +483,40 @@ int image_pid_load(struct image *img, int pid, struct image_pid_stats *st, struc
 		return err_set(e, ERR_INPUT, "no process %d", pid);
 	if (pid == getpid())
 		return err_set(e, ERR_INPUT, "process %d is this tool itself", pid);
+	/* The size of the copy, from the maps as they are now (the stopped
+	 * process's may differ a little: the buffer grows then). */
+	struct pid_buf pb = {0};
+	size_t len = 0, n = 0;
+	struct pid_map *pm = NULL;
+	snprintf(path, sizeof path, "/proc/%d/maps", pid);
+	char *pre = read_all(path, &len, (size_t)1 << 30);
+	struct err scratch = {0};
+	if (pre && parse_maps(pre, &pm, &n, &scratch, pid) == 0) {
+		uint64_t t = readable_total(pm, n);
+		buf_reserve(&pb, t + t / 8 + ((uint64_t)16 << 20));
+	}
+	free(pm);
+	free(pre);
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &block, &c.old_mask);
-	int rc = snapshot(img, &c, e);
+	int rc = snapshot(img, &c, &pb, e);
 	detach_all(&c);
+	/* The copy's buffer becomes the image's "core", trimmed to what it holds. */
+	size_t keep = (size_t)((img->bytes_copied + 4095) & ~(uint64_t)4095);
+	if (rc || keep == 0) {
+		if (pb.buf)
+			munmap(pb.buf, pb.cap);
+	} else {
+		if (keep < pb.cap)
+			munmap(pb.buf + keep, pb.cap - keep);
+		img->core = pb.buf;
+		img->core_size = img->bytes_copied;
+		img->core_anon = true;
+	}
 	if (st) {
 		st->threads = c.n;
 		st->stopped_seconds = c.n ? elapsed(&c.t0, &c.t1) : 0;

@@ -74,6 +74,9 @@ static bool zout_grow(struct zout *o)
 			 : mmap(NULL, ncap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return false;
+	/* Huge pages: a 2 MiB fault instead of 512 small ones for every part
+	 * of a core that size (the THP default is often "madvise"). */
+	madvise(p, ncap, MADV_HUGEPAGE);
 	o->buf = p;
 	o->cap = ncap;
 	return true;

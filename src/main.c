@@ -188,7 +188,7 @@ static int cmd_heap(int argc, char **argv)
 	struct image *img = NULL;
 	char live[256];
 	int status = 0;
-	if (open_image(&src, true, &img, live, sizeof live, &e) || heap_run_image(stdout, img, json, &e))
+	if (open_image(&src, false, &img, live, sizeof live, &e) || heap_run_image(stdout, img, json, &e))
 		status = fail(&e);
 	image_close(img);
 	return status;
