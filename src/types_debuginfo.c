@@ -149,7 +149,9 @@ int types_debuginfod(const char *build_id, bool progress, char *path, size_t pat
 		snprintf(why, whysz, "debuginfod (DEBUGINFOD_URLS not set)");
 		return ERR_NOTFOUND;
 	}
-	struct dbgd d = {.lib = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL)};
+	/* Never dlclosed (RTLD_NODELETE): libcurl, under libdebuginfod, keeps
+	 * global state that must stay reachable for the process's life. */
+	struct dbgd d = {.lib = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE)};
 	if (!d.lib) {
 		snprintf(why, whysz, "debuginfod (libdebuginfod.so.1 not installed)");
 		return ERR_NOTFOUND;
