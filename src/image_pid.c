@@ -26,7 +26,9 @@
  * stop instead of the interrupt stop) is handed back on detach.
  *
  * The process is hostile input like a core: the maps lines are parsed with
- * bounds, the number of threads and mappings is capped, and a mapping that
+ * bounds, the number of threads and mappings is capped, mappings marked
+ * VM_DONTDUMP are not copied (the dumpers skip them too: ASan's shadow is
+ * terabytes), the copy is bounded by physical memory, and a mapping that
  * cannot be read (a file mapping past the file's end, [vvar]) keeps only
  * what was read; the rest reads from the mapped file or counts as missing.
  */
@@ -274,7 +276,7 @@ static int stop_all(struct pid_ctx *c, struct err *e)
 struct pid_map {
 	uint64_t start, end, offset;
 	uint32_t flags;
-	bool readable, special;   /* special: [vvar], [vsyscall]: not copied */
+	bool readable, special;   /* special: [vvar], [vsyscall], VM_DONTDUMP: not copied */
 	size_t path;              /* offset into the strings, or SIZE_MAX */
 };
 
@@ -313,6 +315,70 @@ static int parse_maps(char *text, struct pid_map **out, size_t *n, struct err *e
 				      .path = path[0] == '/' ? (size_t)(path - text) : SIZE_MAX};
 	}
 	return 0;
+}
+
+/* The start addresses of the mappings marked VM_DONTDUMP ("dd" in smaps'
+ * VmFlags: MADV_DONTDUMP, e.g. ASan's terabytes of shadow, or a JVM's
+ * reservations), which neither the kernel nor gcore dump: not copied
+ * either.  Read before the stop (smaps walks the page tables, which costs
+ * time proportional to the process's size); sorted ascending. */
+struct pid_dd {
+	uint64_t *start;
+	size_t n;
+};
+
+static void dd_load(int pid, struct pid_dd *dd)
+{
+	char path[64];
+	size_t len = 0, cap = 0;
+	snprintf(path, sizeof path, "/proc/%d/smaps", pid);
+	char *text = read_all(path, &len, (size_t)1 << 31);
+	uint64_t cur = 0;
+	dd->start = NULL;
+	dd->n = 0;
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		uint64_t s, en;
+		/* a mapping's header starts with its lowercase hex start; the
+		 * fields ("Rss:", "VmFlags:") with a capital letter */
+		if (((line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f')) &&
+		    sscanf(line, "%" SCNx64 "-%" SCNx64 " ", &s, &en) == 2)
+			cur = s;
+		else if (strncmp(line, "VmFlags:", 8) == 0 && strstr(line, " dd")) {
+			if (dd->n == cap) {
+				size_t ncap = cap ? cap * 2 : 16;
+				uint64_t *ns = ncap <= PID_MAX_MAPS ? realloc(dd->start, ncap * sizeof *ns) : NULL;
+				if (!ns)
+					break;
+				dd->start = ns;
+				cap = ncap;
+			}
+			dd->start[dd->n++] = cur;
+		}
+	}
+	free(text);
+}
+
+static bool dd_has(const struct pid_dd *dd, uint64_t start)
+{
+	size_t lo = 0, hi = dd->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (dd->start[mid] < start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < dd->n && dd->start[lo] == start;
+}
+
+static void dd_mark(struct pid_map *pm, size_t n, const struct pid_dd *dd)
+{
+	for (size_t i = 0; i < n; i++)
+		if (dd_has(dd, pm[i].start))
+			pm[i].special = true;
 }
 
 static uint64_t readable_total(const struct pid_map *pm, size_t n)
@@ -450,7 +516,15 @@ static int copy_state(struct image *img, struct pid_ctx *c, struct err *e)
 	return 0;
 }
 
-static int snapshot(struct image *img, struct pid_ctx *c, struct pid_buf *pb, struct err *e)
+/* The most memory a copy may take: this machine's physical memory. */
+static uint64_t copy_limit(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	return pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : (uint64_t)1 << 36;
+}
+
+static int snapshot(struct image *img, struct pid_ctx *c, struct pid_buf *pb, const struct pid_dd *dd,
+		    struct err *e)
 {
 	char path[64];
 	size_t len = 0, n = 0;
@@ -463,6 +537,13 @@ static int snapshot(struct image *img, struct pid_ctx *c, struct pid_buf *pb, st
 	if (!img->owned_text)
 		return err_set(e, ERR_INPUT, "cannot read %s: %s", path, strerror(errno));
 	rc = parse_maps(img->owned_text, &pm, &n, e, img->pid);
+	if (!rc)
+		dd_mark(pm, n, dd);
+	if (!rc && readable_total(pm, n) > copy_limit())
+		rc = err_set(e, ERR_INPUT,
+			     "process %d has %llu bytes of readable memory to copy, more than this machine's %llu; take a core "
+			     "(gcore, systemd-coredump) instead", img->pid, (unsigned long long)readable_total(pm, n),
+			     (unsigned long long)copy_limit());
 	if (!rc)
 		rc = copy_memory(img, pm, n, pb, e);
 	if (!rc)
@@ -491,9 +572,13 @@ int image_pid_load(struct image *img, int pid, struct image_pid_stats *st, struc
 	snprintf(path, sizeof path, "/proc/%d/maps", pid);
 	char *pre = read_all(path, &len, (size_t)1 << 30);
 	struct err scratch = {0};
+	struct pid_dd dd;
+	dd_load(pid, &dd);
 	if (pre && parse_maps(pre, &pm, &n, &scratch, pid) == 0) {
+		dd_mark(pm, n, &dd);
 		uint64_t t = readable_total(pm, n);
-		buf_reserve(&pb, t + t / 8 + ((uint64_t)16 << 20));
+		if (t <= copy_limit())
+			buf_reserve(&pb, t + t / 8 + ((uint64_t)16 << 20));
 	}
 	free(pm);
 	free(pre);
@@ -503,8 +588,9 @@ int image_pid_load(struct image *img, int pid, struct image_pid_stats *st, struc
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &block, &c.old_mask);
-	int rc = snapshot(img, &c, &pb, e);
+	int rc = snapshot(img, &c, &pb, &dd, e);
 	detach_all(&c);
+	free(dd.start);
 	/* The copy's buffer becomes the image's "core", trimmed to what it holds. */
 	size_t keep = (size_t)((img->bytes_copied + 4095) & ~(uint64_t)4095);
 	if (rc || keep == 0) {
