@@ -150,5 +150,8 @@ const struct version_facts *heap_versions(const struct heap *h);
  * census and prints it to out (markdown-ish text, or JSON with json).
  * Corruption in the heap is reported in the output, not as an error. */
 int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err *e);
+/* The same on an image already open (a live process, a core whose
+ * executable was found from the core). */
+int heap_run_image(FILE *out, const struct image *img, bool json, struct err *e);
 
 #endif

@@ -27,6 +27,8 @@ struct report_meta {
 	 * recorded in the JSON's "options" so that `diff BASELINE.json CORE EXE`
 	 * profiles the core the same way; NULL: none given */
 	const struct profile_options *opts;
+	const char *debug_info;     /* where the DWARF was found (types_debug_source), or NULL */
+	const char *live;           /* for --pid: how long the process was stopped, or NULL */
 };
 
 /* v with thousands separators ("1,234,567") in buf (at least 28 bytes). */

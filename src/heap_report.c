@@ -274,16 +274,21 @@ static json_t *build_json(const struct image *img, const struct heap *h, const s
 int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err *e)
 {
 	struct image *img = NULL;
+	int rc = image_open(&img, core, exe, e);
+	if (!rc)
+		rc = heap_run_image(out, img, json, e);
+	image_close(img);
+	return rc;
+}
+
+int heap_run_image(FILE *out, const struct image *img, bool json, struct err *e)
+{
 	struct heap *h = NULL;
 	struct summary *s;
 	int rc;
 
-	if ((rc = image_open(&img, core, exe, e)))
+	if ((rc = heap_open(&h, img, e)))
 		return rc;
-	if ((rc = heap_open(&h, img, e))) {
-		image_close(img);
-		return rc;
-	}
 	s = malloc(sizeof *s);
 	if (!s) {
 		rc = err_set(e, ERR_NOMEM, "heap: out of memory");
@@ -304,6 +309,5 @@ int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err
 	}
 	free(s);
 	heap_close(h);
-	image_close(img);
 	return rc;
 }

@@ -307,9 +307,11 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	put_bytes(totals, &p->heap);
 	json_t *ov = json_object();
 	put_bytes(ov, &p->overhead);
-	json_object_set_new(root, "snapshot", json_pack("{s:s,s:s,s:s,s:o,s:s}", "core", m->core, "executable", m->exe,
-							"kind", m->core_kind, "core_bytes", J(m->core_size), "build_id",
-							m->build_id ? m->build_id : ""));
+	json_t *snap = json_pack("{s:s,s:s,s:s,s:o,s:s}", "core", m->core, "executable", m->exe, "kind", m->core_kind,
+				 "core_bytes", J(m->core_size), "build_id", m->build_id ? m->build_id : "");
+	if (snap && m->debug_info)
+		json_object_set_new(snap, "debug_info", json_string(m->debug_info));
+	json_object_set_new(root, "snapshot", snap);
 	json_object_set_new(root, "versions", versions_json(p));
 	json_object_set_new(root, "target", json_string(p->target_name));
 	json_object_set_new(root, "options", options_json(m->opts));

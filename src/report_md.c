@@ -308,6 +308,13 @@ static void snapshot(struct md *m, const struct report_meta *meta)
 	fprintf(o, "| core | `%s` (%s core, %s bytes) |\n", meta->core, meta->core_kind, N(meta->core_size));
 	fprintf(o, "| executable | `%s` (build-id %s) |\n", meta->exe,
 		meta->build_id && *meta->build_id ? meta->build_id : "none");
+	if (meta->debug_info && *meta->debug_info) {
+		fputs("| debug info | found via ", o);
+		report_md_cell(o, meta->debug_info);
+		fputs(" |\n", o);
+	}
+	if (meta->live)
+		fprintf(o, "| live process | %s |\n", meta->live);
 	fprintf(o, "| target | %s |\n", p->target_name);
 	fprintf(o, "| root | `%s` at 0x%" PRIx64 ": %s |\n", p->root_type, p->root_addr, p->root_how);
 	fprintf(o, "| the root's own allocations | %llu (requested %s, chunk %s bytes): %s; counted here, not in %s "
