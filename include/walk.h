@@ -207,4 +207,24 @@ int walk_deref(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, ty
 int walk_unwrap(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type,
 		struct err *e);
 
+/* Whole-heap accounting (walk_rest.c).  Whether a value of type ty can own
+ * heap at all (a static worth walking). */
+bool walk_type_owns(struct walk *w, type_id ty);
+/* Every in-use chunk of the census the walk has not reported (nor marked
+ * seen), in address order: fn(ctx, user pointer, chunk size, mmapped);
+ * stops when fn returns non-zero, and returns 1 then, else 0.  A chunk
+ * size of 0 means the mark map held no end for it (a damaged census). */
+typedef int (*walk_chunk_fn)(void *ctx, uint64_t mem, uint64_t size, bool mmapped);
+int walk_unreported(struct walk *w, walk_chunk_fn fn, void *ctx);
+/* The chunk size of the in-use census chunk whose user pointer is mem, 0 if
+ * there is none. */
+uint64_t walk_chunk_size(struct walk *w, uint64_t mem);
+
+/* The raw-pointer rows of the walks so far set aside (a later pass's rows
+ * then start empty), and put back: the later rows' totals are returned and
+ * the rows dropped.  NULL when memory runs out (restore then does nothing). */
+struct walk_nodecoder_saved;
+struct walk_nodecoder_saved *walk_nodecoder_save(struct walk *w);
+void walk_nodecoder_restore(struct walk *w, struct walk_nodecoder_saved *s, uint64_t *bytes, uint64_t *allocations);
+
 #endif

@@ -189,6 +189,7 @@ struct run {
 	struct entrecs ents;
 	bool progress;
 	time_t last_progress;
+	struct wh wh;             /* the whole-heap pass (profile_heap.c) */
 };
 
 #define OWNER_VARIANT(v) ((uint64_t)(v))
@@ -451,6 +452,12 @@ static void on_alloc(void *ctx, const struct walk_alloc *a, uint32_t op)
 	if (r->failed)
 		return;
 	if (op == WALK_NO_OP || op >= r->ops.len) {
+		if (a->tag & PROFILE_OWNER_TAG) {
+			wh_charge(&r->wh, a);
+			return;
+		}
+		if (!a->in_census)
+			r->wh.tables_outside_census += a->chunk;
 		add_bytes(&table_at(r, a->tag)->overhead, a);
 		r->outside_kinds[a->kind < WALK_KIND_COUNT ? a->kind : 0]++;
 		r->outside_requested += a->requested;
@@ -468,6 +475,8 @@ static void on_alloc(void *ctx, const struct walk_alloc *a, uint32_t op)
 	add_bytes(&f->cells.data[cr->index].heap, a);
 	add_bytes(&tb->heap, a);
 	add_bytes(&p->heap, a);
+	if (!a->in_census)
+		r->wh.tables_outside_census += a->chunk;
 	o->requested += a->requested;
 	en->bytes += a->requested;
 	en->chunk += a->chunk;
@@ -1087,6 +1096,7 @@ static void run_deinit(struct run *r)
 	fcache_vec_deinit(&r->fc);
 	oprecs_deinit(&r->ops);
 	entrecs_deinit(&r->ents);
+	wh_deinit(&r->wh);
 }
 
 int profile_run(struct profile **out, const struct image *img, const struct types *t,
@@ -1102,6 +1112,7 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	int rc;
 
 	label_tables_init(&labels);
+	wh_init(&r.wh);
 	if (!p)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	p->entity_count_static = UINT64_MAX;
@@ -1168,6 +1179,10 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		if (c.state == HEAP_INUSE)
 			p->heap_in_use_chunk_bytes += c.size;
 	}
+	if (h && wh_arenas_take(&r.wh, h) != 0) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto fail;
+	}
 	if (h)
 		heap_drop_chunks(h);
 	if (generic) {
@@ -1224,6 +1239,12 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		rc = reached_nothing(&r, opt, e);
 		goto fail;
 	}
+	/* the rest of the heap: the root state's other fields, the statics,
+	 * the classified remainder */
+	rc = wh_run(&r.wh, p, img, t, root.addr, root.type, generic ? 0 : root.alloc, !generic,
+		    generic ? root.addr : 0, e);
+	if (rc)
+		goto fail;
 	/* which releases of rustc, std and the crates the walk assumed, and why */
 	if (profile_add_versions(p, types_versions(t), e) != 0 || profile_add_versions(p, heap_versions(h), e) != 0 ||
 	    profile_add_versions(p, walk_versions(r.w), e) != 0)
@@ -1285,6 +1306,10 @@ void profile_free(struct profile *p)
 	}
 	profile_tables_deinit(&p->tables);
 	profile_entity_ops_deinit(&p->largest_ops);
+	for (size_t i = 0; i < p->whole.owners.len; i++)
+		free(p->whole.owners.data[i].name);
+	profile_owners_deinit(&p->whole.owners);
+	profile_rest_rows_deinit(&p->whole.rows);
 	version_facts_deinit(&p->versions);
 	walk_destroy(p->walker);
 	free(p);
