@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# e2e_wholeheap.sh: the whole-heap accounting on fixtures/wholeheap (gcore and
+# kernel core), checked against the program's own ledger (its counting
+# allocator's sums per owner, truth.txt):
+#   - the table (the generic root) is charged exactly its ledger; each static
+#     owner (REGISTRY behind OnceLock, RING an mmapped Vec, LAZY behind
+#     LazyLock) exactly its own; the Arc SHARED_A and SHARED_B hold is charged
+#     once (the two statics' rows sum to its ledger) and counted as shared;
+#   - the leaked buffer is a leak candidate and the stack-only buffer is
+#     "referenced from a thread stack", each at its address with its chunk size;
+#   - accounted + remainder = the census's in-use chunk bytes, and the
+#     remainder's classes and rows sum to the remainder;
+#   - the section "Where the whole heap goes" follows the summary, and two
+#     runs on one core write the same JSON heap object.
+# Prints "ok ..." / "not ok ..." lines.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+: "${FIXDIR:?}" "${BIN:?}"
+dir="$FIXDIR/wholeheap"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+n=0
+for kind in gcore kcore; do
+	for run in 1 2; do
+		"$BIN" -q --root TABLE --enum Op -o "$tmp/$kind.$run.md" --json "$tmp/$kind.$run.json" "$dir/$kind" "$dir/exe" \
+			|| { echo "not ok $((++n)) - wholeheap $kind: the profile run failed"; fails=$((fails + 1)); continue 2; }
+	done
+	out=$(python3 - "$tmp/$kind.1.json" "$tmp/$kind.2.json" "$tmp/$kind.1.md" "$dir/truth.txt" "$kind" "$n" <<'PY'
+import json, sys
+j1, j2, md, truth, kind, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
+led, addr = {}, {}
+for line in open(truth):
+    w = line.split()
+    if w[0] == "owner":
+        led[int(w[1])] = dict(zip(("requested", "usable", "chunk", "count"), map(int, w[2:6])))
+    elif w[0] in ("leak", "stackbuf"):
+        addr[w[0]] = int(w[1])
+d = json.load(open(j1))
+h = d["heap"]
+out = []
+def check(cond, what):
+    global n
+    n += 1
+    out.append(("ok" if cond else "not ok") + " %d - wholeheap %s: %s" % (n, kind, what))
+def owners(prefix):
+    rows = [o for o in h.get("owners", []) if o["path"].startswith(prefix + " ") or o["path"] == prefix]
+    return rows, {k: sum(o[key] for o in rows) for k, key in (("requested", "heap_requested_bytes"),
+        ("usable", "heap_usable_bytes"), ("chunk", "heap_chunk_bytes"), ("count", "allocations"))}
+need = ("in_use_chunk_bytes", "attributed_chunk_bytes", "accounted_chunk_bytes", "unaccounted_chunk_bytes", "owners", "unaccounted")
+check(all(k in h for k in need), "JSON heap has %s" % ", ".join(need))
+if not all(k in h for k in need):
+    print("\n".join(out)); sys.exit(0)
+t = led[1]
+got = {"requested": d["totals"]["heap_requested_bytes"] + d["overhead"]["heap_requested_bytes"],
+       "chunk": h["attributed_chunk_bytes"], "count": d["totals"].get("heap_allocations", None)}
+check(h["attributed_chunk_bytes"] == t["chunk"] and got["requested"] == t["requested"],
+      "the table: chunk %d requested %d, ledger %d %d" % (got["chunk"], got["requested"], t["chunk"], t["requested"]))
+for name, id_ in (("static wholeheap::REGISTRY", 2), ("static wholeheap::RING", 3), ("static wholeheap::LAZY", 4)):
+    rows, s = owners(name)
+    check(s == led[id_], "%s: %s, ledger %s" % (name, s, led[id_]))
+ra, sa = owners("static wholeheap::SHARED_A")
+rb, sb = owners("static wholeheap::SHARED_B")
+both = {k: sa[k] + sb[k] for k in sa}
+check(both == led[5] and (not ra or not rb), "the shared Arc charged once: A %s + B %s, ledger %s" % (sa, sb, led[5]))
+arc = [o for o in ra + rb if o["path"].endswith("(Arc)")]
+check(h["shared"]["revisits"] == 1 and len(arc) == 1 and h["shared"]["chunk_bytes"] == arc[0]["heap_chunk_bytes"],
+      "the shared Arc reached again once, its %s chunk bytes counted as shared" % (arc[0]["heap_chunk_bytes"] if arc else "?"))
+acc = h["tables_chunk_bytes"] + sum(o["heap_chunk_bytes"] for o in h["owners"])
+check(acc == h["accounted_chunk_bytes"], "accounted %d = tables + owner rows %d" % (h["accounted_chunk_bytes"], acc))
+u = h["unaccounted"]
+check(sum(c["chunk_bytes"] for c in u.values()) == h["unaccounted_chunk_bytes"] and
+      all(sum(r["chunk_bytes"] for r in c["by_arena_and_size"]) == c["chunk_bytes"] and
+          sum(r["chunks"] for r in c["by_arena_and_size"]) == c["chunks"] for c in u.values()),
+      "the remainder's classes and their arena/size rows sum to it")
+check(h["accounted_chunk_bytes"] + h["unaccounted_chunk_bytes"] == h["in_use_chunk_bytes"],
+      "accounted %d + remainder %d = in use %d" % (h["accounted_chunk_bytes"], h["unaccounted_chunk_bytes"], h["in_use_chunk_bytes"]))
+def where(a):
+    return [k for k, c in u.items() for x in c["largest"] if x["address"] == a]
+leak = [x for x in u["nowhere"]["largest"] if x["address"] == addr["leak"]]
+check(leak and leak[0]["chunk_bytes"] == led[6]["chunk"] and where(addr["leak"]) == ["nowhere"],
+      "the leaked buffer is a leak candidate at 0x%x with %d chunk bytes (found in %s)" % (addr["leak"], led[6]["chunk"], where(addr["leak"])))
+st = [x for x in u["stack"]["largest"] if x["address"] == addr["stackbuf"]]
+check(st and st[0]["chunk_bytes"] == led[7]["chunk"] and where(addr["stackbuf"]) == ["stack"],
+      "the stack-only buffer is referenced from a thread stack at 0x%x with %d chunk bytes (found in %s)" % (addr["stackbuf"], led[7]["chunk"], where(addr["stackbuf"])))
+check(u["allocator_internal"]["chunks"] >= 1, "a tcache_perthread_struct is allocator-internal")
+text = open(md).read()
+i, s = text.find("## Where the whole heap goes"), text.find("## Summary")
+nxt = text.find("\n## ", s + 1)
+check(s >= 0 and i == nxt + 1 and "The whole heap:** the roots hold" in text[s:i],
+      "the section follows the summary, whose line gives the tables' share")
+check(json.load(open(j2))["heap"] == h, "two runs on one core give the same heap object")
+print("\n".join(out))
+PY
+)
+	echo "$out"
+	fails=$((fails + $(grep -c '^not ok' <<<"$out")))
+	n=$((n + $(grep -c '' <<<"$out")))
+done
+exit $((fails > 0))
