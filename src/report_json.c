@@ -380,6 +380,8 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 						    J(p->walk.not_in_census), "sweeps", J(p->walk.sweeps),
 						    "queued", J(p->walk.queued), "queue_peak", J(p->walk.queue_peak),
 						    "seconds", p->walk_seconds, "profile_seconds", p->seconds));
+	if (p->whole.done)
+		json_object_set_new(json_object_get(root, "walk"), "whole_heap_seconds", json_real(p->whole.seconds));
 	if (p->entity_count_static != UINT64_MAX)
 		json_object_set_new(root, "entity_count_static", J(p->entity_count_static));
 	if (mx && mx->have)

@@ -942,6 +942,15 @@ static const char *column_def(const struct md *m, const char *c)
 					  "far"},
 		{"This row adds", "the part of the saving this row's variant adds to the row above"},
 		{"Share of the offender", "the slot's part of the offender's inline + heap chunk bytes"},
+		/* the whole heap (whole_heap) */
+		{"Owner path", "where a typed owner outside the ops holds heap: the root state's field path or a static's, "
+			       "then the container; every allocation is charged to the first owner reaching it"},
+		{"% of heap in use", "the row's chunk bytes as a share of the census's in-use chunk bytes"},
+		{"Class", "why a chunk no typed owner reaches is still there: what a conservative scan found pointing "
+			  "at it (a thread's stack, TLS or registers; static memory; other unreached chunks; nothing)"},
+		{"Arena", "the glibc arena holding the chunks (0 is the main arena; mmapped: outside every arena)"},
+		{"Size class", "the chunk sizes the row counts"},
+		{"Chunks", "number of heap chunks"},
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		if (!strcmp(fixed[i].name, c))
