@@ -155,7 +155,10 @@ const char *profile_size_class_name(unsigned k);
  * group 1 = the root state's fields, 2 = statics (the tables are one row of
  * their own in the report, group 0). */
 struct profile_owner {
-	char *name;
+	char *name;               /* the whole row's name */
+	char *owner;              /* "AppState", "static REGISTRY" */
+	uint32_t path;            /* the field path below the owner (walk_path_name) */
+	uint8_t kind;             /* the container (enum walk_kind) */
 	uint8_t group;
 	struct profile_bytes b;
 };

@@ -1306,8 +1306,10 @@ void profile_free(struct profile *p)
 	}
 	profile_tables_deinit(&p->tables);
 	profile_entity_ops_deinit(&p->largest_ops);
-	for (size_t i = 0; i < p->whole.owners.len; i++)
+	for (size_t i = 0; i < p->whole.owners.len; i++) {
 		free(p->whole.owners.data[i].name);
+		free(p->whole.owners.data[i].owner);
+	}
 	profile_owners_deinit(&p->whole.owners);
 	profile_rest_rows_deinit(&p->whole.rows);
 	version_facts_deinit(&p->versions);

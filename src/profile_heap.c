@@ -387,8 +387,11 @@ static int owners_finish(struct wh *wh, struct profile *p, const struct types *t
 		if (asprintf(&name, "%s%s%s (%s)", head, pn && pn[0] ? " > " : "", pn ? pn : "",
 			     walk_kind_name((enum walk_kind)a->kind)) < 0)
 			return err_set(e, ERR_NOMEM, "out of memory naming heap owners");
-		if (!profile_owners_append(&pw->owners, (struct profile_owner){name, owner ? 2 : 1, a->b})) {
+		char *oname = strdup(head);
+		if (!oname || !profile_owners_append(&pw->owners, (struct profile_owner){name, oname, path,
+									       (uint8_t)a->kind, owner ? 2 : 1, a->b})) {
 			free(name);
+			free(oname);
 			return err_set(e, ERR_NOMEM, "out of memory naming heap owners");
 		}
 		pw->owners_chunk_bytes += a->b.chunk;
@@ -447,10 +450,12 @@ int wh_run(struct wh *wh, struct profile *p, const struct image *img, const stru
 	/* the root's own allocation (marked seen, never reported) */
 	uint64_t rs = root_alloc ? walk_chunk_size(w, root_alloc) : 0;
 	if (rs) {
-		char *name = NULL;
-		if (asprintf(&name, "%s (the root's own allocation)", short_type(p->root_type)) < 0 ||
-		    !profile_owners_append(&pw->owners, (struct profile_owner){name, 1, {0, 0, rs - 8, rs, 1}})) {
+		char *name = NULL, *oname = strdup(short_type(p->root_type));
+		if (asprintf(&name, "%s (the root's own allocation)", short_type(p->root_type)) < 0 || !oname ||
+		    !profile_owners_append(&pw->owners, (struct profile_owner){name, oname, WALK_PATH_ROOT, WALK_ARC, 1,
+									       {0, 0, rs - 8, rs, 1}})) {
 			free(name);
+			free(oname);
 			return err_set(e, ERR_NOMEM, "out of memory naming heap owners");
 		}
 		pw->owners_chunk_bytes += rs;

@@ -293,7 +293,9 @@ static json_t *heap_json(const struct profile *p)
 	json_t *owners = json_array();
 	for (size_t i = 0; i < pw->owners.len; i++) {
 		const struct profile_owner *o = &pw->owners.data[i];
-		json_t *jo = json_pack("{s:s,s:s}", "path", o->name, "group", o->group == 1 ? "root" : "static");
+		json_t *jo = json_pack("{s:s,s:s,s:s,s:s,s:s}", "path", o->name, "group", o->group == 1 ? "root" : "static",
+				       "owner", o->owner, "field_path", walk_path_name(p->walker, o->path), "container",
+				       walk_kind_name((enum walk_kind)o->kind));
 		put_bytes(jo, &o->b);
 		json_object_set_new(jo, "allocations", J(o->b.allocations));
 		json_array_append_new(owners, jo);

@@ -97,4 +97,40 @@ PY
 	fails=$((fails + $(grep -c '^not ok' <<<"$out")))
 	n=$((n + $(grep -c '' <<<"$out")))
 done
+# Ownership nests in the exports: what lives inside an allocation is drawn
+# inside its container frame.  For every stack ending in a container C after
+# frames F, every other stack starting with F continues with a container
+# frame (C, or the pointer holding it), never with a field beside it; and
+# the chunk lines sum to the census's in-use chunk bytes.
+kinds='["Box", "Box<[T]>", "Box<dyn>", "Vec", "String", "VecDeque", "hashbrown table", "BTree leaf", "BTree internal", "Arc", "Rc", "SmallVec", "CompactString", "LinkedList node", "[containers holding the ops]"]'
+nest_check() {   # name, profile args...
+	local name=$1; shift
+	"$BIN" -q -o /dev/null --json "$tmp/n.json" --folded "$tmp/n.folded" --folded-bytes chunk "$@" \
+		|| { echo "not ok $((++n)) - exports $name: the run failed"; fails=$((fails + 1)); return; }
+	if python3 - "$tmp/n.folded" "$tmp/n.json" "$kinds" <<'PY'
+import json, sys
+lines = [l.rstrip("\n").rsplit(" ", 1) for l in open(sys.argv[1])]
+kinds = set(json.loads(sys.argv[3]))
+stacks = [s.split(";") for s, _ in lines]
+bad = []
+for a in stacks:
+    if a[-1] not in kinds or a[-1] == "[containers holding the ops]":   # the tables' containers: a sibling of the features
+        continue
+    f = a[:-1]
+    for b in stacks:
+        if len(b) > len(f) + 1 and b[:len(f)] == f and b[len(f)] not in kinds:
+            bad.append((";".join(a), ";".join(b)))
+total = sum(int(w) for _, w in lines)
+h = json.load(open(sys.argv[2]))["heap"]
+ok = not bad and total == h["in_use_chunk_bytes"]
+print(("%d siblings that should nest, e.g. %s" % (len(bad), bad[:2])) if bad else "chunk lines %d, in use %d" % (total, h["in_use_chunk_bytes"]))
+sys.exit(0 if ok else 1)
+PY
+	then echo "ok $((++n)) - exports $name: ownership nests and the chunk lines weigh the whole heap"
+	else echo "not ok $((++n)) - exports $name: ownership nests and the chunk lines weigh the whole heap"; fails=$((fails + 1))
+	fi
+}
+nest_check wholeheap --root TABLE --enum Op "$dir/gcore" "$dir/exe"
+snap="$FIXDIR/snapshots/sim-gcore-s11"
+nest_check sim "$snap/core" "$snap/beava-sim"
 exit $((fails > 0))
