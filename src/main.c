@@ -30,7 +30,7 @@ static const char USAGE[] =
 	"  -o, --output FILE     markdown report (default memory-profile.md; '-' = stdout); for\n"
 	"                        NAME.md the chart is written beside it as NAME.svg\n"
 	"      --json FILE       the same profile as JSON ('-' = stdout)\n"
-	"      --root SPEC       SYMBOL | 0xADDR:TYPE | auto (default)\n"
+	"      --root SPEC       SYMBOL (a static) | TYPE (heap scan) | 0xADDR[:TYPE] | auto (default)\n"
 	"      --enum NAME       the enum to profile (default AggOp)\n"
 	"      --profile FILE    target description (JSON) replacing the built-in beava one\n"
 	"      --config FILE     workload config used to label tables and features\n"

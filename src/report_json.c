@@ -358,8 +358,10 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	json_object_set_new(root, "words", json_pack("{s:s,s:s,s:s}", "table", !p->generic || p->split_tables ? "table" :
 						     "root", "entity", p->generic ? "holder" : "entity", "feature",
 						     p->generic ? "slot" : "feature"));
-	json_object_set_new(root, "root", json_pack("{s:s,s:o,s:s}", "how", p->root_how, "address", J(p->root_addr),
-						    "type", p->root_type));
+	json_object_set_new(root, "root", json_pack("{s:s,s:o,s:s,s:{s:o,s:o,s:o}}", "how", p->root_how, "address",
+						    J(p->root_addr), "type", p->root_type, "own_allocations", "count",
+						    J(p->root_alloc_count), "heap_requested_bytes", J(p->root_alloc_requested),
+						    "heap_chunk_bytes", J(p->root_alloc_chunk)));
 	json_object_set_new(root, "enum", enum_json(p));
 	json_object_set_new(root, "totals", totals);
 	json_object_set_new(root, "variants", variants_json(p));
