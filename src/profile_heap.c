@@ -403,8 +403,7 @@ static int owners_finish(struct wh *wh, struct profile *p, const struct types *t
 }
 
 int wh_run(struct wh *wh, struct profile *p, const struct image *img, const struct types *t,
-	   uint64_t root_addr, type_id root_type, uint64_t root_alloc, bool walk_root, uint64_t skip,
-	   struct err *e)
+	   uint64_t root_addr, type_id root_type, bool walk_root, uint64_t skip, struct err *e)
 {
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -447,18 +446,19 @@ int wh_run(struct wh *wh, struct profile *p, const struct image *img, const stru
 	int rc = owners_finish(wh, p, t, e);
 	if (rc)
 		return rc;
-	/* the root's own allocation (marked seen, never reported) */
-	uint64_t rs = root_alloc ? walk_chunk_size(w, root_alloc) : 0;
-	if (rs) {
+	/* the root's own allocations (its ArcInner, the owning pointers on the
+	 * way to the tables, a split root's buffer): counted by the root
+	 * search and marked seen, never reported by the walk */
+	if (p->root_alloc_count) {
 		char *name = NULL, *oname = strdup(short_type(p->root_type));
-		if (asprintf(&name, "%s (the root's own allocation)", short_type(p->root_type)) < 0 || !oname ||
+		if (asprintf(&name, "%s (the root's own allocations)", short_type(p->root_type)) < 0 || !oname ||
 		    !profile_owners_append(&pw->owners, (struct profile_owner){name, oname, WALK_PATH_ROOT, WALK_ARC, 1,
-									       {0, 0, rs - 8, rs, 1}})) {
+			    {p->root_alloc_requested, p->root_alloc_requested, 0, p->root_alloc_chunk, p->root_alloc_count}})) {
 			free(name);
 			free(oname);
 			return err_set(e, ERR_NOMEM, "out of memory naming heap owners");
 		}
-		pw->owners_chunk_bytes += rs;
+		pw->owners_chunk_bytes += p->root_alloc_chunk;
 		if (pw->owners.len > 1)
 			qsort(pw->owners.data, pw->owners.len, sizeof *pw->owners.data, owner_cmp);
 	}

@@ -100,7 +100,6 @@ void wh_charge(struct wh *wh, const struct walk_alloc *a);
  * classifies the remainder and fills p->whole.  The walker's callbacks
  * must hand owner-tagged allocations to wh_charge. */
 int wh_run(struct wh *wh, struct profile *p, const struct image *img, const struct types *t,
-	   uint64_t root_addr, type_id root_type, uint64_t root_alloc, bool walk_root, uint64_t skip,
-	   struct err *e);
+	   uint64_t root_addr, type_id root_type, bool walk_root, uint64_t skip, struct err *e);
 
 #endif

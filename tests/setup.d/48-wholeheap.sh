@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# 47-wholeheap.sh: builds fixtures/wholeheap/wholeheap.rs (a table of ops
+# 48-wholeheap.sh: builds fixtures/wholeheap/wholeheap.rs (a table of ops
 # beside statics that own heap: a registry behind OnceLock, an mmapped ring,
 # a LazyLock, an Arc shared by two statics, a leaked buffer, a buffer only a
 # thread's stack refers to; its counting allocator keeps a ledger per owner),
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${FIXDIR:?FIXDIR must be set (tests/setup.sh sets it)}"
 dir="$FIXDIR/wholeheap"
-die() { echo "47-wholeheap: $*" >&2; exit 1; }
+die() { echo "48-wholeheap: $*" >&2; exit 1; }
 for tool in rustc gcore; do
 	command -v "$tool" >/dev/null || die "$tool not found"
 done
