@@ -11,7 +11,13 @@
 #   - accounted + remainder = the census's in-use chunk bytes, and the
 #     remainder's classes and rows sum to the remainder;
 #   - the section "Where the whole heap goes" follows the summary, and two
-#     runs on one core write the same JSON heap object.
+#     runs on one core write the same JSON heap object;
+#   - the exports nest ownership and their chunk lines weigh the heap in use;
+#   - on the server-mode beava-sim (gcore and kernel core): accounted >= 95% of
+#     the heap in use, accounted + remainder = in use, the tables, the WAL ring
+#     (mmapped), the config, the registry, the state's counters and the root's
+#     own allocations each equal to the "owners" ledger, the leaked buffer a
+#     leak candidate and the stack-only buffer "stack", each at its address.
 # Prints "ok ..." / "not ok ..." lines.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -133,4 +139,69 @@ PY
 nest_check wholeheap --root TABLE --enum Op "$dir/gcore" "$dir/exe"
 snap="$FIXDIR/snapshots/sim-gcore-s11"
 nest_check sim "$snap/core" "$snap/beava-sim"
+# The server-mode beava-sim (51-beava-server.sh): its "owners" ledger (truth.json)
+# knows each piece of state beside the tables.
+for kind in gcore kernel; do
+	sd="$FIXDIR/sim-server/$kind"
+	[ -f "$sd/core" ] || { echo "not ok $((++n)) - server $kind: no fixture (tests/setup.d/51-beava-server.sh)"; fails=$((fails + 1)); continue; }
+	"$BIN" -q -o "$tmp/s.md" --json "$tmp/s.json" "$sd/core" "$sd/beava-sim" \
+		|| { echo "not ok $((++n)) - server $kind: the profile run failed"; fails=$((fails + 1)); continue; }
+	out=$(python3 - "$tmp/s.json" "$sd/truth.json" "$kind" "$n" <<'PY'
+import json, sys
+j, t, kind, n = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3], int(sys.argv[4])
+h, led = j["heap"], t["owners"]
+out = []
+def check(cond, what):
+    global n
+    n += 1
+    out.append(("ok" if cond else "not ok") + " %d - server %s: %s" % (n, kind, what))
+def fam(rows):
+    return {"chunk": sum(o["heap_chunk_bytes"] for o in rows), "count": sum(o["allocations"] for o in rows),
+            "requested": sum(o["heap_requested_bytes"] for o in rows)}
+def want(*names):
+    return {"chunk": sum(led[x]["chunk"] for x in names), "count": sum(led[x]["count"] for x in names),
+            "requested": sum(led[x]["requested"] for x in names)}
+def rows(pred):
+    return [o for o in h["owners"] if pred(o["path"])]
+in_use, acc, rest = h["in_use_chunk_bytes"], h["accounted_chunk_bytes"], h["unaccounted_chunk_bytes"]
+check(acc * 100 >= 95 * in_use, "accounted %d is %.1f%% of the %d in use (>= 95%%)" % (acc, 100.0 * acc / in_use, in_use))
+check(acc + rest == in_use, "accounted %d + remainder %d = in use %d" % (acc, rest, in_use))
+tt = t["totals"]["heap_chunk_bytes"] + t["overhead"]["heap_chunk_bytes"]
+check(h["tables_chunk_bytes"] == tt, "the tables: %d chunk bytes, ledger (ops + overhead) %d" % (h["tables_chunk_bytes"], tt))
+groups = [("AppState > wal", ("wal",), lambda p: p.startswith("AppState > wal ") or p.startswith("AppState > wal (")),
+          ("AppState > config", ("config",), lambda p: p.startswith("AppState > config")),
+          ("AppState > dev_agg > registry", ("registry",), lambda p: p.startswith("AppState > dev_agg > registry")),
+          ("AppState > dev_agg's counters", ("state_parts",), lambda p: p.startswith("AppState > dev_agg > next_event_id") or
+              p.startswith("AppState > dev_agg > query_time_ms")),
+          ("the root's own allocations", ("state_arc", "tables_arc", "tables_vec"), lambda p: p.startswith("AppState (the root's own"))]
+for name, keys, pred in groups:
+    got, w = fam(rows(pred)), want(*keys)
+    check(got == w, "%s: %s, ledger %s %s" % (name, got, "+".join(keys), w))
+named = sum((rows(pred) for _, _, pred in groups), [])
+check(len(named) == len(h["owners"]), "every owner row is one of those (%d of %d)" % (len(named), len(h["owners"])))
+wal = [a for a in led["wal"]["allocations"] if a[3] >= 1 << 20]
+check(wal and [o for o in rows(groups[0][2]) if o["heap_chunk_bytes"] == wal[0][3] and o["allocations"] == 1],
+      "the WAL ring (%s chunk bytes, an mmapped chunk) is one owner row of its own" % (wal[0][3] if wal else "?"))
+u = h["unaccounted"]
+def where(a):
+    return [k for k, c in u.items() for x in c["largest"] if x["address"] == a]
+for what, cls, key in (("the leaked buffer", "nowhere", "leaked"), ("the stack-only buffer", "stack", "stack_only")):
+    a = led[key]["allocations"][0]
+    hit = [x for x in u[cls]["largest"] if x["address"] == a[0] and x["chunk_bytes"] == a[3]]
+    check(hit and where(a[0]) == [cls], "%s: %d chunk bytes at 0x%x, in class %s (found in %s)" % (what, a[3], a[0], cls, where(a[0])))
+# what the ledger says no typed owner holds (the connections' buffers and the churn live in the
+# server's stack frame, the leaked and stack-only buffers, std's own) is all in the remainder,
+# and the remainder holds nothing else but glibc's and libc's own chunks (not Rust allocations)
+unowned = want("conn_buffers", "churn", "leaked", "stack_only")["chunk"] + t["untagged"]["chunk"]
+c_side = in_use - (tt + sum(led[x]["chunk"] for x in led) + t["untagged"]["chunk"])
+check(rest == unowned + c_side and c_side >= u["allocator_internal"]["chunk_bytes"] >= 0,
+      "remainder %d = the ledger's unowned Rust allocations %d + %d bytes of C-level chunks (%d of them tcaches)" %
+      (rest, unowned, c_side, u["allocator_internal"]["chunk_bytes"]))
+print("\n".join(out))
+PY
+)
+	echo "$out"
+	fails=$((fails + $(grep -c '^not ok' <<<"$out")))
+	n=$((n + $(grep -c '' <<<"$out")))
+done
 exit $((fails > 0))
