@@ -99,6 +99,8 @@ check(json.load(open(j2))["heap"] == h, "two runs on one core give the same heap
 print("\n".join(out))
 PY
 )
+	[ $? -eq 0 ] || out="${out:+$out
+}not ok - the checker failed (a key missing from the JSON?)"
 	echo "$out"
 	fails=$((fails + $(grep -c '^not ok' <<<"$out")))
 	n=$((n + $(grep -c '' <<<"$out")))
@@ -200,6 +202,8 @@ check(rest == unowned + c_side and c_side >= u["allocator_internal"]["chunk_byte
 print("\n".join(out))
 PY
 )
+	[ $? -eq 0 ] || out="${out:+$out
+}not ok - the checker failed (a key missing from the JSON?)"
 	echo "$out"
 	fails=$((fails + $(grep -c '^not ok' <<<"$out")))
 	n=$((n + $(grep -c '' <<<"$out")))
