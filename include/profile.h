@@ -104,6 +104,20 @@ struct profile_entity_row {   /* the largest entities */
 	uint32_t table;
 	char key[64];
 	uint64_t ops, bytes, chunk_bytes;
+	uint64_t shared_refs;     /* references to allocations shared with other entities (kept out of bytes) */
+};
+
+/* Allocations (Rc/Arc) shared between entities (holders): reached from ops
+ * of more than one entity.  They and everything they own are counted once in
+ * the totals (the variant, slot and field of the op that reached them
+ * first) and left out of every per-entity figure (percentiles, the largest
+ * entities, per-instance percentiles), which therefore do not depend on the
+ * order the walk met the holders in. */
+struct profile_shared {
+	uint64_t allocations;     /* shared allocations reached from several entities */
+	uint64_t requested, chunk;   /* their bytes and what they own (nested shared ones included) */
+	uint64_t references;      /* references to them from entities other than the first */
+	uint64_t holders;         /* entities referencing one */
 };
 
 /* One op of the largest entity: its slot and variant, and what it costs
@@ -229,6 +243,7 @@ struct profile {
 	double seconds;                       /* the whole profile: root search, labels, walk */
 	double walk_seconds;                  /* the walk of the tables alone */
 	struct profile_whole whole;           /* the whole heap (profile_heap.c) */
+	struct profile_shared shared;         /* shared between entities */
 };
 
 /* Finds the root, walks it and fills *out.  Once the walker has its own map

@@ -91,6 +91,13 @@ struct walk_callbacks {
 	 * (the caller may start loading its record for that op). */
 	void (*on_op_soon)(void *ctx, uint32_t op);
 	void *ctx;
+	/* Optional: a shared (Rc/Arc) allocation just reported inside op.
+	 * Returns the token (below 2^31) that what it owns carries instead of
+	 * op (op itself to change nothing). */
+	uint32_t (*on_shared)(void *ctx, const struct walk_alloc *a, uint32_t op);
+	/* Optional: a shared allocation reached again (counted once, not
+	 * reported again), from op (WALK_NO_OP outside every op). */
+	void (*on_shared_again)(void *ctx, uint64_t mem, uint64_t chunk, uint32_t op);
 };
 
 struct walk_stats {

@@ -377,6 +377,10 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	json_object_set_new(root, "overhead", ov);
 	json_object_set_new(root, "unattributed", unattributed_json(p));
 	json_object_set_new(root, "heap", heap_json(p));
+	json_object_set_new(root, "shared_between_holders",
+			    json_pack("{s:o,s:o,s:o,s:o,s:o}", "allocations", J(p->shared.allocations), "heap_requested_bytes",
+				      J(p->shared.requested), "heap_chunk_bytes", J(p->shared.chunk), "references",
+				      J(p->shared.references), "holders", J(p->shared.holders)));
 	json_object_set_new(root, "walk", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:f,s:f}", "allocations",
 						    J(p->walk.allocations), "values", J(p->walk.values), "unreadable",
 						    J(p->walk.unreadable), "revisits", J(p->walk.revisits),

@@ -706,7 +706,9 @@ static void largest(struct md *m)
 		const struct profile_entity_row *r = &p->largest[i];
 		fputs("| `", o);
 		report_md_cell(o, p->tables.data[r->table].name);
-		fprintf(o, "` | `%s` | %s | %s | %s |\n", r->key[0] ? r->key : "-", N(r->ops), N(r->bytes), N(r->chunk_bytes));
+		fprintf(o, "` | `%s`%s | %s | %s | %s |\n", r->key[0] ? r->key : "-",
+			r->shared_refs ? " (shares allocations with other holders: left out)" : "", N(r->ops), N(r->bytes),
+			N(r->chunk_bytes));
 	}
 	fprintf(o, "\n");
 	if (!p->nlargest || !p->largest_ops.len)
@@ -1087,6 +1089,14 @@ static void whole_heap(struct md *m)
 			"allocations reached that the census did not list hold %s chunk bytes.\n\n",
 			N(pw->accounted_chunk_bytes), N(pw->unaccounted_chunk_bytes), N(in_use), sum > in_use ? "+" : "-",
 			N(sum > in_use ? sum - in_use : in_use - sum), N(pw->outside_census_bytes));
+	const struct profile_shared *sh = &p->shared;
+	if (sh->allocations)
+		fprintf(o, "Shared between %s: %s `Rc`/`Arc` allocations reached from the ops of more than one %s (%s "
+			"further references, %s %s in all) hold %s heap requested and %s chunk bytes with what they own. "
+			"They count once in the totals (where first reached) and are left out of every per-%s figure "
+			"(percentiles, the largest %s), so those do not depend on the order the walk met the %s in.\n\n",
+			m->w.entities, N(sh->allocations), m->w.entity, N(sh->references), N(sh->holders), m->w.entities,
+			N(sh->requested), N(sh->chunk), m->w.entity, m->w.entities, m->w.entities);
 	if (!pw->rows.len)
 		return;
 	fprintf(o, "The remainder by arena and size class:\n\n");

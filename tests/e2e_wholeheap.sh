@@ -13,6 +13,8 @@
 #   - the section "Where the whole heap goes" follows the summary, and two
 #     runs on one core write the same JSON heap object;
 #   - the exports nest ownership and their chunk lines weigh the heap in use;
+#   - an Arc two holders share: per-holder percentiles from the ledger, equal in
+#     two runs that meet the holders in opposite orders, the Arc shared once;
 #   - on the server-mode beava-sim (gcore and kernel core): accounted >= 95% of
 #     the heap in use, accounted + remainder = in use, the tables, the WAL ring
 #     (mmapped), the config, the registry, the state's counters and the root's
@@ -131,7 +133,7 @@ for a in stacks:
 total = sum(int(w) for _, w in lines)
 h = json.load(open(sys.argv[2]))["heap"]
 ok = not bad and total == h["in_use_chunk_bytes"]
-print(("%d siblings that should nest, e.g. %s" % (len(bad), bad[:2])) if bad else "chunk lines %d, in use %d" % (total, h["in_use_chunk_bytes"]))
+print("# " + (("%d siblings that should nest, e.g. %s" % (len(bad), bad[:2])) if bad else "chunk lines %d, in use %d" % (total, h["in_use_chunk_bytes"])))
 sys.exit(0 if ok else 1)
 PY
 	then echo "ok $((++n)) - exports $name: ownership nests and the chunk lines weigh the whole heap"
@@ -141,6 +143,43 @@ PY
 nest_check wholeheap --root TABLE --enum Op "$dir/gcore" "$dir/exe"
 snap="$FIXDIR/snapshots/sim-gcore-s11"
 nest_check sim "$snap/core" "$snap/beava-sim"
+# Shared between holders (issue 20): holders 2 and 5 of the table share one
+# Arc; the "rev" run stores and builds the holders in the other order, so the
+# walk meets them the other way round.  The per-holder figures leave the
+# shared model out, so both runs give the percentiles the ledger gives
+# (inline = ops x size_of Op, + each holder's own heap requested), and report
+# the model as shared once, with its bytes.
+sh_out=$(for c in gcore rev/kcore; do
+	"$BIN" -q --root TABLE --enum Op -o "$tmp/sh.md" --json "$tmp/sh.json" "$dir/$c" "$dir/exe" || { echo "run failed"; continue; }
+	truth="$dir/truth.txt"; [ "$c" = rev/kcore ] && truth="$dir/rev/truth.txt"
+	python3 - "$tmp/sh.json" "$truth" "$tmp/sh.md" "$c" <<'PY'
+import json, math, sys
+j = json.load(open(sys.argv[1]))
+hold, opsize, model = [], 0, None
+for line in open(sys.argv[2]):
+    w = line.split()
+    if w[0] == "holder": hold.append((int(w[2]), int(w[3])))
+    if w[0] == "opsize": opsize = int(w[1])
+    if w[0] == "model": model = list(map(int, w[1:4]))
+per = sorted(n * opsize + r for n, r in hold)
+rank = lambda p: per[max(1, math.ceil(p / 100 * len(per))) - 1]
+want = {"p50": rank(50), "p99": rank(99), "max": per[-1]}
+s = j["shared_between_holders"]
+md = open(sys.argv[3]).read()
+ok = (j["per_entity_bytes"] == want and s["allocations"] == 1 and s["holders"] == 2 and s["references"] == 1 and
+      s["heap_requested_bytes"] == model[0] and s["heap_chunk_bytes"] == model[1] and
+      md.count("(shares allocations with other holders: left out)") == 2)
+print("%s %s per-holder %s ledger %s shared %s model %s" % ("OK" if ok else "BAD", sys.argv[4], j["per_entity_bytes"], want, s, model))
+PY
+done)
+echo "$sh_out" | sed 's/^/# /'
+if [ "$(grep -c '^OK' <<<"$sh_out")" = 2 ]; then
+	echo "ok $((++n)) - shared Arc: per-holder percentiles equal to the ledger's and the same whichever holder the walk meets first; the model reported shared once"
+else
+	echo "not ok $((++n)) - shared Arc: per-holder percentiles equal to the ledger's and the same whichever holder the walk meets first; the model reported shared once"
+	fails=$((fails + 1))
+fi
+
 # The server-mode beava-sim (51-beava-server.sh): its "owners" ledger (truth.json)
 # knows each piece of state beside the tables.
 for kind in gcore kernel; do

@@ -5,6 +5,9 @@
 # thread's stack refers to; its counting allocator keeps a ledger per owner),
 # runs it and snapshots it with gcore and with a kernel core:
 #   $FIXDIR/wholeheap/{exe, gcore, kcore, truth.txt, stamp}
+# and once more with "rev" (its table's holders built last to first, so the
+# walk meets the two holders sharing an Arc in the other order), kernel core:
+#   $FIXDIR/wholeheap/rev/{kcore, truth.txt}
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 : "${FIXDIR:?FIXDIR must be set (tests/setup.sh sets it)}"
@@ -22,4 +25,6 @@ stamp=$( (cat fixtures/wholeheap/wholeheap.rs fixtures/common/op_counting.rs "$0
 rm -rf "$dir" && mkdir -p "$dir"
 rustc -C debuginfo=2 -C opt-level=1 -o "$dir/exe" fixtures/wholeheap/wholeheap.rs || die "cannot build wholeheap.rs"
 snapshot_probe "$dir" "$dir/exe" gcore
+mkdir -p "$dir/rev"
+snapshot_probe "$dir/rev" "$dir/exe" kernel-only rev
 echo "$stamp" > "$dir/stamp"
