@@ -912,9 +912,6 @@ static int unwrap(void *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_i
 	return walk_unwrap(w, addr, ty, out_addr, out_type, e);
 }
 
-/* Whether an address root keeps the built-in target's mode: the executable
- * has its root type, --enum (if any) names its enum, and a :TYPE (if any)
- * names its root type. */
 /* The executable is the target's: it has the root type, the root type has
  * the first member of the path to the tables, and --enum (if any) names the
  * target's enum. */
@@ -935,6 +932,8 @@ static bool target_in_exe(const struct types *t, const struct target *tg, const 
 	return true;
 }
 
+/* Whether an address root keeps the built-in target's mode: the executable
+ * is the target's and a :TYPE (if any) names its root type. */
 static bool target_mode_fits(const struct types *t, const struct target *tg, const struct profile_options *opt)
 {
 	if (!target_in_exe(t, tg, opt))
@@ -1053,11 +1052,13 @@ static int find_root(struct run *r, const struct image *img, const struct heap *
 	memset(root, 0, sizeof *root);
 	if (opt->root && strncmp(opt->root, "0x", 2) == 0) {
 		/* an address: in target mode the target's ArcInner<root type>
-		 * that holds it (so the report is auto mode's); else the one
-		 * Arc/Rc-held type there that reaches the enum; a :TYPE given
-		 * that is neither is taken as said */
+		 * that holds it (so the report is auto mode's, ArcInner counted);
+		 * in generic mode 0xADDR:TYPE as said, 0xADDR the one Arc/Rc-held
+		 * type there that reaches the enum */
 		uint64_t addr = strtoull(opt->root, NULL, 16);
 		struct err ie = {0};
+		if (generic && strchr(opt->root, ':'))
+			return roots_addr_type(&u, img, r->t, opt->root, root, r->e);
 		rc = generic ? roots_addr_infer(img, r->t, h, addr, NULL, validate_generic, v, root, &ie) :
 			       roots_addr_infer(img, r->t, h, addr, tg->root_type, validate_root, v, root, &ie);
 		if (rc && strchr(opt->root, ':'))

@@ -269,9 +269,11 @@ static void snapshot(struct md *m, const struct report_meta *meta)
 		meta->build_id && *meta->build_id ? meta->build_id : "none");
 	fprintf(o, "| target | %s |\n", p->target_name);
 	fprintf(o, "| root | `%s` at 0x%" PRIx64 ": %s |\n", p->root_type, p->root_addr, p->root_how);
-	fprintf(o, "| the root's own allocations | %llu (requested %s, chunk %s bytes): its ArcInner, the pointers "
-		"on the way to the tables and the tables container's buffer; counted here, not in entity overhead |\n",
-		U(p->root_alloc_count), N(p->root_alloc_requested), N(p->root_alloc_chunk));
+	fprintf(o, "| the root's own allocations | %llu (requested %s, chunk %s bytes): %s; counted here, not in %s "
+		"overhead |\n", U(p->root_alloc_count), N(p->root_alloc_requested), N(p->root_alloc_chunk),
+		p->generic ? "its Arc/Rc allocation or, for a root split into tables, its container's buffer" :
+			     "its ArcInner, the pointers on the way to the tables and the tables container's buffer",
+		p->generic ? "holder" : "entity");
 	fprintf(o, "| enum | `%s`: %s bytes, align %llu, %zu variants |\n", p->enum_name, N(p->enum_size),
 		U(p->enum_align), p->nvariants);
 	fprintf(o, "| walk | %s allocations, %s values, %s unreadable, %s shared revisits; walk %.3f s, "
