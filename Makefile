@@ -14,9 +14,9 @@ OPT     ?= -O2 -g
 
 PKGS     := libelf jansson
 CPPFLAGS := -Iinclude -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-CFLAGS   := -std=c11 -Wall -Wextra -Werror $(OPT) $(SAN)
+CFLAGS   := -std=c11 -pthread -Wall -Wextra -Werror $(OPT) $(SAN)
 # Debian's libdwarf 20210528 ships no .pc file; it lives in the default paths.
-LDLIBS   := -ldwarf $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson) -lz -lm
+LDLIBS   := -pthread -ldwarf $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson) -lz -lm
 TESTLIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))

@@ -448,6 +448,13 @@ static void arena_stats(struct heap *h)
 
 int heap_open(struct heap **out, const struct image *img, struct err *e)
 {
+	return heap_open_jobs(out, img, 1, e);
+}
+
+unsigned heap_jobs(const struct heap *h) { return h->jobs; }
+
+int heap_open_jobs(struct heap **out, const struct image *img, unsigned jobs, struct err *e)
+{
 	struct heap *h = calloc(1, sizeof *h);
 	struct heap_rd rd;
 	int rc;
@@ -456,6 +463,7 @@ int heap_open(struct heap **out, const struct image *img, struct err *e)
 	if (!h)
 		return err_set(e, ERR_NOMEM, "heap: out of memory");
 	h->img = img;
+	h->jobs = jobs ? jobs : 1;
 	h->glibc_rows = GLIBC_ALL;
 	if ((rc = heap_rd_init(&rd, img))) {
 		free(h);

@@ -115,6 +115,7 @@ struct heap_sizex {
 
 struct heap {
 	const struct image *img;
+	unsigned jobs;               /* threads the census (and the walk over it) may use */
 	uint64_t *cw;                /* chunk words, see above */
 	size_t nchunks, capchunks;
 	struct heap_sizex *sx;       /* sizes that are not the distance to the next chunk */

@@ -253,6 +253,11 @@ static json_t *build_json(const struct image *img, const struct heap *h, const s
 
 int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err *e)
 {
+	return heap_run_jobs(out, core, exe, json, 1, e);
+}
+
+int heap_run_jobs(FILE *out, const char *core, const char *exe, bool json, unsigned jobs, struct err *e)
+{
 	struct image *img = NULL;
 	struct heap *h = NULL;
 	struct summary *s;
@@ -260,7 +265,7 @@ int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err
 
 	if ((rc = image_open(&img, core, exe, e)))
 		return rc;
-	if ((rc = heap_open(&h, img, e))) {
+	if ((rc = heap_open_jobs(&h, img, jobs, e))) {
 		image_close(img);
 		return rc;
 	}

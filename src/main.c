@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +24,7 @@
 static const char USAGE[] =
 	"usage: aggop-inspect [OPTIONS] CORE EXECUTABLE\n"
 	"       aggop-inspect layout [--json] [--debug-file F] EXECUTABLE TYPE\n"
-	"       aggop-inspect heap [--json] CORE EXECUTABLE\n"
+	"       aggop-inspect heap [--json] [--jobs N] CORE EXECUTABLE\n"
 	"       aggop-inspect diff [-o F] [--json F] [--fail-if EXPR]... [--thresholds F] [--figures] OLD NEW\n"
 	"                         (OLD, NEW: a --json profile, or CORE EXECUTABLE; --core: four core operands)\n"
 	"       aggop-inspect export [--folded F] [--folded-bytes FAMILY] [--pprof F] [--flamegraph F.svg] PROFILE.json\n"
@@ -43,6 +45,8 @@ static const char USAGE[] =
 	"                        chunk, allocations, inline\n"
 	"      --pprof FILE      gzipped pprof profile.proto (objects and every byte family)\n"
 	"      --flamegraph FILE self-contained interactive flame graph (SVG)\n"
+	"  -j, --jobs N          threads to use (default: the CPUs this process may run on);\n"
+	"                        the report is the same byte for byte whatever N is\n"
 	"  -q, --quiet           no progress or summary on stderr\n"
 	"  -h, --help            this text;  --version  the version\n"
 	"\n"
@@ -103,17 +107,35 @@ static int cmd_layout(int argc, char **argv)
 	return 0;
 }
 
+/* --jobs N: 1 to 256; false (a usage error) otherwise. */
+static bool parse_jobs(const char *arg, unsigned *jobs)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || n < 1 || n > 256)
+		return false;
+	*jobs = (unsigned)n;
+	return true;
+}
+
+static unsigned default_jobs(void);
+
 static int cmd_heap(int argc, char **argv)
 {
 	static const struct option lo[] = {{"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'},
-					   {0, 0, 0, 0}};
+					   {"jobs", required_argument, 0, 'J'}, {0, 0, 0, 0}};
 	bool json = false;
+	unsigned jobs = 0;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
-		else if (c == 'h') {
+		else if (c == 'J') {
+			if (!parse_jobs(optarg, &jobs))
+				return usage_error("--jobs needs a whole number from 1 to 256");
+		} else if (c == 'h') {
 			fputs(USAGE, stdout);
 			return 0;
 		} else
@@ -122,7 +144,7 @@ static int cmd_heap(int argc, char **argv)
 	if (argc - optind != 2)
 		return usage_error("heap needs CORE and EXECUTABLE");
 	struct err e = {0};
-	if (heap_run(stdout, argv[optind], argv[optind + 1], json, &e))
+	if (heap_run_jobs(stdout, argv[optind], argv[optind + 1], json, jobs ? jobs : default_jobs(), &e))
 		return fail(&e);
 	return 0;
 }
@@ -172,6 +194,7 @@ struct export_opts {
 struct main_opts {
 	const char *output, *json, *metrics, *debug_file;
 	double tolerance;
+	unsigned jobs;
 	bool quiet, strict;
 	struct profile_options po;
 	struct export_opts x;
@@ -215,6 +238,61 @@ static bool export_opt(int c, struct export_opts *x, int *status)
 	{"folded", required_argument, 0, 'F'}, {"folded-bytes", required_argument, 0, 'B'},           \
 	{"pprof", required_argument, 0, 'P'}, {"flamegraph", required_argument, 0, 'G'}
 
+/* The type index (the executable) and the heap census (the core) need
+ * nothing of each other: with two jobs or more the index is read on a
+ * thread of its own while the census runs.  The error reported is the one
+ * the sequential order (types, then heap) would have reported. */
+struct types_job {
+	struct types *t;
+	const char *exe, *debug_file;
+	struct err e;
+	int rc;
+};
+
+static void *types_job_run(void *arg)
+{
+	struct types_job *j = arg;
+	j->rc = types_open(&j->t, j->exe, j->debug_file, &j->e);
+	return NULL;
+}
+
+static int open_types_heap(struct types **t, struct heap **h, const struct image *img, const char *exe,
+			   const char *debug_file, unsigned jobs, struct err *e)
+{
+	struct types_job j = {.exe = exe, .debug_file = debug_file};
+	pthread_t th;
+	*t = NULL;
+	*h = NULL;
+	if (jobs < 2 || pthread_create(&th, NULL, types_job_run, &j) != 0) {
+		int rc = types_open(t, exe, debug_file, e);
+		return rc ? rc : heap_open_jobs(h, img, jobs ? jobs : 1, e);
+	}
+	/* the census runs here while the index is read on the thread */
+	struct err he = {0};
+	int hrc = heap_open_jobs(h, img, jobs, &he);
+	pthread_join(th, NULL);
+	*t = j.t;
+	if (j.rc) {
+		*e = j.e;
+		return j.rc;
+	}
+	if (hrc) {
+		*e = he;
+		return hrc;
+	}
+	return 0;
+}
+
+/* The CPUs this process may run on (sched_getaffinity), at least 1. */
+static unsigned default_jobs(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return 1;
+	int n = CPU_COUNT(&set);
+	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
 static int run_profile(const char *core, const char *exe, const struct main_opts *o)
 {
 	struct err e = {0};
@@ -226,7 +304,7 @@ static int run_profile(const char *core, const char *exe, const struct main_opts
 	int status = 0;
 	FILE *f;
 
-	if (image_open(&img, core, exe, &e) || types_open(&t, exe, o->debug_file, &e) || heap_open(&h, img, &e) ||
+	if (image_open(&img, core, exe, &e) || open_types_heap(&t, &h, img, exe, o->debug_file, o->jobs, &e) ||
 	    profile_run(&p, img, t, h, &o->po, &e)) {
 		status = fail(&e);
 		goto out;
@@ -465,13 +543,13 @@ int main(int argc, char **argv)
 		{"profile", required_argument, 0, O_PROFILE}, {"config", required_argument, 0, O_CONFIG},
 		{"metrics", required_argument, 0, O_METRICS}, {"tolerance", required_argument, 0, O_TOL},
 		{"debug-file", required_argument, 0, O_DEBUG}, {"quiet", no_argument, 0, 'q'},
-		{"strict", no_argument, 0, O_STRICT}, EXPORT_LONG_OPTS,
+		{"strict", no_argument, 0, O_STRICT}, {"jobs", required_argument, 0, 'j'}, EXPORT_LONG_OPTS,
 		{"help", no_argument, 0, 'h'}, {"version", no_argument, 0, O_VERSION}, {0, 0, 0, 0}};
 	struct main_opts o = {.output = "memory-profile.md", .tolerance = 0.15};
 	int c, status = 0;
 	char *end;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:qhj:", lo, NULL)) != -1) {
 		if (export_opt(c, &o.x, &status)) {
 			if (status)
 				return status;
@@ -479,6 +557,10 @@ int main(int argc, char **argv)
 		}
 		switch (c) {
 		case 'o': o.output = optarg; break;
+		case 'j':
+			if (!parse_jobs(optarg, &o.jobs))
+				return usage_error("--jobs needs a whole number from 1 to 256");
+			break;
 		case O_JSON: o.json = optarg; break;
 		case O_ROOT: o.po.root = optarg; break;
 		case O_ENUM: o.po.enum_name = optarg; break;
@@ -503,5 +585,7 @@ int main(int argc, char **argv)
 	if (o.json && strcmp(o.output, "-") == 0 && strcmp(o.json, "-") == 0)
 		return usage_error("-o - and --json - would both write to stdout: give one of them a file");
 	o.po.progress = !o.quiet;
+	if (!o.jobs)
+		o.jobs = default_jobs();
 	return run_profile(argv[optind], argv[optind + 1], &o);
 }
