@@ -142,8 +142,13 @@ struct wnodec {
 DEFINE_VECTOR(wnodec_vec, struct wnodec)
 DEFINE_VECTOR(walk_nodecoder_vec, struct walk_nodecoder)
 
+/* Reads the next dense bucket of a sweep on a thread of its own while the
+ * current one is drained (walk.c, with two jobs or more). */
+struct wahead;
+
 struct walk {
 	const struct image *img;
+	struct wahead *ahead;     /* NULL: every window is read in line */
 	const struct types *t;
 	const struct heap *h;
 	struct walk_callbacks cb;
