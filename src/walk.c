@@ -59,9 +59,15 @@ static int regions_build(struct walk *w)
 	}
 	for (size_t r = 0; r < w->regions.len; r++) {
 		uint64_t granules = (w->regions.data[r].end - w->regions.data[r].start) >> 4;
-		w->regions.data[r].bits = calloc(granules / 32 + 1, sizeof(uint64_t));
+		/* written at once, not calloc'd: a page of zeros mapped on the
+		 * first read and copied on the first write costs two faults
+		 * (and, once the process has had a second thread, a TLB
+		 * shootdown on every CPU it ran on) where a write costs one */
+		size_t words = (size_t)(granules / 32 + 1);
+		w->regions.data[r].bits = malloc(words * sizeof(uint64_t));
 		if (!w->regions.data[r].bits)
 			return ERR_NOMEM;
+		memset(w->regions.data[r].bits, 0, words * sizeof(uint64_t));
 		w->regions.data[r].bucket0 = w->nq;
 		w->nq += (size_t)((w->regions.data[r].end - w->regions.data[r].start) >> WQ_SHIFT) + 1;
 	}

@@ -88,6 +88,43 @@ for c in "$FIXDIR"/heap/gcore "$FIXDIR"/heap/kcore "$FIXDIR"/heap/*/kcore "$FIXD
 	need "$exe" && heap_same "${c#"$FIXDIR"/}" "$c" "$exe"
 done
 
+# Hostile inputs: the heap and walk fuzz harnesses' seeds and regressions,
+# written out as the tool's files (as e2e_fuzz.sh does), with the reports
+# they write (to /dev/null there) kept.
+fz=$(dirname "$BIN")/tests
+for name in heap walk; do
+	for input in tests/fuzz/corpus/$name/* tests/fuzz/regressions/$name/*; do
+		[ -f "$input" ] || continue
+		[ -x "$fz/fuzz-replay-$name" ] || { nok "$fz/fuzz-replay-$name is missing (make tests-bin)"; break; }
+		rm -rf "$out/mat" && mkdir "$out/mat"
+		if ! AGGOP_FUZZ_DATA=$PWD/tests/fuzz/data "$fz/fuzz-replay-$name" --materialize "$input" "$out/mat" \
+			> "$out/args" 2> /dev/null; then
+			nok "fuzz $input: cannot write it out"
+			continue
+		fi
+		mapfile -t args < "$out/args"
+		for j in 1 2; do
+			mkdir -p "$out/f$j" && rm -f "$out/f$j"/*
+			a=() prev=""
+			for x in "${args[@]}"; do
+				y=$x
+				[ "$x" = /dev/null ] && [ "$prev" = -o ] && y="$out/f$j/r.md"
+				[ "$x" = /dev/null ] && [ "$prev" = --json ] && y="$out/f$j/r.json"
+				a+=("$y")
+				prev=$x
+			done
+			(cd "$out/f$j" && timeout 60 "$BIN" "${a[@]}" --jobs $j > out 2> err; echo "exit $?" >> err)
+		done
+		bad=""
+		for f in out err r.md r.json; do
+			[ -f "$out/f1/$f" ] || [ -f "$out/f2/$f" ] || continue
+			cmp -s <(norm "$out/f1/$f") <(norm "$out/f2/$f") || bad="$bad $f"
+		done
+		[ -z "$bad" ] && ok "fuzz $input: --jobs 1 and --jobs 2 agree ($(tail -n 1 "$out/f1/err"))" ||
+			nok "fuzz $input: --jobs 1 and --jobs 2 differ in:$bad"
+	done
+done
+
 # --jobs is checked.
 for bad in 0 -1 x 257 ""; do
 	"$BIN" --jobs "$bad" "$FIXDIR/generic/core" "$FIXDIR/generic/shapes" -q -o /dev/null > /dev/null 2>&1
