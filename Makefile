@@ -4,7 +4,8 @@
 #   make demo       write memory-profile.md from a committed snapshot
 #   make check      the test suite, in a normal and in an ASan+UBSan build
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make bench      benchmarks (bench/), not part of check
+#   make bench      issue 21's speed figures on the benchmark core (bench/speed.sh), not part of check
+#   make bench-all  every benchmark (bench/*.sh)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -25,7 +26,7 @@ TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 HEADERS  := $(wildcard include/*.h) $(wildcard src/*.h) $(wildcard tests/*.h)
 
-.PHONY: all deps deps-check demo check check-normal check-asan install clean bench fixtures
+.PHONY: all deps deps-check demo check check-normal check-asan install clean bench bench-all fixtures
 .DEFAULT_GOAL := all
 
 all: deps aggop-inspect
@@ -82,7 +83,13 @@ check-asan:
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" tests-bin
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 tests/run.sh build/asan
 
+# make bench: issue 21's figures in one interleaved run on the benchmark core
+# (bench/speed.sh, which makes the core when build/bench/big has none);
+# make bench-all: every bench/*.sh.
 bench: all
+	bench/speed.sh
+
+bench-all: all
 	bench/run.sh
 
 install: aggop-inspect
