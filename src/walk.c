@@ -360,6 +360,9 @@ void walk_destroy(struct walk *w)
 	if (!w)
 		return;
 	ahead_stop(w);
+	for (size_t i = 0; w->plans && i < w->nwt; i++)
+		free(w->plans[i].m);
+	free(w->plans);
 	for (size_t i = 0; w->wt && i < w->nwt; i++)
 		if (w->wt[i].cls == CLS_ENUM)
 			free(w->wt[i].l.lut);
@@ -669,22 +672,79 @@ static bool skip_segment(const char *name)
 	return !name || !*name || (name[0] == '_' && name[1] == '_');
 }
 
-static void walk_members(struct walk *w, uint64_t base, const struct types_type *ty)
+/* A struct's plan: the members that can own heap, their resolved types and
+ * path segments, in member order, so that visiting a value is a loop over
+ * them rather than a resolve and an ownership test per member.  It is
+ * recorded by the first visit, which asks the same questions in the same
+ * order as every visit did before (the classification's side effects, the
+ * version facts, keep their order), and only when every answer was final
+ * (a type whose ownership was still being computed, or was cut by the depth
+ * bound, leaves the struct without a plan).  A plan holds for the op type it
+ * was made under. */
+static struct wplan *plan_slot(struct walk *w, type_id id)
+{
+	if (id == 0 || id >= w->nwt)
+		return NULL;
+	if (!w->plans && !(w->plans = calloc(w->nwt, sizeof *w->plans)))
+		return NULL;
+	return &w->plans[id];
+}
+
+static void walk_members(struct walk *w, uint64_t base, type_id id, const struct types_type *ty)
 {
 	const char *owner = w->owner;
+	struct wplan *pl = plan_slot(w, id);
 	w->owner = ty->name;
+	if (pl && pl->state == WPLAN_READY && pl->op_type == w->op_type) {
+		for (uint32_t i = 0; i < pl->n; i++) {
+			const struct wplan_member *m = &pl->m[i];
+			if (m->seg)
+				walk_push(w, m->seg);
+			walk_val(w, base + m->offset, m->type);
+			if (m->seg)
+				walk_pop(w);
+		}
+		w->owner = owner;
+		return;
+	}
+	/* the first visit (or one without a plan): records one as it goes */
+	bool record = pl && pl->state == WPLAN_NONE && ty->nmembers <= WPLAN_MAX_MEMBERS;
+	struct wplan_member *rec = NULL;
+	uint32_t nrec = 0;
+	if (record) {
+		pl->state = WPLAN_BUILDING;   /* a visit of the same struct inside this one takes the slow path */
+		rec = ty->nmembers ? malloc(sizeof *rec * ty->nmembers) : NULL;
+		record = rec || !ty->nmembers;
+	}
 	for (uint32_t i = 0; i < ty->nmembers; i++) {
 		const struct types_member *m = &ty->members[i];
 		type_id mt = types_resolve(w->t, m->type);
-		if (!walk_owns(w, mt))
+		bool owns = walk_owns(w, mt);
+		if (record && mt != w->op_type && mt != 0 && mt < w->nwt && w->wt[mt].owns < 2)
+			record = false;   /* not a final answer */
+		if (!owns)
 			continue;
 		bool seg = !skip_segment(m->name);
+		if (record)
+			rec[nrec++] = (struct wplan_member){.offset = m->offset, .type = mt, .seg = seg ? m->name : NULL};
 		if (seg)
 			walk_push(w, m->name);
 		walk_val(w, base + m->offset, mt);
 		if (seg)
 			walk_pop(w);
 	}
+	if (pl && pl->state == WPLAN_BUILDING) {
+		if (record) {
+			pl->m = rec;
+			pl->n = nrec;
+			pl->op_type = w->op_type;
+			pl->state = WPLAN_READY;
+			rec = NULL;
+		} else {
+			pl->state = WPLAN_NONE;
+		}
+	}
+	free(rec);
 	w->owner = owner;
 }
 
@@ -821,7 +881,7 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct ty
 		walk_push(w, v->name);
 		const struct types_type *vt = types_get(w->t, types_resolve(w->t, v->type));
 		if (vt)
-			walk_members(w, addr + v->offset, vt);
+			walk_members(w, addr + v->offset, types_resolve(w->t, v->type), vt);
 		w->in_op = false;
 		w->nseg = saved;
 		w->seq_ver++;
@@ -832,10 +892,10 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct ty
 	if (seg)
 		walk_push(w, v->name);
 	if (vt)
-		walk_members(w, addr + v->offset, vt);
+		walk_members(w, addr + v->offset, types_resolve(w->t, v->type), vt);
 	if (seg)
 		walk_pop(w);
-	walk_members(w, addr, ty);   /* members outside the variant part, if any */
+	walk_members(w, addr, id, ty);   /* members outside the variant part, if any */
 }
 
 int walk_val(struct walk *w, uint64_t addr, type_id id)
@@ -855,7 +915,7 @@ int walk_val(struct walk *w, uint64_t addr, type_id id)
 	const struct types_type *ty = types_get(w->t, id);
 	switch (wt->cls) {
 	case CLS_STRUCT:
-		walk_members(w, addr, ty);
+		walk_members(w, addr, id, ty);
 		break;
 	case CLS_ENUM:
 		walk_enum(w, addr, id, ty, is_op);
