@@ -16,6 +16,8 @@ OPT     ?= -O2 -g
 PKGS     := libelf jansson
 CPPFLAGS := -Iinclude -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS   := -std=c11 -pthread -Wall -Wextra -Werror $(OPT) $(SAN)
+# Header dependencies come from the compiler (-MMD), one .d file per object.
+DEPFLAGS := -MMD -MP
 # Debian's libdwarf 20210528 ships no .pc file; it lives in the default paths.
 LDLIBS   := -pthread -ldwarf $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson) -lz -lm
 TESTLIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
@@ -25,14 +27,21 @@ LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 HEADERS  := $(wildcard include/*.h) $(wildcard src/*.h) $(wildcard tests/*.h)
+# tests/test_filter.c: linked into every cmocka test, applies CMOCKA_FILTER.
+TEST_FILTER_OBJ := $(BUILD)/obj/test_filter.o
 
-.PHONY: all deps deps-check demo check check-normal check-asan install clean bench bench-all fixtures
+.PHONY: all deps build-deps deps-check demo check check-normal check-asan install clean bench bench-all fixtures tests-bin
 .DEFAULT_GOAL := all
 
-all: deps aggop-inspect
+all: build-deps aggop-inspect
 
 deps:
 	@scripts/deps.sh build
+
+# A plain make installs nothing: it names what is missing and stops.
+build-deps:
+	@missing=$$(DEPS_SIMULATE=1 scripts/deps.sh build); \
+	if [ -n "$$missing" ]; then echo "$${missing#deps: would install } missing: run 'make deps' (as root) first" >&2; exit 1; fi
 
 deps-check:
 	@scripts/deps.sh check
@@ -46,16 +55,19 @@ $(BUILD)/aggop-inspect: $(BUILD)/obj/main.o $(BUILD)/libaggop.a
 $(BUILD)/libaggop.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(BUILD)/obj
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libaggop.a $(HEADERS) | $(BUILD)/tests
-	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(BUILD)/libaggop.a $(LDLIBS) $(TESTLIBS)
+$(TEST_FILTER_OBJ): tests/test_filter.c | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libaggop.a $(TEST_FILTER_OBJ) | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(DEPFLAGS) -o $@ $< $(TEST_FILTER_OBJ) $(BUILD)/libaggop.a $(LDLIBS) $(TESTLIBS)
 
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
 
-tests-bin: $(BUILD)/aggop-inspect $(TEST_BIN)
+tests-bin: $(BUILD)/aggop-inspect $(TEST_BIN) $(FUZZ_REPLAY)
 
 demo: all
 	@scripts/deps.sh demo
@@ -68,6 +80,8 @@ fixtures: deps-check
 
 # Both builds run even when the first fails; the summary line comes last and
 # decides the exit status (a build that did not produce results fails it).
+# T=NAME[:PATTERN] runs one test in both builds (tests/run.sh).
+export T
 check: deps-check fixtures
 	@rm -f build/normal/results.txt build/asan/results.txt
 	-@$(MAKE) --no-print-directory check-normal
@@ -153,8 +167,8 @@ fuzz: deps fixtures fuzz-build
 	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_NAMES)
 
 # The replay drivers: the harness bodies built like the tests of BUILD.
-$(BUILD)/tests/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_COMMON) $(BUILD)/libaggop.a $(HEADERS) | $(BUILD)/tests
-	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -o $@ $< tests/fuzz/replay_main.c tests/fuzz/fuzz_util.c \
+$(BUILD)/tests/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_COMMON) $(BUILD)/libaggop.a | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) $(DEPFLAGS) -o $@ $< tests/fuzz/replay_main.c tests/fuzz/fuzz_util.c \
 		$(BUILD)/libaggop.a $(LDLIBS)
 
-tests-bin: $(FUZZ_REPLAY)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)

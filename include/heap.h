@@ -106,6 +106,17 @@ size_t heap_find_containing(const struct heap *h, uint64_t addr);
 /* Usable size of a chunk (glibc memsize). */
 uint64_t heap_usable(const struct heap_chunk *c);
 
+/* glibc's request2size: the chunk size an arena serves `request` bytes with
+ * when it has an exact fit (the constants come from the version table,
+ * src/heap_glibc.h). */
+uint64_t heap_request_chunk(uint64_t request);
+
+/* Whether glibc can have handed out chunk c for a malloc of `request` bytes:
+ * the exact chunk, a larger free chunk left unsplit because the remainder
+ * would be below MINSIZE (*unsplit set), or an mmapped chunk whose usable
+ * size is the request rounded up to a page.  Any arena. */
+bool heap_chunk_fits(const struct heap_chunk *c, uint64_t request, bool *unsplit);
+
 /* For any user pointer, even one the census did not reach: its header read
  * and validated against neighbours.  ERR_CORRUPT (with e->addr) when the
  * header is not plausible. */

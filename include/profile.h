@@ -138,9 +138,14 @@ struct profile {
 	size_t nvariants;
 	struct types_layout_enum layout;      /* the enum's layout (the layout advisor) */
 	/* root */
-	char root_how[512];
+	char root_how[1024];
 	uint64_t root_addr;
 	char root_type[256];
+	/* the root's own allocations, counted once on their own line: a heap
+	 * root's ArcInner, the owning pointers on the target's path to its
+	 * tables and the tables container's buffer (or, for a generic root that
+	 * is split into tables, the root container's buffer) */
+	uint64_t root_alloc_count, root_alloc_requested, root_alloc_chunk;
 	char target_name[64];     /* "beava" or "generic" */
 	bool generic;             /* --root without a target: holders and slots, not entities and features */
 	bool split_tables;        /* generic: the root held several table-like values, one table each */

@@ -200,6 +200,12 @@ int walk_variant(struct walk *w, uint64_t addr, type_id ty, uint32_t *index, str
 int walk_deref(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type,
 	       struct err *e);
 
+/* The allocation the container or owning pointer at addr owns (a Vec's or
+ * String's buffer, a Box's or Arc's allocation, a map's table): its user
+ * pointer and requested bytes; *mem is 0 when it owns none (an empty Vec, a
+ * type that is not a container). */
+int walk_owned(struct walk *w, uint64_t addr, type_id ty, uint64_t *mem, uint64_t *requested, struct err *e);
+
 /* Sees through wrappers (Mutex, RwLock (std, parking_lot, lock_api), RefCell, Cell,
  * UnsafeCell, ManuallyDrop, MaybeUninit, OnceLock/LazyLock/OnceCell when
  * initialised, Arc/Rc/Box): the innermost value.  ERR_NOTFOUND with a

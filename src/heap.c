@@ -289,6 +289,33 @@ uint64_t heap_usable(const struct heap_chunk *c)
 	return c->size >= over ? c->size - over : 0;
 }
 
+uint64_t heap_request_chunk(uint64_t request)
+{
+	/* glibc request2size(): max(MINSIZE, (req + SIZE_SZ + MALLOC_ALIGN_MASK) & ~MALLOC_ALIGN_MASK) */
+	uint64_t n = (request + GL_SIZE_SZ + GL_ALIGN - 1) & ~(uint64_t)(GL_ALIGN - 1);
+	return n < GL_MINSIZE ? GL_MINSIZE : n;
+}
+
+bool heap_chunk_fits(const struct heap_chunk *c, uint64_t request, bool *unsplit)
+{
+	uint64_t exact = heap_request_chunk(request);
+	if (unsplit)
+		*unsplit = false;
+	if (c->flags & HEAP_F_MMAPPED)   /* sysmalloc: request + SIZE_SZ rounded up to a page */
+		return heap_usable(c) >= request && heap_usable(c) - request < GL_PAGE + GL_ALIGN;
+	if (c->size == exact)
+		return true;
+	/* _int_malloc hands a free chunk out whole when the remainder of a
+	 * split would be smaller than MINSIZE (the "exhaust" paths of the
+	 * bin and binmap searches) */
+	if (c->size > exact && c->size - exact < GL_MINSIZE) {
+		if (unsplit)
+			*unsplit = true;
+		return true;
+	}
+	return false;
+}
+
 /* ---- single pointers ---- */
 
 static int corrupt(struct err *e, uint64_t addr, const char *fmt, ...)

@@ -21,22 +21,25 @@
 
 #define VERSION "0.1.0"
 
+/* The help of each command: its synopsis, its options, the exit statuses.
+ * tests/e2e_help.sh checks that every option here is in the man page. */
 static const char USAGE[] =
 	"usage: aggop-inspect [OPTIONS] CORE EXECUTABLE\n"
-	"       aggop-inspect layout [--json] [--debug-file F] EXECUTABLE TYPE\n"
-	"       aggop-inspect heap [--json] [--jobs N] CORE EXECUTABLE\n"
-	"       aggop-inspect diff [-o F] [--json F] [--fail-if EXPR]... [--thresholds F] [--figures] OLD NEW\n"
-	"                         (OLD, NEW: a --json profile, or CORE EXECUTABLE; --core: four core operands)\n"
-	"       aggop-inspect export [--folded F] [--folded-bytes FAMILY] [--pprof F] [--flamegraph F.svg] PROFILE.json\n"
+	"       aggop-inspect layout|heap|diff|export ...   (each with its own --help)\n"
+	"\n"
+	"Profiles the enum's values in a core dump of a Rust server: bytes per variant, feature and\n"
+	"field path (inline, heap requested, used, glibc usable and chunk), in a markdown report.\n"
 	"\n"
 	"  -o, --output FILE     markdown report (default memory-profile.md; '-' = stdout); for\n"
 	"                        NAME.md the chart is written beside it as NAME.svg\n"
 	"      --json FILE       the same profile as JSON ('-' = stdout)\n"
-	"      --root SPEC       SYMBOL | 0xADDR:TYPE | auto (default)\n"
+	"      --root SPEC       SYMBOL (a static) | TYPE (heap scan) | 0xADDR[:TYPE] | auto (default)\n"
 	"      --enum NAME       the enum to profile (default AggOp)\n"
 	"      --profile FILE    target description (JSON) replacing the built-in beava one\n"
 	"      --config FILE     workload config used to label tables and features\n"
-	"      --metrics FILE    saved Prometheus scrape: check bytes_per_entity_p99\n"
+	"      --metrics FILE    saved Prometheus scrape: check the per-entity p99 metric\n"
+	"      --metrics-name NAME  that metric's name (default " REPORT_METRIC_DEFAULT "; a sample whose\n"
+	"                        name ends so, labels allowed)\n"
 	"      --tolerance F     coherence tolerance (default 0.15)\n"
 	"      --debug-file FILE separate debug info\n"
 	"      --strict          exit 4 when bytes were reached but not attributed exactly\n"
@@ -51,8 +54,70 @@ static const char USAGE[] =
 	"  -h, --help            this text;  --version  the version\n"
 	"\n"
 	"exit status: 0 ok, 1 usage, 2 unusable input, 3 metrics diverged (report still written),\n"
-	"             4 with --strict: bytes reached but not attributed exactly (report still written),\n"
-	"             5 diff: a --fail-if or --thresholds limit was exceeded (the diff still written)\n";
+	"             4 with --strict: bytes reached but not attributed exactly (report still written)\n";
+
+static const char USAGE_LAYOUT[] =
+	"usage: aggop-inspect layout [--json] [--debug-file FILE] EXECUTABLE TYPE\n"
+	"\n"
+	"A type's layout from the executable's DWARF: for a Rust enum its size, tag, each variant's\n"
+	"payload and slot slack, and the size if its largest variants were boxed; for a struct its\n"
+	"members, holes and padding.  TYPE is qualified or its last path segment.\n"
+	"\n"
+	"      --json            as JSON\n"
+	"      --debug-file FILE separate debug info\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"exit status: 0 ok, 1 usage, 2 unusable input (no such type, no debug info, not an executable)\n";
+
+static const char USAGE_HEAP[] =
+	"usage: aggop-inspect heap [--json] [--jobs N] CORE EXECUTABLE\n"
+	"\n"
+	"glibc malloc's census from the core alone: arenas, in-use, cached and free chunks, the\n"
+	"mallinfo2 figures, a histogram of chunk sizes, the largest chunks, corruption found.\n"
+	"\n"
+	"      --json            as JSON\n"
+	"      --jobs N          threads for the census (default: the CPUs this process may run on;\n"
+	"                        the census is the same whatever N is)\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"exit status: 0 ok, 1 usage, 2 unusable input\n";
+
+static const char USAGE_DIFF[] =
+	"usage: aggop-inspect diff [OPTIONS] OLD NEW\n"
+	"\n"
+	"Compares two profiles; OLD and NEW are each a --json profile or CORE EXECUTABLE.  A core is\n"
+	"profiled with the target the saved profile records (its --root, --enum, --profile and\n"
+	"--config); the flags below override it.\n"
+	"\n"
+	"  -o, --output FILE     the diff in markdown (default '-', stdout)\n"
+	"      --json FILE       the diff as JSON\n"
+	"      --fail-if EXPR    a limit, FIGURE OP LIMIT (repeatable): 'variant.*.heap_chunk_bytes_per_op > +5%'\n"
+	"      --thresholds FILE limits, one a line ('#' comments)\n"
+	"      --figures         print every figure as NAME OLD NEW instead of the diff\n"
+	"      --core            the four operands are OLD.core OLD.exe NEW.core NEW.exe\n"
+	"      --root SPEC       profile the cores from this root (as for a profile)\n"
+	"      --enum NAME       ... of this enum\n"
+	"      --profile FILE    ... with this target description\n"
+	"      --config FILE     ... labelled with this workload config\n"
+	"  -q, --quiet           no summary line on stderr\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"exit status: 0 ok, 1 usage, 2 unusable input (or profiles of different targets),\n"
+	"             5 a --fail-if or --thresholds limit was exceeded (one line per breach; the diff is written)\n";
+
+static const char USAGE_EXPORT[] =
+	"usage: aggop-inspect export [OPTIONS] PROFILE.json\n"
+	"\n"
+	"The exports of a saved profile (the same as the profile command's).\n"
+	"\n"
+	"      --folded FILE     folded stacks table;feature;variant;field path;container BYTES\n"
+	"      --folded-bytes F  their family (and the flame graph's): requested (default), used, usable,\n"
+	"                        chunk, allocations, inline\n"
+	"      --pprof FILE      gzipped pprof profile.proto\n"
+	"      --flamegraph FILE self-contained interactive flame graph (SVG)\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"exit status: 0 ok, 1 usage, 2 unusable input\n";
 
 static int fail(const struct err *e)
 {
@@ -94,7 +159,7 @@ static int cmd_layout(int argc, char **argv)
 		else if (c == 'd')
 			dbg = optarg;
 		else if (c == 'h') {
-			fputs(USAGE, stdout);
+			fputs(USAGE_LAYOUT, stdout);
 			return 0;
 		} else
 			return bad_option(c, argv);
@@ -132,11 +197,8 @@ static int cmd_heap(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
-		else if (c == 'J') {
-			if (!parse_jobs(optarg, &jobs))
-				return usage_error("--jobs needs a whole number from 1 to 256");
-		} else if (c == 'h') {
-			fputs(USAGE, stdout);
+		else if (c == 'h') {
+			fputs(USAGE_HEAP, stdout);
 			return 0;
 		} else
 			return bad_option(c, argv);
@@ -192,7 +254,7 @@ struct export_opts {
 };
 
 struct main_opts {
-	const char *output, *json, *metrics, *debug_file;
+	const char *output, *json, *metrics, *metrics_name, *debug_file;
 	double tolerance;
 	unsigned jobs;
 	bool quiet, strict;
@@ -311,22 +373,29 @@ static int run_profile(const char *core, const char *exe, const struct main_opts
 	}
 	if (!o->quiet && strncmp(image_build_id_check(img), "not checked", 11) == 0)
 		fprintf(stderr, "aggop-inspect: warning: executable %s\n", image_build_id_check(img));
-	if (o->metrics && report_metrics_check(o->metrics, p, o->tolerance, &mx, &e)) {
+	if (o->metrics && report_metrics_check(o->metrics, o->metrics_name, p, o->tolerance, &mx, &e)) {
 		status = fail(&e);
 		goto out;
 	}
 	struct report_meta m = {.core = core, .exe = exe, .core_kind = image_core_kind(img),
 				.core_size = image_core_size(img), .build_id = image_exe_build_id(img),
-				.seconds = p->seconds};
+				.seconds = p->seconds, .opts = &o->po};
+	/* the markdown is opened first: an unwritable -o path is named as given */
+	if (!(f = open_out(o->output, &e))) {
+		status = fail(&e);
+		goto out;
+	}
 	char svg[4096];
 	if (svg_path(o->output, svg, sizeof svg)) {
+		FILE *g;
 		m.svg = strrchr(svg, '/') ? strrchr(svg, '/') + 1 : svg;
-		if (!(f = open_out(svg, &e)) || close_out(f, svg, report_svg(f, p, &e), &e)) {
+		if (!(g = open_out(svg, &e)) || close_out(g, svg, report_svg(g, p, &e), &e)) {
+			close_out(f, o->output, 0, &(struct err){0});
 			status = fail(&e);
 			goto out;
 		}
 	}
-	if (!(f = open_out(o->output, &e)) || close_out(f, o->output, report_markdown(f, p, &m, &mx, &e), &e)) {
+	if (close_out(f, o->output, report_markdown(f, p, &m, &mx, &e), &e)) {
 		status = fail(&e);
 		goto out;
 	}
@@ -343,9 +412,11 @@ static int run_profile(const char *core, const char *exe, const struct main_opts
 			goto out;
 		}
 	}
+	/* in the report's words: generic mode has holders, not entities */
 	if (!o->quiet && strcmp(o->output, "-") != 0)
-		fprintf(stderr, "aggop-inspect: %llu entities, %llu ops, per-entity p50/p99/max %llu/%llu/%llu bytes; "
-			"wrote %s\n", (unsigned long long)p->entities, (unsigned long long)p->ops,
+		fprintf(stderr, "aggop-inspect: %llu %s, %llu ops, per-%s p50/p99/max %llu/%llu/%llu bytes; "
+			"wrote %s\n", (unsigned long long)p->entities, p->generic ? "holders" : "entities",
+			(unsigned long long)p->ops, p->generic ? "holder" : "entity",
 			(unsigned long long)p->per_entity.p50, (unsigned long long)p->per_entity.p99,
 			(unsigned long long)p->per_entity.max, o->output);
 	if (report_has_unattributed(p)) {
@@ -356,8 +427,8 @@ static int run_profile(const char *core, const char *exe, const struct main_opts
 			status = 4;
 	}
 	if (mx.have && mx.diverged) {
-		fprintf(stderr, "aggop-inspect: bytes_per_entity_p99 %.0f diverged by %.0f bytes (%.1f%% > %.0f%%) from the "
-			"measured %llu; the metric should carry %llu\n", mx.metric,
+		fprintf(stderr, "aggop-inspect: %s %.0f diverged by %.0f bytes (%.1f%% > %.0f%%) from the "
+			"measured %llu; the metric should carry %llu\n", mx.name, mx.metric,
 			mx.metric > (double)mx.measured ? mx.metric - (double)mx.measured : (double)mx.measured - mx.metric,
 			mx.relative * 100, mx.tolerance * 100, (unsigned long long)mx.measured,
 			(unsigned long long)mx.measured);
@@ -371,35 +442,56 @@ out:
 	return status;
 }
 
-/* One side of a diff: a JSON profile, or a core and its executable profiled now. */
-static int diff_side(char **argv, int *i, int argc, bool cores, const struct profile_options *po,
-		     struct report_doc **out, struct err *e)
+/* One side of a diff: a JSON profile, or a core and its executable. */
+struct diff_operand {
+	const char *json, *core, *exe;
+};
+
+/* Splits the operands into OLD and NEW (a core is followed by its executable). */
+static int diff_operands(char **argv, int i, int argc, bool cores, struct diff_operand side[2], struct err *e)
 {
-	unsigned char magic[4] = {0};
-	FILE *f = fopen(argv[*i], "rb");
-	if (!f)
-		return err_set(e, ERR_INPUT, "cannot read %s", argv[*i]);
-	bool elf = fread(magic, 1, 4, f) == 4 && memcmp(magic, "\177ELF", 4) == 0;
-	fclose(f);
-	if (cores && !elf)
-		return err_set(e, ERR_INPUT, "%s is not an ELF core (--core takes OLD.core OLD.exe NEW.core NEW.exe)",
-			       argv[*i]);
-	if (!elf)
-		return report_doc_load(out, argv[(*i)++], e);
-	if (*i + 1 >= argc)
-		return err_set(e, ERR_USAGE, "%s is a core: its executable must follow it", argv[*i]);
-	const char *core = argv[*i], *exe = argv[*i + 1];
-	*i += 2;
+	for (int s = 0; s < 2; s++) {
+		if (i >= argc)
+			return err_set(e, ERR_USAGE, "diff needs OLD and NEW (a JSON profile, or CORE EXECUTABLE, each)");
+		unsigned char magic[4] = {0};
+		FILE *f = fopen(argv[i], "rb");
+		if (!f)
+			return err_set(e, ERR_INPUT, "cannot read %s", argv[i]);
+		bool elf = fread(magic, 1, 4, f) == 4 && memcmp(magic, "\177ELF", 4) == 0;
+		fclose(f);
+		if (cores && !elf)
+			return err_set(e, ERR_INPUT, "%s is not an ELF core (--core takes OLD.core OLD.exe NEW.core NEW.exe)",
+				       argv[i]);
+		if (!elf) {
+			side[s].json = argv[i++];
+			continue;
+		}
+		if (i + 1 >= argc)
+			return err_set(e, ERR_USAGE, "%s is a core: its executable must follow it", argv[i]);
+		side[s].core = argv[i];
+		side[s].exe = argv[i + 1];
+		i += 2;
+	}
+	if (i != argc)
+		return err_set(e, ERR_USAGE, "diff: too many operands (OLD and NEW are each a JSON profile or CORE "
+			       "EXECUTABLE)");
+	return 0;
+}
+
+/* A core side profiled now, into the document --json would write. */
+static int diff_profile(const struct diff_operand *d, const struct profile_options *po, struct report_doc **out,
+			struct err *e)
+{
 	struct image *img = NULL;
 	struct types *t = NULL;
 	struct heap *h = NULL;
 	struct profile *p = NULL;
-	int rc = image_open(&img, core, exe, e) || types_open(&t, exe, NULL, e) || heap_open(&h, img, e) ||
+	int rc = image_open(&img, d->core, d->exe, e) || types_open(&t, d->exe, NULL, e) || heap_open(&h, img, e) ||
 		 profile_run(&p, img, t, h, po, e);
 	if (!rc) {
-		struct report_meta m = {.core = core, .exe = exe, .core_kind = image_core_kind(img),
+		struct report_meta m = {.core = d->core, .exe = d->exe, .core_kind = image_core_kind(img),
 					.core_size = image_core_size(img), .build_id = image_exe_build_id(img),
-					.seconds = p->seconds};
+					.seconds = p->seconds, .opts = po};
 		rc = report_doc_from_profile(out, p, &m, e);
 	}
 	profile_free(p);
@@ -407,6 +499,26 @@ static int diff_side(char **argv, int *i, int argc, bool cores, const struct pro
 	types_close(t);
 	image_close(img);
 	return rc ? e->code : 0;
+}
+
+/* The options a core side is profiled with: what the first saved profile
+ * recorded (its target: root, enum, profile, config), each replaced by the
+ * flag given for it. */
+static struct profile_options diff_options(const struct profile_options *flags, struct report_doc *const doc[2])
+{
+	struct profile_options po = *flags;
+	const struct report_doc_options *rec = NULL;
+	for (int s = 0; s < 2 && !rec; s++)
+		if (doc[s])
+			rec = &doc[s]->opts;
+	if (rec) {
+		po.root = flags->root ? flags->root : rec->root;
+		po.enum_name = flags->enum_name ? flags->enum_name : rec->enum_name;
+		po.target_file = flags->target_file ? flags->target_file : rec->profile;
+		po.config_file = flags->config_file ? flags->config_file : rec->config;
+	}
+	po.progress = false;
+	return po;
 }
 
 static int cmd_diff(int argc, char **argv)
@@ -450,22 +562,23 @@ static int cmd_diff(int argc, char **argv)
 		case O_PROFILE: po.target_file = optarg; break;
 		case O_CONFIG: po.config_file = optarg; break;
 		case 'q': quiet = true; break;
-		case 'h': fputs(USAGE, stdout); report_gate_free(g); return 0;
+		case 'h': fputs(USAGE_DIFF, stdout); report_gate_free(g); return 0;
 		default: status = bad_option(c, argv);
 		}
 	}
-	int i = optind;
-	if (!status && (argc - optind < 2 || (cores && argc - optind != 4)))
-		status = usage_error(cores ? "diff --core needs OLD.core OLD.exe NEW.core NEW.exe"
-					   : "diff needs OLD and NEW (a JSON profile, or CORE EXECUTABLE, each)");
-	po.progress = false;
+	struct diff_operand side[2] = {{0}};
+	if (!status && cores && argc - optind != 4)
+		status = usage_error("diff --core needs OLD.core OLD.exe NEW.core NEW.exe");
+	if (!status && diff_operands(argv, optind, argc, cores, side, &e))
+		status = e.code == ERR_USAGE ? usage_error(e.msg) : fail(&e);
+	/* saved profiles first: a core side reuses the target they record */
 	for (int s = 0; !status && s < 2; s++)
-		if (i >= argc)
-			status = usage_error("diff needs OLD and NEW");
-		else if (diff_side(argv, &i, argc, cores, &po, &doc[s], &e))
-			status = e.code == ERR_USAGE ? usage_error(e.msg) : fail(&e);
-	if (!status && i != argc)
-		status = usage_error("diff: too many operands (OLD and NEW are each a JSON profile or CORE EXECUTABLE)");
+		if (side[s].json && report_doc_load(&doc[s], side[s].json, &e))
+			status = fail(&e);
+	struct profile_options use = diff_options(&po, doc);
+	for (int s = 0; !status && s < 2; s++)
+		if (side[s].core && diff_profile(&side[s], &use, &doc[s], &e))
+			status = fail(&e);
 	if (!status && (report_diff_make(&d, doc[0], doc[1], &e) || report_diff_gate(d, g, &e)))
 		status = fail(&e);
 	if (!status && figures && report_diff_figures(stdout, d, &e))
@@ -499,7 +612,7 @@ static int cmd_export(int argc, char **argv)
 	opterr = 0;
 	while (status == 0 && (c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(USAGE, stdout);
+			fputs(USAGE_EXPORT, stdout);
 			return 0;
 		}
 		if (!export_opt(c, &x, &status))
@@ -536,12 +649,13 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
 
-	enum { O_JSON = 256, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG, O_METRICS, O_TOL, O_DEBUG, O_VERSION, O_STRICT };
+	enum { O_JSON = 256, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG, O_METRICS, O_TOL, O_DEBUG, O_VERSION, O_STRICT, O_METRICS_NAME };
 	static const struct option lo[] = {
 		{"output", required_argument, 0, 'o'}, {"json", required_argument, 0, O_JSON},
 		{"root", required_argument, 0, O_ROOT}, {"enum", required_argument, 0, O_ENUM},
 		{"profile", required_argument, 0, O_PROFILE}, {"config", required_argument, 0, O_CONFIG},
 		{"metrics", required_argument, 0, O_METRICS}, {"tolerance", required_argument, 0, O_TOL},
+		{"metrics-name", required_argument, 0, O_METRICS_NAME},
 		{"debug-file", required_argument, 0, O_DEBUG}, {"quiet", no_argument, 0, 'q'},
 		{"strict", no_argument, 0, O_STRICT}, {"jobs", required_argument, 0, 'j'}, EXPORT_LONG_OPTS,
 		{"help", no_argument, 0, 'h'}, {"version", no_argument, 0, O_VERSION}, {0, 0, 0, 0}};
@@ -567,6 +681,7 @@ int main(int argc, char **argv)
 		case O_PROFILE: o.po.target_file = optarg; break;
 		case O_CONFIG: o.po.config_file = optarg; break;
 		case O_METRICS: o.metrics = optarg; break;
+		case O_METRICS_NAME: o.metrics_name = optarg; break;
 		case O_DEBUG: o.debug_file = optarg; break;
 		case 'q': o.quiet = true; break;
 		case O_STRICT: o.strict = true; break;

@@ -39,6 +39,13 @@ int target_path(struct walk *w, const struct types *t, uint64_t addr, type_id ty
 
 /* Table and feature names from the registry in the core, appended to *out
  * (initialised by the caller, freed with target_labels_free). */
+/* The allocations on the way along path from (addr, ty): at each step the
+ * owning pointer (Arc, Box) the member is, and the container the path ends
+ * at (its buffer).  fn is called once per allocation (mem, requested). */
+typedef void (*target_alloc_fn)(void *ctx, uint64_t mem, uint64_t requested);
+int target_path_allocs(struct walk *w, const struct types *t, uint64_t addr, type_id ty, const char *path,
+		       target_alloc_fn fn, void *ctx, struct err *e);
+
 int target_labels(struct walk *w, const struct types *t, const struct target *tg, uint64_t root,
 		  type_id root_type, struct label_tables *out, struct err *e);
 /* Frees every label and empties l. */
