@@ -4,7 +4,8 @@
 #   make demo       write memory-profile.md from a committed snapshot
 #   make check      the test suite, in a normal and in an ASan+UBSan build
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make bench      benchmarks (bench/), not part of check
+#   make bench      issue 21's speed figures on the benchmark core (bench/speed.sh), not part of check
+#   make bench-all  every benchmark (bench/*.sh)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -14,12 +15,12 @@ OPT     ?= -O2 -g
 
 PKGS     := libelf jansson libzstd liblzma liblz4 zlib
 CPPFLAGS := -Iinclude -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-CFLAGS   := -std=c11 -Wall -Wextra -Werror $(OPT) $(SAN)
+CFLAGS   := -std=c11 -pthread -Wall -Wextra -Werror $(OPT) $(SAN)
 # Header dependencies come from the compiler (-MMD), one .d file per object.
 DEPFLAGS := -MMD -MP
 # Debian's libdwarf 20210528 ships no .pc file; it lives in the default paths.
 # libdebuginfod is not linked: types_debuginfo.c dlopens libdebuginfod.so.1 when it is installed.
-LDLIBS   := -ldwarf $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson -lzstd -llzma -llz4 -lz) -lz -ldl -lm
+LDLIBS   := -pthread -ldwarf $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson -lzstd -llzma -llz4 -lz) -lz -ldl -lm
 TESTLIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -27,10 +28,10 @@ LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 HEADERS  := $(wildcard include/*.h) $(wildcard src/*.h) $(wildcard tests/*.h)
-# tests/test_filter.c: linked into every cmocka test, applies CMOCKA_FILTER.
-TEST_FILTER_OBJ := $(BUILD)/obj/test_filter.o
+# tests/cmocka_filter.c: linked into every cmocka test, applies CMOCKA_FILTER.
+CMOCKA_FILTER_OBJ := $(BUILD)/obj/cmocka_filter.o
 
-.PHONY: all deps build-deps deps-check demo check check-normal check-asan install clean bench fixtures tests-bin
+.PHONY: all deps build-deps deps-check demo check check-normal check-asan install clean bench bench-all fixtures tests-bin
 .DEFAULT_GOAL := all
 
 all: build-deps aggop-inspect
@@ -58,11 +59,11 @@ $(BUILD)/libaggop.a: $(LIB_OBJ)
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(TEST_FILTER_OBJ): tests/test_filter.c | $(BUILD)/obj
+$(CMOCKA_FILTER_OBJ): tests/cmocka_filter.c | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libaggop.a $(TEST_FILTER_OBJ) | $(BUILD)/tests
-	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(DEPFLAGS) -o $@ $< $(TEST_FILTER_OBJ) $(BUILD)/libaggop.a $(LDLIBS) $(TESTLIBS)
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libaggop.a $(CMOCKA_FILTER_OBJ) | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(DEPFLAGS) -o $@ $< $(CMOCKA_FILTER_OBJ) $(BUILD)/libaggop.a $(LDLIBS) $(TESTLIBS)
 
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
@@ -97,7 +98,13 @@ check-asan:
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" tests-bin
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 tests/run.sh build/asan
 
+# make bench: issue 21's figures in one interleaved run on the benchmark core
+# (bench/speed.sh, which makes the core when build/bench/big has none);
+# make bench-all: every bench/*.sh.
 bench: all
+	bench/speed.sh
+
+bench-all: all
 	bench/run.sh
 
 install: aggop-inspect

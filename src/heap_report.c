@@ -273,21 +273,26 @@ static json_t *build_json(const struct image *img, const struct heap *h, const s
 
 int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err *e)
 {
+	return heap_run_jobs(out, core, exe, json, 1, e);
+}
+
+int heap_run_jobs(FILE *out, const char *core, const char *exe, bool json, unsigned jobs, struct err *e)
+{
 	struct image *img = NULL;
 	int rc = image_open(&img, core, exe, e);
 	if (!rc)
-		rc = heap_run_image(out, img, json, e);
+		rc = heap_run_image(out, img, json, jobs, e);
 	image_close(img);
 	return rc;
 }
 
-int heap_run_image(FILE *out, const struct image *img, bool json, struct err *e)
+int heap_run_image(FILE *out, const struct image *img, bool json, unsigned jobs, struct err *e)
 {
 	struct heap *h = NULL;
 	struct summary *s;
 	int rc;
 
-	if ((rc = heap_open(&h, img, e)))
+	if ((rc = heap_open_jobs(&h, img, jobs ? jobs : 1, e)))
 		return rc;
 	s = malloc(sizeof *s);
 	if (!s) {

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +55,8 @@ static const char USAGE[] =
 	"                        chunk, allocations, inline\n"
 	"      --pprof FILE      gzipped pprof profile.proto (objects and every byte family)\n"
 	"      --flamegraph FILE self-contained interactive flame graph (SVG)\n"
+	"  -j, --jobs N          threads to use (default: the CPUs this process may run on);\n"
+	"                        the report is the same byte for byte whatever N is\n"
 	"  -q, --quiet           no progress or summary on stderr\n"
 	"  -h, --help            this text;  --version  the version\n"
 	"\n"
@@ -73,8 +77,8 @@ static const char USAGE_LAYOUT[] =
 	"exit status: 0 ok, 1 usage, 2 unusable input (no such type, no debug info, not an executable)\n";
 
 static const char USAGE_HEAP[] =
-	"usage: aggop-inspect heap [--json] CORE [EXECUTABLE]\n"
-	"       aggop-inspect heap [--json] --pid PID [EXECUTABLE]\n"
+	"usage: aggop-inspect heap [--json] [--jobs N] CORE [EXECUTABLE]\n"
+	"       aggop-inspect heap [--json] [--jobs N] --pid PID [EXECUTABLE]\n"
 	"\n"
 	"glibc malloc's census from the core (or a running process's memory) alone: arenas, in-use,\n"
 	"cached and free chunks, the mallinfo2 figures, a histogram of chunk sizes, the largest chunks,\n"
@@ -82,6 +86,8 @@ static const char USAGE_HEAP[] =
 	"\n"
 	"      --json            as JSON\n"
 	"      --pid PID         a running process, stopped only while its memory is copied\n"
+	"      --jobs N          threads for the census (default: the CPUs this process may run on;\n"
+	"                        the census is the same whatever N is)\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"exit status: 0 ok, 1 usage, 2 unusable input\n";
@@ -228,12 +234,28 @@ static int open_image(const struct source *src, bool quiet, struct image **img, 
 	return rc;
 }
 
+/* --jobs N: 1 to 256; false (a usage error) otherwise. */
+static bool parse_jobs(const char *arg, unsigned *jobs)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || n < 1 || n > 256)
+		return false;
+	*jobs = (unsigned)n;
+	return true;
+}
+
+static unsigned default_jobs(void);
+
 static int cmd_heap(int argc, char **argv)
 {
 	static const struct option lo[] = {{"json", no_argument, 0, 'j'}, {"pid", required_argument, 0, 'p'},
-					   {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+					   {"help", no_argument, 0, 'h'}, {"jobs", required_argument, 0, 'J'},
+					   {0, 0, 0, 0}};
 	bool json = false;
 	struct source src = {0};
+	unsigned jobs = 0;
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
@@ -242,6 +264,9 @@ static int cmd_heap(int argc, char **argv)
 		else if (c == 'p') {
 			if (!parse_pid(optarg, &src.pid))
 				return usage_error("--pid needs a process id");
+		} else if (c == 'J') {
+			if (!parse_jobs(optarg, &jobs))
+				return usage_error("--jobs needs a number from 1 to 256");
 		} else if (c == 'h') {
 			fputs(USAGE_HEAP, stdout);
 			return 0;
@@ -256,7 +281,8 @@ static int cmd_heap(int argc, char **argv)
 	struct image *img = NULL;
 	char live[256];
 	int status = 0;
-	if (open_image(&src, false, &img, live, sizeof live, &e) || heap_run_image(stdout, img, json, &e))
+	if (open_image(&src, false, &img, live, sizeof live, &e) ||
+	    heap_run_image(stdout, img, json, jobs ? jobs : default_jobs(), &e))
 		status = fail(&e);
 	image_close(img);
 	return status;
@@ -307,6 +333,7 @@ struct export_opts {
 struct main_opts {
 	const char *output, *json, *metrics, *metrics_name, *debug_file, *debug_dir;
 	double tolerance;
+	unsigned jobs;
 	bool quiet, strict;
 	struct profile_options po;
 	struct export_opts x;
@@ -350,6 +377,62 @@ static bool export_opt(int c, struct export_opts *x, int *status)
 	{"folded", required_argument, 0, 'F'}, {"folded-bytes", required_argument, 0, 'B'},           \
 	{"pprof", required_argument, 0, 'P'}, {"flamegraph", required_argument, 0, 'G'}
 
+/* The type index (the executable) and the heap census (the core) need
+ * nothing of each other: with two jobs or more the index is read on a
+ * thread of its own while the census runs.  The error reported is the one
+ * the sequential order (types, then heap) would have reported. */
+struct types_job {
+	struct types *t;
+	const char *exe;
+	const struct types_debug_opts *dbg;
+	struct err e;
+	int rc;
+};
+
+static void *types_job_run(void *arg)
+{
+	struct types_job *j = arg;
+	j->rc = types_open_ex(&j->t, j->exe, j->dbg, &j->e);
+	return NULL;
+}
+
+static int open_types_heap(struct types **t, struct heap **h, const struct image *img, const char *exe,
+			   const struct types_debug_opts *dbg, unsigned jobs, struct err *e)
+{
+	struct types_job j = {.exe = exe, .dbg = dbg};
+	pthread_t th;
+	*t = NULL;
+	*h = NULL;
+	if (jobs < 2 || pthread_create(&th, NULL, types_job_run, &j) != 0) {
+		int rc = types_open_ex(t, exe, dbg, e);
+		return rc ? rc : heap_open_jobs(h, img, jobs ? jobs : 1, e);
+	}
+	/* the census runs here while the index is read on the thread */
+	struct err he = {0};
+	int hrc = heap_open_jobs(h, img, jobs, &he);
+	pthread_join(th, NULL);
+	*t = j.t;
+	if (j.rc) {
+		*e = j.e;
+		return j.rc;
+	}
+	if (hrc) {
+		*e = he;
+		return hrc;
+	}
+	return 0;
+}
+
+/* The CPUs this process may run on (sched_getaffinity), at least 1. */
+static unsigned default_jobs(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) != 0)
+		return 1;
+	int n = CPU_COUNT(&set);
+	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
 static int run_profile(const struct source *src, const struct main_opts *o)
 {
 	struct err e = {0};
@@ -364,7 +447,7 @@ static int run_profile(const struct source *src, const struct main_opts *o)
 	struct types_debug_opts dbg = {.debug_file = o->debug_file, .debug_dir = o->debug_dir, .progress = !o->quiet};
 	char live[256];
 	if (open_image(src, o->quiet, &img, live, sizeof live, &e) ||
-	    types_open_ex(&t, image_exe_path(img), &dbg, &e) || heap_open(&h, img, &e) ||
+	    open_types_heap(&t, &h, img, image_exe_path(img), &dbg, o->jobs, &e) ||
 	    profile_run(&p, img, t, h, &o->po, &e)) {
 		status = fail(&e);
 		goto out;
@@ -679,7 +762,7 @@ int main(int argc, char **argv)
 		{"metrics", required_argument, 0, O_METRICS}, {"tolerance", required_argument, 0, O_TOL},
 		{"metrics-name", required_argument, 0, O_METRICS_NAME},
 		{"debug-file", required_argument, 0, O_DEBUG}, {"quiet", no_argument, 0, 'q'},
-		{"strict", no_argument, 0, O_STRICT}, EXPORT_LONG_OPTS,
+		{"strict", no_argument, 0, O_STRICT}, {"jobs", required_argument, 0, 'j'}, EXPORT_LONG_OPTS,
 		{"debug-dir", required_argument, 0, O_DEBUG_DIR}, {"pid", required_argument, 0, O_PID},
 		{"help", no_argument, 0, 'h'}, {"version", no_argument, 0, O_VERSION}, {0, 0, 0, 0}};
 	struct main_opts o = {.output = "memory-profile.md", .tolerance = 0.15};
@@ -687,7 +770,7 @@ int main(int argc, char **argv)
 	int c, status = 0;
 	char *end;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:qh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:qhj:", lo, NULL)) != -1) {
 		if (export_opt(c, &o.x, &status)) {
 			if (status)
 				return status;
@@ -695,6 +778,10 @@ int main(int argc, char **argv)
 		}
 		switch (c) {
 		case 'o': o.output = optarg; break;
+		case 'j':
+			if (!parse_jobs(optarg, &o.jobs))
+				return usage_error("--jobs needs a whole number from 1 to 256");
+			break;
 		case O_JSON: o.json = optarg; break;
 		case O_ROOT: o.po.root = optarg; break;
 		case O_ENUM: o.po.enum_name = optarg; break;
@@ -725,5 +812,7 @@ int main(int argc, char **argv)
 	if (o.json && strcmp(o.output, "-") == 0 && strcmp(o.json, "-") == 0)
 		return usage_error("-o - and --json - would both write to stdout: give one of them a file");
 	o.po.progress = !o.quiet;
+	if (!o.jobs)
+		o.jobs = default_jobs();
 	return run_profile(&src, &o);
 }

@@ -3,7 +3,7 @@
 # and every end-to-end script tests/e2e_*.sh with BIN set to that build's tool.
 # Writes BUILD/results.txt with one "name passed failed" line each.
 # T=NAME runs only tests/NAME.c or tests/NAME.sh; T=NAME:PATTERN also only
-# the cmocka cases matching PATTERN (tests/test_filter.c).
+# the cmocka cases matching PATTERN (tests/cmocka_filter.c).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build="$1"

@@ -1,4 +1,4 @@
-/* test_filter.c: linked into every cmocka test binary.  `make check
+/* cmocka_filter.c: linked into every cmocka test binary.  `make check
  * T=test_NAME:PATTERN` (tests/run.sh) sets CMOCKA_FILTER=PATTERN, and this
  * constructor hands it to cmocka before main runs, so one case of one test can
  * be run without touching the tests' own main(). */
