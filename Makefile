@@ -113,7 +113,8 @@ FUZZ_SAN     := -fsanitize=address,undefined -fsanitize-recover=undefined -fno-o
 # clang warns where gcc does not: warnings are shown, not fatal, in this build.
 FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -O1 -g $(FUZZ_SAN)
 FUZZ_OBJ     := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC))
-FUZZ_COMMON  := tests/fuzz/fuzz_util.c tests/fuzz/fuzz.h
+FUZZ_SRC     := tests/fuzz/fuzz_util.c tests/fuzz/synth.c
+FUZZ_COMMON  := $(FUZZ_SRC) tests/fuzz/fuzz.h tests/fuzz/synth.h
 FUZZ_BIN     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_REPLAY  := $(patsubst %,$(BUILD)/tests/fuzz-replay-%,$(FUZZ_NAMES))
 
@@ -128,7 +129,7 @@ $(FUZZ_BUILD)/obj/%.o: src/%.c $(HEADERS) | $(FUZZ_BUILD)/obj
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/libfuzzer_main.c $(FUZZ_COMMON) $(FUZZ_OBJ) $(HEADERS)
 	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< tests/fuzz/libfuzzer_main.c \
-		tests/fuzz/fuzz_util.c $(FUZZ_OBJ) $(LDLIBS)
+		$(FUZZ_SRC) $(FUZZ_OBJ) $(LDLIBS)
 
 $(FUZZ_BUILD)/obj: | fuzz-cc
 	mkdir -p $@
@@ -147,7 +148,7 @@ fuzz: deps fixtures fuzz-build
 
 # The replay drivers: the harness bodies built like the tests of BUILD.
 $(BUILD)/tests/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_COMMON) $(BUILD)/libaggop.a $(HEADERS) | $(BUILD)/tests
-	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -o $@ $< tests/fuzz/replay_main.c tests/fuzz/fuzz_util.c \
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -o $@ $< tests/fuzz/replay_main.c $(FUZZ_SRC) \
 		$(BUILD)/libaggop.a $(LDLIBS)
 
 tests-bin: $(FUZZ_REPLAY)

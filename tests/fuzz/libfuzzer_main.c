@@ -5,6 +5,8 @@
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned int seed);
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max);
 
 const char *__ubsan_default_options(void);
 
@@ -29,4 +31,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_one(data, size);
 	return 0;
+}
+
+/* Every harness has a structure-aware mutator (fuzz_mutate); it may hand
+ * parts of the input to libFuzzer's own. */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max, unsigned int seed)
+{
+	return fuzz_mutate(data, size, max, seed, LLVMFuzzerMutate);
 }
