@@ -95,10 +95,13 @@ clean:
 
 # ---- fuzzing (tests/fuzz/fuzz.h) ----
 #   make fuzz            every harness for FUZZ_SECONDS, in parallel (FUZZ_JOBS
-#                        at a time, default: the machine's cores), from the
-#                        committed corpus; new inputs land in build/fuzz/corpus,
-#                        crashes in build/fuzz/crashes (copy each into
-#                        tests/fuzz/regressions/NAME/ once understood)
+#                        at a time, default: the machine's cores), niced, from
+#                        the committed corpus; new inputs land in
+#                        build/fuzz/corpus, crashes in build/fuzz/crashes (copy
+#                        each into tests/fuzz/regressions/NAME/ once fixed);
+#                        the run's totals are appended to tests/fuzz/CAMPAIGN.md
+#                        and its corpus merged into tests/fuzz/corpus (-merge=1,
+#                        FUZZ_CORPUS_KB per harness): commit both
 #   make fuzz-build      the libFuzzer binaries only (clang)
 # make check replays the corpus and the regressions through
 # BUILD/tests/fuzz-replay-NAME and runs a short smoke (tests/e2e_fuzz.sh).
@@ -111,7 +114,7 @@ FUZZ_NAMES   := image types heap walk layout
 # libfuzzer_main.c sets halt_on_error=1 for the rest.
 FUZZ_SAN     := -fsanitize=address,undefined -fsanitize-recover=undefined -fno-omit-frame-pointer
 # clang warns where gcc does not: warnings are shown, not fatal, in this build.
-FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -O1 -g $(FUZZ_SAN)
+FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -O2 -g $(FUZZ_SAN)
 FUZZ_OBJ     := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC))
 FUZZ_SRC     := tests/fuzz/fuzz_util.c tests/fuzz/synth.c
 FUZZ_COMMON  := $(FUZZ_SRC) tests/fuzz/fuzz.h tests/fuzz/synth.h

@@ -171,10 +171,13 @@ void fuzz_one(const uint8_t *data, size_t size)
 	}
 	image_close(img);
 	/* the renderer opens the core and takes the census again (without an
-	 * executable: the census does not need one): for half of the inputs,
-	 * text or JSON by the input's length */
+	 * executable: the census does not need one): for one input in eight,
+	 * chosen by its bytes, text or JSON by its length */
 	FILE *out = fuzz_devnull();
-	if (out && (size & 3) < 2)
+	uint32_t hsh = 2166136261u;
+	for (size_t i = 0; i < size; i += 61)
+		hsh = (hsh ^ data[i]) * 16777619u;
+	if (out && hsh % 8 == 0)
 		heap_run(out, core.path, NULL, size & 1, &e);
 }
 

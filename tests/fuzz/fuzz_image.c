@@ -155,7 +155,7 @@ size_t fuzz_mutate(uint8_t *data, size_t size, size_t max, unsigned seed, fuzz_b
 	uint64_t k = rnd(&r) % 16;
 	if (k == 0) {
 		uint64_t v = nearby(eh.e_phnum, eh.e_phnum + 1, 0xffff, &r);
-		eh.e_phnum = (Elf64_Half)(rnd(&r) % 2 ? v : eh.e_phnum + 1);
+		eh.e_phnum = (Elf64_Half)(rnd(&r) % 2 ? v : (uint64_t)eh.e_phnum + 1);
 		memcpy(data, &eh, sizeof eh);
 		return size;
 	}

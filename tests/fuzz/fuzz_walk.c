@@ -7,8 +7,8 @@
  * cover every container family of shapes.rs).  The type index is opened
  * once per process; each input is written to a memfd, opened without the
  * executable (the synthetic process is loaded at bias 0), censused,
- * profiled with --root TABLE --enum Shape, and both reports are rendered
- * to /dev/null.  The mutator (fuzz_mutate, synth_mutate) changes the
+ * profiled with --root TABLE --enum Shape, and one input in eight has its
+ * markdown report rendered to /dev/null, another its JSON report.  The mutator (fuzz_mutate, synth_mutate) changes the
  * fields the builder listed, container headers mostly (pointers, lengths,
  * capacities, enum tags, hash control bytes, the Once state) and chunk
  * headers and free-list links now and then.  Seed: the synthetic core
@@ -63,8 +63,16 @@ void fuzz_one(const uint8_t *data, size_t size)
 		struct report_meta m = {.core = core.path, .exe = exe, .core_kind = image_core_kind(img),
 					.core_size = image_core_size(img), .build_id = image_exe_build_id(img)};
 		struct report_metrics mx = {0};
-		report_markdown(out, p, &m, &mx, &e);
-		report_json(out, p, &m, &mx, &e);
+		/* the renderers cost 60% of a run on the synthetic core: each
+		 * renders one input in eight, chosen by the input's bytes (the
+		 * same input always takes the same path) */
+		uint32_t hsh = 2166136261u;
+		for (size_t i = 0; i < size; i += 61)
+			hsh = (hsh ^ data[i]) * 16777619u;
+		if (hsh % 8 == 0)
+			report_markdown(out, p, &m, &mx, &e);
+		if (hsh % 8 == 1)
+			report_json(out, p, &m, &mx, &e);
 	}
 	profile_free(p);
 	heap_close(h);
