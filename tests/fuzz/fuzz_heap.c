@@ -15,9 +15,12 @@
  * core, trimmed: ELF and program headers, notes, libc's data with
  * main_arena and mp_, and the mmapped chunk's first page stay valid), so
  * the arena search succeeds and the chunk walk, the free lists, tcache and
- * fastbin decoding meet the hostile bytes.  Every query of heap.h runs on
- * the census, and heap_run renders it for half of the inputs (text or
- * JSON by the input's length).  Seed: tests/fuzz/corpus/heap (the heap as the probe left it). */
+ * fastbin decoding meet the hostile bytes.
+ *
+ * Either way every query of heap.h runs on the census, and heap_run renders
+ * it for one input in eight (text or JSON by the input's length).  Seeds:
+ * tests/fuzz/corpus/heap (synth-base, the synthetic core; heapbase, the
+ * probe's heap in the older form). */
 #include "fuzz.h"
 #include "heap.h"
 #include "synth.h"
