@@ -104,6 +104,53 @@ for name in $names; do
 	done
 done
 
+# The synthetic core of the heap and walk harnesses (tests/fuzz/synth.c),
+# built now from the fixture's DWARF, must read as the builder meant it: a
+# census without corruption (tcache, fastbin, unsorted and mmapped chunks as
+# placed), and a walk of its two entities' 16 ops over all 11 variants with
+# nothing unreadable or unowned.  Otherwise the fuzzers would mutate an input
+# the tool already rejects.
+synth_check() {
+	local exe=$FIXDIR/generic/shapes
+	if ! "$build/tests/fuzz-replay-walk" --base "$tmp/synth.core" > "$tmp/out" 2>&1; then
+		echo "not ok fuzz synth: cannot build the synthetic core: $(head -1 "$tmp/out")"
+		return
+	fi
+	"$BIN" heap --json "$tmp/synth.core" "$exe" > "$tmp/heap.json" 2> "$tmp/err" &&
+		"$BIN" -q -o /dev/null --json "$tmp/walk.json" --root TABLE --enum Shape "$tmp/synth.core" "$exe" 2>> "$tmp/err"
+	local rc=$?
+	if [ $rc != 0 ]; then
+		echo "not ok fuzz synth: aggop-inspect exits $rc on the synthetic core"
+		sed -n '1,5p' "$tmp/err" | sed 's/^/# /'
+		return
+	fi
+	if python3 - "$tmp/heap.json" "$tmp/walk.json" > "$tmp/out" 2>&1 <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1]))
+w = json.load(open(sys.argv[2]))
+u = w["unattributed"]
+want = {
+    "corruptions": (h["corruptions_total"], 0), "tcaches": (h["tcaches"], 1),
+    "cached chunks (tcache, fastbin)": (h["cached_chunks"], 2), "free chunks (unsorted, top)": (h["free_chunks"], 2),
+    "mmapped chunks": (h["mallinfo2"]["hblks"], 1), "entities": (w["totals"]["entities"], 2),
+    "ops": (w["totals"]["ops"], 16), "variants": (len(w["variants"]), 11),
+    "unreadable": (u["unreadable"]["count"], 0), "pages missing": (u["page_missing"]["count"], 0),
+    "allocations without a decoder": (u["no_decoder"]["allocations"], 0),
+}
+bad = ["%s %s, expected %s" % (k, v[0], v[1]) for k, v in want.items() if v[0] != v[1]]
+print("; ".join(bad))
+sys.exit(1 if bad else 0)
+PY
+	then
+		echo "ok fuzz synth: the synthetic core ($(wc -c < "$tmp/synth.core") bytes) reads as built: 2 entities, 16 ops, 11 variants, no corruption"
+	else
+		echo "not ok fuzz synth: the synthetic core does not read as built: $(tail -1 "$tmp/out")"
+	fi
+	cmp -s "$tmp/synth.core" tests/fuzz/corpus/walk/synth-base ||
+		echo "# note: tests/fuzz/corpus/{heap,walk}/synth-base differ from the core built now (fixture rebuilt?): tests/fuzz/mkseeds.sh remakes them"
+}
+[ -x "$build/tests/fuzz-replay-walk" ] && synth_check
+
 # The libFuzzer smoke: once per make check (the build without ASan);
 # FUZZ_SMOKE_SECONDS=0 turns it off.
 secs=${FUZZ_SMOKE_SECONDS:-10}
