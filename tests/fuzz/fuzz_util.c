@@ -24,8 +24,8 @@ int fuzz_file_init(struct fuzz_file *f, const char *name)
 
 int fuzz_file_set(struct fuzz_file *f, const void *data, size_t size)
 {
-	if (ftruncate(f->fd, 0) != 0)
-		return -1;
+	/* over the old content, then cut to size: truncating to 0 first freed
+	 * the memfd's pages for the write to allocate them again, every run */
 	for (size_t done = 0; done < size;) {
 		ssize_t w = pwrite(f->fd, (const uint8_t *)data + done, size - done, (off_t)done);
 		if (w < 0 && errno == EINTR)
@@ -34,7 +34,7 @@ int fuzz_file_set(struct fuzz_file *f, const void *data, size_t size)
 			return -1;
 		done += (size_t)w;
 	}
-	return 0;
+	return ftruncate(f->fd, (off_t)size) == 0 ? 0 : -1;
 }
 
 static int ends_with(const char *s, const char *suffix)
