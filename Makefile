@@ -117,10 +117,13 @@ clean:
 
 # ---- fuzzing (tests/fuzz/fuzz.h) ----
 #   make fuzz            every harness for FUZZ_SECONDS, in parallel (FUZZ_JOBS
-#                        at a time, default: the machine's cores), from the
-#                        committed corpus; new inputs land in build/fuzz/corpus,
-#                        crashes in build/fuzz/crashes (copy each into
-#                        tests/fuzz/regressions/NAME/ once understood)
+#                        at a time, default: the machine's cores), niced, from
+#                        the committed corpus; new inputs land in
+#                        build/fuzz/corpus, crashes in build/fuzz/crashes (copy
+#                        each into tests/fuzz/regressions/NAME/ once fixed);
+#                        the run's totals are appended to tests/fuzz/CAMPAIGN.md
+#                        and its corpus merged into tests/fuzz/corpus (-merge=1,
+#                        FUZZ_CORPUS_KB per harness): commit both
 #   make fuzz-build      the libFuzzer binaries only (clang)
 # make check replays the corpus and the regressions through
 # BUILD/tests/fuzz-replay-NAME and runs a short smoke (tests/e2e_fuzz.sh).
@@ -133,9 +136,10 @@ FUZZ_NAMES   := image types heap walk layout
 # libfuzzer_main.c sets halt_on_error=1 for the rest.
 FUZZ_SAN     := -fsanitize=address,undefined -fsanitize-recover=undefined -fno-omit-frame-pointer
 # clang warns where gcc does not: warnings are shown, not fatal, in this build.
-FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -O1 -g $(FUZZ_SAN)
+FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -O2 -g $(FUZZ_SAN)
 FUZZ_OBJ     := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC))
-FUZZ_COMMON  := tests/fuzz/fuzz_util.c tests/fuzz/fuzz.h
+FUZZ_SRC     := tests/fuzz/fuzz_util.c tests/fuzz/synth.c
+FUZZ_COMMON  := $(FUZZ_SRC) tests/fuzz/fuzz.h tests/fuzz/synth.h
 FUZZ_BIN     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_REPLAY  := $(patsubst %,$(BUILD)/tests/fuzz-replay-%,$(FUZZ_NAMES))
 
@@ -150,7 +154,7 @@ $(FUZZ_BUILD)/obj/%.o: src/%.c $(HEADERS) | $(FUZZ_BUILD)/obj
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/libfuzzer_main.c $(FUZZ_COMMON) $(FUZZ_OBJ) $(HEADERS)
 	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< tests/fuzz/libfuzzer_main.c \
-		tests/fuzz/fuzz_util.c $(FUZZ_OBJ) $(LDLIBS)
+		$(FUZZ_SRC) $(FUZZ_OBJ) $(LDLIBS)
 
 $(FUZZ_BUILD)/obj: | fuzz-cc
 	mkdir -p $@
@@ -168,8 +172,10 @@ fuzz: deps fixtures fuzz-build
 	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_NAMES)
 
 # The replay drivers: the harness bodies built like the tests of BUILD.
-$(BUILD)/tests/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_COMMON) $(BUILD)/libaggop.a | $(BUILD)/tests
-	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) $(DEPFLAGS) -o $@ $< tests/fuzz/replay_main.c tests/fuzz/fuzz_util.c \
+# (compiled and linked in one step, so -MMD has no object to name: the
+# headers are listed instead)
+$(BUILD)/tests/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_COMMON) $(BUILD)/libaggop.a $(HEADERS) | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -o $@ $< tests/fuzz/replay_main.c $(FUZZ_SRC) \
 		$(BUILD)/libaggop.a $(LDLIBS)
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)
