@@ -169,4 +169,18 @@ assert big and all(sep.match(r[1]) and sep.match(r[2]) for r in big), big[:2]
 assert "[Definitions](#definitions)" in diff.split("## Summary", 1)[0]
 PY
 
+# --config is checked up front: not JSON, or JSON that is not a workload config, is refused
+printf 'not json at all\n' > "$tmp/junk.cfg"
+printf '{"register": {"nodes": []}}\n' > "$tmp/empty.json"
+for cfg in "$tmp/junk.cfg" "$tmp/empty.json"; do
+	"$BIN" "${args[@]}" -o "$tmp/cfg.md" --config "$cfg" "$core" "$exe" > /dev/null 2> "$tmp/err"
+	rc=$?
+	if [ $rc -eq 2 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q -- "--config $cfg" "$tmp/err"; then
+		ok "junk --config $(basename "$cfg"): exit 2: $(cat "$tmp/err")"
+	else
+		nok "junk --config $(basename "$cfg"): exit $rc: $(head -c 300 "$tmp/err")"
+	fi
+done
+"$BIN" "${args[@]}" -o "$tmp/cfg.md" --config fixtures/beava-sim/workloads/fraud-team.json "$core" "$exe" 2> "$tmp/err" \
+	&& ok "a real workload config is accepted in generic mode" || nok "fraud-team.json refused: $(cat "$tmp/err")"
 exit $((fails > 0))
