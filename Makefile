@@ -56,13 +56,18 @@ $(BUILD)/aggop-inspect: $(BUILD)/obj/main.o $(BUILD)/libaggop.a
 $(BUILD)/libaggop.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+# An object built before -MMD (no .d beside it) cannot say which headers it
+# read: it depends on all of them until it has been rebuilt once.
+.SECONDEXPANSION:
+NODEP = $(if $(wildcard $(basename $(1)).d),,$(HEADERS))
+
+$(BUILD)/obj/%.o: src/%.c $$(call NODEP,$$@) | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(CMOCKA_FILTER_OBJ): tests/cmocka_filter.c | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libaggop.a $(CMOCKA_FILTER_OBJ) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libaggop.a $(CMOCKA_FILTER_OBJ) $$(call NODEP,$$@) | $(BUILD)/tests
 	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(DEPFLAGS) -o $@ $< $(CMOCKA_FILTER_OBJ) $(BUILD)/libaggop.a $(LDLIBS) $(TESTLIBS)
 
 $(BUILD)/obj $(BUILD)/tests:
