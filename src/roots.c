@@ -302,17 +302,21 @@ int roots_heap_scan(const struct image *img, const struct types *t,
 		 "exact (%" PRIu64 " bytes), %zu left unsplit, %zu mmapped", scanned, type_name, it->size, exact, want,
 		 unsplit, mmapped);
 	if (nvalid == 0) {
-		char near[600] = "";
+		/* the command to try first (one line holds 512 bytes), then
+		 * the nearest misses, best evidence first, with why each failed */
+		char near[400] = "", ev[200], next[120];
 		size_t l = 0;
-		char ev[200];
 		for (size_t i = 0; i < nc && i < 3 && l < sizeof near; i++)
-			l += (size_t)snprintf(near + l, sizeof near - l, "%s0x%" PRIx64 " (%.80s): %.110s", i ? "; " : "",
+			l += (size_t)snprintf(near + l, sizeof near - l, "%s0x%" PRIx64 " (%.70s): %.100s", i ? "; " : "",
 					      c[i].mem + data_off, evidence(&c[i], ev, sizeof ev), c[i].fail);
-		return err_set(e, ERR_NOTFOUND,
-			       "no valid %s: scanned %s; %zu had plausible reference counts and all failed validation%s%s%s; "
-			       "%s", it->name, scan, plausible, nc ? " (nearest: " : "", near, nc ? ")" : "",
-			       nc ? "if one of them is the state, retry with --root 0xADDR (its address; the mode is kept)" :
-				    "is this the executable that wrote the core, and does the state live in an Arc?");
+		if (nc)
+			snprintf(next, sizeof next, "if the first is the state, add --root 0x%" PRIx64 " to the same command "
+				 "(the mode is kept)", c[0].mem + data_off);
+		else
+			snprintf(next, sizeof next, "is this the executable that wrote the core, and does the state live in "
+				 "an Arc?");
+		return err_set(e, ERR_NOTFOUND, "no valid ArcInner<%.60s> among %.200s; %zu had plausible reference counts, "
+			       "none validated; %s%s%s", type_name, scan, plausible, next, nc ? "; nearest: " : "", near);
 	}
 	/* c[] is sorted: valid first, most thread references first */
 	size_t kept = 0;
