@@ -82,6 +82,12 @@ struct heap_totals {
 };
 
 int heap_open(struct heap **out, const struct image *img, struct err *e);
+/* The same with the threads the census may use (jobs >= 1; heap_open is
+ * jobs 1).  The census is the same, chunk for chunk and record for record,
+ * whatever jobs is; the walk over it (walk_create) uses as many threads
+ * (heap_jobs). */
+int heap_open_jobs(struct heap **out, const struct image *img, unsigned jobs, struct err *e);
+unsigned heap_jobs(const struct heap *h);
 void heap_close(struct heap *h);
 
 /* All chunks, sorted by mem (a chunk is kept in 8 bytes: this unpacks one;
@@ -99,6 +105,17 @@ size_t heap_find_containing(const struct heap *h, uint64_t addr);
 
 /* Usable size of a chunk (glibc memsize). */
 uint64_t heap_usable(const struct heap_chunk *c);
+
+/* glibc's request2size: the chunk size an arena serves `request` bytes with
+ * when it has an exact fit (the constants come from the version table,
+ * src/heap_glibc.h). */
+uint64_t heap_request_chunk(uint64_t request);
+
+/* Whether glibc can have handed out chunk c for a malloc of `request` bytes:
+ * the exact chunk, a larger free chunk left unsplit because the remainder
+ * would be below MINSIZE (*unsplit set), or an mmapped chunk whose usable
+ * size is the request rounded up to a page.  Any arena. */
+bool heap_chunk_fits(const struct heap_chunk *c, uint64_t request, bool *unsplit);
 
 /* For any user pointer, even one the census did not reach: its header read
  * and validated against neighbours.  ERR_CORRUPT (with e->addr) when the
@@ -139,8 +156,10 @@ const struct version_facts *heap_versions(const struct heap *h);
  * census and prints it to out (markdown-ish text, or JSON with json).
  * Corruption in the heap is reported in the output, not as an error. */
 int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err *e);
+/* The same with jobs threads for the census (the output does not change). */
+int heap_run_jobs(FILE *out, const char *core, const char *exe, bool json, unsigned jobs, struct err *e);
 /* The same on an image already open (a live process, a core whose
  * executable was found from the core). */
-int heap_run_image(FILE *out, const struct image *img, bool json, struct err *e);
+int heap_run_image(FILE *out, const struct image *img, bool json, unsigned jobs, struct err *e);
 
 #endif

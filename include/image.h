@@ -113,8 +113,17 @@ void image_release(const struct image *img, uint64_t lo, uint64_t hi);
 bool image_window(const struct image *img, uint64_t lo, uint64_t hi);
 /* Copies up to len bytes at addr from the core file itself with pread (no
  * mapping, no page faults), stopping at the end of addr's segment's
- * file-backed part; the count copied, 0 when addr is not in the core. */
+ * file-backed part; the count copied, 0 when addr is not in the core.
+ * Once a call has copied something (the core file is then open), further
+ * calls may run on other threads at the same time as any other reader. */
 size_t image_pread(const struct image *img, uint64_t addr, void *buf, size_t len);
+/* For a pass that reads ahead on a thread of its own: installs len bytes
+ * the caller copied with image_pread(img, lo, *buf, ...) as the window, as
+ * image_window(img, lo, lo + len) would have, and hands the window's old
+ * buffer back in *buf and *cap (possibly NULL and 0) for the next read.
+ * False (no window, *buf and *cap unchanged) when [lo, lo + len) is not the
+ * file-backed part of one segment or len exceeds *cap. */
+bool image_window_swap(const struct image *img, uint64_t lo, size_t len, uint8_t **buf, size_t *cap);
 
 /* Convenience: one little-endian u64 / u32 / u16 / u8.  Same errors as
  * image_read. */

@@ -635,6 +635,27 @@ bool image_window(const struct image *img, uint64_t lo, uint64_t hi)
 	return true;
 }
 
+bool image_window_swap(const struct image *img, uint64_t lo, size_t len, uint8_t **buf, size_t *cap)
+{
+	struct image_win *wn = img->win;
+	wn->len = 0;
+	size_t u = image_seg_upper(img, lo);
+	if (u == 0 || len == 0 || !*buf || len > *cap)
+		return false;
+	const struct image_seg *s = &img->segs[u - 1];
+	if (lo - s->pub.start >= s->pub.filesz || len > s->pub.filesz - (lo - s->pub.start))
+		return false;
+	uint8_t *old = wn->buf;
+	size_t oldcap = wn->cap;
+	wn->buf = *buf;
+	wn->cap = *cap;
+	wn->lo = lo;
+	wn->len = len;
+	*buf = old;
+	*cap = oldcap;
+	return true;
+}
+
 int image_read_u64(const struct image *img, uint64_t addr, uint64_t *v, struct err *e)
 {
 	const void *p = image_ptr(img, addr, sizeof *v);

@@ -167,10 +167,32 @@ DEFINE_VECTOR(oprecs, struct oprec)
 
 struct entrec {
 	uint64_t holder, key_addr, bytes, chunk, ops;
+	uint64_t shared_refs;     /* references to allocations shared with other entities */
 	type_id key_type;
 	uint32_t table;
 };
 DEFINE_VECTOR(entrecs, struct entrec)
+
+/* A shared (Rc/Arc) allocation met inside an op, and what it owns: its
+ * contents carry the token SHADOW_BASE + its index (walk_callbacks'
+ * on_shared), so that once the walk is over the bytes of one reached from
+ * several entities can be left out of the per-entity figures. */
+#define SHADOW_BASE (1u << 30)
+struct shadow {
+	uint64_t mem;
+	uint64_t requested, chunk;   /* its own bytes and its direct contents' (not nested shadows') */
+	uint32_t op;                 /* the op (a real one) it was reached from first */
+	uint32_t parent;             /* the shadow it lies in, or UINT32_MAX */
+	uint32_t ent;
+	bool multi;                  /* reached again from another entity */
+};
+DEFINE_VECTOR(shadows, struct shadow)
+struct shadow_at {
+	uint64_t mem;
+	uint32_t index;
+};
+static inline uint64_t shadow_at_key(const struct shadow_at *s) { return s->mem; }
+DEFINE_HASH_TABLE(shadow_index, struct shadow_at, uint64_t, shadow_at_key, container_hash_u64, container_eq_u64)
 
 struct run {
 	struct profile *p;
@@ -189,6 +211,9 @@ struct run {
 	struct entrecs ents;
 	bool progress;
 	time_t last_progress;
+	struct wh wh;             /* the whole-heap pass (profile_heap.c) */
+	struct shadows shadows;
+	struct shadow_index shadow_idx;
 };
 
 #define OWNER_VARIANT(v) ((uint64_t)(v))
@@ -329,10 +354,13 @@ static void read_key(struct run *r, uint64_t key_addr, type_id key_type, char *b
 
 /* The walk is over: every op has all its bytes.  Their per-instance and
  * per-entity figures go to their tables; the arrays restart. */
+static void unshare(struct run *r);
+
 static void close_walk(struct run *r)
 {
 	struct profile *p = r->p;
 	size_t big = SIZE_MAX;
+	unshare(r);
 	for (size_t i = 0; i < r->ops.len; i++) {
 		const struct oprec *o = &r->ops.data[i];
 		if (!profile_u64s_append(&cell_at(r, o->cell)->inst_req, o->requested))
@@ -376,6 +404,7 @@ static void close_walk(struct run *r)
 		row->ops = en->ops;
 		row->bytes = en->bytes;
 		row->chunk_bytes = en->chunk;
+		row->shared_refs = en->shared_refs;
 		p->nlargest = n + 1;
 	}
 	r->ops.len = r->ents.len = 0;
@@ -413,7 +442,7 @@ static uint32_t on_op(void *ctx, const struct walk_op_site *s)
 	uint32_t slot = slot_of(s->index);
 	struct profile_feature *f = feature_at(tb, slot);
 	uint32_t cell = f ? cell_of(r, table, slot, f, s->variant) : UINT32_MAX;
-	struct oprec *o = cell != UINT32_MAX && r->ops.len < (1u << 31) - 1 ? oprecs_push(&r->ops) : NULL;
+	struct oprec *o = cell != UINT32_MAX && r->ops.len < SHADOW_BASE - 1 ? oprecs_push(&r->ops) : NULL;
 	if (!o) {
 		r->failed = ERR_NOMEM;
 		return 0;
@@ -450,7 +479,23 @@ static void on_alloc(void *ctx, const struct walk_alloc *a, uint32_t op)
 	struct profile *p = r->p;
 	if (r->failed)
 		return;
+	if (op >= SHADOW_BASE && op != WALK_NO_OP) {
+		/* inside a shared allocation: charged to its op as ever, and
+		 * remembered as the shared allocation's */
+		struct shadow *sh = op - SHADOW_BASE < r->shadows.len ? &r->shadows.data[op - SHADOW_BASE] : NULL;
+		if (sh) {
+			sh->requested += a->requested;
+			sh->chunk += a->chunk;
+		}
+		op = sh ? sh->op : WALK_NO_OP;
+	}
 	if (op == WALK_NO_OP || op >= r->ops.len) {
+		if (a->tag & PROFILE_OWNER_TAG) {
+			wh_charge(&r->wh, a);
+			return;
+		}
+		if (!a->in_census)
+			r->wh.tables_outside_census += a->chunk;
 		add_bytes(&table_at(r, a->tag)->overhead, a);
 		r->outside_kinds[a->kind < WALK_KIND_COUNT ? a->kind : 0]++;
 		r->outside_requested += a->requested;
@@ -468,11 +513,96 @@ static void on_alloc(void *ctx, const struct walk_alloc *a, uint32_t op)
 	add_bytes(&f->cells.data[cr->index].heap, a);
 	add_bytes(&tb->heap, a);
 	add_bytes(&p->heap, a);
+	if (!a->in_census)
+		r->wh.tables_outside_census += a->chunk;
 	o->requested += a->requested;
 	en->bytes += a->requested;
 	en->chunk += a->chunk;
 	if (!charge_fields(r, a, o))
 		r->failed = ERR_NOMEM;
+}
+
+/* A shared allocation reached inside an op (its bytes were just charged
+ * to the op, or to the shadow the op's token names): its contents get a
+ * token of their own. */
+static uint32_t on_shared(void *ctx, const struct walk_alloc *a, uint32_t op)
+{
+	struct run *r = ctx;
+	uint32_t parent = UINT32_MAX, real = op;
+	if (r->failed || op == WALK_NO_OP)
+		return op;
+	if (op >= SHADOW_BASE) {
+		if (op - SHADOW_BASE >= r->shadows.len)
+			return op;
+		parent = op - SHADOW_BASE;
+		real = r->shadows.data[parent].op;
+		r->shadows.data[parent].requested -= a->requested;   /* the new shadow's own, not its parent's */
+		r->shadows.data[parent].chunk -= a->chunk;
+	}
+	if (real >= r->ops.len || r->shadows.len >= SHADOW_BASE - 1)
+		return op;
+	bool ins;
+	struct shadow_at *at = shadow_index_insert(&r->shadow_idx, a->mem, &ins);
+	struct shadow *sh = at ? shadows_push(&r->shadows) : NULL;
+	if (!sh) {
+		r->failed = ERR_NOMEM;
+		return op;
+	}
+	*sh = (struct shadow){.mem = a->mem, .requested = a->requested, .chunk = a->chunk, .op = real,
+			      .parent = parent, .ent = r->ops.data[real].ent};
+	*at = (struct shadow_at){a->mem, (uint32_t)(r->shadows.len - 1)};
+	return SHADOW_BASE + (uint32_t)(r->shadows.len - 1);
+}
+
+/* A shared allocation reached again: from another entity's op, it is
+ * shared between entities. */
+static void on_shared_again(void *ctx, uint64_t mem, uint64_t chunk, uint32_t op)
+{
+	struct run *r = ctx;
+	(void)chunk;
+	if (r->failed || op == WALK_NO_OP)
+		return;
+	if (op >= SHADOW_BASE)
+		op = op - SHADOW_BASE < r->shadows.len ? r->shadows.data[op - SHADOW_BASE].op : WALK_NO_OP;
+	const struct shadow_at *at = shadow_index_find(&r->shadow_idx, mem);
+	if (op >= r->ops.len || !at || at->index >= r->shadows.len)
+		return;
+	struct shadow *sh = &r->shadows.data[at->index];
+	uint32_t ent = r->ops.data[op].ent;
+	if (ent == sh->ent)
+		return;
+	if (!sh->multi) {
+		sh->multi = true;
+		r->p->shared.allocations++;
+		r->ents.data[sh->ent].shared_refs++;
+	}
+	r->p->shared.references++;
+	r->ents.data[ent].shared_refs++;
+}
+
+/* The walk is over: the bytes of allocations shared between entities (and
+ * of what they own) leave every per-entity figure. */
+static void unshare(struct run *r)
+{
+	for (size_t i = 0; i < r->shadows.len; i++) {
+		struct shadow *sh = &r->shadows.data[i];
+		if (!sh->multi && sh->parent != UINT32_MAX && sh->parent < i && r->shadows.data[sh->parent].multi)
+			sh->multi = true;   /* inside a shared one: left out with it */
+		if (!sh->multi || sh->op >= r->ops.len)
+			continue;
+		struct oprec *o = &r->ops.data[sh->op];
+		struct entrec *en = &r->ents.data[sh->ent];
+		o->requested -= sh->requested;
+		en->bytes -= sh->requested;
+		en->chunk -= sh->chunk;
+		r->p->shared.requested += sh->requested;
+		r->p->shared.chunk += sh->chunk;
+	}
+	for (size_t i = 0; i < r->ents.len; i++)
+		if (r->ents.data[i].shared_refs)
+			r->p->shared.holders++;
+	r->shadows.len = 0;
+	shadow_index_clear(&r->shadow_idx);
 }
 
 static void on_op_soon(void *ctx, uint32_t op)
@@ -548,6 +678,7 @@ struct vctx {
 	struct walk *w;
 	const struct types *t;
 	const struct target *tg;
+	type_id enum_id;          /* generic --root 0xADDR: the type must reach it */
 };
 
 struct tables_check {
@@ -781,28 +912,62 @@ static int unwrap(void *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_i
 	return walk_unwrap(w, addr, ty, out_addr, out_type, e);
 }
 
-static int find_root(struct run *r, const struct image *img, const struct heap *h, const struct target *tg,
-		     const struct profile_options *opt, struct roots_result *root, struct vctx *v)
+/* The executable is the target's: it has the root type, the root type has
+ * the first member of the path to the tables, and --enum (if any) names the
+ * target's enum. */
+static bool target_in_exe(const struct types *t, const struct target *tg, const struct profile_options *opt)
 {
-	int rc;
-	const struct roots_unwrap u = {unwrap, r->w};
-	memset(root, 0, sizeof *root);
-	if (opt->root && strcmp(opt->root, "auto") != 0) {
-		if (strncmp(opt->root, "0x", 2) == 0 && strchr(opt->root, ':'))
-			rc = roots_addr_type(&u, img, r->t, opt->root, root, r->e);
-		else
-			rc = roots_symbol(&u, img, r->t, opt->root, root, r->e);
-		return rc;
+	type_id id;
+	char seg0[128];
+	if (!tg->root_type || !tg->tables || types_lookup(t, tg->root_type, &id, NULL) != 0)
+		return false;
+	snprintf(seg0, sizeof seg0, "%.*s", (int)strcspn(tg->tables, "."), tg->tables);
+	if (types_member_path(t, id, seg0, NULL, NULL, NULL) != 0)
+		return false;
+	if (opt->enum_name && tg->enum_name) {
+		const char *seg = strrchr(opt->enum_name, ':');
+		if (strcmp(seg ? seg + 1 : opt->enum_name, tg->enum_name) != 0)
+			return false;
 	}
-	rc = roots_heap_scan(img, r->t, h, tg->root_type, validate_root, v, root, r->e);
-	if (rc == 0)
-		walk_mark_seen(r->w, root->alloc);   /* a cycle back to the root is not owned */
-	if (rc == ERR_NOTFOUND || rc == ERR_AMBIGUOUS) {
-		char why[sizeof r->e->msg];
-		memcpy(why, r->e->msg, sizeof why);   /* the message is rewritten in place */
-		return err_set(r->e, ERR_INPUT, "root not found: %.480s", why);
+	return true;
+}
+
+/* Whether an address root keeps the built-in target's mode: the executable
+ * is the target's and a :TYPE (if any) names its root type. */
+static bool target_mode_fits(const struct types *t, const struct target *tg, const struct profile_options *opt)
+{
+	if (!target_in_exe(t, tg, opt))
+		return false;
+	const char *colon = strchr(opt->root, ':');
+	if (colon && colon[1]) {
+		const char *ty = colon + 1, *seg = ty;
+		for (const char *q = ty; *q && *q != '<'; q++)
+			if (q[0] == ':' && q[1] == ':')
+				seg = q + 2;
+		size_t n = strlen(tg->root_type);
+		if (strncmp(seg, tg->root_type, n) != 0 || (seg[n] && seg[n] != '<'))
+			return false;
 	}
-	return rc;
+	return true;
+}
+
+/* The root's own allocations (counted once, on their own line; the walk
+ * then treats them as seen). */
+struct root_count {
+	struct profile *p;
+	struct walk *w;
+	const struct heap *h;
+};
+
+static void root_alloc(void *ctx, uint64_t mem, uint64_t requested)
+{
+	struct root_count *c = ctx;
+	size_t i = c->h ? heap_find(c->h, mem) : SIZE_MAX;
+	c->p->root_alloc_count++;
+	c->p->root_alloc_requested += requested;
+	if (i != SIZE_MAX)
+		c->p->root_alloc_chunk += heap_chunk_get(c->h, i).size;
+	walk_mark_seen(c->w, mem);
 }
 
 /* ------------------------------------------------- generic mode */
@@ -862,6 +1027,61 @@ static bool reaches(const struct types *t, type_id ty, type_id want, struct reac
 	return yes;
 }
 
+/* Generic --root 0xADDR: the chunk's value holds together and can hold
+ * the enum. */
+static int validate_generic(void *ctx, uint64_t addr, type_id ty, uint64_t *key, struct err *e)
+{
+	struct vctx *v = ctx;
+	struct reach_memo memo;
+	reach_memo_init(&memo);
+	bool yes = reaches(v->t, ty, v->enum_id, &memo, 0);
+	reach_memo_deinit(&memo);
+	*key = addr;
+	if (!yes) {
+		const struct types_type *tt = types_get(v->t, ty);
+		return err_set(e, ERR_NOTFOUND, "%s cannot hold the enum", tt ? tt->name : "?");
+	}
+	return walk_check(v->w, addr, ty, e) ? ERR_CORRUPT : 0;
+}
+
+static int find_root(struct run *r, const struct image *img, const struct heap *h, const struct target *tg,
+		     const struct profile_options *opt, bool generic, struct roots_result *root, struct vctx *v)
+{
+	int rc;
+	const struct roots_unwrap u = {unwrap, r->w};
+	memset(root, 0, sizeof *root);
+	if (opt->root && strncmp(opt->root, "0x", 2) == 0) {
+		/* an address: in target mode the target's ArcInner<root type>
+		 * that holds it (so the report is auto mode's, ArcInner counted);
+		 * in generic mode 0xADDR:TYPE as said, 0xADDR the one Arc/Rc-held
+		 * type there that reaches the enum */
+		uint64_t addr = strtoull(opt->root, NULL, 16);
+		struct err ie = {0};
+		if (generic && strchr(opt->root, ':'))
+			return roots_addr_type(&u, img, r->t, opt->root, root, r->e);
+		rc = generic ? roots_addr_infer(img, r->t, h, addr, NULL, validate_generic, v, root, &ie) :
+			       roots_addr_infer(img, r->t, h, addr, tg->root_type, validate_root, v, root, &ie);
+		if (rc && strchr(opt->root, ':'))
+			return roots_addr_type(&u, img, r->t, opt->root, root, r->e);
+		if (rc)
+			*r->e = ie;
+		else
+			walk_mark_seen(r->w, root->alloc);
+		return rc;
+	}
+	if (opt->root && strcmp(opt->root, "auto") != 0)
+		return roots_symbol(&u, img, r->t, opt->root, root, r->e);
+	rc = roots_heap_scan(img, r->t, h, tg->root_type, validate_root, v, root, r->e);
+	if (rc == 0)
+		walk_mark_seen(r->w, root->alloc);   /* a cycle back to the root is not owned */
+	if (rc == ERR_NOTFOUND || rc == ERR_AMBIGUOUS) {
+		char why[sizeof r->e->msg];
+		memcpy(why, r->e->msg, sizeof why);   /* the message is rewritten in place */
+		return err_set(r->e, ERR_INPUT, "root not found: %.480s", why);
+	}
+	return rc;
+}
+
 /* "A, B and 3 more": the statics whose type can hold the enum, the places
  * a user would point --root at; "" when none. */
 static void statics_holding(const struct types *t, const char *enum_name, char *buf, size_t size)
@@ -884,6 +1104,102 @@ static void statics_holding(const struct types *t, const char *enum_name, char *
 	if (n > 4 && len < size)
 		snprintf(buf + len, size - len, " and %zu more", n - 4);
 	reach_memo_deinit(&memo);
+}
+
+/* ----------------------------------------- root discovery (no static) */
+
+struct want_ctx {
+	const struct types *t;
+	type_id enum_id, exact;
+};
+
+/* A struct of the program's own that can hold the enum (or exactly the
+ * type --root named). */
+static bool want_type(void *ctx, type_id ty)
+{
+	struct want_ctx *w = ctx;
+	ty = types_resolve(w->t, ty);
+	if (w->exact)
+		return ty == w->exact;
+	const struct types_type *tt = types_get(w->t, ty);
+	if (!tt || tt->kind != TYPES_STRUCT || tt->vpart || !tt->name || tt->name[0] == '(' || std_type(tt->name))
+		return false;
+	struct reach_memo memo;
+	reach_memo_init(&memo);
+	bool yes = reaches(w->t, ty, w->enum_id, &memo, 0);
+	reach_memo_deinit(&memo);
+	return yes;
+}
+
+static bool holds_type(void *ctx, type_id outer, type_id inner)
+{
+	struct want_ctx *w = ctx;
+	struct reach_memo memo;
+	reach_memo_init(&memo);
+	bool yes = reaches(w->t, outer, types_resolve(w->t, inner), &memo, 0);
+	reach_memo_deinit(&memo);
+	return yes;
+}
+
+/* The statics that can hold the enum: how many, and the first one. */
+static size_t statics_reaching(const struct types *t, type_id enum_id, const char **first)
+{
+	size_t n = 0;
+	struct reach_memo memo;
+	reach_memo_init(&memo);
+	*first = NULL;
+	for (size_t i = 0; i < types_static_count(t); i++) {
+		const struct types_static *st = types_static_at(t, i);
+		if (reaches(t, st->type, enum_id, &memo, 0) && n++ == 0)
+			*first = st->name;
+	}
+	reach_memo_deinit(&memo);
+	return n;
+}
+
+/* Generic mode without a static named: where the enum's values live.  The
+ * statics that can hold them, and a typed heap scan for Arc/Rc-held structs
+ * of the program's own that can (or, with exact, for that type): one
+ * candidate is the root, named in name; several or none are an error that
+ * lists them with the flag to pick one. */
+static int discover_root(struct run *r, const struct image *img, const struct heap *h, struct vctx *v,
+			 type_id exact, struct roots_result *root, char *name, size_t namesize)
+{
+	const struct types *t = r->t;
+	const char *en = types_get(t, v->enum_id) ? types_get(t, v->enum_id)->name : "?";
+	const char *first = NULL;
+	size_t nst = exact ? 0 : statics_reaching(t, v->enum_id, &first);
+	struct want_ctx wc = {t, v->enum_id, exact};
+	const struct roots_typefilter f = {want_type, holds_type, &wc};
+	struct err he = {0};
+	int rc = roots_heap_scan_types(img, t, h, &f, validate_generic, v, root, &he);
+	if (rc == 0 && nst == 0) {
+		snprintf(name, namesize, "%s", types_get(t, root->type)->name);
+		walk_mark_seen(r->w, root->alloc);
+		return 0;
+	}
+	if (rc == ERR_NOTFOUND && nst == 1) {
+		const struct roots_unwrap u = {unwrap, r->w};
+		snprintf(name, namesize, "%s", first);
+		rc = roots_symbol(&u, img, t, first, root, r->e);
+		if (rc == 0) {
+			size_t l = strlen(root->how);
+			snprintf(root->how + l, sizeof root->how - l, " (found by itself: the one static that can hold %.100s"
+				 " values; no Arc/Rc-held struct on the heap can)", en);
+		}
+		return rc;
+	}
+	char holders[300];
+	statics_holding(t, en, holders, sizeof holders);
+	if (rc == ERR_NOTFOUND && nst == 0)
+		return err_set(r->e, ERR_INPUT, "--enum %s without --root: no static can hold %s values and %.300s; name "
+			       "the root: --root STATIC, --root TYPE or --root 0xADDR", en, en, he.msg);
+	if (rc != 0 && rc != ERR_NOTFOUND && rc != ERR_AMBIGUOUS)
+		return err_set(r->e, rc, "%s", he.msg);
+	return err_set(r->e, ERR_INPUT, "--enum %s without --root: more than one place holds %s values: %s%s%s%s%s; pick "
+		       "one with --root STATIC or --root 0xADDR", en, en, nst ? "statics " : "", holders,
+		       nst && rc != ERR_NOTFOUND ? "; on the heap: " : "", rc == ERR_AMBIGUOUS ? he.msg :
+		       rc == 0 ? root->how : "", "");
 }
 
 /* The Rust enums with data a value of type ty can hold, outside the
@@ -1035,15 +1351,22 @@ static int split_one(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_id vt
 	return r->failed ? 1 : 0;
 }
 
+/* A generic root that is split into one table per element: a container
+ * (or array) of table-like values. */
+static bool generic_splits(const struct types *t, const struct roots_result *root, type_id enum_id)
+{
+	const struct types_type *rt = types_get(t, types_resolve(t, root->type));
+	return rt && (rt->kind == TYPES_ARRAY || std_type(rt->name)) &&
+	       table_like(t, element_type(t, root->type), enum_id);
+}
+
 /* Queues the generic root: several tables when it holds table-like
  * values, else one table named by the root. */
 static int generic_queue(struct run *r, const struct profile_options *opt, const struct roots_result *root,
 			 type_id enum_id, struct err *e)
 {
 	struct profile *p = r->p;
-	const struct types_type *rt = types_get(r->t, types_resolve(r->t, root->type));
-	if (rt && (rt->kind == TYPES_ARRAY || std_type(rt->name)) &&
-	    table_like(r->t, element_type(r->t, root->type), enum_id)) {
+	if (generic_splits(r->t, root, enum_id)) {
 		struct split sp = {.r = r, .root = opt->root};
 		p->split_tables = true;
 		int rc = walk_elements(r->w, root->addr, root->type, split_one, &sp, e);
@@ -1072,9 +1395,11 @@ static int reached_nothing(const struct run *r, const struct profile_options *op
 						r->outside_kinds[k], walk_kind_name((enum walk_kind)k));
 	}
 	statics_holding(r->t, p->enum_name, holders, sizeof holders);
-	return err_set(e, ERR_INPUT, "--root %s reaches no %s value: from its %s the walk met %" PRIu64 " values and %"
+	char from[sizeof p->root_type + 8];
+	snprintf(from, sizeof from, p->root_type[0] ? "its %s" : "it (a type with no name)", p->root_type);
+	return err_set(e, ERR_INPUT, "--root %s reaches no %s value: from %s the walk met %" PRIu64 " values and %"
 		       PRIu64 " heap allocations (%" PRIu64 " bytes requested%s%s%s) and none of them is a %s; point --root "
-		       "at a static that holds %s values%s%s%s", opt->root, p->enum_name, p->root_type, p->walk.values,
+		       "at a static that holds %s values%s%s%s", opt->root, p->enum_name, from, p->walk.values,
 		       allocs, r->outside_requested, n ? ": " : "", kinds, "", p->enum_name, p->enum_name,
 		       holders[0] ? " (statics that can hold them: " : "", holders, holders[0] ? ")" : "");
 }
@@ -1087,6 +1412,9 @@ static void run_deinit(struct run *r)
 	fcache_vec_deinit(&r->fc);
 	oprecs_deinit(&r->ops);
 	entrecs_deinit(&r->ents);
+	wh_deinit(&r->wh);
+	shadows_deinit(&r->shadows);
+	shadow_index_deinit(&r->shadow_idx);
 }
 
 int profile_run(struct profile **out, const struct image *img, const struct types *t,
@@ -1102,13 +1430,37 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	int rc;
 
 	label_tables_init(&labels);
+	wh_init(&r.wh);
+	shadows_init(&r.shadows);
+	shadow_index_init(&r.shadow_idx);
 	if (!p)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	p->entity_count_static = UINT64_MAX;
-	bool generic = opt->root && strcmp(opt->root, "auto") != 0 && !opt->target_file;
 	rc = target_load(&tg, opt->target_file, e);
 	if (rc)
 		goto fail;
+	if (opt->config_file && (rc = target_config_check(opt->config_file, e)))
+		goto fail;
+	/* --root 0xADDR keeps the target mode when the executable has the
+	 * target's root type (and no other enum was asked for) */
+	bool generic = opt->root && strcmp(opt->root, "auto") != 0 && !opt->target_file &&
+		       !(strncmp(opt->root, "0x", 2) == 0 && target_mode_fits(t, &tg, opt));
+	/* --enum E alone on an executable without the target's root type:
+	 * generic mode, the root discovered (issue 20); --root TYPE (a type,
+	 * not a static): a typed heap scan for it */
+	const struct types_static *tmp_st;
+	bool no_target = !target_in_exe(t, &tg, opt);
+	bool discover = !opt->target_file && opt->enum_name && no_target && (!opt->root || strcmp(opt->root, "auto") == 0);
+	type_id root_type_named = 0;
+	if (generic && strncmp(opt->root, "0x", 2) != 0 && types_static_lookup(t, opt->root, &tmp_st, NULL) != 0 &&
+	    types_lookup(t, opt->root, &root_type_named, NULL) == 0 &&
+	    types_get(t, types_resolve(t, root_type_named))->kind == TYPES_STRUCT)
+		discover = true;
+	else
+		root_type_named = 0;
+	generic = generic || discover;
+	struct profile_options lopt = *opt;   /* a discovered root's name for the report */
+	char found[256] = "";
 	snprintf(p->target_name, sizeof p->target_name, "%s", generic ? "generic" : tg.name);
 	p->generic = generic;
 	rc = walk_create(&r.w, img, t, h, e);
@@ -1129,8 +1481,15 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		goto fail;
 
 	struct roots_result root;
-	struct vctx v = {r.w, t, &tg};
-	rc = find_root(&r, img, h, &tg, opt, &root, &v);
+	struct vctx v = {r.w, t, &tg, enum_id};
+	if (discover) {
+		rc = discover_root(&r, img, h, &v, types_resolve(t, root_type_named), &root, found, sizeof found);
+		if (rc)
+			goto fail;
+		lopt.root = found;
+		opt = &lopt;
+	} else
+		rc = find_root(&r, img, h, &tg, opt, generic, &root, &v);
 	if (rc) {
 		const struct types_static *st;
 		if (generic && strncmp(opt->root, "0x", 2) != 0 && types_static_lookup(t, opt->root, &st, NULL) != 0) {
@@ -1151,8 +1510,24 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	p->root_addr = root.addr;
 	snprintf(p->root_how, sizeof p->root_how, "%s", root.how);
 	snprintf(p->root_type, sizeof p->root_type, "%s", types_get(t, root.type)->name);
+	{
+		/* the root's own allocations: its ArcInner, the owning pointers
+		 * on the way to the tables and the tables container's buffer
+		 * (a split generic root: the root container's buffer) */
+		struct root_count rcnt = {p, r.w, h};
+		if (root.alloc)
+			root_alloc(&rcnt, root.alloc, root.alloc_size);
+		if (!generic)
+			target_path_allocs(r.w, t, root.addr, root.type, tg.tables, root_alloc, &rcnt, NULL);
+		else if (generic_splits(t, &root, enum_id)) {
+			uint64_t mem, req;
+			if (walk_owned(r.w, root.addr, root.type, &mem, &req, NULL) == 0 && mem)
+				root_alloc(&rcnt, mem, req);
+		}
+	}
 
-	struct walk_callbacks cb = {.on_alloc = on_alloc, .on_op = on_op, .on_op_soon = on_op_soon, .ctx = &r};
+	struct walk_callbacks cb = {.on_alloc = on_alloc, .on_op = on_op, .on_op_soon = on_op_soon, .ctx = &r,
+				    .on_shared = on_shared, .on_shared_again = on_shared_again};
 	walk_set_op_type(r.w, enum_id);
 	walk_set_callbacks(r.w, &cb);
 	/* what rejected root candidates could not read is not part of the walk */
@@ -1167,6 +1542,10 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		struct heap_chunk c = heap_chunk_get(h, i);
 		if (c.state == HEAP_INUSE)
 			p->heap_in_use_chunk_bytes += c.size;
+	}
+	if (h && wh_arenas_take(&r.wh, h) != 0) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto fail;
 	}
 	if (h)
 		heap_drop_chunks(h);
@@ -1224,6 +1603,11 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		rc = reached_nothing(&r, opt, e);
 		goto fail;
 	}
+	/* the rest of the heap: the root state's other fields, the statics,
+	 * the classified remainder */
+	rc = wh_run(&r.wh, p, img, t, root.addr, root.type, !generic, generic ? root.addr : 0, e);
+	if (rc)
+		goto fail;
 	/* which releases of rustc, std and the crates the walk assumed, and why */
 	if (profile_add_versions(p, types_versions(t), e) != 0 || profile_add_versions(p, heap_versions(h), e) != 0 ||
 	    profile_add_versions(p, walk_versions(r.w), e) != 0)
@@ -1285,6 +1669,12 @@ void profile_free(struct profile *p)
 	}
 	profile_tables_deinit(&p->tables);
 	profile_entity_ops_deinit(&p->largest_ops);
+	for (size_t i = 0; i < p->whole.owners.len; i++) {
+		free(p->whole.owners.data[i].name);
+		free(p->whole.owners.data[i].owner);
+	}
+	profile_owners_deinit(&p->whole.owners);
+	profile_rest_rows_deinit(&p->whole.rows);
 	version_facts_deinit(&p->versions);
 	walk_destroy(p->walker);
 	free(p);

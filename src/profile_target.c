@@ -115,6 +115,36 @@ int target_path(struct walk *w, const struct types *t, uint64_t addr, type_id ty
 	return rc;
 }
 
+int target_path_allocs(struct walk *w, const struct types *t, uint64_t addr, type_id ty, const char *path,
+		       target_alloc_fn fn, void *ctx, struct err *e)
+{
+	char seg[128];
+	uint64_t mem, req;
+	int rc = walk_unwrap(w, addr, ty, &addr, &ty, e);
+	while (!rc && path && *path) {
+		const char *dot = strchr(path, '.');
+		size_t n = dot ? (size_t)(dot - path) : strlen(path);
+		if (n >= sizeof seg)
+			return err_set(e, ERR_INPUT, "path segment too long: %s", path);
+		memcpy(seg, path, n);
+		seg[n] = 0;
+		uint64_t off;
+		if (types_member_path(t, ty, seg, &off, &ty, NULL) != 0) {
+			const struct types_type *tt = types_get(t, ty);
+			return err_set(e, ERR_NOTFOUND, "%s has no member '%s'", tt ? tt->name : "?", seg);
+		}
+		rc = walk_owned(w, addr + off, ty, &mem, &req, e);
+		if (!rc && mem)
+			fn(ctx, mem, req);
+		if (!rc)
+			rc = walk_unwrap(w, addr + off, ty, &addr, &ty, e);
+		path = dot ? dot + 1 : NULL;
+	}
+	if (!rc && (rc = walk_owned(w, addr, ty, &mem, &req, e)) == 0 && mem)
+		fn(ctx, mem, req);
+	return rc;
+}
+
 /* ---------------------------------------------------------------- labels */
 
 struct label_ctx {
@@ -330,5 +360,20 @@ int target_config_labels(const char *file, struct label_tables *out, struct err 
 		}
 	}
 	json_decref(root);
+	return 0;
+}
+
+int target_config_check(const char *file, struct err *e)
+{
+	struct label_tables l;
+	label_tables_init(&l);
+	int rc = target_config_labels(file, &l, e);
+	size_t n = l.len;
+	label_tables_deinit(&l);
+	if (rc)
+		return rc;
+	if (!n)
+		return err_set(e, ERR_INPUT, "--config %s: no derivation under register.nodes: not a workload config "
+			       "(like fraud-team.json)", file);
 	return 0;
 }

@@ -79,9 +79,11 @@ static json_t *group_json(const struct profile *p, const struct report_group *g)
 	json_object_set_new(o, "field_path", g->adv.path != UINT32_MAX ?
 			    json_string(walk_path_name(p->walker, g->adv.path)) : json_null());
 	json_object_set_new(o, "change", json_string(g->change));
-	json_object_set_new(o, "saving", json_pack("{s:o,s:s,s:o,s:o}", "bytes", J(g->saving), "unit", g->saving_unit,
-						   "entities", J(g->holders), "per_entity",
-						   J(g->holders ? g->saving / g->holders : 0)));
+	json_object_set_new(o, "saving", json_pack("{s:o,s:s,s:o,s:o,s:o}", "bytes", J(g->saving), "unit",
+						   g->saving_unit, "entities", J(g->saving_entities), "per_entity",
+						   J(g->saving_entities ? g->saving / g->saving_entities : 0),
+						   "counted_in_offender", g->shared_with >= 0 ? J(g->shared_with) :
+						   json_null()));
 	json_object_set_new(o, "members", ms);
 	json_object_set_new(o, "fields", fields(p, &g->fields));
 	return o;
@@ -121,7 +123,7 @@ static json_t *summary_json(const struct profile *p, const struct report_summary
 			 "why", "pattern", g->adv.pattern, "rule", g->adv.rule, "verdict", g->adv.verdict, "detail", g->adv.why,
 			 "change", g->change,
 			 "saving", "bytes", J(g->saving), "unit", g->saving_unit, "per_entity", J(s->per_entity),
-			 "entities", J(g->holders));
+			 "entities", J(g->saving_entities));
 }
 
 static json_t *versions_json(const struct profile *p)
@@ -133,6 +135,21 @@ static json_t *versions_json(const struct profile *p)
 						   "assumed", v->value, "evidence", v->evidence));
 	}
 	return a;
+}
+
+static json_t *opt_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* What the user named the target with: a diff profiling a core reuses it. */
+static json_t *options_json(const struct profile_options *o)
+{
+	static const struct profile_options none = {0};
+	if (!o)
+		o = &none;
+	return json_pack("{s:o,s:o,s:o,s:o}", "root", opt_str(o->root), "enum", opt_str(o->enum_name), "profile",
+			 opt_str(o->target_file), "config", opt_str(o->config_file));
 }
 
 static json_t *enum_json(const struct profile *p)
@@ -273,6 +290,66 @@ static json_t *unattributed_json(const struct profile *p)
 			 "shared", "revisits", J(w->shared_revisits), "bytes", J(w->shared_bytes));
 }
 
+/* The whole heap: the census's in-use chunks, the tables' share (as
+ * before), every typed owner's, and the classified remainder. */
+static json_t *heap_json(const struct profile *p)
+{
+	const struct profile_whole *pw = &p->whole;
+	json_t *h = json_pack("{s:o,s:o}", "in_use_chunk_bytes", J(p->heap_in_use_chunk_bytes),
+			      "attributed_chunk_bytes", J(p->heap.chunk + p->overhead.chunk));
+	if (!pw->done)
+		return h;
+	json_object_set_new(h, "accounted_chunk_bytes", J(pw->accounted_chunk_bytes));
+	json_object_set_new(h, "unaccounted_chunk_bytes", J(pw->unaccounted_chunk_bytes));
+	json_object_set_new(h, "tables_chunk_bytes", J(pw->tables_chunk_bytes));
+	json_object_set_new(h, "owners_chunk_bytes", J(pw->owners_chunk_bytes));
+	json_object_set_new(h, "outside_census_chunk_bytes", J(pw->outside_census_bytes));
+	json_object_set_new(h, "shared", json_pack("{s:o,s:o}", "revisits", J(pw->shared_revisits), "chunk_bytes",
+						   J(pw->shared_bytes)));
+	json_object_set_new(h, "statics_walked", J(pw->statics_walked));
+	json_t *owners = json_array();
+	for (size_t i = 0; i < pw->owners.len; i++) {
+		const struct profile_owner *o = &pw->owners.data[i];
+		json_t *jo = json_pack("{s:s,s:s,s:s,s:s,s:s}", "path", o->name, "group", o->group == 1 ? "root" : "static",
+				       "owner", o->owner, "field_path", walk_path_name(p->walker, o->path), "container",
+				       walk_kind_name((enum walk_kind)o->kind));
+		put_bytes(jo, &o->b);
+		json_object_set_new(jo, "allocations", J(o->b.allocations));
+		json_array_append_new(owners, jo);
+	}
+	json_object_set_new(h, "owners", owners);
+	static const char *const keys[PROFILE_REST_COUNT] = {"allocator_internal", "stack", "static",
+								"chunk_only", "nowhere"};
+	json_t *cls = json_object();
+	for (int k = 0; k < PROFILE_REST_COUNT; k++) {
+		json_t *c = json_pack("{s:s,s:o,s:o}", "what", profile_rest_name((enum profile_rest_class)k), "chunks",
+				      J(pw->cls_chunks[k]), "chunk_bytes", J(pw->cls_bytes[k]));
+		json_t *rows = json_array(), *top = json_array();
+		for (size_t i = 0; i < pw->rows.len; i++) {
+			const struct profile_rest_row *r = &pw->rows.data[i];
+			if (r->cls != k)
+				continue;
+			json_t *jr = json_pack("{s:s,s:o,s:o}", "size_class", profile_size_class_name(r->size_class),
+					       "chunks", J(r->chunks), "chunk_bytes", J(r->bytes));
+			if (r->arena == HEAP_NO_ARENA)
+				json_object_set_new(jr, "arena", json_string("mmapped"));
+			else if (r->arena == HEAP_NO_ARENA - 1)
+				json_object_set_new(jr, "arena", json_null());
+			else
+				json_object_set_new(jr, "arena", J(r->arena));
+			json_array_append_new(rows, jr);
+		}
+		for (int i = 0; i < PROFILE_REST_TOP && pw->top[k][i].size; i++)
+			json_array_append_new(top, json_pack("{s:o,s:o}", "address", J(pw->top[k][i].mem), "chunk_bytes",
+							     J(pw->top[k][i].size)));
+		json_object_set_new(c, "by_arena_and_size", rows);
+		json_object_set_new(c, "largest", top);
+		json_object_set_new(cls, keys[k], c);
+	}
+	json_object_set_new(h, "unaccounted", cls);
+	return h;
+}
+
 int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 		const struct report_metrics *mx, struct err *e)
 {
@@ -297,11 +374,14 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	json_object_set_new(root, "snapshot", snap);
 	json_object_set_new(root, "versions", versions_json(p));
 	json_object_set_new(root, "target", json_string(p->target_name));
+	json_object_set_new(root, "options", options_json(m->opts));
 	json_object_set_new(root, "words", json_pack("{s:s,s:s,s:s}", "table", !p->generic || p->split_tables ? "table" :
 						     "root", "entity", p->generic ? "holder" : "entity", "feature",
 						     p->generic ? "slot" : "feature"));
-	json_object_set_new(root, "root", json_pack("{s:s,s:o,s:s}", "how", p->root_how, "address", J(p->root_addr),
-						    "type", p->root_type));
+	json_object_set_new(root, "root", json_pack("{s:s,s:o,s:s,s:{s:o,s:o,s:o}}", "how", p->root_how, "address",
+						    J(p->root_addr), "type", p->root_type, "own_allocations", "count",
+						    J(p->root_alloc_count), "heap_requested_bytes", J(p->root_alloc_requested),
+						    "heap_chunk_bytes", J(p->root_alloc_chunk)));
 	json_object_set_new(root, "enum", enum_json(p));
 	json_object_set_new(root, "totals", totals);
 	json_object_set_new(root, "variants", variants_json(p));
@@ -316,8 +396,11 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	json_object_set_new(root, "per_entity_chunk_bytes", pct(&p->per_entity_chunk));
 	json_object_set_new(root, "overhead", ov);
 	json_object_set_new(root, "unattributed", unattributed_json(p));
-	json_object_set_new(root, "heap", json_pack("{s:o,s:o}", "in_use_chunk_bytes", J(p->heap_in_use_chunk_bytes),
-						    "attributed_chunk_bytes", J(p->heap.chunk + p->overhead.chunk)));
+	json_object_set_new(root, "heap", heap_json(p));
+	json_object_set_new(root, "shared_between_holders",
+			    json_pack("{s:o,s:o,s:o,s:o,s:o}", "allocations", J(p->shared.allocations), "heap_requested_bytes",
+				      J(p->shared.requested), "heap_chunk_bytes", J(p->shared.chunk), "references",
+				      J(p->shared.references), "holders", J(p->shared.holders)));
 	json_object_set_new(root, "walk", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:f,s:f}", "allocations",
 						    J(p->walk.allocations), "values", J(p->walk.values), "unreadable",
 						    J(p->walk.unreadable), "revisits", J(p->walk.revisits),
@@ -325,10 +408,12 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 						    J(p->walk.not_in_census), "sweeps", J(p->walk.sweeps),
 						    "queued", J(p->walk.queued), "queue_peak", J(p->walk.queue_peak),
 						    "seconds", p->walk_seconds, "profile_seconds", p->seconds));
+	if (p->whole.done)
+		json_object_set_new(json_object_get(root, "walk"), "whole_heap_seconds", json_real(p->whole.seconds));
 	if (p->entity_count_static != UINT64_MAX)
 		json_object_set_new(root, "entity_count_static", J(p->entity_count_static));
 	if (mx && mx->have)
-		json_object_set_new(root, "metrics", json_pack("{s:s,s:f,s:o,s:f,s:b}", "file", mx->file, "metric",
+		json_object_set_new(root, "metrics", json_pack("{s:s,s:s,s:f,s:o,s:f,s:b}", "file", mx->file, "name", mx->name, "metric",
 							       mx->metric, "measured", J(mx->measured), "tolerance",
 							       mx->tolerance, "diverged", mx->diverged));
 	int rc = json_dumpf(root, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);

@@ -148,6 +148,36 @@ static void member_name(const struct md *m, const struct report_member *r, char 
 		snprintf(buf, size, "%s.%s", tb->name, r->f->name);
 }
 
+/* The byte families every number uses (design.md). */
+static const char *const FAMILIES[][2] = {
+	{"inline", "size_of the enum (from DWARF) per op: the slot the op occupies in its container"},
+	{"payload", "the byte size of the active variant's fields (its DWARF span)"},
+	{"slot slack", "inline - payload: bytes of the slot the active variant does not use"},
+	{"heap requested", "the layout size Rust asked the allocator for (Vec/String/VecDeque cap * size, hashbrown "
+			   "ctrl_offset + buckets + group width, BTree node sizes, Box size_of T, Arc/Rc inner size), "
+			   "transitively for everything the op owns"},
+	{"heap used", "the part of heap requested holding live elements (len * size, items * size, ...)"},
+	{"capacity slack", "heap requested - heap used: reserved but empty capacity"},
+	{"heap usable", "what glibc's malloc_usable_size says for each allocation"},
+	{"heap chunk", "the glibc chunk size (the header word & ~7): what the allocation really costs"},
+	{"allocator overhead", "heap chunk - heap requested: the allocator's header and rounding"},
+	{"entity overhead", "the containers holding the ops (row buffers, map tables, keys' heap), reported per "
+			    "table and never charged to variants"},
+	{"per entity", "inline + heap requested summed over an entity's ops (beava's definition); allocator-level "
+		       "uses heap chunk instead; percentiles are nearest-rank"},
+	{"shared", "Rc/Arc allocations are charged once, on first visit"},
+};
+
+/* The anchor of a term in the Definitions block: "def-heap-chunk". */
+static const char *def_slug(const char *term, char *buf, size_t size)
+{
+	size_t o = (size_t)snprintf(buf, size, "def-");
+	for (; *term && o + 1 < size; term++)
+		buf[o++] = *term == ' ' ? '-' : *term;
+	buf[o < size ? o : size - 1] = 0;
+	return buf;
+}
+
 /* ---------------------------------------------------------------- summary */
 
 static void summary(struct md *m, const struct report_meta *meta)
@@ -157,6 +187,13 @@ static void summary(struct md *m, const struct report_meta *meta)
 	const struct report_summary *s = m->sum;
 	fprintf(o, "# Memory profile: where `%s` spends its bytes\n\n", p->enum_name);
 	fprintf(o, "## Summary\n\n");
+	fprintf(o, "Terms (all defined under [Definitions](#definitions)):");
+	for (size_t i = 0; i < sizeof FAMILIES / sizeof FAMILIES[0]; i++) {
+		char slug[64];
+		fprintf(o, "%s [%s](#%s)", i ? "," : "", SAY(m, FAMILIES[i][0]), def_slug(SAY(m, FAMILIES[i][0]), slug,
+										     sizeof slug));
+	}
+	fprintf(o, ".\n\n");
 	if (!s->have) {
 		fprintf(o, "No `%s` value owns any bytes in this snapshot: nothing dominates.\n\n", p->enum_name);
 		return;
@@ -219,9 +256,13 @@ static void summary(struct md *m, const struct report_meta *meta)
 	}
 	fprintf(o, "\n- **What to change:** %s.\n", SAY(m, g->change));
 	fprintf(o, "- **What it saves on this snapshot:** %s %s in total", N(g->saving), g->saving_unit);
-	if (g->holders)
+	if (g->adv.rule[1] == '3')
+		fprintf(o, ", %s per %s on average over all %s %s (every op's slot shrinks)", N(s->per_entity),
+			m->w.entity, N(g->saving_entities), m->w.entities);
+	else if (g->saving_entities)
 		fprintf(o, ", %s per %s on average over the %s %s holding %s", N(s->per_entity), m->w.entity,
-			N(g->holders), g->holders == 1 ? m->w.entity : m->w.entities, g->nmembers == 1 ? "it" : "them");
+			N(g->saving_entities), g->saving_entities == 1 ? m->w.entity : m->w.entities,
+			g->nmembers == 1 ? "it" : "them");
 	fprintf(o, " (%.1f%% of the ops' %s).\n", share(g->saving, !strcmp(g->saving_unit, "inline bytes") ?
 		p->inline_bytes : !strcmp(g->saving_unit, "heap chunk bytes") ? p->heap.chunk : p->heap.requested),
 		g->saving_unit);
@@ -276,6 +317,11 @@ static void snapshot(struct md *m, const struct report_meta *meta)
 		fprintf(o, "| live process | %s |\n", meta->live);
 	fprintf(o, "| target | %s |\n", p->target_name);
 	fprintf(o, "| root | `%s` at 0x%" PRIx64 ": %s |\n", p->root_type, p->root_addr, p->root_how);
+	fprintf(o, "| the root's own allocations | %llu (requested %s, chunk %s bytes): %s; counted here, not in %s "
+		"overhead |\n", U(p->root_alloc_count), N(p->root_alloc_requested), N(p->root_alloc_chunk),
+		p->generic ? "its Arc/Rc allocation or, for a root split into tables, its container's buffer" :
+			     "its ArcInner, the pointers on the way to the tables and the tables container's buffer",
+		p->generic ? "holder" : "entity");
 	fprintf(o, "| enum | `%s`: %s bytes, align %llu, %zu variants |\n", p->enum_name, N(p->enum_size),
 		U(p->enum_align), p->nvariants);
 	fprintf(o, "| walk | %s allocations, %s values, %s unreadable, %s shared revisits; walk %.3f s, "
@@ -533,6 +579,16 @@ static void breakdown(struct md *m, const struct profile_fields *fl, uint64_t co
 
 /* ---------------------------------------------------------------- offenders */
 
+/* The number group i has in the Top offenders list (groups where no rule
+ * fires are not offenders and are not numbered). */
+static size_t offender_number(const struct report_groups *gs, size_t i)
+{
+	size_t n = 0;
+	for (size_t k = 0; k <= i && k < gs->n; k++)
+		n += gs->g[k].adv.rule[1] != '5';
+	return n;
+}
+
 static void offenders(struct md *m)
 {
 	FILE *o = m->o;
@@ -558,10 +614,20 @@ static void offenders(struct md *m)
 			N(g->heap.allocations), N(g->count ? (g->total + g->count / 2) / g->count : 0));
 		fprintf(o, "- **Recommendation: %s** (%s: %s); change: %s\n", g->adv.verdict, g->adv.rule,
 			SAY(m, g->adv.why), SAY(m, g->change));
-		fprintf(o, "- Saves on this snapshot: %s %s", N(g->saving), g->saving_unit);
-		if (g->holders)
-			fprintf(o, ", %s per %s holding it (%s %s)", N(g->holders ? g->saving / g->holders : 0), m->w.entity,
-				N(g->holders), g->holders == 1 ? m->w.entity : m->w.entities);
+		if (g->shared_with >= 0)
+			fprintf(o, "- Saves on this snapshot: counted once, under offender %zu (boxing `%s` shrinks every op's "
+				"slot, whichever %s holds it)", offender_number(gs, (size_t)g->shared_with),
+				vname(p, g->variant), m->w.feature);
+		else {
+			fprintf(o, "- Saves on this snapshot: %s %s", N(g->saving), g->saving_unit);
+			if (g->adv.rule[1] == '3')
+				fprintf(o, ", %s per %s over all %s %s (every op's slot shrinks)",
+					N(g->saving_entities ? g->saving / g->saving_entities : 0), m->w.entity,
+					N(g->saving_entities), m->w.entities);
+			else if (g->saving_entities)
+				fprintf(o, ", %s per %s holding it (%s %s)", N(g->saving / g->saving_entities), m->w.entity,
+					N(g->saving_entities), g->saving_entities == 1 ? m->w.entity : m->w.entities);
+		}
 		fprintf(o, "\n\n");
 		const char *cols[] = {COL(c1, "%s", m->w.Feature), "Instances", "Total (inline + chunk)",
 				      "Share of the offender"};
@@ -710,7 +776,9 @@ static void largest(struct md *m)
 		const struct profile_entity_row *r = &p->largest[i];
 		fputs("| `", o);
 		report_md_cell(o, p->tables.data[r->table].name);
-		fprintf(o, "` | `%s` | %s | %s | %s |\n", r->key[0] ? r->key : "-", N(r->ops), N(r->bytes), N(r->chunk_bytes));
+		fprintf(o, "` | `%s`%s | %s | %s | %s |\n", r->key[0] ? r->key : "-",
+			r->shared_refs ? " (shares allocations with other holders: left out)" : "", N(r->ops), N(r->bytes),
+			N(r->chunk_bytes));
 	}
 	fprintf(o, "\n");
 	if (!p->nlargest || !p->largest_ops.len)
@@ -772,13 +840,11 @@ static void advisor(struct md *m)
 	static const char *const cols[] = {"Boxed so far", "This row boxes", "Enum size (model)",
 					   "Inline saved in total", "This row adds"};
 	head(m, cols, 5);
-	uint64_t before = 0;
-	for (uint32_t k = 0; k < le->nboxed; k++) {
-		uint64_t saved = le->size > le->boxed_size[k] ? (le->size - le->boxed_size[k]) * p->ops : 0;
-		const char *name = le->boxed_variant[k] < le->nvariants ? le->variants[le->boxed_variant[k]].name : "?";
-		fprintf(o, "| %u | %s | %s | %s | %s%s |\n", k + 1, name, N(le->boxed_size[k]), N(saved),
-			saved > before ? "+" : "", saved > before ? N(saved - before) : "nothing more");
-		before = saved;
+	struct report_boxing bx;
+	for (uint32_t k = 0; report_boxing_step(p, k, &bx); k++) {
+		const char *name = bx.variant < le->nvariants ? le->variants[bx.variant].name : "?";
+		fprintf(o, "| %u | %s | %s | %s | %s%s |\n", k + 1, name, N(bx.size), N(bx.saved), bx.adds ? "+" : "",
+			bx.adds ? N(bx.adds) : "nothing more");
 	}
 	fprintf(o, "\nThe boxed sizes are a model (each boxed payload becomes an 8-byte pointer after the tag); "
 		"rustc may pick another niche. Boxing moves the payload to the heap of every instance of that "
@@ -793,8 +859,8 @@ static void coherence(struct md *m, const struct report_metrics *mx)
 		fprintf(o, "No /metrics scrape given (`--metrics FILE`).\n\n");
 		return;
 	}
-	fprintf(o, "- `bytes_per_entity_p99` in `%s`: %s\n- measured p99 (inline + heap requested per %s row): "
-		"%s\n- tolerance: %.0f%%\n\n", mx->file, N(mx->metric > 0 ? (uint64_t)(mx->metric + 0.5) : 0), m->w.entity,
+	fprintf(o, "- `%s` in `%s`: %s\n- measured p99 (inline + heap requested per %s row): "
+		"%s\n- tolerance: %.0f%%\n\n", mx->name, mx->file, N(mx->metric > 0 ? (uint64_t)(mx->metric + 0.5) : 0), m->w.entity,
 		N(mx->measured), mx->tolerance * 100);
 	if (mx->diverged)
 		fprintf(o, "**Diverged** by %s bytes (%.1f%%): the metric should carry %s. If it is a static "
@@ -865,26 +931,6 @@ static void unattributed(struct md *m)
 
 /* ---------------------------------------------------------------- definitions */
 
-/* The byte families every number uses (design.md). */
-static const char *const FAMILIES[][2] = {
-	{"inline", "size_of the enum (from DWARF) per op: the slot the op occupies in its container"},
-	{"payload", "the byte size of the active variant's fields (its DWARF span)"},
-	{"slot slack", "inline - payload: bytes of the slot the active variant does not use"},
-	{"heap requested", "the layout size Rust asked the allocator for (Vec/String/VecDeque cap * size, hashbrown "
-			   "ctrl_offset + buckets + group width, BTree node sizes, Box size_of T, Arc/Rc inner size), "
-			   "transitively for everything the op owns"},
-	{"heap used", "the part of heap requested holding live elements (len * size, items * size, ...)"},
-	{"capacity slack", "heap requested - heap used: reserved but empty capacity"},
-	{"heap usable", "what glibc's malloc_usable_size says for each allocation"},
-	{"heap chunk", "the glibc chunk size (the header word & ~7): what the allocation really costs"},
-	{"allocator overhead", "heap chunk - heap requested: the allocator's header and rounding"},
-	{"entity overhead", "the containers holding the ops (row buffers, map tables, keys' heap), reported per "
-			    "table and never charged to variants"},
-	{"per entity", "inline + heap requested summed over an entity's ops (beava's definition); allocator-level "
-		       "uses heap chunk instead; percentiles are nearest-rank"},
-	{"shared", "Rc/Arc allocations are charged once, on first visit"},
-};
-
 /* A column's definition; NULL when the report has none (the test catches it). */
 static const char *column_def(const struct md *m, const char *c)
 {
@@ -949,6 +995,15 @@ static const char *column_def(const struct md *m, const char *c)
 					  "far"},
 		{"This row adds", "the part of the saving this row's variant adds to the row above"},
 		{"Share of the offender", "the slot's part of the offender's inline + heap chunk bytes"},
+		/* the whole heap (whole_heap) */
+		{"Owner path", "where a typed owner outside the ops holds heap: the root state's field path or a static's, "
+			       "then the container; every allocation is charged to the first owner reaching it"},
+		{"% of heap in use", "the row's chunk bytes as a share of the census's in-use chunk bytes"},
+		{"Class", "why a chunk no typed owner reaches is still there: what a conservative scan found pointing "
+			  "at it (a thread's stack, TLS or registers; static memory; other unreached chunks; nothing)"},
+		{"Arena", "the glibc arena holding the chunks (0 is the main arena; mmapped: outside every arena)"},
+		{"Size class", "the chunk sizes the row counts"},
+		{"Chunks", "number of heap chunks"},
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		if (!strcmp(fixed[i].name, c))
@@ -986,7 +1041,11 @@ static void definitions(struct md *m)
 	fprintf(o, "## Definitions\n\n");
 	fprintf(o, "Byte families (every number is one of these, in bytes):\n\n");
 	for (size_t i = 0; i < sizeof FAMILIES / sizeof FAMILIES[0]; i++)
-		fprintf(o, "- **%s**: %s.\n", SAY(m, FAMILIES[i][0]), SAY(m, FAMILIES[i][1]));
+	{
+		char slug[64];
+		fprintf(o, "- **%s**: <a id=\"%s\"></a>%s.\n", SAY(m, FAMILIES[i][0]),
+			def_slug(SAY(m, FAMILIES[i][0]), slug, sizeof slug), SAY(m, FAMILIES[i][1]));
+	}
 	fprintf(o, "\nWords: an op is one instance of `%s`; ", m->p->enum_name);
 	if (m->p->generic)
 		fprintf(o, "a holder is the allocation (or the root object) holding ops; a "
@@ -999,6 +1058,113 @@ static void definitions(struct md *m)
 		const char *d = column_def(m, m->columns[i]);
 		if (d)
 			fprintf(o, "- **%s**: %s.\n", m->columns[i], SAY(m, d));
+	}
+	fprintf(o, "\n");
+}
+
+/* -------------------------------------------------- the whole heap */
+
+/* Owner rows below this share of the heap in use (or past WHOLE_ROWS) are
+ * collapsed into one line with their total. */
+#define WHOLE_MIN_PERMILLE 1
+#define WHOLE_ROWS 30
+
+/* "Where the whole heap goes" (profile_heap.c): every typed owner and the
+ * classified remainder, reconciled with the census; a first line for the
+ * summary: the tables' share and the largest other owner. */
+static void whole_heap(struct md *m)
+{
+	FILE *o = m->o;
+	const struct profile *p = m->p;
+	const struct profile_whole *pw = &p->whole;
+	if (!pw->done)
+		return;
+	uint64_t in_use = pw->in_use_chunk_bytes;
+	const struct profile_owner *big = pw->owners.len ? &pw->owners.data[0] : NULL;
+	fprintf(o, "- **The whole heap:** the %s hold %s of the %s heap chunk bytes in use (%.1f%%); ", m->w.tables,
+		N(pw->tables_chunk_bytes), N(in_use), share(pw->tables_chunk_bytes, in_use));
+	if (big)
+		fprintf(o, "the largest other owner is `%s` with %s (%.1f%%); ", big->name, N(big->b.chunk),
+			share(big->b.chunk, in_use));
+	fprintf(o, "typed owners account for %.1f%% in all (see [Where the whole heap goes](#where-the-whole-heap-goes)).\n\n",
+		share(pw->accounted_chunk_bytes, in_use));
+	fprintf(o, "## Where the whole heap goes\n\n");
+	fprintf(o, "Every in-use heap chunk of the census (mmapped chunks included), charged once to the first typed "
+		"owner that reaches it: the %s first, then the root state's other fields, then every static that can own "
+		"heap (in the executable's DWARF order). An `Rc`/`Arc` a later owner reaches again stays with the first "
+		"(%s reached again, %s chunk bytes, not counted twice). What no typed owner reaches is the remainder, "
+		"classified by what still points at it (a conservative scan of words).\n\n", m->w.tables,
+		N(pw->shared_revisits), N(pw->shared_bytes));
+	const char *cols[] = {"Owner path", "Chunk bytes", "% of heap in use", "Requested", "Allocations"};
+	head(m, cols, 5);
+	char tname[64];
+	snprintf(tname, sizeof tname, "the %s (ops and their containers)", m->w.tables);
+	fprintf(o, "| ");
+	report_md_cell(o, tname);
+	fprintf(o, " | %s | %s | %s | %s |\n", N(pw->tables_chunk_bytes), D1(share(pw->tables_chunk_bytes, in_use)),
+		N(p->heap.requested + p->overhead.requested), N(p->heap.allocations + p->overhead.allocations));
+	uint64_t rest_bytes = 0, rest_n = 0;
+	for (size_t i = 0; i < pw->owners.len; i++) {
+		const struct profile_owner *ow = &pw->owners.data[i];
+		if (i >= WHOLE_ROWS || ow->b.chunk * 1000 < in_use * WHOLE_MIN_PERMILLE) {
+			rest_bytes += ow->b.chunk;
+			rest_n++;
+			continue;
+		}
+		fprintf(o, "| `");
+		report_md_cell(o, ow->name);
+		fprintf(o, "` | %s | %s | %s | %s |\n", N(ow->b.chunk), D1(share(ow->b.chunk, in_use)), N(ow->b.requested),
+			N(ow->b.allocations));
+	}
+	if (rest_n)
+		fprintf(o, "| %s smaller owner paths (each under %.1f%% of the heap in use) | %s | %s | | |\n", N(rest_n),
+			WHOLE_MIN_PERMILLE / 10.0, N(rest_bytes), D1(share(rest_bytes, in_use)));
+	fprintf(o, "| **accounted (typed owners)** | **%s** | **%s** | | |\n", N(pw->accounted_chunk_bytes),
+		D1(share(pw->accounted_chunk_bytes, in_use)));
+	for (int k = 0; k < PROFILE_REST_COUNT; k++) {
+		if (!pw->cls_chunks[k])
+			continue;
+		fprintf(o, "| remainder: %s (%s chunks", profile_rest_name((enum profile_rest_class)k), N(pw->cls_chunks[k]));
+		for (int i = 0; i < PROFILE_REST_TOP && pw->top[k][i].size; i++)
+			fprintf(o, "%s%s at 0x%" PRIx64, i ? ", " : "; largest: ", N(pw->top[k][i].size), pw->top[k][i].mem);
+		fprintf(o, ") | %s | %s | | %s |\n", N(pw->cls_bytes[k]), D1(share(pw->cls_bytes[k], in_use)),
+			N(pw->cls_chunks[k]));
+	}
+	fprintf(o, "| **remainder (no typed owner)** | **%s** | **%s** | | |\n\n", N(pw->unaccounted_chunk_bytes),
+		D1(share(pw->unaccounted_chunk_bytes, in_use)));
+	uint64_t sum = pw->accounted_chunk_bytes + pw->unaccounted_chunk_bytes;
+	if (sum == in_use)
+		fprintf(o, "Accounted %s + remainder %s = %s, the census's in-use chunk bytes.\n\n",
+			N(pw->accounted_chunk_bytes), N(pw->unaccounted_chunk_bytes), N(in_use));
+	else
+		fprintf(o, "**Accounted %s + remainder %s differ from the census's in-use chunk bytes %s by %s%s**: "
+			"allocations reached that the census did not list hold %s chunk bytes.\n\n",
+			N(pw->accounted_chunk_bytes), N(pw->unaccounted_chunk_bytes), N(in_use), sum > in_use ? "+" : "-",
+			N(sum > in_use ? sum - in_use : in_use - sum), N(pw->outside_census_bytes));
+	const struct profile_shared *sh = &p->shared;
+	if (sh->allocations)
+		fprintf(o, "Shared between %s: %s `Rc`/`Arc` allocations reached from the ops of more than one %s (%s "
+			"further references, %s %s in all) hold %s heap requested and %s chunk bytes with what they own. "
+			"They count once in the totals (where first reached) and are left out of every per-%s figure "
+			"(percentiles, the largest %s), so those do not depend on the order the walk met the %s in.\n\n",
+			m->w.entities, N(sh->allocations), m->w.entity, N(sh->references), N(sh->holders), m->w.entities,
+			N(sh->requested), N(sh->chunk), m->w.entity, m->w.entities, m->w.entities);
+	if (!pw->rows.len)
+		return;
+	fprintf(o, "The remainder by arena and size class:\n\n");
+	const char *rc[] = {"Class", "Arena", "Size class", "Chunks", "Chunk bytes"};
+	head(m, rc, 5);
+	for (size_t i = 0; i < pw->rows.len; i++) {
+		const struct profile_rest_row *r = &pw->rows.data[i];
+		char arena[32];
+		if (r->arena == HEAP_NO_ARENA)
+			snprintf(arena, sizeof arena, "mmapped");
+		else if (r->arena == HEAP_NO_ARENA - 1)
+			snprintf(arena, sizeof arena, "?");
+		else
+			snprintf(arena, sizeof arena, "%u%s", (unsigned)r->arena, r->arena == 0 ? " (main)" : "");
+		fprintf(o, "| %s | %s | %s | %s | %s |\n", profile_rest_name((enum profile_rest_class)r->cls), arena,
+			profile_size_class_name(r->size_class), N(r->chunks), N(r->bytes));
 	}
 	fprintf(o, "\n");
 }
@@ -1023,6 +1189,7 @@ int report_markdown(FILE *o, const struct profile *p, const struct report_meta *
 	m->groups = &groups;
 	m->sum = &sum;
 	summary(m, meta);
+	whole_heap(m);
 	snapshot(m, meta);
 	unattributed(m);
 	workload(m);

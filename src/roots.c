@@ -7,10 +7,12 @@
 #include <string.h>
 
 #define MAX_CANDIDATES 8
+#define MAX_KINDS 64                      /* Arc/Rc-held types a type scan looks for */
 #define REFCOUNT_MAX (1ull << 32)   /* a plausible Arc strong/weak count */
 #define STACK_SCAN_MAX (64ull << 20)
 #define RELEASE_STEP (16ull << 20)        /* the scan gives back pages this far behind it */
 #define SCAN_WINDOW (1ull << 20)          /* and reads candidates this much at a time */
+#define STATICS_SCAN_MAX (256ull << 20)   /* statics spread wider are not scanned for evidence */
 
 int roots_symbol(const struct roots_unwrap *u, const struct image *img, const struct types *t, const char *name,
 		 struct roots_result *out, struct err *e)
@@ -84,55 +86,154 @@ static int arcinner_names(const char *name, const char *type_name)
 	return (size_t)(arg_end - seg) == n && strncmp(seg, type_name, n) == 0;
 }
 
+/* One chunk that had plausible reference counts. */
 struct cand {
-	uint64_t mem, key;
-	int stack_refs;
-	char why[160];
+	uint64_t mem, key, size;
+	int refs;              /* evidence: threads (stack or registers) and statics pointing at it */
+	int srefs;             /* of which statics */
+	bool valid, unsplit;
+	char who[120];         /* which threads */
+	char fail[170];        /* why validation failed */
 };
 
-static int stack_refs(const struct image *img, uint64_t target, char *who, size_t whosize)
+/* Evidence that a chunk is live state: how many threads hold a pointer to
+ * it in a register or on their stack (an Arc<T> holds its ArcInner's
+ * address).  who names them. */
+static int thread_refs(const struct image *img, uint64_t target, char *who, size_t whosize)
 {
 	int refs = 0;
 	who[0] = 0;
 	for (size_t i = 0; i < image_thread_count(img); i++) {
 		const struct image_thread *th = image_thread(img, i);
+		bool hit = false;
+		for (size_t r = 0; r < sizeof th->regs / sizeof th->regs[0] && !hit; r++)
+			hit = th->regs[r] == target;
 		const struct image_segment *sg = image_segment_at(img, th->rsp);
-		if (!sg)
-			continue;
-		uint64_t end = sg->end - th->rsp > STACK_SCAN_MAX ? th->rsp + STACK_SCAN_MAX : sg->end;
-		const uint64_t *p = image_ptr(img, th->rsp & ~7ull, end - (th->rsp & ~7ull));
-		if (!p)
-			continue;
-		size_t n = (end - (th->rsp & ~7ull)) / 8;
-		for (size_t k = 0; k < n; k++)
-			if (p[k] == target) {
-				refs++;
-				size_t l = strlen(who);
+		if (!hit && sg) {
+			uint64_t lo = th->rsp & ~7ull;
+			uint64_t end = sg->end - lo > STACK_SCAN_MAX ? lo + STACK_SCAN_MAX : sg->end;
+			const uint64_t *p = end > lo ? image_ptr(img, lo, end - lo) : NULL;
+			for (size_t k = 0; p && k < (end - lo) / 8 && !hit; k++)
+				hit = p[k] == target;
+		}
+		if (hit) {
+			refs++;
+			size_t l = strlen(who);
+			if (l + 16 < whosize)
 				snprintf(who + l, whosize - l, "%sLWP %d", l ? ", " : "", th->pid);
-				break;
-			}
+		}
 	}
 	return refs;
+}
+
+/* Where the program's statics lie: [lo, hi) over every static DWARF names
+ * (its .data and .bss), clipped to what the core holds; a pointer to a
+ * candidate found there is evidence too. */
+struct statics_range {
+	uint64_t lo, hi;
+};
+
+static void statics_range(const struct image *img, const struct types *t, struct statics_range *r)
+{
+	r->lo = UINT64_MAX;
+	r->hi = 0;
+	uint64_t bias = image_bias(img);
+	for (size_t i = 0; i < types_static_count(t); i++) {
+		const struct types_static *st = types_static_at(t, i);
+		const struct types_type *tt = types_get(t, types_resolve(t, st->type));
+		uint64_t a = st->addr + bias, n = tt ? tt->size : 8;
+		if (!st->addr || a < bias || n > (1u << 24) || !image_mapped(img, a, n ? n : 1))
+			continue;
+		if (a < r->lo)
+			r->lo = a;
+		if (a + n > r->hi)
+			r->hi = a + n;
+	}
+	if (r->lo >= r->hi || r->hi - r->lo > STATICS_SCAN_MAX)
+		r->lo = r->hi = 0;
+}
+
+/* How many 8-byte words of the statics' range hold target. */
+static int static_refs(const struct image *img, const struct statics_range *r, uint64_t target)
+{
+	int refs = 0;
+	for (uint64_t a = (r->lo + 7) & ~7ull; a + 8 <= r->hi; a += SCAN_WINDOW) {
+		uint64_t n = r->hi - a < SCAN_WINDOW ? (r->hi - a) & ~7ull : SCAN_WINDOW;
+		const uint64_t *p = n ? image_ptr(img, a, n) : NULL;
+		for (uint64_t k = 0; p && k < n / 8; k++)
+			refs += p[k] == target;
+	}
+	return refs;
+}
+
+/* "referenced by 2 threads (LWP 1, LWP 2) and 1 static word" */
+static const char *evidence(const struct cand *c, char *buf, size_t size)
+{
+	int threads = c->refs - c->srefs;
+	char st[48] = "";
+	if (c->srefs)
+		snprintf(st, sizeof st, "%s%d static word%s", threads ? " and " : "", c->srefs, c->srefs == 1 ? "" : "s");
+	if (c->refs == 0)
+		snprintf(buf, size, "no thread stack, register or static refers to it");
+	else if (threads)
+		snprintf(buf, size, "referenced by %d thread%s (%.100s)%s", threads, threads == 1 ? "" : "s", c->who, st);
+	else
+		snprintf(buf, size, "referenced by %s", st);
+	return buf;
+}
+
+/* Better evidence first: validated, then more references, then lower
+ * address (a stable order). */
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	if (x->valid != y->valid)
+		return x->valid ? -1 : 1;
+	if (x->refs != y->refs)
+		return x->refs > y->refs ? -1 : 1;
+	return x->mem < y->mem ? -1 : x->mem > y->mem;
+}
+
+/* Keeps the best MAX_CANDIDATES (by cand_cmp) of what the scan met. */
+static void cand_keep(struct cand *c, size_t *nc, const struct cand *x)
+{
+	if (*nc < MAX_CANDIDATES) {
+		c[(*nc)++] = *x;
+	} else if (cand_cmp(x, &c[MAX_CANDIDATES - 1]) < 0) {
+		c[MAX_CANDIDATES - 1] = *x;
+	} else {
+		return;
+	}
+	qsort(c, *nc, sizeof *c, cand_cmp);
+}
+
+/* The ArcInner<T> type whose T's last path segment is type_name. */
+static int find_arcinner(const struct types *t, const char *type_name, type_id *inner, struct err *e)
+{
+	struct types_id_vec ids;
+	types_id_vec_init(&ids);
+	int rc = types_find_prefix_all(t, "alloc::sync::ArcInner<", &ids, e);
+	if (rc)
+		return rc;
+	*inner = 0;
+	for (size_t i = 0; i < ids.len && !*inner; i++)
+		if (arcinner_names(types_get(t, ids.data[i])->name, type_name))
+			*inner = ids.data[i];
+	types_id_vec_deinit(&ids);
+	if (!*inner)
+		return err_set(e, ERR_NOTFOUND, "no type ArcInner<%s> in the debug info: is this the right executable?",
+			       type_name);
+	return 0;
 }
 
 int roots_heap_scan(const struct image *img, const struct types *t,
 		    const struct heap *h, const char *type_name, roots_validate_fn validate,
 		    void *ctx, struct roots_result *out, struct err *e)
 {
-	/* every candidate type: a tokio/axum server has hundreds of ArcInner<...> */
-	struct types_id_vec ids;
-	types_id_vec_init(&ids);
-	int rc = types_find_prefix_all(t, "alloc::sync::ArcInner<", &ids, e);
+	type_id inner;
+	int rc = find_arcinner(t, type_name, &inner, e);
 	if (rc)
 		return rc;
-	type_id inner = 0;
-	for (size_t i = 0; i < ids.len && !inner; i++)
-		if (arcinner_names(types_get(t, ids.data[i])->name, type_name))
-			inner = ids.data[i];
-	types_id_vec_deinit(&ids);
-	if (!inner)
-		return err_set(e, ERR_NOTFOUND, "no type ArcInner<%s> in the debug info: is this the right executable?",
-			       type_name);
 	const struct types_type *it = types_get(t, inner);
 	uint64_t data_off, strong_off, weak_off;
 	type_id data_t;
@@ -140,18 +241,17 @@ int roots_heap_scan(const struct image *img, const struct types *t,
 	    types_member_path(t, inner, "strong", &strong_off, NULL, e) ||
 	    types_member_path(t, inner, "weak", &weak_off, NULL, e))
 		return err_wrap(e, "%s", it->name);
-	/* glibc request2size: max(MINSIZE 32, (req + SIZE_SZ + 15) & ~15) */
-	uint64_t want = (it->size + 8 + 15) & ~15ull;
-	if (want < 32)
-		want = 32;
+	uint64_t want = heap_request_chunk(it->size);
+	struct statics_range sr;
+	statics_range(img, t, &sr);
 
 	struct cand c[MAX_CANDIDATES];
-	size_t nc = 0, scanned = 0, rejected = 0;
-	char first_reject[200] = "";
+	size_t nc = 0, scanned = 0, exact = 0, unsplit = 0, mmapped = 0, plausible = 0, nvalid = 0, nrefs = 0;
 	uint64_t released = 0, window_end = 0;
 	for (size_t i = 0; i < heap_chunk_count(h); i++) {
 		const struct heap_chunk ch = heap_chunk_get(h, i);
-		if (ch.state != HEAP_INUSE || ch.size != want)
+		bool us;
+		if (ch.state != HEAP_INUSE || !heap_chunk_fits(&ch, it->size, &us))
 			continue;
 		/* chunks come in address order: read them a window at a time
 		 * (pread, no page faults) and give back pages validation mapped */
@@ -165,58 +265,271 @@ int roots_heap_scan(const struct image *img, const struct types *t,
 			released = ch.mem;
 		}
 		scanned++;
+		if (ch.flags & HEAP_F_MMAPPED)
+			mmapped++;
+		else if (us)
+			unsplit++;
+		else
+			exact++;
 		uint64_t strong, weak;
 		if (image_read_u64(img, ch.mem + strong_off, &strong, NULL) ||
 		    image_read_u64(img, ch.mem + weak_off, &weak, NULL) || strong == 0 ||
 		    strong > REFCOUNT_MAX || weak == 0 || weak > REFCOUNT_MAX)
 			continue;
+		plausible++;
 		struct err ve = {0};
-		uint64_t key = ch.mem;
-		int rc = validate ? validate(ctx, ch.mem + data_off, types_resolve(t, data_t), &key, &ve) : 0;
-		if (rc) {
-			if (!rejected++)
-				snprintf(first_reject, sizeof first_reject, "0x%" PRIx64 ": %.150s", ch.mem, ve.msg);
-			continue;
+		struct cand x = {.mem = ch.mem, .key = ch.mem, .size = ch.size, .unsplit = us};
+		x.valid = !(validate ? validate(ctx, ch.mem + data_off, types_resolve(t, data_t), &x.key, &ve) : 0);
+		if (x.valid)
+			nvalid++;
+		else
+			snprintf(x.fail, sizeof x.fail, "%.160s", ve.msg);
+		/* thread references are looked up for every valid candidate and
+		 * for the first rejected ones (near-misses worth naming) */
+		if (x.valid || plausible - nvalid <= 4 * MAX_CANDIDATES)
+		{
+			x.refs = thread_refs(img, ch.mem, x.who, sizeof x.who);
+			x.srefs = static_refs(img, &sr, ch.mem);
+			x.refs += x.srefs;
 		}
-		if (nc < MAX_CANDIDATES) {
-			c[nc].mem = ch.mem;
-			c[nc].key = key;
-			c[nc].stack_refs = stack_refs(img, ch.mem, c[nc].why, sizeof c[nc].why);
-		}
-		nc++;
+		nrefs += x.refs > 0;
+		cand_keep(c, &nc, &x);
 	}
 	if (released)
 		image_release(img, released, UINT64_MAX);
-	if (nc == 0)
+	char scan[300];
+	snprintf(scan, sizeof scan, "%zu in-use chunks of any arena that fit ArcInner<%.60s> (%" PRIu64 " bytes): %zu "
+		 "exact (%" PRIu64 " bytes), %zu left unsplit, %zu mmapped", scanned, type_name, it->size, exact, want,
+		 unsplit, mmapped);
+	if (nvalid == 0) {
+		char near[600] = "";
+		size_t l = 0;
+		char ev[200];
+		for (size_t i = 0; i < nc && i < 3 && l < sizeof near; i++)
+			l += (size_t)snprintf(near + l, sizeof near - l, "%s0x%" PRIx64 " (%.80s): %.110s", i ? "; " : "",
+					      c[i].mem + data_off, evidence(&c[i], ev, sizeof ev), c[i].fail);
 		return err_set(e, ERR_NOTFOUND,
-			       "no valid %s found: %zu in-use chunks of size %" PRIu64 " scanned, %zu had plausible "
-			       "reference counts but failed validation%s%s; pass --root 0xADDR:TYPE if you know it",
-			       it->name, scanned, want, rejected, rejected ? " (first: " : "",
-			       rejected ? first_reject : "");
-	size_t kept = nc < MAX_CANDIDATES ? nc : MAX_CANDIDATES, best = 0;
-	bool agree = nc <= MAX_CANDIDATES;
-	for (size_t i = 1; i < kept; i++) {
+			       "no valid %s: scanned %s; %zu had plausible reference counts and all failed validation%s%s%s; "
+			       "%s", it->name, scan, plausible, nc ? " (nearest: " : "", near, nc ? ")" : "",
+			       nc ? "if one of them is the state, retry with --root 0xADDR (its address; the mode is kept)" :
+				    "is this the executable that wrote the core, and does the state live in an Arc?");
+	}
+	/* c[] is sorted: valid first, most thread references first */
+	size_t kept = 0;
+	while (kept < nc && c[kept].valid)
+		kept++;
+	bool agree = true;
+	for (size_t i = 1; i < kept; i++)
 		agree = agree && c[i].key == c[0].key;
-		if (c[i].stack_refs > c[best].stack_refs)
-			best = i;
+	char list[400] = "", ev[200];
+	for (size_t i = 0, l = 0; i < kept && l < sizeof list; i++)
+		l += (size_t)snprintf(list + l, sizeof list - l, "%s0x%" PRIx64 " (%.90s)", i ? "; " : "",
+				      c[i].mem + data_off, evidence(&c[i], ev, sizeof ev));
+	/* disagreeing candidates: the best is used only when its evidence is
+	 * strictly better than every one that leads elsewhere */
+	bool sure = agree;
+	if (!agree) {
+		sure = true;
+		for (size_t i = 1; i < kept; i++)
+			if (c[i].key != c[0].key && c[i].refs >= c[0].refs)
+				sure = false;
 	}
-	char list[256] = "";
-	for (size_t i = 0; i < kept; i++) {
-		size_t l = strlen(list);
-		snprintf(list + l, sizeof list - l, "%s0x%" PRIx64, i ? ", " : "", c[i].mem + data_off);
-	}
-	if (!agree)
-		return err_set(e, ERR_AMBIGUOUS, "%zu valid %s candidates disagree: %s; choose one with --root 0xADDR:%s",
-			       nc, it->name, list, type_name);
-	out->addr = c[best].mem + data_off;
+	if (!sure || nvalid > kept)
+		return err_set(e, ERR_AMBIGUOUS, "%zu valid %s candidates lead to different state and no evidence tells "
+			       "them apart: %s; scanned %s; choose one with --root 0xADDR (the mode is kept)", nvalid,
+			       it->name, list, scan);
+	out->addr = c[0].mem + data_off;
 	out->type = types_resolve(t, data_t);
-	out->alloc = c[best].mem;
-	char agreeing[240] = "";
-	if (nc > 1)
-		snprintf(agreeing, sizeof agreeing, " (%zu candidates lead to the same tables: %.150s)", nc, list);
-	snprintf(out->how, sizeof out->how,
-		 "heap scan: %zu valid %.80s in %zu chunks of %" PRIu64 " bytes%s; %s%.100s", nc, it->name, scanned,
-		 want, agreeing, c[best].stack_refs ? "referenced from the stack of " : "not referenced from any thread stack",
-		 c[best].stack_refs ? c[best].why : "");
+	out->alloc = c[0].mem;
+	out->alloc_size = it->size;
+	char chosen[240];
+	snprintf(chosen, sizeof chosen, "0x%" PRIx64 " (a %" PRIu64 "-byte chunk%s; %.180s)", c[0].mem, c[0].size,
+		 c[0].unsplit ? ", left unsplit" : "", evidence(&c[0], ev, sizeof ev));
+	snprintf(out->how, sizeof out->how, "heap scan: chose %.200s; %zu valid of %zu plausible among %.200s%s%.40s",
+		 chosen, nvalid, plausible, scan, kept > 1 ? (agree ? "; all lead to the same state: " :
+							      "; the others have less evidence: ") : "",
+		 kept > 1 ? list : "");
+	return 0;
+}
+
+/* The types a chunk at mem could hold with the value at addr: ArcInner<T>
+ * or RcBox<T> whose data is at addr (or whose allocation starts there).
+ * Each candidate type is validated; exactly one valid type is the answer. */
+int roots_addr_infer(const struct image *img, const struct types *t, const struct heap *h, uint64_t addr,
+		     const char *type_name, roots_validate_fn validate, void *ctx, struct roots_result *out,
+		     struct err *e)
+{
+	size_t ci = heap_find_containing(h, addr);
+	if (ci == SIZE_MAX)
+		return err_set(e, ERR_INPUT, "--root 0x%" PRIx64 ": not inside an in-use heap chunk, so its type cannot be "
+			       "inferred; give it: --root 0x%" PRIx64 ":TYPE", addr, addr);
+	const struct heap_chunk ch = heap_chunk_get(h, ci);
+	static const char *const prefixes[] = {"alloc::sync::ArcInner<", "alloc::rc::RcBox<", "alloc::rc::RcInner<"};
+	char found[400] = "", failed[300] = "";
+	size_t nfound = 0, nfail = 0, lf = 0, lx = 0;
+	struct roots_result best = {0};
+	for (size_t p = 0; p < sizeof prefixes / sizeof prefixes[0]; p++) {
+		struct types_id_vec ids;
+		types_id_vec_init(&ids);
+		if (types_find_prefix_all(t, prefixes[p], &ids, NULL) != 0)
+			continue;
+		for (size_t i = 0; i < ids.len; i++) {
+			const struct types_type *it = types_get(t, ids.data[i]);
+			uint64_t data_off;
+			type_id data_t;
+			if (!it || (type_name && !arcinner_names(it->name, type_name)) ||
+			    !heap_chunk_fits(&ch, it->size, NULL) ||
+			    types_member_path(t, ids.data[i], "data", &data_off, &data_t, NULL) != 0 ||
+			    (addr != ch.mem + data_off && addr != ch.mem))
+				continue;
+			data_t = types_resolve(t, data_t);
+			const struct types_type *dt = types_get(t, data_t);
+			uint64_t key = 0;
+			struct err ve = {0};
+			if (validate && validate(ctx, ch.mem + data_off, data_t, &key, &ve) != 0) {
+				if (nfail++ < 3 && lx < sizeof failed)
+					lx += (size_t)snprintf(failed + lx, sizeof failed - lx, "%s%.60s: %.80s",
+							       lx ? "; " : "", dt ? dt->name : "?", ve.msg);
+				continue;
+			}
+			if (nfound++ == 0) {
+				best.addr = ch.mem + data_off;
+				best.type = data_t;
+				best.alloc = ch.mem;
+				best.alloc_size = it->size;
+			}
+			if (lf < sizeof found)
+				lf += (size_t)snprintf(found + lf, sizeof found - lf, "%s%s", lf ? ", " : "",
+						       dt ? dt->name : "?");
+		}
+		types_id_vec_deinit(&ids);
+	}
+	if (nfound == 0)
+		return err_set(e, ERR_INPUT, "--root 0x%" PRIx64 ": the %" PRIu64 "-byte chunk at 0x%" PRIx64 " holds no "
+			       "%s%s%s that validates%s%s%s; give the type: --root 0x%" PRIx64 ":TYPE", addr, ch.size,
+			       ch.mem, type_name ? "ArcInner<" : "Arc/Rc-held value", type_name ? type_name : "",
+			       type_name ? ">" : "", nfail ? " (tried: " : "", failed, nfail ? ")" : "", addr);
+	if (nfound > 1)
+		return err_set(e, ERR_AMBIGUOUS, "--root 0x%" PRIx64 ": the chunk at 0x%" PRIx64 " fits %zu types that "
+			       "validate (%s); name one: --root 0x%" PRIx64 ":TYPE", addr, ch.mem, nfound, found, addr);
+	*out = best;
+	const struct types_type *bt = types_get(t, best.type);
+	snprintf(out->how, sizeof out->how, "given: 0x%" PRIx64 ", inferred %s in an Arc/Rc allocation at 0x%" PRIx64
+		 " (%" PRIu64 "-byte chunk)", addr, bt ? bt->name : "?", ch.mem, ch.size);
+	(void)img;
+	return 0;
+}
+
+/* One kind of reference-counted box the type scan looks for. */
+struct kind {
+	type_id inner, data;
+	uint64_t size, data_off, strong_off, weak_off;
+};
+
+int roots_heap_scan_types(const struct image *img, const struct types *t, const struct heap *h,
+			  const struct roots_typefilter *f, roots_validate_fn validate, void *ctx,
+			  struct roots_result *out, struct err *e)
+{
+	static const char *const prefixes[] = {"alloc::sync::ArcInner<", "alloc::rc::RcBox<", "alloc::rc::RcInner<"};
+	struct kind kinds[MAX_KINDS];
+	size_t nk = 0;
+	for (size_t p = 0; p < sizeof prefixes / sizeof prefixes[0]; p++) {
+		struct types_id_vec ids;
+		types_id_vec_init(&ids);
+		if (types_find_prefix_all(t, prefixes[p], &ids, NULL) != 0)
+			continue;
+		for (size_t i = 0; i < ids.len && nk < MAX_KINDS; i++) {
+			struct kind k = {.inner = ids.data[i]};
+			const struct types_type *it = types_get(t, k.inner);
+			if (!it || types_member_path(t, k.inner, "data", &k.data_off, &k.data, NULL) != 0 ||
+			    types_member_path(t, k.inner, "strong", &k.strong_off, NULL, NULL) != 0 ||
+			    types_member_path(t, k.inner, "weak", &k.weak_off, NULL, NULL) != 0)
+				continue;
+			k.data = types_resolve(t, k.data);
+			k.size = it->size;
+			bool dup = false;
+			for (size_t j = 0; j < nk && !dup; j++)
+				dup = kinds[j].inner == k.inner;
+			if (!dup && f->want(f->ctx, k.data))
+				kinds[nk++] = k;
+		}
+		types_id_vec_deinit(&ids);
+	}
+	char names[300] = "";
+	for (size_t i = 0, l = 0; i < nk && l < sizeof names; i++)
+		l += (size_t)snprintf(names + l, sizeof names - l, "%s%s", i ? ", " : "", types_get(t, kinds[i].data)->name);
+	if (nk == 0)
+		return err_set(e, ERR_NOTFOUND, "no Arc- or Rc-held type of the program's own can hold the values");
+
+	struct cand c[MAX_CANDIDATES];
+	type_id ctype[MAX_CANDIDATES];
+	struct statics_range sr;
+	statics_range(img, t, &sr);
+	size_t nc = 0, scanned = 0, plausible = 0, nvalid = 0;
+	for (size_t i = 0; i < heap_chunk_count(h); i++) {
+		const struct heap_chunk ch = heap_chunk_get(h, i);
+		if (ch.state != HEAP_INUSE)
+			continue;
+		for (size_t k = 0; k < nk; k++) {
+			bool us;
+			uint64_t strong, weak;
+			if (!heap_chunk_fits(&ch, kinds[k].size, &us))
+				continue;
+			scanned++;
+			if (image_read_u64(img, ch.mem + kinds[k].strong_off, &strong, NULL) ||
+			    image_read_u64(img, ch.mem + kinds[k].weak_off, &weak, NULL) || strong == 0 ||
+			    strong > REFCOUNT_MAX || weak == 0 || weak > REFCOUNT_MAX)
+				continue;
+			plausible++;
+			struct err ve = {0};
+			struct cand x = {.mem = ch.mem, .key = ch.mem, .size = ch.size, .unsplit = us};
+			if (validate && validate(ctx, ch.mem + kinds[k].data_off, kinds[k].data, &x.key, &ve) != 0)
+				continue;
+			x.valid = true;
+			nvalid++;
+		{
+			x.refs = thread_refs(img, ch.mem, x.who, sizeof x.who);
+			x.srefs = static_refs(img, &sr, ch.mem);
+			x.refs += x.srefs;
+		}
+			snprintf(x.fail, sizeof x.fail, "%zu", k);   /* which kind */
+			if (nc < MAX_CANDIDATES) {
+				ctype[nc] = kinds[k].data;
+				c[nc++] = x;
+			}
+			break;
+		}
+	}
+	if (nvalid == 0)
+		return err_set(e, ERR_NOTFOUND, "a typed heap scan for Arc/Rc-held %s found none that validates (%zu "
+			       "chunks fit, %zu had plausible reference counts)", names, scanned, plausible);
+	/* a candidate whose type another candidate's type holds is part of
+	 * that one's state, not a root of its own */
+	bool inner[MAX_CANDIDATES] = {false};
+	size_t outer = 0, pick = 0;
+	for (size_t i = 0; i < nc; i++) {
+		for (size_t j = 0; j < nc && !inner[i]; j++)
+			inner[i] = ctype[i] != ctype[j] && f->holds(f->ctx, ctype[j], ctype[i]);
+		if (!inner[i] && outer++ == 0)
+			pick = i;
+	}
+	char list[400] = "", ev[200];
+	for (size_t i = 0, l = 0; i < nc && l < sizeof list; i++)
+		if (!inner[i])
+			l += (size_t)snprintf(list + l, sizeof list - l, "%s0x%" PRIx64 " (%.80s, %.80s)", l ? "; " : "",
+					      c[i].mem + kinds[atoi(c[i].fail)].data_off, types_get(t, ctype[i])->name,
+					      evidence(&c[i], ev, sizeof ev));
+	if (outer > 1 || nvalid > nc)
+		return err_set(e, ERR_AMBIGUOUS, "%zu Arc/Rc-held values could be the root: %s; pick one with --root "
+			       "0xADDR", nvalid > nc ? nvalid : outer, list);
+	const struct kind *k = &kinds[atoi(c[pick].fail)];
+	out->addr = c[pick].mem + k->data_off;
+	out->type = k->data;
+	out->alloc = c[pick].mem;
+	out->alloc_size = k->size;
+	snprintf(out->how, sizeof out->how, "typed heap scan for Arc/Rc-held %.120s: chose %s at 0x%" PRIx64 " (a %"
+		 PRIu64 "-byte chunk%s; %.160s); %zu valid of %zu plausible in %zu fitting chunks", names,
+		 types_get(t, k->data)->name, c[pick].mem, c[pick].size, c[pick].unsplit ? ", left unsplit" : "",
+		 evidence(&c[pick], ev, sizeof ev), nvalid, plausible, scanned);
 	return 0;
 }

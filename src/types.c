@@ -92,7 +92,7 @@ static int index_file(struct types *t, const char *path, struct err *e)
 	struct types_build b = { .t = t, .e = e };
 	rc = types_dwarf_read(&b, f.dbg);
 	if (!rc && !types_dwarf_has_types(&b))
-		rc = err_set(e, ERR_NOTFOUND, "%s has DWARF but no type information", path);
+		rc = err_set(e, ERR_NOTFOUND, "%s has no DWARF types: stripped, or built with debug = 0 or 1", path);
 	if (!rc)
 		rc = types_producer_settle(&b);
 	if (!rc)

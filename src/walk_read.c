@@ -224,6 +224,26 @@ static const char *const WRAPPERS[][2] = {
 	{"lazy_static::lazy::Lazy<", "__0"},
 };
 
+int walk_owned(struct walk *w, uint64_t addr, type_id ty, uint64_t *mem, uint64_t *requested, struct err *e)
+{
+	ty = types_resolve(w->t, ty);
+	const struct types_type *tt = types_get(w->t, ty);
+	const struct wtype *wt = walk_type_info(w, ty);
+	*mem = *requested = 0;
+	if (!tt || !wt)
+		return err_set(e, ERR_NOTFOUND, "no type");
+	if (wt->cls == CLS_BAD || wt->cls == CLS_STRUCT || wt->cls == CLS_ENUM || wt->cls == CLS_ARRAY)
+		return 0;
+	struct wview v;
+	const char *why = walk_dec_decode(w, addr, wt, &v);
+	if (why)
+		return strcmp(why, "not a container") == 0 ? 0 :
+			err_fault(e, v.bad, "%s at 0x%llx: %s", tt->name, (unsigned long long)addr, why);
+	*mem = v.mem;
+	*requested = v.mem ? v.requested : 0;
+	return 0;
+}
+
 int walk_unwrap(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type, struct err *e)
 {
 	for (int guard = 0; guard < 32; guard++) {

@@ -49,6 +49,13 @@ static int setup(void **state)
 	snprintf(d, sizeof d, "%s/sim-fresh", fixdir());
 	if (snap_ok(d))
 		snprintf(snaps[nsnaps++].dir, sizeof snaps[0].dir, "%.510s", d);
+	/* beava-sim's server mode (tests/setup.d/51-beava-server.sh) */
+	const char *server[] = {"gcore", "kernel", "unsplit"};
+	for (size_t k = 0; k < 3 && nsnaps < MAX_SNAP; k++) {
+		snprintf(d, sizeof d, "%s/sim-server/%s", fixdir(), server[k]);
+		if (snap_ok(d))
+			snprintf(snaps[nsnaps++].dir, sizeof snaps[0].dir, "%.510s", d);
+	}
 	snprintf(d, sizeof d, "%s/snapshots", fixdir());
 	DIR *dir = opendir(d);
 	struct dirent *de;

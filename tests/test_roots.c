@@ -117,9 +117,41 @@ static void test_static_root_through_oncelock(void **state)
 	assert_string_equal(types_get(b->t, r.type)->name, "bigbin::AppState");
 }
 
+/* glibc's rules (malloc.c: request2size, the "exhaust" paths of
+ * _int_malloc that hand out a chunk whole when the remainder would be below
+ * MINSIZE, sysmalloc's page-rounded mmapped chunks), written out here
+ * independently of the heap layer's table. */
+static void test_chunk_acceptance(void **state)
+{
+	(void)state;
+	struct heap_chunk c = {.mem = 0x1000, .state = HEAP_INUSE};
+	bool unsplit;
+	assert_int_equal(heap_request_chunk(0), 32);
+	assert_int_equal(heap_request_chunk(24), 32);
+	assert_int_equal(heap_request_chunk(25), 48);
+	assert_int_equal(heap_request_chunk(128), 144);
+	assert_int_equal(heap_request_chunk(120), 128);
+	c.size = 144;   /* exact for 128 */
+	assert_true(heap_chunk_fits(&c, 128, &unsplit));
+	assert_false(unsplit);
+	c.size = 160;   /* a 16-byte remainder cannot be split off */
+	assert_true(heap_chunk_fits(&c, 128, &unsplit));
+	assert_true(unsplit);
+	c.size = 176;   /* a 32-byte remainder would have been split */
+	assert_false(heap_chunk_fits(&c, 128, &unsplit));
+	c.size = 128;   /* too small */
+	assert_false(heap_chunk_fits(&c, 128, NULL));
+	/* mmapped: usable = size - 16, the request rounded up to a page */
+	c.flags = HEAP_F_MMAPPED;
+	c.size = 135168;   /* 132 KiB for a 128 KiB + 8 request */
+	assert_true(heap_chunk_fits(&c, 131080, NULL));
+	assert_false(heap_chunk_fits(&c, 100000, NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_chunk_acceptance),
 		cmocka_unit_test(test_thousands_of_arcinner_types),
 		cmocka_unit_test(test_heap_scan_finds_appstate),
 		cmocka_unit_test(test_static_root_through_oncelock),
