@@ -239,6 +239,17 @@ int image_zcore_decompress(const char *path, const uint8_t *in, uint64_t n, cons
 	enum zkind k = zkind_of(in, n);
 	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
 	struct zout o = {.limit = pages > 0 && psz > 0 ? (size_t)pages * (size_t)psz : (size_t)1 << 36};
+	/* Address space for the largest core that fits, reserved at once: the
+	 * output then never moves (an mremap to an address that is not 2 MiB
+	 * aligned splits its huge pages); only the pages written are ever
+	 * backed.  Where the kernel refuses such a reservation (strict
+	 * overcommit), zout_grow doubles the mapping instead. */
+	void *all = mmap(NULL, o.limit, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (all != MAP_FAILED) {
+		madvise(all, o.limit, MADV_HUGEPAGE);
+		o.buf = all;
+		o.cap = o.limit;
+	}
 	const char *why = k == Z_ZSTD ? unzstd(in, (size_t)n, &o)
 			: k == Z_XZ   ? unxz(in, (size_t)n, &o)
 			: k == Z_LZ4  ? unlz4(in, (size_t)n, &o)
