@@ -4,7 +4,8 @@
 #   make demo       write memory-profile.md from a committed snapshot
 #   make check      the test suite, in a normal and in an ASan+UBSan build
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make bench      benchmarks (bench/), not part of check
+#   make bench      issue 21's speed figures on the benchmark core (bench/speed.sh), not part of check
+#   make bench-all  every benchmark (bench/*.sh)
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -12,11 +13,14 @@ BUILD   ?= build/normal
 SAN     ?=
 OPT     ?= -O2 -g
 
-PKGS     := libelf jansson
+PKGS     := libelf jansson libzstd liblzma liblz4 zlib
 CPPFLAGS := -Iinclude -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-CFLAGS   := -std=c11 -Wall -Wextra -Werror $(OPT) $(SAN)
+CFLAGS   := -std=c11 -pthread -Wall -Wextra -Werror $(OPT) $(SAN)
+# Header dependencies come from the compiler (-MMD), one .d file per object.
+DEPFLAGS := -MMD -MP
 # Debian's libdwarf 20210528 ships no .pc file; it lives in the default paths.
-LDLIBS   := -ldwarf $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson) -lz -lm
+# libdebuginfod is not linked: types_debuginfo.c dlopens libdebuginfod.so.1 when it is installed.
+LDLIBS   := -pthread -ldwarf $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson -lzstd -llzma -llz4 -lz) -lz -ldl -lm
 TESTLIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
@@ -24,14 +28,21 @@ LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 HEADERS  := $(wildcard include/*.h) $(wildcard src/*.h) $(wildcard tests/*.h)
+# tests/cmocka_filter.c: linked into every cmocka test, applies CMOCKA_FILTER.
+CMOCKA_FILTER_OBJ := $(BUILD)/obj/cmocka_filter.o
 
-.PHONY: all deps deps-check demo check check-normal check-asan install clean bench fixtures
+.PHONY: all deps build-deps deps-check demo check check-normal check-asan install clean bench bench-all fixtures tests-bin
 .DEFAULT_GOAL := all
 
-all: deps aggop-inspect
+all: build-deps aggop-inspect
 
 deps:
 	@scripts/deps.sh build
+
+# A plain make installs nothing: it names what is missing and stops.
+build-deps:
+	@missing=$$(DEPS_SIMULATE=1 scripts/deps.sh build); \
+	if [ -n "$$missing" ]; then echo "$${missing#deps: would install } missing: run 'make deps' (as root) first" >&2; exit 1; fi
 
 deps-check:
 	@scripts/deps.sh check
@@ -45,16 +56,19 @@ $(BUILD)/aggop-inspect: $(BUILD)/obj/main.o $(BUILD)/libaggop.a
 $(BUILD)/libaggop.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/obj/%.o: src/%.c $(HEADERS) | $(BUILD)/obj
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/%.c $(BUILD)/libaggop.a $(HEADERS) | $(BUILD)/tests
-	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) -o $@ $< $(BUILD)/libaggop.a $(LDLIBS) $(TESTLIBS)
+$(CMOCKA_FILTER_OBJ): tests/cmocka_filter.c | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libaggop.a $(CMOCKA_FILTER_OBJ) | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $(DEPFLAGS) -o $@ $< $(CMOCKA_FILTER_OBJ) $(BUILD)/libaggop.a $(LDLIBS) $(TESTLIBS)
 
 $(BUILD)/obj $(BUILD)/tests:
 	mkdir -p $@
 
-tests-bin: $(BUILD)/aggop-inspect $(TEST_BIN)
+tests-bin: $(BUILD)/aggop-inspect $(TEST_BIN) $(FUZZ_REPLAY)
 
 demo: all
 	@scripts/deps.sh demo
@@ -67,6 +81,8 @@ fixtures: deps-check
 
 # Both builds run even when the first fails; the summary line comes last and
 # decides the exit status (a build that did not produce results fails it).
+# T=NAME[:PATTERN] runs one test in both builds (tests/run.sh).
+export T
 check: deps-check fixtures
 	@rm -f build/normal/results.txt build/asan/results.txt
 	-@$(MAKE) --no-print-directory check-normal
@@ -82,7 +98,13 @@ check-asan:
 		SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" tests-bin
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 tests/run.sh build/asan
 
+# make bench: issue 21's figures in one interleaved run on the benchmark core
+# (bench/speed.sh, which makes the core when build/bench/big has none);
+# make bench-all: every bench/*.sh.
 bench: all
+	bench/speed.sh
+
+bench-all: all
 	bench/run.sh
 
 install: aggop-inspect
@@ -95,10 +117,13 @@ clean:
 
 # ---- fuzzing (tests/fuzz/fuzz.h) ----
 #   make fuzz            every harness for FUZZ_SECONDS, in parallel (FUZZ_JOBS
-#                        at a time, default: the machine's cores), from the
-#                        committed corpus; new inputs land in build/fuzz/corpus,
-#                        crashes in build/fuzz/crashes (copy each into
-#                        tests/fuzz/regressions/NAME/ once understood)
+#                        at a time, default: the machine's cores), niced, from
+#                        the committed corpus; new inputs land in
+#                        build/fuzz/corpus, crashes in build/fuzz/crashes (copy
+#                        each into tests/fuzz/regressions/NAME/ once fixed);
+#                        the run's totals are appended to tests/fuzz/CAMPAIGN.md
+#                        and its corpus merged into tests/fuzz/corpus (-merge=1,
+#                        FUZZ_CORPUS_KB per harness): commit both
 #   make fuzz-build      the libFuzzer binaries only (clang)
 # make check replays the corpus and the regressions through
 # BUILD/tests/fuzz-replay-NAME and runs a short smoke (tests/e2e_fuzz.sh).
@@ -111,9 +136,10 @@ FUZZ_NAMES   := image types heap walk layout
 # libfuzzer_main.c sets halt_on_error=1 for the rest.
 FUZZ_SAN     := -fsanitize=address,undefined -fsanitize-recover=undefined -fno-omit-frame-pointer
 # clang warns where gcc does not: warnings are shown, not fatal, in this build.
-FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -O1 -g $(FUZZ_SAN)
+FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -O2 -g $(FUZZ_SAN)
 FUZZ_OBJ     := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC))
-FUZZ_COMMON  := tests/fuzz/fuzz_util.c tests/fuzz/fuzz.h
+FUZZ_SRC     := tests/fuzz/fuzz_util.c tests/fuzz/synth.c
+FUZZ_COMMON  := $(FUZZ_SRC) tests/fuzz/fuzz.h tests/fuzz/synth.h
 FUZZ_BIN     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_REPLAY  := $(patsubst %,$(BUILD)/tests/fuzz-replay-%,$(FUZZ_NAMES))
 
@@ -128,7 +154,7 @@ $(FUZZ_BUILD)/obj/%.o: src/%.c $(HEADERS) | $(FUZZ_BUILD)/obj
 
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/libfuzzer_main.c $(FUZZ_COMMON) $(FUZZ_OBJ) $(HEADERS)
 	$(FUZZ_CC) $(CPPFLAGS) -Itests/fuzz $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< tests/fuzz/libfuzzer_main.c \
-		tests/fuzz/fuzz_util.c $(FUZZ_OBJ) $(LDLIBS)
+		$(FUZZ_SRC) $(FUZZ_OBJ) $(LDLIBS)
 
 $(FUZZ_BUILD)/obj: | fuzz-cc
 	mkdir -p $@
@@ -146,8 +172,10 @@ fuzz: deps fixtures fuzz-build
 	tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_NAMES)
 
 # The replay drivers: the harness bodies built like the tests of BUILD.
+# (compiled and linked in one step, so -MMD has no object to name: the
+# headers are listed instead)
 $(BUILD)/tests/fuzz-replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(FUZZ_COMMON) $(BUILD)/libaggop.a $(HEADERS) | $(BUILD)/tests
-	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -o $@ $< tests/fuzz/replay_main.c tests/fuzz/fuzz_util.c \
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -o $@ $< tests/fuzz/replay_main.c $(FUZZ_SRC) \
 		$(BUILD)/libaggop.a $(LDLIBS)
 
-tests-bin: $(FUZZ_REPLAY)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)

@@ -15,7 +15,7 @@
 #   GDBWALK_SECONDS=N               stop after N seconds of walking (default 120)
 #
 # Containers decoded, by Rust type name, through their field names (rustc 1.95
-# std, hashbrown 0.12/0.16, smallvec 1.x, compact_str 0.8; shared/docs/layouts.md):
+# std, hashbrown 0.12/0.16, smallvec 1.x, compact_str 0.8; docs/layouts.md):
 # Vec, String, VecDeque, hashbrown RawTable (std and hashbrown HashMap/HashSet),
 # BTreeMap, Box (thin, slice, dyn), Arc/Rc (once per address), SmallVec,
 # CompactString.  Other structs are walked field by field; enums through the

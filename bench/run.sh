@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make bench: every bench/*.sh except this one, in name order.
+# make bench-all: every bench/*.sh except this one, in name order.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 for b in bench/*.sh; do

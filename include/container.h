@@ -190,11 +190,16 @@ static inline bool container_eq_str(const char *a, const char *b) { return strcm
 	 * out. */                                                                      \
 	__attribute__((unused)) static inline E *name##_insert(struct name *m, K k, bool *inserted) \
 	{                                                                               \
-		if (!name##_reserve(m, m->len + 1))                                     \
-			return NULL;                                                    \
-		bool f;                                                                 \
+		/* Look up first: a present key never grows the table, so entry    \
+		 * pointers the caller holds stay valid when nothing is inserted. */ \
+		bool f = false;                                                         \
 		uint64_t h = hash(k);                                                   \
-		size_t i = name##_probe_(m, k, h, &f);                                  \
+		size_t i = m->cap ? name##_probe_(m, k, h, &f) : 0;                     \
+		if (!f && m->len + 1 > m->cap / 4 * 3) {                                \
+			if (!name##_reserve(m, m->len + 1))                             \
+				return NULL;                                            \
+			i = name##_probe_(m, k, h, &f);                                 \
+		}                                                                       \
 		if (!f) {                                                               \
 			memset(&m->e[i], 0, sizeof(E));                                 \
 			m->ctrl[i] = (uint8_t)(CONTAINER_CTRL_FULL | (h & 0x7f));       \

@@ -82,6 +82,12 @@ struct heap_totals {
 };
 
 int heap_open(struct heap **out, const struct image *img, struct err *e);
+/* The same with the threads the census may use (jobs >= 1; heap_open is
+ * jobs 1).  The census is the same, chunk for chunk and record for record,
+ * whatever jobs is; the walk over it (walk_create) uses as many threads
+ * (heap_jobs). */
+int heap_open_jobs(struct heap **out, const struct image *img, unsigned jobs, struct err *e);
+unsigned heap_jobs(const struct heap *h);
 void heap_close(struct heap *h);
 
 /* All chunks, sorted by mem (a chunk is kept in 8 bytes: this unpacks one;
@@ -150,5 +156,10 @@ const struct version_facts *heap_versions(const struct heap *h);
  * census and prints it to out (markdown-ish text, or JSON with json).
  * Corruption in the heap is reported in the output, not as an error. */
 int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err *e);
+/* The same with jobs threads for the census (the output does not change). */
+int heap_run_jobs(FILE *out, const char *core, const char *exe, bool json, unsigned jobs, struct err *e);
+/* The same on an image already open (a live process, a core whose
+ * executable was found from the core). */
+int heap_run_image(FILE *out, const struct image *img, bool json, unsigned jobs, struct err *e);
 
 #endif

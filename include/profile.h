@@ -215,7 +215,7 @@ struct profile {
 	size_t nvariants;
 	struct types_layout_enum layout;      /* the enum's layout (the layout advisor) */
 	/* root */
-	char root_how[512];
+	char root_how[1024];
 	uint64_t root_addr;
 	char root_type[256];
 	/* the root's own allocations, counted once on their own line: a heap

@@ -23,25 +23,36 @@ struct report_meta {
 	const char *build_id;
 	double seconds;             /* whole run */
 	const char *svg;            /* the chart's file name as the markdown links it, or NULL */
+	/* the target as the user named it (--root, --enum, --profile, --config),
+	 * recorded in the JSON's "options" so that `diff BASELINE.json CORE EXE`
+	 * profiles the core the same way; NULL: none given */
+	const struct profile_options *opts;
+	const char *debug_info;     /* where the DWARF was found (types_debug_source), or NULL */
+	const char *live;           /* for --pid: how long the process was stopped, or NULL */
 };
 
 /* v with thousands separators ("1,234,567") in buf (at least 28 bytes). */
 const char *report_num(char *buf, size_t size, uint64_t v);
 
+/* The metric --metrics checks unless --metrics-name names another. */
+#define REPORT_METRIC_DEFAULT "bytes_per_entity_p99"
+
 struct report_metrics {
 	bool have;
 	const char *file;
-	double metric;              /* beava_bytes_per_entity_p99 as scraped */
+	const char *name;           /* the metric's name as asked (REPORT_METRIC_DEFAULT) */
+	double metric;              /* its value as scraped */
 	uint64_t measured;          /* the profile's per-entity p99 */
 	double tolerance;
 	double relative;            /* |metric - measured| / measured */
 	bool diverged;
 };
 
-/* Reads a saved Prometheus scrape and compares bytes_per_entity_p99 (any
- * metric whose name ends so) with the profile.  ERR_INPUT when the file or
+/* Reads a saved Prometheus scrape and compares the metric name (NULL:
+ * REPORT_METRIC_DEFAULT; the first sample whose name ends so, labels
+ * allowed) with the profile's per-entity p99.  ERR_INPUT when the file or
  * the metric is missing. */
-int report_metrics_check(const char *file, const struct profile *p, double tolerance,
+int report_metrics_check(const char *file, const char *name, const struct profile *p, double tolerance,
 			 struct report_metrics *out, struct err *e);
 
 /* What a recommendation looks at: one variant in one slot (a cell), or a
@@ -50,6 +61,7 @@ struct report_owner {
 	uint64_t count, payload_bytes;
 	struct profile_bytes heap;
 	const struct profile_fields *fields;
+	uint32_t variant;            /* the owner's one variant; UINT32_MAX for a mixed slot */
 };
 struct report_owner report_owner_cell(const struct profile_cell *c);
 struct report_owner report_owner_feature(const struct profile_feature *f);
@@ -66,6 +78,30 @@ struct report_advice {
 };
 void report_advise(const struct profile *p, const struct profile_table *tb,
 		   const struct report_owner *ow, struct report_advice *out);
+/* What following rule `rule` (about field path `path`) saves for the owner on
+ * this snapshot, in *unit ("heap requested bytes", "inline bytes", "heap
+ * chunk bytes"): R1 the path's capacity slack, R2 the owner's capacity slack,
+ * R3 what boxing the owner's variant adds to boxing every larger one (the
+ * layout advisor's row, over every op), R4 the allocator overhead of its
+ * boxes.  A rule whose saving is 0 does not fire (report_advise). */
+uint64_t report_rule_saving(const struct profile *p, const struct report_owner *ow, const char *rule, uint32_t path,
+			    const char **unit);
+/* Writes a->why for a->rule from the owner's own figures (an offender's
+ * text is computed from the offender's table, never from one member). */
+void report_advice_explain(const struct profile *p, const struct report_owner *ow, struct report_advice *a);
+
+/* One row of the boxing model (types_layout.h), the one computation behind
+ * rule R3, the layout advisor and the chart: boxing the variants of steps
+ * 0..step (largest payload first) makes the enum `size` bytes and saves
+ * `saved` inline bytes over every op; `adds` is what this step's variant
+ * adds to the step before (0: boxing it shrinks nothing more). */
+struct report_boxing {
+	uint32_t step, variant;
+	uint64_t size, saved, adds;
+};
+bool report_boxing_step(const struct profile *p, uint32_t step, struct report_boxing *out);
+/* The step that boxes variant; false (zeros) when the model does not reach it. */
+bool report_boxing_of(const struct profile *p, uint32_t variant, struct report_boxing *out);
 /* The rules, one per line, as printed in the report. */
 extern const char *const report_rules[];
 
@@ -92,6 +128,10 @@ struct report_group {
 	uint64_t saving;                 /* in saving_unit */
 	const char *saving_unit;         /* "heap requested bytes", "inline bytes", "heap chunk bytes" */
 	uint64_t holders;                /* entities holding one of the members */
+	uint64_t saving_entities;        /* the entities the saving is spread over: holders, or every entity
+					  * for R3 (every op's slot shrinks) */
+	int shared_with;                 /* >= 0: the saving is the one already counted for group
+					  * shared_with (R3 of one variant in several groups); saving is 0 */
 	char change[320];                /* what to change, in words */
 };
 struct report_groups {
@@ -206,6 +246,12 @@ struct report_doc_table {
 	size_t nfeatures;
 };
 
+/* The options a profile was made with (JSON "options"), each NULL when not
+ * given or not recorded: what a diff reuses for a core side. */
+struct report_doc_options {
+	char *root, *enum_name, *profile, *config;
+};
+
 struct report_doc_owner {    /* heap.owners[]: a typed owner's field path and container */
 	char *owner, *path, *container;
 	struct report_doc_bytes b;
@@ -219,6 +265,7 @@ struct report_doc_rest {     /* heap.unaccounted.CLASS: chunks no typed owner re
 struct report_doc {
 	char *source;             /* the file, or "CORE (EXE)" for a run */
 	char *target, *enum_name, *core, *exe;
+	struct report_doc_options opts;
 	uint64_t enum_size, enum_align, tag_offset, tag_size;
 	struct report_doc_variant *variants;             /* the enum's, layout order */
 	size_t nvariants;
@@ -290,6 +337,7 @@ int report_diff_figures(FILE *out, const struct report_diff *d, struct err *e);
  *   N[unit]        the new value                  (enum.size > 80)
  *   +N[unit], -N   the change new - old           (variant.Windowed.heap_chunk_bytes > +1MiB)
  *   +N%, -N%       the change relative to old     (per_entity.p99 > +5%)
+ *   xF             the ratio new / old            (variant.*.heap_chunk_bytes_per_op > x1.2)
  * units: B, KB, MB, GB (10^3), KiB, MiB, GiB (2^10).  A figure absent on a
  * side counts 0 there; an expression that names no figure of either is an
  * error (a typo must not pass the gate).  A thresholds file holds one

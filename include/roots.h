@@ -29,7 +29,7 @@ struct roots_result {
 	type_id type;
 	uint64_t alloc;       /* heap roots: the ArcInner's allocation (the walk marks it seen); else 0 */
 	uint64_t alloc_size;  /* heap roots: the bytes requested for it (sizeof ArcInner<T>) */
-	char how[512];        /* one line: how it was found */
+	char how[1024];       /* one line: how it was found */
 };
 
 /* Deep validation of a candidate value: 0 when it holds together, else an

@@ -11,8 +11,10 @@
 # minutes for a held dpkg lock and says so plainly if it stays held; prints
 # nothing when nothing is missing.
 #
-# For tests: DEPS_ROOT=DIR looks for the files under DIR instead of /, and
-# DEPS_SIMULATE=1 prints "deps: would install P..." instead of installing.
+# For tests: DEPS_ROOT=DIR looks for the files under DIR instead of /,
+# DEPS_SIMULATE=1 prints "deps: would install P..." instead of installing,
+# DEPS_APT=CMD runs CMD instead of apt-get and DEPS_LOCK_SLEEP=S waits S
+# seconds (default 5) between tries while a lock is held.
 set -euo pipefail
 mode=${1:-build}
 root=${DEPS_ROOT:-}
@@ -38,12 +40,25 @@ build_needs=(
 	"libelf-dev|have_pc libelf"
 	"libjansson-dev|have_pc jansson"
 	"zlib1g-dev|have_pc zlib"
+	# compressed cores (src/image_zcore.c): systemd-coredump's zstd, and xz, lz4, gzip
+	"libzstd-dev|have_pc libzstd"
+	"liblzma-dev|have_pc liblzma"
+	"liblz4-dev|have_pc liblz4"
 	"pkg-config|have_cmd pkg-config"
 )
 check_needs=(
 	"libcmocka-dev|have_pc cmocka"
 	"gdb|have_cmd gcore"
 	"xz-utils|have_cmd xz"
+	# tests/e2e_prod.sh: the real compressors, a debuginfod server and its client
+	# library (dlopened by the tool), a second tracer for the --pid refusal
+	"zstd|have_cmd zstd"
+	"lz4|have_cmd lz4"
+	"gzip|have_cmd gzip"
+	"debuginfod|have_cmd debuginfod"
+	"libdebuginfod1|have_file /usr/lib/$multiarch/libdebuginfod.so.1"
+	"strace|have_cmd strace"
+	"binutils|have_cmd objcopy"
 	"librust-smallvec-dev|have_file /usr/share/cargo/registry/smallvec-1.*"
 	"librust-hashbrown-dev|have_file /usr/share/cargo/registry/hashbrown-0.12.*"
 	"librust-parking-lot-dev|have_file /usr/share/cargo/registry/parking_lot-0.12.*"
@@ -86,11 +101,25 @@ echo "deps: installing ${missing[*]}" >&2
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 lock=(-o DPkg::Lock::Timeout=300)
-if ! $SUDO apt-get "${lock[@]}" update -qq; then
-	echo "deps: apt-get update failed (is another apt or dpkg holding its lock? see 'ps aux | grep -E \"apt|dpkg\"')" >&2
-	exit 1
-fi
-if ! $SUDO apt-get "${lock[@]}" install -y -qq --no-remove "${missing[@]}" >/dev/null; then
-	echo "deps: could not install ${missing[*]} without removing a package or while dpkg's lock was held; install them by hand" >&2
+# apt-get update takes the lists lock, which DPkg::Lock::Timeout does not cover:
+# while another apt holds a lock, wait and try again (five minutes at most).
+apt_wait() {   # apt_wait WHAT ARGS...: run apt-get ARGS, retrying while a lock is held
+	local what=$1 i out
+	shift
+	for i in $(seq 60); do
+		if out=$($SUDO "${DEPS_APT:-apt-get}" "${lock[@]}" "$@" 2>&1); then return 0; fi
+		case $out in
+		*"Could not get lock"*|*"Unable to acquire"*|*"is held by process"*|*"lock-frontend"*)
+			[ "$i" -eq 1 ] && echo "deps: $what: another apt or dpkg holds its lock; waiting (up to 5 minutes)" >&2
+			sleep "${DEPS_LOCK_SLEEP:-5}" ;;
+		*) printf '%s\n' "$out" | tail -5 >&2; return 1 ;;
+		esac
+	done
+	echo "deps: $what: the apt/dpkg lock stayed held for 5 minutes (see 'ps aux | grep -E \"apt|dpkg\"')" >&2
+	return 1
+}
+apt_wait "apt-get update" update -qq || { echo "deps: apt-get update failed" >&2; exit 1; }
+if ! apt_wait "apt-get install" install -y -qq --no-remove "${missing[@]}"; then
+	echo "deps: could not install ${missing[*]} without removing a package; install them by hand" >&2
 	exit 1
 fi

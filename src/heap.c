@@ -46,7 +46,7 @@ static bool rd_fill(struct heap_rd *r, uint64_t addr)
 	r->len = 0;
 	if (image_pread(r->img, base, r->buf, HEAP_RD_WINDOW) == HEAP_RD_WINDOW) {
 		r->p = r->buf;
-	} else if (image_read(r->img, base, r->buf, HEAP_RD_WINDOW, NULL) == 0) {
+	} else if (!r->pread_only && image_read(r->img, base, r->buf, HEAP_RD_WINDOW, NULL) == 0) {
 		r->p = r->buf;
 	} else {
 		return false;
@@ -66,7 +66,8 @@ bool heap_rd_get(struct heap_rd *r, uint64_t addr, void *out, size_t len)
 		if ((addr & ~(uint64_t)(HEAP_RD_WINDOW - 1)) !=
 			    ((addr + len - 1) & ~(uint64_t)(HEAP_RD_WINDOW - 1)) ||
 		    !rd_fill(r, addr))
-			return image_read(r->img, addr, out, len, NULL) == 0;
+			return r->pread_only ? image_pread(r->img, addr, out, len) == len
+					     : image_read(r->img, addr, out, len, NULL) == 0;
 	}
 	memcpy(out, r->p + (addr - r->base), len);
 	return true;
@@ -97,7 +98,7 @@ int heap_add_corruption(struct heap *h, uint64_t addr, const char *fmt, ...)
 	return 0;
 }
 
-static int push_sizex(struct heap *h, size_t idx, uint64_t size, struct err *e)
+int heap_push_sizex(struct heap *h, size_t idx, uint64_t size, struct err *e)
 {
 	int rc = grow((void **)&h->sx, &h->capsx, h->nsx + 1, sizeof *h->sx, e);
 	if (rc)
@@ -109,11 +110,12 @@ static int push_sizex(struct heap *h, size_t idx, uint64_t size, struct err *e)
 
 int heap_push_chunk(struct heap *h, const struct heap_chunk *c, struct err *e)
 {
-	int rc = grow((void **)&h->cw, &h->capchunks, h->nchunks + 1, sizeof *h->cw, e);
+	int rc = h->cw_fixed ? (h->nchunks < h->capchunks ? 0 : err_set(e, ERR_NOMEM, "heap: census slice full"))
+			     : grow((void **)&h->cw, &h->capchunks, h->nchunks + 1, sizeof *h->cw, e);
 	if (rc)
 		return rc;
 	if (h->nchunks && heap_mem_at(h, h->nchunks - 1) + h->last_size != c->mem &&
-	    (rc = push_sizex(h, h->nchunks - 1, h->last_size, e)))
+	    (rc = heap_push_sizex(h, h->nchunks - 1, h->last_size, e)))
 		return rc;
 	uint64_t arena = c->arena < HW_NO_ARENA ? c->arena : HW_NO_ARENA;
 	h->cw[h->nchunks++] = ((c->mem >> 4) & HW_MEM_MASK) | (uint64_t)(c->state & 3) << HW_STATE_SHIFT |
@@ -125,7 +127,7 @@ int heap_push_chunk(struct heap *h, const struct heap_chunk *c, struct err *e)
 int heap_push_done(struct heap *h, struct err *e)
 {
 	return h->nchunks && !(h->cw[h->nchunks - 1] & HW_SIZEX) ?
-		push_sizex(h, h->nchunks - 1, h->last_size, e) : 0;
+		heap_push_sizex(h, h->nchunks - 1, h->last_size, e) : 0;
 }
 
 void heap_set_state(struct heap *h, size_t i, enum heap_state st)
@@ -475,6 +477,13 @@ static void arena_stats(struct heap *h)
 
 int heap_open(struct heap **out, const struct image *img, struct err *e)
 {
+	return heap_open_jobs(out, img, 1, e);
+}
+
+unsigned heap_jobs(const struct heap *h) { return h->jobs; }
+
+int heap_open_jobs(struct heap **out, const struct image *img, unsigned jobs, struct err *e)
+{
 	struct heap *h = calloc(1, sizeof *h);
 	struct heap_rd rd;
 	int rc;
@@ -483,6 +492,7 @@ int heap_open(struct heap **out, const struct image *img, struct err *e)
 	if (!h)
 		return err_set(e, ERR_NOMEM, "heap: out of memory");
 	h->img = img;
+	h->jobs = jobs ? jobs : 1;
 	h->glibc_rows = GLIBC_ALL;
 	if ((rc = heap_rd_init(&rd, img))) {
 		free(h);

@@ -32,6 +32,8 @@
  */
 #include "heap_int.h"
 
+#include "arr.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,10 +82,19 @@ static bool ms_read(struct heap_rd *rd, uint64_t addr, struct heap_ms *ms, const
 	return true;
 }
 
-/* Follows the ring from start; fills list (up to HEAP_MAX_ARENAS).  Returns
- * the count, or 0 when the ring does not close. */
+/* The arenas of a ring as it is followed: the array grows with the ring
+ * (a core has a handful of arenas; HEAP_MAX_ARENAS bounds it), so that a
+ * census does not allocate room for the bound every time. */
+struct ring {
+	struct heap_ms *v;
+	size_t cap;
+	bool oom;
+};
+
+/* Follows the ring from start; fills r (up to HEAP_MAX_ARENAS).  Returns
+ * the count, or 0 when the ring does not close (or r->oom). */
 static size_t ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start,
-			   struct heap_ms *list, bool report, const struct glibc_ms_layout *l)
+			   struct ring *r, bool report, const struct glibc_ms_layout *l)
 {
 	size_t n = 0;
 	uint64_t a = start;
@@ -95,19 +106,23 @@ static size_t ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start,
 			return 0;
 		}
 		for (size_t i = 0; i < n; i++)
-			if (list[i].addr == a) {
+			if (r->v[i].addr == a) {
 				if (report)
 					heap_add_corruption(h, a, "arena ring loops back to 0x%llx, not to 0x%llx",
 							    (unsigned long long)a, (unsigned long long)start);
 				return 0;
 			}
-		if (!ms_read(rd, a, &list[n], l)) {
+		if (!arr_grow((void **)&r->v, &r->cap, n + 1, sizeof *r->v, 16)) {
+			r->oom = true;
+			return 0;
+		}
+		if (!ms_read(rd, a, &r->v[n], l)) {
 			if (report)
 				heap_add_corruption(h, a, "arena ring reaches 0x%llx, which is not a malloc_state",
 						    (unsigned long long)a);
 			return 0;
 		}
-		a = list[n++].next;
+		a = r->v[n++].next;
 	} while (a != start);
 	return n;
 }
@@ -190,7 +205,7 @@ static size_t ring_nself(const struct heap_ms *list, size_t n)
 
 /* Step 3: main_arena by its bins[] in file-backed writable segments, for
  * malloc_state layout l. */
-static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct heap_ms *scratch,
+static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct ring *scratch,
 			     const struct glibc_ms_layout *l)
 {
 	size_t nseg = image_segment_count(h->img);
@@ -202,11 +217,18 @@ static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct heap_ms 
 		uint64_t dumped = sg->start + (sg->filesz < sg->end - sg->start ? sg->filesz : sg->end - sg->start);
 		if (!(sg->flags & IMAGE_W) || !sg->file || sg->end - sg->start > ((uint64_t)64 << 20))
 			continue;
+		uint64_t prev = 0;   /* the last self-pointing head met */
 		for (uint64_t a = sg->start; a + 16 <= dumped; a += 8) {
 			uint64_t w[2];
 			if (!heap_rd_get(rd, a, w, sizeof w) || w[0] != a - 16 || w[1] != a - 16)
 				continue;
-			for (uint64_t j = 0; j < GL_NBINS - 1; j++) {
+			/* a head 16 bytes after another has the same candidates
+			 * shifted by one bin, all tried already but the first: a run
+			 * of empty bins costs one candidate a head, not 127 (the
+			 * order candidates are first tried in is the same) */
+			uint64_t nj = prev && a - prev == 16 ? 1 : GL_NBINS - 1;
+			prev = a;
+			for (uint64_t j = 0; j < nj; j++) {
 				uint64_t m = a - l->bins - 16 * j;
 				uint64_t next;
 				if (m < sg->start || m + l->size > sg->end || in_list(tried, ntried, m))
@@ -227,7 +249,7 @@ static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct heap_ms 
  * bins) under every layout of the table; the layout under which it closes
  * with the most empty bins heads pointing at themselves wins, its ring is
  * left in list and its size returned (0: no layout closes it). */
-static size_t ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, struct heap_ms *list)
+static size_t ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, struct ring *list)
 {
 	size_t self[8] = { 0 }, nring[8] = { 0 }, best = SIZE_MAX, other = 0;
 	uint64_t from[8] = { 0 };
@@ -236,7 +258,7 @@ static size_t ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, s
 		const struct glibc_ms_layout *l = glibc_ms_layouts[k];
 		from[k] = *start ? *start : main_by_bins(h, rd, list, l);
 		nring[k] = from[k] ? ring_collect(h, rd, from[k], list, false, l) : 0;
-		self[k] = ring_nself(list, nring[k]);
+		self[k] = ring_nself(list->v, nring[k]);
 		if (nring[k] && (best == SIZE_MAX || self[k] > self[best]))
 			best = k;
 	}
@@ -340,19 +362,23 @@ static int adopt_ring(struct heap *h, struct heap_ms *list, size_t n, size_t mai
 
 int heap_find_arenas(struct heap *h, struct heap_rd *rd, struct err *e)
 {
-	struct heap_ms *list = malloc(HEAP_MAX_ARENAS * sizeof *list);
+	struct ring ring = {0};
+	struct heap_ms *list;
 	uint64_t start;
 	size_t n = 0, main_i = SIZE_MAX;
 	int rc;
 
-	if (!list)
-		return err_set(e, ERR_NOMEM, "heap: out of memory");
 	start = first_thread_arena(h, rd);
-	if (start && !(n = ring_detect(h, rd, &start, list)))
-		ring_collect(h, rd, start, list, true, glibc_ms_layouts[0]); /* records where it breaks */
+	if (start && !(n = ring_detect(h, rd, &start, &ring)))
+		ring_collect(h, rd, start, &ring, true, glibc_ms_layouts[0]); /* records where it breaks */
 	if (!n) {
 		start = 0;
-		n = ring_detect(h, rd, &start, list);
+		n = ring_detect(h, rd, &start, &ring);
+	}
+	list = ring.v;
+	if (ring.oom) {
+		free(list);
+		return err_set(e, ERR_NOMEM, "heap: out of memory following the arena ring");
 	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t hs = behind_heap_info(rd, list[i].addr, h->hinfo_size);

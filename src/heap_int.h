@@ -39,6 +39,9 @@ struct heap_rd {
 	uint64_t base, len;          /* current window [base, base+len) */
 	const uint8_t *p;            /* its bytes (into the core or into buf) */
 	uint8_t *buf;                /* owned copy buffer, HEAP_RD_WINDOW bytes */
+	bool pread_only;             /* the core file alone (image_pread), never image_read:
+				      * for a thread of the parallel census, whose regions
+				      * lie wholly in the core's file-backed part */
 };
 enum { HEAP_RD_WINDOW = 1 << 16 };
 
@@ -115,8 +118,11 @@ struct heap_sizex {
 
 struct heap {
 	const struct image *img;
+	unsigned jobs;               /* threads the census (and the walk over it) may use */
 	uint64_t *cw;                /* chunk words, see above */
 	size_t nchunks, capchunks;
+	bool cw_fixed;               /* cw is a slice of another heap's array: never grown
+				      * (a push past capchunks fails with ERR_NOMEM) */
 	struct heap_sizex *sx;       /* sizes that are not the distance to the next chunk */
 	size_t nsx, capsx;
 	uint64_t last_size;          /* size of the chunk pushed last */
@@ -165,6 +171,8 @@ int heap_glibc_summary(struct heap *h);
 int heap_add_corruption(struct heap *h, uint64_t addr, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int heap_push_chunk(struct heap *h, const struct heap_chunk *c, struct err *e);
+/* Records that chunk idx's size is not the distance to the next chunk. */
+int heap_push_sizex(struct heap *h, size_t idx, uint64_t size, struct err *e);
 /* Ends the census: the last chunk's size goes to the exception table. */
 int heap_push_done(struct heap *h, struct err *e);
 /* The user pointer of chunk i (i < nchunks), and a new state for it. */

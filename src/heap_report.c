@@ -9,12 +9,16 @@
  * not a failure: heap_run returns 0 whenever the census could be taken.
  */
 #include "heap.h"
+#include "fmt.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { HIST_BUCKETS = 64, LARGEST = 10 };
+
+/* x with thousands separators; each use has its own buffer */
+#define N(x) fmt_num((char[32]){0}, 32, (uint64_t)(x))
 
 struct summary {
 	struct heap_totals t;
@@ -107,45 +111,56 @@ static void print_versions(FILE *out, const struct version_facts *v)
 	fputc('\n', out);
 }
 
+/* What each figure of the text counts (the "Definitions" block). */
+static const char *const DEFINITIONS[][2] = {
+	{"chunk", "one block glibc malloc manages, header included; its size is the header word & ~7"},
+	{"in use", "chunks the program holds (allocated and not freed): their chunk sizes"},
+	{"cached", "freed chunks glibc keeps for reuse in the tcache and fastbins (still marked in use to malloc)"},
+	{"free", "chunks in the bins, plus the top chunk (the arena's unused tail)"},
+	{"mmapped", "chunks malloc got from mmap directly (large allocations), outside every arena"},
+	{"system bytes", "the memory of the arena's heaps as glibc sees it (malloc_info's \"current\")"},
+	{"overhead bytes", "system bytes that are in no chunk and not top: the heap_info and malloc_state headers, "
+			   "alignment and fenceposts (and bytes skipped after a corruption)"},
+	{"tcache / fastbin bytes", "the cached chunks of the arena, by the cache holding them"},
+	{"top bytes", "the top chunk: free memory at the end of the arena, not in a bin"},
+	{"mallinfo2", "glibc's own totals (arena, ordblks, ...), counted from the core the way mallinfo2() counts them"},
+};
+
 static void print_text(FILE *out, const struct image *img, const struct heap *h, const struct summary *s)
 {
 	const struct heap_totals *t = &s->t;
 
 	fprintf(out, "# Heap census\n\ncore: %s (%s)\n\n", image_core_path(img), image_core_kind(img));
-	fprintf(out, "- arenas: %zu, tcaches: %zu, chunks: %zu\n", heap_arena_count(h), heap_tcache_count(h),
-		heap_chunk_count(h));
-	fprintf(out, "- in use by the program: %llu bytes in %zu chunks (mmapped: %llu bytes in %llu chunks)\n",
-		(unsigned long long)s->inuse_bytes, s->inuse_chunks, (unsigned long long)t->hblkhd,
-		(unsigned long long)t->hblks);
-	fprintf(out, "- cached (tcache + fastbins): %llu bytes in %zu chunks\n",
-		(unsigned long long)s->cached_bytes, s->cached_chunks);
-	fprintf(out, "- free (bins + top): %llu bytes in %zu chunks\n\n", (unsigned long long)s->free_bytes,
-		s->free_chunks);
+	fprintf(out, "- arenas: %zu, tcaches: %zu, chunks: %s\n", heap_arena_count(h), heap_tcache_count(h),
+		N(heap_chunk_count(h)));
+	fprintf(out, "- in use by the program: %s bytes in %s chunks (mmapped: %s bytes in %s chunks)\n",
+		N(s->inuse_bytes), N(s->inuse_chunks), N(t->hblkhd), N(t->hblks));
+	fprintf(out, "- cached (tcache + fastbins): %s bytes in %s chunks\n", N(s->cached_bytes), N(s->cached_chunks));
+	fprintf(out, "- free (bins + top): %s bytes in %s chunks\n\n", N(s->free_bytes), N(s->free_chunks));
+	fprintf(out, "Every term and column is defined under [Definitions](#definitions).\n\n");
 	print_versions(out, heap_versions(h));
-	fprintf(out, "## Arenas\n\n| # | malloc_state | kind | heaps | system | in use | chunks | tcache | fastbin | free | chunks | top | overhead |\n");
-	fprintf(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	fprintf(out, "## Arenas\n\n| # | malloc_state | kind | heaps | system bytes | in-use bytes | in-use chunks | "
+		"tcache bytes | fastbin bytes | free bytes | free chunks | top bytes | overhead bytes |\n");
+	fprintf(out, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (size_t i = 0; i < heap_arena_count(h); i++) {
 		const struct heap_arena *a = heap_arena_get(h, i);
-		fprintf(out, "| %zu | 0x%llx | %s | %zu | %llu | %llu | %zu | %llu | %llu | %llu | %zu | %llu | %llu |\n",
-			i, (unsigned long long)a->addr, a->main ? "main" : "thread", a->nheaps,
-			(unsigned long long)a->system_bytes, (unsigned long long)a->inuse_bytes, a->inuse_chunks,
-			(unsigned long long)a->tcache_bytes, (unsigned long long)a->fastbin_bytes,
-			(unsigned long long)a->free_bytes, a->free_chunks, (unsigned long long)a->top_bytes,
-			(unsigned long long)a->overhead_bytes);
+		fprintf(out, "| %zu | 0x%llx | %s | %zu | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", i,
+			(unsigned long long)a->addr, a->main ? "main" : "thread", a->nheaps, N(a->system_bytes),
+			N(a->inuse_bytes), N(a->inuse_chunks), N(a->tcache_bytes), N(a->fastbin_bytes), N(a->free_bytes),
+			N(a->free_chunks), N(a->top_bytes), N(a->overhead_bytes));
 	}
+	fprintf(out, "\nPer arena, system bytes = in-use + tcache + fastbin + free + top + overhead bytes.\n");
 	fprintf(out, "\n## mallinfo2, counted as glibc counts\n\n");
-	fprintf(out, "arena %llu, ordblks %llu, smblks %llu, hblks %llu, hblkhd %llu, fsmblks %llu, "
-		"uordblks %llu, fordblks %llu, keepcost %llu\n\n",
-		(unsigned long long)t->arena, (unsigned long long)t->ordblks, (unsigned long long)t->smblks,
-		(unsigned long long)t->hblks, (unsigned long long)t->hblkhd, (unsigned long long)t->fsmblks,
-		(unsigned long long)t->uordblks, (unsigned long long)t->fordblks, (unsigned long long)t->keepcost);
-	fprintf(out, "## In-use chunk sizes\n\n| chunk size | chunks | bytes |\n|---|---|---|\n");
+	fprintf(out, "arena %s, ordblks %s, smblks %s, hblks %s, hblkhd %s, fsmblks %s, uordblks %s, fordblks %s, "
+		"keepcost %s\n\n", N(t->arena), N(t->ordblks), N(t->smblks), N(t->hblks), N(t->hblkhd), N(t->fsmblks),
+		N(t->uordblks), N(t->fordblks), N(t->keepcost));
+	fprintf(out, "## In-use chunk sizes\n\n| chunk size | chunks | bytes |\n|---|---:|---:|\n");
 	for (int b = 0; b < HIST_BUCKETS; b++)
 		if (s->hist_n[b])
-			fprintf(out, "| %llu..%llu | %llu | %llu |\n", (unsigned long long)1 << b,
-				((unsigned long long)2 << b) - 1, (unsigned long long)s->hist_n[b],
-				(unsigned long long)s->hist_b[b]);
-	fprintf(out, "\n## Largest chunks\n\n| user pointer | chunk | usable | state | arena |\n|---|---|---|---|---|\n");
+			fprintf(out, "| %s..%s | %s | %s |\n", N((uint64_t)1 << b), N(((uint64_t)2 << b) - 1),
+				N(s->hist_n[b]), N(s->hist_b[b]));
+	fprintf(out, "\n## Largest chunks\n\n| user pointer | chunk bytes | usable bytes | state | arena |\n"
+		"|---|---:|---:|---|---|\n");
 	for (size_t k = 0; k < s->nlargest; k++) {
 		const struct heap_chunk c = heap_chunk_get(h, s->largest[k]);
 		char arena[16];
@@ -153,8 +168,8 @@ static void print_text(FILE *out, const struct image *img, const struct heap *h,
 			snprintf(arena, sizeof arena, "mmapped");
 		else
 			snprintf(arena, sizeof arena, "%u", c.arena);
-		fprintf(out, "| 0x%llx | %llu | %llu | %s | %s |\n", (unsigned long long)c.mem,
-			(unsigned long long)c.size, (unsigned long long)heap_usable(&c), state_name(c.state), arena);
+		fprintf(out, "| 0x%llx | %s | %s | %s | %s |\n", (unsigned long long)c.mem, N(c.size), N(heap_usable(&c)),
+			state_name(c.state), arena);
 	}
 	fprintf(out, "\n## Corruption\n\n");
 	if (!heap_corruption_total(h))
@@ -165,6 +180,11 @@ static void print_text(FILE *out, const struct image *img, const struct heap *h,
 	}
 	if (heap_corruption_total(h) > heap_corruption_count(h))
 		fprintf(out, "- ... %zu more not listed\n", heap_corruption_total(h) - heap_corruption_count(h));
+	fprintf(out, "\n## Definitions\n\nAll sizes are bytes; numbers carry thousands separators (--json has them "
+		"exact).\n\n");
+	for (size_t i = 0; i < sizeof DEFINITIONS / sizeof DEFINITIONS[0]; i++)
+		fprintf(out, "- **%s**: %s.\n", DEFINITIONS[i][0], DEFINITIONS[i][1]);
+	fprintf(out, "- **usable bytes**: what malloc_usable_size() would return for the chunk.\n");
 }
 
 static json_t *arena_json(const struct heap_arena *a, size_t i)
@@ -253,17 +273,27 @@ static json_t *build_json(const struct image *img, const struct heap *h, const s
 
 int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err *e)
 {
+	return heap_run_jobs(out, core, exe, json, 1, e);
+}
+
+int heap_run_jobs(FILE *out, const char *core, const char *exe, bool json, unsigned jobs, struct err *e)
+{
 	struct image *img = NULL;
+	int rc = image_open(&img, core, exe, e);
+	if (!rc)
+		rc = heap_run_image(out, img, json, jobs, e);
+	image_close(img);
+	return rc;
+}
+
+int heap_run_image(FILE *out, const struct image *img, bool json, unsigned jobs, struct err *e)
+{
 	struct heap *h = NULL;
 	struct summary *s;
 	int rc;
 
-	if ((rc = image_open(&img, core, exe, e)))
+	if ((rc = heap_open_jobs(&h, img, jobs ? jobs : 1, e)))
 		return rc;
-	if ((rc = heap_open(&h, img, e))) {
-		image_close(img);
-		return rc;
-	}
 	s = malloc(sizeof *s);
 	if (!s) {
 		rc = err_set(e, ERR_NOMEM, "heap: out of memory");
@@ -284,6 +314,5 @@ int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err
 	}
 	free(s);
 	heap_close(h);
-	image_close(img);
 	return rc;
 }

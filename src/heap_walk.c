@@ -25,6 +25,7 @@
  */
 #include "heap_int.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -405,6 +406,187 @@ static void drop_overlaps(struct heap *h)
 	h->nregions = out;
 }
 
+/* Walks the chunks of regions r[0..n), pushing them (and the corruption
+ * and tcache candidates found) into dst; the arenas are info's. */
+static int walk_regions(struct heap *dst, const struct heap *info, struct heap_rd *rd, struct heap_region *r,
+			size_t n, struct err *e)
+{
+	for (size_t i = 0; i < n; i++, r++) {
+		struct chunk_walk w = { .h = dst, .rd = rd };
+		size_t before = dst->ncorr_total;
+		int rc;
+		r->first = dst->nchunks;
+		if (r->mmapped) {
+			rc = walk_mmapped(&w, r, e);
+		} else {
+			w.main = info->arenas[r->arena].main;
+			w.top = r->has_top ? info->ms[r->arena].top : 0;
+			rc = walk_region(&w, r, e);
+		}
+		if (rc)
+			return rc;
+		r->count = dst->nchunks - r->first;
+		r->damaged = dst->ncorr_total != before;
+	}
+	return 0;
+}
+
+/* ---- the census on several threads ----
+ *
+ * The regions are cut into runs of about equal bytes, one a thread.  Each
+ * thread walks its run into a heap of its own whose chunk words are a slice
+ * of the census's array (at the bound chunk_bound reserved for the regions
+ * before it), with its own corruption records, size exceptions and tcache
+ * candidates; the slices are then moved together and the records appended
+ * in region order, so that the census is the one a single thread takes,
+ * word for word.  Only when every region lies in the core's file-backed
+ * part (the threads read with image_pread alone) and the reserve is there;
+ * otherwise, or when a slice fills up, the census is taken on one thread. */
+enum { CENSUS_MAX_PARTS = 16 };
+
+struct census_part {
+	struct heap sub;
+	const struct heap *h;
+	struct heap_region *r;
+	size_t n;
+	int rc;
+	struct err e;
+	pthread_t th;
+	bool started;
+};
+
+static void *part_run(void *arg)
+{
+	struct census_part *p = arg;
+	struct heap_rd rd;
+	if ((p->rc = heap_rd_init(&rd, p->h->img))) {
+		err_set(&p->e, p->rc, "heap: out of memory");
+		return NULL;
+	}
+	rd.pread_only = true;
+	p->rc = walk_regions(&p->sub, p->h, &rd, p->r, p->n, &p->e);
+	heap_rd_fini(&rd);
+	return NULL;
+}
+
+static void part_free(struct census_part *p)
+{
+	free(p->sub.sx);
+	free(p->sub.corr);
+	free(p->sub.tc_cand);
+}
+
+/* Appends part p's results to h (whose chunks so far end where p's slice
+ * is moved to). */
+static int part_merge(struct heap *h, struct census_part *p, struct err *e)
+{
+	size_t base = h->nchunks, n = p->sub.nchunks;
+	int rc;
+	if (n) {
+		uint64_t first = (p->sub.cw[0] & HW_MEM_MASK) << 4;
+		if (base && heap_mem_at(h, base - 1) + h->last_size != first &&
+		    (rc = heap_push_sizex(h, base - 1, h->last_size, e)))
+			return rc;
+		if (p->sub.cw != h->cw + base)
+			memmove(h->cw + base, p->sub.cw, n * sizeof *h->cw);
+		h->nchunks += n;
+		h->last_size = p->sub.last_size;
+	}
+	for (size_t i = 0; i < p->sub.nsx; i++)
+		if ((rc = heap_push_sizex(h, base + p->sub.sx[i].idx, p->sub.sx[i].size, e)))
+			return rc;
+	for (size_t i = 0; i < p->sub.ntc_cand; i++)
+		if ((rc = heap_push_tcache_candidate(h, base + p->sub.tc_cand[i].ci, p->sub.tc_cand[i].l, e)))
+			return rc;
+	for (size_t i = 0; i < p->sub.ncorr; i++) {
+		size_t total = h->ncorr_total;
+		heap_add_corruption(h, p->sub.corr[i].addr, "%s", p->sub.corr[i].what);
+		h->ncorr_total = total;
+	}
+	h->ncorr_total += p->sub.ncorr_total;
+	for (size_t i = 0; i < p->n; i++)
+		p->r[i].first += base;
+	return 0;
+}
+
+/* ERR_NOTFOUND: not taken on several threads (nothing changed; take it on one). */
+static int walk_parallel(struct heap *h, struct err *e)
+{
+	struct census_part parts[CENSUS_MAX_PARTS];
+	size_t nparts = h->jobs < CENSUS_MAX_PARTS ? h->jobs : CENSUS_MAX_PARTS, np = 0;
+	uint64_t total = 0, bound = 0;
+	int rc = 0;
+
+	if (h->nregions < 2 || h->nchunks != 0 || !h->cw)
+		return ERR_NOTFOUND;
+	for (size_t i = 0; i < h->nregions; i++) {
+		const struct heap_region *r = &h->regions[i];
+		uint64_t lo = r->mmapped ? r->map_start : r->start;
+		if (r->end <= lo || !image_ptr(h->img, lo, (size_t)(r->end - lo)))
+			return ERR_NOTFOUND;
+		total += r->end - lo;
+		bound += r->mmapped ? 1 : (r->end - r->start) / GL_MINSIZE + 1;
+	}
+	if (bound > h->capchunks)
+		return ERR_NOTFOUND;
+	if (nparts > h->nregions)
+		nparts = h->nregions;
+	/* runs of regions of about total / nparts bytes each, their slices at
+	 * the bound of the regions before them */
+	size_t i = 0;
+	uint64_t done = 0, at = 0;
+	for (size_t k = 0; k < nparts && i < h->nregions; k++) {
+		struct census_part *p = &parts[np++];
+		memset(p, 0, sizeof *p);
+		p->h = h;
+		p->r = &h->regions[i];
+		p->sub.img = h->img;
+		p->sub.cw = h->cw + at;
+		p->sub.cw_fixed = true;
+		uint64_t goal = total / nparts * (k + 1), cap = 0;
+		do {
+			const struct heap_region *r = &h->regions[i];
+			done += r->end - (r->mmapped ? r->map_start : r->start);
+			cap += r->mmapped ? 1 : (r->end - r->start) / GL_MINSIZE + 1;
+			p->n++;
+			i++;
+		} while (i < h->nregions && (k + 1 == nparts || done < goal));
+		p->sub.capchunks = (size_t)cap;
+		at += cap;
+	}
+	for (size_t k = 1; k < np; k++)
+		parts[k].started = pthread_create(&parts[k].th, NULL, part_run, &parts[k]) == 0;
+	part_run(&parts[0]);
+	for (size_t k = 1; k < np; k++) {
+		if (parts[k].started)
+			pthread_join(parts[k].th, NULL);
+		else
+			part_run(&parts[k]);
+	}
+	/* a slice that filled up: the bound did not hold (it always should) */
+	for (size_t k = 0; k < np; k++)
+		if (parts[k].rc && parts[k].sub.nchunks == parts[k].sub.capchunks)
+			rc = ERR_NOTFOUND;
+	for (size_t k = 0; k < np && !rc; k++) {
+		if (parts[k].rc) {
+			*e = parts[k].e;
+			rc = parts[k].rc;
+		} else {
+			rc = part_merge(h, &parts[k], e);
+		}
+	}
+	for (size_t k = 0; k < np; k++)
+		part_free(&parts[k]);
+	if (rc == ERR_NOTFOUND) {
+		/* nothing of the parts kept: the one-thread census starts afresh */
+		h->nchunks = 0;
+		h->nsx = 0;
+		h->ntc_cand = 0;
+		h->last_size = 0;
+	}
+	return rc;
+}
+
 int heap_walk_all(struct heap *h, struct heap_rd *rd, struct err *e)
 {
 	struct heap_region mr;
@@ -428,22 +610,7 @@ int heap_walk_all(struct heap *h, struct heap_rd *rd, struct err *e)
 		qsort(h->regions, h->nregions, sizeof *h->regions, cmp_region);
 	drop_overlaps(h);
 	heap_reserve_chunks(h, chunk_bound(h));
-	for (size_t i = 0; i < h->nregions; i++) {
-		struct heap_region *r = &h->regions[i];
-		struct chunk_walk w = { .h = h, .rd = rd };
-		size_t before = h->ncorr_total;
-		r->first = h->nchunks;
-		if (r->mmapped) {
-			rc = walk_mmapped(&w, r, e);
-		} else {
-			w.main = h->arenas[r->arena].main;
-			w.top = r->has_top ? h->ms[r->arena].top : 0;
-			rc = walk_region(&w, r, e);
-		}
-		if (rc)
-			return rc;
-		r->count = h->nchunks - r->first;
-		r->damaged = h->ncorr_total != before;
-	}
-	return 0;
+	if (h->jobs >= 2 && (rc = walk_parallel(h, e)) != ERR_NOTFOUND)
+		return rc;
+	return walk_regions(h, h, rd, h->regions, h->nregions, e);
 }

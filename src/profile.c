@@ -1395,9 +1395,11 @@ static int reached_nothing(const struct run *r, const struct profile_options *op
 						r->outside_kinds[k], walk_kind_name((enum walk_kind)k));
 	}
 	statics_holding(r->t, p->enum_name, holders, sizeof holders);
-	return err_set(e, ERR_INPUT, "--root %s reaches no %s value: from its %s the walk met %" PRIu64 " values and %"
+	char from[sizeof p->root_type + 8];
+	snprintf(from, sizeof from, p->root_type[0] ? "its %s" : "it (a type with no name)", p->root_type);
+	return err_set(e, ERR_INPUT, "--root %s reaches no %s value: from %s the walk met %" PRIu64 " values and %"
 		       PRIu64 " heap allocations (%" PRIu64 " bytes requested%s%s%s) and none of them is a %s; point --root "
-		       "at a static that holds %s values%s%s%s", opt->root, p->enum_name, p->root_type, p->walk.values,
+		       "at a static that holds %s values%s%s%s", opt->root, p->enum_name, from, p->walk.values,
 		       allocs, r->outside_requested, n ? ": " : "", kinds, "", p->enum_name, p->enum_name,
 		       holders[0] ? " (statics that can hold them: " : "", holders, holders[0] ? ")" : "");
 }
@@ -1436,6 +1438,8 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	p->entity_count_static = UINT64_MAX;
 	rc = target_load(&tg, opt->target_file, e);
 	if (rc)
+		goto fail;
+	if (opt->config_file && (rc = target_config_check(opt->config_file, e)))
 		goto fail;
 	/* --root 0xADDR keeps the target mode when the executable has the
 	 * target's root type (and no other enum was asked for) */

@@ -54,6 +54,9 @@ void target_labels_free(struct label_tables *l);
 /* Labels from a workload config file (fraud-team.json shape), in table
  * order, appended to *out. */
 int target_config_labels(const char *file, struct label_tables *out, struct err *e);
+/* --config FILE read and checked up front: a file that is not JSON, or holds
+ * no derivation node, is refused (ERR_INPUT) rather than ignored. */
+int target_config_check(const char *file, struct err *e);
 
 /* ------------------------------------------------ the whole heap
  * (profile_heap.c): the state of the pass over the other owners.  What the

@@ -362,3 +362,18 @@ int target_config_labels(const char *file, struct label_tables *out, struct err 
 	json_decref(root);
 	return 0;
 }
+
+int target_config_check(const char *file, struct err *e)
+{
+	struct label_tables l;
+	label_tables_init(&l);
+	int rc = target_config_labels(file, &l, e);
+	size_t n = l.len;
+	label_tables_deinit(&l);
+	if (rc)
+		return rc;
+	if (!n)
+		return err_set(e, ERR_INPUT, "--config %s: no derivation under register.nodes: not a workload config "
+			       "(like fraud-team.json)", file);
+	return 0;
+}

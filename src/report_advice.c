@@ -15,80 +15,181 @@ const char *const report_rules[] = {
 	"R1 allocate lazily: the field path holding the most chunk bytes has under 10% of its requested bytes "
 	"live (preallocated capacity that is never used)",
 	"R2 shrink or restructure: capacity slack plus allocator overhead is over half of the chunk bytes",
-	"R3 box smaller: the inline payload fills at least 60% of the enum slot and the feature is present in "
-	"most entities, so every other variant pays for it",
+	"R3 box smaller: boxing the variant's payload (after every larger one, as the layout advisor models it) "
+	"shrinks the enum, and the feature is present in most entities",
 	"R4 restructure: the feature owns more than 4 heap allocations per instance on average "
 	"(per-bucket or per-element boxing; fan-out dominates)",
-	"R5 keep: none of the above",
+	"R5 keep: none of the above, or what a rule would change saves nothing on this snapshot",
 	NULL,
 };
 
 struct report_owner report_owner_cell(const struct profile_cell *c)
 {
-	return (struct report_owner){c->count, c->payload_bytes, c->heap, &c->fields};
+	return (struct report_owner){c->count, c->payload_bytes, c->heap, &c->fields, c->variant};
 }
 
 struct report_owner report_owner_feature(const struct profile_feature *f)
 {
-	return (struct report_owner){f->count, f->payload_bytes, f->heap, &f->fields};
+	return (struct report_owner){f->count, f->payload_bytes, f->heap, &f->fields,
+				     f->cells.len == 1 ? f->cells.data[0].variant : UINT32_MAX};
+}
+
+bool report_boxing_step(const struct profile *p, uint32_t k, struct report_boxing *out)
+{
+	const struct types_layout_enum *le = &p->layout;
+	uint64_t before = 0;
+	memset(out, 0, sizeof *out);
+	if (k >= le->nboxed)
+		return false;
+	for (uint32_t i = 0; i <= k; i++) {
+		uint64_t saved = le->size > le->boxed_size[i] ? (le->size - le->boxed_size[i]) * p->ops : 0;
+		out->step = i;
+		out->variant = le->boxed_variant[i];
+		out->size = le->boxed_size[i];
+		out->saved = saved;
+		out->adds = saved > before ? saved - before : 0;
+		before = saved > before ? saved : before;
+	}
+	return true;
+}
+
+bool report_boxing_of(const struct profile *p, uint32_t variant, struct report_boxing *out)
+{
+	for (uint32_t k = 0; k < p->layout.nboxed; k++)
+		if (p->layout.boxed_variant[k] == variant)
+			return report_boxing_step(p, k, out);
+	memset(out, 0, sizeof *out);
+	return false;
+}
+
+static bool is_box(uint8_t kind) { return kind == WALK_BOX || kind == WALK_BOX_SLICE || kind == WALK_BOX_DYN; }
+
+/* The field of the owner at path holding the most chunk bytes (any kind: the
+ * path's bytes are summed over kinds by the callers that need it). */
+static void path_bytes(const struct report_owner *ow, uint32_t path, struct profile_bytes *b)
+{
+	memset(b, 0, sizeof *b);
+	for (size_t i = 0; i < ow->fields->len; i++)
+		if (ow->fields->data[i].path == path) {
+			b->requested += ow->fields->data[i].b.requested;
+			b->used += ow->fields->data[i].b.used;
+			b->chunk += ow->fields->data[i].b.chunk;
+			b->allocations += ow->fields->data[i].b.allocations;
+		}
+}
+
+uint64_t report_rule_saving(const struct profile *p, const struct report_owner *ow, const char *rule, uint32_t path,
+			    const char **unit)
+{
+	const struct profile_bytes *h = &ow->heap;
+	struct profile_bytes b;
+	struct report_boxing bx;
+	uint64_t s = 0;
+	*unit = "heap requested bytes";
+	switch (rule[1]) {
+	case '1':
+		path_bytes(ow, path, &b);
+		return b.requested > b.used ? b.requested - b.used : 0;
+	case '2':
+		return h->requested > h->used ? h->requested - h->used : 0;
+	case '3':
+		*unit = "inline bytes";
+		return ow->variant != UINT32_MAX && report_boxing_of(p, ow->variant, &bx) ? bx.adds : 0;
+	case '4':
+		*unit = "heap chunk bytes";
+		for (size_t i = 0; i < ow->fields->len; i++)
+			if (is_box(ow->fields->data[i].kind) && ow->fields->data[i].b.chunk > ow->fields->data[i].b.requested)
+				s += ow->fields->data[i].b.chunk - ow->fields->data[i].b.requested;
+		return s;
+	default:
+		return 0;
+	}
+}
+
+void report_advice_explain(const struct profile *p, const struct report_owner *ow, struct report_advice *a)
+{
+	const struct profile_bytes *h = &ow->heap;
+	uint64_t payload = ow->count ? ow->payload_bytes / ow->count : 0;
+	struct profile_bytes b;
+	struct report_boxing bx;
+	switch (a->rule[1]) {
+	case '1':
+		path_bytes(ow, a->path, &b);
+		snprintf(a->why, sizeof a->why, "%.100s: %s of %s requested bytes hold live elements",
+			 p->walker ? walk_path_name(p->walker, a->path) : "?", N(b.used), N(b.requested));
+		break;
+	case '2':
+		snprintf(a->why, sizeof a->why, "%s of %s chunk bytes are capacity slack or allocator overhead",
+			 N((h->requested - h->used) + (h->chunk - h->requested)), N(h->chunk));
+		break;
+	case '3':
+		report_boxing_of(p, ow->variant, &bx);
+		snprintf(a->why, sizeof a->why, "payload %s of a %s-byte slot; boxing it after every larger one shrinks "
+			 "the enum to %s bytes (layout advisor, row %u)", N(payload), N(p->enum_size), N(bx.size),
+			 bx.step + 1);
+		break;
+	case '4':
+		snprintf(a->why, sizeof a->why, "%.1f allocations per instance",
+			 ow->count ? (double)h->allocations / (double)ow->count : 0.0);
+		break;
+	default:
+		snprintf(a->why, sizeof a->why, "used %s of %s requested bytes; payload %s bytes", N(h->used),
+			 N(h->requested), N(payload));
+	}
+}
+
+/* Rule r fired: it stands when following it saves something on this
+ * snapshot (no recommendation that changes nothing). */
+static bool stands(const struct profile *p, const struct report_owner *ow, struct report_advice *out,
+		   const char *verdict, const char *rule, const char *pattern, uint32_t path)
+{
+	const char *unit;
+	if (!report_rule_saving(p, ow, rule, path, &unit))
+		return false;
+	out->verdict = verdict;
+	out->rule = rule;
+	out->pattern = pattern;
+	out->path = path;
+	report_advice_explain(p, ow, out);
+	return true;
 }
 
 void report_advise(const struct profile *p, const struct profile_table *tb,
 		   const struct report_owner *ow, struct report_advice *out)
 {
 	const struct profile_bytes *h = &ow->heap;
-	uint64_t payload = ow->count ? ow->payload_bytes / ow->count : 0;
 	const struct profile_field *top = NULL;
+	struct report_boxing bx;
 	memset(out, 0, sizeof *out);
 	for (size_t i = 0; i < ow->fields->len; i++)
 		if (!top || ow->fields->data[i].b.chunk > top->b.chunk)
 			top = &ow->fields->data[i];
-	out->path = top ? top->path : UINT32_MAX;
-	if (top && top->b.requested > 0 && top->b.used * 10 < top->b.requested) {
-		out->verdict = "allocate lazily";
-		out->rule = "R1";
-		out->pattern = "preallocated capacity";
-		snprintf(out->why, sizeof out->why, "%.100s: %s of %s requested bytes hold live elements",
-			 p->walker ? walk_path_name(p->walker, top->path) : "?", N(top->b.used), N(top->b.requested));
+	uint32_t path = top ? top->path : UINT32_MAX;
+	if (top && top->b.requested > 0 && top->b.used * 10 < top->b.requested &&
+	    stands(p, ow, out, "allocate lazily", "R1", "preallocated capacity", path))
 		return;
-	}
 	uint64_t waste = (h->requested - h->used) + (h->chunk - h->requested);
-	if (h->chunk > 0 && h->requested >= h->used && h->chunk >= h->requested && waste * 2 > h->chunk) {
-		out->verdict = "shrink or restructure";
-		out->rule = "R2";
-		out->pattern = "capacity slack and allocator overhead";
-		snprintf(out->why, sizeof out->why, "%s of %s chunk bytes are capacity slack or allocator overhead",
-			 N(waste), N(h->chunk));
+	if (h->chunk > 0 && h->requested >= h->used && h->chunk >= h->requested && waste * 2 > h->chunk &&
+	    stands(p, ow, out, "shrink or restructure", "R2", "capacity slack and allocator overhead", path))
 		return;
-	}
-	if (p->enum_size && payload * 10 >= p->enum_size * 6 && tb->entities && ow->count * 2 >= tb->entities) {
-		out->verdict = "box smaller";
-		out->rule = "R3";
-		out->pattern = "a large inline payload";
-		out->path = UINT32_MAX;
-		snprintf(out->why, sizeof out->why, "payload %s of a %s-byte slot, in %s of %s entities",
-			 N(payload), N(p->enum_size), N(ow->count), N(tb->entities));
+	if (ow->variant != UINT32_MAX && report_boxing_of(p, ow->variant, &bx) && bx.adds && tb->entities &&
+	    ow->count * 2 >= tb->entities &&
+	    stands(p, ow, out, "box smaller", "R3", "a large inline payload", UINT32_MAX))
 		return;
-	}
-	if (ow->count && h->allocations > 4 * ow->count) {
-		out->verdict = "restructure";
-		out->rule = "R4";
-		out->pattern = "per-element boxing";
-		snprintf(out->why, sizeof out->why, "%.1f allocations per instance",
-			 (double)h->allocations / (double)ow->count);
+	if (ow->count && h->allocations > 4 * ow->count &&
+	    stands(p, ow, out, "restructure", "R4", "per-element boxing", path))
 		return;
-	}
 	out->verdict = "keep";
 	out->rule = "R5";
 	out->pattern = "nothing to change";
 	out->path = UINT32_MAX;
-	snprintf(out->why, sizeof out->why, "used %s of %s requested bytes; payload %s bytes", N(h->used),
-		 N(h->requested), N(payload));
+	report_advice_explain(p, ow, out);
 }
 
-int report_metrics_check(const char *file, const struct profile *p, double tolerance,
+int report_metrics_check(const char *file, const char *name, const struct profile *p, double tolerance,
 			 struct report_metrics *out, struct err *e)
 {
+	const char *suffix = name && *name ? name : REPORT_METRIC_DEFAULT;
 	FILE *f = fopen(file, "r");
 	char line[1024];
 	bool found = false;
@@ -99,7 +200,6 @@ int report_metrics_check(const char *file, const struct profile *p, double toler
 		if (line[0] == '#')
 			continue;
 		char *name_end = line + strcspn(line, "{ \t");
-		const char *suffix = "bytes_per_entity_p99";
 		size_t sl = strlen(suffix), nl = (size_t)(name_end - line);
 		if (nl < sl || strncmp(name_end - sl, suffix, sl) != 0)
 			continue;
@@ -116,8 +216,10 @@ int report_metrics_check(const char *file, const struct profile *p, double toler
 	}
 	fclose(f);
 	if (!found)
-		return err_set(e, ERR_INPUT, "--metrics %s: no bytes_per_entity_p99 sample in it", file);
+		return err_set(e, ERR_INPUT, "--metrics %s: no %s sample in it (a metric named so or ending so; "
+			       "--metrics-name NAME picks another)", file, suffix);
 	out->have = true;
+	out->name = suffix;
 	out->file = file;
 	out->measured = p->per_entity.p99;
 	out->tolerance = tolerance;

@@ -20,18 +20,24 @@
 
 #define HEAP_METRICS "heap_requested_bytes", "heap_used_bytes", "heap_usable_bytes", "heap_chunk_bytes", "allocations"
 #define PCT_METRICS(p) p "p50", p "p99", p "max"
+/* Figures that do not grow with load: bytes per op and per entity (the
+ * quotient rounded to the nearest byte), so that a gate can hold a budget
+ * per op while the number of entities changes. */
+#define RATIO_METRICS(s) "inline_bytes" s, "heap_requested_bytes" s, "heap_used_bytes" s, "heap_chunk_bytes" s
+#define RATIOS RATIO_METRICS("_per_op"), RATIO_METRICS("_per_entity")
 
-static const char *const m_totals[] = {"entities", "ops", "inline_bytes", "payload_bytes", HEAP_METRICS};
+static const char *const m_totals[] = {"entities", "ops", "inline_bytes", "payload_bytes", HEAP_METRICS, RATIOS};
 static const char *const m_pct[] = {PCT_METRICS("")};
 static const char *const m_heaponly[] = {HEAP_METRICS};
 static const char *const m_heap[] = {"in_use_chunk_bytes", "attributed_chunk_bytes"};
 static const char *const m_enum[] = {"size", "align", "tag_offset", "tag_size", "variants"};
 static const char *const m_enum_variant[] = {"payload_size", "slot_slack"};
-static const char *const m_variant[] = {"count", "inline_bytes", "payload_bytes", HEAP_METRICS};
+static const char *const m_variant[] = {"count", "inline_bytes", "payload_bytes", HEAP_METRICS, RATIOS};
 static const char *const m_table[] = {"entities", "ops", "inline_bytes", HEAP_METRICS,
 				      "overhead.heap_requested_bytes", "overhead.heap_used_bytes",
 				      "overhead.heap_usable_bytes", "overhead.heap_chunk_bytes", "overhead.allocations",
-				      PCT_METRICS("per_entity."), PCT_METRICS("per_entity_chunk.")};
+				      PCT_METRICS("per_entity."), PCT_METRICS("per_entity_chunk."), RATIOS,
+				      "overhead.heap_chunk_bytes_per_entity"};
 static const char *const m_feature[] = {"count", "inline_bytes", HEAP_METRICS, PCT_METRICS("per_instance.")};
 
 #define KIND(prefix, title, m, a, b) {prefix, title, m, sizeof m / sizeof *m, a, b}
@@ -51,6 +57,22 @@ const struct diff_kind diff_kinds[DK_COUNT] = {
 };
 
 _Static_assert(sizeof m_table / sizeof *m_table <= DIFF_MAX_METRICS, "DIFF_MAX_METRICS too small");
+
+/* a / b rounded to the nearest integer; 0 when b is 0 */
+static uint64_t per(uint64_t a, uint64_t b)
+{
+	return b ? a / b + (a % b >= b - a % b) : 0;
+}
+
+/* The RATIOS of inline bytes and heap bytes over ops and entities. */
+static void ratios(uint64_t *out, uint64_t inl, const struct report_doc_bytes *h, uint64_t ops, uint64_t entities)
+{
+	const uint64_t v[] = {inl, h->requested, h->used, h->chunk};
+	for (int i = 0; i < 4; i++) {
+		out[i] = per(v[i], ops);
+		out[4 + i] = per(v[i], entities);
+	}
+}
 
 const char *diff_state_name(enum diff_state s)
 {
@@ -86,8 +108,120 @@ uint64_t diff_row_bytes(const struct diff_row *r, int s)
 
 void diff_figure_name(const struct diff_row *r, size_t m, char *buf, size_t size)
 {
-	const struct diff_kind *k = &diff_kinds[r->kind];
-	snprintf(buf, size, "%s.%s%s%s", k->prefix, r->name, *r->name ? "." : "", k->metrics[m]);
+	snprintf(buf, size, "%s.%s", r->fig, diff_kinds[r->kind].metrics[m]);
+}
+
+/* ---- figure names: dotted tokens, never a space ----
+ *
+ * A name from the profile becomes one segment: as it is when it holds no
+ * space, control character, '.', '"' or '%'; else in double quotes with
+ * those bytes (but '.') written %XX, so "slot 0" is "slot%200" in quotes.
+ * The tool's own words with spaces (container kinds, generic slots) are
+ * written with '_' instead: hashbrown_table, slot_3.  A field path's
+ * segments are dotted and its container follows in parentheses:
+ * field.Windowed.buckets[*].Percentile.inner.Exact.values(Vec).allocations. */
+
+struct sb {
+	char *buf;
+	size_t size, len;
+};
+
+static void sb_put(struct sb *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++, b->len++)
+		if (b->len + 1 < b->size)
+			b->buf[b->len] = s[i];
+	if (b->size)
+		b->buf[b->len < b->size ? b->len : b->size - 1] = 0;
+}
+
+static bool unsafe_byte(unsigned char c, bool dot) { return c <= ' ' || c == 0x7f || c == '"' || c == '%' || (dot && c == '.'); }
+
+static void segment(struct sb *b, const char *s, size_t n)
+{
+	bool quote = n == 0;
+	for (size_t i = 0; i < n; i++)
+		quote |= unsafe_byte((unsigned char)s[i], true);
+	if (!quote) {
+		sb_put(b, s, n);
+		return;
+	}
+	sb_put(b, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		char x[4];
+		if (unsafe_byte((unsigned char)s[i], false)) {
+			snprintf(x, sizeof x, "%%%02X", (unsigned char)s[i]);
+			sb_put(b, x, 3);
+		} else
+			sb_put(b, s + i, 1);
+	}
+	sb_put(b, "\"", 1);
+}
+
+/* The tool's own words: spaces become '_'. */
+static void word(struct sb *b, const char *s)
+{
+	for (; *s; s++)
+		sb_put(b, *s == ' ' ? "_" : s, 1);
+}
+
+static bool generic_slot(const struct report_diff *d, const char *s)
+{
+	if (strcmp(d->doc[0]->target, "generic") != 0 || strncmp(s, "slot ", 5) != 0)
+		return false;
+	size_t n = strspn(s + 5, "0123456789");
+	return n && !s[5 + n];
+}
+
+static void figure_stem(const struct report_diff *d, struct diff_row *r, struct sb *b)
+{
+	sb_put(b, diff_kinds[r->kind].prefix, strlen(diff_kinds[r->kind].prefix));
+	if (!*r->name)
+		return;
+	sb_put(b, ".", 1);
+	switch (r->kind) {
+	case DK_FEATURE:
+		segment(b, r->sub[0], strlen(r->sub[0]));
+		sb_put(b, ".", 1);
+		if (generic_slot(d, r->sub[1]))
+			word(b, r->sub[1]);
+		else
+			segment(b, r->sub[1], strlen(r->sub[1]));
+		break;
+	case DK_FIELD:
+		for (const char *s = r->sub[0], *gt;; s = gt + 3) {
+			gt = strstr(s, " > ");
+			segment(b, s, gt ? (size_t)(gt - s) : strlen(s));
+			if (!gt)
+				break;
+			sb_put(b, ".", 1);
+		}
+		sb_put(b, "(", 1);
+		word(b, r->sub[1]);
+		sb_put(b, ")", 1);
+		break;
+	case DK_CONTAINER:
+		word(b, r->name);
+		break;
+	default:
+		segment(b, r->name, strlen(r->name));
+	}
+}
+
+static int name_figures(struct report_diff *d, struct err *e)
+{
+	for (size_t i = 0; i < d->rows.len; i++) {
+		struct diff_row *r = &d->rows.data[i];
+		struct sb b = {NULL, 0, 0};
+		figure_stem(d, r, &b);
+		b.size = b.len + 1;
+		if (!(b.buf = malloc(b.size)))
+			return err_set(e, ERR_NOMEM, "out of memory comparing the profiles");
+		b.len = 0;
+		figure_stem(d, r, &b);
+		r->fig = b.buf;
+	}
+	return 0;
 }
 
 /* The row of (kind, name), made when absent; NULL when memory runs out. */
@@ -165,8 +299,10 @@ static int fields_put(struct report_diff *d, const struct report_doc_variant *v,
 
 static int table_put(struct report_diff *d, const struct report_doc_table *t, int s, struct err *e)
 {
-	const uint64_t x[] = {t->entities, t->ops, t->inline_bytes, HEAP_VALUES(t->heap), HEAP_VALUES(t->overhead),
-			      PCT_VALUES(t->per_entity), PCT_VALUES(t->per_entity_chunk)};
+	uint64_t x[] = {t->entities, t->ops, t->inline_bytes, HEAP_VALUES(t->heap), HEAP_VALUES(t->overhead),
+			PCT_VALUES(t->per_entity), PCT_VALUES(t->per_entity_chunk), [27] = per(t->overhead.chunk, t->entities)};
+	_Static_assert(sizeof x / sizeof *x == sizeof m_table / sizeof *m_table, "table figures");
+	ratios(x + 19, t->inline_bytes, &t->heap, t->ops, t->entities);
 	if (put(d, DK_TABLE, t->name, NULL, NULL, s, x, e))
 		return e->code;
 	for (size_t i = 0; i < t->nfeatures; i++) {
@@ -187,7 +323,9 @@ static int table_put(struct report_diff *d, const struct report_doc_table *t, in
 
 static int doc_put(struct report_diff *d, const struct report_doc *doc, int s, struct err *e)
 {
-	const uint64_t tot[] = {doc->entities, doc->ops, doc->inline_bytes, doc->payload_bytes, HEAP_VALUES(doc->heap)};
+	uint64_t tot[sizeof m_totals / sizeof *m_totals] = {doc->entities, doc->ops, doc->inline_bytes, doc->payload_bytes,
+							   HEAP_VALUES(doc->heap)};
+	ratios(tot + 9, doc->inline_bytes, &doc->heap, doc->ops, doc->entities);
 	const uint64_t pe[] = {PCT_VALUES(doc->per_entity)}, pc[] = {PCT_VALUES(doc->per_entity_chunk)};
 	const uint64_t ov[] = {HEAP_VALUES(doc->overhead)};
 	const uint64_t hp[] = {doc->heap_in_use_chunk, doc->heap_attributed_chunk};
@@ -199,7 +337,9 @@ static int doc_put(struct report_diff *d, const struct report_doc *doc, int s, s
 	for (size_t i = 0; i < doc->nvariants; i++) {
 		const struct report_doc_variant *v = &doc->variants[i];
 		const uint64_t lay[] = {v->payload_size, v->slot_slack};
-		const uint64_t x[] = {v->count, v->inline_bytes, v->payload_bytes, HEAP_VALUES(v->heap)};
+		uint64_t x[sizeof m_variant / sizeof *m_variant] = {v->count, v->inline_bytes, v->payload_bytes,
+								     HEAP_VALUES(v->heap)};
+		ratios(x + 8, v->inline_bytes, &v->heap, v->count, doc->entities);
 		if (put(d, DK_ENUM_VARIANT, v->name, NULL, NULL, s, lay, e) ||
 		    (v->profiled && (put(d, DK_VARIANT, v->name, NULL, NULL, s, x, e) || fields_put(d, v, s, e))))
 			return e->code;
@@ -245,7 +385,7 @@ int report_diff_make(struct report_diff **out, const struct report_doc *old, con
 		return err_set(e, ERR_NOMEM, "out of memory comparing the profiles");
 	d->doc[0] = old;
 	d->doc[1] = new_;
-	if (doc_put(d, old, 0, e) || doc_put(d, new_, 1, e)) {
+	if (doc_put(d, old, 0, e) || doc_put(d, new_, 1, e) || name_figures(d, e)) {
 		report_diff_free(d);
 		return e->code;
 	}
@@ -272,6 +412,7 @@ void report_diff_free(struct report_diff *d)
 		return;
 	for (size_t i = 0; i < d->rows.len; i++) {
 		free(d->rows.data[i].key);
+		free(d->rows.data[i].fig);
 		free(d->rows.data[i].sub[0]);
 		free(d->rows.data[i].sub[1]);
 	}

@@ -13,7 +13,7 @@
 #include "container.h"
 #include "report.h"
 
-#define DIFF_MAX_METRICS 20
+#define DIFF_MAX_METRICS 32
 
 enum diff_kind_id {
 	DK_TOTALS, DK_PER_ENTITY, DK_PER_ENTITY_CHUNK, DK_OVERHEAD, DK_HEAP, DK_ENUM,
@@ -35,6 +35,7 @@ struct diff_row {
 	enum diff_kind_id kind;
 	char *key;                    /* kind, '\x1f', name: the row's identity */
 	const char *name;             /* inside key; "" for the singleton kinds */
+	char *fig;                    /* the figures' stem: "kind[.name]" as dotted tokens (figure_stem) */
 	char *sub[2];                 /* feature: table, feature; field: path, container; else NULL */
 	bool in[2];                   /* 0 old, 1 new */
 	uint64_t v[2][DIFF_MAX_METRICS];

@@ -8,13 +8,16 @@
  * (features, field paths) stop at MD_ROWS rows (the JSON has them all).
  */
 #include "report_diff_int.h"
+#include "fmt.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <string.h>
 
 #define MD_ROWS 40
-#define U(x) ((unsigned long long)(x))
+/* x with thousands separators, and a change with its sign; each use has its own buffer */
+#define N(x) fmt_num((char[32]){0}, 32, (uint64_t)(x))
+#define S(x) fmt_signed((char[32]){0}, 32, (int64_t)(x))
 
 
 static void rel(FILE *o, uint64_t old, uint64_t new_)
@@ -29,7 +32,7 @@ static void rel(FILE *o, uint64_t old, uint64_t new_)
 /* "1234 -> 1300 (+66, +5.3%)" */
 static void change(FILE *o, uint64_t old, uint64_t new_)
 {
-	fprintf(o, "%llu -> %llu (%+lld, ", U(old), U(new_), (long long)diff_change(old, new_));
+	fprintf(o, "%s -> %s (%s, ", N(old), N(new_), S(diff_change(old, new_)));
 	rel(o, old, new_);
 	fputc(')', o);
 }
@@ -104,7 +107,7 @@ static void per_entity_line(FILE *o, const struct report_diff *d, const struct d
 	report_md_cell(o, r->name);
 	fprintf(o, "` (%s, %s): ", diff_state_name(r->state), bytes_def(r->kind));
 	change(o, b0, b1);
-	fprintf(o, " bytes, %s; per entity %.1f -> %.1f (%+.1f bytes)\n", h, p0, p1, p1 - p0);
+	fprintf(o, " bytes, %s; per entity %s -> %s (%+.1f bytes)\n", h, N(p0 + 0.5), N(p1 + 0.5), p1 - p0);
 }
 
 static void appeared_vanished(FILE *o, const struct report_diff *d)
@@ -173,12 +176,11 @@ static void summary(FILE *o, const struct report_diff *d)
 		lay += d->rows.data[i].kind == DK_ENUM_VARIANT && d->rows.data[i].state != DIFF_SAME;
 	fprintf(o, "- Enum `%s`: ", d->doc[1]->enum_name);
 	if (en->state == DIFF_SAME && !lay)
-		fprintf(o, "layout unchanged, %llu bytes, %llu variants\n", U(en->v[1][0]), U(en->v[1][4]));
+		fprintf(o, "layout unchanged, %s bytes, %s variants\n", N(en->v[1][0]), N(en->v[1][4]));
 	else {
 		fputs("size ", o);
 		change(o, en->v[0][0], en->v[1][0]);
-		fprintf(o, ", variants %llu -> %llu, %zu variant layouts changed\n", U(en->v[0][4]), U(en->v[1][4]),
-			lay);
+		fprintf(o, ", variants %s -> %s, %zu variant layouts changed\n", N(en->v[0][4]), N(en->v[1][4]), lay);
 	}
 	fputc('\n', o);
 }
@@ -217,8 +219,8 @@ static void figures_md(FILE *o, const struct report_diff *d)
 		const struct diff_row *r = singleton(d, kinds[k]);
 		for (size_t m = 0; m < diff_kinds[r->kind].nmetrics; m++) {
 			diff_figure_name(r, m, name, sizeof name);
-			fprintf(o, "| %s | %llu | %llu | %+lld | ", name, U(r->v[0][m]), U(r->v[1][m]),
-				(long long)diff_change(r->v[0][m], r->v[1][m]));
+			fprintf(o, "| %s | %s | %s | %s | ", name, N(r->v[0][m]), N(r->v[1][m]),
+				S(diff_change(r->v[0][m], r->v[1][m])));
 			rel(o, r->v[0][m], r->v[1][m]);
 			fputs(" |\n", o);
 		}
@@ -260,19 +262,45 @@ static void rows_md(FILE *o, const struct report_diff *d, enum diff_kind_id k, c
 		double pe = (e1 ? (double)b1 / (double)e1 : 0) - (e0 ? (double)b0 / (double)e0 : 0);
 		fputs("| ", o);
 		report_md_cell(o, r->name);
-		fprintf(o, " | %s | %llu -> %llu | %+lld | ", diff_state_name(r->state), U(b0), U(b1),
-			(long long)diff_change(b0, b1));
+		fprintf(o, " | %s | %s -> %s | %s | ", diff_state_name(r->state), N(b0), N(b1), S(diff_change(b0, b1)));
 		rel(o, b0, b1);
 		fprintf(o, " | %+.1f |", pe);
 		for (size_t h = 0; h < nhead; h++)
-			fprintf(o, " %llu -> %llu |", U(val(r, 0, head[h])), U(val(r, 1, head[h])));
+			fprintf(o, " %s -> %s |", N(val(r, 0, head[h])), N(val(r, 1, head[h])));
 		for (size_t h = 0; h < ndelta; h++)
-			fprintf(o, " %+lld |", (long long)diff_change(val(r, 0, delta[h]), val(r, 1, delta[h])));
+			fprintf(o, " %s |", S(diff_change(val(r, 0, delta[h]), val(r, 1, delta[h]))));
 		fputc('\n', o);
 	}
 	if (changed > shown)
 		fprintf(o, "\n%zu more changed rows in the JSON (--json).", changed - shown);
 	fprintf(o, "\n%zu unchanged not listed.\n\n", same);
+}
+
+/* What every word and column of the diff means. */
+static void definitions_md(FILE *o)
+{
+	static const char *const defs[][2] = {
+		{"old, new", "the figure in the OLD and in the NEW profile (bytes unless the name says a count); "
+			     "numbers carry thousands separators, --json has them exact"},
+		{"change", "new - old"},
+		{"%", "the change relative to old; \"new\" when old is 0"},
+		{"state", "same, changed, appeared (only in NEW) or vanished (only in OLD); a side without the row "
+			  "counts 0 there"},
+		{"bytes", "the row's bytes: inline + heap requested for totals, variants, tables and features "
+			  "(beava's per-entity definition); heap requested for field paths and containers"},
+		{"per entity", "the change of the row's bytes per entity: new bytes / new entities - old bytes / old "
+			       "entities"},
+		{"figure", "a gate's name for the number (--figures lists them all): dotted tokens, "
+			   "kind[.name].metric; *_per_op and *_per_entity divide by ops and entities (rounded)"},
+		{"inline", "size_of the enum per op; heap requested: what Rust asked the allocator for; used: its live "
+			   "part; usable: malloc_usable_size; chunk: the glibc chunk (what it really costs)"},
+		{"p50, p99, max", "nearest-rank percentiles of the per-entity bytes (inline + heap requested; "
+				  "per_entity_chunk: inline + heap chunk)"},
+	};
+	fprintf(o, "## Definitions\n\n");
+	for (size_t i = 0; i < sizeof defs / sizeof *defs; i++)
+		fprintf(o, "- **%s**: %s.\n", defs[i][0], defs[i][1]);
+	fputc('\n', o);
 }
 
 int report_diff_markdown(FILE *o, const struct report_diff *d, struct err *e)
@@ -288,7 +316,7 @@ int report_diff_markdown(FILE *o, const struct report_diff *d, struct err *e)
 		const struct report_doc *doc = d->doc[s];
 		fprintf(o, "- %s: `", s ? "New" : "Old");
 		report_md_cell(o, doc->source);
-		fprintf(o, "` (target %s, %llu entities, %llu ops", doc->target, U(doc->entities), U(doc->ops));
+		fprintf(o, "` (target %s, %s entities, %s ops", doc->target, N(doc->entities), N(doc->ops));
 		if (*doc->core) {
 			fputs("; core ", o);
 			report_md_cell(o, doc->core);
@@ -296,6 +324,7 @@ int report_diff_markdown(FILE *o, const struct report_diff *d, struct err *e)
 		fputs(")\n", o);
 	}
 	fputc('\n', o);
+	fprintf(o, "Every word and column is defined under [Definitions](#definitions).\n\n");
 	summary(o, d);
 	if (d->gated)
 		gate_md(o, d);
@@ -306,6 +335,7 @@ int report_diff_markdown(FILE *o, const struct report_diff *d, struct err *e)
 	rows_md(o, d, DK_FEATURE, "Features", vhead, 1, fam, 5, MD_ROWS);
 	rows_md(o, d, DK_FIELD, "Field paths (by variant)", NULL, 0, fam + 1, 4, MD_ROWS);
 	rows_md(o, d, DK_CONTAINER, "Containers", NULL, 0, fam + 1, 4, SIZE_MAX);
+	definitions_md(o);
 	if (ferror(o))
 		return err_set(e, ERR_IO, "writing the diff failed");
 	return 0;

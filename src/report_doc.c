@@ -329,6 +329,17 @@ static int doc_parse(struct ld *l, const json_t *root, struct report_doc *d)
 	    u64_of(l, hp, "heap", "in_use_chunk_bytes", &d->heap_in_use_chunk) ||
 	    u64_of(l, hp, "heap", "attributed_chunk_bytes", &d->heap_attributed_chunk) || whole_of(l, hp, d))
 		return l->e->code;
+	/* the options it was made with (optional: older profiles lack them) */
+	const json_t *op = json_object_get(root, "options");
+	char **dst[] = {&d->opts.root, &d->opts.enum_name, &d->opts.profile, &d->opts.config};
+	static const char *const keys[] = {"root", "enum", "profile", "config"};
+	for (size_t i = 0; i < 4; i++) {
+		x = json_object_get(op, keys[i]);
+		if (x && !json_is_string(x) && !json_is_null(x))
+			return bad(l, at((char[64]){0}, 64, "options", keys[i]), "is not a string or null");
+		if (json_is_string(x) && !(*dst[i] = strdup(json_string_value(x))))
+			return err_set(l->e, ERR_NOMEM, "out of memory reading %s", l->file);
+	}
 	/* where the snapshot came from: shown, never compared */
 	snap = json_object_get(root, "snapshot");
 	x = json_object_get(snap, "core");
@@ -447,5 +458,9 @@ void report_doc_free(struct report_doc *d)
 	free(d->enum_name);
 	free(d->core);
 	free(d->exe);
+	free(d->opts.root);
+	free(d->opts.enum_name);
+	free(d->opts.profile);
+	free(d->opts.config);
 	free(d);
 }

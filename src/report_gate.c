@@ -2,7 +2,8 @@
  * figures and limits, read from --fail-if or a thresholds file, evaluated on
  * a diff; what exceeds its limit is kept in the diff as a breach.
  *
- * An expression is FIGURE OP LIMIT.  The operator is the last '<' or '>' in
+ * An expression is FIGURE OP LIMIT (LIMIT a value, a change, a change in
+ * percent, or a ratio xF: new / old).  The operator is the last '<' or '>' in
  * the text (a field path holds " > " between its segments; a limit never
  * holds either), optionally followed by '='.  Absolute and signed limits are
  * compared as integers, exactly; percentages as doubles.  An expression that
@@ -17,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum gate_mode { GATE_VALUE, GATE_CHANGE, GATE_RELATIVE };
+enum gate_mode { GATE_VALUE, GATE_CHANGE, GATE_RELATIVE, GATE_RATIO };
 
 struct gate_expr {
 	char *text;                 /* as written, trimmed */
@@ -26,7 +27,7 @@ struct gate_expr {
 	bool greater, or_equal;
 	enum gate_mode mode;
 	int64_t n;                  /* GATE_VALUE, GATE_CHANGE */
-	double pct;                 /* GATE_RELATIVE: percent */
+	double pct;                 /* GATE_RELATIVE: percent; GATE_RATIO: the factor new / old */
 };
 DEFINE_VECTOR(gate_exprs, struct gate_expr)
 
@@ -69,10 +70,20 @@ static const struct {
 } units[] = {{"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30}, {"KB", 1000}, {"MB", 1000000},
 	     {"GB", 1000000000}, {"B", 1}};
 
-/* LIMIT: [+|-]NUMBER[unit][%]. */
+/* LIMIT: [+|-]NUMBER[unit][%], or xFACTOR (new / old). */
 static int parse_limit(struct gate_expr *x, const char *s, const char *expr, struct err *e)
 {
 	char *end;
+	if (*s == 'x') {
+		errno = 0;
+		double f = strtod(s + 1, &end);
+		if (end == s + 1 || *end || errno || !isfinite(f) || f < 0 || !isdigit((unsigned char)s[1]))
+			return err_set(e, ERR_USAGE, "gate '%s': the ratio '%s' is not a factor (e.g. x1.5: new over 1.5 times "
+				       "old)", expr, s);
+		x->mode = GATE_RATIO;
+		x->pct = f;
+		return 0;
+	}
 	bool sign = *s == '+' || *s == '-';
 	errno = 0;
 	double v = strtod(s, &end);
@@ -195,6 +206,11 @@ static bool glob(const char *p, const char *s)
 
 static bool exceeds(const struct gate_expr *x, uint64_t old, uint64_t new_)
 {
+	if (x->mode == GATE_RATIO) {
+		/* new OP factor * old, exactly as doubles allow; old 0: any new > 0 is an infinite ratio */
+		double r = old ? (double)new_ / (double)old : new_ ? INFINITY : 1.0;
+		return x->greater ? (x->or_equal ? r >= x->pct : r > x->pct) : (x->or_equal ? r <= x->pct : r < x->pct);
+	}
 	if (x->mode == GATE_RELATIVE) {
 		double r = diff_relative(old, new_) * 100;
 		return x->greater ? (x->or_equal ? r >= x->pct : r > x->pct) : (x->or_equal ? r <= x->pct : r < x->pct);

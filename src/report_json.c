@@ -79,9 +79,11 @@ static json_t *group_json(const struct profile *p, const struct report_group *g)
 	json_object_set_new(o, "field_path", g->adv.path != UINT32_MAX ?
 			    json_string(walk_path_name(p->walker, g->adv.path)) : json_null());
 	json_object_set_new(o, "change", json_string(g->change));
-	json_object_set_new(o, "saving", json_pack("{s:o,s:s,s:o,s:o}", "bytes", J(g->saving), "unit", g->saving_unit,
-						   "entities", J(g->holders), "per_entity",
-						   J(g->holders ? g->saving / g->holders : 0)));
+	json_object_set_new(o, "saving", json_pack("{s:o,s:s,s:o,s:o,s:o}", "bytes", J(g->saving), "unit",
+						   g->saving_unit, "entities", J(g->saving_entities), "per_entity",
+						   J(g->saving_entities ? g->saving / g->saving_entities : 0),
+						   "counted_in_offender", g->shared_with >= 0 ? J(g->shared_with) :
+						   json_null()));
 	json_object_set_new(o, "members", ms);
 	json_object_set_new(o, "fields", fields(p, &g->fields));
 	return o;
@@ -121,7 +123,7 @@ static json_t *summary_json(const struct profile *p, const struct report_summary
 			 "why", "pattern", g->adv.pattern, "rule", g->adv.rule, "verdict", g->adv.verdict, "detail", g->adv.why,
 			 "change", g->change,
 			 "saving", "bytes", J(g->saving), "unit", g->saving_unit, "per_entity", J(s->per_entity),
-			 "entities", J(g->holders));
+			 "entities", J(g->saving_entities));
 }
 
 static json_t *versions_json(const struct profile *p)
@@ -133,6 +135,21 @@ static json_t *versions_json(const struct profile *p)
 						   "assumed", v->value, "evidence", v->evidence));
 	}
 	return a;
+}
+
+static json_t *opt_str(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* What the user named the target with: a diff profiling a core reuses it. */
+static json_t *options_json(const struct profile_options *o)
+{
+	static const struct profile_options none = {0};
+	if (!o)
+		o = &none;
+	return json_pack("{s:o,s:o,s:o,s:o}", "root", opt_str(o->root), "enum", opt_str(o->enum_name), "profile",
+			 opt_str(o->target_file), "config", opt_str(o->config_file));
 }
 
 static json_t *enum_json(const struct profile *p)
@@ -350,11 +367,14 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	put_bytes(totals, &p->heap);
 	json_t *ov = json_object();
 	put_bytes(ov, &p->overhead);
-	json_object_set_new(root, "snapshot", json_pack("{s:s,s:s,s:s,s:o,s:s}", "core", m->core, "executable", m->exe,
-							"kind", m->core_kind, "core_bytes", J(m->core_size), "build_id",
-							m->build_id ? m->build_id : ""));
+	json_t *snap = json_pack("{s:s,s:s,s:s,s:o,s:s}", "core", m->core, "executable", m->exe, "kind", m->core_kind,
+				 "core_bytes", J(m->core_size), "build_id", m->build_id ? m->build_id : "");
+	if (snap && m->debug_info)
+		json_object_set_new(snap, "debug_info", json_string(m->debug_info));
+	json_object_set_new(root, "snapshot", snap);
 	json_object_set_new(root, "versions", versions_json(p));
 	json_object_set_new(root, "target", json_string(p->target_name));
+	json_object_set_new(root, "options", options_json(m->opts));
 	json_object_set_new(root, "words", json_pack("{s:s,s:s,s:s}", "table", !p->generic || p->split_tables ? "table" :
 						     "root", "entity", p->generic ? "holder" : "entity", "feature",
 						     p->generic ? "slot" : "feature"));
@@ -393,7 +413,7 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	if (p->entity_count_static != UINT64_MAX)
 		json_object_set_new(root, "entity_count_static", J(p->entity_count_static));
 	if (mx && mx->have)
-		json_object_set_new(root, "metrics", json_pack("{s:s,s:f,s:o,s:f,s:b}", "file", mx->file, "metric",
+		json_object_set_new(root, "metrics", json_pack("{s:s,s:s,s:f,s:o,s:f,s:b}", "file", mx->file, "name", mx->name, "metric",
 							       mx->metric, "measured", J(mx->measured), "tolerance",
 							       mx->tolerance, "diverged", mx->diverged));
 	int rc = json_dumpf(root, out, JSON_INDENT(1) | JSON_PRESERVE_ORDER);

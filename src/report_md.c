@@ -148,6 +148,36 @@ static void member_name(const struct md *m, const struct report_member *r, char 
 		snprintf(buf, size, "%s.%s", tb->name, r->f->name);
 }
 
+/* The byte families every number uses (design.md). */
+static const char *const FAMILIES[][2] = {
+	{"inline", "size_of the enum (from DWARF) per op: the slot the op occupies in its container"},
+	{"payload", "the byte size of the active variant's fields (its DWARF span)"},
+	{"slot slack", "inline - payload: bytes of the slot the active variant does not use"},
+	{"heap requested", "the layout size Rust asked the allocator for (Vec/String/VecDeque cap * size, hashbrown "
+			   "ctrl_offset + buckets + group width, BTree node sizes, Box size_of T, Arc/Rc inner size), "
+			   "transitively for everything the op owns"},
+	{"heap used", "the part of heap requested holding live elements (len * size, items * size, ...)"},
+	{"capacity slack", "heap requested - heap used: reserved but empty capacity"},
+	{"heap usable", "what glibc's malloc_usable_size says for each allocation"},
+	{"heap chunk", "the glibc chunk size (the header word & ~7): what the allocation really costs"},
+	{"allocator overhead", "heap chunk - heap requested: the allocator's header and rounding"},
+	{"entity overhead", "the containers holding the ops (row buffers, map tables, keys' heap), reported per "
+			    "table and never charged to variants"},
+	{"per entity", "inline + heap requested summed over an entity's ops (beava's definition); allocator-level "
+		       "uses heap chunk instead; percentiles are nearest-rank"},
+	{"shared", "Rc/Arc allocations are charged once, on first visit"},
+};
+
+/* The anchor of a term in the Definitions block: "def-heap-chunk". */
+static const char *def_slug(const char *term, char *buf, size_t size)
+{
+	size_t o = (size_t)snprintf(buf, size, "def-");
+	for (; *term && o + 1 < size; term++)
+		buf[o++] = *term == ' ' ? '-' : *term;
+	buf[o < size ? o : size - 1] = 0;
+	return buf;
+}
+
 /* ---------------------------------------------------------------- summary */
 
 static void summary(struct md *m, const struct report_meta *meta)
@@ -157,6 +187,13 @@ static void summary(struct md *m, const struct report_meta *meta)
 	const struct report_summary *s = m->sum;
 	fprintf(o, "# Memory profile: where `%s` spends its bytes\n\n", p->enum_name);
 	fprintf(o, "## Summary\n\n");
+	fprintf(o, "Terms (all defined under [Definitions](#definitions)):");
+	for (size_t i = 0; i < sizeof FAMILIES / sizeof FAMILIES[0]; i++) {
+		char slug[64];
+		fprintf(o, "%s [%s](#%s)", i ? "," : "", SAY(m, FAMILIES[i][0]), def_slug(SAY(m, FAMILIES[i][0]), slug,
+										     sizeof slug));
+	}
+	fprintf(o, ".\n\n");
 	if (!s->have) {
 		fprintf(o, "No `%s` value owns any bytes in this snapshot: nothing dominates.\n\n", p->enum_name);
 		return;
@@ -219,9 +256,13 @@ static void summary(struct md *m, const struct report_meta *meta)
 	}
 	fprintf(o, "\n- **What to change:** %s.\n", SAY(m, g->change));
 	fprintf(o, "- **What it saves on this snapshot:** %s %s in total", N(g->saving), g->saving_unit);
-	if (g->holders)
+	if (g->adv.rule[1] == '3')
+		fprintf(o, ", %s per %s on average over all %s %s (every op's slot shrinks)", N(s->per_entity),
+			m->w.entity, N(g->saving_entities), m->w.entities);
+	else if (g->saving_entities)
 		fprintf(o, ", %s per %s on average over the %s %s holding %s", N(s->per_entity), m->w.entity,
-			N(g->holders), g->holders == 1 ? m->w.entity : m->w.entities, g->nmembers == 1 ? "it" : "them");
+			N(g->saving_entities), g->saving_entities == 1 ? m->w.entity : m->w.entities,
+			g->nmembers == 1 ? "it" : "them");
 	fprintf(o, " (%.1f%% of the ops' %s).\n", share(g->saving, !strcmp(g->saving_unit, "inline bytes") ?
 		p->inline_bytes : !strcmp(g->saving_unit, "heap chunk bytes") ? p->heap.chunk : p->heap.requested),
 		g->saving_unit);
@@ -267,6 +308,13 @@ static void snapshot(struct md *m, const struct report_meta *meta)
 	fprintf(o, "| core | `%s` (%s core, %s bytes) |\n", meta->core, meta->core_kind, N(meta->core_size));
 	fprintf(o, "| executable | `%s` (build-id %s) |\n", meta->exe,
 		meta->build_id && *meta->build_id ? meta->build_id : "none");
+	if (meta->debug_info && *meta->debug_info) {
+		fputs("| debug info | found via ", o);
+		report_md_cell(o, meta->debug_info);
+		fputs(" |\n", o);
+	}
+	if (meta->live)
+		fprintf(o, "| live process | %s |\n", meta->live);
 	fprintf(o, "| target | %s |\n", p->target_name);
 	fprintf(o, "| root | `%s` at 0x%" PRIx64 ": %s |\n", p->root_type, p->root_addr, p->root_how);
 	fprintf(o, "| the root's own allocations | %llu (requested %s, chunk %s bytes): %s; counted here, not in %s "
@@ -531,6 +579,16 @@ static void breakdown(struct md *m, const struct profile_fields *fl, uint64_t co
 
 /* ---------------------------------------------------------------- offenders */
 
+/* The number group i has in the Top offenders list (groups where no rule
+ * fires are not offenders and are not numbered). */
+static size_t offender_number(const struct report_groups *gs, size_t i)
+{
+	size_t n = 0;
+	for (size_t k = 0; k <= i && k < gs->n; k++)
+		n += gs->g[k].adv.rule[1] != '5';
+	return n;
+}
+
 static void offenders(struct md *m)
 {
 	FILE *o = m->o;
@@ -556,10 +614,20 @@ static void offenders(struct md *m)
 			N(g->heap.allocations), N(g->count ? (g->total + g->count / 2) / g->count : 0));
 		fprintf(o, "- **Recommendation: %s** (%s: %s); change: %s\n", g->adv.verdict, g->adv.rule,
 			SAY(m, g->adv.why), SAY(m, g->change));
-		fprintf(o, "- Saves on this snapshot: %s %s", N(g->saving), g->saving_unit);
-		if (g->holders)
-			fprintf(o, ", %s per %s holding it (%s %s)", N(g->holders ? g->saving / g->holders : 0), m->w.entity,
-				N(g->holders), g->holders == 1 ? m->w.entity : m->w.entities);
+		if (g->shared_with >= 0)
+			fprintf(o, "- Saves on this snapshot: counted once, under offender %zu (boxing `%s` shrinks every op's "
+				"slot, whichever %s holds it)", offender_number(gs, (size_t)g->shared_with),
+				vname(p, g->variant), m->w.feature);
+		else {
+			fprintf(o, "- Saves on this snapshot: %s %s", N(g->saving), g->saving_unit);
+			if (g->adv.rule[1] == '3')
+				fprintf(o, ", %s per %s over all %s %s (every op's slot shrinks)",
+					N(g->saving_entities ? g->saving / g->saving_entities : 0), m->w.entity,
+					N(g->saving_entities), m->w.entities);
+			else if (g->saving_entities)
+				fprintf(o, ", %s per %s holding it (%s %s)", N(g->saving / g->saving_entities), m->w.entity,
+					N(g->saving_entities), g->saving_entities == 1 ? m->w.entity : m->w.entities);
+		}
 		fprintf(o, "\n\n");
 		const char *cols[] = {COL(c1, "%s", m->w.Feature), "Instances", "Total (inline + chunk)",
 				      "Share of the offender"};
@@ -772,13 +840,11 @@ static void advisor(struct md *m)
 	static const char *const cols[] = {"Boxed so far", "This row boxes", "Enum size (model)",
 					   "Inline saved in total", "This row adds"};
 	head(m, cols, 5);
-	uint64_t before = 0;
-	for (uint32_t k = 0; k < le->nboxed; k++) {
-		uint64_t saved = le->size > le->boxed_size[k] ? (le->size - le->boxed_size[k]) * p->ops : 0;
-		const char *name = le->boxed_variant[k] < le->nvariants ? le->variants[le->boxed_variant[k]].name : "?";
-		fprintf(o, "| %u | %s | %s | %s | %s%s |\n", k + 1, name, N(le->boxed_size[k]), N(saved),
-			saved > before ? "+" : "", saved > before ? N(saved - before) : "nothing more");
-		before = saved;
+	struct report_boxing bx;
+	for (uint32_t k = 0; report_boxing_step(p, k, &bx); k++) {
+		const char *name = bx.variant < le->nvariants ? le->variants[bx.variant].name : "?";
+		fprintf(o, "| %u | %s | %s | %s | %s%s |\n", k + 1, name, N(bx.size), N(bx.saved), bx.adds ? "+" : "",
+			bx.adds ? N(bx.adds) : "nothing more");
 	}
 	fprintf(o, "\nThe boxed sizes are a model (each boxed payload becomes an 8-byte pointer after the tag); "
 		"rustc may pick another niche. Boxing moves the payload to the heap of every instance of that "
@@ -793,8 +859,8 @@ static void coherence(struct md *m, const struct report_metrics *mx)
 		fprintf(o, "No /metrics scrape given (`--metrics FILE`).\n\n");
 		return;
 	}
-	fprintf(o, "- `bytes_per_entity_p99` in `%s`: %s\n- measured p99 (inline + heap requested per %s row): "
-		"%s\n- tolerance: %.0f%%\n\n", mx->file, N(mx->metric > 0 ? (uint64_t)(mx->metric + 0.5) : 0), m->w.entity,
+	fprintf(o, "- `%s` in `%s`: %s\n- measured p99 (inline + heap requested per %s row): "
+		"%s\n- tolerance: %.0f%%\n\n", mx->name, mx->file, N(mx->metric > 0 ? (uint64_t)(mx->metric + 0.5) : 0), m->w.entity,
 		N(mx->measured), mx->tolerance * 100);
 	if (mx->diverged)
 		fprintf(o, "**Diverged** by %s bytes (%.1f%%): the metric should carry %s. If it is a static "
@@ -864,26 +930,6 @@ static void unattributed(struct md *m)
 }
 
 /* ---------------------------------------------------------------- definitions */
-
-/* The byte families every number uses (design.md). */
-static const char *const FAMILIES[][2] = {
-	{"inline", "size_of the enum (from DWARF) per op: the slot the op occupies in its container"},
-	{"payload", "the byte size of the active variant's fields (its DWARF span)"},
-	{"slot slack", "inline - payload: bytes of the slot the active variant does not use"},
-	{"heap requested", "the layout size Rust asked the allocator for (Vec/String/VecDeque cap * size, hashbrown "
-			   "ctrl_offset + buckets + group width, BTree node sizes, Box size_of T, Arc/Rc inner size), "
-			   "transitively for everything the op owns"},
-	{"heap used", "the part of heap requested holding live elements (len * size, items * size, ...)"},
-	{"capacity slack", "heap requested - heap used: reserved but empty capacity"},
-	{"heap usable", "what glibc's malloc_usable_size says for each allocation"},
-	{"heap chunk", "the glibc chunk size (the header word & ~7): what the allocation really costs"},
-	{"allocator overhead", "heap chunk - heap requested: the allocator's header and rounding"},
-	{"entity overhead", "the containers holding the ops (row buffers, map tables, keys' heap), reported per "
-			    "table and never charged to variants"},
-	{"per entity", "inline + heap requested summed over an entity's ops (beava's definition); allocator-level "
-		       "uses heap chunk instead; percentiles are nearest-rank"},
-	{"shared", "Rc/Arc allocations are charged once, on first visit"},
-};
 
 /* A column's definition; NULL when the report has none (the test catches it). */
 static const char *column_def(const struct md *m, const char *c)
@@ -995,7 +1041,11 @@ static void definitions(struct md *m)
 	fprintf(o, "## Definitions\n\n");
 	fprintf(o, "Byte families (every number is one of these, in bytes):\n\n");
 	for (size_t i = 0; i < sizeof FAMILIES / sizeof FAMILIES[0]; i++)
-		fprintf(o, "- **%s**: %s.\n", SAY(m, FAMILIES[i][0]), SAY(m, FAMILIES[i][1]));
+	{
+		char slug[64];
+		fprintf(o, "- **%s**: <a id=\"%s\"></a>%s.\n", SAY(m, FAMILIES[i][0]),
+			def_slug(SAY(m, FAMILIES[i][0]), slug, sizeof slug), SAY(m, FAMILIES[i][1]));
+	}
 	fprintf(o, "\nWords: an op is one instance of `%s`; ", m->p->enum_name);
 	if (m->p->generic)
 		fprintf(o, "a holder is the allocation (or the root object) holding ops; a "

@@ -7,23 +7,14 @@
  * separators, "Windowed<Percentile>" labels).
  */
 #include "report.h"
+#include "fmt.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 const char *report_num(char *buf, size_t size, uint64_t v)
 {
-	char digits[24];
-	int n = snprintf(digits, sizeof digits, "%llu", (unsigned long long)v);
-	size_t o = 0;
-	for (int i = 0; i < n && o + 1 < size; i++) {
-		if (i && (n - i) % 3 == 0 && o + 2 < size)
-			buf[o++] = ',';
-		buf[o++] = digits[i];
-	}
-	if (size)
-		buf[o < size ? o : size - 1] = 0;
-	return buf;
+	return fmt_num(buf, size, v);
 }
 
 const char *report_variant_label(const struct profile *p, uint32_t variant, const char *op, char *buf, size_t size)
@@ -127,51 +118,62 @@ static int group_fields(const struct profile *p, struct report_group *g)
 	return 0;
 }
 
-static bool is_box(uint8_t kind) { return kind == WALK_BOX || kind == WALK_BOX_SLICE || kind == WALK_BOX_DYN; }
+/* The group as one owner: its members summed. */
+static struct report_owner group_owner(const struct report_group *g)
+{
+	return (struct report_owner){g->count, g->payload_bytes, g->heap, &g->fields, g->variant};
+}
 
-/* What following the group's recommendation saves, and the change in words. */
+/* What following the group's recommendation saves (report_rule_saving, the
+ * one computation the rules use), the change in words, and the rule's
+ * detail recomputed from the group's own figures. */
 static void group_saving(const struct profile *p, struct report_group *g)
 {
 	const char *path = g->adv.path != UINT32_MAX && p->walker ? walk_path_name(p->walker, g->adv.path) : "";
 	const char *vn = g->variant < p->nvariants ? p->variants[g->variant].name : "?";
-	g->saving = 0;
-	g->saving_unit = "heap requested bytes";
+	struct report_owner ow = group_owner(g);
+	g->saving = report_rule_saving(p, &ow, g->adv.rule, g->adv.path, &g->saving_unit);
+	g->saving_entities = g->adv.rule[1] == '3' ? p->entities : g->holders;
+	g->shared_with = -1;
+	report_advice_explain(p, &ow, &g->adv);
 	switch (g->adv.rule[1]) {
 	case '1':
-		for (size_t i = 0; i < g->fields.len; i++)
-			if (g->fields.data[i].path == g->adv.path)
-				g->saving += g->fields.data[i].b.requested - g->fields.data[i].b.used;
 		snprintf(g->change, sizeof g->change, "allocate `%.120s` lazily: start empty and grow with what arrives, "
 			 "or reserve only what is live", report_path_tail(path));
 		break;
 	case '2':
-		g->saving = g->heap.requested - g->heap.used;
 		snprintf(g->change, sizeof g->change, "shrink `%.120s` to what it holds (a smaller initial capacity, or "
 			 "shrink_to_fit once filled), or restructure it", report_path_tail(path));
 		break;
-	case '3': {
-		const struct types_layout_enum *le = &p->layout;
-		g->saving_unit = "inline bytes";
-		for (uint32_t k = 0; k < le->nboxed; k++)
-			if (le->boxed_variant[k] == g->variant) {
-				g->saving = le->size > le->boxed_size[k] ? (le->size - le->boxed_size[k]) * p->ops : 0;
-				break;
-			}
-		snprintf(g->change, sizeof g->change, "box `%s`'s payload (with every larger one: see the layout advisor), "
+	case '3':
+		snprintf(g->change, sizeof g->change, "box `%s`'s payload (after every larger one: see the layout advisor), "
 			 "so that the other variants' slots shrink", vn);
 		break;
-	}
 	case '4':
-		g->saving_unit = "heap chunk bytes";
-		for (size_t i = 0; i < g->fields.len; i++)
-			if (is_box(g->fields.data[i].kind))
-				g->saving += g->fields.data[i].b.chunk - g->fields.data[i].b.requested;
 		snprintf(g->change, sizeof g->change, "store the elements under `%.120s` inline instead of one Box each "
 			 "(saves the allocator overhead of every boxed element)", report_path_tail(path));
 		break;
 	default:
 		snprintf(g->change, sizeof g->change, "nothing: no rule found waste to remove");
 		break;
+	}
+}
+
+/* R3 saves inline bytes of every op, whichever slot holds the variant: a
+ * variant recommended in several groups has its saving counted once, in
+ * the first (costliest) group; the others point at it. */
+static void share_boxing(struct report_groups *gs)
+{
+	for (size_t i = 0; i < gs->n; i++) {
+		struct report_group *g = &gs->g[i];
+		if (g->adv.rule[1] != '3')
+			continue;
+		for (size_t k = 0; k < i; k++)
+			if (gs->g[k].adv.rule[1] == '3' && gs->g[k].variant == g->variant) {
+				g->shared_with = (int)k;
+				g->saving = 0;
+				break;
+			}
 	}
 }
 
@@ -264,6 +266,7 @@ int report_groups_build(const struct profile *p, struct report_groups *out, stru
 	}
 	if (out->n > 1)
 		qsort(out->g, out->n, sizeof *out->g, cmp_group);
+	share_boxing(out);
 	return 0;
 }
 
@@ -292,5 +295,5 @@ void report_summarize(const struct profile *p, const struct report_groups *g, st
 			out->group = &g->g[i];
 			break;
 		}
-	out->per_entity = out->group->holders ? out->group->saving / out->group->holders : 0;
+	out->per_entity = out->group->saving_entities ? out->group->saving / out->group->saving_entities : 0;
 }

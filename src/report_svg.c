@@ -4,8 +4,8 @@
  *      payload the variant's fields fill, the slot slack beside it (both
  *      inline, in the ops' slots) and the heap chunks the ops own;
  *   2. the variants' payload sizes in 8-byte bands (beava's own payload
- *      plot), with the boxing threshold of rule R3 (a payload filling 60% of
- *      the slot) and the slot size.
+ *      plot), the bands whose boxing shrinks the enum (rule R3, the layout
+ *      advisor) in orange, a dashed line at the lowest of them.
  * Plain SVG 1.1, no script, fonts and colours inline.
  */
 #include "report.h"
@@ -126,8 +126,15 @@ static int variants_chart(FILE *o, const struct profile *p, const struct profile
 	return y - y0;
 }
 
-/* Chart 2: how many variants have a payload in each 8-byte band, with the
- * boxing threshold; returns the height used. */
+/* Chart 2: how many variants have a payload in each 8-byte band.  A band
+ * is a boxing candidate (orange) when it holds a variant whose boxing
+ * shrinks the enum: the layout advisor's row for it adds a saving
+ * (report_boxing_of, the computation rule R3 uses).  The dashed line marks
+ * the left edge of the lowest candidate band, its caption on a row of its
+ * own above the bars, pointing at the candidates.  Returns the height used. */
+#define CHART2_H 150
+#define CHART2_HEIGHT (20 + 24 + 16 + CHART2_H + 40)
+
 static int payload_chart(FILE *o, const struct profile *p, int y0)
 {
 	const struct types_layout_enum *le = &p->layout;
@@ -136,9 +143,12 @@ static int payload_chart(FILE *o, const struct profile *p, int y0)
 	if (nb > 64)
 		nb = 64;
 	uint64_t variants[64] = {0}, ops[64] = {0}, most = 1;
+	bool candidate[64] = {false};
+	size_t lowest = SIZE_MAX;
 	for (uint32_t i = 0; i < le->nvariants; i++) {
 		uint64_t pay = le->variants[i].payload_size;
 		size_t b = pay ? (size_t)((pay - 1) / 8) : 0;
+		struct report_boxing bx;
 		if (b >= nb)
 			b = nb - 1;
 		variants[b]++;
@@ -146,33 +156,44 @@ static int payload_chart(FILE *o, const struct profile *p, int y0)
 			ops[b] += p->variants[i].count;
 		if (variants[b] > most)
 			most = variants[b];
+		if (report_boxing_of(p, i, &bx) && bx.adds) {
+			candidate[b] = true;
+			lowest = b < lowest ? b : lowest;
+		}
 	}
-	int y = y0, h = 150, base = y0 + 40 + h, bw = (WIDTH - 120) / (int)nb;
-	uint64_t threshold = (slot * 6 + 9) / 10;   /* R3: a payload of at least 60% of the slot */
+	int bw = (WIDTH - 120) / (int)nb;
+	int caption = y0 + 24, base = y0 + 20 + 24 + 16 + CHART2_H;
 	fprintf(o, "<text x=\"10\" y=\"%d\" font-size=\"16\" font-weight=\"bold\">Variants by payload size, 8-byte bands "
-		"(slot: %s bytes; label: variants / ops in this snapshot)</text>\n", y, N(slot));
+		"(slot: %s bytes; label: variants / ops in this snapshot)</text>\n", y0, N(slot));
 	for (size_t b = 0; b < nb; b++) {
 		int x = 60 + (int)b * bw;
-		int bh = (int)((double)h * (double)variants[b] / (double)most);
-		bool over = (b + 1) * 8 >= threshold;
+		int bh = (int)((double)CHART2_H * (double)variants[b] / (double)most);
 		fprintf(o, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"><title>payload %zu-%zu bytes: %s "
-			"variants, %s ops</title></rect>\n", x + 2, base - bh, bw - 4, bh, over ? COLOUR_SLACK : COLOUR_PAYLOAD,
-			b ? b * 8 + 1 : 0, (b + 1) * 8, N(variants[b]), N(ops[b]));
-		fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s / %s</text>\n", x + bw / 2, base - bh - 4,
-			N(variants[b]), N(ops[b]));
+			"variants, %s ops%s</title></rect>\n", x + 2, base - bh, bw - 4, bh,
+			candidate[b] ? COLOUR_SLACK : COLOUR_PAYLOAD, b ? b * 8 + 1 : 0, (b + 1) * 8, N(variants[b]), N(ops[b]),
+			candidate[b] ? "; boxing candidate" : "");
+		if (variants[b])
+			fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s / %s</text>\n", x + bw / 2,
+				base - bh - 4, N(variants[b]), N(ops[b]));
 		fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%zu-%zu</text>\n", x + bw / 2, base + 14,
 			b ? b * 8 + 1 : 0, (b + 1) * 8);
 	}
-	/* the threshold: the band edge at or below it */
-	double tx = 60 + (double)bw * ((double)threshold - 0.5) / 8.0;
-	fprintf(o, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#222\" stroke-dasharray=\"5,4\"/>\n", tx,
-		base - h - 12, tx, base + 2);
-	fprintf(o, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\">boxing threshold (rule R3): payload &#8805; %s bytes, "
-		"60%% of the slot &#8594;</text>\n", tx - 4, base - h - 16, N(threshold));
-	fprintf(o, "<text x=\"60\" y=\"%d\">payload bytes; orange: bands reaching the threshold (candidates for "
-		"boxing)</text>\n", base + 32);
-	y = base + 40;
-	return y - y0;
+	if (lowest == SIZE_MAX) {
+		fprintf(o, "<text x=\"60\" y=\"%d\">no boxing candidate: boxing no variant shrinks the %s-byte enum (layout "
+			"advisor, rule R3)</text>\n", caption, N(slot));
+	} else {
+		int tx = 60 + (int)lowest * bw;
+		fprintf(o, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#222\" stroke-dasharray=\"5,4\"/>\n", tx,
+			caption + 4, tx, base + 2);
+		if (tx < WIDTH / 2)
+			fprintf(o, "<text x=\"%d\" y=\"%d\">&#8594; boxing candidates (orange): boxing them, largest payload "
+				"first, shrinks the enum (layout advisor, rule R3)</text>\n", tx + 6, caption);
+		else
+			fprintf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">boxing candidates (orange): boxing them, largest "
+				"payload first, shrinks the enum (layout advisor, rule R3) &#8594;</text>\n", tx - 6, caption);
+	}
+	fprintf(o, "<text x=\"60\" y=\"%d\">payload bytes</text>\n", base + 32);
+	return CHART2_HEIGHT;
 }
 
 int report_svg(FILE *o, const struct profile *p, struct err *e)
@@ -187,7 +208,7 @@ int report_svg(FILE *o, const struct profile *p, struct err *e)
 	if (nv > 1)   /* qsort must not see a NULL array, even empty */
 		qsort(v, nv, sizeof *v, cmp_total);
 	size_t rows = nv > MAX_ROWS ? MAX_ROWS + 1 : nv;
-	int height = 30 + 38 + (int)rows * ROW_H + 30 + 240;
+	int height = 30 + 38 + (int)rows * ROW_H + 30 + CHART2_HEIGHT + 10;
 	fprintf(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"%d\" height=\"%d\" "
 		"viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Arial, sans-serif\" font-size=\"12\">\n"

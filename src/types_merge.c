@@ -268,7 +268,7 @@ static uint32_t refine_round(struct fin *f, struct sig_table *sigs, uint32_t *ne
 			continue;
 		}
 		struct sig_entry k = { f, sig_hash(f, i), i, 0 };
-		bool inserted;
+		bool inserted = false;
 		struct sig_entry *s = sig_table_insert(sigs, k, &inserted); /* reserved: never NULL */
 		if (inserted) {
 			*s = k;

@@ -15,6 +15,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <string.h>
 
 /* Candidates examined for an ambiguous lookup before giving up listing them. */
@@ -217,13 +218,86 @@ static bool same_names(const struct types *t, const struct matches *m)
 	return true;
 }
 
+/* Edit distance of two short names, case-insensitive (longer ones: far). */
+static size_t distance(const char *a, size_t al, const char *b, size_t bl)
+{
+	size_t row[65];
+	if (al > 64 || bl > 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= bl; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= al; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= bl; j++) {
+			size_t up = row[j];
+			size_t sub = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+			row[j] = sub < up + 1 ? sub : up + 1;
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			diag = up;
+		}
+	}
+	return row[bl];
+}
+
+#define NEAREST 5
+
+/* The type names nearest to q by their last segment (generic arguments
+ * dropped), closest first, as ", did you mean A, B?" in buf; "" when none is
+ * close (an edit distance over 1 for up to 3 letters, else over
+ * max(2, a third of the name)). */
+static void nearest_types(const struct types *t, const char *q, char *buf, size_t size)
+{
+	size_t ql, bl;
+	const char *qs = types_last_segment(q, &ql);
+	ql = ql ? ql : strlen(qs);
+	size_t limit = ql <= 3 ? 1 : ql / 3 > 2 ? ql / 3 : 2, n = 0, best_d[NEAREST];
+	const char *best[NEAREST];
+	for (size_t id = 1; id <= t->ntypes; id++) {
+		const char *name = t->types[id].name;
+		if (!name || !*name || t->types[id].kind == TYPES_POINTER || t->types[id].kind == TYPES_ARRAY)
+			continue;
+		const char *seg = types_last_segment(name, &bl);
+		size_t d = distance(qs, ql, seg, bl ? bl : strlen(seg));
+		if (d > limit)
+			continue;
+		bool dup = false;
+		for (size_t k = 0; k < n && !dup; k++)
+			dup = !strcmp(best[k], name);
+		if (dup)
+			continue;
+		size_t k = n < NEAREST ? n++ : NEAREST;
+		while (k > 0 && (best_d[k - 1] > d || (best_d[k - 1] == d && strcmp(best[k - 1], name) > 0))) {
+			if (k < NEAREST) {
+				best[k] = best[k - 1];
+				best_d[k] = best_d[k - 1];
+			}
+			k--;
+		}
+		if (k < NEAREST) {
+			best[k] = name;
+			best_d[k] = d;
+		}
+	}
+	size_t used = 0;
+	buf[0] = 0;
+	for (size_t k = 0; k < n && used < size; k++)
+		used += (size_t)snprintf(buf + used, size - used, "%s%s", k ? ", " : "; did you mean ", best[k]);
+	if (n && used < size)
+		snprintf(buf + used, size - used, "?");
+}
+
 int types_lookup(const struct types *t, const char *name, type_id *out, struct err *e)
 {
 	struct matches m;
 	*out = 0;
 	find_matches(&t->by_segment, &t->name_hash, type_name_at, t, name, &m);
-	if (!m.total)
-		return err_set(e, ERR_NOTFOUND, "type '%s' not found in the DWARF", name);
+	if (!m.total) {
+		char near[400];
+		nearest_types(t, name, near, sizeof near);
+		return err_set(e, ERR_NOTFOUND, "type '%s' not found in the DWARF%s", name, near);
+	}
 	/* several names for one type (C's "struct foo" and "typedef struct foo
 	 * foo") are not ambiguous: prefer the one that is not a typedef */
 	type_id first = types_resolve(t, m.ids[0]), pick = m.ids[0];

@@ -11,6 +11,7 @@
 #include "sorted.h"
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,9 +59,15 @@ static int regions_build(struct walk *w)
 	}
 	for (size_t r = 0; r < w->regions.len; r++) {
 		uint64_t granules = (w->regions.data[r].end - w->regions.data[r].start) >> 4;
-		w->regions.data[r].bits = calloc(granules / 32 + 1, sizeof(uint64_t));
+		/* written at once, not calloc'd: a page of zeros mapped on the
+		 * first read and copied on the first write costs two faults
+		 * (and, once the process has had a second thread, a TLB
+		 * shootdown on every CPU it ran on) where a write costs one */
+		size_t words = (size_t)(granules / 32 + 1);
+		w->regions.data[r].bits = malloc(words * sizeof(uint64_t));
 		if (!w->regions.data[r].bits)
 			return ERR_NOMEM;
+		memset(w->regions.data[r].bits, 0, words * sizeof(uint64_t));
 		w->regions.data[r].bucket0 = w->nq;
 		w->nq += (size_t)((w->regions.data[r].end - w->regions.data[r].start) >> WQ_SHIFT) + 1;
 	}
@@ -155,6 +162,175 @@ static inline __attribute__((always_inline)) uint64_t *mark_at(struct walk *w, u
 	return (*word >> *shift) & 1 ? word : NULL;
 }
 
+#define RELEASE_STEP (16ull << 20)
+#define WINDOW_ITEMS 4
+#define WINDOW_SLACK (64u << 10)
+
+/* --- reading ahead ---
+ *
+ * A sweep copies each dense bucket of the heap into the image's window with
+ * pread; that copy is a third of the walk's time.  With two jobs or more a
+ * reader thread copies the next dense bucket into a buffer of its own while
+ * the current one is drained, and the buffer becomes the window
+ * (image_window_swap) when the sweep gets there.  The bytes are the ones
+ * image_window would have read, so nothing the walk reports changes; the
+ * reader touches nothing but its buffer and image_pread.  One request is
+ * outstanding at a time. */
+enum { AHEAD_IDLE, AHEAD_ASKED, AHEAD_DONE };
+struct wahead {
+	const struct image *img;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	int state;                /* AHEAD_*, under mu */
+	uint64_t lo, hi;          /* the range asked for */
+	size_t got;               /* bytes read (0: the read failed) */
+	uint8_t *buf;             /* owned by the reader while ASKED */
+	size_t cap;
+};
+
+static void *ahead_main(void *arg)
+{
+	struct wahead *a = arg;
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		while (!a->stop && a->state != AHEAD_ASKED)
+			pthread_cond_wait(&a->cv, &a->mu);
+		if (a->stop)
+			break;
+		uint64_t lo = a->lo, hi = a->hi;
+		pthread_mutex_unlock(&a->mu);
+		size_t got = image_pread(a->img, lo, a->buf, (size_t)(hi - lo));
+		pthread_mutex_lock(&a->mu);
+		a->got = got;
+		a->state = AHEAD_DONE;
+		pthread_cond_broadcast(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+/* Starts the reader (best effort: without it every window is read in
+ * line).  Only once image_pread has read something on this thread, so that
+ * the core file is open before two threads read it. */
+static void ahead_start(struct walk *w)
+{
+	uint8_t probe[16];
+	if (w->ahead || !w->h || heap_jobs(w->h) < 2 || w->regions.len == 0 ||
+	    image_pread(w->img, w->regions.data[0].start, probe, sizeof probe) == 0)
+		return;
+	struct wahead *a = calloc(1, sizeof *a);
+	if (!a)
+		return;
+	a->img = w->img;
+	a->cap = (1ull << WQ_SHIFT) + WINDOW_SLACK;
+	if (!(a->buf = malloc(a->cap)) || pthread_mutex_init(&a->mu, NULL) != 0) {
+		free(a->buf);
+		free(a);
+		return;
+	}
+	if (pthread_cond_init(&a->cv, NULL) != 0) {
+		pthread_mutex_destroy(&a->mu);
+		free(a->buf);
+		free(a);
+		return;
+	}
+	if (pthread_create(&a->th, NULL, ahead_main, a) != 0) {
+		pthread_cond_destroy(&a->cv);
+		pthread_mutex_destroy(&a->mu);
+		free(a->buf);
+		free(a);
+		return;
+	}
+	w->ahead = a;
+}
+
+static void ahead_stop(struct walk *w)
+{
+	struct wahead *a = w->ahead;
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->stop = true;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	pthread_join(a->th, NULL);
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->mu);
+	free(a->buf);
+	free(a);
+	w->ahead = NULL;
+}
+
+/* Waits for the outstanding read, if any; the state is then IDLE or DONE. */
+static void ahead_wait(struct wahead *a)
+{
+	pthread_mutex_lock(&a->mu);
+	while (a->state == AHEAD_ASKED)
+		pthread_cond_wait(&a->cv, &a->mu);
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* Asks for [lo, hi) unless that is already asked for or read; a read asked
+ * for earlier that the sweep has passed is dropped.  A read still running
+ * for a bucket ahead is left alone (the sweep gets there later). */
+static void ahead_ask(struct wahead *a, uint64_t lo, uint64_t hi, uint64_t now)
+{
+	pthread_mutex_lock(&a->mu);
+	if (a->state != AHEAD_IDLE && a->lo == lo && a->hi == hi) {
+		pthread_mutex_unlock(&a->mu);
+		return;
+	}
+	if (a->state == AHEAD_ASKED && a->lo > now) {
+		pthread_mutex_unlock(&a->mu);
+		return;
+	}
+	while (a->state == AHEAD_ASKED)
+		pthread_cond_wait(&a->cv, &a->mu);
+	if (hi - lo <= a->cap) {
+		a->lo = lo;
+		a->hi = hi;
+		a->got = 0;
+		a->state = AHEAD_ASKED;
+		pthread_cond_broadcast(&a->cv);
+	} else {
+		a->state = AHEAD_IDLE;
+	}
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* The window [lo, hi): from the reader when it read exactly that range,
+ * else read in line. */
+static void window_read(struct walk *w, uint64_t lo, uint64_t hi)
+{
+	struct wahead *a = w->ahead;
+	if (a) {
+		pthread_mutex_lock(&a->mu);
+		bool mine = a->state != AHEAD_IDLE && a->lo == lo && a->hi == hi;
+		pthread_mutex_unlock(&a->mu);
+		if (mine) {
+			ahead_wait(a);
+			/* DONE: the buffer is the walker's again */
+			bool ok = a->got && image_window_swap(w->img, lo, a->got, &a->buf, &a->cap);
+			if (!a->buf || a->cap < hi - lo) {
+				/* the old window was smaller: the reader needs a full buffer */
+				uint8_t *nb = realloc(a->buf, (size_t)(hi - lo));
+				if (nb) {
+					a->buf = nb;
+					a->cap = (size_t)(hi - lo);
+				}
+			}
+			pthread_mutex_lock(&a->mu);
+			a->state = AHEAD_IDLE;
+			pthread_mutex_unlock(&a->mu);
+			if (ok)
+				return;
+		}
+	}
+	image_window(w->img, lo, hi);
+}
+
 int walk_create(struct walk **out, const struct image *img, const struct types *t,
 		const struct heap *h, struct err *e)
 {
@@ -183,6 +359,10 @@ void walk_destroy(struct walk *w)
 {
 	if (!w)
 		return;
+	ahead_stop(w);
+	for (size_t i = 0; w->plans && i < w->nwt; i++)
+		free(w->plans[i].m);
+	free(w->plans);
 	for (size_t i = 0; w->wt && i < w->nwt; i++)
 		if (w->wt[i].cls == CLS_ENUM)
 			free(w->wt[i].l.lut);
@@ -498,22 +678,79 @@ static bool skip_segment(const char *name)
 	return !name || !*name || (name[0] == '_' && name[1] == '_');
 }
 
-static void walk_members(struct walk *w, uint64_t base, const struct types_type *ty)
+/* A struct's plan: the members that can own heap, their resolved types and
+ * path segments, in member order, so that visiting a value is a loop over
+ * them rather than a resolve and an ownership test per member.  It is
+ * recorded by the first visit, which asks the same questions in the same
+ * order as every visit did before (the classification's side effects, the
+ * version facts, keep their order), and only when every answer was final
+ * (a type whose ownership was still being computed, or was cut by the depth
+ * bound, leaves the struct without a plan).  A plan holds for the op type it
+ * was made under. */
+static struct wplan *plan_slot(struct walk *w, type_id id)
+{
+	if (id == 0 || id >= w->nwt)
+		return NULL;
+	if (!w->plans && !(w->plans = calloc(w->nwt, sizeof *w->plans)))
+		return NULL;
+	return &w->plans[id];
+}
+
+static void walk_members(struct walk *w, uint64_t base, type_id id, const struct types_type *ty)
 {
 	const char *owner = w->owner;
+	struct wplan *pl = plan_slot(w, id);
 	w->owner = ty->name;
+	if (pl && pl->state == WPLAN_READY && pl->op_type == w->op_type) {
+		for (uint32_t i = 0; i < pl->n; i++) {
+			const struct wplan_member *m = &pl->m[i];
+			if (m->seg)
+				walk_push(w, m->seg);
+			walk_val(w, base + m->offset, m->type);
+			if (m->seg)
+				walk_pop(w);
+		}
+		w->owner = owner;
+		return;
+	}
+	/* the first visit (or one without a plan): records one as it goes */
+	bool record = pl && pl->state == WPLAN_NONE && ty->nmembers <= WPLAN_MAX_MEMBERS;
+	struct wplan_member *rec = NULL;
+	uint32_t nrec = 0;
+	if (record) {
+		pl->state = WPLAN_BUILDING;   /* a visit of the same struct inside this one takes the slow path */
+		rec = ty->nmembers ? malloc(sizeof *rec * ty->nmembers) : NULL;
+		record = rec || !ty->nmembers;
+	}
 	for (uint32_t i = 0; i < ty->nmembers; i++) {
 		const struct types_member *m = &ty->members[i];
 		type_id mt = types_resolve(w->t, m->type);
-		if (!walk_owns(w, mt))
+		bool owns = walk_owns(w, mt);
+		if (record && mt != w->op_type && mt != 0 && mt < w->nwt && w->wt[mt].owns < 2)
+			record = false;   /* not a final answer */
+		if (!owns)
 			continue;
 		bool seg = !skip_segment(m->name);
+		if (record)
+			rec[nrec++] = (struct wplan_member){.offset = m->offset, .type = mt, .seg = seg ? m->name : NULL};
 		if (seg)
 			walk_push(w, m->name);
 		walk_val(w, base + m->offset, mt);
 		if (seg)
 			walk_pop(w);
 	}
+	if (pl && pl->state == WPLAN_BUILDING) {
+		if (record) {
+			pl->m = rec;
+			pl->n = nrec;
+			pl->op_type = w->op_type;
+			pl->state = WPLAN_READY;
+			rec = NULL;
+		} else {
+			pl->state = WPLAN_NONE;
+		}
+	}
+	free(rec);
 	w->owner = owner;
 }
 
@@ -650,7 +887,7 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct ty
 		walk_push(w, v->name);
 		const struct types_type *vt = types_get(w->t, types_resolve(w->t, v->type));
 		if (vt)
-			walk_members(w, addr + v->offset, vt);
+			walk_members(w, addr + v->offset, types_resolve(w->t, v->type), vt);
 		w->in_op = false;
 		w->nseg = saved;
 		w->seq_ver++;
@@ -661,10 +898,10 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct ty
 	if (seg)
 		walk_push(w, v->name);
 	if (vt)
-		walk_members(w, addr + v->offset, vt);
+		walk_members(w, addr + v->offset, types_resolve(w->t, v->type), vt);
 	if (seg)
 		walk_pop(w);
-	walk_members(w, addr, ty);   /* members outside the variant part, if any */
+	walk_members(w, addr, id, ty);   /* members outside the variant part, if any */
 }
 
 int walk_val(struct walk *w, uint64_t addr, type_id id)
@@ -684,7 +921,7 @@ int walk_val(struct walk *w, uint64_t addr, type_id id)
 	const struct types_type *ty = types_get(w->t, id);
 	switch (wt->cls) {
 	case CLS_STRUCT:
-		walk_members(w, addr, ty);
+		walk_members(w, addr, id, ty);
 		break;
 	case CLS_ENUM:
 		walk_enum(w, addr, id, ty, is_op);
@@ -838,17 +1075,41 @@ static void drain_bucket(struct walk *w, size_t k)
 	}
 }
 
-#define RELEASE_STEP (16ull << 20)
-#define WINDOW_ITEMS 4
-#define WINDOW_SLACK (64u << 10)
 
 /* Sweeps the heap in address order until nothing is queued.  A bucket with
  * a few visits or more is read with one pread into the image's window (a
  * copy costs a fraction of the page faults of the mmap); what is read
  * through the mmap all the same (sparse buckets, buffers past the window) is
  * given back behind the sweep. */
+/* A bucket with WINDOW_ITEMS visits or more is read with one pread. */
+static bool bucket_dense(const struct walk *w, size_t k)
+{
+	uint64_t items = 0;
+	for (const struct wblock *b = w->q[k]; b && items < WINDOW_ITEMS; b = b->next)
+		items += b->n;
+	return items >= WINDOW_ITEMS;
+}
+
+#define AHEAD_LOOK 64
+
+/* Asks the reader for the next dense bucket of region r from bucket i on
+ * (a few dozen buckets ahead at most; visits queued meanwhile into a bucket
+ * in between only make that one read in line). */
+static void ask_next(struct walk *w, size_t r, size_t i, uint64_t now)
+{
+	const struct wregion *rg = &w->regions.data[r];
+	size_t nb = (size_t)((rg->end - rg->start) >> WQ_SHIFT) + 1;
+	for (size_t k = i; k < nb && k < i + AHEAD_LOOK; k++)
+		if (w->q[rg->bucket0 + k] && bucket_dense(w, rg->bucket0 + k)) {
+			uint64_t base = rg->start + ((uint64_t)k << WQ_SHIFT);
+			ahead_ask(w->ahead, base, base + (1ull << WQ_SHIFT) + WINDOW_SLACK, now);
+			return;
+		}
+}
+
 static void drain(struct walk *w)
 {
+	ahead_start(w);
 	while (w->qlen && !w->oom) {
 		w->st.sweeps++;
 		for (size_t r = 0; r < w->regions.len; r++) {
@@ -867,11 +1128,11 @@ static void drain(struct walk *w)
 				/* a bucket with many visits is read with one pread
 				 * (and a little past its end, where its last buffers
 				 * end); a sparse one takes its few page faults */
-				uint64_t items = 0;
-				for (const struct wblock *b = w->q[rg->bucket0 + i]; b && items < WINDOW_ITEMS; b = b->next)
-					items += b->n;
-				if (items >= WINDOW_ITEMS)
-					image_window(w->img, base, base + (1ull << WQ_SHIFT) + WINDOW_SLACK);
+				if (bucket_dense(w, rg->bucket0 + i)) {
+					window_read(w, base, base + (1ull << WQ_SHIFT) + WINDOW_SLACK);
+					if (w->ahead)
+						ask_next(w, r, i + 1, base);
+				}
 				/* one check for the bucket: its visits need none of their own
 				 * when the core holds every byte around it */
 				w->bucket_whole = image_missing(w->img, base, (1ull << WQ_SHIFT) + WINDOW_SLACK) == 0;

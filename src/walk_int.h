@@ -142,8 +142,29 @@ struct wnodec {
 DEFINE_VECTOR(wnodec_vec, struct wnodec)
 DEFINE_VECTOR(walk_nodecoder_vec, struct walk_nodecoder)
 
+/* Reads the next dense bucket of a sweep on a thread of its own while the
+ * current one is drained (walk.c, with two jobs or more). */
+struct wahead;
+
+/* A struct's members that can own heap, in order (walk.c, walk_members). */
+struct wplan_member {
+	uint64_t offset;
+	type_id type;             /* resolved */
+	const char *seg;          /* its path segment (NULL: none) */
+};
+enum { WPLAN_NONE = 0, WPLAN_BUILDING, WPLAN_READY };
+#define WPLAN_MAX_MEMBERS 65536u
+struct wplan {
+	struct wplan_member *m;
+	uint32_t n;
+	uint8_t state;            /* WPLAN_* */
+	type_id op_type;          /* the op type it holds for */
+};
+
 struct walk {
 	const struct image *img;
+	struct wplan *plans;      /* by type_id, allocated on first use */
+	struct wahead *ahead;     /* NULL: every window is read in line */
 	const struct types *t;
 	const struct heap *h;
 	struct walk_callbacks cb;

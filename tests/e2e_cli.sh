@@ -9,7 +9,13 @@
 #   - every text output ends with a newline (markdown on stdout, layout,
 #     heap, --version);
 #   - NAME.md gets its chart as NAME.svg beside it, linked from the markdown;
-#     -o - writes no chart.
+#     -o - writes no chart;
+#   - the error lines of issue 20: an unwritable -o names the .md path given, `layout CORE`
+#     says it is a core, an enum typo gets the nearest names, stderr says "holders" in
+#     generic mode as the report does, --metrics-name picks the metric;
+#   - `heap` and `diff` print thousands separators and a Definitions block defining every
+#     column they print; heap's arenas table has no two columns of one name, and its
+#     figures are the --json census's and add up (system = in use + cached + free + top + overhead).
 # Prints "ok ..." / "not ok ..." lines.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -43,7 +49,7 @@ one_line "missing argument" 1 "$BIN" "$core" "$exe" -o
 grep -q -- "-o needs an argument" "$tmp/err" && ok "missing argument named" || nok "missing argument: $(cat "$tmp/err")"
 one_line "layout bad option" 1 "$BIN" layout --bogus "$exe" Shape
 one_line "heap bad option" 1 "$BIN" heap --bogus "$core" "$exe"
-one_line "missing operands" 1 "$BIN" "$core"
+one_line "missing operands" 1 "$BIN" -q
 
 # write errors carry the reason
 if [ -w /dev/full ]; then
@@ -56,6 +62,36 @@ fi
 rc=$?
 [ $rc -eq 2 ] && grep -q "No such file or directory" "$tmp/err" && [ "$(wc -l < "$tmp/err")" -eq 1 ] \
 	&& ok "a missing directory: $(cat "$tmp/err")" || nok "a missing directory: exit $rc: $(cat "$tmp/err")"
+grep -qF "$tmp/no/such/dir/r.md:" "$tmp/err" && ok "a missing directory: names the .md path given" \
+	|| nok "a missing directory: does not name r.md: $(cat "$tmp/err")"
+
+# issue 20's error lines (outputs in e/: the checks below look for charts in $tmp)
+mkdir -p "$tmp/e"
+"$BIN" layout "$core" Shape > /dev/null 2> "$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "is a core dump, not an executable" "$tmp/err" && ! grep -q "DWARF" "$tmp/err" \
+	&& ok "layout CORE: says it is a core: $(cat "$tmp/err")" || nok "layout CORE: exit $rc: $(cat "$tmp/err")"
+"$BIN" --root TABLE --enum Shap -q -o /dev/null "$core" "$exe" 2> "$tmp/err"
+rc=$?
+[ $rc -eq 2 ] && grep -q "did you mean [^ ]*Shape" "$tmp/err" && [ "$(wc -l < "$tmp/err")" -eq 1 ] \
+	&& ok "an enum typo gets the nearest names: $(cat "$tmp/err")" || nok "enum typo: exit $rc: $(cat "$tmp/err")"
+"$BIN" layout "$exe" Shpae > /dev/null 2> "$tmp/err"
+grep -q "did you mean [^ ]*Shape" "$tmp/err" && ok "a layout type typo gets the nearest names" || nok "layout typo: $(cat "$tmp/err")"
+"$BIN" --root TABLE --enum Shape -o "$tmp/e/w.md" "$core" "$exe" 2> "$tmp/err"
+h=$(grep -c "holder" "$tmp/e/w.md")
+grep -q " holders, .* ops, per-holder " "$tmp/err" && ! grep -q "entities" "$tmp/err" && [ "$h" -gt 0 ] \
+	&& ok "generic mode: stderr says holders, as the report does" || nok "generic stderr: $(cat "$tmp/err")"
+p99=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["per_entity_bytes"]["p99"])' "$tmp/r0.json" 2>/dev/null \
+	|| { "$BIN" "${args[@]}" -o /dev/null --json "$tmp/r0.json" "$core" "$exe"; python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["per_entity_bytes"]["p99"])' "$tmp/r0.json"; })
+printf 'app_bytes_per_entity_p99 7\nshapes_holder_bytes_p99{x="1"} %s\n' "$p99" > "$tmp/m.prom"
+"$BIN" "${args[@]}" -o "$tmp/e/m.md" --metrics "$tmp/m.prom" --metrics-name holder_bytes_p99 "$core" "$exe" 2> "$tmp/err"
+rc=$?
+[ $rc -eq 0 ] && grep -q '`holder_bytes_p99`' "$tmp/e/m.md" && grep -q "^Coherent" "$tmp/e/m.md" \
+	&& ok "--metrics-name picks the metric (coherent at the measured p99 $p99)" || nok "--metrics-name: exit $rc $(cat "$tmp/err")"
+"$BIN" "${args[@]}" -o /dev/null --metrics "$tmp/m.prom" "$core" "$exe" 2> "$tmp/err"
+rc=$?
+[ $rc -eq 3 ] && grep -q "bytes_per_entity_p99 7 diverged" "$tmp/err" \
+	&& ok "--metrics without --metrics-name checks bytes_per_entity_p99 (exit 3)" || nok "default metric: exit $rc $(cat "$tmp/err")"
 
 # text outputs end with a newline
 ends_nl() {   # name, file
@@ -77,4 +113,74 @@ if [ -s "$tmp/r.svg" ] && grep -q "](r.svg)" "$tmp/r.md" && python3 -c 'import s
 else
 	nok "no chart r.svg beside r.md, not linked or not well-formed"
 fi
+python3 - "$tmp/r.md" <<'PY' && ok "the report's first screen links each term to its definition" || nok "first screen: term links"
+import re, sys
+md = open(sys.argv[1]).read()
+first = "\n".join(md.splitlines()[:12])
+links = re.findall(r"\]\(#(def-[\w-]+)\)", first)
+ids = set(re.findall(r'<a id="(def-[\w-]+)"></a>', md.split("\n## Definitions\n", 1)[1]))
+assert len(links) >= 8 and set(links) <= ids, (links, ids)
+assert "def-holder-overhead" in links and "[Definitions](#definitions)" in first   # generic mode's words
+PY
+if command -v strip > /dev/null; then
+	cp "$exe" "$tmp/e/stripped" && strip "$tmp/e/stripped"
+	"$BIN" layout "$tmp/e/stripped" Shape > /dev/null 2> "$tmp/err"
+	rc=$?
+	[ $rc -eq 2 ] && grep -q "stripped" "$tmp/err" && ! grep -q "has DWARF but" "$tmp/err" \
+		&& ok "a stripped executable is called stripped" || nok "stripped: exit $rc: $(cat "$tmp/err")"
+fi
+
+# heap and diff: separators, definitions, one name per column, the JSON's figures
+"$BIN" heap "$core" "$exe" > "$tmp/e/heap.md" && "$BIN" heap --json "$core" "$exe" > "$tmp/e/heap.json" \
+	&& "$BIN" diff -o "$tmp/e/diff.md" "$tmp/r0.json" "$core" "$exe" 2>/dev/null
+python3 - "$tmp/e/heap.md" "$tmp/e/heap.json" "$tmp/e/diff.md" <<'PY' && ok "heap and diff: separators, definitions of every column, figures as in --json" \
+	|| nok "heap/diff text (above)"
+import json, re, sys
+heap, hj, diff = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), open(sys.argv[3]).read()
+def table(text, heading):
+    sec = text.split("## " + heading + "\n", 1)[1].split("\n## ", 1)[0]
+    rows = [l for l in sec.splitlines() if l.startswith("|")]
+    cells = lambda l: [c.strip() for c in l.strip().strip("|").split("|")]
+    return cells(rows[0]), [cells(r) for r in rows[2:]]
+def defined(text, word):
+    defs = text.split("## Definitions\n", 1)[1]
+    return any(word in re.findall(r"^- \*\*(.*?)\*\*", defs, re.M)[i].split(", ") or
+               word == re.findall(r"^- \*\*(.*?)\*\*", defs, re.M)[i] for i in range(len(re.findall(r"^- \*\*(.*?)\*\*", defs, re.M))))
+num = lambda c: int(c.replace(",", ""))
+sep = re.compile(r"^\d{1,3}(,\d{3})*$")
+head, rows = table(heap, "Arenas")
+assert len(head) == len(set(head)), ("duplicate columns", head)
+for col in ("overhead bytes", "system bytes", "top bytes"):
+    assert col in head and defined(heap, col), ("undefined", col)
+a, aj = dict(zip(head, rows[0])), hj["arenas"][0]
+for col, key in (("system bytes", "system_bytes"), ("in-use bytes", "inuse_bytes"), ("free bytes", "free_bytes"),
+                 ("top bytes", "top_bytes"), ("overhead bytes", "overhead_bytes"), ("tcache bytes", "tcache_bytes"),
+                 ("fastbin bytes", "fastbin_bytes"), ("in-use chunks", "inuse_chunks"), ("free chunks", "free_chunks")):
+    assert sep.match(a[col]) and num(a[col]) == aj[key], (col, a[col], aj[key])
+assert num(a["system bytes"]) == sum(num(a[c]) for c in ("in-use bytes", "tcache bytes", "fastbin bytes", "free bytes",
+                                                         "top bytes", "overhead bytes")), a
+assert aj["system_bytes"] >= 1000 and "," in a["system bytes"]
+assert "[Definitions](#definitions)" in heap.split("## ", 1)[0]
+head, rows = table(diff, "Totals")
+for col in head:
+    assert defined(diff, col), ("diff column undefined", col)
+big = [r for r in rows if num(r[1]) >= 1000]
+assert big and all(sep.match(r[1]) and sep.match(r[2]) for r in big), big[:2]
+assert "[Definitions](#definitions)" in diff.split("## Summary", 1)[0]
+PY
+
+# --config is checked up front: not JSON, or JSON that is not a workload config, is refused
+printf 'not json at all\n' > "$tmp/junk.cfg"
+printf '{"register": {"nodes": []}}\n' > "$tmp/empty.json"
+for cfg in "$tmp/junk.cfg" "$tmp/empty.json"; do
+	"$BIN" "${args[@]}" -o "$tmp/cfg.md" --config "$cfg" "$core" "$exe" > /dev/null 2> "$tmp/err"
+	rc=$?
+	if [ $rc -eq 2 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q -- "--config $cfg" "$tmp/err"; then
+		ok "junk --config $(basename "$cfg"): exit 2: $(cat "$tmp/err")"
+	else
+		nok "junk --config $(basename "$cfg"): exit $rc: $(head -c 300 "$tmp/err")"
+	fi
+done
+"$BIN" "${args[@]}" -o "$tmp/cfg.md" --config fixtures/beava-sim/workloads/fraud-team.json "$core" "$exe" 2> "$tmp/err" \
+	&& ok "a real workload config is accepted in generic mode" || nok "fraud-team.json refused: $(cat "$tmp/err")"
 exit $((fails > 0))

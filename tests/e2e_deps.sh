@@ -19,8 +19,9 @@ full() {   # a root holding every file deps.sh looks for
 	local r=$1
 	mkdir -p "$r/usr/include/libdwarf" "$r/usr/lib/$ma/pkgconfig" "$r/usr/bin" "$r/usr/share/cargo/registry"
 	touch "$r/usr/include/libdwarf/libdwarf.h"
-	for pc in libelf jansson zlib cmocka; do touch "$r/usr/lib/$ma/pkgconfig/$pc.pc"; done
-	for c in pkg-config gcore xz rustc cargo; do touch "$r/usr/bin/$c"; done
+	for pc in libelf jansson zlib cmocka libzstd liblzma liblz4; do touch "$r/usr/lib/$ma/pkgconfig/$pc.pc"; done
+	for c in pkg-config gcore xz rustc cargo zstd lz4 gzip debuginfod strace objcopy; do touch "$r/usr/bin/$c"; done
+	touch "$r/usr/lib/$ma/libdebuginfod.so.1"
 	for d in smallvec-1.10.0 hashbrown-0.12.3 parking_lot-0.12.1 rustc-hash-1.1.0 ahash-0.7.6 libc-0.2.139 \
 		indexmap-1.9.2 bytes-1.2.1 arrayvec-0.7.2 dashmap-5.4.0; do
 		mkdir -p "$r/usr/share/cargo/registry/$d"
@@ -63,5 +64,28 @@ if command -v apt-get >/dev/null && apt-get -s install --no-remove gdb >/dev/nul
 	ok "deps: apt-get -s install --no-remove of an installed package succeeds"
 else
 	nok "deps: apt-get -s install --no-remove gdb failed"
+fi
+# another apt holding the lock: deps.sh waits and tries again instead of failing
+# (a fake apt-get that answers "Could not get lock" twice, then succeeds)
+cat > "$tmp/apt-get" <<'FAKE'
+#!/usr/bin/env bash
+n=$(cat "$(dirname "$0")/tries" 2>/dev/null || echo 0)
+echo $((n + 1)) > "$(dirname "$0")/tries"
+echo "$*" >> "$(dirname "$0")/calls"
+if [ "$n" -lt 2 ]; then echo "E: Could not get lock /var/lib/apt/lists/lock. It is held by process 4242 (apt-get)" >&2; exit 100; fi
+exit 0
+FAKE
+chmod +x "$tmp/apt-get"
+if [ "$(id -u)" -eq 0 ]; then
+	out=$(DEPS_ROOT=$tmp/hdr DEPS_APT=$tmp/apt-get DEPS_LOCK_SLEEP=0 scripts/deps.sh build 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q "waiting" <<<"$out" && grep -q "^update" <<<"$(sed 's/^-o [^ ]* //' "$tmp/calls")" \
+		&& grep -q "install .*libdwarf-dev" "$tmp/calls"; then
+		ok "deps: a held apt lock is waited for, then update and install run"
+	else
+		nok "deps: held lock: rc $rc, output [$out], calls [$(cat "$tmp/calls" 2>/dev/null)]"
+	fi
+else
+	ok "deps: held lock test skipped (not root: deps.sh would use sudo) # SKIP"
 fi
 exit $((fails > 0))

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # e2e_fuzz.sh: the fuzz harnesses' inputs in make check (tests/fuzz/fuzz.h).
-# For every committed seed (tests/fuzz/corpus/NAME) and every input that ever
-# failed (tests/fuzz/regressions/NAME):
+# For the committed corpus (tests/fuzz/corpus/NAME: named seeds and the
+# merged inputs of make fuzz) and every input that ever failed
+# (tests/fuzz/regressions/NAME):
 #   1. the harness body, without libFuzzer (BUILD/tests/fuzz-replay-NAME,
-#      built with this build's compiler and sanitizers), must finish;
+#      built with this build's compiler and sanitizers), must finish on each;
 #   2. the shipped binary ($BIN) on the input written out as its files
 #      (fuzz-replay-NAME --materialize) must exit 0, 2 or 3, print at most
 #      three lines on stderr, within 10 s and (outside ASan) 2 GiB of address
-#      space.
+#      space: for every regression and named seed, and a fixed sample of
+#      the merged inputs (FUZZ_CHECK_SAMPLE per harness).
 # Then, in the build without ASan and when clang can build libFuzzer
 # binaries, a smoke: each libFuzzer harness fuzzes for FUZZ_SMOKE_SECONDS
 # (default 10) from the seeds, in a scratch corpus; an out-of-memory or a
@@ -52,25 +54,43 @@ bounded() { # name input [materialized-already]
 	{ [ $brc = 0 ] || [ $brc = 2 ] || [ $brc = 3 ]; } && [ "$blines" -le 3 ]
 }
 
+# The shipped binary runs on every regression, every named seed and the
+# first FUZZ_CHECK_SAMPLE (default 8) of libFuzzer's corpus files (named by
+# their SHA-1, so the sample is stable and spread); the harness body runs
+# on all of them, in one process per harness (one per input only to name
+# the input that failed).
 for name in $names; do
 	replay=$build/tests/fuzz-replay-$name
 	if [ ! -x "$replay" ]; then
 		echo "not ok fuzz $name: $replay not built (make tests-bin)"
 		continue
 	fi
+	inputs=() checked=()
 	for input in tests/fuzz/corpus/$name/* tests/fuzz/regressions/$name/*; do
-		[ -f "$input" ] || continue
-		tsecs=60 limit "$replay" "$input" > "$tmp/out" 2>&1
-		rc=$?
-		if [ $rc = 77 ]; then
-			echo "ok fuzz $name $input # skip: $(head -1 "$tmp/out")"
-			continue
-		elif [ $rc = 0 ]; then
-			echo "ok fuzz $name $input: the harness body finishes"
-		else
-			echo "not ok fuzz $name $input: the harness body ended with status $rc"
+		[ -f "$input" ] && inputs+=("$input")
+	done
+	[ ${#inputs[@]} -gt 0 ] || continue
+	tsecs=300 limit "$replay" "${inputs[@]}" > "$tmp/out" 2>&1
+	rc=$?
+	if [ $rc = 77 ]; then
+		echo "ok fuzz $name # skip: $(head -1 "$tmp/out")"
+		continue
+	elif [ $rc = 0 ]; then
+		echo "ok fuzz $name: the harness body finishes on ${#inputs[@]} inputs (corpus and regressions)"
+	else
+		for input in "${inputs[@]}"; do
+			tsecs=60 limit "$replay" "$input" > "$tmp/out" 2>&1 && continue
+			echo "not ok fuzz $name $input: the harness body ended with status $?"
 			sed -n '1,20p' "$tmp/out" | sed 's/^/# /'
-		fi
+		done
+	fi
+	sample=0
+	for input in "${inputs[@]}"; do
+		case "$input" in
+		tests/fuzz/corpus/*/????????????????????????????????????????)
+			sample=$((sample + 1))
+			[ "$sample" -le "${FUZZ_CHECK_SAMPLE:-8}" ] || continue ;;
+		esac
 		if ! materialize "$name" "$input"; then
 			echo "not ok fuzz $name $input: cannot write it out for $BIN: $(head -1 "$tmp/out")"
 			continue
@@ -83,6 +103,53 @@ for name in $names; do
 		fi
 	done
 done
+
+# The synthetic core of the heap and walk harnesses (tests/fuzz/synth.c),
+# built now from the fixture's DWARF, must read as the builder meant it: a
+# census without corruption (tcache, fastbin, unsorted and mmapped chunks as
+# placed), and a walk of its two entities' 16 ops over all 11 variants with
+# nothing unreadable or unowned.  Otherwise the fuzzers would mutate an input
+# the tool already rejects.
+synth_check() {
+	local exe=$FIXDIR/generic/shapes
+	if ! "$build/tests/fuzz-replay-walk" --base "$tmp/synth.core" > "$tmp/out" 2>&1; then
+		echo "not ok fuzz synth: cannot build the synthetic core: $(head -1 "$tmp/out")"
+		return
+	fi
+	"$BIN" heap --json "$tmp/synth.core" "$exe" > "$tmp/heap.json" 2> "$tmp/err" &&
+		"$BIN" -q -o /dev/null --json "$tmp/walk.json" --root TABLE --enum Shape "$tmp/synth.core" "$exe" 2>> "$tmp/err"
+	local rc=$?
+	if [ $rc != 0 ]; then
+		echo "not ok fuzz synth: aggop-inspect exits $rc on the synthetic core"
+		sed -n '1,5p' "$tmp/err" | sed 's/^/# /'
+		return
+	fi
+	if python3 - "$tmp/heap.json" "$tmp/walk.json" > "$tmp/out" 2>&1 <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1]))
+w = json.load(open(sys.argv[2]))
+u = w["unattributed"]
+want = {
+    "corruptions": (h["corruptions_total"], 0), "tcaches": (h["tcaches"], 1),
+    "cached chunks (tcache, fastbin)": (h["cached_chunks"], 2), "free chunks (unsorted, top)": (h["free_chunks"], 2),
+    "mmapped chunks": (h["mallinfo2"]["hblks"], 1), "entities": (w["totals"]["entities"], 2),
+    "ops": (w["totals"]["ops"], 16), "variants": (len(w["variants"]), 11),
+    "unreadable": (u["unreadable"]["count"], 0), "pages missing": (u["page_missing"]["count"], 0),
+    "allocations without a decoder": (u["no_decoder"]["allocations"], 0),
+}
+bad = ["%s %s, expected %s" % (k, v[0], v[1]) for k, v in want.items() if v[0] != v[1]]
+print("; ".join(bad))
+sys.exit(1 if bad else 0)
+PY
+	then
+		echo "ok fuzz synth: the synthetic core ($(wc -c < "$tmp/synth.core") bytes) reads as built: 2 entities, 16 ops, 11 variants, no corruption"
+	else
+		echo "not ok fuzz synth: the synthetic core does not read as built: $(tail -1 "$tmp/out")"
+	fi
+	cmp -s "$tmp/synth.core" tests/fuzz/corpus/walk/synth-base ||
+		echo "# note: tests/fuzz/corpus/{heap,walk}/synth-base differ from the core built now (fixture rebuilt?): tests/fuzz/mkseeds.sh remakes them"
+}
+[ -x "$build/tests/fuzz-replay-walk" ] && synth_check
 
 # The libFuzzer smoke: once per make check (the build without ASan);
 # FUZZ_SMOKE_SECONDS=0 turns it off.
@@ -109,6 +176,7 @@ for name in $names; do
 	# -seed and -runs make the smoke the same sequence of inputs every time
 	# (a slower machine stops earlier in it): a finding is never a CI coin toss
 	nice -n 19 "$fz" -seed=1 -runs="${FUZZ_SMOKE_RUNS:-3000}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
+		-entropic=0 -reload=0 -dict="tests/fuzz/$name.dict" \
 		-artifact_prefix="$tmp/crash-$name/" "$tmp/corpus-$name" "tests/fuzz/corpus/$name" > "$tmp/log" 2>&1
 	rc=$?
 	art=$(ls "$tmp/crash-$name"/* 2> /dev/null | head -1)

@@ -103,6 +103,40 @@ static void test_str_map_and_vector(void **state)
 	assert_null(v.data);
 }
 
+/* Re-inserting a present key into a table at its load limit neither grows it
+ * nor moves entries: a pointer taken before stays valid (the old insert
+ * reserved room before looking the key up, and rehashed here). */
+static void test_insert_present_keeps_entries(void **state)
+{
+	(void)state;
+	struct u64map m;
+	u64map_init(&m);
+	bool ins;
+	struct ent *first = u64map_insert(&m, 7, &ins);
+	assert_non_null(first);
+	first->key = 7;
+	first->val = 70;
+	for (uint64_t k = 100; m.len < m.cap / 4 * 3; k++) {
+		struct ent *e = u64map_insert(&m, k, &ins);
+		assert_non_null(e);
+		e->key = k;
+	}
+	first = u64map_find(&m, 7);
+	assert_non_null(first);
+	size_t cap = m.cap, rehashes = m.rehashes;
+	struct ent *again = u64map_insert(&m, 7, &ins);
+	assert_false(ins);
+	assert_ptr_equal(again, first);
+	assert_int_equal(m.cap, cap);
+	assert_int_equal(m.rehashes, rehashes);
+	assert_int_equal(first->val, 70);
+	/* an absent key still grows it */
+	assert_non_null(u64map_insert(&m, 1u << 30, &ins));
+	assert_true(ins);
+	assert_true(m.cap > cap);
+	u64map_deinit(&m);
+}
+
 static void test_version_facts(void **state)
 {
 	(void)state;
@@ -122,6 +156,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_u64_map),
 		cmocka_unit_test(test_str_map_and_vector),
+		cmocka_unit_test(test_insert_present_keeps_entries),
 		cmocka_unit_test(test_version_facts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

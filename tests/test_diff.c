@@ -486,6 +486,7 @@ static void test_gate_arithmetic(void **state)
 	assert_int_equal(gate_on("variant.B.heap_chunk_bytes > +1000%"), 1);
 	assert_int_equal(gate_on("variant.B.heap_chunk_bytes > +64"), 0);
 	assert_int_equal(gate_on("variant.*.heap_chunk_bytes > +10%"), 1);     /* '*': A held, B breached */
+	assert_int_equal(gate_on("variant.B.heap_chunk_bytes > x1000"), 1);    /* from 0: an infinite ratio */
 	assert_int_equal(gate_on("*.count > +0"), 1);                             /* variant.B.count only */
 	/* refused: no such figure, malformed limits */
 	assert_int_equal(gate_on("variant.C.heap_chunk_bytes > +1"), -1);
@@ -494,6 +495,14 @@ static void test_gate_arithmetic(void **state)
 	assert_int_equal(gate_on("variant.A.heap_chunk_bytes = 5"), -1);
 	assert_int_equal(gate_on("> 5"), -1);
 	assert_int_equal(gate_on("enum.size > much"), -1);
+	assert_int_equal(gate_on("enum.size > x"), -1);
+	assert_int_equal(gate_on("enum.size > x1.5KiB"), -1);
+	/* ratios new / old */
+	hand_docs(1500, false, 80);                                             /* 1000 -> 1500 */
+	assert_int_equal(gate_on("variant.A.heap_chunk_bytes > x1.5"), 0);
+	assert_int_equal(gate_on("variant.A.heap_chunk_bytes >= x1.5"), 1);
+	assert_int_equal(gate_on("variant.A.heap_chunk_bytes > x1.49"), 1);
+	assert_int_equal(gate_on("variant.A.heap_chunk_bytes < x1.6"), 1);
 }
 
 static void test_gate_breach_line(void **state)

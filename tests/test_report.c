@@ -52,31 +52,61 @@ static void test_rule_shrink(void **state)
 	assert_string_not_equal(a.rule, "R2");
 }
 
+/* R3 is the layout advisor's row: it fires for a variant only when boxing it
+ * (after every larger one) shrinks the enum, and its saving is that row's. */
 static void test_rule_box(void **state)
 {
 	(void)state;
-	struct profile_feature f = {.count = 10, .payload_bytes = 10 * 48};   /* 48 of 80 = 60% */
+	struct types_layout_variant lv[3] = {{.name = "Big"}, {.name = "Mid"}, {.name = "Small"}};
+	struct profile bp = {.enum_size = 80, .ops = 100,
+			     .layout = {.size = 80, .nvariants = 3, .variants = lv, .nboxed = 2,
+					.boxed_variant = {0, 1}, .boxed_size = {80, 56}}};
+	struct profile_cell c = {.variant = 1, .count = 10, .payload_bytes = 10 * 72};
+	struct profile_feature f = {.count = 10, .payload_bytes = 10 * 72, .cells = {&c, 1, 1}};
+	struct report_owner ow = report_owner_feature(&f);
 	struct report_advice a;
-	advise(&f, &a);
+	struct report_boxing bx;
+	const char *unit;
+	report_advise(&bp, &table, &ow, &a);
 	assert_string_equal(a.rule, "R3");
 	assert_string_equal(a.verdict, "box smaller");
-	f.payload_bytes = 10 * 47;
-	advise(&f, &a);
+	assert_true(report_boxing_of(&bp, 1, &bx));
+	assert_int_equal(bx.adds, (80 - 56) * 100);
+	assert_int_equal(report_rule_saving(&bp, &ow, "R3", UINT32_MAX, &unit), bx.adds);
+	assert_string_equal(unit, "inline bytes");
+	/* the largest variant alone shrinks nothing (row 1 adds nothing): no R3 */
+	c.variant = 0;
+	ow = report_owner_feature(&f);
+	report_advise(&bp, &table, &ow, &a);
 	assert_string_equal(a.rule, "R5");
-	f.payload_bytes = 4 * 64;   /* large, but only in 4 of 10 entities */
+	/* a variant the model does not reach: no R3 */
+	c.variant = 2;
+	ow = report_owner_feature(&f);
+	report_advise(&bp, &table, &ow, &a);
+	assert_string_equal(a.rule, "R5");
+	/* shrinking, but only in 4 of 10 entities */
+	c.variant = 1;
 	f.count = 4;
-	advise(&f, &a);
+	ow = report_owner_feature(&f);
+	report_advise(&bp, &table, &ow, &a);
 	assert_string_equal(a.rule, "R5");
 }
 
+/* R4 fires on fan-out and stands only when its boxes' overhead is there to save. */
 static void test_rule_fanout_and_keep(void **state)
 {
 	(void)state;
-	struct profile_field fl = {.b = {.requested = 4096, .used = 4096, .chunk = 4096, .allocations = 50}};
+	struct profile_field fl = {.kind = WALK_BOX, .b = {.requested = 4096, .used = 4096, .chunk = 4096 + 800,
+							   .allocations = 50}};
 	struct profile_feature f = {.count = 10, .payload_bytes = 80, .heap = fl.b, .fields = {&fl, 1, 1}};
 	struct report_advice a;
 	advise(&f, &a);
 	assert_string_equal(a.rule, "R4");
+	/* no allocator overhead in its boxes: R4 would save 0, so it does not fire */
+	f.heap.chunk = fl.b.chunk = 4096;
+	advise(&f, &a);
+	assert_string_equal(a.rule, "R5");
+	f.heap.chunk = fl.b.chunk = 4096 + 800;
 	f.heap.allocations = fl.b.allocations = 40;
 	advise(&f, &a);
 	assert_string_equal(a.rule, "R5");
@@ -102,21 +132,21 @@ static void test_metrics(void **state)
 	prof.per_entity.p99 = 10000;
 	char *p = scrape("# HELP beava_bytes_per_entity_p99 x\n# TYPE beava_bytes_per_entity_p99 gauge\n"
 			 "beava_other 1\nbeava_bytes_per_entity_p99{instance=\"a\"} 7000\n");
-	assert_int_equal(report_metrics_check(p, &prof, 0.15, &m, &e), 0);
+	assert_int_equal(report_metrics_check(p, NULL, &prof, 0.15, &m, &e), 0);
 	assert_true(m.metric == 7000.0);
 	assert_true(m.diverged);
 	assert_int_equal(m.measured, 10000);
 	p = scrape("beava_bytes_per_entity_p99 11500\n");   /* exactly 15% off: coherent */
-	assert_int_equal(report_metrics_check(p, &prof, 0.15, &m, &e), 0);
+	assert_int_equal(report_metrics_check(p, NULL, &prof, 0.15, &m, &e), 0);
 	assert_false(m.diverged);
 	p = scrape("beava_bytes_per_entity_p99 11501\n");
-	assert_int_equal(report_metrics_check(p, &prof, 0.15, &m, &e), 0);
+	assert_int_equal(report_metrics_check(p, NULL, &prof, 0.15, &m, &e), 0);
 	assert_true(m.diverged);
 	p = scrape("beava_entities_resident 3\n");
-	assert_int_equal(report_metrics_check(p, &prof, 0.15, &m, &e), ERR_INPUT);
+	assert_int_equal(report_metrics_check(p, NULL, &prof, 0.15, &m, &e), ERR_INPUT);
 	assert_non_null(strstr(e.msg, "bytes_per_entity_p99"));
 	unlink(p);
-	assert_int_equal(report_metrics_check("/nonexistent/metrics", &prof, 0.15, &m, &e), ERR_INPUT);
+	assert_int_equal(report_metrics_check("/nonexistent/metrics", NULL, &prof, 0.15, &m, &e), ERR_INPUT);
 }
 
 /* A profile with nothing walked: what every section needs to print. */

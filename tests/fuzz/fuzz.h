@@ -29,6 +29,15 @@
 int fuzz_init(void);
 /* The harness body: must not crash, leak or hang on any input. */
 void fuzz_one(const uint8_t *data, size_t size);
+/* The structure-aware mutator (libfuzzer_main.c's LLVMFuzzerCustomMutator):
+ * mutates data (size bytes, room for max) in place and returns the new
+ * size; seed is libFuzzer's.  bytes is libFuzzer's own byte-level mutator
+ * (LLVMFuzzerMutate), for the parts a harness mutates as bytes. */
+typedef size_t (*fuzz_bytes_fn)(uint8_t *data, size_t size, size_t max);
+size_t fuzz_mutate(uint8_t *data, size_t size, size_t max, unsigned seed, fuzz_bytes_fn bytes);
+/* The harness's base input when it builds one (the heap and walk
+ * harnesses' synthetic core): 0, or -1 when it has none. */
+int fuzz_base(const uint8_t **data, size_t *size);
 /* Writes the input as files in dir and the shipped binary's arguments,
  * one per line, to args.  0, or -1 when this harness has no such form. */
 int fuzz_materialize(const uint8_t *data, size_t size, const char *dir, FILE *args);
@@ -77,6 +86,12 @@ const char *fuzz_dwarf_elf(const uint8_t *data, size_t size);
  * fuzz_rnglists_ok). */
 extern bool fuzz_dwarf_filter_known;
 bool fuzz_rnglists_ok(const uint8_t *p, size_t size);
+/* The records' structure-aware mutator (fuzz_types.c, fuzz_layout.c):
+ * libFuzzer's byte mutations inside one section with its length kept true,
+ * DWARF encodings (abbreviation tags, attributes and forms, offsets and
+ * references, LEB128 continuation), a record moved to another section, cut
+ * or lengthened, dropped or repeated. */
+size_t fuzz_dwarf_mutate(uint8_t *data, size_t size, size_t max, unsigned seed, fuzz_bytes_fn bytes);
 /* For fuzz_materialize: the ELF of an input written to DIR/exe, whose path
  * is left in path (n bytes).  0 or -1. */
 int fuzz_dwarf_write(const uint8_t *data, size_t size, const char *dir, char *path, size_t n);

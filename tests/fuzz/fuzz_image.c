@@ -105,6 +105,125 @@ void fuzz_one(const uint8_t *data, size_t size)
 	}
 }
 
+int fuzz_base(const uint8_t **data, size_t *size)
+{
+	(void)data;
+	(void)size;
+	return -1;
+}
+
+static uint64_t rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* A value for a size, offset or address word: near v, a boundary, or
+ * another word of the same structure. */
+static uint64_t nearby(uint64_t v, uint64_t other, uint64_t size, uint64_t *r)
+{
+	switch (rnd(r) % 12) {
+	case 0: return 0;
+	case 1: return v + 1 + rnd(r) % 16;
+	case 2: return v - 1 - rnd(r) % 16;
+	case 3: return v + 4096;
+	case 4: return v - 4096;
+	case 5: return other;
+	case 6: return size;
+	case 7: return size - rnd(r) % 64;
+	case 8: return (uint64_t)1 << (rnd(r) % 64);
+	case 9: return ~(uint64_t)0 - rnd(r) % 16;
+	case 10: return v ^ ((uint64_t)1 << (rnd(r) % 64));
+	default: return v * 2;
+	}
+}
+
+/* The structure-aware mutator: the ELF header's program header fields, a
+ * program header's type, flags, offset, address and sizes, a note's header
+ * (name and descriptor sizes, type) or one of its descriptor's words
+ * (NT_FILE counts and ranges, auxv values, registers); otherwise
+ * libFuzzer's byte mutations over the whole core. */
+size_t fuzz_mutate(uint8_t *data, size_t size, size_t max, unsigned seed, fuzz_bytes_fn bytes)
+{
+	uint64_t r = seed * 0x9e3779b97f4a7c15ull + 1;
+	Elf64_Ehdr eh;
+	if (size < sizeof eh || rnd(&r) % 4 == 0)
+		return bytes(data, size, max);
+	memcpy(&eh, data, sizeof eh);
+	uint64_t k = rnd(&r) % 16;
+	if (k == 0) {
+		uint64_t v = nearby(eh.e_phnum, eh.e_phnum + 1, 0xffff, &r);
+		eh.e_phnum = (Elf64_Half)(rnd(&r) % 2 ? v : (uint64_t)eh.e_phnum + 1);
+		memcpy(data, &eh, sizeof eh);
+		return size;
+	}
+	if (k == 1) {
+		eh.e_phoff = nearby(eh.e_phoff, eh.e_shoff, size, &r);
+		memcpy(data, &eh, sizeof eh);
+		return size;
+	}
+	if (eh.e_phoff > size || eh.e_phnum == 0 || (size - eh.e_phoff) / sizeof(Elf64_Phdr) < 1)
+		return bytes(data, size, max);
+	size_t nph = (size - eh.e_phoff) / sizeof(Elf64_Phdr);
+	if (nph > eh.e_phnum)
+		nph = eh.e_phnum;
+	size_t i = rnd(&r) % nph;
+	uint8_t *pp = data + eh.e_phoff + i * sizeof(Elf64_Phdr);
+	Elf64_Phdr ph, other;
+	memcpy(&ph, pp, sizeof ph);
+	memcpy(&other, data + eh.e_phoff + (rnd(&r) % nph) * sizeof ph, sizeof other);
+	if (ph.p_type == PT_NOTE && k < 10 && ph.p_offset < size && ph.p_filesz >= 12 &&
+	    ph.p_filesz <= size - ph.p_offset) {
+		/* a note: walk to a random one of them */
+		uint8_t *n = data + ph.p_offset, *end = n + ph.p_filesz;
+		size_t skip = rnd(&r) % 8;
+		while (skip-- && end - n >= 12) {
+			uint32_t h[3];
+			memcpy(h, n, sizeof h);
+			size_t adv = 12 + ((h[0] + 3ull) & ~3ull) + ((h[1] + 3ull) & ~3ull);
+			if (adv > (size_t)(end - n) || end - n - adv < 12)
+				break;
+			n += adv;
+		}
+		uint32_t h[3];
+		memcpy(h, n, sizeof h);
+		size_t descoff = 12 + ((h[0] + 3ull) & ~3ull);
+		if (k < 6 || descoff + 8 > (size_t)(end - n) || h[1] < 8) {
+			size_t w = rnd(&r) % 3;
+			static const uint32_t types[] = {1, 2, 3, 4, 6, 0x46494c45u, 0x53494749u, 0x200, 0x202};
+			h[w] = w == 2 && rnd(&r) % 2 ? types[rnd(&r) % (sizeof types / sizeof types[0])]
+						      : (uint32_t)nearby(h[w], h[(w + 1) % 2], ph.p_filesz, &r);
+			memcpy(n, h, sizeof h);
+			return size;
+		}
+		size_t words = (h[1] < end - n - descoff ? h[1] : (size_t)(end - n - descoff)) / 8;
+		uint8_t *wp = n + descoff + 8 * (rnd(&r) % words);
+		uint64_t v, o;
+		memcpy(&v, wp, 8);
+		memcpy(&o, n + descoff + 8 * (rnd(&r) % words), 8);
+		v = nearby(v, o, size, &r);
+		memcpy(wp, &v, 8);
+		return size;
+	}
+	switch (rnd(&r) % 7) {
+	case 0: {
+		static const uint32_t types[] = {PT_LOAD, PT_NOTE, PT_NULL, PT_DYNAMIC, PT_GNU_STACK};
+		ph.p_type = types[rnd(&r) % (sizeof types / sizeof types[0])];
+		break;
+	}
+	case 1: ph.p_flags = (uint32_t)(rnd(&r) % 8); break;
+	case 2: ph.p_offset = nearby(ph.p_offset, other.p_offset, size, &r); break;
+	case 3: ph.p_vaddr = nearby(ph.p_vaddr, other.p_vaddr + other.p_memsz, size, &r); break;
+	case 4: ph.p_filesz = nearby(ph.p_filesz, ph.p_memsz, size - ph.p_offset, &r); break;
+	case 5: ph.p_memsz = nearby(ph.p_memsz, ph.p_filesz, size, &r); break;
+	default: ph = other; break; /* two headers alike: overlaps, twins */
+	}
+	memcpy(pp, &ph, sizeof ph);
+	return size;
+}
+
 int fuzz_materialize(const uint8_t *data, size_t size, const char *dir, FILE *args)
 {
 	char path[4096];

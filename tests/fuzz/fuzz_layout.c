@@ -51,6 +51,18 @@ void fuzz_one(const uint8_t *data, size_t size)
 	report_layout_run(out, path, NULL, "AggOp", false, &e);
 }
 
+int fuzz_base(const uint8_t **data, size_t *size)
+{
+	(void)data;
+	(void)size;
+	return -1;
+}
+
+size_t fuzz_mutate(uint8_t *data, size_t size, size_t max, unsigned seed, fuzz_bytes_fn bytes)
+{
+	return fuzz_dwarf_mutate(data, size, max, seed, bytes);
+}
+
 int fuzz_materialize(const uint8_t *data, size_t size, const char *dir, FILE *args)
 {
 	char path[4096];

@@ -24,8 +24,8 @@ int fuzz_file_init(struct fuzz_file *f, const char *name)
 
 int fuzz_file_set(struct fuzz_file *f, const void *data, size_t size)
 {
-	if (ftruncate(f->fd, 0) != 0)
-		return -1;
+	/* over the old content, then cut to size: truncating to 0 first freed
+	 * the memfd's pages for the write to allocate them again, every run */
 	for (size_t done = 0; done < size;) {
 		ssize_t w = pwrite(f->fd, (const uint8_t *)data + done, size - done, (off_t)done);
 		if (w < 0 && errno == EINTR)
@@ -34,7 +34,7 @@ int fuzz_file_set(struct fuzz_file *f, const void *data, size_t size)
 			return -1;
 		done += (size_t)w;
 	}
-	return 0;
+	return ftruncate(f->fd, (off_t)size) == 0 ? 0 : -1;
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -361,4 +361,118 @@ int fuzz_core_load(const uint8_t *core, uint64_t addr, uint64_t *vaddr, uint64_t
 		}
 	}
 	return -1;
+}
+
+/* ---- the DWARF records' mutator ---- */
+
+static uint64_t xrnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* DW_FORM_* and DW_AT_* values the index reads (DWARF 4 and 5), for the
+ * abbreviations; DW_TAG_* for their tags. */
+static const uint8_t DW_FORMS[] = {0x01, 0x05, 0x06, 0x07, 0x08, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11,
+				   0x12, 0x13, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20,
+				   0x21, 0x22, 0x23, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2c};
+static const uint8_t DW_ATS[] = {0x01, 0x02, 0x03, 0x0b, 0x0f, 0x11, 0x12, 0x1c, 0x1d, 0x25, 0x2f, 0x32,
+				 0x34, 0x37, 0x38, 0x39, 0x3c, 0x3e, 0x47, 0x49, 0x4c, 0x55, 0x6e, 0x72,
+				 0x73, 0x74, 0x88, 0x89, 0x8a, 0x8b, 0x8c};
+static const uint8_t DW_TAGS[] = {0x01, 0x04, 0x0d, 0x0f, 0x11, 0x13, 0x16, 0x17, 0x21, 0x24, 0x26, 0x28,
+				  0x2e, 0x2f, 0x33, 0x34, 0x35, 0x39, 0x3b, 0x42, 0x43, 0x44};
+
+struct rec {
+	size_t at, len;  /* the body */
+	uint8_t sec;
+};
+
+/* The records of an input (fuzz_dwarf_elf's reading of it). */
+static size_t records(const uint8_t *d, size_t size, struct rec *r, size_t max)
+{
+	size_t n = 0;
+	for (size_t o = 0; size - o >= 5 && o < size && n < max;) {
+		size_t len = fuzz_rd32(d + o + 1);
+		if (len > size - o - 5)
+			len = size - o - 5;
+		r[n++] = (struct rec){o + 5, len, d[o]};
+		o += 5 + len;
+	}
+	return n;
+}
+
+size_t fuzz_dwarf_mutate(uint8_t *data, size_t size, size_t max, unsigned seed, fuzz_bytes_fn bytes)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+	struct rec r[32];
+	size_t n = records(data, size, r, 32);
+	uint64_t k = xrnd(&x) % 20;
+	if (n == 0 || k >= 18 || max > (64u << 20))
+		return bytes(data, size, max);
+	struct rec *c = &r[xrnd(&x) % n];
+	size_t sec = c->sec % NSECT;
+	if (k < 9) {
+		/* bytes inside one section, its length kept true */
+		size_t room = max - (size - c->len);
+		uint8_t *tmp = malloc(room ? room : 1);
+		if (!tmp)
+			return size;
+		memcpy(tmp, data + c->at, c->len);
+		size_t nl = bytes(tmp, c->len, room);
+		size_t tail = size - c->at - c->len;
+		memmove(data + c->at + nl, data + c->at + c->len, tail);
+		memcpy(data + c->at, tmp, nl);
+		uint32_t l32 = (uint32_t)nl;
+		memcpy(data + c->at - 4, &l32, 4);
+		free(tmp);
+		return size - c->len + nl;
+	}
+	if (k < 13 && c->len >= 8) {
+		/* the encodings DWARF readers trust: an abbreviation's tag, attribute
+		 * or form, a DIE's reference or length, a section offset */
+		size_t p = c->at + xrnd(&x) % (c->len - 4);
+		const char *name = fuzz_dwarf_sections[sec];
+		if (strcmp(name, ".debug_abbrev") == 0) {
+			switch (xrnd(&x) % 3) {
+			case 0: data[p] = DW_FORMS[xrnd(&x) % sizeof DW_FORMS]; break;
+			case 1: data[p] = DW_ATS[xrnd(&x) % sizeof DW_ATS]; break;
+			default: data[p] = DW_TAGS[xrnd(&x) % sizeof DW_TAGS]; break;
+			}
+		} else {
+			uint32_t v;
+			memcpy(&v, data + p, 4);
+			switch (xrnd(&x) % 8) {
+			case 0: v = (uint32_t)(xrnd(&x) % (c->len + 16)); break;  /* an offset in or past it */
+			case 1: v = (uint32_t)c->len; break;
+			case 2: v = 0xffffffffu; break;
+			case 3: v = 0; break;
+			case 4: v += 1 + (uint32_t)(xrnd(&x) % 8); break;
+			case 5: v -= 1 + (uint32_t)(xrnd(&x) % 8); break;
+			case 6: data[p] |= 0x80; return size;             /* a LEB128 that goes on */
+			default: v = 0xfffffff0u | (uint32_t)(xrnd(&x) % 16); break;
+			}
+			memcpy(data + p, &v, 4);
+		}
+		return size;
+	}
+	if (k < 15) {
+		data[c->at - 5] = (uint8_t)(xrnd(&x) % NSECT); /* another section's bytes */
+		return size;
+	}
+	if (k < 16) {
+		/* a record's length: short, long, or past the end */
+		uint32_t l32 = (uint32_t)(xrnd(&x) % 2 ? c->len / 2 : c->len + 1 + xrnd(&x) % 64);
+		memcpy(data + c->at - 4, &l32, 4);
+		return size;
+	}
+	if (k < 17 || size + c->len + 5 > max) {
+		/* drop a record */
+		memmove(data + c->at - 5, data + c->at + c->len, size - c->at - c->len);
+		return size - c->len - 5;
+	}
+	/* repeat a record at the end */
+	memmove(data + size, data + c->at - 5, c->len + 5);
+	return size + c->len + 5;
 }

@@ -8,9 +8,9 @@
 #   tests/fuzz/data/dwarfprog.gz       DWARF template (src/dwarfprog.rs)
 #   tests/fuzz/data/heapbase.core.gz   trimmed C probe kernel core (heap harness)
 #   tests/fuzz/corpus/image/*          trimmed kernel and gdb cores
-#   tests/fuzz/corpus/heap/*           the heap segment of heapbase
+#   tests/fuzz/corpus/heap/heapbase    the heap segment of heapbase (issue 11's input form)
+#   tests/fuzz/corpus/{heap,walk}/synth-base  the synthetic core (synth.c)
 #   tests/fuzz/corpus/{types,layout}/* dwarfprog's debug sections as records
-#   tests/fuzz/corpus/walk/*           patch lists for the generic fixture
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 FIXDIR=${FIXDIR:-build/fixtures}
@@ -76,16 +76,10 @@ for i, n in enumerate(names):
 for p in sys.argv[2:]:
     open(p, "wb").write(out)
 PY
-# The walk seeds: no patch (the fixture as it is), and one word of every
-# chunk (the chunk index wraps at the census's count, about 620 in use) set
-# to all ones / to 2^40 (lengths, pointers and tags gone wrong).
-: > $fz/corpus/walk/unchanged
-python3 - $fz/corpus/walk <<'PY'
-import struct, sys
-for name, word in (("ones", b"\xff" * 8), ("big", struct.pack("<Q", 1 << 40))):
-    out = b""
-    for chunk in range(640):
-        out += struct.pack("<HHB", chunk, 8 * (chunk % 3), 8) + word
-    open(sys.argv[1] + "/" + name, "wb").write(out)
-PY
+# The heap and walk seeds: the synthetic minimal core (tests/fuzz/synth.c,
+# built from the generic fixture's DWARF; the harnesses build it again at
+# start and mutate inputs derived from it).
+for name in heap walk; do
+	"$(dirname "$BIN")/tests/fuzz-replay-$name" --base $fz/corpus/$name/synth-base
+done
 echo "mkseeds: done"

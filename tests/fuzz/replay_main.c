@@ -4,6 +4,8 @@
  *   fuzz-replay-NAME --materialize FILE DIR  the input as the shipped
  *                                            binary's files in DIR, and its
  *                                            arguments on stdout, one a line
+ *   fuzz-replay-NAME --base FILE             the harness's base input (the
+ *                                            synthetic core) into FILE
  * Exit status: 0 when every input ran (a crash or a sanitizer report ends
  * the process first), 77 when the harness's fixtures are missing, 1 on a
  * usage or I/O error. */
@@ -15,11 +17,20 @@
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: %s FILE... | --materialize FILE DIR\n", argv[0]);
+		fprintf(stderr, "usage: %s FILE... | --materialize FILE DIR | --base FILE\n", argv[0]);
 		return 1;
 	}
 	if (fuzz_init() != 0)
 		return 77;
+	if (strcmp(argv[1], "--base") == 0) {
+		const uint8_t *d;
+		size_t n;
+		if (argc != 3 || fuzz_base(&d, &n) != 0) {
+			fprintf(stderr, "%s: no base input (or no FILE given)\n", argv[0]);
+			return 1;
+		}
+		return fuzz_write(argv[2], d, n) ? 1 : 0;
+	}
 	if (strcmp(argv[1], "--materialize") == 0) {
 		size_t n;
 		uint8_t *d;

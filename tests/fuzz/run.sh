@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
 # run.sh: `make fuzz`: runs each named harness (build/fuzz/fuzz_NAME) for
-# SECONDS, JOBS at a time, niced, from the committed seeds
+# SECONDS, JOBS at a time, niced (nice -n 10), from the committed corpus
 # (tests/fuzz/corpus/NAME) plus what earlier runs kept (build/fuzz/corpus/NAME,
-# where new inputs go).  Crashes land in build/fuzz/crashes/NAME/; once
-# understood, copy each into tests/fuzz/regressions/NAME/ (make check replays
-# them).  Prints one line per harness: executions, exec/s, coverage,
-# features, corpus size, crashes.  Exit status 1 when a harness crashed.
-# FUZZ_FLAGS adds libFuzzer flags.  FUZZ_GO_ON=1 restarts a harness that
-# stopped on an out-of-memory or a timeout (kept in crashes/) until its time
-# is up: a known resource finding then does not end the run (libFuzzer's
-# -fork mode does the same, at a tenth of the speed here).
+# where new inputs go), with the harness's dictionary (tests/fuzz/NAME.dict).
+# Every run stops by itself (-max_total_time).  Crashes land in
+# build/fuzz/crashes/NAME/; once understood and fixed, copy each into
+# tests/fuzz/regressions/NAME/ (make check replays them).  Then:
+#   - one row per harness is appended to tests/fuzz/CAMPAIGN.md and its
+#     totals rebuilt (tests/fuzz/record.sh), and printed;
+#   - unless FUZZ_MERGE=0, the committed corpus and the run's are merged
+#     with -merge=1 (a minimal set with the same coverage), capped at
+#     FUZZ_CORPUS_KB KiB (default 1024) per harness by dropping the largest
+#     inputs, and the result replaces tests/fuzz/corpus/NAME's SHA-1-named
+#     files (the named seeds of mkseeds.sh stay): commit it.
+# Exit status 1 when a harness crashed.  FUZZ_FLAGS adds libFuzzer flags.
+# FUZZ_GO_ON=1 restarts a harness that stopped on an out-of-memory or a
+# timeout (kept in crashes/) until its time is up.
 #   tests/fuzz/run.sh SECONDS JOBS NAME...
+#
+# libFuzzer flags and why: -entropic=0 (the entropic schedule spent half of
+# the walk harness's time in UpdateFeatureFrequency: 3x fewer executions),
+# -reload=0 (one process per harness: nothing to reload), -timeout=10 and
+# -rss_limit_mb=2048 (the tool's contract is 10 s and 2 GiB; see
+# tests/e2e_fuzz.sh).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 secs=$1 jobs=$2
@@ -20,18 +32,40 @@ out=build/fuzz
 mkdir -p $out/logs
 
 run_one() {
-	local name=$1 end=$((SECONDS + secs)) left
+	local name=$1 end=$((SECONDS + secs)) left dict=()
 	mkdir -p "$out/corpus/$name" "$out/crashes/$name"
+	[ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
 	: > "$out/logs/$name.log"
 	while left=$((end - SECONDS)); [ "$left" -gt 0 ]; do
-		nice -n 19 "$out/fuzz_$name" -max_total_time="$left" -timeout=10 -rss_limit_mb=2048 \
-			-artifact_prefix="$out/crashes/$name/" -print_final_stats=1 ${FUZZ_FLAGS:-} \
+		nice -n 10 "$out/fuzz_$name" -max_total_time="$left" -timeout=10 -rss_limit_mb=2048 -entropic=0 \
+			-reload=0 "${dict[@]}" -artifact_prefix="$out/crashes/$name/" -print_final_stats=1 ${FUZZ_FLAGS:-} \
 			"$out/corpus/$name" "tests/fuzz/corpus/$name" > "$out/logs/$name.last" 2>&1
 		cat "$out/logs/$name.last" >> "$out/logs/$name.log"
 		[ "${FUZZ_GO_ON:-0}" = 1 ] && grep -qE 'ERROR: libFuzzer: (out-of-memory|timeout)' "$out/logs/$name.last" ||
 			break
 	done
 	rm -f "$out/logs/$name.last"
+}
+
+# The run's new inputs that add coverage, into the committed corpus, capped.
+merge_one() {
+	local name=$1 cap=$((${FUZZ_CORPUS_KB:-1024} * 1024)) tmp total
+	tmp=$(mktemp -d)
+	mkdir "$tmp/new"
+	nice -n 10 "$out/fuzz_$name" -merge=1 -timeout=10 -rss_limit_mb=2048 "$tmp/new" "tests/fuzz/corpus/$name" \
+		"$out/corpus/$name" > "$out/logs/$name.merge" 2>&1 || { echo "merge $name failed (see $out/logs/$name.merge)"; rm -rf "$tmp"; return; }
+	# the cap drops the largest inputs
+	total=0
+	while read -r size file; do
+		total=$((total + size))
+		[ "$total" -le "$cap" ] || rm -f "$file"
+	done < <(find "$tmp/new" -type f -printf '%s %p\n' | sort -n)
+	# the merged set replaces libFuzzer's files (named by their SHA-1); the
+	# named seeds (mkseeds.sh) stay
+	find "tests/fuzz/corpus/$name" -type f -regextype egrep -regex '.*/[0-9a-f]{40}' -delete
+	find "$tmp/new" -type f -exec cp -n {} "tests/fuzz/corpus/$name/" \;
+	echo "corpus $name: $(ls "tests/fuzz/corpus/$name" | wc -l) files, $(du -sk "tests/fuzz/corpus/$name" | cut -f1) KiB"
+	rm -rf "$tmp"
 }
 
 running=0
@@ -46,24 +80,14 @@ done
 wait
 
 status=0
-printf '%-8s %10s %8s %6s %7s %7s %8s\n' harness execs exec/s cov ft corpus crashes
+tests/fuzz/record.sh "$secs" "$jobs" "$out/logs" "$out/crashes" "$@" || status=1
 for name in "$@"; do
-	log=$out/logs/$name.log
-	last=$(grep -aE '^#[0-9]+' "$log" | grep -aE 'cov: ' | tail -1)
-	# fork mode prints no stat:: lines: its last status line says it all
-	execs=$(awk '/stat::number_of_executed_units/ {s += $2; n++} END {if (n) print s}' "$log")
-	rate=$(awk '/stat::average_exec_per_sec/ {s += $2; n++} END {if (n) print int(s / n)}' "$log")
-	: "${execs:=$(sed -nE 's/^#([0-9]+).*/\1/p' <<<"$last")}"
-	: "${rate:=$(sed -nE 's/.*exec\/s: ([0-9]+).*/\1/p' <<<"$last")}"
-	cov=$(sed -nE 's/.*cov: ([0-9]+).*/\1/p' <<<"$last")
-	ft=$(sed -nE 's/.*ft: ([0-9]+).*/\1/p' <<<"$last")
-	corp=$(sed -nE 's/.*corp: ([0-9]+)\/.*/\1/p' <<<"$last")
-	crashes=$(find "$out/crashes/$name" -type f | wc -l)
-	printf '%-8s %10s %8s %6s %7s %7s %8s\n' "$name" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" \
-		"${corp:-?}" "$crashes"
-	if grep -aqE 'ERROR: (AddressSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:' "$log"; then
+	if grep -aqE 'ERROR: (AddressSanitizer|UndefinedBehaviorSanitizer|LeakSanitizer|libFuzzer)|runtime error:' \
+		"$out/logs/$name.log"; then
 		# with FUZZ_GO_ON=1 too: the resource findings are in crashes/
+		echo "$name: a finding, see $out/logs/$name.log and $out/crashes/$name/"
 		status=1
 	fi
+	[ "${FUZZ_MERGE:-1}" = 1 ] && merge_one "$name"
 done
 exit $status
