@@ -13,13 +13,14 @@ BUILD   ?= build/normal
 SAN     ?=
 OPT     ?= -O2 -g
 
-PKGS     := libelf jansson
+PKGS     := libelf jansson libzstd liblzma liblz4 zlib
 CPPFLAGS := -Iinclude -D_GNU_SOURCE $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS   := -std=c11 -pthread -Wall -Wextra -Werror $(OPT) $(SAN)
 # Header dependencies come from the compiler (-MMD), one .d file per object.
 DEPFLAGS := -MMD -MP
 # Debian's libdwarf 20210528 ships no .pc file; it lives in the default paths.
-LDLIBS   := -pthread -ldwarf $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson) -lz -lm
+# libdebuginfod is not linked: types_debuginfo.c dlopens libdebuginfod.so.1 when it is installed.
+LDLIBS   := -pthread -ldwarf $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lelf -ljansson -lzstd -llzma -llz4 -lz) -lz -ldl -lm
 TESTLIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))

@@ -1,7 +1,9 @@
 /* image.h: the process memory of a core dump, as the process saw it.
  *
  * Opens an ELF core (ET_CORE, x86-64; kernel cores and gdb's gcore both) with
- * libelf, mmaps it, and answers reads of target addresses:
+ * libelf, mmaps it (a zstd, xz, lz4 or gzip compressed core, recognised by its
+ * magic, is decompressed into an anonymous mapping first), and answers reads
+ * of target addresses:
  *   1. the PT_LOAD that covers the address, from the core when the offset is
  *      below p_filesz;
  *   2. otherwise the file named in NT_FILE for that address (offsets scaled by
@@ -63,7 +65,29 @@ struct image_thread {
  * NULL (then no bias or build-id check is possible; image_bias returns 0). */
 int image_open(struct image **out, const char *core_path, const char *exe_path,
 	       struct err *e);
+/* The core alone: the executable is the one the core names (its NT_FILE
+ * entry, then AT_EXECFN), used only when a file with the build-id the core
+ * holds for it exists at that path (image_exe_path says which).  ERR_INPUT,
+ * one line, when the core names none, holds no build-id for it, or nothing
+ * with that build-id is there. */
+int image_open_auto(struct image **out, const char *core_path, struct err *e);
 void image_close(struct image *img);
+
+/* How long a live process was held (image_open_pid). */
+struct image_pid_stats {
+	double stopped_seconds;  /* first thread stopped -> last thread resumed */
+	size_t threads;
+	uint64_t bytes;          /* memory copied */
+};
+/* A running process instead of a core (--pid): every thread is stopped
+ * (PTRACE_SEIZE + PTRACE_INTERRUPT), its readable memory, registers and auxv
+ * are copied, and every thread is resumed and detached before this returns,
+ * whatever happens (SIGINT/SIGTERM to the tool wait until then).  The image
+ * then answers like a core's.  exe_path NULL: /proc/PID/exe.  ERR_INPUT, one
+ * line, when the process cannot be attached (no such process, another
+ * tracer, kernel.yama.ptrace_scope, not root). */
+int image_open_pid(struct image **out, int pid, const char *exe_path, struct image_pid_stats *st,
+		   struct err *e);
 
 /* Reads len bytes at addr into buf.  ERR_FAULT with e->addr set when any byte
  * is not covered (nothing is partially trusted). */
@@ -139,8 +163,19 @@ const char *image_exe_build_id(const struct image *img);
  * build-id, no executable was given), for main to show as a warning. */
 const char *image_build_id_check(const struct image *img);
 
+/* The compression the core file was read through ("zstd", "xz", "lz4",
+ * "gzip", recognised by magic), or NULL for a plain ELF core. */
+const char *image_core_compression(const struct image *img);
+
+/* Whether the first n bytes of a file are those of a core this layer
+ * opens: ELF, or a zstd / xz / lz4 / gzip stream (checked when opened). */
+bool image_looks_like_core(const uint8_t *head, size_t n);
+
+/* The process id of a live image (image_open_pid), else 0. */
+int image_pid(const struct image *img);
+
 /* "kernel" or "gcore" (gcore writes a NT_GDB_TDESC note / SIGINFO 19 ...). */
-const char *image_core_kind(const struct image *img);
+const char *image_core_kind(const struct image *img);   /* "live" for a process */
 
 /* The core's ELF machine (e_machine; only EM_X86_64 cores are opened). */
 uint16_t image_machine(const struct image *img);

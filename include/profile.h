@@ -104,6 +104,20 @@ struct profile_entity_row {   /* the largest entities */
 	uint32_t table;
 	char key[64];
 	uint64_t ops, bytes, chunk_bytes;
+	uint64_t shared_refs;     /* references to allocations shared with other entities (kept out of bytes) */
+};
+
+/* Allocations (Rc/Arc) shared between entities (holders): reached from ops
+ * of more than one entity.  They and everything they own are counted once in
+ * the totals (the variant, slot and field of the op that reached them
+ * first) and left out of every per-entity figure (percentiles, the largest
+ * entities, per-instance percentiles), which therefore do not depend on the
+ * order the walk met the holders in. */
+struct profile_shared {
+	uint64_t allocations;     /* shared allocations reached from several entities */
+	uint64_t requested, chunk;   /* their bytes and what they own (nested shared ones included) */
+	uint64_t references;      /* references to them from entities other than the first */
+	uint64_t holders;         /* entities referencing one */
 };
 
 /* One op of the largest entity: its slot and variant, and what it costs
@@ -129,6 +143,69 @@ struct profile_table {
 };
 
 DEFINE_VECTOR(profile_tables, struct profile_table)
+
+/* ------------------------------------------------ the whole heap
+ * (profile_heap.c).  After the tables, the walk goes on from the root state
+ * (its other fields) and from every static that can own heap, with the same
+ * decoders and byte definitions; each allocation is charged once, to the
+ * first owner that reaches it in this order: the tables, the root state's
+ * other fields, the statics (in the executable's DWARF order).  What no
+ * typed owner reaches is the remainder, classified by what still points at
+ * it (a conservative scan of words). */
+enum profile_rest_class {
+	PROFILE_REST_INTERNAL = 0,   /* allocator-internal: a thread's tcache_perthread_struct */
+	PROFILE_REST_STACK,          /* referenced from a thread's stack or registers */
+	PROFILE_REST_STATIC,         /* referenced from static memory (.data/.bss: a leaked &'static, stdio buffers) */
+	PROFILE_REST_CHUNK,          /* referenced only from other unreached chunks */
+	PROFILE_REST_NOWHERE,        /* referenced from nowhere scanned: leak candidates */
+	PROFILE_REST_COUNT
+};
+const char *profile_rest_name(enum profile_rest_class c);
+
+#define PROFILE_SIZE_CLASSES 7   /* <= 64, 256, 1 KiB, 4 KiB, 64 KiB, 1 MiB, more */
+const char *profile_size_class_name(unsigned k);
+
+/* One owner path: "AppState > wal > ring (Vec)", "static REGISTRY > ...";
+ * group 1 = the root state's fields, 2 = statics (the tables are one row of
+ * their own in the report, group 0). */
+struct profile_owner {
+	char *name;               /* the whole row's name */
+	char *owner;              /* "AppState", "static REGISTRY" */
+	uint32_t path;            /* the field path below the owner (walk_path_name) */
+	uint8_t kind;             /* the container (enum walk_kind) */
+	uint8_t group;
+	struct profile_bytes b;
+};
+DEFINE_VECTOR(profile_owners, struct profile_owner)
+
+struct profile_rest_row {    /* one (class, arena, size class) of the remainder */
+	uint8_t cls, size_class;
+	uint16_t arena;          /* HEAP_NO_ARENA: mmapped */
+	uint64_t chunks, bytes;
+};
+DEFINE_VECTOR(profile_rest_rows, struct profile_rest_row)
+
+struct profile_rest_chunk {  /* one of the largest chunks of a class */
+	uint64_t mem, size;
+};
+#define PROFILE_REST_TOP 5
+
+struct profile_whole {
+	bool done;                       /* the whole-heap pass ran */
+	uint64_t in_use_chunk_bytes;     /* the census's in-use chunks (mmapped included) */
+	uint64_t tables_chunk_bytes;     /* the tables (ops + overhead), census chunks only */
+	uint64_t owners_chunk_bytes;     /* every other typed owner */
+	uint64_t accounted_chunk_bytes;  /* tables + owners */
+	uint64_t unaccounted_chunk_bytes;   /* the remainder: in-use chunks no typed owner reached */
+	uint64_t outside_census_bytes;   /* reached allocations the census did not list (not in either) */
+	uint64_t shared_revisits, shared_bytes;   /* Rc/Arc reached again by a later owner (charged once) */
+	uint64_t statics_walked;
+	uint64_t cls_bytes[PROFILE_REST_COUNT], cls_chunks[PROFILE_REST_COUNT];
+	struct profile_rest_chunk top[PROFILE_REST_COUNT][PROFILE_REST_TOP];
+	struct profile_rest_rows rows;   /* by class, arena, size class */
+	struct profile_owners owners;    /* by chunk bytes descending, then name */
+	double seconds;                  /* the pass: owners' walk and the remainder's scan */
+};
 
 struct profile {
 	/* what was profiled */
@@ -165,6 +242,8 @@ struct profile {
 	struct walk *walker;                  /* for path names */
 	double seconds;                       /* the whole profile: root search, labels, walk */
 	double walk_seconds;                  /* the walk of the tables alone */
+	struct profile_whole whole;           /* the whole heap (profile_heap.c) */
+	struct profile_shared shared;         /* shared between entities */
 };
 
 /* Finds the root, walks it and fills *out.  Once the walker has its own map

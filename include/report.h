@@ -27,6 +27,8 @@ struct report_meta {
 	 * recorded in the JSON's "options" so that `diff BASELINE.json CORE EXE`
 	 * profiles the core the same way; NULL: none given */
 	const struct profile_options *opts;
+	const char *debug_info;     /* where the DWARF was found (types_debug_source), or NULL */
+	const char *live;           /* for --pid: how long the process was stopped, or NULL */
 };
 
 /* v with thousands separators ("1,234,567") in buf (at least 28 bytes). */
@@ -250,6 +252,16 @@ struct report_doc_options {
 	char *root, *enum_name, *profile, *config;
 };
 
+struct report_doc_owner {    /* heap.owners[]: a typed owner's field path and container */
+	char *owner, *path, *container;
+	struct report_doc_bytes b;
+};
+
+struct report_doc_rest {     /* heap.unaccounted.CLASS: chunks no typed owner reaches */
+	char *what;
+	uint64_t chunks, chunk_bytes;
+};
+
 struct report_doc {
 	char *source;             /* the file, or "CORE (EXE)" for a run */
 	char *target, *enum_name, *core, *exe;
@@ -263,6 +275,12 @@ struct report_doc {
 	uint64_t heap_in_use_chunk, heap_attributed_chunk;
 	struct report_doc_table *tables;
 	size_t ntables;
+	/* the whole heap (heap.owners, heap.unaccounted), when the profile has it */
+	bool whole;
+	struct report_doc_owner *owners;   /* the typed owners besides the tables, largest first */
+	size_t nowners;
+	struct report_doc_rest *rest;      /* the remainder's classes */
+	size_t nrest;
 };
 
 /* Loads a profile JSON.  ERR_INPUT with one line naming the file and the

@@ -122,6 +122,27 @@ struct types_stats {
  * replaces /usr/lib/debug as the build-id search root (meant for tests). */
 int types_open(struct types **out, const char *exe, const char *debug_file,
 	       struct err *e);
+
+/* Where to look for separate debug info, beyond the executable itself. */
+struct types_debug_opts {
+	const char *debug_file;  /* --debug-file, or NULL */
+	const char *debug_dir;   /* --debug-dir: a root searched before /usr/lib/debug, or NULL */
+	bool progress;           /* a debuginfod download's progress line on a terminal */
+};
+/* types_open with the whole discovery, in gdb's order: the executable; the
+ * debug file given; ROOT/.build-id/xx/rest.debug for --debug-dir and then
+ * /usr/lib/debug (AGGOP_DEBUG_ROOT replaces it, for tests); .gnu_debuglink
+ * (NAME beside the executable, in its .debug/, under each root + the
+ * executable's directory); debuginfod (DEBUGINFOD_URLS, through
+ * libdebuginfod.so.1 when installed).  Each candidate's build-id must equal
+ * the executable's (or, without build-ids, a debuglink's CRC32 match).  A
+ * stripped executable whose debug info is nowhere is ERR_INPUT naming every
+ * place looked at. */
+int types_open_ex(struct types **out, const char *exe, const struct types_debug_opts *o, struct err *e);
+/* Where the DWARF came from, for the report: "the executable itself",
+ * "--debug-file PATH", "the build-id directory: PATH", ".gnu_debuglink:
+ * PATH", "debuginfod: PATH". */
+const char *types_debug_source(const struct types *t);
 void types_close(struct types *t);
 
 size_t types_count(const struct types *t);      /* ids are 1..count */

@@ -91,6 +91,13 @@ struct walk_callbacks {
 	 * (the caller may start loading its record for that op). */
 	void (*on_op_soon)(void *ctx, uint32_t op);
 	void *ctx;
+	/* Optional: a shared (Rc/Arc) allocation just reported inside op.
+	 * Returns the token (below 2^31) that what it owns carries instead of
+	 * op (op itself to change nothing). */
+	uint32_t (*on_shared)(void *ctx, const struct walk_alloc *a, uint32_t op);
+	/* Optional: a shared allocation reached again (counted once, not
+	 * reported again), from op (WALK_NO_OP outside every op). */
+	void (*on_shared_again)(void *ctx, uint64_t mem, uint64_t chunk, uint32_t op);
 };
 
 struct walk_stats {
@@ -212,5 +219,25 @@ int walk_owned(struct walk *w, uint64_t addr, type_id ty, uint64_t *mem, uint64_
  * message when a lazy wrapper is not initialised. */
 int walk_unwrap(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type,
 		struct err *e);
+
+/* Whole-heap accounting (walk_rest.c).  Whether a value of type ty can own
+ * heap at all (a static worth walking). */
+bool walk_type_owns(struct walk *w, type_id ty);
+/* Every in-use chunk of the census the walk has not reported (nor marked
+ * seen), in address order: fn(ctx, user pointer, chunk size, mmapped);
+ * stops when fn returns non-zero, and returns 1 then, else 0.  A chunk
+ * size of 0 means the mark map held no end for it (a damaged census). */
+typedef int (*walk_chunk_fn)(void *ctx, uint64_t mem, uint64_t size, bool mmapped);
+int walk_unreported(struct walk *w, walk_chunk_fn fn, void *ctx);
+/* The chunk size of the in-use census chunk whose user pointer is mem, 0 if
+ * there is none. */
+uint64_t walk_chunk_size(struct walk *w, uint64_t mem);
+
+/* The raw-pointer rows of the walks so far set aside (a later pass's rows
+ * then start empty), and put back: the later rows' totals are returned and
+ * the rows dropped.  NULL when memory runs out (restore then does nothing). */
+struct walk_nodecoder_saved;
+struct walk_nodecoder_saved *walk_nodecoder_save(struct walk *w);
+void walk_nodecoder_restore(struct walk *w, struct walk_nodecoder_saved *s, uint64_t *bytes, uint64_t *allocations);
 
 #endif

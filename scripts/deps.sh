@@ -40,12 +40,25 @@ build_needs=(
 	"libelf-dev|have_pc libelf"
 	"libjansson-dev|have_pc jansson"
 	"zlib1g-dev|have_pc zlib"
+	# compressed cores (src/image_zcore.c): systemd-coredump's zstd, and xz, lz4, gzip
+	"libzstd-dev|have_pc libzstd"
+	"liblzma-dev|have_pc liblzma"
+	"liblz4-dev|have_pc liblz4"
 	"pkg-config|have_cmd pkg-config"
 )
 check_needs=(
 	"libcmocka-dev|have_pc cmocka"
 	"gdb|have_cmd gcore"
 	"xz-utils|have_cmd xz"
+	# tests/e2e_prod.sh: the real compressors, a debuginfod server and its client
+	# library (dlopened by the tool), a second tracer for the --pid refusal
+	"zstd|have_cmd zstd"
+	"lz4|have_cmd lz4"
+	"gzip|have_cmd gzip"
+	"debuginfod|have_cmd debuginfod"
+	"libdebuginfod1|have_file /usr/lib/$multiarch/libdebuginfod.so.1"
+	"strace|have_cmd strace"
+	"binutils|have_cmd objcopy"
 	"librust-smallvec-dev|have_file /usr/share/cargo/registry/smallvec-1.*"
 	"librust-hashbrown-dev|have_file /usr/share/cargo/registry/hashbrown-0.12.*"
 	"librust-parking-lot-dev|have_file /usr/share/cargo/registry/parking_lot-0.12.*"

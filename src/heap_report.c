@@ -273,22 +273,27 @@ static json_t *build_json(const struct image *img, const struct heap *h, const s
 
 int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err *e)
 {
-	return heap_run_jobs(out, core, exe, json, 1, e);
+	struct image *img = NULL;
+	int rc = image_open(&img, core, exe, e);
+	if (!rc)
+		rc = heap_run_image(out, img, json, e);
+	image_close(img);
+	return rc;
 }
 
-int heap_run_jobs(FILE *out, const char *core, const char *exe, bool json, unsigned jobs, struct err *e)
+int heap_run_image(FILE *out, const struct image *img, bool json, struct err *e)
 {
-	struct image *img = NULL;
+	return heap_run_image_jobs(out, img, json, 1, e);
+}
+
+int heap_run_image_jobs(FILE *out, const struct image *img, bool json, unsigned jobs, struct err *e)
+{
 	struct heap *h = NULL;
 	struct summary *s;
 	int rc;
 
-	if ((rc = image_open(&img, core, exe, e)))
+	if ((rc = heap_open_jobs(&h, img, jobs, e)))
 		return rc;
-	if ((rc = heap_open_jobs(&h, img, jobs, e))) {
-		image_close(img);
-		return rc;
-	}
 	s = malloc(sizeof *s);
 	if (!s) {
 		rc = err_set(e, ERR_NOMEM, "heap: out of memory");
@@ -309,6 +314,5 @@ int heap_run_jobs(FILE *out, const char *core, const char *exe, bool json, unsig
 	}
 	free(s);
 	heap_close(h);
-	image_close(img);
 	return rc;
 }

@@ -21,6 +21,7 @@
 #include <gelf.h>
 #include <libelf.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -171,6 +172,18 @@ static int image_map_core(struct image *img, struct err *e)
 	int rc = image_map_file(img->core_path, &img->core, &img->core_size);
 	if (rc)
 		return err_set(e, ERR_INPUT, "cannot read core %s: %s", img->core_path, image_map_error(rc));
+	img->zformat = image_zcore_kind(img->core, img->core_size);
+	if (img->zformat) {
+		const uint8_t *z = img->core;
+		uint64_t zn = img->core_size;
+		img->core = NULL;
+		img->core_size = 0;
+		rc = image_zcore_decompress(img->core_path, z, zn, &img->core, &img->core_size, e);
+		munmap((void *)z, zn);
+		if (rc)
+			return rc;
+		img->core_anon = true;
+	}
 	if (img->core_size < sizeof(Elf64_Ehdr) || memcmp(img->core, ELFMAG, SELFMAG) != 0)
 		return err_set(e, ERR_INPUT,
 			       "%s is not an ELF core file; pass a core dump (kernel core or gcore) first, then the executable",
@@ -245,10 +258,79 @@ int image_open(struct image **out, const char *core_path, const char *exe_path, 
 	return 0;
 }
 
+int image_open_auto(struct image **out, const char *core_path, struct err *e)
+{
+	struct image *img = calloc(1, sizeof *img);
+	char exe[4096];
+	int rc;
+
+	*out = NULL;
+	if (!img)
+		return err_set(e, ERR_NOMEM, "out of memory opening %s", core_path);
+	img->core_path = strdup(core_path);
+	img->win = calloc(1, sizeof *img->win);
+	if (img->win)
+		img->win->fd = -1;
+	if (!img->core_path || !img->win) {
+		image_close(img);
+		return err_set(e, ERR_NOMEM, "out of memory opening %s", core_path);
+	}
+	rc = image_open_core(img, e);
+	if (!rc)
+		rc = image_exe_find(img, exe, sizeof exe, e);
+	if (!rc && !(img->exe_path = strdup(exe)))
+		rc = err_set(e, ERR_NOMEM, "out of memory opening %s", core_path);
+	if (!rc)
+		rc = image_exe_load(img, exe, e);
+	if (rc) {
+		image_close(img);
+		return rc;
+	}
+	*out = img;
+	return 0;
+}
+
+int image_open_pid(struct image **out, int pid, const char *exe_path, struct image_pid_stats *st,
+		   struct err *e)
+{
+	struct image *img = calloc(1, sizeof *img);
+	char exe[64], core[64];
+	int rc;
+
+	*out = NULL;
+	if (!img)
+		return err_set(e, ERR_NOMEM, "out of memory opening process %d", pid);
+	snprintf(core, sizeof core, "pid %d", pid);
+	snprintf(exe, sizeof exe, "/proc/%d/exe", pid);
+	img->core_path = strdup(core);
+	img->exe_path = strdup(exe_path ? exe_path : exe);
+	img->win = calloc(1, sizeof *img->win);
+	if (img->win)
+		img->win->fd = -1;
+	if (!img->core_path || !img->exe_path || !img->win) {
+		image_close(img);
+		return err_set(e, ERR_NOMEM, "out of memory opening process %d", pid);
+	}
+	img->machine = EM_X86_64;
+	rc = image_pid_load(img, pid, st, e);
+	if (!rc) {
+		image_label_segments(img);
+		rc = image_exe_load(img, img->exe_path, e);
+	}
+	if (rc) {
+		image_close(img);
+		return rc;
+	}
+	*out = img;
+	return 0;
+}
+
 void image_close(struct image *img)
 {
 	if (!img)
 		return;
+	free(img->owned_text);
+	free(img->owned_auxv);
 	for (size_t i = 0; i < img->nfiles; i++) {
 		const struct image_file *f = &img->files[i];
 		if (f->state == IMAGE_FILE_OPEN && !f->is_exe && f->map)
@@ -478,6 +560,8 @@ static void advise(const struct image *img, uint64_t lo, uint64_t hi, int advice
 
 void image_release(const struct image *img, uint64_t lo, uint64_t hi)
 {
+	if (img->core_anon)
+		return;   /* anonymous pages given back would read as zeros */
 	advise(img, lo, hi, MADV_DONTNEED);
 }
 
@@ -501,10 +585,14 @@ size_t image_pread(const struct image *img, uint64_t addr, void *buf, size_t len
 		return 0;
 	if (len > end - addr)
 		len = (size_t)(end - addr);
+	uint64_t off = s->offset + (addr - s->pub.start);
+	if (img->core_anon) {
+		memcpy(buf, img->core + off, len);
+		return len;
+	}
 	int fd = core_fd(img);
 	if (fd < 0)
 		return 0;
-	uint64_t off = s->offset + (addr - s->pub.start);
 	for (size_t got = 0; got < len;) {
 		ssize_t r = pread(fd, (uint8_t *)buf + got, len - got, (off_t)(off + got));
 		if (r <= 0) {
@@ -671,8 +759,25 @@ const char *image_build_id_check(const struct image *img)
 	return img->build_id_check;
 }
 
+const char *image_core_compression(const struct image *img)
+{
+	return img->zformat;
+}
+
+bool image_looks_like_core(const uint8_t *head, size_t n)
+{
+	return (n >= SELFMAG && memcmp(head, ELFMAG, SELFMAG) == 0) || image_zcore_kind(head, n) != NULL;
+}
+
+int image_pid(const struct image *img)
+{
+	return img->pid;
+}
+
 const char *image_core_kind(const struct image *img)
 {
+	if (img->pid)
+		return "live";
 	return img->gdb_tdesc ? "gcore" : "kernel";
 }
 

@@ -300,6 +300,70 @@ int image_exe_load(struct image *img, const char *exe_path, struct err *e)
 	return 0;
 }
 
+/* A candidate for the executable the core names: 1 when path is a file
+ * whose build-id is the core's copy's. */
+static bool exe_candidate_ok(const struct image *img, const char *path)
+{
+	const uint8_t *map;
+	uint64_t size;
+	char id[2 * IMAGE_BUILD_ID_MAX + 1];
+	if (!path[0] || image_map_file(path, &map, &size) != 0)
+		return false;
+	bool ok = image_file_build_id(map, size, id) == 1 && strcmp(id, img->core_build_id) == 0;
+	if (map)
+		munmap((void *)map, size);
+	return ok;
+}
+
+int image_exe_find(struct image *img, char *out, size_t outsz, struct err *e)
+{
+	static const char deleted[] = " (deleted)";
+	char named[2][4096] = {"", ""};
+	uint64_t execfn;
+
+	img->exe_file = find_recorded_exe(img, NULL);
+	core_build_id(img);
+	if (img->exe_file < img->nfiles) {
+		const char *p = img->files[img->exe_file].path;
+		size_t n = strlen(p), dl = sizeof deleted - 1;
+		if (n > dl && strcmp(p + n - dl, deleted) == 0)
+			n -= dl;
+		if (n < sizeof named[0])
+			memcpy(named[0], p, n);
+	}
+	/* AT_EXECFN: the path execve was given, a string on the initial stack. */
+	if (image_auxv(img, AT_EXECFN, &execfn)) {
+		for (size_t i = 0; i + 1 < sizeof named[1]; i++) {
+			uint8_t c;
+			if (image_read(img, execfn + i, &c, 1, NULL) != 0) {
+				named[1][0] = 0;
+				break;
+			}
+			named[1][i] = (char)c;
+			if (!c)
+				break;
+		}
+	}
+	if (!named[0][0] && !named[1][0])
+		return err_set(e, ERR_INPUT,
+			       "%s does not name its executable (no NT_FILE entry or AT_EXECFN for it); pass the executable after the core",
+			       img->core_path);
+	if (!img->core_build_id[0])
+		return err_set(e, ERR_INPUT,
+			       "%s names its executable %s but holds no build-id to check it against; pass the executable after the core",
+			       img->core_path, named[0][0] ? named[0] : named[1]);
+	for (int k = 0; k < 2; k++)
+		if (exe_candidate_ok(img, named[k])) {
+			if (strlen(named[k]) >= outsz)
+				break;
+			memcpy(out, named[k], strlen(named[k]) + 1);
+			return 0;
+		}
+	return err_set(e, ERR_INPUT,
+		       "%s ran %s (build-id %s), which is not on this machine with that build-id; pass the executable after the core",
+		       img->core_path, named[0][0] ? named[0] : named[1], img->core_build_id);
+}
+
 void image_exe_unload(struct image *img)
 {
 	if (img->exe.map)

@@ -91,6 +91,17 @@ struct image {
 	char *core_path, *exe_path;
 	const uint8_t *core;
 	uint64_t core_size;
+	/* The core's bytes live in an anonymous mapping (a decompressed core, or
+	 * the copy of a live process): never dropped with madvise (that would
+	 * zero them) and read with memcpy instead of pread. */
+	bool core_anon;
+	const char *zformat;       /* "zstd", "xz", ... for a compressed core; NULL */
+	/* A live process (--pid, image_pid.c): its id, and what the copy owns
+	 * (the maps text the file paths point into, the auxv). */
+	int pid;
+	char *owned_text;
+	uint8_t *owned_auxv;
+	uint64_t bytes_copied;
 	uint16_t machine;          /* the core's ELF e_machine */
 	struct image_win *win;
 
@@ -155,6 +166,10 @@ int image_notes_load(struct image *img, struct err *e);
  * mismatch (ERR_INPUT). */
 int image_exe_load(struct image *img, const char *exe_path, struct err *e);
 void image_exe_unload(struct image *img);
+/* The executable the core names (NT_FILE's entry for it, then AT_EXECFN)
+ * when a file with the core's build-id for it exists there: its path in out.
+ * ERR_INPUT (one line) otherwise. */
+int image_exe_find(struct image *img, char *out, size_t outsz, struct err *e);
 
 /* mmaps a regular file read-only; *size 0 leaves *map NULL.  Returns 0, an
  * errno value, or IMAGE_NOT_REGULAR. */
@@ -164,6 +179,23 @@ int image_map_file(const char *path, const uint8_t **map, uint64_t *size);
 const char *image_elf_kind(unsigned e_type);
 /* Text for image_map_file's result. */
 const char *image_map_error(int rc);
+
+/* The compression format whose magic p starts with ("zstd", "xz", "lz4",
+ * "gzip"), or NULL. */
+const char *image_zcore_kind(const uint8_t *p, uint64_t n);
+/* Decompresses the n bytes at in (one of those formats) into a private
+ * read-only anonymous mapping of *out_size bytes (munmap it).  ERR_INPUT
+ * with one line when the stream is truncated or corrupt, or does not fit in
+ * memory. */
+int image_zcore_decompress(const char *path, const uint8_t *in, uint64_t n, const uint8_t **out,
+			   uint64_t *out_size, struct err *e);
+
+/* image_pid.c: stops every thread of pid, copies its memory, registers and
+ * auxv into img (segments, file maps, threads), and resumes and detaches
+ * every thread, on every path.  ERR_INPUT with one line when the process
+ * cannot be attached (no such process, another tracer, ptrace_scope,
+ * permissions). */
+int image_pid_load(struct image *img, int pid, struct image_pid_stats *st, struct err *e);
 
 /* Index of the first element whose start is > addr, over arrays sorted by
  * start (so the candidate containing addr is the one before it). */

@@ -24,11 +24,13 @@
 /* The help of each command: its synopsis, its options, the exit statuses.
  * tests/e2e_help.sh checks that every option here is in the man page. */
 static const char USAGE[] =
-	"usage: aggop-inspect [OPTIONS] CORE EXECUTABLE\n"
+	"usage: aggop-inspect [OPTIONS] CORE [EXECUTABLE]\n"
+	"       aggop-inspect [OPTIONS] --pid PID [EXECUTABLE]\n"
 	"       aggop-inspect layout|heap|diff|export ...   (each with its own --help)\n"
 	"\n"
-	"Profiles the enum's values in a core dump of a Rust server: bytes per variant, feature and\n"
-	"field path (inline, heap requested, used, glibc usable and chunk), in a markdown report.\n"
+	"Profiles the enum's values in a core dump of a Rust server (or a running process): bytes per\n"
+	"variant, feature and field path (inline, heap requested, used, glibc usable and chunk), in a\n"
+	"markdown report.\n"
 	"\n"
 	"  -o, --output FILE     markdown report (default memory-profile.md; '-' = stdout); for\n"
 	"                        NAME.md the chart is written beside it as NAME.svg\n"
@@ -42,6 +44,11 @@ static const char USAGE[] =
 	"                        name ends so, labels allowed)\n"
 	"      --tolerance F     coherence tolerance (default 0.15)\n"
 	"      --debug-file FILE separate debug info\n"
+	"      --debug-dir DIR   another root for DIR/.build-id/xx/rest.debug and .gnu_debuglink\n"
+	"                        (searched before /usr/lib/debug; debuginfod via DEBUGINFOD_URLS)\n"
+	"      --pid PID         profile a running process: stopped only while its memory is copied\n"
+	"                        (CORE may be compressed: zstd, xz, lz4, gzip; EXECUTABLE may be\n"
+	"                        omitted when the core names it and the file there has its build-id)\n"
 	"      --strict          exit 4 when bytes were reached but not attributed exactly\n"
 	"      --folded FILE     folded stacks table;feature;variant;field path;container BYTES\n"
 	"      --folded-bytes F  their family (and the flame graph's): requested (default), used, usable,\n"
@@ -70,14 +77,17 @@ static const char USAGE_LAYOUT[] =
 	"exit status: 0 ok, 1 usage, 2 unusable input (no such type, no debug info, not an executable)\n";
 
 static const char USAGE_HEAP[] =
-	"usage: aggop-inspect heap [--json] [--jobs N] CORE EXECUTABLE\n"
+	"usage: aggop-inspect heap [--json] [--jobs N] CORE [EXECUTABLE]\n"
+	"       aggop-inspect heap [--json] [--jobs N] --pid PID [EXECUTABLE]\n"
 	"\n"
-	"glibc malloc's census from the core alone: arenas, in-use, cached and free chunks, the\n"
-	"mallinfo2 figures, a histogram of chunk sizes, the largest chunks, corruption found.\n"
+	"glibc malloc's census from the core (or a running process's memory) alone: arenas, in-use,\n"
+	"cached and free chunks, the mallinfo2 figures, a histogram of chunk sizes, the largest chunks,\n"
+	"corruption found.\n"
 	"\n"
 	"      --json            as JSON\n"
 	"      --jobs N          threads for the census (default: the CPUs this process may run on;\n"
 	"                        the census is the same whatever N is)\n"
+	"      --pid PID         a running process, stopped only while its memory is copied\n"
 	"  -h, --help            this text\n"
 	"\n"
 	"exit status: 0 ok, 1 usage, 2 unusable input\n";
@@ -85,7 +95,8 @@ static const char USAGE_HEAP[] =
 static const char USAGE_DIFF[] =
 	"usage: aggop-inspect diff [OPTIONS] OLD NEW\n"
 	"\n"
-	"Compares two profiles; OLD and NEW are each a --json profile or CORE EXECUTABLE.  A core is\n"
+	"Compares two profiles; OLD and NEW are each a --json profile or CORE EXECUTABLE (with --pid\n"
+	"PID, NEW is that running process: diff OLD --pid PID [EXECUTABLE]).  A core is\n"
 	"profiled with the target the saved profile records (its --root, --enum, --profile and\n"
 	"--config); the flags below override it.\n"
 	"\n"
@@ -95,6 +106,7 @@ static const char USAGE_DIFF[] =
 	"      --thresholds FILE limits, one a line ('#' comments)\n"
 	"      --figures         print every figure as NAME OLD NEW instead of the diff\n"
 	"      --core            the four operands are OLD.core OLD.exe NEW.core NEW.exe\n"
+	"      --pid PID         NEW is this running process\n"
 	"      --root SPEC       profile the cores from this root (as for a profile)\n"
 	"      --enum NAME       ... of this enum\n"
 	"      --profile FILE    ... with this target description\n"
@@ -186,29 +198,91 @@ static bool parse_jobs(const char *arg, unsigned *jobs)
 
 static unsigned default_jobs(void);
 
+/* Where the memory comes from: a core with its executable (NULL: the one
+ * the core names), or a live process (pid > 0, exe NULL: /proc/PID/exe). */
+struct source {
+	const char *core, *exe;
+	int pid;
+};
+
+/* "--pid PID": false when PID is not a positive number. */
+static bool parse_pid(const char *arg, int *pid)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (end == arg || *end || v <= 0 || v > 0x7fffffff)
+		return false;
+	*pid = (int)v;
+	return true;
+}
+
+/* The source's operands: CORE [EXE], or with --pid at most EXE. */
+static int source_operands(struct source *src, int argc, char **argv, int first)
+{
+	int n = argc - first;
+	if (src->pid ? n > 1 : n < 1 || n > 2)
+		return usage_error(src->pid ? "--pid takes at most one operand, the executable"
+					: "need CORE [EXECUTABLE] (or --pid PID)");
+	if (src->pid)
+		src->exe = n ? argv[first] : NULL;
+	else {
+		src->core = argv[first];
+		src->exe = n == 2 ? argv[first + 1] : NULL;
+	}
+	return 0;
+}
+
+static int open_image(const struct source *src, bool quiet, struct image **img, char *live, size_t livesz,
+		      struct err *e)
+{
+	if (!src->pid)
+		return src->exe ? image_open(img, src->core, src->exe, e) : image_open_auto(img, src->core, e);
+	struct image_pid_stats st = {0};
+	int rc = image_open_pid(img, src->pid, src->exe, &st, e);
+	if (!rc) {
+		snprintf(live, livesz, "pid %d stopped for %.3f s (%zu threads, %.1f MiB copied), then resumed and detached",
+			 src->pid, st.stopped_seconds, st.threads, (double)st.bytes / 1048576.0);
+		if (!quiet)
+			fprintf(stderr, "aggop-inspect: %s\n", live);
+	}
+	return rc;
+}
+
 static int cmd_heap(int argc, char **argv)
 {
-	static const struct option lo[] = {{"json", no_argument, 0, 'j'}, {"help", no_argument, 0, 'h'},
-					   {"jobs", required_argument, 0, 'J'}, {0, 0, 0, 0}};
+	static const struct option lo[] = {{"json", no_argument, 0, 'j'}, {"pid", required_argument, 0, 'p'},
+					   {"jobs", required_argument, 0, 'J'}, {"help", no_argument, 0, 'h'},
+					   {0, 0, 0, 0}};
 	bool json = false;
 	unsigned jobs = 0;
+	struct source src = {0};
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		if (c == 'j')
 			json = true;
-		else if (c == 'h') {
+		else if (c == 'p') {
+			if (!parse_pid(optarg, &src.pid))
+				return usage_error("--pid needs a process id");
+		} else if (c == 'h') {
 			fputs(USAGE_HEAP, stdout);
 			return 0;
 		} else
 			return bad_option(c, argv);
 	}
-	if (argc - optind != 2)
-		return usage_error("heap needs CORE and EXECUTABLE");
+	if (src.pid ? argc - optind > 1 : argc - optind < 1 || argc - optind > 2)
+		return usage_error("heap needs CORE and EXECUTABLE (or --pid PID)");
+	if (source_operands(&src, argc, argv, optind))
+		return 1;
 	struct err e = {0};
-	if (heap_run_jobs(stdout, argv[optind], argv[optind + 1], json, jobs ? jobs : default_jobs(), &e))
-		return fail(&e);
-	return 0;
+	struct image *img = NULL;
+	char live[256];
+	int status = 0;
+	if (open_image(&src, false, &img, live, sizeof live, &e) ||
+	    heap_run_image_jobs(stdout, img, json, jobs ? jobs : default_jobs(), &e))
+		status = fail(&e);
+	image_close(img);
+	return status;
 }
 
 static FILE *open_out(const char *path, struct err *e)
@@ -254,7 +328,7 @@ struct export_opts {
 };
 
 struct main_opts {
-	const char *output, *json, *metrics, *metrics_name, *debug_file;
+	const char *output, *json, *metrics, *metrics_name, *debug_file, *debug_dir;
 	double tolerance;
 	unsigned jobs;
 	bool quiet, strict;
@@ -306,7 +380,8 @@ static bool export_opt(int c, struct export_opts *x, int *status)
  * the sequential order (types, then heap) would have reported. */
 struct types_job {
 	struct types *t;
-	const char *exe, *debug_file;
+	const char *exe;
+	const struct types_debug_opts *dbg;
 	struct err e;
 	int rc;
 };
@@ -314,19 +389,19 @@ struct types_job {
 static void *types_job_run(void *arg)
 {
 	struct types_job *j = arg;
-	j->rc = types_open(&j->t, j->exe, j->debug_file, &j->e);
+	j->rc = types_open_ex(&j->t, j->exe, j->dbg, &j->e);
 	return NULL;
 }
 
 static int open_types_heap(struct types **t, struct heap **h, const struct image *img, const char *exe,
-			   const char *debug_file, unsigned jobs, struct err *e)
+			   const struct types_debug_opts *dbg, unsigned jobs, struct err *e)
 {
-	struct types_job j = {.exe = exe, .debug_file = debug_file};
+	struct types_job j = {.exe = exe, .dbg = dbg};
 	pthread_t th;
 	*t = NULL;
 	*h = NULL;
 	if (jobs < 2 || pthread_create(&th, NULL, types_job_run, &j) != 0) {
-		int rc = types_open(t, exe, debug_file, e);
+		int rc = types_open_ex(t, exe, dbg, e);
 		return rc ? rc : heap_open_jobs(h, img, jobs ? jobs : 1, e);
 	}
 	/* the census runs here while the index is read on the thread */
@@ -355,7 +430,7 @@ static unsigned default_jobs(void)
 	return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
 }
 
-static int run_profile(const char *core, const char *exe, const struct main_opts *o)
+static int run_profile(const struct source *src, const struct main_opts *o)
 {
 	struct err e = {0};
 	struct image *img = NULL;
@@ -366,7 +441,10 @@ static int run_profile(const char *core, const char *exe, const struct main_opts
 	int status = 0;
 	FILE *f;
 
-	if (image_open(&img, core, exe, &e) || open_types_heap(&t, &h, img, exe, o->debug_file, o->jobs, &e) ||
+	struct types_debug_opts dbg = {.debug_file = o->debug_file, .debug_dir = o->debug_dir, .progress = !o->quiet};
+	char live[256];
+	if (open_image(src, o->quiet, &img, live, sizeof live, &e) ||
+	    open_types_heap(&t, &h, img, image_exe_path(img), &dbg, o->jobs, &e) ||
 	    profile_run(&p, img, t, h, &o->po, &e)) {
 		status = fail(&e);
 		goto out;
@@ -377,9 +455,10 @@ static int run_profile(const char *core, const char *exe, const struct main_opts
 		status = fail(&e);
 		goto out;
 	}
-	struct report_meta m = {.core = core, .exe = exe, .core_kind = image_core_kind(img),
-				.core_size = image_core_size(img), .build_id = image_exe_build_id(img),
-				.seconds = p->seconds, .opts = &o->po};
+	struct report_meta m = {.core = image_core_path(img), .exe = image_exe_path(img),
+				.core_kind = image_core_kind(img), .core_size = image_core_size(img),
+				.build_id = image_exe_build_id(img), .seconds = p->seconds, .opts = &o->po,
+				.debug_info = types_debug_source(t), .live = src->pid ? live : NULL};
 	/* the markdown is opened first: an unwritable -o path is named as given */
 	if (!(f = open_out(o->output, &e))) {
 		status = fail(&e);
@@ -442,34 +521,45 @@ out:
 	return status;
 }
 
-/* One side of a diff: a JSON profile, or a core and its executable. */
+/* One side of a diff: a JSON profile, or a core (and its executable) or a
+ * running process, profiled now. */
 struct diff_operand {
-	const char *json, *core, *exe;
+	const char *json;
+	struct source src;
 };
 
-/* Splits the operands into OLD and NEW (a core is followed by its executable). */
-static int diff_operands(char **argv, int i, int argc, bool cores, struct diff_operand side[2], struct err *e)
+/* Splits the operands into OLD and NEW (a core is followed by its executable;
+ * with --pid NEW is the process, an executable operand after OLD optional). */
+static int diff_operands(char **argv, int i, int argc, bool cores, int pid, struct diff_operand side[2],
+			 struct err *e)
 {
 	for (int s = 0; s < 2; s++) {
+		if (s == 1 && pid) {
+			side[s].src.pid = pid;
+			if (i < argc)   /* one operand left: the running process's executable */
+				side[s].src.exe = argv[i++];
+			break;
+		}
 		if (i >= argc)
 			return err_set(e, ERR_USAGE, "diff needs OLD and NEW (a JSON profile, or CORE EXECUTABLE, each)");
-		unsigned char magic[4] = {0};
+		unsigned char magic[8] = {0};
 		FILE *f = fopen(argv[i], "rb");
 		if (!f)
 			return err_set(e, ERR_INPUT, "cannot read %s", argv[i]);
-		bool elf = fread(magic, 1, 4, f) == 4 && memcmp(magic, "\177ELF", 4) == 0;
+		size_t got = fread(magic, 1, sizeof magic, f);
+		bool core = image_looks_like_core(magic, got);
 		fclose(f);
-		if (cores && !elf)
+		if (cores && !core)
 			return err_set(e, ERR_INPUT, "%s is not an ELF core (--core takes OLD.core OLD.exe NEW.core NEW.exe)",
 				       argv[i]);
-		if (!elf) {
+		if (!core) {
 			side[s].json = argv[i++];
 			continue;
 		}
 		if (i + 1 >= argc)
 			return err_set(e, ERR_USAGE, "%s is a core: its executable must follow it", argv[i]);
-		side[s].core = argv[i];
-		side[s].exe = argv[i + 1];
+		side[s].src.core = argv[i];
+		side[s].src.exe = argv[i + 1];
 		i += 2;
 	}
 	if (i != argc)
@@ -478,20 +568,23 @@ static int diff_operands(char **argv, int i, int argc, bool cores, struct diff_o
 	return 0;
 }
 
-/* A core side profiled now, into the document --json would write. */
-static int diff_profile(const struct diff_operand *d, const struct profile_options *po, struct report_doc **out,
-			struct err *e)
+/* A profile taken now of a core (and its executable) or a live process, into
+ * the document --json would write. */
+static int profile_doc(const struct source *src, const struct profile_options *po, struct report_doc **out,
+		       struct err *e)
 {
 	struct image *img = NULL;
 	struct types *t = NULL;
 	struct heap *h = NULL;
 	struct profile *p = NULL;
-	int rc = image_open(&img, d->core, d->exe, e) || types_open(&t, d->exe, NULL, e) || heap_open(&h, img, e) ||
-		 profile_run(&p, img, t, h, po, e);
+	char live[256];
+	int rc = open_image(src, false, &img, live, sizeof live, e) || types_open(&t, image_exe_path(img), NULL, e) ||
+		 heap_open(&h, img, e) || profile_run(&p, img, t, h, po, e);
 	if (!rc) {
-		struct report_meta m = {.core = d->core, .exe = d->exe, .core_kind = image_core_kind(img),
-					.core_size = image_core_size(img), .build_id = image_exe_build_id(img),
-					.seconds = p->seconds, .opts = po};
+		struct report_meta m = {.core = image_core_path(img), .exe = image_exe_path(img),
+					.core_kind = image_core_kind(img), .core_size = image_core_size(img),
+					.build_id = image_exe_build_id(img), .seconds = p->seconds, .opts = po,
+					.debug_info = types_debug_source(t), .live = src->pid ? live : NULL};
 		rc = report_doc_from_profile(out, p, &m, e);
 	}
 	profile_free(p);
@@ -523,15 +616,17 @@ static struct profile_options diff_options(const struct profile_options *flags, 
 
 static int cmd_diff(int argc, char **argv)
 {
-	enum { O_JSON = 256, O_FAIL, O_THR, O_CORE, O_FIG, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG };
+	enum { O_JSON = 256, O_FAIL, O_THR, O_CORE, O_FIG, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG, O_PID };
 	static const struct option lo[] = {
 		{"output", required_argument, 0, 'o'}, {"json", required_argument, 0, O_JSON},
 		{"fail-if", required_argument, 0, O_FAIL}, {"thresholds", required_argument, 0, O_THR},
 		{"core", no_argument, 0, O_CORE}, {"figures", no_argument, 0, O_FIG},
 		{"root", required_argument, 0, O_ROOT}, {"enum", required_argument, 0, O_ENUM},
 		{"profile", required_argument, 0, O_PROFILE}, {"config", required_argument, 0, O_CONFIG},
+		{"pid", required_argument, 0, O_PID},
 		{"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
 	const char *output = "-", *json = NULL;
+	struct source live = {0};
 	bool cores = false, figures = false, quiet = false;
 	struct profile_options po = {0};
 	struct report_gate *g = NULL;
@@ -561,23 +656,29 @@ static int cmd_diff(int argc, char **argv)
 		case O_ENUM: po.enum_name = optarg; break;
 		case O_PROFILE: po.target_file = optarg; break;
 		case O_CONFIG: po.config_file = optarg; break;
+		case O_PID:
+			if (!parse_pid(optarg, &live.pid))
+				status = usage_error("--pid needs a process id");
+			break;
 		case 'q': quiet = true; break;
 		case 'h': fputs(USAGE_DIFF, stdout); report_gate_free(g); return 0;
 		default: status = bad_option(c, argv);
 		}
 	}
-	struct diff_operand side[2] = {{0}};
-	if (!status && cores && argc - optind != 4)
+	struct diff_operand side[2] = {{NULL, {0}}, {NULL, {0}}};
+	if (!status && live.pid && cores)
+		status = usage_error("diff OLD --pid PID: OLD is a JSON profile or CORE EXECUTABLE (no --core)");
+	else if (!status && cores && argc - optind != 4)
 		status = usage_error("diff --core needs OLD.core OLD.exe NEW.core NEW.exe");
-	if (!status && diff_operands(argv, optind, argc, cores, side, &e))
+	if (!status && diff_operands(argv, optind, argc, cores, live.pid, side, &e))
 		status = e.code == ERR_USAGE ? usage_error(e.msg) : fail(&e);
-	/* saved profiles first: a core side reuses the target they record */
+	/* saved profiles first: a core or process side reuses the target they record */
 	for (int s = 0; !status && s < 2; s++)
 		if (side[s].json && report_doc_load(&doc[s], side[s].json, &e))
 			status = fail(&e);
 	struct profile_options use = diff_options(&po, doc);
 	for (int s = 0; !status && s < 2; s++)
-		if (side[s].core && diff_profile(&side[s], &use, &doc[s], &e))
+		if (!side[s].json && profile_doc(&side[s].src, &use, &doc[s], &e))
 			status = fail(&e);
 	if (!status && (report_diff_make(&d, doc[0], doc[1], &e) || report_diff_gate(d, g, &e)))
 		status = fail(&e);
@@ -649,7 +750,8 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "export") == 0)
 		return cmd_export(argc - 1, argv + 1);
 
-	enum { O_JSON = 256, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG, O_METRICS, O_TOL, O_DEBUG, O_VERSION, O_STRICT, O_METRICS_NAME };
+	enum { O_JSON = 256, O_ROOT, O_ENUM, O_PROFILE, O_CONFIG, O_METRICS, O_TOL, O_DEBUG, O_VERSION, O_STRICT,
+	       O_METRICS_NAME, O_DEBUG_DIR, O_PID };
 	static const struct option lo[] = {
 		{"output", required_argument, 0, 'o'}, {"json", required_argument, 0, O_JSON},
 		{"root", required_argument, 0, O_ROOT}, {"enum", required_argument, 0, O_ENUM},
@@ -658,8 +760,10 @@ int main(int argc, char **argv)
 		{"metrics-name", required_argument, 0, O_METRICS_NAME},
 		{"debug-file", required_argument, 0, O_DEBUG}, {"quiet", no_argument, 0, 'q'},
 		{"strict", no_argument, 0, O_STRICT}, {"jobs", required_argument, 0, 'j'}, EXPORT_LONG_OPTS,
+		{"debug-dir", required_argument, 0, O_DEBUG_DIR}, {"pid", required_argument, 0, O_PID},
 		{"help", no_argument, 0, 'h'}, {"version", no_argument, 0, O_VERSION}, {0, 0, 0, 0}};
 	struct main_opts o = {.output = "memory-profile.md", .tolerance = 0.15};
+	struct source src = {0};
 	int c, status = 0;
 	char *end;
 	opterr = 0;
@@ -683,6 +787,11 @@ int main(int argc, char **argv)
 		case O_METRICS: o.metrics = optarg; break;
 		case O_METRICS_NAME: o.metrics_name = optarg; break;
 		case O_DEBUG: o.debug_file = optarg; break;
+		case O_DEBUG_DIR: o.debug_dir = optarg; break;
+		case O_PID:
+			if (!parse_pid(optarg, &src.pid))
+				return usage_error("--pid needs a process id");
+			break;
 		case 'q': o.quiet = true; break;
 		case O_STRICT: o.strict = true; break;
 		case O_TOL:
@@ -695,12 +804,12 @@ int main(int argc, char **argv)
 		default: return bad_option(c, argv);
 		}
 	}
-	if (argc - optind != 2)
-		return usage_error("need CORE and EXECUTABLE");
+	if (source_operands(&src, argc, argv, optind))
+		return 1;
 	if (o.json && strcmp(o.output, "-") == 0 && strcmp(o.json, "-") == 0)
 		return usage_error("-o - and --json - would both write to stdout: give one of them a file");
 	o.po.progress = !o.quiet;
 	if (!o.jobs)
 		o.jobs = default_jobs();
-	return run_profile(argv[optind], argv[optind + 1], &o);
+	return run_profile(&src, &o);
 }

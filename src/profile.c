@@ -167,10 +167,32 @@ DEFINE_VECTOR(oprecs, struct oprec)
 
 struct entrec {
 	uint64_t holder, key_addr, bytes, chunk, ops;
+	uint64_t shared_refs;     /* references to allocations shared with other entities */
 	type_id key_type;
 	uint32_t table;
 };
 DEFINE_VECTOR(entrecs, struct entrec)
+
+/* A shared (Rc/Arc) allocation met inside an op, and what it owns: its
+ * contents carry the token SHADOW_BASE + its index (walk_callbacks'
+ * on_shared), so that once the walk is over the bytes of one reached from
+ * several entities can be left out of the per-entity figures. */
+#define SHADOW_BASE (1u << 30)
+struct shadow {
+	uint64_t mem;
+	uint64_t requested, chunk;   /* its own bytes and its direct contents' (not nested shadows') */
+	uint32_t op;                 /* the op (a real one) it was reached from first */
+	uint32_t parent;             /* the shadow it lies in, or UINT32_MAX */
+	uint32_t ent;
+	bool multi;                  /* reached again from another entity */
+};
+DEFINE_VECTOR(shadows, struct shadow)
+struct shadow_at {
+	uint64_t mem;
+	uint32_t index;
+};
+static inline uint64_t shadow_at_key(const struct shadow_at *s) { return s->mem; }
+DEFINE_HASH_TABLE(shadow_index, struct shadow_at, uint64_t, shadow_at_key, container_hash_u64, container_eq_u64)
 
 struct run {
 	struct profile *p;
@@ -189,6 +211,9 @@ struct run {
 	struct entrecs ents;
 	bool progress;
 	time_t last_progress;
+	struct wh wh;             /* the whole-heap pass (profile_heap.c) */
+	struct shadows shadows;
+	struct shadow_index shadow_idx;
 };
 
 #define OWNER_VARIANT(v) ((uint64_t)(v))
@@ -329,10 +354,13 @@ static void read_key(struct run *r, uint64_t key_addr, type_id key_type, char *b
 
 /* The walk is over: every op has all its bytes.  Their per-instance and
  * per-entity figures go to their tables; the arrays restart. */
+static void unshare(struct run *r);
+
 static void close_walk(struct run *r)
 {
 	struct profile *p = r->p;
 	size_t big = SIZE_MAX;
+	unshare(r);
 	for (size_t i = 0; i < r->ops.len; i++) {
 		const struct oprec *o = &r->ops.data[i];
 		if (!profile_u64s_append(&cell_at(r, o->cell)->inst_req, o->requested))
@@ -376,6 +404,7 @@ static void close_walk(struct run *r)
 		row->ops = en->ops;
 		row->bytes = en->bytes;
 		row->chunk_bytes = en->chunk;
+		row->shared_refs = en->shared_refs;
 		p->nlargest = n + 1;
 	}
 	r->ops.len = r->ents.len = 0;
@@ -413,7 +442,7 @@ static uint32_t on_op(void *ctx, const struct walk_op_site *s)
 	uint32_t slot = slot_of(s->index);
 	struct profile_feature *f = feature_at(tb, slot);
 	uint32_t cell = f ? cell_of(r, table, slot, f, s->variant) : UINT32_MAX;
-	struct oprec *o = cell != UINT32_MAX && r->ops.len < (1u << 31) - 1 ? oprecs_push(&r->ops) : NULL;
+	struct oprec *o = cell != UINT32_MAX && r->ops.len < SHADOW_BASE - 1 ? oprecs_push(&r->ops) : NULL;
 	if (!o) {
 		r->failed = ERR_NOMEM;
 		return 0;
@@ -450,7 +479,23 @@ static void on_alloc(void *ctx, const struct walk_alloc *a, uint32_t op)
 	struct profile *p = r->p;
 	if (r->failed)
 		return;
+	if (op >= SHADOW_BASE && op != WALK_NO_OP) {
+		/* inside a shared allocation: charged to its op as ever, and
+		 * remembered as the shared allocation's */
+		struct shadow *sh = op - SHADOW_BASE < r->shadows.len ? &r->shadows.data[op - SHADOW_BASE] : NULL;
+		if (sh) {
+			sh->requested += a->requested;
+			sh->chunk += a->chunk;
+		}
+		op = sh ? sh->op : WALK_NO_OP;
+	}
 	if (op == WALK_NO_OP || op >= r->ops.len) {
+		if (a->tag & PROFILE_OWNER_TAG) {
+			wh_charge(&r->wh, a);
+			return;
+		}
+		if (!a->in_census)
+			r->wh.tables_outside_census += a->chunk;
 		add_bytes(&table_at(r, a->tag)->overhead, a);
 		r->outside_kinds[a->kind < WALK_KIND_COUNT ? a->kind : 0]++;
 		r->outside_requested += a->requested;
@@ -468,11 +513,96 @@ static void on_alloc(void *ctx, const struct walk_alloc *a, uint32_t op)
 	add_bytes(&f->cells.data[cr->index].heap, a);
 	add_bytes(&tb->heap, a);
 	add_bytes(&p->heap, a);
+	if (!a->in_census)
+		r->wh.tables_outside_census += a->chunk;
 	o->requested += a->requested;
 	en->bytes += a->requested;
 	en->chunk += a->chunk;
 	if (!charge_fields(r, a, o))
 		r->failed = ERR_NOMEM;
+}
+
+/* A shared allocation reached inside an op (its bytes were just charged
+ * to the op, or to the shadow the op's token names): its contents get a
+ * token of their own. */
+static uint32_t on_shared(void *ctx, const struct walk_alloc *a, uint32_t op)
+{
+	struct run *r = ctx;
+	uint32_t parent = UINT32_MAX, real = op;
+	if (r->failed || op == WALK_NO_OP)
+		return op;
+	if (op >= SHADOW_BASE) {
+		if (op - SHADOW_BASE >= r->shadows.len)
+			return op;
+		parent = op - SHADOW_BASE;
+		real = r->shadows.data[parent].op;
+		r->shadows.data[parent].requested -= a->requested;   /* the new shadow's own, not its parent's */
+		r->shadows.data[parent].chunk -= a->chunk;
+	}
+	if (real >= r->ops.len || r->shadows.len >= SHADOW_BASE - 1)
+		return op;
+	bool ins;
+	struct shadow_at *at = shadow_index_insert(&r->shadow_idx, a->mem, &ins);
+	struct shadow *sh = at ? shadows_push(&r->shadows) : NULL;
+	if (!sh) {
+		r->failed = ERR_NOMEM;
+		return op;
+	}
+	*sh = (struct shadow){.mem = a->mem, .requested = a->requested, .chunk = a->chunk, .op = real,
+			      .parent = parent, .ent = r->ops.data[real].ent};
+	*at = (struct shadow_at){a->mem, (uint32_t)(r->shadows.len - 1)};
+	return SHADOW_BASE + (uint32_t)(r->shadows.len - 1);
+}
+
+/* A shared allocation reached again: from another entity's op, it is
+ * shared between entities. */
+static void on_shared_again(void *ctx, uint64_t mem, uint64_t chunk, uint32_t op)
+{
+	struct run *r = ctx;
+	(void)chunk;
+	if (r->failed || op == WALK_NO_OP)
+		return;
+	if (op >= SHADOW_BASE)
+		op = op - SHADOW_BASE < r->shadows.len ? r->shadows.data[op - SHADOW_BASE].op : WALK_NO_OP;
+	const struct shadow_at *at = shadow_index_find(&r->shadow_idx, mem);
+	if (op >= r->ops.len || !at || at->index >= r->shadows.len)
+		return;
+	struct shadow *sh = &r->shadows.data[at->index];
+	uint32_t ent = r->ops.data[op].ent;
+	if (ent == sh->ent)
+		return;
+	if (!sh->multi) {
+		sh->multi = true;
+		r->p->shared.allocations++;
+		r->ents.data[sh->ent].shared_refs++;
+	}
+	r->p->shared.references++;
+	r->ents.data[ent].shared_refs++;
+}
+
+/* The walk is over: the bytes of allocations shared between entities (and
+ * of what they own) leave every per-entity figure. */
+static void unshare(struct run *r)
+{
+	for (size_t i = 0; i < r->shadows.len; i++) {
+		struct shadow *sh = &r->shadows.data[i];
+		if (!sh->multi && sh->parent != UINT32_MAX && sh->parent < i && r->shadows.data[sh->parent].multi)
+			sh->multi = true;   /* inside a shared one: left out with it */
+		if (!sh->multi || sh->op >= r->ops.len)
+			continue;
+		struct oprec *o = &r->ops.data[sh->op];
+		struct entrec *en = &r->ents.data[sh->ent];
+		o->requested -= sh->requested;
+		en->bytes -= sh->requested;
+		en->chunk -= sh->chunk;
+		r->p->shared.requested += sh->requested;
+		r->p->shared.chunk += sh->chunk;
+	}
+	for (size_t i = 0; i < r->ents.len; i++)
+		if (r->ents.data[i].shared_refs)
+			r->p->shared.holders++;
+	r->shadows.len = 0;
+	shadow_index_clear(&r->shadow_idx);
 }
 
 static void on_op_soon(void *ctx, uint32_t op)
@@ -1280,6 +1410,9 @@ static void run_deinit(struct run *r)
 	fcache_vec_deinit(&r->fc);
 	oprecs_deinit(&r->ops);
 	entrecs_deinit(&r->ents);
+	wh_deinit(&r->wh);
+	shadows_deinit(&r->shadows);
+	shadow_index_deinit(&r->shadow_idx);
 }
 
 int profile_run(struct profile **out, const struct image *img, const struct types *t,
@@ -1295,6 +1428,9 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	int rc;
 
 	label_tables_init(&labels);
+	wh_init(&r.wh);
+	shadows_init(&r.shadows);
+	shadow_index_init(&r.shadow_idx);
 	if (!p)
 		return err_set(e, ERR_NOMEM, "out of memory");
 	p->entity_count_static = UINT64_MAX;
@@ -1386,7 +1522,8 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		}
 	}
 
-	struct walk_callbacks cb = {.on_alloc = on_alloc, .on_op = on_op, .on_op_soon = on_op_soon, .ctx = &r};
+	struct walk_callbacks cb = {.on_alloc = on_alloc, .on_op = on_op, .on_op_soon = on_op_soon, .ctx = &r,
+				    .on_shared = on_shared, .on_shared_again = on_shared_again};
 	walk_set_op_type(r.w, enum_id);
 	walk_set_callbacks(r.w, &cb);
 	/* what rejected root candidates could not read is not part of the walk */
@@ -1401,6 +1538,10 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		struct heap_chunk c = heap_chunk_get(h, i);
 		if (c.state == HEAP_INUSE)
 			p->heap_in_use_chunk_bytes += c.size;
+	}
+	if (h && wh_arenas_take(&r.wh, h) != 0) {
+		rc = err_set(e, ERR_NOMEM, "out of memory");
+		goto fail;
 	}
 	if (h)
 		heap_drop_chunks(h);
@@ -1458,6 +1599,11 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		rc = reached_nothing(&r, opt, e);
 		goto fail;
 	}
+	/* the rest of the heap: the root state's other fields, the statics,
+	 * the classified remainder */
+	rc = wh_run(&r.wh, p, img, t, root.addr, root.type, !generic, generic ? root.addr : 0, e);
+	if (rc)
+		goto fail;
 	/* which releases of rustc, std and the crates the walk assumed, and why */
 	if (profile_add_versions(p, types_versions(t), e) != 0 || profile_add_versions(p, heap_versions(h), e) != 0 ||
 	    profile_add_versions(p, walk_versions(r.w), e) != 0)
@@ -1519,6 +1665,12 @@ void profile_free(struct profile *p)
 	}
 	profile_tables_deinit(&p->tables);
 	profile_entity_ops_deinit(&p->largest_ops);
+	for (size_t i = 0; i < p->whole.owners.len; i++) {
+		free(p->whole.owners.data[i].name);
+		free(p->whole.owners.data[i].owner);
+	}
+	profile_owners_deinit(&p->whole.owners);
+	profile_rest_rows_deinit(&p->whole.rows);
 	version_facts_deinit(&p->versions);
 	walk_destroy(p->walker);
 	free(p);

@@ -55,4 +55,51 @@ void target_labels_free(struct label_tables *l);
  * order, appended to *out. */
 int target_config_labels(const char *file, struct label_tables *out, struct err *e);
 
+/* ------------------------------------------------ the whole heap
+ * (profile_heap.c): the state of the pass over the other owners.  What the
+ * pass reaches is walked with tags PROFILE_OWNER_TAG | owner (0 the root
+ * state, 1 + i the static i), so that on_alloc hands it here. */
+#define PROFILE_OWNER_TAG 0x40000000u
+
+struct wh_arena {            /* a span of the heap and its arena, from the census */
+	uint64_t start, end;
+	uint16_t arena;
+};
+DEFINE_VECTOR(wh_arenas, struct wh_arena)
+
+struct wh_acc {
+	uint64_t key;            /* owner << 32 | path */
+	uint32_t kind;
+	struct profile_bytes b;
+};
+struct wh_key {
+	uint64_t key;
+	uint32_t kind;
+};
+static inline struct wh_key wh_acc_key(const struct wh_acc *a) { return (struct wh_key){a->key, a->kind}; }
+static inline uint64_t wh_hash(struct wh_key k) { return container_hash_u64(k.key ^ ((uint64_t)k.kind << 59)); }
+static inline bool wh_eq(struct wh_key a, struct wh_key b) { return a.key == b.key && a.kind == b.kind; }
+DEFINE_HASH_TABLE(wh_acc_table, struct wh_acc, struct wh_key, wh_acc_key, wh_hash, wh_eq)
+
+struct wh {
+	struct wh_arenas arenas;
+	struct wh_acc_table accs;
+	uint64_t tables_outside_census;   /* the tables' allocations the census did not list */
+	uint64_t owners_outside_census;
+	bool failed;
+};
+
+void wh_init(struct wh *wh);
+void wh_deinit(struct wh *wh);
+/* The census's spans of each arena, taken before its chunk index is dropped. */
+int wh_arenas_take(struct wh *wh, const struct heap *h);
+/* An allocation reached by the pass (its tag carries PROFILE_OWNER_TAG). */
+void wh_charge(struct wh *wh, const struct walk_alloc *a);
+/* The pass: walks the root state's other fields (walk_root) and the
+ * statics (every one that can own heap but the one at skip), charges them,
+ * classifies the remainder and fills p->whole.  The walker's callbacks
+ * must hand owner-tagged allocations to wh_charge. */
+int wh_run(struct wh *wh, struct profile *p, const struct image *img, const struct types *t,
+	   uint64_t root_addr, type_id root_type, bool walk_root, uint64_t skip, struct err *e);
+
 #endif

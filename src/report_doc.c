@@ -261,6 +261,43 @@ static int tables_of(struct ld *l, const json_t *root, struct report_doc *d, str
 	return 0;
 }
 
+/* The whole heap, when the profile has it (heap.owners, heap.unaccounted). */
+static int whole_of(struct ld *l, const json_t *hp, struct report_doc *d)
+{
+	const json_t *a = json_object_get(hp, "owners"), *u = json_object_get(hp, "unaccounted");
+	if (!a && !u)
+		return 0;
+	if (arr_of(l, hp, "heap", "owners", &a) || !json_is_object(u))
+		return l->e->code ? l->e->code : bad(l, "heap.unaccounted", "is not an object");
+	d->whole = true;
+	d->nowners = json_array_size(a);
+	if (!(d->owners = alloc_n(l, d->nowners, sizeof *d->owners)))
+		return l->e->code;
+	for (size_t i = 0; i < d->nowners; i++) {
+		char w[300];
+		const json_t *o = json_array_get(a, i);
+		struct report_doc_owner *ow = &d->owners[i];
+		snprintf(w, sizeof w, "heap.owners[%zu]", i);
+		if (str_of(l, o, w, "owner", &ow->owner) || str_of(l, o, w, "field_path", &ow->path) ||
+		    str_of(l, o, w, "container", &ow->container) || bytes_of(l, o, w, &ow->b))
+			return l->e->code;
+	}
+	size_t n = json_object_size(u), k = 0;
+	if (!(d->rest = alloc_n(l, n, sizeof *d->rest)))
+		return l->e->code;
+	const char *key;
+	const json_t *c;
+	json_object_foreach((json_t *)u, key, c) {
+		char w[300];
+		snprintf(w, sizeof w, "heap.unaccounted.%.200s", key);
+		if (str_of(l, c, w, "what", &d->rest[k].what) || u64_of(l, c, w, "chunks", &d->rest[k].chunks) ||
+		    u64_of(l, c, w, "chunk_bytes", &d->rest[k].chunk_bytes))
+			return l->e->code;
+		d->nrest = ++k;
+	}
+	return 0;
+}
+
 static int doc_parse(struct ld *l, const json_t *root, struct report_doc *d)
 {
 	int rc = 0;
@@ -290,7 +327,7 @@ static int doc_parse(struct ld *l, const json_t *root, struct report_doc *d)
 	    pct_of(l, root, "", "per_entity_chunk_bytes", &d->per_entity_chunk) ||
 	    !(hp = member(l, root, "", "heap", &rc)) ||
 	    u64_of(l, hp, "heap", "in_use_chunk_bytes", &d->heap_in_use_chunk) ||
-	    u64_of(l, hp, "heap", "attributed_chunk_bytes", &d->heap_attributed_chunk))
+	    u64_of(l, hp, "heap", "attributed_chunk_bytes", &d->heap_attributed_chunk) || whole_of(l, hp, d))
 		return l->e->code;
 	/* the options it was made with (optional: older profiles lack them) */
 	const json_t *op = json_object_get(root, "options");
@@ -405,6 +442,15 @@ void report_doc_free(struct report_doc *d)
 		free(t->features);
 		free(t->name);
 	}
+	for (size_t i = 0; d->owners && i < d->nowners; i++) {
+		free(d->owners[i].owner);
+		free(d->owners[i].path);
+		free(d->owners[i].container);
+	}
+	free(d->owners);
+	for (size_t i = 0; d->rest && i < d->nrest; i++)
+		free(d->rest[i].what);
+	free(d->rest);
 	free(d->variants);
 	free(d->tables);
 	free(d->source);

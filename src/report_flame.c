@@ -121,7 +121,7 @@ static void label(FILE *o, const char *name, double w)
 	fputs("..", o);
 }
 
-static const char *const kind_hue[EF_COUNT] = {"210", "160", "25", "45", "350", "280"};
+static const char *const kind_hue[EF_COUNT] = {"210", "160", "25", "45", "350", "280", "0", "120", "300"};
 
 static const char SCRIPT[] =
 	"<script type=\"text/ecmascript\"><![CDATA[\n"

@@ -290,6 +290,66 @@ static json_t *unattributed_json(const struct profile *p)
 			 "shared", "revisits", J(w->shared_revisits), "bytes", J(w->shared_bytes));
 }
 
+/* The whole heap: the census's in-use chunks, the tables' share (as
+ * before), every typed owner's, and the classified remainder. */
+static json_t *heap_json(const struct profile *p)
+{
+	const struct profile_whole *pw = &p->whole;
+	json_t *h = json_pack("{s:o,s:o}", "in_use_chunk_bytes", J(p->heap_in_use_chunk_bytes),
+			      "attributed_chunk_bytes", J(p->heap.chunk + p->overhead.chunk));
+	if (!pw->done)
+		return h;
+	json_object_set_new(h, "accounted_chunk_bytes", J(pw->accounted_chunk_bytes));
+	json_object_set_new(h, "unaccounted_chunk_bytes", J(pw->unaccounted_chunk_bytes));
+	json_object_set_new(h, "tables_chunk_bytes", J(pw->tables_chunk_bytes));
+	json_object_set_new(h, "owners_chunk_bytes", J(pw->owners_chunk_bytes));
+	json_object_set_new(h, "outside_census_chunk_bytes", J(pw->outside_census_bytes));
+	json_object_set_new(h, "shared", json_pack("{s:o,s:o}", "revisits", J(pw->shared_revisits), "chunk_bytes",
+						   J(pw->shared_bytes)));
+	json_object_set_new(h, "statics_walked", J(pw->statics_walked));
+	json_t *owners = json_array();
+	for (size_t i = 0; i < pw->owners.len; i++) {
+		const struct profile_owner *o = &pw->owners.data[i];
+		json_t *jo = json_pack("{s:s,s:s,s:s,s:s,s:s}", "path", o->name, "group", o->group == 1 ? "root" : "static",
+				       "owner", o->owner, "field_path", walk_path_name(p->walker, o->path), "container",
+				       walk_kind_name((enum walk_kind)o->kind));
+		put_bytes(jo, &o->b);
+		json_object_set_new(jo, "allocations", J(o->b.allocations));
+		json_array_append_new(owners, jo);
+	}
+	json_object_set_new(h, "owners", owners);
+	static const char *const keys[PROFILE_REST_COUNT] = {"allocator_internal", "stack", "static",
+								"chunk_only", "nowhere"};
+	json_t *cls = json_object();
+	for (int k = 0; k < PROFILE_REST_COUNT; k++) {
+		json_t *c = json_pack("{s:s,s:o,s:o}", "what", profile_rest_name((enum profile_rest_class)k), "chunks",
+				      J(pw->cls_chunks[k]), "chunk_bytes", J(pw->cls_bytes[k]));
+		json_t *rows = json_array(), *top = json_array();
+		for (size_t i = 0; i < pw->rows.len; i++) {
+			const struct profile_rest_row *r = &pw->rows.data[i];
+			if (r->cls != k)
+				continue;
+			json_t *jr = json_pack("{s:s,s:o,s:o}", "size_class", profile_size_class_name(r->size_class),
+					       "chunks", J(r->chunks), "chunk_bytes", J(r->bytes));
+			if (r->arena == HEAP_NO_ARENA)
+				json_object_set_new(jr, "arena", json_string("mmapped"));
+			else if (r->arena == HEAP_NO_ARENA - 1)
+				json_object_set_new(jr, "arena", json_null());
+			else
+				json_object_set_new(jr, "arena", J(r->arena));
+			json_array_append_new(rows, jr);
+		}
+		for (int i = 0; i < PROFILE_REST_TOP && pw->top[k][i].size; i++)
+			json_array_append_new(top, json_pack("{s:o,s:o}", "address", J(pw->top[k][i].mem), "chunk_bytes",
+							     J(pw->top[k][i].size)));
+		json_object_set_new(c, "by_arena_and_size", rows);
+		json_object_set_new(c, "largest", top);
+		json_object_set_new(cls, keys[k], c);
+	}
+	json_object_set_new(h, "unaccounted", cls);
+	return h;
+}
+
 int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 		const struct report_metrics *mx, struct err *e)
 {
@@ -307,9 +367,11 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	put_bytes(totals, &p->heap);
 	json_t *ov = json_object();
 	put_bytes(ov, &p->overhead);
-	json_object_set_new(root, "snapshot", json_pack("{s:s,s:s,s:s,s:o,s:s}", "core", m->core, "executable", m->exe,
-							"kind", m->core_kind, "core_bytes", J(m->core_size), "build_id",
-							m->build_id ? m->build_id : ""));
+	json_t *snap = json_pack("{s:s,s:s,s:s,s:o,s:s}", "core", m->core, "executable", m->exe, "kind", m->core_kind,
+				 "core_bytes", J(m->core_size), "build_id", m->build_id ? m->build_id : "");
+	if (snap && m->debug_info)
+		json_object_set_new(snap, "debug_info", json_string(m->debug_info));
+	json_object_set_new(root, "snapshot", snap);
 	json_object_set_new(root, "versions", versions_json(p));
 	json_object_set_new(root, "target", json_string(p->target_name));
 	json_object_set_new(root, "options", options_json(m->opts));
@@ -334,8 +396,11 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	json_object_set_new(root, "per_entity_chunk_bytes", pct(&p->per_entity_chunk));
 	json_object_set_new(root, "overhead", ov);
 	json_object_set_new(root, "unattributed", unattributed_json(p));
-	json_object_set_new(root, "heap", json_pack("{s:o,s:o}", "in_use_chunk_bytes", J(p->heap_in_use_chunk_bytes),
-						    "attributed_chunk_bytes", J(p->heap.chunk + p->overhead.chunk)));
+	json_object_set_new(root, "heap", heap_json(p));
+	json_object_set_new(root, "shared_between_holders",
+			    json_pack("{s:o,s:o,s:o,s:o,s:o}", "allocations", J(p->shared.allocations), "heap_requested_bytes",
+				      J(p->shared.requested), "heap_chunk_bytes", J(p->shared.chunk), "references",
+				      J(p->shared.references), "holders", J(p->shared.holders)));
 	json_object_set_new(root, "walk", json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:f,s:f}", "allocations",
 						    J(p->walk.allocations), "values", J(p->walk.values), "unreadable",
 						    J(p->walk.unreadable), "revisits", J(p->walk.revisits),
@@ -343,6 +408,8 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 						    J(p->walk.not_in_census), "sweeps", J(p->walk.sweeps),
 						    "queued", J(p->walk.queued), "queue_peak", J(p->walk.queue_peak),
 						    "seconds", p->walk_seconds, "profile_seconds", p->seconds));
+	if (p->whole.done)
+		json_object_set_new(json_object_get(root, "walk"), "whole_heap_seconds", json_real(p->whole.seconds));
 	if (p->entity_count_static != UINT64_MAX)
 		json_object_set_new(root, "entity_count_static", J(p->entity_count_static));
 	if (mx && mx->have)

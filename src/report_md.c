@@ -308,6 +308,13 @@ static void snapshot(struct md *m, const struct report_meta *meta)
 	fprintf(o, "| core | `%s` (%s core, %s bytes) |\n", meta->core, meta->core_kind, N(meta->core_size));
 	fprintf(o, "| executable | `%s` (build-id %s) |\n", meta->exe,
 		meta->build_id && *meta->build_id ? meta->build_id : "none");
+	if (meta->debug_info && *meta->debug_info) {
+		fputs("| debug info | found via ", o);
+		report_md_cell(o, meta->debug_info);
+		fputs(" |\n", o);
+	}
+	if (meta->live)
+		fprintf(o, "| live process | %s |\n", meta->live);
 	fprintf(o, "| target | %s |\n", p->target_name);
 	fprintf(o, "| root | `%s` at 0x%" PRIx64 ": %s |\n", p->root_type, p->root_addr, p->root_how);
 	fprintf(o, "| the root's own allocations | %llu (requested %s, chunk %s bytes): %s; counted here, not in %s "
@@ -769,7 +776,9 @@ static void largest(struct md *m)
 		const struct profile_entity_row *r = &p->largest[i];
 		fputs("| `", o);
 		report_md_cell(o, p->tables.data[r->table].name);
-		fprintf(o, "` | `%s` | %s | %s | %s |\n", r->key[0] ? r->key : "-", N(r->ops), N(r->bytes), N(r->chunk_bytes));
+		fprintf(o, "` | `%s`%s | %s | %s | %s |\n", r->key[0] ? r->key : "-",
+			r->shared_refs ? " (shares allocations with other holders: left out)" : "", N(r->ops), N(r->bytes),
+			N(r->chunk_bytes));
 	}
 	fprintf(o, "\n");
 	if (!p->nlargest || !p->largest_ops.len)
@@ -986,6 +995,15 @@ static const char *column_def(const struct md *m, const char *c)
 					  "far"},
 		{"This row adds", "the part of the saving this row's variant adds to the row above"},
 		{"Share of the offender", "the slot's part of the offender's inline + heap chunk bytes"},
+		/* the whole heap (whole_heap) */
+		{"Owner path", "where a typed owner outside the ops holds heap: the root state's field path or a static's, "
+			       "then the container; every allocation is charged to the first owner reaching it"},
+		{"% of heap in use", "the row's chunk bytes as a share of the census's in-use chunk bytes"},
+		{"Class", "why a chunk no typed owner reaches is still there: what a conservative scan found pointing "
+			  "at it (a thread's stack, TLS or registers; static memory; other unreached chunks; nothing)"},
+		{"Arena", "the glibc arena holding the chunks (0 is the main arena; mmapped: outside every arena)"},
+		{"Size class", "the chunk sizes the row counts"},
+		{"Chunks", "number of heap chunks"},
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
 		if (!strcmp(fixed[i].name, c))
@@ -1044,6 +1062,113 @@ static void definitions(struct md *m)
 	fprintf(o, "\n");
 }
 
+/* -------------------------------------------------- the whole heap */
+
+/* Owner rows below this share of the heap in use (or past WHOLE_ROWS) are
+ * collapsed into one line with their total. */
+#define WHOLE_MIN_PERMILLE 1
+#define WHOLE_ROWS 30
+
+/* "Where the whole heap goes" (profile_heap.c): every typed owner and the
+ * classified remainder, reconciled with the census; a first line for the
+ * summary: the tables' share and the largest other owner. */
+static void whole_heap(struct md *m)
+{
+	FILE *o = m->o;
+	const struct profile *p = m->p;
+	const struct profile_whole *pw = &p->whole;
+	if (!pw->done)
+		return;
+	uint64_t in_use = pw->in_use_chunk_bytes;
+	const struct profile_owner *big = pw->owners.len ? &pw->owners.data[0] : NULL;
+	fprintf(o, "- **The whole heap:** the %s hold %s of the %s heap chunk bytes in use (%.1f%%); ", m->w.tables,
+		N(pw->tables_chunk_bytes), N(in_use), share(pw->tables_chunk_bytes, in_use));
+	if (big)
+		fprintf(o, "the largest other owner is `%s` with %s (%.1f%%); ", big->name, N(big->b.chunk),
+			share(big->b.chunk, in_use));
+	fprintf(o, "typed owners account for %.1f%% in all (see [Where the whole heap goes](#where-the-whole-heap-goes)).\n\n",
+		share(pw->accounted_chunk_bytes, in_use));
+	fprintf(o, "## Where the whole heap goes\n\n");
+	fprintf(o, "Every in-use heap chunk of the census (mmapped chunks included), charged once to the first typed "
+		"owner that reaches it: the %s first, then the root state's other fields, then every static that can own "
+		"heap (in the executable's DWARF order). An `Rc`/`Arc` a later owner reaches again stays with the first "
+		"(%s reached again, %s chunk bytes, not counted twice). What no typed owner reaches is the remainder, "
+		"classified by what still points at it (a conservative scan of words).\n\n", m->w.tables,
+		N(pw->shared_revisits), N(pw->shared_bytes));
+	const char *cols[] = {"Owner path", "Chunk bytes", "% of heap in use", "Requested", "Allocations"};
+	head(m, cols, 5);
+	char tname[64];
+	snprintf(tname, sizeof tname, "the %s (ops and their containers)", m->w.tables);
+	fprintf(o, "| ");
+	report_md_cell(o, tname);
+	fprintf(o, " | %s | %s | %s | %s |\n", N(pw->tables_chunk_bytes), D1(share(pw->tables_chunk_bytes, in_use)),
+		N(p->heap.requested + p->overhead.requested), N(p->heap.allocations + p->overhead.allocations));
+	uint64_t rest_bytes = 0, rest_n = 0;
+	for (size_t i = 0; i < pw->owners.len; i++) {
+		const struct profile_owner *ow = &pw->owners.data[i];
+		if (i >= WHOLE_ROWS || ow->b.chunk * 1000 < in_use * WHOLE_MIN_PERMILLE) {
+			rest_bytes += ow->b.chunk;
+			rest_n++;
+			continue;
+		}
+		fprintf(o, "| `");
+		report_md_cell(o, ow->name);
+		fprintf(o, "` | %s | %s | %s | %s |\n", N(ow->b.chunk), D1(share(ow->b.chunk, in_use)), N(ow->b.requested),
+			N(ow->b.allocations));
+	}
+	if (rest_n)
+		fprintf(o, "| %s smaller owner paths (each under %.1f%% of the heap in use) | %s | %s | | |\n", N(rest_n),
+			WHOLE_MIN_PERMILLE / 10.0, N(rest_bytes), D1(share(rest_bytes, in_use)));
+	fprintf(o, "| **accounted (typed owners)** | **%s** | **%s** | | |\n", N(pw->accounted_chunk_bytes),
+		D1(share(pw->accounted_chunk_bytes, in_use)));
+	for (int k = 0; k < PROFILE_REST_COUNT; k++) {
+		if (!pw->cls_chunks[k])
+			continue;
+		fprintf(o, "| remainder: %s (%s chunks", profile_rest_name((enum profile_rest_class)k), N(pw->cls_chunks[k]));
+		for (int i = 0; i < PROFILE_REST_TOP && pw->top[k][i].size; i++)
+			fprintf(o, "%s%s at 0x%" PRIx64, i ? ", " : "; largest: ", N(pw->top[k][i].size), pw->top[k][i].mem);
+		fprintf(o, ") | %s | %s | | %s |\n", N(pw->cls_bytes[k]), D1(share(pw->cls_bytes[k], in_use)),
+			N(pw->cls_chunks[k]));
+	}
+	fprintf(o, "| **remainder (no typed owner)** | **%s** | **%s** | | |\n\n", N(pw->unaccounted_chunk_bytes),
+		D1(share(pw->unaccounted_chunk_bytes, in_use)));
+	uint64_t sum = pw->accounted_chunk_bytes + pw->unaccounted_chunk_bytes;
+	if (sum == in_use)
+		fprintf(o, "Accounted %s + remainder %s = %s, the census's in-use chunk bytes.\n\n",
+			N(pw->accounted_chunk_bytes), N(pw->unaccounted_chunk_bytes), N(in_use));
+	else
+		fprintf(o, "**Accounted %s + remainder %s differ from the census's in-use chunk bytes %s by %s%s**: "
+			"allocations reached that the census did not list hold %s chunk bytes.\n\n",
+			N(pw->accounted_chunk_bytes), N(pw->unaccounted_chunk_bytes), N(in_use), sum > in_use ? "+" : "-",
+			N(sum > in_use ? sum - in_use : in_use - sum), N(pw->outside_census_bytes));
+	const struct profile_shared *sh = &p->shared;
+	if (sh->allocations)
+		fprintf(o, "Shared between %s: %s `Rc`/`Arc` allocations reached from the ops of more than one %s (%s "
+			"further references, %s %s in all) hold %s heap requested and %s chunk bytes with what they own. "
+			"They count once in the totals (where first reached) and are left out of every per-%s figure "
+			"(percentiles, the largest %s), so those do not depend on the order the walk met the %s in.\n\n",
+			m->w.entities, N(sh->allocations), m->w.entity, N(sh->references), N(sh->holders), m->w.entities,
+			N(sh->requested), N(sh->chunk), m->w.entity, m->w.entities, m->w.entities);
+	if (!pw->rows.len)
+		return;
+	fprintf(o, "The remainder by arena and size class:\n\n");
+	const char *rc[] = {"Class", "Arena", "Size class", "Chunks", "Chunk bytes"};
+	head(m, rc, 5);
+	for (size_t i = 0; i < pw->rows.len; i++) {
+		const struct profile_rest_row *r = &pw->rows.data[i];
+		char arena[32];
+		if (r->arena == HEAP_NO_ARENA)
+			snprintf(arena, sizeof arena, "mmapped");
+		else if (r->arena == HEAP_NO_ARENA - 1)
+			snprintf(arena, sizeof arena, "?");
+		else
+			snprintf(arena, sizeof arena, "%u%s", (unsigned)r->arena, r->arena == 0 ? " (main)" : "");
+		fprintf(o, "| %s | %s | %s | %s | %s |\n", profile_rest_name((enum profile_rest_class)r->cls), arena,
+			profile_size_class_name(r->size_class), N(r->chunks), N(r->bytes));
+	}
+	fprintf(o, "\n");
+}
+
 int report_markdown(FILE *o, const struct profile *p, const struct report_meta *meta,
 		    const struct report_metrics *mx, struct err *e)
 {
@@ -1064,6 +1189,7 @@ int report_markdown(FILE *o, const struct profile *p, const struct report_meta *
 	m->groups = &groups;
 	m->sum = &sum;
 	summary(m, meta);
+	whole_heap(m);
 	snapshot(m, meta);
 	unattributed(m);
 	workload(m);

@@ -1,12 +1,20 @@
 /* types_file.c: the file the DWARF comes from.
  *
- * Opens an ELF file for libdwarf (Debian's 20210528 API; compressed debug
- * sections are libdwarf's business), reads its GNU build-id note, and says
+ * Opens an ELF file for libdwarf (Debian's 20210528 API), reads its GNU
+ * build-id note, and says
  * where the separate debug file of a build-id lives
  * (/usr/lib/debug/.build-id/xx/yyyy.debug, or under AGGOP_DEBUG_ROOT for
  * tests, which cannot write the system directory).  Which candidate to try
  * in which order (the executable, --debug-file, the build-id path) is
- * types.c's decision; this file only opens one.
+ * types.c's decision (types_debuginfo.c names the candidates); this file
+ * only opens one.
+ *
+ * Compressed debug sections: libdwarf 20210528 inflates zlib ones
+ * (ELFCOMPRESS_ZLIB) itself but refuses ELFCOMPRESS_ZSTD, the default of
+ * newer toolchains (objcopy --compress-debug-sections=zstd, ld
+ * --compress-debug-sections=zstd).  A file with zstd sections is copied into
+ * a memfd (memory, not disk) with those sections decompressed and appended,
+ * and a rewritten section header table after them; libdwarf reads the memfd.
  */
 #include "types_priv.h"
 
@@ -17,7 +25,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
+
+/* ELFCOMPRESS_ZSTD (gABI 2022; not in every elf.h). */
+#define TYPES_ELFCOMPRESS_ZSTD 2u
+/* A decompressed debug section larger than this is refused (hostile ch_size). */
+#define TYPES_ZSECT_MAX ((uint64_t)8 << 30)
 
 /* The GNU build-id note of an ELF file as lowercase hex ("" if none). */
 static void read_build_id(int fd, char *out, size_t outsz)
@@ -122,6 +138,151 @@ static int rnglists_sane(int fd, const char *path, struct err *e)
 	return rc;
 }
 
+static int write_all(int fd, const void *buf, uint64_t len, uint64_t off)
+{
+	const uint8_t *p = buf;
+	while (len > 0) {
+		ssize_t w = pwrite(fd, p, len > (1u << 30) ? (1u << 30) : (size_t)len, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		off += (uint64_t)w;
+		len -= (uint64_t)w;
+	}
+	return 0;
+}
+
+/* The section headers of the ELF file mapped at m (n bytes), bounds-checked:
+ * NULL when it is not a 64-bit little-endian ELF file or they lie outside it. */
+static const Elf64_Shdr *zsect_headers(const uint8_t *m, uint64_t n, uint64_t *count)
+{
+	Elf64_Ehdr eh;
+	if (n < sizeof eh || memcmp(m, ELFMAG, SELFMAG) || m[EI_CLASS] != ELFCLASS64 || m[EI_DATA] != ELFDATA2LSB)
+		return NULL;
+	memcpy(&eh, m, sizeof eh);
+	if (eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff == 0 || eh.e_shoff % 8 || eh.e_shoff > n ||
+	    n - eh.e_shoff < sizeof(Elf64_Shdr))
+		return NULL;
+	const Elf64_Shdr *sh = (const Elf64_Shdr *)(m + eh.e_shoff);
+	uint64_t cnt = eh.e_shnum ? eh.e_shnum : sh[0].sh_size;   /* extended numbering */
+	if (cnt == 0 || cnt > (n - eh.e_shoff) / sizeof(Elf64_Shdr))
+		return NULL;
+	*count = cnt;
+	return sh;
+}
+
+/* Whether section i holds a zstd-compressed payload we can read. */
+static bool zsect_is_zstd(const uint8_t *m, uint64_t n, const Elf64_Shdr *s)
+{
+	Elf64_Chdr ch;
+	if (!(s->sh_flags & SHF_COMPRESSED) || s->sh_type == SHT_NOBITS || s->sh_offset > n ||
+	    s->sh_size > n - s->sh_offset || s->sh_size < sizeof ch)
+		return false;
+	memcpy(&ch, m + s->sh_offset, sizeof ch);
+	return ch.ch_type == TYPES_ELFCOMPRESS_ZSTD;
+}
+
+/* Copies the file into a memfd with its zstd sections decompressed.  Returns
+ * the memfd (>= 0), -1 when the file has no zstd section (use it as it is),
+ * or -2 with e set. */
+static int zsect_expand(const uint8_t *m, uint64_t n, const char *path, struct err *e)
+{
+	uint64_t cnt = 0, nz = 0;
+	const Elf64_Shdr *sh = zsect_headers(m, n, &cnt);
+	for (uint64_t i = 0; sh && i < cnt; i++)
+		nz += zsect_is_zstd(m, n, &sh[i]);
+	if (!nz)
+		return -1;
+	Elf64_Shdr *nsh = malloc(cnt * sizeof *nsh);
+	int fd = memfd_create("aggop-debug", MFD_CLOEXEC);
+	if (!nsh || fd < 0) {
+		free(nsh);
+		if (fd >= 0)
+			close(fd);
+		err_set(e, ERR_IO, "%s: no memory to decompress its zstd debug sections", path);
+		return -2;
+	}
+	memcpy(nsh, sh, cnt * sizeof *nsh);
+	uint64_t end = n;
+	const char *why = write_all(fd, m, n, 0) ? "cannot write the decompressed copy" : NULL;
+	for (uint64_t i = 0; !why && i < cnt; i++) {
+		if (!zsect_is_zstd(m, n, &sh[i]))
+			continue;
+		Elf64_Chdr ch;
+		memcpy(&ch, m + sh[i].sh_offset, sizeof ch);
+		if (ch.ch_size > TYPES_ZSECT_MAX) {
+			why = "a zstd section claims an impossible size";
+			break;
+		}
+		void *buf = malloc(ch.ch_size ? ch.ch_size : 1);
+		if (!buf) {
+			why = "out of memory";
+			break;
+		}
+		size_t got = ZSTD_decompress(buf, ch.ch_size, m + sh[i].sh_offset + sizeof ch, sh[i].sh_size - sizeof ch);
+		end = (end + 15) & ~(uint64_t)15;
+		if (ZSTD_isError(got) || got != ch.ch_size)
+			why = ZSTD_isError(got) ? ZSTD_getErrorName(got) : "a zstd section decompresses to the wrong size";
+		else if (write_all(fd, buf, got, end))
+			why = "cannot write the decompressed copy";
+		free(buf);
+		nsh[i].sh_offset = end;
+		nsh[i].sh_size = ch.ch_size;
+		nsh[i].sh_flags &= ~(uint64_t)SHF_COMPRESSED;
+		nsh[i].sh_addralign = ch.ch_addralign ? ch.ch_addralign : 1;
+		end += ch.ch_size;
+	}
+	end = (end + 7) & ~(uint64_t)7;
+	Elf64_Ehdr eh;
+	memcpy(&eh, m, sizeof eh);
+	eh.e_shoff = end;
+	if (!why && (write_all(fd, nsh, cnt * sizeof *nsh, end) || write_all(fd, &eh, sizeof eh, 0)))
+		why = "cannot write the decompressed copy";
+	free(nsh);
+	if (why) {
+		close(fd);
+		err_set(e, ERR_INPUT, "%s: its zstd-compressed debug sections cannot be read: %s", path, why);
+		return -2;
+	}
+	return fd;
+}
+
+/* Replaces *fd by a memfd copy with zstd sections decompressed, if it has
+ * any.  0, or ERR_INPUT / ERR_IO with e set. */
+static int zsect_prepare(int *fd, const char *path, struct err *e)
+{
+	struct stat st;
+	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr))
+		return 0;   /* libdwarf's init says what is wrong with it */
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, *fd, 0);
+	if (m == MAP_FAILED)
+		return 0;
+	int nfd = zsect_expand(m, (uint64_t)st.st_size, path, e);
+	munmap(m, (size_t)st.st_size);
+	if (nfd == -2)
+		return e->code;
+	if (nfd >= 0) {
+		close(*fd);
+		*fd = nfd;
+	}
+	return 0;
+}
+
+bool types_file_build_id(const char *path, char *out, size_t outsz)
+{
+	out[0] = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		read_build_id(fd, out, outsz);
+	close(fd);
+	return true;
+}
+
 /* f->build_id is filled even when the file has no DWARF: the caller looks
  * for the separate debug file by it. */
 int types_file_open(struct types_file *f, const char *path, struct err *e)
@@ -132,7 +293,7 @@ int types_file_open(struct types_file *f, const char *path, struct err *e)
 		return err_set(e, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "cannot open %s: %s",
 			       path, strerror(errno));
 	read_build_id(f->fd, f->build_id, sizeof f->build_id);
-	if (rnglists_sane(f->fd, path, e)) {
+	if (zsect_prepare(&f->fd, path, e) || rnglists_sane(f->fd, path, e)) {
 		close(f->fd);
 		f->fd = -1;
 		return ERR_INPUT;
@@ -170,13 +331,10 @@ void types_file_close(struct types_file *f)
 	f->fd = -1;
 }
 
-bool types_file_debug_path(const char *id, char *out, size_t n)
+bool types_file_debug_path(const char *root, const char *id, char *out, size_t n)
 {
 	if (strlen(id) <= 2)
 		return false;
-	const char *root = getenv("AGGOP_DEBUG_ROOT");
-	if (!root || !*root)
-		root = "/usr/lib/debug";
-	snprintf(out, n, "%s/.build-id/%.2s/%s.debug", root, id, id + 2);
-	return true;
+	int w = snprintf(out, n, "%s/.build-id/%.2s/%s.debug", root, id, id + 2);
+	return w > 0 && (size_t)w < n;
 }

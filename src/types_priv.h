@@ -143,6 +143,7 @@ struct types {
 	struct types_rustc rustc;
 	struct version_facts versions;
 	char build_id[80];
+	char debug_source[640];        /* where the DWARF came from (types_debug_source) */
 };
 
 /* The last path segment of a qualified name (after the last "::" that is not
@@ -250,8 +251,20 @@ struct types_file {
  * the next candidate), ERR_IO on other open failures. */
 int types_file_open(struct types_file *f, const char *path, struct err *e);
 void types_file_close(struct types_file *f);
-/* Where separate debug info for a build-id lives (AGGOP_DEBUG_ROOT or
- * /usr/lib/debug); false when id is too short to name one. */
-bool types_file_debug_path(const char *id, char *out, size_t n);
+/* ROOT/.build-id/xx/rest.debug for a build-id; false when id is too short
+ * to name one or the path does not fit. */
+bool types_file_debug_path(const char *root, const char *id, char *out, size_t n);
+/* types_debuginfo.c: the .gnu_debuglink of an ELF file (name and CRC32);
+ * whether a file's CRC32 is want; whether an ELF file has a .debug_info
+ * section with contents (false: stripped); a debug file by build-id from
+ * debuginfod (0 and its cached path, or ERR_NOTFOUND and why in why). */
+bool types_debuglink(const char *path, char *name, size_t namesz, uint32_t *crc);
+bool types_crc_matches(const char *path, uint32_t want);
+bool types_has_debug_info(const char *path);
+int types_debuginfod(const char *build_id, bool progress, char *path, size_t pathsz, char *why, size_t whysz);
+
+/* The GNU build-id of an ELF file (hex, "" if none); false when it cannot
+ * be opened. */
+bool types_file_build_id(const char *path, char *out, size_t outsz);
 
 #endif

@@ -452,11 +452,13 @@ void walk_mark_seen(struct walk *w, uint64_t mem)
 		extra_insert(w, mem);
 }
 
-static int revisit(struct walk *w, bool shared, uint64_t chunk)
+static int revisit(struct walk *w, bool shared, uint64_t chunk, uint64_t mem)
 {
 	if (shared) {
 		w->st.shared_revisits++;
 		w->st.shared_bytes += chunk;
+		if (w->cb.on_shared_again)
+			w->cb.on_shared_again(w->cb.ctx, mem, chunk, w->in_op ? w->op_tok : WALK_NO_OP);
 	}
 	else
 		w->st.revisits++;
@@ -483,7 +485,7 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 			return 0;
 		}
 		if (*word & (2ull << sh))
-			return revisit(w, shared, size);
+			return revisit(w, shared, size, mem);
 		*word |= 2ull << sh;
 		a.chunk = size;
 		a.usable = size - 8;
@@ -494,7 +496,7 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 			return 0;
 		}
 		if (!extra_insert(w, mem))
-			return revisit(w, shared, big->size);
+			return revisit(w, shared, big->size, mem);
 		a.chunk = big->size;
 		a.usable = heap_usable(big);
 	} else if (word || (r && ((r->bits[g >> 5] >> ((g & 31) * 2)) & 3))) {
@@ -508,7 +510,7 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 			return 0;
 		}
 		if (!extra_insert(w, mem))
-			return revisit(w, shared, c.size);
+			return revisit(w, shared, c.size, mem);
 		a.chunk = c.size;
 		a.usable = heap_usable(&c);
 		a.in_census = false;
@@ -519,6 +521,10 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 	a.tag = w->tag;
 	if (w->cb.on_alloc)
 		w->cb.on_alloc(w->cb.ctx, &a, w->in_op ? w->op_tok : WALK_NO_OP);
+	/* what a shared allocation owns may carry a token of its own (until
+	 * walk_val restores the op's) */
+	if (shared && w->in_op && w->cb.on_shared)
+		w->op_tok = w->cb.on_shared(w->cb.ctx, &a, w->op_tok);
 	return 1;
 }
 
@@ -941,8 +947,11 @@ int walk_val(struct walk *w, uint64_t addr, type_id id)
 	case CLS_RAWPTR:
 		rawptr_seen(w, addr, id, wt);
 		break;
-	default:
+	default: {
+		uint32_t tok = w->op_tok;   /* a shared allocation may hand its contents another token */
 		walk_dec_walk(w, addr, id, wt);
+		w->op_tok = tok;
+	}
 	}
 	w->depth--;
 	return 0;

@@ -49,7 +49,7 @@ one_line "missing argument" 1 "$BIN" "$core" "$exe" -o
 grep -q -- "-o needs an argument" "$tmp/err" && ok "missing argument named" || nok "missing argument: $(cat "$tmp/err")"
 one_line "layout bad option" 1 "$BIN" layout --bogus "$exe" Shape
 one_line "heap bad option" 1 "$BIN" heap --bogus "$core" "$exe"
-one_line "missing operands" 1 "$BIN" "$core"
+one_line "missing operands" 1 "$BIN" -q
 
 # write errors carry the reason
 if [ -w /dev/full ]; then

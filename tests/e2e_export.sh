@@ -2,9 +2,12 @@
 # e2e_export.sh: the exports (--folded, --pprof, --flamegraph) of the committed snapshot
 # sim-gcore-s11 and of the generic fixture, checked against the profile's JSON and the sim's
 # own truth, and read back by readers that share no code with the writer:
-#   - folded stacks: for every family the lines sum to the JSON's totals (requested, used,
-#     usable, chunk, allocations, inline), the heap families to the truth's too; each line is
-#     table;feature;variant;path...;container and its table and feature exist in the JSON;
+#   - folded stacks: the whole heap ([tables] one subtree, [other owners], [no typed owner]):
+#     for every family all lines sum to the whole heap's figure (the chunk lines to the census's
+#     in-use chunk bytes) and the [tables] lines other than the tables' containers to the
+#     JSON's totals (requested, used, usable, chunk, allocations, inline), the heap families to
+#     the truth's too; each such line is [tables];table;feature;variant;path...;container and
+#     its table and feature exist in the JSON;
 #   - pprof: gunzipped and decoded by a protobuf wire-format decoder written here from the
 #     encoding spec (varints, length-delimited fields, packed repeats): sample types objects
 #     and the byte families, each type's values summing to the JSON's totals, every location a
@@ -12,7 +15,8 @@
 #     is installed (Debian's golang-go), whose totals must agree;
 #   - flame graph: well-formed XML, nothing it would fetch (no href, no url(), no http(s)
 #     except the SVG namespace), a script with the zoom and search handlers, the root frame's
-#     weight the family's total, and each table frame's weight its table's bytes;
+#     weight the whole heap's figure, and each table frame's weight its table's bytes (ops and
+#     containers);
 #   - the same exports from the saved JSON (aggop-inspect export) are byte for byte those of
 #     the run.
 # Prints "ok ..." / "not ok ..." lines.  Headless Chromium is not run here: bench/flamegraph.sh.
@@ -36,9 +40,25 @@ run_exports() {   # name, profile args...
 	done
 }
 
+# What the whole heap weighs per family: the ops, the tables' containers, every
+# other typed owner and (chunk bytes and chunks only) the remainder.
+cat > "$tmp/whole.py" <<'PY'
+def whole_of(j):
+    T, O, h = j["totals"], j["overhead"], j["heap"]
+    fams = {"requested": "heap_requested_bytes", "used": "heap_used_bytes", "usable": "heap_usable_bytes",
+            "chunk": "heap_chunk_bytes", "allocations": "allocations"}
+    w = {f: T[k] + O[k] + sum(o[k] for o in h["owners"]) for f, k in fams.items()}
+    w["chunk"] += sum(c["chunk_bytes"] for c in h["unaccounted"].values())
+    w["allocations"] += sum(c["chunks"] for c in h["unaccounted"].values())
+    w["inline"] = T["inline_bytes"]
+    assert w["chunk"] == h["in_use_chunk_bytes"], (w["chunk"], h["in_use_chunk_bytes"])
+    return w
+PY
+
 check_folded() {   # name, truth.json or ""
-	python3 - "$tmp/$1" "$2" <<'PY'
+	PYTHONPATH="$tmp" python3 - "$tmp/$1" "$2" <<'PY'
 import json, sys
+from whole import whole_of
 base, truth = sys.argv[1], sys.argv[2]
 j = json.load(open(base + ".json"))
 tables = {t["name"]: {f["name"] for f in t["features"]} for t in j["tables"]}
@@ -51,11 +71,21 @@ if truth:
     for fam in ("requested", "used", "usable", "chunk"):
         assert want[fam] == t["heap_%s_bytes" % fam], (fam, want[fam], t["heap_%s_bytes" % fam])
     assert want["inline"] == t["inline_bytes"]
+# the whole heap: the tables as one subtree, the other owners and the remainder beside it
+whole = whole_of(j)
 for fam, total in want.items():
-    s = 0
+    s = s_all = 0
     for line in open("%s.%s.folded" % (base, fam)):
         stack, n = line.rstrip("\n").rsplit(" ", 1)
         fr = stack.split(";")
+        s_all += int(n)
+        if fr[0] != "[tables]":
+            assert fr[0] in ("[other owners]", "[no typed owner]") and len(fr) >= 2, line
+            continue
+        fr = fr[1:]
+        if fr[1] == "[containers holding the ops]":
+            assert len(fr) == 2 and fr[0] in tables, line
+            continue
         assert fr[0] in tables and fr[1] in tables[fr[0]], line
         if fam == "inline":
             assert len(fr) == 3 and fr[2] == "[inline]", line
@@ -63,6 +93,7 @@ for fam, total in want.items():
             assert len(fr) >= 4 and fr[2] in variants, line
         s += int(n)
     assert s == total, (fam, s, total)
+    assert s_all == whole[fam], (fam, s_all, whole[fam])
 print(len(want))
 PY
 }
@@ -135,24 +166,28 @@ PY
 
 check_pprof() {   # name
 	python3 "$tmp/pprof_read.py" "$tmp/$1.pb.gz" > "$tmp/$1.pprof.json" || return 1
-	python3 - "$tmp/$1.json" "$tmp/$1.pprof.json" <<'PY'
+	PYTHONPATH="$tmp" python3 - "$tmp/$1.json" "$tmp/$1.pprof.json" <<'PY'
 import json, sys
+from whole import whole_of
 j, p = (json.load(open(x)) for x in sys.argv[1:3])
-T = j["totals"]
-want = {"objects/count": T["allocations"], "requested_space/bytes": T["heap_requested_bytes"],
-        "used_space/bytes": T["heap_used_bytes"], "usable_space/bytes": T["heap_usable_bytes"],
-        "chunk_space/bytes": T["heap_chunk_bytes"], "inline_space/bytes": T["inline_bytes"]}
+T = whole_of(j)
+want = {"objects/count": T["allocations"], "requested_space/bytes": T["requested"],
+        "used_space/bytes": T["used"], "usable_space/bytes": T["usable"],
+        "chunk_space/bytes": T["chunk"], "inline_space/bytes": T["inline"]}
 got = dict(zip(p["types"], p["totals"]))
 assert got == want, (got, want)
 conts = {f["container"] for t in j["tables"] for fe in t["features"] for f in fe["fields"]} | {"[inline]"}
+conts |= {"[containers holding the ops]"} | {o["container"] for o in j["heap"]["owners"]}
+conts |= {c["what"] for c in j["heap"]["unaccounted"].values()}
 assert set(p["leaf_names"]) <= conts, p["leaf_names"]
 PY
 }
 
 check_go_pprof() {   # name: go tool pprof -raw's per-type sums
 	go tool pprof -raw "$tmp/$1.pb.gz" > "$tmp/$1.raw" 2> "$tmp/$1.raw.err" || { cat "$tmp/$1.raw.err"; return 1; }
-	python3 - "$tmp/$1.json" "$tmp/$1.raw" <<'PY'
+	PYTHONPATH="$tmp" python3 - "$tmp/$1.json" "$tmp/$1.raw" <<'PY'
 import json, re, sys
+from whole import whole_of
 j = json.load(open(sys.argv[1]))
 lines = open(sys.argv[2]).read().split("\n")
 i = lines.index("Samples:")
@@ -165,9 +200,8 @@ for l in lines[i + 2:]:
         continue
     vals = [int(x) for x in l.split(":")[0].split()]
     tot = [a + b for a, b in zip(tot, vals)]
-T = j["totals"]
-want = [T["allocations"], T["heap_requested_bytes"], T["heap_used_bytes"], T["heap_usable_bytes"],
-        T["heap_chunk_bytes"], T["inline_bytes"]]
+T = whole_of(j)
+want = [T["allocations"], T["requested"], T["used"], T["usable"], T["chunk"], T["inline"]]
 assert types == ["objects/count", "requested_space/bytes", "used_space/bytes", "usable_space/bytes",
                  "chunk_space/bytes", "inline_space/bytes"], types
 assert tot == want, (tot, want)
@@ -175,8 +209,9 @@ PY
 }
 
 check_svg() {   # name, family
-	python3 - "$tmp/$1.svg" "$tmp/$1.json" "$2" <<'PY'
+	PYTHONPATH="$tmp" python3 - "$tmp/$1.svg" "$tmp/$1.json" "$2" <<'PY'
 import json, re, sys
+from whole import whole_of
 import xml.etree.ElementTree as ET
 svg, j, fam = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), sys.argv[3]
 root = ET.fromstring(svg)
@@ -190,9 +225,12 @@ for fn in ("function zoomer", "function search", "function dosearch", "function 
 key = {"requested": "heap_requested_bytes", "chunk": "heap_chunk_bytes"}[fam]
 frames = [g for g in root.iter(ns + "g") if g.get("class") == "f"]
 rootf = [g for g in frames if g.get("data-d") == "0"]
-assert len(rootf) == 1 and int(rootf[0].get("data-w")) == j["totals"][key], (rootf[0].get("data-w"), j["totals"][key])
-tables = {g.get("data-n"): int(g.get("data-w")) for g in frames if g.get("data-d") == "1"}
-want = {t["name"]: t[key] for t in j["tables"] if t[key]}
+W = whole_of(j)[fam]
+assert len(rootf) == 1 and int(rootf[0].get("data-w")) == W, (rootf[0].get("data-w"), W)
+# the tables are one subtree ([tables], depth 1); each table (depth 2) weighs its ops and its containers
+tables = {g.get("data-n"): int(g.get("data-w")) for g in frames if g.get("data-d") == "2" and
+          g.get("data-n") in {t["name"] for t in j["tables"]}}
+want = {t["name"]: t[key] + t["overhead"][key] for t in j["tables"] if t[key] + t["overhead"][key]}
 assert tables == want, (tables, want)
 print(len(frames))
 PY

@@ -1,0 +1,474 @@
+/* profile_heap.c: the whole heap, not only the tables.
+ *
+ * Once the tables are walked (and their figures taken), the same walker goes
+ * on from the root state (its other fields: what the tables reached is
+ * already marked and not charged again) and then from every static that can
+ * own heap, behind OnceLock/LazyLock/Mutex and the rest of the wrappers the
+ * walker sees through.  Each allocation is charged once, to the first owner
+ * that reaches it in this order: tables, root state, statics (DWARF order);
+ * an Rc/Arc a later owner reaches again is counted as shared, not charged.
+ *
+ * What no typed owner reached is the remainder: every in-use chunk of the
+ * census the walk did not report (walk_unreported reads it off the mark
+ * map, so no per-byte structure is added).  It is classified by a
+ * conservative scan of 8-byte words for pointers into it (interior
+ * pointers count): a chunk a thread's TLS block points at exactly with the
+ * size of a tcache_perthread_struct is allocator-internal; else one a thread
+ * stack (from its stack pointer up), its TLS block or a register points into
+ * is "stack"; else one static memory points into (writable segments backed
+ * by a file: the executable's and the libraries' .data, the anonymous .bss
+ * right after one, any segment holding a DWARF static) is "static"; else
+ * one another
+ * unreached chunk points into is "chunk"; else it is referenced from nowhere
+ * the scan looked (a leak candidate).  Typed-owned chunks are not scanned:
+ * a chunk reached only through a raw pointer inside one is a leak candidate
+ * here and is also counted by the walk's raw-pointer rows.
+ */
+#include "profile_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sorted.h"
+
+static const char *const REST_NAMES[PROFILE_REST_COUNT] = {
+	"allocator-internal (tcache)", "referenced from a thread stack or register",
+	"referenced from static memory", "referenced only from other unreached chunks",
+	"referenced from nowhere (leak candidates)",
+};
+
+const char *profile_rest_name(enum profile_rest_class c)
+{
+	return (unsigned)c < PROFILE_REST_COUNT ? REST_NAMES[c] : "?";
+}
+
+static const uint64_t SIZE_LIMITS[PROFILE_SIZE_CLASSES - 1] = {64, 256, 1024, 4096, 65536, 1u << 20};
+static const char *const SIZE_NAMES[PROFILE_SIZE_CLASSES] = {
+	"<= 64 B", "65 B - 256 B", "257 B - 1 KiB", "1 - 4 KiB", "4 - 64 KiB", "64 KiB - 1 MiB", "> 1 MiB",
+};
+
+const char *profile_size_class_name(unsigned k)
+{
+	return k < PROFILE_SIZE_CLASSES ? SIZE_NAMES[k] : "?";
+}
+
+static unsigned size_class(uint64_t size)
+{
+	unsigned k = 0;
+	while (k < PROFILE_SIZE_CLASSES - 1 && size > SIZE_LIMITS[k])
+		k++;
+	return k;
+}
+
+void wh_init(struct wh *wh)
+{
+	memset(wh, 0, sizeof *wh);
+	wh_arenas_init(&wh->arenas);
+	wh_acc_table_init(&wh->accs);
+}
+
+void wh_deinit(struct wh *wh)
+{
+	wh_arenas_deinit(&wh->arenas);
+	wh_acc_table_deinit(&wh->accs);
+}
+
+int wh_arenas_take(struct wh *wh, const struct heap *h)
+{
+	for (size_t i = 0; h && i < heap_chunk_count(h); i++) {
+		struct heap_chunk c = heap_chunk_get(h, i);
+		if (c.flags & HEAP_F_MMAPPED || c.arena == HEAP_NO_ARENA)
+			continue;
+		struct wh_arena *l = wh->arenas.len ? &wh->arenas.data[wh->arenas.len - 1] : NULL;
+		if (l && l->arena == c.arena && c.mem >= l->start) {
+			l->end = c.mem + 1;
+			continue;
+		}
+		if (!wh_arenas_append(&wh->arenas, (struct wh_arena){c.mem, c.mem + 1, c.arena}))
+			return ERR_NOMEM;
+	}
+	return 0;
+}
+
+static uint16_t arena_of(const struct wh *wh, uint64_t mem, bool mmapped)
+{
+	if (mmapped)
+		return HEAP_NO_ARENA;
+	size_t k = sorted_upper_bound(wh->arenas.data, wh->arenas.len, sizeof *wh->arenas.data,
+				      offsetof(struct wh_arena, start), mem);
+	return k && mem < wh->arenas.data[k - 1].end ? wh->arenas.data[k - 1].arena : HEAP_NO_ARENA - 1;
+}
+
+void wh_charge(struct wh *wh, const struct walk_alloc *a)
+{
+	struct wh_key k = {(uint64_t)(a->tag & ~PROFILE_OWNER_TAG) << 32 | a->path, a->kind};
+	struct wh_acc *acc = wh_acc_table_find(&wh->accs, k);
+	if (!acc) {
+		bool ins;
+		acc = wh_acc_table_insert(&wh->accs, k, &ins);
+		if (!acc) {
+			wh->failed = true;
+			return;
+		}
+		memset(acc, 0, sizeof *acc);
+		acc->key = k.key;
+		acc->kind = k.kind;
+	}
+	acc->b.requested += a->requested;
+	acc->b.used += a->used;
+	acc->b.usable += a->usable;
+	acc->b.chunk += a->chunk;
+	acc->b.allocations++;
+	if (!a->in_census)
+		wh->owners_outside_census += a->chunk;
+}
+
+/* ------------------------------------------------ the remainder */
+
+enum { REF_STACK = 1, REF_STATIC = 2, REF_CHUNK = 4, REF_INTERNAL = 8 };
+
+struct rest {
+	uint64_t mem, size;
+	bool mmapped;
+	uint8_t refs;
+};
+DEFINE_VECTOR(rest_vec, struct rest)
+
+struct scan {
+	struct rest_vec v;
+	uint64_t lo, hi;          /* the span the chunks cover */
+	const struct image *img;
+	bool failed;
+};
+
+static int collect(void *ctx, uint64_t mem, uint64_t size, bool mmapped)
+{
+	struct scan *s = ctx;
+	if (!rest_vec_append(&s->v, (struct rest){mem, size, mmapped, 0})) {
+		s->failed = true;
+		return 1;
+	}
+	return 0;
+}
+
+/* The unreached chunk whose user bytes hold addr, or NULL. */
+static struct rest *rest_find(struct scan *s, uint64_t addr)
+{
+	if (addr < s->lo || addr >= s->hi)
+		return NULL;
+	size_t k = sorted_upper_bound(s->v.data, s->v.len, sizeof *s->v.data, offsetof(struct rest, mem), addr);
+	if (!k)
+		return NULL;
+	struct rest *c = &s->v.data[k - 1];
+	return c->size >= 16 && addr < c->mem + c->size - 8 ? c : NULL;
+}
+
+#define SCAN_BLOCK 65536
+#define SCAN_MAX (64ull << 20)   /* the most bytes one stack or static is scanned for */
+
+/* Every aligned word of [lo, hi) that points into an unreached chunk other
+ * than self marks it with flag; exact: only at a chunk's first byte and
+ * only chunks whose size lies in [min, max]. */
+static void scan_words(struct scan *s, uint64_t lo, uint64_t hi, uint8_t flag, const struct rest *self,
+		       bool exact, uint64_t min, uint64_t max, uint64_t *buf)
+{
+	lo = (lo + 7) & ~7ull;
+	if (hi <= lo)
+		return;
+	if (hi - lo > SCAN_MAX)
+		hi = lo + SCAN_MAX;
+	for (uint64_t at = lo; at < hi;) {
+		uint64_t len = hi - at < SCAN_BLOCK ? hi - at : SCAN_BLOCK;
+		size_t got = image_pread(s->img, at, buf, (size_t)len);
+		for (size_t i = 0; i < got / 8; i++) {
+			uint64_t v = buf[i];
+			if (v < s->lo || v >= s->hi)
+				continue;
+			struct rest *c = rest_find(s, v);
+			if (!c || c == self || (exact && (v != c->mem || c->size < min || c->size > max)))
+				continue;
+			c->refs |= flag;
+		}
+		if (got < len) {
+			/* a page missing from the core: go on after it */
+			at = (at + got + 4096) & ~4095ull;
+			continue;
+		}
+		at += len;
+	}
+}
+
+/* tcache_perthread_struct's chunk: 0x250 (glibc 2.26-2.29), 0x290 (2.30+,
+ * 64 bins), up to 0x310 (2.42 with 76 bins). */
+#define TCACHE_CHUNK_MIN 0x250
+#define TCACHE_CHUNK_MAX 0x310
+#define TLS_SCAN 8192   /* bytes below a thread pointer scanned for its tcache */
+
+static void scan_roots(struct scan *s, const struct image *img, const struct types *t, uint64_t *buf)
+{
+	for (size_t i = 0; i < image_thread_count(img); i++) {
+		const struct image_thread *th = image_thread(img, i);
+		if (th->fs_base > TLS_SCAN) {
+			scan_words(s, th->fs_base - TLS_SCAN, th->fs_base, REF_INTERNAL, NULL, true, TCACHE_CHUNK_MIN,
+				   TCACHE_CHUNK_MAX, buf);
+			/* the rest of the static TLS block and the thread's descriptor */
+			scan_words(s, th->fs_base - TLS_SCAN, th->fs_base + TLS_SCAN, REF_STACK, NULL, false, 0, 0, buf);
+		}
+		for (size_t r = 0; r < sizeof th->regs / sizeof th->regs[0]; r++) {
+			struct rest *c = rest_find(s, th->regs[r]);
+			if (c)
+				c->refs |= REF_STACK;
+		}
+		const struct image_segment *seg = image_segment_at(img, th->rsp);
+		if (seg)   /* the red zone below the stack pointer too */
+			scan_words(s, th->rsp - 128 >= seg->start ? th->rsp - 128 : seg->start, seg->end, REF_STACK, NULL,
+				   false, 0, 0, buf);
+	}
+	/* static memory: every writable segment a file backs (the executable's
+	 * and the libraries' .data), the anonymous one right after it (their
+	 * .bss), and any segment holding a static of the DWARF */
+	uint64_t bias = image_bias(img);
+	size_t nseg = image_segment_count(img);
+	bool *take = calloc(nseg ? nseg : 1, sizeof *take);
+	if (!take) {
+		s->failed = true;
+		return;
+	}
+	for (size_t i = 0; i < nseg; i++) {
+		const struct image_segment *g = image_segment(img, i);
+		if (g->file && (g->flags & IMAGE_W))
+			take[i] = true;
+		else if (i && take[i - 1] && image_segment(img, i - 1)->file && image_segment(img, i - 1)->end == g->start &&
+			 (g->flags & IMAGE_W) && !g->file)
+			take[i] = true;
+	}
+	for (size_t i = 0; i < types_static_count(t); i++) {
+		const struct image_segment *g = image_segment_at(img, types_static_at(t, i)->addr + bias);
+		for (size_t k = 0; g && k < nseg; k++)
+			if (image_segment(img, k) == g && (g->flags & IMAGE_W))
+				take[k] = true;
+	}
+	for (size_t i = 0; i < nseg; i++) {
+		const struct image_segment *g = image_segment(img, i);
+		/* never the heap itself */
+		if (take[i] && (g->end <= s->lo || g->start >= s->hi))
+			scan_words(s, g->start, g->end, REF_STATIC, NULL, false, 0, 0, buf);
+	}
+	free(take);
+}
+
+static enum profile_rest_class class_of(uint8_t refs)
+{
+	if (refs & REF_INTERNAL)
+		return PROFILE_REST_INTERNAL;
+	if (refs & REF_STACK)
+		return PROFILE_REST_STACK;
+	if (refs & REF_STATIC)
+		return PROFILE_REST_STATIC;
+	return refs & REF_CHUNK ? PROFILE_REST_CHUNK : PROFILE_REST_NOWHERE;
+}
+
+static void top_insert(struct profile_rest_chunk *top, uint64_t mem, uint64_t size)
+{
+	size_t at = PROFILE_REST_TOP;
+	while (at > 0 && (top[at - 1].size < size || (top[at - 1].size == size && top[at - 1].mem > mem)))
+		at--;
+	if (at >= PROFILE_REST_TOP)
+		return;
+	memmove(&top[at + 1], &top[at], (PROFILE_REST_TOP - 1 - at) * sizeof *top);
+	top[at] = (struct profile_rest_chunk){mem, size};
+}
+
+static int classify_rest(struct wh *wh, struct profile *p, const struct image *img, const struct types *t,
+		     struct err *e)
+{
+	struct profile_whole *pw = &p->whole;
+	struct scan s = {.img = img};
+	rest_vec_init(&s.v);
+	uint64_t *buf = malloc(SCAN_BLOCK);
+	size_t narena = wh->arenas.len;   /* arena indices seen; HEAP_NO_ARENA - 1: none found */
+	uint16_t amax = 0;
+	for (size_t i = 0; i < wh->arenas.len; i++)
+		if (wh->arenas.data[i].arena > amax)
+			amax = wh->arenas.data[i].arena;
+	narena = (size_t)amax + 3;   /* ... + "no arena found" + mmapped */
+	uint64_t *cnt = calloc(narena * PROFILE_REST_COUNT * PROFILE_SIZE_CLASSES * 2, sizeof *cnt);
+	int rc = 0;
+	if (!buf || !cnt || walk_unreported(p->walker, collect, &s) || s.failed) {
+		rc = err_set(e, ERR_NOMEM, "out of memory classifying the heap's remainder");
+		goto out;
+	}
+	if (s.v.len) {
+		s.lo = s.v.data[0].mem;
+		for (size_t i = 0; i < s.v.len; i++)
+			if (s.v.data[i].size >= 16 && s.v.data[i].mem + s.v.data[i].size - 8 > s.hi)
+				s.hi = s.v.data[i].mem + s.v.data[i].size - 8;
+	}
+	scan_roots(&s, img, t, buf);
+	if (s.failed) {
+		rc = err_set(e, ERR_NOMEM, "out of memory classifying the heap's remainder");
+		goto out;
+	}
+	for (size_t i = 0; i < s.v.len; i++) {
+		const struct rest *c = &s.v.data[i];
+		if (!(c->refs & REF_INTERNAL) && c->size >= 16)
+			scan_words(&s, c->mem, c->mem + c->size - 8, REF_CHUNK, c, false, 0, 0, buf);
+	}
+	for (size_t i = 0; i < s.v.len; i++) {
+		const struct rest *c = &s.v.data[i];
+		enum profile_rest_class k = class_of(c->refs);
+		uint16_t ar = arena_of(wh, c->mem, c->mmapped);
+		size_t ai = ar == HEAP_NO_ARENA ? narena - 1 : ar == HEAP_NO_ARENA - 1 || ar > amax ? narena - 2 : ar;
+		size_t slot = ((size_t)k * narena + ai) * PROFILE_SIZE_CLASSES + size_class(c->size);
+		cnt[slot * 2] += 1;
+		cnt[slot * 2 + 1] += c->size;
+		pw->cls_chunks[k]++;
+		pw->cls_bytes[k] += c->size;
+		pw->unaccounted_chunk_bytes += c->size;
+		top_insert(pw->top[k], c->mem, c->size);
+	}
+	for (size_t k = 0; k < PROFILE_REST_COUNT; k++)
+		for (size_t ai = 0; ai < narena; ai++)
+			for (unsigned sc = 0; sc < PROFILE_SIZE_CLASSES; sc++) {
+				size_t slot = (k * narena + ai) * PROFILE_SIZE_CLASSES + sc;
+				if (!cnt[slot * 2])
+					continue;
+				uint16_t ar = ai == narena - 1 ? HEAP_NO_ARENA : ai == narena - 2 ? HEAP_NO_ARENA - 1 : (uint16_t)ai;
+				if (!profile_rest_rows_append(&pw->rows, (struct profile_rest_row){
+					    .cls = (uint8_t)k, .size_class = (uint8_t)sc, .arena = ar,
+					    .chunks = cnt[slot * 2], .bytes = cnt[slot * 2 + 1]})) {
+					rc = err_set(e, ERR_NOMEM, "out of memory classifying the heap's remainder");
+					goto out;
+				}
+			}
+out:
+	free(buf);
+	free(cnt);
+	rest_vec_deinit(&s.v);
+	return rc;
+}
+
+/* ------------------------------------------------ owners */
+
+/* The last path segment of a qualified type name, generics kept. */
+static const char *short_type(const char *name)
+{
+	const char *s = name, *lt = strchr(name, '<');
+	for (const char *q = name; (q = strstr(q, "::")) && (!lt || q < lt); q += 2)
+		s = q + 2;
+	return s;
+}
+
+static int owner_cmp(const void *a, const void *b)
+{
+	const struct profile_owner *x = a, *y = b;
+	if (x->b.chunk != y->b.chunk)
+		return x->b.chunk < y->b.chunk ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static int owners_finish(struct wh *wh, struct profile *p, const struct types *t, struct err *e)
+{
+	struct profile_whole *pw = &p->whole;
+	for (struct wh_acc *a = wh_acc_table_first(&wh->accs); a; a = wh_acc_table_next(&wh->accs, a)) {
+		uint32_t owner = (uint32_t)(a->key >> 32), path = (uint32_t)a->key;
+		const char *pn = walk_path_name(p->walker, path);
+		char head[300];
+		if (owner == 0)
+			snprintf(head, sizeof head, "%s", short_type(p->root_type));
+		else {
+			const struct types_static *st = types_static_at(t, owner - 1);
+			snprintf(head, sizeof head, "static %s", st && st->name ? st->name : "?");
+		}
+		char *name = NULL;
+		if (asprintf(&name, "%s%s%s (%s)", head, pn && pn[0] ? " > " : "", pn ? pn : "",
+			     walk_kind_name((enum walk_kind)a->kind)) < 0)
+			return err_set(e, ERR_NOMEM, "out of memory naming heap owners");
+		char *oname = strdup(head);
+		if (!oname || !profile_owners_append(&pw->owners, (struct profile_owner){name, oname, path,
+									       (uint8_t)a->kind, owner ? 2 : 1, a->b})) {
+			free(name);
+			free(oname);
+			return err_set(e, ERR_NOMEM, "out of memory naming heap owners");
+		}
+		pw->owners_chunk_bytes += a->b.chunk;
+	}
+	pw->owners_chunk_bytes -= wh->owners_outside_census;
+	if (pw->owners.len > 1)
+		qsort(pw->owners.data, pw->owners.len, sizeof *pw->owners.data, owner_cmp);
+	return 0;
+}
+
+int wh_run(struct wh *wh, struct profile *p, const struct image *img, const struct types *t,
+	   uint64_t root_addr, type_id root_type, bool walk_root, uint64_t skip, struct err *e)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct profile_whole *pw = &p->whole;
+	struct walk *w = p->walker;
+	struct walk_stats before, after;
+	uint64_t nb, na;
+	walk_get_stats(w, &before);
+	pw->in_use_chunk_bytes = p->heap_in_use_chunk_bytes;
+	pw->tables_chunk_bytes = p->heap.chunk + p->overhead.chunk - wh->tables_outside_census;
+	struct walk_nodecoder_saved *saved = walk_nodecoder_save(w);
+	walk_set_op_type(w, 0);   /* the enum met outside the tables is plain data now */
+	if (walk_root) {
+		walk_set_tag(w, PROFILE_OWNER_TAG);
+		walk_queue(w, root_addr, root_type);
+		if (walk_drain(w) != 0)
+			wh->failed = true;
+	}
+	uint64_t bias = image_bias(img);
+	for (size_t i = 0; i < types_static_count(t) && i + 1 < PROFILE_OWNER_TAG; i++) {
+		const struct types_static *st = types_static_at(t, i);
+		type_id ty = types_resolve(t, st->type);
+		const struct types_type *tt = types_get(t, ty);
+		uint64_t a = st->addr + bias;
+		const struct image_segment *seg = image_segment_at(img, a);
+		if (a == skip || !tt || !seg || !(seg->flags & IMAGE_W) || tt->size > seg->end - a || !walk_type_owns(w, ty))
+			continue;
+		pw->statics_walked++;
+		walk_set_tag(w, PROFILE_OWNER_TAG | (uint32_t)(i + 1));
+		walk_queue(w, a, ty);
+	}
+	if (walk_drain(w) != 0)
+		wh->failed = true;
+	walk_nodecoder_restore(w, saved, &nb, &na);
+	walk_get_stats(w, &after);
+	pw->shared_revisits = after.shared_revisits - before.shared_revisits;
+	pw->shared_bytes = after.shared_bytes - before.shared_bytes;
+	if (wh->failed)
+		return err_set(e, ERR_NOMEM, "out of memory walking the heap's other owners");
+	int rc = owners_finish(wh, p, t, e);
+	if (rc)
+		return rc;
+	/* the root's own allocations (its ArcInner, the owning pointers on the
+	 * way to the tables, a split root's buffer): counted by the root
+	 * search and marked seen, never reported by the walk */
+	if (p->root_alloc_count) {
+		char *name = NULL, *oname = strdup(short_type(p->root_type));
+		if (asprintf(&name, "%s (the root's own allocations)", short_type(p->root_type)) < 0 || !oname ||
+		    !profile_owners_append(&pw->owners, (struct profile_owner){name, oname, WALK_PATH_ROOT, WALK_ARC, 1,
+			    {p->root_alloc_requested, p->root_alloc_requested, 0, p->root_alloc_chunk, p->root_alloc_count}})) {
+			free(name);
+			free(oname);
+			return err_set(e, ERR_NOMEM, "out of memory naming heap owners");
+		}
+		pw->owners_chunk_bytes += p->root_alloc_chunk;
+		if (pw->owners.len > 1)
+			qsort(pw->owners.data, pw->owners.len, sizeof *pw->owners.data, owner_cmp);
+	}
+	pw->outside_census_bytes = wh->tables_outside_census + wh->owners_outside_census;
+	pw->accounted_chunk_bytes = pw->tables_chunk_bytes + pw->owners_chunk_bytes;
+	rc = classify_rest(wh, p, img, t, e);
+	if (rc)
+		return rc;
+	pw->done = true;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	pw->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return 0;
+}
