@@ -264,6 +264,9 @@ static int cmd_heap(int argc, char **argv)
 		else if (c == 'p') {
 			if (!parse_pid(optarg, &src.pid))
 				return usage_error("--pid needs a process id");
+		} else if (c == 'J') {
+			if (!parse_jobs(optarg, &jobs))
+				return usage_error("--jobs needs a whole number from 1 to 256");
 		} else if (c == 'h') {
 			fputs(USAGE_HEAP, stdout);
 			return 0;
