@@ -10,7 +10,7 @@ old=$(realpath "$1") new=$(realpath "$2")
 fx=build/fixtures
 out=$(mktemp -d)
 norm() {   # drop wall-clock figures and the detected-versions lines
-	sed -E -e '/^Chart: /s/(old|new)-/X-/g' -e 's/[0-9]+\.[0-9]+ s\b/T s/g' -e 's/"(seconds|profile_seconds|whole_heap_seconds)": [0-9.e+-]+/"\1": "T"/g' \
+	sed -E -e '/^Chart: /s/(old|new)-/X-/g' -e 's/[0-9]+\.[0-9]+ s\b/T s/g' -e 's/"([a-z_]*seconds)": [0-9.e+-]+/"\1": "T"/g' \
 		-e '/^## Detected versions/,/^## /{/^## Detected versions/d;/^## /!d}' "$1" |
 		python3 -c 'import json,sys
 t=sys.stdin.read()

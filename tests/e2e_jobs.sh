@@ -3,7 +3,7 @@
 # snapshot and every fixture core ($FIXDIR), the profile (markdown and JSON)
 # and the heap census (`heap` and `heap --json`) written with --jobs 1 and
 # with --jobs 2 are the same byte for byte, wall-clock figures aside (the
-# "walk ... s" line, "seconds", "profile_seconds" and "whole_heap_seconds"); the exit status too.
+# "walk ... s" line and the JSON's "*seconds" fields); the exit status too.
 # A fixture that is missing is a failure, not a skip.  Prints "ok ..." /
 # "not ok ..." lines.
 set -uo pipefail
@@ -17,7 +17,7 @@ trap 'rm -rf "$out"' EXIT
 
 # What changes from run to run whatever the threads: the timings.
 norm() {
-	sed -E -e 's/[0-9]+\.[0-9]+ s\b/T s/g' -e 's/"(seconds|profile_seconds|whole_heap_seconds)": [0-9.e+-]+/"\1": "T"/g' "$1"
+	sed -E -e 's/[0-9]+\.[0-9]+ s\b/T s/g' -e 's/"([a-z_]*seconds)": [0-9.e+-]+/"\1": "T"/g' "$1"
 }
 
 # same NAME ARGS...: the profile with --jobs 1 and --jobs 2, each in a
@@ -58,7 +58,7 @@ need() { [ -f "$1" ] || { nok "$1 is missing (make fixtures)"; return 1; }; }
 
 # The beava-sim snapshots: the committed ones, the fresh one, the pair.
 n=0
-for d in "$FIXDIR"/snapshots/*/ "$FIXDIR"/sim-fresh/ "$FIXDIR"/sim-pair/*/; do
+for d in "$FIXDIR"/snapshots/*/ "$FIXDIR"/sim-fresh/ "$FIXDIR"/sim-pair/*/ "$FIXDIR"/sim-server/*/; do
 	[ -f "$d/core" ] || continue
 	name=$(basename "$d")
 	args=()
@@ -73,6 +73,13 @@ done
 need "$FIXDIR/generic/core" && same generic --root TABLE --enum Shape "$FIXDIR/generic/core" "$FIXDIR/generic/shapes"
 need "$FIXDIR/first-op/core" && same first-op --root ROWS --enum Op "$FIXDIR/first-op/core" "$FIXDIR/first-op/ops"
 need "$FIXDIR/tables/core" && same tables --root TABLES --enum Op "$FIXDIR/tables/core" "$FIXDIR/tables/tables"
+for g in x2 pre150; do
+	need "$FIXDIR/gate-load/$g/core" && same "gate-load-$g" --root TABLES --enum Op "$FIXDIR/gate-load/$g/core" "$FIXDIR/tables/tables"
+done
+need "$FIXDIR/arc-server/core" && same arc-server --enum Agg "$FIXDIR/arc-server/core" "$FIXDIR/arc-server/srv_arc"
+for kind in gcore kcore; do
+	need "$FIXDIR/wholeheap/$kind" && same "wholeheap-$kind" --root TABLE --enum Op "$FIXDIR/wholeheap/$kind" "$FIXDIR/wholeheap/exe"
+done
 for d in "$FIXDIR"/shapes/*/*/; do
 	[ -f "$d/core" ] || continue
 	same "shapes-$(basename "$(dirname "$d")")-$(basename "$d")" --root TABLE --enum Op "$d/core" "$d/exe"
