@@ -11,8 +11,15 @@
  *     an input out as the files the shipped binary takes
  *     (tests/e2e_fuzz.sh runs both on the corpus and tests/fuzz/regressions/).
  *
- * Harnesses open their inputs through paths (the library takes paths), so
- * each input is written to a memfd and named /proc/self/fd/N.  The fixtures
+ * Each harness also has a structure-aware mutator (fuzz_mutate, libFuzzer's
+ * LLVMFuzzerCustomMutator): ELF program headers and notes (image), DWARF
+ * section records (types, layout), the fields of the synthetic core
+ * (synth.h: heap, walk); and a dictionary (tests/fuzz/NAME.dict).
+ *
+ * Harnesses open their inputs through paths (the library takes paths and
+ * has no open-from-memory), so each input is written to a memfd and named
+ * /proc/self/fd/N; expensive setup (type index, template ELF, synthetic
+ * core) happens once per process in fuzz_init.  The fixtures
  * a harness builds on are found under $FIXDIR (default build/fixtures) and
  * tests/fuzz/data/ (committed); a harness whose fixture is missing says so
  * in fuzz_init and the caller skips it.

@@ -9,10 +9,8 @@
 #   - one row per harness is appended to tests/fuzz/CAMPAIGN.md and its
 #     totals rebuilt (tests/fuzz/record.sh), and printed;
 #   - unless FUZZ_MERGE=0, the committed corpus and the run's are merged
-#     with -merge=1 (a minimal set with the same coverage), capped at
-#     FUZZ_CORPUS_KB KiB (default 1024) per harness by dropping the largest
-#     inputs, and the result replaces tests/fuzz/corpus/NAME's SHA-1-named
-#     files (the named seeds of mkseeds.sh stay): commit it.
+#     (tests/fuzz/merge.sh: -merge=1, capped at FUZZ_CORPUS_KB KiB per
+#     harness, the named seeds kept): commit it.
 # Exit status 1 when a harness crashed.  FUZZ_FLAGS adds libFuzzer flags.
 # FUZZ_GO_ON=1 restarts a harness that stopped on an out-of-memory or a
 # timeout (kept in crashes/) until its time is up.
@@ -47,27 +45,6 @@ run_one() {
 	rm -f "$out/logs/$name.last"
 }
 
-# The run's new inputs that add coverage, into the committed corpus, capped.
-merge_one() {
-	local name=$1 cap=$((${FUZZ_CORPUS_KB:-1024} * 1024)) tmp total
-	tmp=$(mktemp -d)
-	mkdir "$tmp/new"
-	nice -n 10 "$out/fuzz_$name" -merge=1 -timeout=10 -rss_limit_mb=2048 "$tmp/new" "tests/fuzz/corpus/$name" \
-		"$out/corpus/$name" > "$out/logs/$name.merge" 2>&1 || { echo "merge $name failed (see $out/logs/$name.merge)"; rm -rf "$tmp"; return; }
-	# the cap drops the largest inputs
-	total=0
-	while read -r size file; do
-		total=$((total + size))
-		[ "$total" -le "$cap" ] || rm -f "$file"
-	done < <(find "$tmp/new" -type f -printf '%s %p\n' | sort -n)
-	# the merged set replaces libFuzzer's files (named by their SHA-1); the
-	# named seeds (mkseeds.sh) stay
-	find "tests/fuzz/corpus/$name" -type f -regextype egrep -regex '.*/[0-9a-f]{40}' -delete
-	find "$tmp/new" -type f -exec cp -n {} "tests/fuzz/corpus/$name/" \;
-	echo "corpus $name: $(ls "tests/fuzz/corpus/$name" | wc -l) files, $(du -sk "tests/fuzz/corpus/$name" | cut -f1) KiB"
-	rm -rf "$tmp"
-}
-
 running=0
 for name in "$@"; do
 	run_one "$name" &
@@ -88,6 +65,6 @@ for name in "$@"; do
 		echo "$name: a finding, see $out/logs/$name.log and $out/crashes/$name/"
 		status=1
 	fi
-	[ "${FUZZ_MERGE:-1}" = 1 ] && merge_one "$name"
+	[ "${FUZZ_MERGE:-1}" = 1 ] && tests/fuzz/merge.sh "$name" "$out/corpus/$name"
 done
 exit $status
