@@ -27,6 +27,9 @@ LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 TEST_SRC := $(wildcard tests/test_*.c)
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+# the fuzz harnesses (fuzz section below); their replay drivers are tests
+FUZZ_NAMES   := image types heap walk layout
+FUZZ_REPLAY  := $(patsubst %,$(BUILD)/tests/fuzz-replay-%,$(FUZZ_NAMES))
 HEADERS  := $(wildcard include/*.h) $(wildcard src/*.h) $(wildcard tests/*.h)
 # tests/cmocka_filter.c: linked into every cmocka test, applies CMOCKA_FILTER.
 CMOCKA_FILTER_OBJ := $(BUILD)/obj/cmocka_filter.o
@@ -136,7 +139,6 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS    ?= $(shell nproc 2>/dev/null || echo 1)
 FUZZ_BUILD   := build/fuzz
-FUZZ_NAMES   := image types heap walk layout
 # UBSan recovers so that tests/fuzz/ubsan.supp can skip known findings;
 # libfuzzer_main.c sets halt_on_error=1 for the rest.
 FUZZ_SAN     := -fsanitize=address,undefined -fsanitize-recover=undefined -fno-omit-frame-pointer
@@ -146,7 +148,6 @@ FUZZ_OBJ     := $(patsubst src/%.c,$(FUZZ_BUILD)/obj/%.o,$(LIB_SRC))
 FUZZ_SRC     := tests/fuzz/fuzz_util.c tests/fuzz/synth.c
 FUZZ_COMMON  := $(FUZZ_SRC) tests/fuzz/fuzz.h tests/fuzz/synth.h
 FUZZ_BIN     := $(patsubst %,$(FUZZ_BUILD)/fuzz_%,$(FUZZ_NAMES))
-FUZZ_REPLAY  := $(patsubst %,$(BUILD)/tests/fuzz-replay-%,$(FUZZ_NAMES))
 
 .PHONY: fuzz fuzz-build fuzz-cc
 

@@ -226,10 +226,17 @@ check(wal and [o for o in rows(groups[0][2]) if o["heap_chunk_bytes"] == wal[0][
 u = h["unaccounted"]
 def where(a):
     return [k for k, c in u.items() for x in c["largest"] if x["address"] == a]
-for what, cls, key in (("the leaked buffer", "nowhere", "leaked"), ("the stack-only buffer", "stack", "stack_only")):
+# The leaked buffer is in one of the two leak-candidate classes: referenced from nowhere, or
+# only from other unreached chunks. Which one depends on the allocation history: a stale copy
+# of its address left in another unreached chunk (spare capacity, a chunk reused after a free)
+# is a reference the conservative scan cannot tell from a live one (seen when the fixture's
+# data directory path, and so its start-up churn, changed).
+for what, classes, key in (("the leaked buffer", ("nowhere", "chunk_only"), "leaked"),
+                           ("the stack-only buffer", ("stack",), "stack_only")):
     a = led[key]["allocations"][0]
-    hit = [x for x in u[cls]["largest"] if x["address"] == a[0] and x["chunk_bytes"] == a[3]]
-    check(hit and where(a[0]) == [cls], "%s: %d chunk bytes at 0x%x, in class %s (found in %s)" % (what, a[3], a[0], cls, where(a[0])))
+    hit = [x for c in classes for x in u[c]["largest"] if x["address"] == a[0] and x["chunk_bytes"] == a[3]]
+    check(len(hit) == 1 and len(where(a[0])) == 1 and where(a[0])[0] in classes,
+          "%s: %d chunk bytes at 0x%x, in class %s (found in %s)" % (what, a[3], a[0], "/".join(classes), where(a[0])))
 # what the ledger says no typed owner holds (the connections' buffers and the churn live in the
 # server's stack frame, the leaked and stack-only buffers, std's own) is all in the remainder,
 # and the remainder holds nothing else but glibc's and libc's own chunks (not Rust allocations)
