@@ -88,35 +88,11 @@ void target_free(struct target *tg)
 	tg->nmaps = 0;
 }
 
-int target_path(struct walk *w, const struct types *t, uint64_t addr, type_id ty, const char *path,
-		uint64_t *oa, type_id *ot, struct err *e)
-{
-	char seg[128];
-	int rc = walk_unwrap(w, addr, ty, &addr, &ty, e);
-	while (!rc && path && *path) {
-		const char *dot = strchr(path, '.');
-		size_t n = dot ? (size_t)(dot - path) : strlen(path);
-		if (n >= sizeof seg)
-			return err_set(e, ERR_INPUT, "path segment too long: %s", path);
-		memcpy(seg, path, n);
-		seg[n] = 0;
-		uint64_t off;
-		if (types_member_path(t, ty, seg, &off, &ty, NULL) != 0) {
-			const struct types_type *tt = types_get(t, ty);
-			return err_set(e, ERR_NOTFOUND, "%s has no member '%s'", tt ? tt->name : "?", seg);
-		}
-		rc = walk_unwrap(w, addr + off, ty, &addr, &ty, e);
-		path = dot ? dot + 1 : NULL;
-	}
-	if (!rc) {
-		*oa = addr;
-		*ot = ty;
-	}
-	return rc;
-}
-
-int target_path_allocs(struct walk *w, const struct types *t, uint64_t addr, type_id ty, const char *path,
-		       target_alloc_fn fn, void *ctx, struct err *e)
+/* Follows a dotted member path from (addr, ty), seeing through wrappers at
+ * every step; with fn, every allocation owned on the way (and by the value at
+ * its end) is handed to it.  The value reached is left in *oa, *ot. */
+static int follow_path(struct walk *w, const struct types *t, uint64_t addr, type_id ty, const char *path,
+		       target_alloc_fn fn, void *ctx, uint64_t *oa, type_id *ot, struct err *e)
 {
 	char seg[128];
 	uint64_t mem, req;
@@ -133,16 +109,36 @@ int target_path_allocs(struct walk *w, const struct types *t, uint64_t addr, typ
 			const struct types_type *tt = types_get(t, ty);
 			return err_set(e, ERR_NOTFOUND, "%s has no member '%s'", tt ? tt->name : "?", seg);
 		}
-		rc = walk_owned(w, addr + off, ty, &mem, &req, e);
-		if (!rc && mem)
-			fn(ctx, mem, req);
+		if (fn) {
+			rc = walk_owned(w, addr + off, ty, &mem, &req, e);
+			if (!rc && mem)
+				fn(ctx, mem, req);
+		}
 		if (!rc)
 			rc = walk_unwrap(w, addr + off, ty, &addr, &ty, e);
 		path = dot ? dot + 1 : NULL;
 	}
-	if (!rc && (rc = walk_owned(w, addr, ty, &mem, &req, e)) == 0 && mem)
+	if (!rc && fn && (rc = walk_owned(w, addr, ty, &mem, &req, e)) == 0 && mem)
 		fn(ctx, mem, req);
+	if (!rc) {
+		*oa = addr;
+		*ot = ty;
+	}
 	return rc;
+}
+
+int target_path(struct walk *w, const struct types *t, uint64_t addr, type_id ty, const char *path,
+		uint64_t *oa, type_id *ot, struct err *e)
+{
+	return follow_path(w, t, addr, ty, path, NULL, NULL, oa, ot, e);
+}
+
+int target_path_allocs(struct walk *w, const struct types *t, uint64_t addr, type_id ty, const char *path,
+		       target_alloc_fn fn, void *ctx, struct err *e)
+{
+	uint64_t oa;
+	type_id ot;
+	return follow_path(w, t, addr, ty, path, fn, ctx, &oa, &ot, e);
 }
 
 /* ---------------------------------------------------------------- labels */
