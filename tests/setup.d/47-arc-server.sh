@@ -18,7 +18,7 @@ rm -f "$out/truth.json" "$out/core" "$out/stamp"
 "$out/srv_arc" > "$out/truth.json.tmp" &
 pid=$!
 for _ in $(seq 1 100); do [ -s "$out/truth.json.tmp" ] && break; sleep 0.1; done
-[ -s "$out/truth.json.tmp" ] || { kill "$pid"; echo "47-arc-server: srv_arc printed no truth" >&2; exit 1; }
+[ -s "$out/truth.json.tmp" ] || { kill "$pid" 2>/dev/null; echo "47-arc-server: srv_arc printed no truth (exited or hung)" >&2; exit 1; }
 gcore -o "$out/core" "$pid" >/dev/null 2>&1 || { kill "$pid"; echo "47-arc-server: gcore failed" >&2; exit 1; }
 kill "$pid"; wait "$pid" 2>/dev/null || true
 mv "$out/core.$pid" "$out/core"
