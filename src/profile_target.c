@@ -365,7 +365,7 @@ int target_config_check(const char *file, struct err *e)
 	label_tables_init(&l);
 	int rc = target_config_labels(file, &l, e);
 	size_t n = l.len;
-	label_tables_deinit(&l);
+	target_labels_free(&l);
 	if (rc)
 		return rc;
 	if (!n)
