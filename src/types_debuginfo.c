@@ -29,48 +29,13 @@
 #include <unistd.h>
 #include <zlib.h>
 
-bool types_debuglink(const char *path, char *name, size_t namesz, uint32_t *crc)
+/* Opens the ELF file at path and finds its first section named `name` or
+ * `alt` (NULL: none) that has contents; with fn, returns what fn says of
+ * that section's data, else whether there is one. */
+static bool with_section(const char *path, const char *name, const char *alt,
+			 bool (*fn)(const Elf_Data *d, void *ctx), void *ctx)
 {
-	bool found = false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0 || elf_version(EV_CURRENT) == EV_NONE) {
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
-	size_t shstrndx;
-	if (elf && elf_getshdrstrndx(elf, &shstrndx) == 0) {
-		for (Elf_Scn *scn = NULL; !found && (scn = elf_nextscn(elf, scn));) {
-			GElf_Shdr sh;
-			const char *nm;
-			if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
-			    !(nm = elf_strptr(elf, shstrndx, sh.sh_name)) || strcmp(nm, ".gnu_debuglink") != 0)
-				continue;
-			Elf_Data *d = elf_getdata(scn, NULL);
-			if (!d || !d->d_buf || d->d_size < 8)
-				break;
-			/* NUL-terminated name, padded to 4, then the CRC32 (gdb's
-			 * "Debugging Information in Separate Files"). */
-			const char *b = d->d_buf;
-			size_t len = strnlen(b, d->d_size);
-			size_t crc_off = (len + 4) & ~(size_t)3;
-			if (len == 0 || len >= namesz || crc_off + 4 > d->d_size || memchr(b, '/', len))
-				break;
-			memcpy(name, b, len + 1);
-			memcpy(crc, b + crc_off, 4);
-			found = true;
-		}
-	}
-	if (elf)
-		elf_end(elf);
-	close(fd);
-	return found;
-}
-
-bool types_has_debug_info(const char *path)
-{
-	bool found = false;
+	bool found = false, ok = false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0 || elf_version(EV_CURRENT) == EV_NONE) {
 		if (fd >= 0)
@@ -85,12 +50,48 @@ bool types_has_debug_info(const char *path)
 			const char *nm;
 			found = gelf_getshdr(scn, &sh) && sh.sh_type != SHT_NOBITS && sh.sh_size > 0 &&
 				(nm = elf_strptr(elf, shstrndx, sh.sh_name)) &&
-				(strcmp(nm, ".debug_info") == 0 || strcmp(nm, ".zdebug_info") == 0);
+				(strcmp(nm, name) == 0 || (alt && strcmp(nm, alt) == 0));
+			if (found)
+				ok = fn ? fn(elf_getdata(scn, NULL), ctx) : true;
 		}
 	if (elf)
 		elf_end(elf);
 	close(fd);
-	return found;
+	return ok;
+}
+
+struct debuglink {
+	char *name;
+	size_t namesz;
+	uint32_t *crc;
+};
+
+/* .gnu_debuglink: a NUL-terminated name, padded to 4, then the CRC32 (gdb's
+ * "Debugging Information in Separate Files"). */
+static bool read_debuglink(const Elf_Data *d, void *ctx)
+{
+	struct debuglink *l = ctx;
+	if (!d || !d->d_buf || d->d_size < 8)
+		return false;
+	const char *b = d->d_buf;
+	size_t len = strnlen(b, d->d_size);
+	size_t crc_off = (len + 4) & ~(size_t)3;
+	if (len == 0 || len >= l->namesz || crc_off + 4 > d->d_size || memchr(b, '/', len))
+		return false;
+	memcpy(l->name, b, len + 1);
+	memcpy(l->crc, b + crc_off, 4);
+	return true;
+}
+
+bool types_debuglink(const char *path, char *name, size_t namesz, uint32_t *crc)
+{
+	struct debuglink l = {name, namesz, crc};
+	return with_section(path, ".gnu_debuglink", NULL, read_debuglink, &l);
+}
+
+bool types_has_debug_info(const char *path)
+{
+	return with_section(path, ".debug_info", ".zdebug_info", NULL, NULL);
 }
 
 bool types_crc_matches(const char *path, uint32_t want)
