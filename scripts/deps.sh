@@ -58,6 +58,8 @@ check_needs=(
 	"debuginfod|have_cmd debuginfod"
 	"libdebuginfod1|have_file /usr/lib/$multiarch/libdebuginfod.so.1"
 	"strace|have_cmd strace"
+	# the Debian 11/13 chroots of tests/setup.d/35-glibc-matrix.sh and 65-toolchains.sh (tests/chroot-lib.sh)
+	"debootstrap|have_file /usr/sbin/debootstrap"
 	"binutils|have_cmd objcopy"
 	"librust-smallvec-dev|have_file /usr/share/cargo/registry/smallvec-1.*"
 	"librust-hashbrown-dev|have_file /usr/share/cargo/registry/hashbrown-0.12.*"

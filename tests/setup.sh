@@ -5,6 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export FIXDIR="$PWD/build/fixtures"
 mkdir -p "$FIXDIR"
+# The debootstrap chroots (35-glibc-matrix.sh, 65-toolchains.sh) are built
+# in the background meanwhile: the network and dpkg while the CPU compiles
+# (tests/chroot-lib.sh; each script waits for its chroot's lock).
+# In a session of its own, so that a setup that ends first stops it whole.
+setsid bash tests/chroot-lib.sh prefetch > "$FIXDIR/chroot-prefetch.log" 2>&1 &
+prefetch=$!
+trap 'kill -- -$prefetch 2>/dev/null; wait $prefetch 2>/dev/null' EXIT
 for s in tests/setup.d/*.sh; do
 	[ -e "$s" ] || continue
 	echo "setup: $s" >&2

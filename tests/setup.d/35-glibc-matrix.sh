@@ -29,7 +29,6 @@ export PATH="$PATH:/usr/sbin:/sbin" # debootstrap, chroot
 : "${FIXDIR:?FIXDIR must be set (tests/setup.sh sets it)}"
 src=fixtures/heap/heapprobe.c
 dir="$FIXDIR/heap-matrix"
-cache=/var/cache/aggop-inspect/chroots
 # bullseye: glibc 2.31 (uint16 tcache counts, no safe-linking, mallinfo);
 # trixie: glibc 2.41.  The host (bookworm, 2.36) is $FIXDIR/heap.
 suites=(bullseye trixie)
@@ -39,73 +38,22 @@ die() { echo "35-glibc-matrix: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap and chroot)"
 command -v gdb >/dev/null || die "gdb not found (scripts/deps.sh installs it)"
-if ! command -v debootstrap >/dev/null; then
-	echo "35-glibc-matrix: installing debootstrap" >&2
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get install -y -qq debootstrap >/dev/null 2>&1 ||
-		{ apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; } ||
-		die "cannot install debootstrap"
-fi
 # shellcheck source=../snapshot-lib.sh
 . tests/snapshot-lib.sh
 require_plain_core_pattern
 
-stamp=$(cat "$src" "$0" tests/snapshot-lib.sh | sha256sum | cut -d' ' -f1)
+stamp=$(cat "$src" "$0" tests/snapshot-lib.sh tests/chroot-lib.sh | sha256sum | cut -d' ' -f1)
 [ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$stamp" ] && exit 0
-
-# The Debian archive apt uses: the first URI of a deb stanza (deb822
-# .sources) or deb line (.list) that serves a plain suite, not -security,
-# -updates or -backports.
-mirror() {
-	local m=""
-	if compgen -G '/etc/apt/sources.list.d/*.sources' >/dev/null; then
-		m=$(awk 'BEGIN { RS = ""; FS = "\n" }
-			{ uri = ""; plain = 0; deb = 0
-			  for (i = 1; i <= NF; i++) {
-				split($i, w, /[ \t]+/)
-				if (w[1] == "Types:" && $i ~ /[ \t]deb([ \t]|$)/) deb = 1
-				if (w[1] == "URIs:") uri = w[2]
-				if (w[1] == "Suites:") for (k = 2; k in w; k++) if (w[k] != "" && w[k] !~ /-(security|updates|backports)$/) plain = 1
-			  }
-			  if (deb && plain && uri != "") { print uri; exit } }' /etc/apt/sources.list.d/*.sources)
-	fi
-	if [ -z "$m" ]; then
-		m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-			awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z+]+:\/\//) { u = $i; s = $(i + 1); break }
-				if (s !~ /-(security|updates|backports)$/) { print u; exit } }')
-	fi
-	[ -n "$m" ] || die "no Debian mirror in /etc/apt/sources.list*"
-	echo "$m"
-}
 
 arch=$(dpkg --print-architecture)
 [ "$arch" = amd64 ] || die "the heap layer reads x86-64 glibc; this machine is $arch"
 
-# chroot SUITE: prints the cached chroot's path, building it when missing.
+# chroot_for SUITE: prints the cached chroot's path (tests/chroot-lib.sh),
+# building it when missing.
+# shellcheck source=../chroot-lib.sh
+. tests/chroot-lib.sh
 chroot_for() {
-	local suite=$1 key root tmp url
-	key=$(printf '%s %s %s minbase v1' "$suite" "$arch" "$pkgs" | sha256sum | cut -c1-12)
-	root="$cache/$suite-$arch-$key"
-	mkdir -p "$cache"
-	(
-		flock 9
-		[ -f "$root/.aggop-complete" ] && exit 0
-		url=$(mirror)
-		tmp="$root.tmp.$$"
-		rm -rf "$tmp" "$root"
-		echo "35-glibc-matrix: debootstrap $suite ($arch, minbase + $pkgs) from $url" >&2
-		local t0=$SECONDS
-		if ! debootstrap --variant=minbase --arch="$arch" --include="$pkgs" "$suite" "$tmp" "$url" \
-			> "$cache/$suite.log" 2>&1; then
-			tail -5 "$cache/$suite.log" >&2
-			rm -rf "$tmp"
-			die "debootstrap $suite failed (log: $cache/$suite.log)"
-		fi
-		echo "35-glibc-matrix: $suite chroot built in $((SECONDS - t0)) s" >&2
-		touch "$tmp/.aggop-complete"
-		mv -T "$tmp" "$root"
-	) 9> "$cache/.lock" || exit 1
-	echo "$root"
+	chroot_build "" "$1" "$pkgs" || die "no $1 chroot (tests/chroot-lib.sh said why above)"
 }
 
 # snap ROOT OUT GCORE ARGS...: snapshot_probe (tests/snapshot-lib.sh) of

@@ -28,10 +28,6 @@ die() { echo "65-toolchains: $*" >&2; exit 1; }
 [ -x /usr/bin/rustc ] && [ -x /usr/bin/cargo ] && [ -d /usr/share/cargo/registry/dashmap-5.4.0 ] || scripts/deps.sh check
 [ -x /usr/bin/rustc ] || die "/usr/bin/rustc missing (apt-get install rustc)"
 command -v gdb >/dev/null || die "gdb not found (scripts/deps.sh installs it)"
-if ! command -v debootstrap >/dev/null; then
-	echo "65-toolchains: installing debootstrap" >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null || die "cannot install debootstrap"
-fi
 flags=(-C debuginfo=2 -C opt-level=1)
 lock="$SHAPES_SRC/crates/Cargo.lock"
 
@@ -60,45 +56,14 @@ build_deb12() {
 }
 
 # ---------------------------------------------------------------- deb13
-arch=$(dpkg --print-architecture)
-cache=/var/cache/aggop-inspect/chroots
 suite=trixie
 pkgs=rustc,cargo,gcc,libc6-dev
 
-# The Debian archive apt uses on this machine: the first main component of a
-# plain suite (not -security, -updates, -backports) apt-cache policy lists.
-mirror() {
-	apt-cache policy | awk '$2 ~ /^[a-z+]+:\/\// && $3 !~ /-(security|updates|backports)\// && $3 ~ /\/main$/ \
-		{ print $2; exit }'
-}
-
-# Prints the cached chroot's path, building it when missing.
+# Prints the cached chroot's path (tests/chroot-lib.sh), building it when missing.
+# shellcheck source=../chroot-lib.sh
+. tests/chroot-lib.sh
 rust_chroot() {
-	local key root tmp url t0
-	key=$(printf '%s %s %s minbase v1' "$suite" "$arch" "$pkgs" | sha256sum | cut -c1-12)
-	root="$cache/rust-$suite-$arch-$key"
-	mkdir -p "$cache"
-	(
-		flock 9
-		[ -f "$root/.aggop-complete" ] && exit 0
-		url=$(mirror)
-		[ -n "$url" ] || die "no Debian mirror in apt-cache policy"
-		tmp="$root.tmp.$$"
-		rm -rf "$tmp"
-		echo "65-toolchains: debootstrap $suite ($arch, minbase + $pkgs) from $url" >&2
-		t0=$SECONDS
-		if ! debootstrap --variant=minbase --arch="$arch" --include="$pkgs" "$suite" "$tmp" "$url" \
-			> "$cache/rust-$suite.log" 2>&1; then
-			tail -5 "$cache/rust-$suite.log" >&2
-			rm -rf "$tmp"
-			die "debootstrap $suite failed (log: $cache/rust-$suite.log)"
-		fi
-		echo "65-toolchains: $suite chroot built in $((SECONDS - t0)) s" >&2
-		touch "$tmp/.aggop-complete"
-		rm -rf "$root"
-		mv -T "$tmp" "$root"
-	) 9> "$cache/.rust-lock" || exit 1
-	echo "$root"
+	chroot_build rust- "$suite" "$pkgs" || die "no $suite chroot with rustc (tests/chroot-lib.sh said why above)"
 }
 
 build_deb13() {
