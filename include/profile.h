@@ -260,6 +260,12 @@ int profile_run(struct profile **out, const struct image *img, const struct type
  * p was made from. */
 void profile_free(struct profile *p);
 
+/* The walker the profile owns (NULL for a profile made by hand): what names
+ * its field paths (walk_path_name) and lists the heap no decoder owned.
+ * Read by the report document's builder (report_build.c) only; valid until
+ * profile_free. */
+const struct walk *profile_walker(const struct profile *p);
+
 /* Appends the version facts a layer detected (heap_versions, types_versions,
  * walk_versions) to p->versions, a fact already recorded with the same value
  * kept once (as version_note does).  ERR_NOMEM when memory runs out. */

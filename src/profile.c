@@ -287,6 +287,11 @@ fail:
 	return rc ? rc : e->code ? e->code : ERR_INPUT;
 }
 
+const struct walk *profile_walker(const struct profile *p)
+{
+	return p->walker;
+}
+
 int profile_add_versions(struct profile *p, const struct version_facts *f, struct err *e)
 {
 	for (size_t i = 0; i < f->len; i++) {

@@ -425,7 +425,7 @@ int report_doc_build(struct report_doc **out, const struct profile *p, const str
 	struct report_doc *d = calloc(1, sizeof *d);
 	*out = NULL;
 	if (!d || !(d->run = calloc(1, sizeof *d->run)) || !(d->run->p = calloc(1, sizeof *d->run->p)) ||
-	    !copy_profile(d->run, p) || !take_walker(d->run, p->walker) || !doc_figures(d, p, m)) {
+	    !copy_profile(d->run, p) || !take_walker(d->run, profile_walker(p)) || !doc_figures(d, p, m)) {
 		report_doc_free(d);
 		return err_set(e, ERR_NOMEM, "out of memory building the report");
 	}
