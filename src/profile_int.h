@@ -1,5 +1,9 @@
-/* profile_int.h: the profile layer's private pieces (target description,
- * labels read from the core), shared by profile*.c only. */
+/* profile_int.h: the profile layer's private pieces, shared by profile*.c
+ * only: the target description and the labels read from the core
+ * (profile_target.c), the whole-heap pass (profile_heap.c), the state of one
+ * run and the functions each file offers the driver (profile.c):
+ * attribution (profile_attr.c), the target's walk (profile_target.c),
+ * generic mode (profile_generic.c), diagnostics (profile_diag.c). */
 #ifndef AGGOP_PROFILE_INT_H
 #define AGGOP_PROFILE_INT_H
 
