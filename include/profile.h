@@ -266,6 +266,14 @@ void profile_free(struct profile *p);
  * profile_free. */
 const struct walk *profile_walker(const struct profile *p);
 
+/* dst = src's plain members (figures, inline arrays, the root's text);
+ * every member src owns or points at is left empty in dst: no walker, no
+ * variants, layout variants, tables, largest ops, versions, owners or rest
+ * rows.  enum_name and layout.name still point where src's do (into the
+ * types): a copy that outlives them replaces both.  Kept beside
+ * profile_free, which frees exactly what is emptied here. */
+void profile_copy_plain(struct profile *dst, const struct profile *src);
+
 /* Appends the version facts a layer detected (heap_versions, types_versions,
  * walk_versions) to p->versions, a fact already recorded with the same value
  * kept once (as version_note does).  ERR_NOMEM when memory runs out. */

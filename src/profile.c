@@ -302,6 +302,21 @@ int profile_add_versions(struct profile *p, const struct version_facts *f, struc
 	return 0;
 }
 
+void profile_copy_plain(struct profile *dst, const struct profile *src)
+{
+	*dst = *src;
+	dst->walker = NULL;
+	dst->variants = NULL;
+	dst->nvariants = 0;
+	dst->layout.variants = NULL;
+	dst->layout.nvariants = 0;
+	profile_tables_init(&dst->tables);
+	profile_entity_ops_init(&dst->largest_ops);
+	version_facts_init(&dst->versions);
+	profile_owners_init(&dst->whole.owners);
+	profile_rest_rows_init(&dst->whole.rows);
+}
+
 void profile_free(struct profile *p)
 {
 	if (!p)

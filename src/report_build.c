@@ -113,18 +113,8 @@ static bool copy_profile(struct report_run *r, const struct profile *p)
 {
 	struct profile *q = r->p;
 	bool ok = true;
-	*q = *p;
 	/* nothing of p's is shared: every owned member starts empty */
-	q->walker = NULL;
-	q->variants = NULL;
-	q->nvariants = 0;
-	q->layout.variants = NULL;
-	q->layout.nvariants = 0;
-	profile_tables_init(&q->tables);
-	profile_entity_ops_init(&q->largest_ops);
-	version_facts_init(&q->versions);
-	profile_owners_init(&q->whole.owners);
-	profile_rest_rows_init(&q->whole.rows);
+	profile_copy_plain(q, p);
 
 	q->enum_name = pool_dup(r, p->enum_name);
 	q->layout.name = pool_dup(r, p->layout.name);
