@@ -1,6 +1,10 @@
 /* profile_target.c: the target description (which type is the root, where
  * the entity tables and the registry are, which fields name tables and
- * features), the built-in beava one, and reading labels out of the core.
+ * features), the built-in beava one, reading labels out of the core, and
+ * the target's walk: a root candidate validated (its tables vector and every
+ * table's entity maps hold together), then each table's maps queued under
+ * the table's tag and walked in one pass (target_walk), charged by
+ * profile_attr.c.
  *
  * The engine knows Rust; this file knows nothing of beava beyond the JSON
  * below, which --profile FILE replaces.  Paths are dotted member names; at
