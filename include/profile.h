@@ -246,13 +246,33 @@ struct profile {
 	struct profile_shared shared;         /* shared between entities */
 };
 
-/* Finds the root, walks it and fills *out.  Once the walker has its own map
- * of the heap, the census's per-chunk index is dropped (heap_drop_chunks) to
- * keep the resident set small: afterwards h answers totals, arenas and
- * corruptions only. */
+/* Finds the root, walks it and fills *out.  img, t and h are read and left
+ * as the caller passed them (h may be NULL: no census).
+ *
+ * Lifetimes: the profile borrows from t (the enum's and variants' names,
+ * the layout) and owns a walker that reads img, t and h (path names), so it
+ * must be freed (profile_free) before the types, the heap and the image are
+ * closed.  A report document (report_doc_build, include/report.h) copies
+ * what it needs and outlives all of them. */
 int profile_run(struct profile **out, const struct image *img, const struct types *t,
-		struct heap *h, const struct profile_options *opt, struct err *e);
+		const struct heap *h, const struct profile_options *opt, struct err *e);
+/* Frees p and its walker; call it before closing the types, heap and image
+ * p was made from. */
 void profile_free(struct profile *p);
+
+/* The walker the profile owns (NULL for a profile made by hand): what names
+ * its field paths (walk_path_name) and lists the heap no decoder owned.
+ * Read by the report document's builder (report_build.c) only; valid until
+ * profile_free. */
+const struct walk *profile_walker(const struct profile *p);
+
+/* dst = src's plain members (figures, inline arrays, the root's text);
+ * every member src owns or points at is left empty in dst: no walker, no
+ * variants, layout variants, tables, largest ops, versions, owners or rest
+ * rows.  enum_name and layout.name still point where src's do (into the
+ * types): a copy that outlives them replaces both.  Kept beside
+ * profile_free, which frees exactly what is emptied here. */
+void profile_copy_plain(struct profile *dst, const struct profile *src);
 
 /* Appends the version facts a layer detected (heap_versions, types_versions,
  * walk_versions) to p->versions, a fact already recorded with the same value

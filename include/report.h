@@ -1,7 +1,19 @@
 /* report.h: renderings of a profile (markdown, JSON and an SVG chart), the
  * summary that opens them (what dominates, why, what to change, what it
- * saves), the metrics coherence check, the recommendation rules, and the
- * `layout` command's rendering of one type's layout.
+ * saves), the metrics coherence check, the recommendation rules, the diff,
+ * the gate, the exports, and the `layout` command's rendering of one type's
+ * layout.
+ *
+ * Every rendering reads one result model, the report document (struct
+ * report_doc below), built once from a profile (report_doc_build) or loaded
+ * from a saved --json file (report_doc_load).
+ *
+ * Lifetimes: the document owns everything it holds (every string copied or
+ * interned in it, every field path resolved to its name); nothing in it
+ * points into the profile, the walker, the types, the heap or the image.
+ * So the order is: profile_run; report_doc_build; profile_free (before the
+ * types, heap and image are closed, include/profile.h); render from the
+ * document as long as wanted; report_doc_free.
  *
  * The rules are data the report prints, so a reader can see why an offender
  * got its recommendation (report_rules).
@@ -31,179 +43,21 @@ struct report_meta {
 	const char *live;           /* for --pid: how long the process was stopped, or NULL */
 };
 
-/* v with thousands separators ("1,234,567") in buf (at least 28 bytes). */
-const char *report_num(char *buf, size_t size, uint64_t v);
-
-/* The metric --metrics checks unless --metrics-name names another. */
-#define REPORT_METRIC_DEFAULT "bytes_per_entity_p99"
-
-struct report_metrics {
-	bool have;
-	const char *file;
-	const char *name;           /* the metric's name as asked (REPORT_METRIC_DEFAULT) */
-	double metric;              /* its value as scraped */
-	uint64_t measured;          /* the profile's per-entity p99 */
-	double tolerance;
-	double relative;            /* |metric - measured| / measured */
-	bool diverged;
-};
-
-/* Reads a saved Prometheus scrape and compares the metric name (NULL:
- * REPORT_METRIC_DEFAULT; the first sample whose name ends so, labels
- * allowed) with the profile's per-entity p99.  ERR_INPUT when the file or
- * the metric is missing. */
-int report_metrics_check(const char *file, const char *name, const struct profile *p, double tolerance,
-			 struct report_metrics *out, struct err *e);
-
-/* What a recommendation looks at: one variant in one slot (a cell), or a
- * whole slot. */
-struct report_owner {
-	uint64_t count, payload_bytes;
-	struct profile_bytes heap;
-	const struct profile_fields *fields;
-	uint32_t variant;            /* the owner's one variant; UINT32_MAX for a mixed slot */
-};
-struct report_owner report_owner_cell(const struct profile_cell *c);
-struct report_owner report_owner_feature(const struct profile_feature *f);
-
-/* A recommendation for one owner: "keep", "box smaller", "shrink",
- * "allocate lazily", "restructure", with the rule that fired, the pattern
- * it names, and the field path it is about (UINT32_MAX when none). */
-struct report_advice {
-	const char *verdict;
-	const char *rule;
-	const char *pattern;
-	uint32_t path;
-	char why[200];
-};
-void report_advise(const struct profile *p, const struct profile_table *tb,
-		   const struct report_owner *ow, struct report_advice *out);
-/* What following rule `rule` (about field path `path`) saves for the owner on
- * this snapshot, in *unit ("heap requested bytes", "inline bytes", "heap
- * chunk bytes"): R1 the path's capacity slack, R2 the owner's capacity slack,
- * R3 what boxing the owner's variant adds to boxing every larger one (the
- * layout advisor's row, over every op), R4 the allocator overhead of its
- * boxes.  A rule whose saving is 0 does not fire (report_advise). */
-uint64_t report_rule_saving(const struct profile *p, const struct report_owner *ow, const char *rule, uint32_t path,
-			    const char **unit);
-/* Writes a->why for a->rule from the owner's own figures (an offender's
- * text is computed from the offender's table, never from one member). */
-void report_advice_explain(const struct profile *p, const struct report_owner *ow, struct report_advice *a);
-
-/* One row of the boxing model (types_layout.h), the one computation behind
- * rule R3, the layout advisor and the chart: boxing the variants of steps
- * 0..step (largest payload first) makes the enum `size` bytes and saves
- * `saved` inline bytes over every op; `adds` is what this step's variant
- * adds to the step before (0: boxing it shrinks nothing more). */
-struct report_boxing {
-	uint32_t step, variant;
-	uint64_t size, saved, adds;
-};
-bool report_boxing_step(const struct profile *p, uint32_t step, struct report_boxing *out);
-/* The step that boxes variant; false (zeros) when the model does not reach it. */
-bool report_boxing_of(const struct profile *p, uint32_t variant, struct report_boxing *out);
-/* The rules, one per line, as printed in the report. */
-extern const char *const report_rules[];
-
-/* Offenders grouped by pattern: the cells (one variant in one slot) whose
- * recommendation names the same rule, variant, op label and field path are
- * one offender listing its slots, ranked by what they cost together
- * (inline + heap chunk). */
-struct report_member {
-	uint32_t table, slot;
-	const struct profile_feature *f;
-	const struct profile_cell *c;
-	uint64_t total;                  /* inline + heap chunk */
-};
-struct report_group {
-	uint32_t variant;
-	const char *op;                  /* the members' op label ("" when none) */
-	struct report_advice adv;        /* the first member's */
-	struct report_member *members;   /* most expensive first */
-	size_t nmembers;
-	uint64_t count, inline_bytes, payload_bytes, total;
-	struct profile_bytes heap;
-	struct profile_fields fields;    /* the members' fields summed by path */
-	/* what following the recommendation saves on this snapshot */
-	uint64_t saving;                 /* in saving_unit */
-	const char *saving_unit;         /* "heap requested bytes", "inline bytes", "heap chunk bytes" */
-	uint64_t holders;                /* entities holding one of the members */
-	uint64_t saving_entities;        /* the entities the saving is spread over: holders, or every entity
-					  * for R3 (every op's slot shrinks) */
-	int shared_with;                 /* >= 0: the saving is the one already counted for group
-					  * shared_with (R3 of one variant in several groups); saving is 0 */
-	char change[320];                /* what to change, in words */
-};
-struct report_groups {
-	struct report_group *g;
-	size_t n;
-	struct report_member *members;
-};
-int report_groups_build(const struct profile *p, struct report_groups *out, struct err *e);
-void report_groups_free(struct report_groups *g);
-
-/* The answer first: the variant costing most, the pattern group inside it
- * that costs most (its first member is the feature, its field path the
- * path), and what following its recommendation saves. */
-struct report_summary {
-	bool have;
-	uint32_t variant;
-	uint64_t variant_bytes, variant_ops, ops_bytes;   /* inline + heap chunk */
-	const struct report_group *group;
-	uint64_t per_entity;             /* group->saving / group->holders */
-};
-void report_summarize(const struct profile *p, const struct report_groups *g, struct report_summary *out);
-
-/* The last two segments of a field path ("Exact > values"), or all of it:
- * the container and the field a change is about. */
-const char *report_path_tail(const char *path);
-
-/* A variant's label: "Windowed<Percentile>" when the slots holding it
- * carry an op label other than the variant's name, else the name. */
-const char *report_variant_label(const struct profile *p, uint32_t variant, const char *op, char *buf, size_t size);
-
-/* The chart beside the markdown: bytes per variant split into the used
- * payload, slot slack and heap chunk, and the variants' payload sizes in
- * 8-byte bands with the boxing threshold (rule R3). */
-int report_svg(FILE *out, const struct profile *p, struct err *e);
-
-/* Text for an SVG/XML document: <, >, & and " escaped, control characters
- * dropped (the chart and the flame graph). */
-void report_xml(FILE *o, const char *s);
-/* Writes s as one markdown table cell: '|' escaped, line breaks as spaces. */
-void report_md_cell(FILE *o, const char *s);
-
-/* Bytes the walk reached but could not attribute exactly (unreadable
- * headers, pages missing from the core, heap behind raw pointers no decoder
- * owns): true when there are any.  The report names them by reason, main
- * warns on stderr, and --strict turns them into exit 4. */
-bool report_has_unattributed(const struct profile *p);
-/* One line for stderr saying what was not attributed (no newline). */
-void report_unattributed_line(const struct profile *p, char *buf, size_t size);
-
-int report_markdown(FILE *out, const struct profile *p, const struct report_meta *m,
-		    const struct report_metrics *mx, struct err *e);
-int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
-		const struct report_metrics *mx, struct err *e);
-
-/* Prints the layout of any type (enum, struct, union, C enumeration, or just
- * size and alignment for the rest) as text or as JSON (types_layout.h has
- * the definitions). */
-int report_layout_print(FILE *out, const struct types *t, type_id id, bool json, struct err *e);
-
-/* `aggop-inspect layout EXE TYPE [--json]`: opens exe's types, looks TYPE up
- * (qualified, or by last path segment) and prints its layout. */
-int report_layout_run(FILE *out, const char *exe, const char *debug_file, const char *type, bool json,
-		      struct err *e);
-
-/* ---- Saved profiles, diff, gate and exports (issue 13) ----
+/* ---- The report document ----
  *
- * A profile is compared and exported as the document --json writes: loaded
- * from a file (report_doc_load) or rendered in memory from a run
- * (report_doc_from_profile), both checked the same way.  The JSON carries
+ * Two parts.  The saved figures (every member but run) are what --json
+ * writes and what a diff, the gate and the exports read: filled from a
+ * saved file (report_doc_load) or from a profile in hand
+ * (report_doc_build, never through JSON text), checked the same way (names
+ * unique where the diff matches by name).  The JSON carries
  * "format_version": REPORT_FORMAT_VERSION; a document without it, or with
  * another, is refused.  A saved file is untrusted input: every member the
  * diff and the exports read is checked (type, range) when it is loaded.
+ *
+ * The run (d->run, only for a profile in hand) is everything else the
+ * markdown, the JSON and the chart print: the profile's results copied into
+ * the document (struct report_run).  A new figure is added to the profile,
+ * copied here if it is a pointer, and rendered.
  */
 #define REPORT_FORMAT_VERSION 1
 
@@ -262,7 +116,32 @@ struct report_doc_rest {     /* heap.unaccounted.CLASS: chunks no typed owner re
 	uint64_t chunks, chunk_bytes;
 };
 
+/* Heap reached only through raw pointers of one type and field path (no
+ * decoder owned it). */
+struct report_nodecoder {
+	char *type, *path;
+	uint64_t bytes, allocations;
+};
+
+/* A profile's results, owned by the document: p is a copy of the profile
+ * (walker NULL; the names it borrowed from the types interned in strs; the
+ * per-entity and per-instance arrays, already reduced to percentiles, left
+ * empty), field path ids name paths[id] (report_path), container kinds
+ * name kinds[kind] (report_kind). */
+struct report_run {
+	struct profile *p;
+	char **paths;
+	size_t npaths;
+	char **kinds;
+	size_t nkinds;
+	struct report_nodecoder *nodecoders;
+	size_t nnodecoders;
+	char **strs;
+	size_t nstrs, capstrs;
+};
+
 struct report_doc {
+	struct report_run *run;   /* a profile in hand: its results; NULL for a loaded file */
 	char *source;             /* the file, or "CORE (EXE)" for a run */
 	char *target, *enum_name, *core, *exe;
 	struct report_doc_options opts;
@@ -286,10 +165,200 @@ struct report_doc {
 /* Loads a profile JSON.  ERR_INPUT with one line naming the file and the
  * member when it is not a profile of this format version. */
 int report_doc_load(struct report_doc **out, const char *path, struct err *e);
-/* The document report_json would write for p (rendered and read back). */
+/* The document of a profile in hand: the run copied, the saved figures
+ * filled from it (m names the snapshot and the options; NULL: none).
+ * ERR_NOMEM when memory runs out.  p may be freed afterwards. */
+int report_doc_build(struct report_doc **out, const struct profile *p, const struct report_meta *m,
+		     struct err *e);
+/* The document a diff or an export reads: report_doc_build, then its names
+ * checked (report_doc_check_names) as a loaded file's are. */
 int report_doc_from_profile(struct report_doc **out, const struct profile *p, const struct report_meta *m,
 			    struct err *e);
+/* The saved figures' names (variants, tables, a table's features) are
+ * unique; ERR_INPUT naming the first repeat as report_doc_load would. */
+int report_doc_check_names(const struct report_doc *d, struct err *e);
+void report_run_free(struct report_run *r);
 void report_doc_free(struct report_doc *d);
+
+/* A field path's name ("?" when the document has no run or no such path)
+ * and a container kind's name (enum walk_kind). */
+const char *report_path(const struct report_doc *d, uint32_t path);
+const char *report_kind(const struct report_doc *d, uint8_t kind);
+
+/* v with thousands separators ("1,234,567") in buf (at least 28 bytes). */
+const char *report_num(char *buf, size_t size, uint64_t v);
+
+/* The metric --metrics checks unless --metrics-name names another. */
+#define REPORT_METRIC_DEFAULT "bytes_per_entity_p99"
+
+struct report_metrics {
+	bool have;
+	const char *file;
+	const char *name;           /* the metric's name as asked (REPORT_METRIC_DEFAULT) */
+	double metric;              /* its value as scraped */
+	uint64_t measured;          /* the profile's per-entity p99 */
+	double tolerance;
+	double relative;            /* |metric - measured| / measured */
+	bool diverged;
+};
+
+/* Reads a saved Prometheus scrape and compares the metric name (NULL:
+ * REPORT_METRIC_DEFAULT; the first sample whose name ends so, labels
+ * allowed) with the profile's per-entity p99.  ERR_INPUT when the file or
+ * the metric is missing. */
+int report_metrics_check(const char *file, const char *name, const struct profile *p, double tolerance,
+			 struct report_metrics *out, struct err *e);
+
+/* What a recommendation looks at: one variant in one slot (a cell), or a
+ * whole slot. */
+struct report_owner {
+	uint64_t count, payload_bytes;
+	struct profile_bytes heap;
+	const struct profile_fields *fields;
+	uint32_t variant;            /* the owner's one variant; UINT32_MAX for a mixed slot */
+};
+struct report_owner report_owner_cell(const struct profile_cell *c);
+struct report_owner report_owner_feature(const struct profile_feature *f);
+
+/* A recommendation for one owner: "keep", "box smaller", "shrink",
+ * "allocate lazily", "restructure", with the rule that fired, the pattern
+ * it names, and the field path it is about (UINT32_MAX when none). */
+struct report_advice {
+	const char *verdict;
+	const char *rule;
+	const char *pattern;
+	uint32_t path;
+	char why[200];
+};
+void report_advise(const struct report_doc *d, const struct profile_table *tb,
+		   const struct report_owner *ow, struct report_advice *out);
+/* What following rule `rule` (about field path `path`) saves for the owner on
+ * this snapshot, in *unit ("heap requested bytes", "inline bytes", "heap
+ * chunk bytes"): R1 the path's capacity slack, R2 the owner's capacity slack,
+ * R3 what boxing the owner's variant adds to boxing every larger one (the
+ * layout advisor's row, over every op), R4 the allocator overhead of its
+ * boxes.  A rule whose saving is 0 does not fire (report_advise). */
+uint64_t report_rule_saving(const struct report_doc *d, const struct report_owner *ow, const char *rule, uint32_t path,
+			    const char **unit);
+/* Writes a->why for a->rule from the owner's own figures (an offender's
+ * text is computed from the offender's table, never from one member). */
+void report_advice_explain(const struct report_doc *d, const struct report_owner *ow, struct report_advice *a);
+
+/* One row of the boxing model (types_layout.h), the one computation behind
+ * rule R3, the layout advisor and the chart: boxing the variants of steps
+ * 0..step (largest payload first) makes the enum `size` bytes and saves
+ * `saved` inline bytes over every op; `adds` is what this step's variant
+ * adds to the step before (0: boxing it shrinks nothing more). */
+struct report_boxing {
+	uint32_t step, variant;
+	uint64_t size, saved, adds;
+};
+bool report_boxing_step(const struct report_doc *d, uint32_t step, struct report_boxing *out);
+/* The step that boxes variant; false (zeros) when the model does not reach it. */
+bool report_boxing_of(const struct report_doc *d, uint32_t variant, struct report_boxing *out);
+/* The rules, one per line, as printed in the report. */
+extern const char *const report_rules[];
+
+/* Offenders grouped by pattern: the cells (one variant in one slot) whose
+ * recommendation names the same rule, variant, op label and field path are
+ * one offender listing its slots, ranked by what they cost together
+ * (inline + heap chunk). */
+struct report_member {
+	uint32_t table, slot;
+	const struct profile_feature *f;
+	const struct profile_cell *c;
+	uint64_t total;                  /* inline + heap chunk */
+};
+struct report_group {
+	uint32_t variant;
+	const char *op;                  /* the members' op label ("" when none) */
+	struct report_advice adv;        /* the first member's */
+	struct report_member *members;   /* most expensive first */
+	size_t nmembers;
+	uint64_t count, inline_bytes, payload_bytes, total;
+	struct profile_bytes heap;
+	struct profile_fields fields;    /* the members' fields summed by path */
+	/* what following the recommendation saves on this snapshot */
+	uint64_t saving;                 /* in saving_unit */
+	const char *saving_unit;         /* "heap requested bytes", "inline bytes", "heap chunk bytes" */
+	uint64_t holders;                /* entities holding one of the members */
+	uint64_t saving_entities;        /* the entities the saving is spread over: holders, or every entity
+					  * for R3 (every op's slot shrinks) */
+	int shared_with;                 /* >= 0: the saving is the one already counted for group
+					  * shared_with (R3 of one variant in several groups); saving is 0 */
+	char change[320];                /* what to change, in words */
+};
+struct report_groups {
+	struct report_group *g;
+	size_t n;
+	struct report_member *members;
+};
+int report_groups_build(const struct report_doc *d, struct report_groups *out, struct err *e);
+void report_groups_free(struct report_groups *g);
+
+/* The answer first: the variant costing most, the pattern group inside it
+ * that costs most (its first member is the feature, its field path the
+ * path), and what following its recommendation saves. */
+struct report_summary {
+	bool have;
+	uint32_t variant;
+	uint64_t variant_bytes, variant_ops, ops_bytes;   /* inline + heap chunk */
+	const struct report_group *group;
+	uint64_t per_entity;             /* group->saving / group->holders */
+};
+void report_summarize(const struct report_doc *d, const struct report_groups *g, struct report_summary *out);
+
+/* The last two segments of a field path ("Exact > values"), or all of it:
+ * the container and the field a change is about. */
+const char *report_path_tail(const char *path);
+
+/* A variant's label: "Windowed<Percentile>" when the slots holding it
+ * carry an op label other than the variant's name, else the name. */
+const char *report_variant_label(const struct report_doc *d, uint32_t variant, const char *op, char *buf, size_t size);
+
+/* The chart beside the markdown: bytes per variant split into the used
+ * payload, slot slack and heap chunk, and the variants' payload sizes in
+ * 8-byte bands with the boxing threshold (rule R3). */
+int report_doc_svg(FILE *out, const struct report_doc *d, struct err *e);
+/* The same for a profile in hand (a document built, rendered and freed). */
+int report_svg(FILE *out, const struct profile *p, struct err *e);
+
+/* Text for an SVG/XML document: <, >, & and " escaped, control characters
+ * dropped (the chart and the flame graph). */
+void report_xml(FILE *o, const char *s);
+/* Writes s as one markdown table cell: '|' escaped, line breaks as spaces. */
+void report_md_cell(FILE *o, const char *s);
+
+/* Bytes the walk reached but could not attribute exactly (unreadable
+ * headers, pages missing from the core, heap behind raw pointers no decoder
+ * owns): true when there are any.  The report names them by reason, main
+ * warns on stderr, and --strict turns them into exit 4. */
+bool report_has_unattributed(const struct profile *p);
+/* One line for stderr saying what was not attributed (no newline). */
+void report_unattributed_line(const struct profile *p, char *buf, size_t size);
+
+/* The markdown report and the JSON document of d (which needs its run:
+ * ERR_USAGE for a loaded file). */
+int report_doc_markdown(FILE *out, const struct report_doc *d, const struct report_meta *m,
+			const struct report_metrics *mx, struct err *e);
+int report_doc_json(FILE *out, const struct report_doc *d, const struct report_meta *m,
+		    const struct report_metrics *mx, struct err *e);
+/* The same for a profile in hand (a document built, rendered and freed). */
+int report_markdown(FILE *out, const struct profile *p, const struct report_meta *m,
+		    const struct report_metrics *mx, struct err *e);
+int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
+		const struct report_metrics *mx, struct err *e);
+
+/* Prints the layout of any type (enum, struct, union, C enumeration, or just
+ * size and alignment for the rest) as text or as JSON (types_layout.h has
+ * the definitions). */
+int report_layout_print(FILE *out, const struct types *t, type_id id, bool json, struct err *e);
+
+/* `aggop-inspect layout EXE TYPE [--json]`: opens exe's types, looks TYPE up
+ * (qualified, or by last path segment) and prints its layout. */
+int report_layout_run(FILE *out, const char *exe, const char *debug_file, const char *type, bool json,
+		      struct err *e);
+
 
 /* The byte families an export can weigh stacks by. */
 enum report_family {

@@ -440,6 +440,7 @@ static int run_profile(const struct source *src, const struct main_opts *o)
 	struct types *t = NULL;
 	struct heap *h = NULL;
 	struct profile *p = NULL;
+	struct report_doc *doc = NULL;   /* what every rendering reads, built once */
 	struct report_metrics mx = {0};
 	int status = 0;
 	FILE *f;
@@ -463,7 +464,7 @@ static int run_profile(const struct source *src, const struct main_opts *o)
 				.build_id = image_exe_build_id(img), .seconds = p->seconds, .opts = &o->po,
 				.debug_info = types_debug_source(t), .live = src->pid ? live : NULL};
 	/* the markdown is opened first: an unwritable -o path is named as given */
-	if (!(f = open_out(o->output, &e))) {
+	if (report_doc_build(&doc, p, &m, &e) || !(f = open_out(o->output, &e))) {
 		status = fail(&e);
 		goto out;
 	}
@@ -471,28 +472,23 @@ static int run_profile(const struct source *src, const struct main_opts *o)
 	if (svg_path(o->output, svg, sizeof svg)) {
 		FILE *g;
 		m.svg = strrchr(svg, '/') ? strrchr(svg, '/') + 1 : svg;
-		if (!(g = open_out(svg, &e)) || close_out(g, svg, report_svg(g, p, &e), &e)) {
+		if (!(g = open_out(svg, &e)) || close_out(g, svg, report_doc_svg(g, doc, &e), &e)) {
 			close_out(f, o->output, 0, &(struct err){0});
 			status = fail(&e);
 			goto out;
 		}
 	}
-	if (close_out(f, o->output, report_markdown(f, p, &m, &mx, &e), &e)) {
+	if (close_out(f, o->output, report_doc_markdown(f, doc, &m, &mx, &e), &e)) {
 		status = fail(&e);
 		goto out;
 	}
-	if (o->json && (!(f = open_out(o->json, &e)) || close_out(f, o->json, report_json(f, p, &m, &mx, &e), &e))) {
+	if (o->json && (!(f = open_out(o->json, &e)) || close_out(f, o->json, report_doc_json(f, doc, &m, &mx, &e), &e))) {
 		status = fail(&e);
 		goto out;
 	}
-	if (exports_wanted(&o->x)) {
-		struct report_doc *doc = NULL;
-		int rc = report_doc_from_profile(&doc, p, &m, &e) || write_exports(doc, &o->x, &e);
-		report_doc_free(doc);
-		if (rc) {
-			status = fail(&e);
-			goto out;
-		}
+	if (exports_wanted(&o->x) && (report_doc_check_names(doc, &e) || write_exports(doc, &o->x, &e))) {
+		status = fail(&e);
+		goto out;
 	}
 	/* in the report's words: generic mode has holders, not entities */
 	if (!o->quiet && strcmp(o->output, "-") != 0)
@@ -517,6 +513,7 @@ static int run_profile(const struct source *src, const struct main_opts *o)
 		status = 3;
 	}
 out:
+	report_doc_free(doc);
 	profile_free(p);
 	heap_close(h);
 	types_close(t);

@@ -1,6 +1,10 @@
 /* profile_target.c: the target description (which type is the root, where
  * the entity tables and the registry are, which fields name tables and
- * features), the built-in beava one, and reading labels out of the core.
+ * features), the built-in beava one, reading labels out of the core, and
+ * the target's walk: a root candidate validated (its tables vector and every
+ * table's entity maps hold together), then each table's maps queued under
+ * the table's tag and walked in one pass (target_walk), charged by
+ * profile_attr.c.
  *
  * The engine knows Rust; this file knows nothing of beava beyond the JSON
  * below, which --profile FILE replaces.  Paths are dotted member names; at
@@ -9,7 +13,9 @@
  */
 #include "profile_int.h"
 
+#include <inttypes.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -371,5 +377,169 @@ int target_config_check(const char *file, struct err *e)
 	if (!n)
 		return err_set(e, ERR_INPUT, "--config %s: no derivation under register.nodes: not a workload config "
 			       "(like fraud-team.json)", file);
+	return 0;
+}
+
+/* ------------------------------------------------- root validation */
+
+struct tables_check {
+	struct vctx *v;
+	struct err *e;
+	int rc;
+};
+
+/* A table holds together when each entity map's header does (its buffer is a
+ * live chunk of the right size, its control bytes agree with its item
+ * count); the entities themselves are not visited, so damage deep inside one
+ * is reported by the walk rather than costing the whole root. */
+static int check_table(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_id vt)
+{
+	struct tables_check *c = ctx;
+	(void)ka; (void)kt;
+	for (size_t m = 0; m < c->v->tg->nmaps; m++) {
+		uint64_t a;
+		type_id ty;
+		if (target_path(c->v->w, c->v->t, va, vt, c->v->tg->maps[m], &a, &ty, c->e) != 0 ||
+		    walk_check(c->v->w, a, ty, c->e) != 0) {
+			c->rc = ERR_CORRUPT;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int target_validate_root(void *ctx, uint64_t addr, type_id ty, uint64_t *key, struct err *e)
+{
+	struct vctx *v = ctx;
+	uint64_t a;
+	type_id t;
+	/* every container and owning pointer in the candidate itself must hold */
+	if (walk_check(v->w, addr, ty, e) != 0 ||
+	    target_path(v->w, v->t, addr, ty, v->tg->tables, &a, &t, e) != 0)
+		return ERR_CORRUPT;
+	*key = a;   /* candidates leading to the same tables agree */
+	struct tables_check c = {v, e, 0};
+	if (walk_check(v->w, a, t, e) != 0 || walk_elements(v->w, a, t, check_table, &c, e) != 0 || c.rc)
+		return ERR_CORRUPT;
+	if (v->tg->registry && (target_path(v->w, v->t, addr, ty, v->tg->registry, &a, &t, e) != 0 ||
+				walk_check(v->w, a, t, e) != 0))
+		return ERR_CORRUPT;
+	return 0;
+}
+
+/* ------------------------------------------------------------ walks */
+
+struct tables_walk {
+	struct run *r;
+	const struct target *tg;
+	const struct label_tables *labels;
+	uint64_t index;
+};
+
+static const struct label_table *label_for(const struct tables_walk *tw, uint64_t agg_id)
+{
+	for (size_t i = 0; i < tw->labels->len; i++)
+		if (tw->labels->data[i].agg_id == agg_id)
+			return &tw->labels->data[i];
+	return NULL;
+}
+
+static int walk_one_table(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_id vt)
+{
+	struct tables_walk *tw = ctx;
+	struct run *r = tw->r;
+	struct profile *p = r->p;
+	uint64_t idx = tw->index++;
+	const struct label_table *lt = label_for(tw, idx);
+	char fallback[32];
+	(void)ka; (void)kt;
+	if (p->tables.len >= MAX_TABLES) {
+		r->failed = ERR_CORRUPT;
+		return 1;
+	}
+	snprintf(fallback, sizeof fallback, "table %" PRIu64, idx);
+	if (attr_add_table(p, lt && lt->name ? lt->name : fallback, lt ? lt->source : "", lt ? lt->key : "",
+		      (uint32_t)idx)) {
+		r->failed = ERR_NOMEM;
+		return 1;
+	}
+	r->table = (uint32_t)(p->tables.len - 1);
+	if (attr_label_features(attr_table_at(r, r->table), lt)) {
+		r->failed = ERR_NOMEM;
+		return 1;
+	}
+	walk_set_tag(r->w, r->table);
+	for (size_t m = 0; m < tw->tg->nmaps; m++) {
+		uint64_t a;
+		type_id ty;
+		if (target_path(r->w, r->t, va, vt, tw->tg->maps[m], &a, &ty, NULL) != 0)
+			continue;
+		walk_queue(r->w, a, ty);
+	}
+	return r->failed ? 1 : 0;
+}
+
+/* The executable is the target's: it has the root type, the root type has
+ * the first member of the path to the tables, and --enum (if any) names the
+ * target's enum. */
+bool target_in_exe(const struct types *t, const struct target *tg, const struct profile_options *opt)
+{
+	type_id id;
+	char seg0[128];
+	if (!tg->root_type || !tg->tables || types_lookup(t, tg->root_type, &id, NULL) != 0)
+		return false;
+	snprintf(seg0, sizeof seg0, "%.*s", (int)strcspn(tg->tables, "."), tg->tables);
+	if (types_member_path(t, id, seg0, NULL, NULL, NULL) != 0)
+		return false;
+	if (opt->enum_name && tg->enum_name) {
+		const char *seg = strrchr(opt->enum_name, ':');
+		if (strcmp(seg ? seg + 1 : opt->enum_name, tg->enum_name) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* Whether an address root keeps the built-in target's mode: the executable
+ * is the target's and a :TYPE (if any) names its root type. */
+bool target_mode_fits(const struct types *t, const struct target *tg, const struct profile_options *opt)
+{
+	if (!target_in_exe(t, tg, opt))
+		return false;
+	const char *colon = strchr(opt->root, ':');
+	if (colon && colon[1]) {
+		const char *ty = colon + 1, *seg = ty;
+		for (const char *q = ty; *q && *q != '<'; q++)
+			if (q[0] == ':' && q[1] == ':')
+				seg = q + 2;
+		size_t n = strlen(tg->root_type);
+		if (strncmp(seg, tg->root_type, n) != 0 || (seg[n] && seg[n] != '<'))
+			return false;
+	}
+	return true;
+}
+
+int target_walk(struct run *r, const struct target *tg, uint64_t root_addr, type_id root_type,
+		struct label_tables *labels, const struct profile_options *opt, struct err *e)
+{
+	uint64_t ta;
+	type_id tt;
+	int rc;
+	if (target_labels(r->w, r->t, tg, root_addr, root_type, labels, NULL) != 0 || labels->len == 0) {
+		target_labels_free(labels);
+		if (opt->config_file && (rc = target_config_labels(opt->config_file, labels, e)))
+			return rc;
+	}
+	rc = target_path(r->w, r->t, root_addr, root_type, tg->tables, &ta, &tt, e);
+	if (rc) {
+		err_wrap(e, "entity tables (%s)", tg->tables);
+		return rc;
+	}
+	struct tables_walk tw = {.r = r, .tg = tg, .labels = labels};
+	rc = walk_elements(r->w, ta, tt, walk_one_table, &tw, e);
+	if (rc && !r->failed)
+		return rc;
+	/* every table's maps are queued: one pass over the heap for all */
+	if (!r->failed)
+		attr_drain_and_close(r);
 	return 0;
 }

@@ -34,8 +34,9 @@ struct report_owner report_owner_feature(const struct profile_feature *f)
 				     f->cells.len == 1 ? f->cells.data[0].variant : UINT32_MAX};
 }
 
-bool report_boxing_step(const struct profile *p, uint32_t k, struct report_boxing *out)
+bool report_boxing_step(const struct report_doc *d, uint32_t k, struct report_boxing *out)
 {
+	const struct profile *p = d->run->p;
 	const struct types_layout_enum *le = &p->layout;
 	uint64_t before = 0;
 	memset(out, 0, sizeof *out);
@@ -53,11 +54,12 @@ bool report_boxing_step(const struct profile *p, uint32_t k, struct report_boxin
 	return true;
 }
 
-bool report_boxing_of(const struct profile *p, uint32_t variant, struct report_boxing *out)
+bool report_boxing_of(const struct report_doc *d, uint32_t variant, struct report_boxing *out)
 {
+	const struct profile *p = d->run->p;
 	for (uint32_t k = 0; k < p->layout.nboxed; k++)
 		if (p->layout.boxed_variant[k] == variant)
-			return report_boxing_step(p, k, out);
+			return report_boxing_step(d, k, out);
 	memset(out, 0, sizeof *out);
 	return false;
 }
@@ -78,7 +80,7 @@ static void path_bytes(const struct report_owner *ow, uint32_t path, struct prof
 		}
 }
 
-uint64_t report_rule_saving(const struct profile *p, const struct report_owner *ow, const char *rule, uint32_t path,
+uint64_t report_rule_saving(const struct report_doc *d, const struct report_owner *ow, const char *rule, uint32_t path,
 			    const char **unit)
 {
 	const struct profile_bytes *h = &ow->heap;
@@ -94,7 +96,7 @@ uint64_t report_rule_saving(const struct profile *p, const struct report_owner *
 		return h->requested > h->used ? h->requested - h->used : 0;
 	case '3':
 		*unit = "inline bytes";
-		return ow->variant != UINT32_MAX && report_boxing_of(p, ow->variant, &bx) ? bx.adds : 0;
+		return ow->variant != UINT32_MAX && report_boxing_of(d, ow->variant, &bx) ? bx.adds : 0;
 	case '4':
 		*unit = "heap chunk bytes";
 		for (size_t i = 0; i < ow->fields->len; i++)
@@ -106,8 +108,9 @@ uint64_t report_rule_saving(const struct profile *p, const struct report_owner *
 	}
 }
 
-void report_advice_explain(const struct profile *p, const struct report_owner *ow, struct report_advice *a)
+void report_advice_explain(const struct report_doc *d, const struct report_owner *ow, struct report_advice *a)
 {
+	const struct profile *p = d->run->p;
 	const struct profile_bytes *h = &ow->heap;
 	uint64_t payload = ow->count ? ow->payload_bytes / ow->count : 0;
 	struct profile_bytes b;
@@ -116,14 +119,14 @@ void report_advice_explain(const struct profile *p, const struct report_owner *o
 	case '1':
 		path_bytes(ow, a->path, &b);
 		snprintf(a->why, sizeof a->why, "%.100s: %s of %s requested bytes hold live elements",
-			 p->walker ? walk_path_name(p->walker, a->path) : "?", N(b.used), N(b.requested));
+			 report_path(d, a->path), N(b.used), N(b.requested));
 		break;
 	case '2':
 		snprintf(a->why, sizeof a->why, "%s of %s chunk bytes are capacity slack or allocator overhead",
 			 N((h->requested - h->used) + (h->chunk - h->requested)), N(h->chunk));
 		break;
 	case '3':
-		report_boxing_of(p, ow->variant, &bx);
+		report_boxing_of(d, ow->variant, &bx);
 		snprintf(a->why, sizeof a->why, "payload %s of a %s-byte slot; boxing it after every larger one shrinks "
 			 "the enum to %s bytes (layout advisor, row %u)", N(payload), N(p->enum_size), N(bx.size),
 			 bx.step + 1);
@@ -140,21 +143,21 @@ void report_advice_explain(const struct profile *p, const struct report_owner *o
 
 /* Rule r fired: it stands when following it saves something on this
  * snapshot (no recommendation that changes nothing). */
-static bool stands(const struct profile *p, const struct report_owner *ow, struct report_advice *out,
+static bool stands(const struct report_doc *d, const struct report_owner *ow, struct report_advice *out,
 		   const char *verdict, const char *rule, const char *pattern, uint32_t path)
 {
 	const char *unit;
-	if (!report_rule_saving(p, ow, rule, path, &unit))
+	if (!report_rule_saving(d, ow, rule, path, &unit))
 		return false;
 	out->verdict = verdict;
 	out->rule = rule;
 	out->pattern = pattern;
 	out->path = path;
-	report_advice_explain(p, ow, out);
+	report_advice_explain(d, ow, out);
 	return true;
 }
 
-void report_advise(const struct profile *p, const struct profile_table *tb,
+void report_advise(const struct report_doc *d, const struct profile_table *tb,
 		   const struct report_owner *ow, struct report_advice *out)
 {
 	const struct profile_bytes *h = &ow->heap;
@@ -166,24 +169,24 @@ void report_advise(const struct profile *p, const struct profile_table *tb,
 			top = &ow->fields->data[i];
 	uint32_t path = top ? top->path : UINT32_MAX;
 	if (top && top->b.requested > 0 && top->b.used * 10 < top->b.requested &&
-	    stands(p, ow, out, "allocate lazily", "R1", "preallocated capacity", path))
+	    stands(d, ow, out, "allocate lazily", "R1", "preallocated capacity", path))
 		return;
 	uint64_t waste = (h->requested - h->used) + (h->chunk - h->requested);
 	if (h->chunk > 0 && h->requested >= h->used && h->chunk >= h->requested && waste * 2 > h->chunk &&
-	    stands(p, ow, out, "shrink or restructure", "R2", "capacity slack and allocator overhead", path))
+	    stands(d, ow, out, "shrink or restructure", "R2", "capacity slack and allocator overhead", path))
 		return;
-	if (ow->variant != UINT32_MAX && report_boxing_of(p, ow->variant, &bx) && bx.adds && tb->entities &&
+	if (ow->variant != UINT32_MAX && report_boxing_of(d, ow->variant, &bx) && bx.adds && tb->entities &&
 	    ow->count * 2 >= tb->entities &&
-	    stands(p, ow, out, "box smaller", "R3", "a large inline payload", UINT32_MAX))
+	    stands(d, ow, out, "box smaller", "R3", "a large inline payload", UINT32_MAX))
 		return;
 	if (ow->count && h->allocations > 4 * ow->count &&
-	    stands(p, ow, out, "restructure", "R4", "per-element boxing", path))
+	    stands(d, ow, out, "restructure", "R4", "per-element boxing", path))
 		return;
 	out->verdict = "keep";
 	out->rule = "R5";
 	out->pattern = "nothing to change";
 	out->path = UINT32_MAX;
-	report_advice_explain(p, ow, out);
+	report_advice_explain(d, ow, out);
 }
 
 int report_metrics_check(const char *file, const char *name, const struct profile *p, double tolerance,

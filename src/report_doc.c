@@ -7,9 +7,10 @@
  * line names the file and the member that is wrong.  After loading, the diff
  * and the exports read the structs and never see jansson.
  *
- * The document of a run is rendered by report_json into memory and parsed
- * by the same code, so a diff of two cores and a diff of their two saved
- * files cannot disagree.
+ * The document of a profile in hand is built by report_build.c from the
+ * profile itself (the same members, the same name checks: see
+ * report_doc_check_names), so a diff of two cores and a diff of their two
+ * saved files cannot disagree.
  */
 #include "report.h"
 
@@ -388,30 +389,37 @@ int report_doc_load(struct report_doc **out, const char *path, struct err *e)
 	return rc;
 }
 
-int report_doc_from_profile(struct report_doc **out, const struct profile *p, const struct report_meta *m,
-			    struct err *e)
+/* The loader's name checks, for a document not read from a file. */
+int report_doc_check_names(const struct report_doc *d, struct err *e)
 {
-	char *buf = NULL, src[600];
-	size_t len = 0;
-	json_error_t je;
-	*out = NULL;
-	FILE *f = open_memstream(&buf, &len);
-	if (!f)
-		return err_set(e, ERR_NOMEM, "out of memory rendering the profile");
-	int rc = report_json(f, p, m, NULL, e);
-	if (fclose(f) && !rc)
-		rc = err_set(e, ERR_NOMEM, "out of memory rendering the profile");
-	if (rc) {
-		free(buf);
-		return rc;
+	struct ld l = {d->source ? d->source : "the profile", e};
+	struct seen_names a;
+	int rc = 0;
+	char w[96];
+	seen_names_init(&a);
+	for (size_t i = 0; !rc && i < d->nvariants; i++)
+		if ((rc = seen(&a, d->variants[i].name, i)))
+			rc = rc < 0 ? err_set(e, ERR_NOMEM, "out of memory checking %s", l.file) :
+				      bad(&l, (snprintf(w, sizeof w, "enum.variants[%zu]", i), w), "repeats a variant name");
+	/* in the loader's order: a table's name, then its features' */
+	struct seen_names f;
+	seen_names_init(&f);
+	seen_names_clear(&a);
+	for (size_t i = 0; !rc && i < d->ntables; i++) {
+		if ((rc = seen(&a, d->tables[i].name, i))) {
+			rc = rc < 0 ? err_set(e, ERR_NOMEM, "out of memory checking %s", l.file) :
+				      bad(&l, (snprintf(w, sizeof w, "tables[%zu]", i), w), "repeats a table name");
+			break;
+		}
+		seen_names_clear(&f);
+		for (size_t k = 0; !rc && k < d->tables[i].nfeatures; k++)
+			if ((rc = seen(&f, d->tables[i].features[k].name, k)))
+				rc = rc < 0 ? err_set(e, ERR_NOMEM, "out of memory checking %s", l.file) :
+					      bad(&l, (snprintf(w, sizeof w, "tables[%zu].features[%zu]", i, k), w),
+						  "repeats a feature name of its table");
 	}
-	json_t *root = json_loadb(buf, len, 0, &je);
-	free(buf);
-	if (!root)
-		return err_set(e, ERR_INPUT, "the profile's own JSON does not parse (line %d: %s)", je.line, je.text);
-	snprintf(src, sizeof src, "%s (%s)", m->core, m->exe);
-	rc = doc_from_json(out, root, src, e);
-	json_decref(root);
+	seen_names_deinit(&f);
+	seen_names_deinit(&a);
 	return rc;
 }
 
@@ -428,6 +436,7 @@ void report_doc_free(struct report_doc *d)
 {
 	if (!d)
 		return;
+	report_run_free(d->run);
 	for (size_t i = 0; d->variants && i < d->nvariants; i++) {
 		free(d->variants[i].name);
 		fields_free(d->variants[i].fields, d->variants[i].nfields);

@@ -1,7 +1,8 @@
 /* report_json.c: the profile as JSON (the keys design.md promises, and
  * more): the summary first (what dominates, why, what to change, what it
  * saves), offenders grouped by pattern, per slot the variants it holds with
- * a recommendation each.  Numbers are exact bytes. */
+ * a recommendation each.  Numbers are exact bytes.  Rendered from the
+ * report document (include/report.h), never from the walker. */
 #include "report.h"
 
 #include <inttypes.h>
@@ -25,14 +26,14 @@ static void put_bytes(json_t *o, const struct profile_bytes *b)
 	json_object_set_new(o, "allocations", J(b->allocations));
 }
 
-static json_t *fields(const struct profile *p, const struct profile_fields *fl)
+static json_t *fields(const struct report_doc *d, const struct profile_fields *fl)
 {
 	json_t *a = json_array();
 	const struct profile_field *f = fl->data;
 	for (size_t i = 0; i < fl->len; i++) {
 		json_t *o = json_object();
-		json_object_set_new(o, "path", json_string(walk_path_name(p->walker, f[i].path)));
-		json_object_set_new(o, "container", json_string(walk_kind_name((enum walk_kind)f[i].kind)));
+		json_object_set_new(o, "path", json_string(report_path(d, f[i].path)));
+		json_object_set_new(o, "container", json_string(report_kind(d, f[i].kind)));
 		json_object_set_new(o, "bytes", J(f[i].b.requested));
 		put_bytes(o, &f[i].b);
 		json_array_append_new(a, o);
@@ -59,8 +60,9 @@ static void member_name(const struct profile *p, const struct report_member *m, 
 		snprintf(buf, size, "%s.%s", p->tables.data[m->table].name, m->f->name);
 }
 
-static json_t *group_json(const struct profile *p, const struct report_group *g)
+static json_t *group_json(const struct report_doc *d, const struct report_group *g)
 {
+	const struct profile *p = d->run->p;
 	char label[160], name[200];
 	json_t *ms = json_array();
 	for (size_t i = 0; i < g->nmembers; i++) {
@@ -71,13 +73,13 @@ static json_t *group_json(const struct profile *p, const struct report_group *g)
 						    J(g->members[i].c->count), "total_bytes", J(g->members[i].total)));
 	}
 	json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "variant", vname(p, g->variant), "label",
-			      report_variant_label(p, g->variant, g->op, label, sizeof label), "op", g->op, "count",
+			      report_variant_label(d, g->variant, g->op, label, sizeof label), "op", g->op, "count",
 			      J(g->count), "inline_bytes", J(g->inline_bytes), "payload_bytes", J(g->payload_bytes),
 			      "total_bytes", J(g->total));
 	put_bytes(o, &g->heap);
 	json_object_set_new(o, "recommendation", advice_json(&g->adv));
 	json_object_set_new(o, "field_path", g->adv.path != UINT32_MAX ?
-			    json_string(walk_path_name(p->walker, g->adv.path)) : json_null());
+			    json_string(report_path(d, g->adv.path)) : json_null());
 	json_object_set_new(o, "change", json_string(g->change));
 	json_object_set_new(o, "saving", json_pack("{s:o,s:s,s:o,s:o,s:o}", "bytes", J(g->saving), "unit",
 						   g->saving_unit, "entities", J(g->saving_entities), "per_entity",
@@ -85,13 +87,14 @@ static json_t *group_json(const struct profile *p, const struct report_group *g)
 						   "counted_in_offender", g->shared_with >= 0 ? J(g->shared_with) :
 						   json_null()));
 	json_object_set_new(o, "members", ms);
-	json_object_set_new(o, "fields", fields(p, &g->fields));
+	json_object_set_new(o, "fields", fields(d, &g->fields));
 	return o;
 }
 
 /* The answer first: the same figures the markdown's Summary states. */
-static json_t *summary_json(const struct profile *p, const struct report_summary *s)
+static json_t *summary_json(const struct report_doc *d, const struct report_summary *s)
 {
+	const struct profile *p = d->run->p;
 	if (!s->have)
 		return json_null();
 	const struct report_group *g = s->group;
@@ -107,7 +110,7 @@ static json_t *summary_json(const struct profile *p, const struct report_summary
 	for (size_t i = 0; g->adv.path != UINT32_MAX && i < g->fields.len; i++)
 		if (g->fields.data[i].path == g->adv.path) {
 			const struct profile_bytes *b = &g->fields.data[i].b;
-			path = json_pack("{s:s,s:o,s:o,s:o}", "path", walk_path_name(p->walker, g->adv.path),
+			path = json_pack("{s:s,s:o,s:o,s:o}", "path", report_path(d, g->adv.path),
 					 "heap_requested_bytes", J(b->requested), "heap_used_bytes", J(b->used),
 					 "heap_chunk_bytes", J(b->chunk));
 			break;   /* the path's first row: its most expensive container kind */
@@ -117,7 +120,7 @@ static json_t *summary_json(const struct profile *p, const struct report_summary
 			 "variant", "name", vname(p, s->variant), "bytes", J(s->variant_bytes), "ops", J(s->variant_ops),
 			 "ops_bytes", J(s->ops_bytes),
 			 "feature", "name", name, "table", p->tables.data[g->members[0].table].name, "label",
-			 report_variant_label(p, g->variant, g->op, label, sizeof label), "slot", J(g->members[0].slot),
+			 report_variant_label(d, g->variant, g->op, label, sizeof label), "slot", J(g->members[0].slot),
 			 "bytes", J(g->members[0].total),
 			 "field_path", path, "features_with_pattern", feats,
 			 "why", "pattern", g->adv.pattern, "rule", g->adv.rule, "verdict", g->adv.verdict, "detail", g->adv.why,
@@ -126,8 +129,9 @@ static json_t *summary_json(const struct profile *p, const struct report_summary
 			 "entities", J(g->saving_entities));
 }
 
-static json_t *versions_json(const struct profile *p)
+static json_t *versions_json(const struct report_doc *d)
 {
+	const struct profile *p = d->run->p;
 	json_t *a = json_array();
 	for (size_t i = 0; i < p->versions.len; i++) {
 		const struct version_fact *v = &p->versions.data[i];
@@ -152,8 +156,9 @@ static json_t *options_json(const struct profile_options *o)
 			 opt_str(o->target_file), "config", opt_str(o->config_file));
 }
 
-static json_t *enum_json(const struct profile *p)
+static json_t *enum_json(const struct report_doc *d)
 {
+	const struct profile *p = d->run->p;
 	json_t *vs = json_array();
 	for (uint32_t i = 0; i < p->layout.nvariants; i++) {
 		const struct types_layout_variant *v = &p->layout.variants[i];
@@ -174,8 +179,9 @@ static json_t *enum_json(const struct profile *p)
 			 J(p->layout.tag_size), "variants", vs, "boxed_sizes_model", boxed);
 }
 
-static json_t *variants_json(const struct profile *p)
+static json_t *variants_json(const struct report_doc *d)
 {
+	const struct profile *p = d->run->p;
 	json_t *a = json_array();
 	for (size_t i = 0; i < p->nvariants; i++) {
 		const struct profile_variant *v = &p->variants[i];
@@ -184,14 +190,15 @@ static json_t *variants_json(const struct profile *p)
 		json_t *o = json_pack("{s:s,s:o,s:o,s:o}", "variant", v->name, "count", J(v->count), "inline_bytes",
 				      J(v->inline_bytes), "payload_bytes", J(v->payload_bytes));
 		put_bytes(o, &v->heap);
-		json_object_set_new(o, "fields", fields(p, &v->fields));
+		json_object_set_new(o, "fields", fields(d, &v->fields));
 		json_array_append_new(a, o);
 	}
 	return a;
 }
 
-static json_t *unseen_json(const struct profile *p)
+static json_t *unseen_json(const struct report_doc *d)
 {
+	const struct profile *p = d->run->p;
 	json_t *a = json_array();
 	for (size_t i = 0; i < p->nvariants; i++)
 		if (!p->variants[i].count)
@@ -199,29 +206,31 @@ static json_t *unseen_json(const struct profile *p)
 	return a;
 }
 
-static json_t *cells_json(const struct profile *p, const struct profile_table *tb, const struct profile_feature *f)
+static json_t *cells_json(const struct report_doc *d, const struct profile_table *tb, const struct profile_feature *f)
 {
+	const struct profile *p = d->run->p;
 	json_t *a = json_array();
 	for (size_t c = 0; c < f->cells.len; c++) {
 		const struct profile_cell *pc = &f->cells.data[c];
 		struct report_advice adv;
 		struct report_owner ow = report_owner_cell(pc);
 		char label[160];
-		report_advise(p, tb, &ow, &adv);
+		report_advise(d, tb, &ow, &adv);
 		json_t *o = json_pack("{s:s,s:s,s:o,s:o,s:o}", "variant", vname(p, pc->variant), "label",
-				      report_variant_label(p, pc->variant, f->op, label, sizeof label), "count",
+				      report_variant_label(d, pc->variant, f->op, label, sizeof label), "count",
 				      J(pc->count), "inline_bytes", J(pc->inline_bytes), "payload_bytes", J(pc->payload_bytes));
 		put_bytes(o, &pc->heap);
 		json_object_set_new(o, "heap_requested_per_instance", pct(&pc->heap_req_pct));
 		json_object_set_new(o, "recommendation", advice_json(&adv));
-		json_object_set_new(o, "fields", fields(p, &pc->fields));
+		json_object_set_new(o, "fields", fields(d, &pc->fields));
 		json_array_append_new(a, o);
 	}
 	return a;
 }
 
-static json_t *largest_ops_json(const struct profile *p)
+static json_t *largest_ops_json(const struct report_doc *d)
 {
+	const struct profile *p = d->run->p;
 	json_t *a = json_array();
 	if (!p->nlargest)
 		return a;
@@ -235,8 +244,9 @@ static json_t *largest_ops_json(const struct profile *p)
 	return a;
 }
 
-static json_t *tables_json(const struct profile *p)
+static json_t *tables_json(const struct report_doc *d)
 {
+	const struct profile *p = d->run->p;
 	json_t *a = json_array();
 	for (size_t i = 0; i < p->tables.len; i++) {
 		const struct profile_table *tb = &p->tables.data[i];
@@ -245,7 +255,7 @@ static json_t *tables_json(const struct profile *p)
 			const struct profile_feature *f = &tb->features.data[k];
 			struct report_advice adv;
 			struct report_owner ow = report_owner_feature(f);
-			report_advise(p, tb, &ow, &adv);
+			report_advise(d, tb, &ow, &adv);
 			json_t *o = json_pack("{s:s,s:o,s:s,s:s,s:b,s:o,s:o,s:o}", "name", f->name, "slot", J(k), "op", f->op,
 					      "variant", f->cells.len > 1 ? "mixed" : vname(p, f->variant), "mixed",
 					      f->cells.len > 1, "window_ms", f->window_ms ? J(f->window_ms) : json_null(),
@@ -253,8 +263,8 @@ static json_t *tables_json(const struct profile *p)
 			put_bytes(o, &f->heap);
 			json_object_set_new(o, "heap_requested_per_instance", pct(&f->heap_req_pct));
 			json_object_set_new(o, "recommendation", advice_json(&adv));
-			json_object_set_new(o, "variants", cells_json(p, tb, f));
-			json_object_set_new(o, "fields", fields(p, &f->fields));
+			json_object_set_new(o, "variants", cells_json(d, tb, f));
+			json_object_set_new(o, "fields", fields(d, &f->fields));
 			json_array_append_new(fs, o);
 		}
 		json_t *ov = json_object();
@@ -271,15 +281,15 @@ static json_t *tables_json(const struct profile *p)
 }
 
 /* Reached but not attributed exactly, by reason (all zero on a healthy walk). */
-static json_t *unattributed_json(const struct profile *p)
+static json_t *unattributed_json(const struct report_doc *d)
 {
+	const struct profile *p = d->run->p;
 	const struct walk_stats *w = &p->walk;
 	json_t *rows = json_array();
-	for (size_t i = 0; p->walker && i < walk_nodecoder_count(p->walker); i++) {
-		const struct walk_nodecoder *r = walk_nodecoder_at(p->walker, i);
-		json_array_append_new(rows, json_pack("{s:s,s:s,s:o,s:o}", "type", r->type, "path",
-						      walk_path_name(p->walker, r->path), "allocations",
-						      J(r->allocations), "bytes", J(r->bytes)));
+	for (size_t i = 0; i < d->run->nnodecoders; i++) {
+		const struct report_nodecoder *r = &d->run->nodecoders[i];
+		json_array_append_new(rows, json_pack("{s:s,s:s,s:o,s:o}", "type", r->type, "path", r->path,
+						      "allocations", J(r->allocations), "bytes", J(r->bytes)));
 	}
 	return json_pack("{s:{s:o,s:o,s:s},s:{s:o,s:o,s:o},s:{s:o,s:o,s:o},s:{s:o,s:o}}",
 			 "unreadable", "count", J(w->unreadable), "first_address", J(w->first_unreadable),
@@ -292,8 +302,9 @@ static json_t *unattributed_json(const struct profile *p)
 
 /* The whole heap: the census's in-use chunks, the tables' share (as
  * before), every typed owner's, and the classified remainder. */
-static json_t *heap_json(const struct profile *p)
+static json_t *heap_json(const struct report_doc *d)
 {
+	const struct profile *p = d->run->p;
 	const struct profile_whole *pw = &p->whole;
 	json_t *h = json_pack("{s:o,s:o}", "in_use_chunk_bytes", J(p->heap_in_use_chunk_bytes),
 			      "attributed_chunk_bytes", J(p->heap.chunk + p->overhead.chunk));
@@ -311,8 +322,8 @@ static json_t *heap_json(const struct profile *p)
 	for (size_t i = 0; i < pw->owners.len; i++) {
 		const struct profile_owner *o = &pw->owners.data[i];
 		json_t *jo = json_pack("{s:s,s:s,s:s,s:s,s:s}", "path", o->name, "group", o->group == 1 ? "root" : "static",
-				       "owner", o->owner, "field_path", walk_path_name(p->walker, o->path), "container",
-				       walk_kind_name((enum walk_kind)o->kind));
+				       "owner", o->owner, "field_path", report_path(d, o->path), "container",
+				       report_kind(d, o->kind));
 		put_bytes(jo, &o->b);
 		json_object_set_new(jo, "allocations", J(o->b.allocations));
 		json_array_append_new(owners, jo);
@@ -350,18 +361,21 @@ static json_t *heap_json(const struct profile *p)
 	return h;
 }
 
-int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
-		const struct report_metrics *mx, struct err *e)
+int report_doc_json(FILE *out, const struct report_doc *d, const struct report_meta *m,
+		    const struct report_metrics *mx, struct err *e)
 {
+	if (!d->run)
+		return err_set(e, ERR_USAGE, "%s: a saved profile is not rendered again", d->source);
+	const struct profile *p = d->run->p;
 	struct report_groups groups;
 	struct report_summary sum;
-	int grc = report_groups_build(p, &groups, e);
+	int grc = report_groups_build(d, &groups, e);
 	if (grc)
 		return grc;
-	report_summarize(p, &groups, &sum);
+	report_summarize(d, &groups, &sum);
 	json_t *root = json_object();
 	json_object_set_new(root, "format_version", J(REPORT_FORMAT_VERSION));
-	json_object_set_new(root, "summary", summary_json(p, &sum));
+	json_object_set_new(root, "summary", summary_json(d, &sum));
 	json_t *totals = json_pack("{s:o,s:o,s:o,s:o}", "entities", J(p->entities), "ops", J(p->ops), "inline_bytes",
 				   J(p->inline_bytes), "payload_bytes", J(p->payload_bytes));
 	put_bytes(totals, &p->heap);
@@ -372,7 +386,7 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	if (snap && m->debug_info)
 		json_object_set_new(snap, "debug_info", json_string(m->debug_info));
 	json_object_set_new(root, "snapshot", snap);
-	json_object_set_new(root, "versions", versions_json(p));
+	json_object_set_new(root, "versions", versions_json(d));
 	json_object_set_new(root, "target", json_string(p->target_name));
 	json_object_set_new(root, "options", options_json(m->opts));
 	json_object_set_new(root, "words", json_pack("{s:s,s:s,s:s}", "table", !p->generic || p->split_tables ? "table" :
@@ -382,21 +396,21 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 						    J(p->root_addr), "type", p->root_type, "own_allocations", "count",
 						    J(p->root_alloc_count), "heap_requested_bytes", J(p->root_alloc_requested),
 						    "heap_chunk_bytes", J(p->root_alloc_chunk)));
-	json_object_set_new(root, "enum", enum_json(p));
+	json_object_set_new(root, "enum", enum_json(d));
 	json_object_set_new(root, "totals", totals);
-	json_object_set_new(root, "variants", variants_json(p));
-	json_object_set_new(root, "unseen_variants", unseen_json(p));
+	json_object_set_new(root, "variants", variants_json(d));
+	json_object_set_new(root, "unseen_variants", unseen_json(d));
 	json_t *offs = json_array();
 	for (size_t i = 0; i < groups.n; i++)
-		json_array_append_new(offs, group_json(p, &groups.g[i]));
+		json_array_append_new(offs, group_json(d, &groups.g[i]));
 	json_object_set_new(root, "offenders", offs);
-	json_object_set_new(root, "tables", tables_json(p));
-	json_object_set_new(root, "largest_entity_ops", largest_ops_json(p));
+	json_object_set_new(root, "tables", tables_json(d));
+	json_object_set_new(root, "largest_entity_ops", largest_ops_json(d));
 	json_object_set_new(root, "per_entity_bytes", pct(&p->per_entity));
 	json_object_set_new(root, "per_entity_chunk_bytes", pct(&p->per_entity_chunk));
 	json_object_set_new(root, "overhead", ov);
-	json_object_set_new(root, "unattributed", unattributed_json(p));
-	json_object_set_new(root, "heap", heap_json(p));
+	json_object_set_new(root, "unattributed", unattributed_json(d));
+	json_object_set_new(root, "heap", heap_json(d));
 	json_object_set_new(root, "shared_between_holders",
 			    json_pack("{s:o,s:o,s:o,s:o,s:o}", "allocations", J(p->shared.allocations), "heap_requested_bytes",
 				      J(p->shared.requested), "heap_chunk_bytes", J(p->shared.chunk), "references",
@@ -423,4 +437,16 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
 	if (rc != 0 || ferror(out))
 		return err_set(e, ERR_IO, "writing the JSON failed");
 	return 0;
+}
+
+int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
+		const struct report_metrics *mx, struct err *e)
+{
+	struct report_doc *d;
+	int rc = report_doc_build(&d, p, m, e);
+	if (rc)
+		return rc;
+	rc = report_doc_json(out, d, m, mx, e);
+	report_doc_free(d);
+	return rc;
 }

@@ -11,6 +11,8 @@
  * block (table headers are recorded as they are printed).  In generic mode
  * (--root without a target) the words are the user's: holders and slots,
  * not entities and features, unless the root held several tables.
+ * Rendered from the report document (include/report.h), never from the
+ * walker.
  */
 #include "report.h"
 
@@ -41,7 +43,8 @@ static const struct vocab GENERIC_TABLES = {"table", "Table", "tables", "holder"
 
 struct md {
 	FILE *o;
-	const struct profile *p;
+	const struct report_doc *d;
+	const struct profile *p;      /* d->run->p */
 	struct vocab w;
 	const struct report_groups *groups;
 	const struct report_summary *sum;
@@ -202,7 +205,7 @@ static void summary(struct md *m, const struct report_meta *meta)
 	const struct report_member *top = &g->members[0];
 	char name[200], label[160];
 	member_name(m, top, name, sizeof name);
-	report_variant_label(p, g->variant, g->op, label, sizeof label);
+	report_variant_label(m->d, g->variant, g->op, label, sizeof label);
 	fprintf(o, "- **What dominates:** variant `%s` costs %s of the %s bytes the ops cost (%.1f%%, inline + heap "
 		"chunk) in %s of %s ops.", vname(p, s->variant), N(s->variant_bytes), N(s->ops_bytes),
 		share(s->variant_bytes, s->ops_bytes), N(s->variant_ops), N(p->ops));
@@ -212,7 +215,7 @@ static void summary(struct md *m, const struct report_meta *meta)
 		for (size_t i = 0; i < g->fields.len; i++)
 			if (g->fields.data[i].path == g->adv.path) {
 				const struct profile_bytes *b = &g->fields.data[i].b;
-				fprintf(o, "; field path `%s` holds %s heap chunk bytes there%s%s", walk_path_name(p->walker,
+				fprintf(o, "; field path `%s` holds %s heap chunk bytes there%s%s", report_path(m->d,
 					g->adv.path), N(b->chunk), g->nmembers > 1 ? " and in the " : "",
 					g->nmembers > 1 ? m->w.features : "");
 				if (g->nmembers > 1)
@@ -228,7 +231,7 @@ static void summary(struct md *m, const struct report_meta *meta)
 				const struct profile_bytes *b = &g->fields.data[i].b;
 				fprintf(o, "- **Why:** %s (rule %s): `%s` asked for %s bytes and %s of them hold live elements "
 					"(%.1f%%), across the %s %s with this pattern.", g->adv.pattern, g->adv.rule,
-					report_path_tail(walk_path_name(p->walker, g->adv.path)), N(b->requested), N(b->used),
+					report_path_tail(report_path(m->d, g->adv.path)), N(b->requested), N(b->used),
 					share(b->used, b->requested), N(g->nmembers), g->nmembers == 1 ? m->w.feature :
 					m->w.features);
 				said = true;
@@ -569,8 +572,8 @@ static void breakdown(struct md *m, const struct profile_fields *fl, uint64_t co
 	for (size_t i = 0; i < fl->len; i++) {
 		const struct profile_field *c = &fl->data[i];
 		const struct profile_bytes *b = &c->b;
-		fprintf(o, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", walk_path_name(m->p->walker, c->path),
-			walk_kind_name((enum walk_kind)c->kind), N(b->allocations), N(b->requested), N(b->used),
+		fprintf(o, "| `%s` | %s | %s | %s | %s | %s | %s | %s | %s |\n", report_path(m->d, c->path),
+			report_kind(m->d, c->kind), N(b->allocations), N(b->requested), N(b->used),
 			N(b->requested - b->used), N(b->chunk), N(b->chunk - b->requested),
 			D1(count ? (double)b->chunk / (double)count : 0.0));
 	}
@@ -605,7 +608,7 @@ static void offenders(struct md *m)
 			continue;   /* no rule fired: not an offender */
 		shown++;
 		char label[160], name[200];
-		report_variant_label(p, g->variant, g->op, label, sizeof label);
+		report_variant_label(m->d, g->variant, g->op, label, sizeof label);
 		fprintf(o, "### %zu. %c%s in `%s`: %s bytes in %zu %s\n\n", shown, g->adv.pattern[0] - 32,
 			g->adv.pattern + 1, label, N(g->total), g->nmembers, g->nmembers == 1 ? m->w.feature : m->w.features);
 		fprintf(o, "- %s instances: inline %s (payload %s, slot slack %s), heap requested %s, used %s, chunk %s in "
@@ -658,7 +661,7 @@ static void cell_row(struct md *m, const struct profile_table *tb, size_t slot, 
 	const struct profile *p = m->p;
 	struct report_advice adv;
 	struct report_owner ow = report_owner_cell(c);
-	report_advise(p, tb, &ow, &adv);
+	report_advise(m->d, tb, &ow, &adv);
 	if (sub)
 		fprintf(o, "| %zu | &nbsp;&nbsp;└ as %s | ", slot, vname(p, c->variant));
 	else {
@@ -811,7 +814,7 @@ static void largest(struct md *m)
 		char label[160];
 		fprintf(o, "| %u | `", ops[i].slot);
 		report_md_cell(o, fname);
-		fprintf(o, "` | %s | %s | %.1f%% |\n", report_variant_label(p, ops[i].variant, fop, label, sizeof label),
+		fprintf(o, "` | %s | %s | %.1f%% |\n", report_variant_label(m->d, ops[i].variant, fop, label, sizeof label),
 			N(ops[i].bytes), share(ops[i].bytes, r->bytes));
 	}
 	if (nrest)
@@ -841,7 +844,7 @@ static void advisor(struct md *m)
 					   "Inline saved in total", "This row adds"};
 	head(m, cols, 5);
 	struct report_boxing bx;
-	for (uint32_t k = 0; report_boxing_step(p, k, &bx); k++) {
+	for (uint32_t k = 0; report_boxing_step(m->d, k, &bx); k++) {
 		const char *name = bx.variant < le->nvariants ? le->variants[bx.variant].name : "?";
 		fprintf(o, "| %u | %s | %s | %s | %s%s |\n", k + 1, name, N(bx.size), N(bx.saved), bx.adds ? "+" : "",
 			bx.adds ? N(bx.adds) : "nothing more");
@@ -912,7 +915,7 @@ static void unattributed(struct md *m)
 			N(w->nodecoder), N(w->nodecoder_bytes));
 	fprintf(o, "| shared and already charged (Rc/Arc reached again; chunk bytes) | %s | %s | counted once, "
 		"on first visit |\n\n", N(w->shared_revisits), N(w->shared_bytes));
-	size_t n = p->walker ? walk_nodecoder_count(p->walker) : 0;
+	size_t n = m->d->run->nnodecoders;
 	if (!n)
 		return;
 	fprintf(o, "Heap behind raw pointers (`*mut T`, `*const T`, `NonNull<T>`) outside every known container, by "
@@ -920,9 +923,8 @@ static void unattributed(struct md *m)
 	static const char *const cols2[] = {"Type", "Field path", "Allocations", "Chunk bytes"};
 	head(m, cols2, 4);
 	for (size_t i = 0; i < n && i < 20; i++) {
-		const struct walk_nodecoder *r = walk_nodecoder_at(p->walker, i);
-		fprintf(o, "| `%s` | `%s` | %s | %s |\n", r->type, walk_path_name(p->walker, r->path), N(r->allocations),
-			N(r->bytes));
+		const struct report_nodecoder *r = &m->d->run->nodecoders[i];
+		fprintf(o, "| `%s` | `%s` | %s | %s |\n", r->type, r->path, N(r->allocations), N(r->bytes));
 	}
 	if (n > 20)
 		fprintf(o, "| (%zu more) | | | |\n", n - 20);
@@ -1169,21 +1171,25 @@ static void whole_heap(struct md *m)
 	fprintf(o, "\n");
 }
 
-int report_markdown(FILE *o, const struct profile *p, const struct report_meta *meta,
-		    const struct report_metrics *mx, struct err *e)
+int report_doc_markdown(FILE *o, const struct report_doc *d, const struct report_meta *meta,
+			const struct report_metrics *mx, struct err *e)
 {
 	struct report_groups groups;
 	struct report_summary sum;
+	if (!d->run)
+		return err_set(e, ERR_USAGE, "%s: a saved profile is not rendered again", d->source);
+	const struct profile *p = d->run->p;
 	struct md *m = calloc(1, sizeof *m);
 	if (!m)
 		return err_set(e, ERR_NOMEM, "out of memory writing the report");
-	int rc = report_groups_build(p, &groups, e);
+	int rc = report_groups_build(d, &groups, e);
 	if (rc) {
 		free(m);
 		return rc;
 	}
-	report_summarize(p, &groups, &sum);
+	report_summarize(d, &groups, &sum);
 	m->o = o;
+	m->d = d;
 	m->p = p;
 	m->w = !p->generic ? BEAVA_WORDS : p->split_tables ? GENERIC_TABLES : GENERIC_WORDS;
 	m->groups = &groups;
@@ -1208,4 +1214,16 @@ int report_markdown(FILE *o, const struct profile *p, const struct report_meta *
 	if (ferror(o))
 		return err_set(e, ERR_IO, "writing the report failed");
 	return 0;
+}
+
+int report_markdown(FILE *o, const struct profile *p, const struct report_meta *meta,
+		    const struct report_metrics *mx, struct err *e)
+{
+	struct report_doc *d;
+	int rc = report_doc_build(&d, p, meta, e);
+	if (rc)
+		return rc;
+	rc = report_doc_markdown(o, d, meta, mx, e);
+	report_doc_free(d);
+	return rc;
 }

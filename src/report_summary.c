@@ -17,8 +17,9 @@ const char *report_num(char *buf, size_t size, uint64_t v)
 	return fmt_num(buf, size, v);
 }
 
-const char *report_variant_label(const struct profile *p, uint32_t variant, const char *op, char *buf, size_t size)
+const char *report_variant_label(const struct report_doc *d, uint32_t variant, const char *op, char *buf, size_t size)
 {
+	const struct profile *p = d->run->p;
 	const char *name = variant < p->nvariants ? p->variants[variant].name : "-";
 	if (op && *op && strcmp(op, name) != 0)
 		snprintf(buf, size, "%s<%s>", name, op);
@@ -88,8 +89,21 @@ static void add_b(struct profile_bytes *d, const struct profile_bytes *s)
 	d->allocations += s->allocations;
 }
 
+/* The order of an owner's fields (profile_field_cmp's, the paths named by
+ * the document). */
+static int field_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct report_doc *d = ctx;
+	const struct profile_field *p = a, *q = b;
+	uint64_t x = p->b.chunk, y = q->b.chunk;
+	if (x != y)
+		return x < y ? 1 : -1;
+	int c = strcmp(report_path(d, p->path), report_path(d, q->path));
+	return c ? c : (int)p->kind - (int)q->kind;
+}
+
 /* The members' fields summed by (path, kind), in report order. */
-static int group_fields(const struct profile *p, struct report_group *g)
+static int group_fields(const struct report_doc *d, struct report_group *g)
 {
 	struct profile_fields all;
 	profile_fields_init(&all);
@@ -113,7 +127,7 @@ static int group_fields(const struct profile *p, struct report_group *g)
 	}
 	all.len = o;
 	if (all.len > 1)
-		qsort_r(all.data, all.len, sizeof *all.data, profile_field_cmp, p->walker);
+		qsort_r(all.data, all.len, sizeof *all.data, field_cmp, (void *)d);
 	g->fields = all;
 	return 0;
 }
@@ -127,15 +141,16 @@ static struct report_owner group_owner(const struct report_group *g)
 /* What following the group's recommendation saves (report_rule_saving, the
  * one computation the rules use), the change in words, and the rule's
  * detail recomputed from the group's own figures. */
-static void group_saving(const struct profile *p, struct report_group *g)
+static void group_saving(const struct report_doc *d, struct report_group *g)
 {
-	const char *path = g->adv.path != UINT32_MAX && p->walker ? walk_path_name(p->walker, g->adv.path) : "";
+	const struct profile *p = d->run->p;
+	const char *path = g->adv.path != UINT32_MAX ? report_path(d, g->adv.path) : "";
 	const char *vn = g->variant < p->nvariants ? p->variants[g->variant].name : "?";
 	struct report_owner ow = group_owner(g);
-	g->saving = report_rule_saving(p, &ow, g->adv.rule, g->adv.path, &g->saving_unit);
+	g->saving = report_rule_saving(d, &ow, g->adv.rule, g->adv.path, &g->saving_unit);
 	g->saving_entities = g->adv.rule[1] == '3' ? p->entities : g->holders;
 	g->shared_with = -1;
-	report_advice_explain(p, &ow, &g->adv);
+	report_advice_explain(d, &ow, &g->adv);
 	switch (g->adv.rule[1]) {
 	case '1':
 		snprintf(g->change, sizeof g->change, "allocate `%.120s` lazily: start empty and grow with what arrives, "
@@ -186,8 +201,9 @@ void report_groups_free(struct report_groups *g)
 	memset(g, 0, sizeof *g);
 }
 
-int report_groups_build(const struct profile *p, struct report_groups *out, struct err *e)
+int report_groups_build(const struct report_doc *d, struct report_groups *out, struct err *e)
 {
+	const struct profile *p = d->run->p;
 	size_t n = 0;
 	memset(out, 0, sizeof *out);
 	for (size_t t = 0; t < p->tables.len; t++)
@@ -212,7 +228,7 @@ int report_groups_build(const struct profile *p, struct report_groups *out, stru
 					continue;
 				struct report_owner ow = report_owner_cell(pc);
 				k[m].m = (struct report_member){(uint32_t)t, (uint32_t)s, f, pc, pc->inline_bytes + pc->heap.chunk};
-				report_advise(p, tb, &ow, &k[m].adv);
+				report_advise(d, tb, &ow, &k[m].adv);
 				k[m].op = f->op ? f->op : "";
 				k[m].variant = pc->variant;
 				m++;
@@ -244,7 +260,7 @@ int report_groups_build(const struct profile *p, struct report_groups *out, stru
 	free(k);
 	for (size_t i = 0; i < out->n; i++) {
 		struct report_group *g = &out->g[i];
-		if (group_fields(p, g)) {
+		if (group_fields(d, g)) {
 			report_groups_free(out);
 			return err_set(e, ERR_NOMEM, "out of memory grouping offenders");
 		}
@@ -262,7 +278,7 @@ int report_groups_build(const struct profile *p, struct report_groups *out, stru
 			if (!seen)
 				g->holders += most;
 		}
-		group_saving(p, g);
+		group_saving(d, g);
 	}
 	if (out->n > 1)
 		qsort(out->g, out->n, sizeof *out->g, cmp_group);
@@ -270,8 +286,9 @@ int report_groups_build(const struct profile *p, struct report_groups *out, stru
 	return 0;
 }
 
-void report_summarize(const struct profile *p, const struct report_groups *g, struct report_summary *out)
+void report_summarize(const struct report_doc *d, const struct report_groups *g, struct report_summary *out)
 {
+	const struct profile *p = d->run->p;
 	memset(out, 0, sizeof *out);
 	out->ops_bytes = p->inline_bytes + p->heap.chunk;
 	uint32_t best = UINT32_MAX;

@@ -6,7 +6,8 @@
  *   2. the variants' payload sizes in 8-byte bands (beava's own payload
  *      plot), the bands whose boxing shrinks the enum (rule R3, the layout
  *      advisor) in orange, a dashed line at the lowest of them.
- * Plain SVG 1.1, no script, fonts and colours inline.
+ * Plain SVG 1.1, no script, fonts and colours inline.  Drawn from the
+ * report document (include/report.h).
  */
 #include "report.h"
 
@@ -135,8 +136,9 @@ static int variants_chart(FILE *o, const struct profile *p, const struct profile
 #define CHART2_H 150
 #define CHART2_HEIGHT (20 + 24 + 16 + CHART2_H + 40)
 
-static int payload_chart(FILE *o, const struct profile *p, int y0)
+static int payload_chart(FILE *o, const struct report_doc *d, int y0)
 {
+	const struct profile *p = d->run->p;
 	const struct types_layout_enum *le = &p->layout;
 	uint64_t slot = le->size ? le->size : 8;
 	size_t nb = (size_t)((slot + 7) / 8);
@@ -156,7 +158,7 @@ static int payload_chart(FILE *o, const struct profile *p, int y0)
 			ops[b] += p->variants[i].count;
 		if (variants[b] > most)
 			most = variants[b];
-		if (report_boxing_of(p, i, &bx) && bx.adds) {
+		if (report_boxing_of(d, i, &bx) && bx.adds) {
 			candidate[b] = true;
 			lowest = b < lowest ? b : lowest;
 		}
@@ -196,8 +198,11 @@ static int payload_chart(FILE *o, const struct profile *p, int y0)
 	return CHART2_HEIGHT;
 }
 
-int report_svg(FILE *o, const struct profile *p, struct err *e)
+int report_doc_svg(FILE *o, const struct report_doc *d, struct err *e)
 {
+	if (!d->run)
+		return err_set(e, ERR_USAGE, "%s: a saved profile is not drawn again", d->source);
+	const struct profile *p = d->run->p;
 	const struct profile_variant **v = malloc((p->nvariants ? p->nvariants : 1) * sizeof *v);
 	size_t nv = 0;
 	if (!v)
@@ -216,10 +221,21 @@ int report_svg(FILE *o, const struct profile *p, struct err *e)
 	int y = 24;
 	y += variants_chart(o, p, v, nv, y);
 	y += 30;
-	payload_chart(o, p, y);
+	payload_chart(o, d, y);
 	fprintf(o, "</svg>\n");
 	free(v);
 	if (ferror(o))
 		return err_set(e, ERR_IO, "writing the chart failed");
 	return 0;
+}
+
+int report_svg(FILE *o, const struct profile *p, struct err *e)
+{
+	struct report_doc *d;
+	int rc = report_doc_build(&d, p, NULL, e);
+	if (rc)
+		return rc;
+	rc = report_doc_svg(o, d, e);
+	report_doc_free(d);
+	return rc;
 }

@@ -12,6 +12,9 @@
  * Refusals: profiles of different targets, other or missing format
  * versions, malformed saved profiles (exit 2, one line, no crash).
  *
+ * The report document (include/report.h) outlives the profile, heap, types
+ * and image it was built from, and its figures are the truth's.
+ *
  * The gate: its arithmetic on hand-made documents (struct report_doc
  * filled here, every limit form, both sides of each edge), and the tool's
  * exit codes (0 held, 5 breached with one stderr line per breach, 1 for a
@@ -314,6 +317,67 @@ static void test_diff_saved_equals_cores(void **state)
 	json_decref(sd);
 }
 
+/* The report document owns what it holds: built from a profile of the
+ * pair's first core, it is rendered (markdown, JSON, chart, folded stacks)
+ * after the profile, the heap, the types and the image are all closed (the
+ * ASan build catches any pointer left into them), and its figures are the
+ * truth's. */
+static void test_doc_outlives_its_sources(void **state)
+{
+	(void)state;
+	need_pair();
+	char core[600], exe[600];
+	struct err e = {0};
+	struct image *img = NULL;
+	struct types *t = NULL;
+	struct heap *h = NULL;
+	struct profile *p = NULL;
+	struct report_doc *d = NULL;
+	struct profile_options po = {0};
+	snprintf(core, sizeof core, "%s/core", pair[0]);
+	snprintf(exe, sizeof exe, "%s/beava-sim", pair[0]);
+	if (image_open(&img, core, exe, &e) || types_open(&t, exe, NULL, &e) || heap_open(&h, img, &e) ||
+	    profile_run(&p, img, t, h, &po, &e))
+		fail_msg("profiling %s: %s", core, e.msg);
+	struct report_meta m = {.core = core, .exe = exe, .core_kind = "gcore", .build_id = "", .opts = &po};
+	if (report_doc_from_profile(&d, p, &m, &e))
+		fail_msg("building the document: %s", e.msg);
+	profile_free(p);
+	heap_close(h);
+	types_close(t);
+	image_close(img);
+
+	json_t *tt = json_object_get(truth[0], "totals");
+	assert_non_null(d->run);
+	assert_int_equal(d->entities, num(tt, "entities"));
+	assert_int_equal(d->ops, num(tt, "ops"));
+	assert_int_equal(d->heap.requested, num(tt, "heap_requested_bytes"));
+	assert_int_equal(d->heap.chunk, num(tt, "heap_chunk_bytes"));
+	assert_int_equal(d->run->p->heap.chunk, num(tt, "heap_chunk_bytes"));
+	assert_int_equal(d->enum_size, num(truth[0], "aggop_size"));
+	assert_null(profile_walker(d->run->p));
+
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(report_doc_markdown(f, d, &m, NULL, &e), 0);
+	assert_int_equal(report_doc_svg(f, d, &e), 0);
+	assert_int_equal(report_folded(f, d, REPORT_FAM_CHUNK, &e), 0);
+	long md_end = ftell(f);
+	assert_int_equal(report_doc_json(f, d, &m, NULL, &e), 0);
+	fclose(f);
+	/* the JSON the document renders carries the truth's totals too */
+	json_error_t je;
+	json_t *j = json_loadb(buf + md_end, len - (size_t)md_end, 0, &je);
+	assert_non_null(j);
+	assert_int_equal(num(json_object_get(j, "totals"), "heap_chunk_bytes"), num(tt, "heap_chunk_bytes"));
+	assert_non_null(strstr(buf, "## Layout advisor"));
+	json_decref(j);
+	free(buf);
+	report_doc_free(d);
+}
+
 /* Fields sum to their variant, containers to the totals: the diff's rows
  * are one accounting, whatever the grouping. */
 static void test_diff_fields_sum(void **state)
@@ -582,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_diff_tables_features_equal_truths),
 		cmocka_unit_test(test_diff_saved_equals_cores),
 		cmocka_unit_test(test_diff_fields_sum),
+		cmocka_unit_test(test_doc_outlives_its_sources),
 		cmocka_unit_test(test_diff_refusals),
 		cmocka_unit_test(test_gate_arithmetic),
 		cmocka_unit_test(test_gate_breach_line),
