@@ -2,27 +2,39 @@
  *
  * Once the tables are walked (and their figures taken), the same walker goes
  * on from the root state (its other fields: what the tables reached is
- * already marked and not charged again) and then from every static that can
- * own heap, behind OnceLock/LazyLock/Mutex and the rest of the wrappers the
- * walker sees through.  Each allocation is charged once, to the first owner
- * that reaches it in this order: tables, root state, statics (DWARF order);
+ * already marked and not charged again), from the tables' own structs (their
+ * fields beside the maps: key names, ...), and then from every static that
+ * can own heap, behind OnceLock/LazyLock/Mutex and the rest of the wrappers
+ * the walker sees through.  Each allocation is charged once, to the first
+ * owner that reaches it in this order: tables, root state, the tables'
+ * structs, statics (DWARF order);
  * an Rc/Arc a later owner reaches again is counted as shared, not charged.
  *
  * What no typed owner reached is the remainder: every in-use chunk of the
  * census the walk did not report (walk_unreported reads it off the mark
  * map, so no per-byte structure is added).  It is classified by a
- * conservative scan of 8-byte words for pointers into it (interior
- * pointers count): a chunk a thread's TLS block points at exactly with the
- * size of a tcache_perthread_struct is allocator-internal; else one a thread
- * stack (from its stack pointer up), its TLS block or a register points into
- * is "stack"; else one static memory points into (writable segments backed
- * by a file: the executable's and the libraries' .data, the anonymous .bss
- * right after one, any segment holding a DWARF static) is "static"; else
- * one another
- * unreached chunk points into is "chunk"; else it is referenced from nowhere
- * the scan looked (a leak candidate).  Typed-owned chunks are not scanned:
- * a chunk reached only through a raw pointer inside one is a leak candidate
- * here and is also counted by the walk's raw-pointer rows.
+ * conservative scan of 8-byte words for pointers into it (interior pointers
+ * count, but not a word equal to a chunk's last granule: that is the next
+ * chunk's header, where glibc's bins and top point), each chunk scanned at
+ * most once:
+ *   - allocator-internal: a thread's tcache_perthread_struct (the chunk a
+ *     word below the thread pointer points at exactly, at the TLS offset
+ *     most threads share, with a tcache's size and contents);
+ *   - anchored "static": pointed into from static memory (writable segments
+ *     backed by a file: the .data of the executable and the libraries, the
+ *     anonymous .bss right after one, any segment holding a DWARF static),
+ *     or from a chunk anchored so, transitively;
+ *   - anchored "stack": the same from a thread's stack (from its stack
+ *     pointer up, the red zone included), its TLS block or its registers;
+ *     static goes first (a process-lifetime anchor no stale stack word makes
+ *     up), so a chunk both reach is "static";
+ *   - the rest are leak candidates: "chunk" when another leak candidate
+ *     points into it (a member of a leaked group or cycle), "nowhere" when
+ *     nothing scanned does.  A reference counts only from an anchor or an
+ *     anchored chunk: a stale address in a dead chunk does not anchor.
+ * Typed-owned chunks are not scanned: a chunk reached only through a raw
+ * pointer inside one is a leak candidate here and is also counted by the
+ * walk's raw-pointer rows.
  */
 #include "profile_int.h"
 
@@ -35,9 +47,9 @@
 #include "sorted.h"
 
 static const char *const REST_NAMES[PROFILE_REST_COUNT] = {
-	"allocator-internal (tcache)", "referenced from a thread stack or register",
-	"referenced from static memory", "referenced only from other unreached chunks",
-	"referenced from nowhere (leak candidates)",
+	"allocator-internal (tcache)", "held from a thread stack, TLS or register (directly or through unreached chunks)",
+	"held from static memory (directly or through unreached chunks)",
+	"leak candidates held only by other leak candidates", "referenced from nowhere (leak candidates)",
 };
 
 const char *profile_rest_name(enum profile_rest_class c)
