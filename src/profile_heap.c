@@ -498,9 +498,21 @@ out:
 
 /* ------------------------------------------------ owners */
 
-/* The owner index of the tables' own structs (their fields beside the maps
- * the tables walk decodes): after the root state, before the statics. */
+struct stack_type {
+	type_id ty;
+	uint64_t off;   /* where its Arc<root> member lies */
+	uint64_t size;
+};
+DEFINE_VECTOR(stack_types, struct stack_type)
+
+
+/* Owner indices (the tag's low 30 bits): 0 the root state, 1 + i static i,
+ * WH_OWNER_STACK + k the k-th type held on thread stacks beside the root's
+ * Arc, WH_OWNER_TABLES the tables' own structs (their fields beside the
+ * maps the tables walk decodes). */
 #define WH_OWNER_TABLES (PROFILE_OWNER_TAG - 1)
+#define WH_OWNER_STACK (PROFILE_OWNER_TAG >> 1)
+#define WH_STACK_TYPES 4096   /* the most struct types tried on the stacks */
 
 
 /* The last path segment of a qualified type name, generics kept. */
@@ -512,6 +524,18 @@ static const char *short_type(const char *name)
 	return s;
 }
 
+/* The last two path segments of a qualified type name, generics kept
+ * ("server::Server", "spawn_worker::{closure_env#0}"). */
+static const char *last_two(const char *name)
+{
+	const char *lt = strchr(name, '<'), *s1 = name, *s2 = name;
+	for (const char *q = name; (q = strstr(q, "::")) && (!lt || q < lt); q += 2) {
+		s2 = s1;
+		s1 = q + 2;
+	}
+	return s2;
+}
+
 static int owner_cmp(const void *a, const void *b)
 {
 	const struct profile_owner *x = a, *y = b;
@@ -521,7 +545,7 @@ static int owner_cmp(const void *a, const void *b)
 }
 
 static int owners_finish(struct wh *wh, struct profile *p, const struct types *t, const char *tables_path,
-			 struct err *e)
+			 const struct stack_types *cands, struct err *e)
 {
 	struct profile_whole *pw = &p->whole;
 	for (struct wh_acc *a = wh_acc_table_first(&wh->accs); a; a = wh_acc_table_next(&wh->accs, a)) {
@@ -538,6 +562,10 @@ static int owners_finish(struct wh *wh, struct profile *p, const struct types *t
 						 snprintf(head + n, sizeof head - (size_t)n, "%c", *q);
 			if (n > 0 && (size_t)n < sizeof head)
 				snprintf(head + n, sizeof head - (size_t)n, " > [table]");
+		} else if (owner >= WH_OWNER_STACK) {
+			const struct types_type *tt = owner - WH_OWNER_STACK < cands->len ?
+				types_get(t, cands->data[owner - WH_OWNER_STACK].ty) : NULL;
+			snprintf(head, sizeof head, "stack: %s", tt && tt->name ? last_two(tt->name) : "?");
 		} else {
 			const struct types_static *st = types_static_at(t, owner - 1);
 			snprintf(head, sizeof head, "static %s", st && st->name ? st->name : "?");
@@ -549,7 +577,7 @@ static int owners_finish(struct wh *wh, struct profile *p, const struct types *t
 		char *oname = strdup(head);
 		if (!oname || !profile_owners_append(&pw->owners, (struct profile_owner){name, oname, path,
 									       (uint8_t)a->kind,
-									       owner && owner != WH_OWNER_TABLES ? 2 : 1, a->b})) {
+									       owner && owner != WH_OWNER_TABLES ? owner >= WH_OWNER_STACK ? 3 : 2 : 1, a->b})) {
 			free(name);
 			free(oname);
 			return err_set(e, ERR_NOMEM, "out of memory naming heap owners");
@@ -560,6 +588,143 @@ static int owners_finish(struct wh *wh, struct profile *p, const struct types *t
 	if (pw->owners.len > 1)
 		qsort(pw->owners.data, pw->owners.len, sizeof *pw->owners.data, owner_cmp);
 	return 0;
+}
+
+/* ------------------------------------------------ values on thread stacks */
+
+/* Whether name is "alloc::sync::Arc<ROOT>" or "alloc::sync::Arc<ROOT, A>". */
+static bool is_root_arc(const char *name, const char *root)
+{
+	static const char pre[] = "alloc::sync::Arc<";
+	size_t n = strlen(root);
+	return name && strncmp(name, pre, sizeof pre - 1) == 0 && strncmp(name + sizeof pre - 1, root, n) == 0 &&
+	       (name[sizeof pre - 1 + n] == '>' || name[sizeof pre - 1 + n] == ',');
+}
+
+static bool starts(const char *s, const char *pre)
+{
+	return s && strncmp(s, pre, strlen(pre)) == 0;
+}
+
+/* Reads the word at addr + the offset of path in ty; false when the path is
+ * not there (another std's layout: not checked) or the word is unreadable. */
+static int member_word(const struct image *img, const struct types *t, type_id ty, const char *path,
+		       uint64_t addr, uint64_t *v)
+{
+	uint64_t off;
+	if (types_member_path(t, ty, path, &off, NULL, NULL) != 0)
+		return 1;
+	return image_read_u64(img, addr + off, v, NULL) != 0 ? -1 : 0;
+}
+
+/* Whether a candidate placed at base looks like a live value and not a
+ * stale copy a frame has partly reused: each of its own Arc/Rc members
+ * points at the start of an in-use chunk with plausible counts, and each of
+ * its Vec/String members has len <= cap and, when it has a buffer, points at
+ * the start of an in-use chunk. */
+static bool placement_ok(struct walk *w, const struct image *img, const struct types *t, type_id ty, uint64_t base)
+{
+	const struct types_type *tt = types_get(t, ty);
+	for (uint32_t m = 0; tt && m < tt->nmembers; m++) {
+		type_id mid = types_resolve(t, tt->members[m].type);
+		const struct types_type *mt = types_get(t, mid);
+		uint64_t at = base + tt->members[m].offset, ptr, cap, len, strong, weak;
+		if (!mt || mt->kind != TYPES_STRUCT)
+			continue;
+		if (starts(mt->name, "alloc::sync::Arc<") || starts(mt->name, "alloc::rc::Rc<")) {
+			if (image_read_u64(img, at, &ptr, NULL) != 0 || walk_chunk_size(w, ptr) == 0 ||
+			    image_read_u64(img, ptr, &strong, NULL) != 0 || image_read_u64(img, ptr + 8, &weak, NULL) != 0 ||
+			    strong == 0 || strong > (1ull << 32) || weak == 0 || weak > (1ull << 32))
+				return false;
+		} else if (starts(mt->name, "alloc::vec::Vec<") || starts(mt->name, "alloc::string::String")) {
+			const char *pre = starts(mt->name, "alloc::string::String") ? "vec." : "";
+			char pc[64], pp[64], pl[64];
+			snprintf(pc, sizeof pc, "%sbuf.inner.cap.__0", pre);
+			snprintf(pp, sizeof pp, "%sbuf.inner.ptr.pointer.pointer", pre);
+			snprintf(pl, sizeof pl, "%slen", pre);
+			int rc = member_word(img, t, mid, pc, at, &cap);
+			if (rc == 1)
+				continue;   /* not this std's layout: left to the decoders */
+			if (rc || member_word(img, t, mid, pp, at, &ptr) || member_word(img, t, mid, pl, at, &len) ||
+			    len > cap || (cap && cap < (1ull << 40) && walk_chunk_size(w, ptr) == 0))
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Values on the threads' stacks that hold the root state's Arc: a real
+ * server keeps much of its state in frames (a thread's closure, a struct the
+ * apply loop owns: a WAL ring, connection buffers beside an Arc<AppState>).
+ * Every struct type of the DWARF with a member Arc<root> is a candidate;
+ * wherever a live stack word (from the stack pointer's red zone up) holds
+ * the root's ArcInner address, each candidate is placed so that its member
+ * lies on that word, and walked (what the decoders accept: they check every
+ * pointer and length against the census) as an owner of its own, after the
+ * statics. */
+static int stack_values(struct stack_types *cands_out, struct walk *w, const struct image *img,
+			const struct types *t, uint64_t root_addr, type_id root_type)
+{
+	const struct types_type *rt = types_get(t, types_resolve(t, root_type));
+	if (!rt || !rt->name || !rt->name[0])
+		return 0;
+	uint64_t al = rt->align > 16 ? rt->align : 16;
+	uint64_t inner = root_addr - ((16 + al - 1) / al) * al;   /* ArcInner{strong, weak, data} */
+	if (root_addr < al || walk_chunk_size(w, inner) == 0)
+		return 0;   /* the root is not in an Arc's allocation */
+	struct stack_types cands;
+	stack_types_init(&cands);
+	int rc = 0;
+	for (type_id id = 1; id <= types_count(t) && cands.len < WH_STACK_TYPES; id++) {
+		const struct types_type *tt = types_get(t, id);
+		if (!tt || tt->kind != TYPES_STRUCT || tt->is_declaration || tt->vpart || !tt->size || tt->size > 65536)
+			continue;
+		for (uint32_t m = 0; m < tt->nmembers; m++) {
+			const struct types_type *mt = types_get(t, types_resolve(t, tt->members[m].type));
+			if (mt && mt->kind == TYPES_STRUCT && is_root_arc(mt->name, rt->name) &&
+			    tt->members[m].offset + 8 <= tt->size) {
+				if (!stack_types_append(&cands, (struct stack_type){id, tt->members[m].offset, tt->size}))
+					rc = ERR_NOMEM;
+				break;
+			}
+		}
+	}
+	uint64_t *buf = malloc(SCAN_BLOCK);
+	if (!buf)
+		rc = ERR_NOMEM;
+	for (size_t i = 0; !rc && cands.len && i < image_thread_count(img); i++) {
+		const struct image_thread *th = image_thread(img, i);
+		const struct image_segment *seg = image_segment_at(img, th->rsp);
+		if (!seg)
+			continue;
+		uint64_t live = th->rsp - 128 >= seg->start ? (th->rsp - 128) & ~7ull : seg->start;
+		uint64_t hi = seg->end - live > SCAN_MAX ? live + SCAN_MAX : seg->end;
+		for (uint64_t at = live; at < hi;) {
+			uint64_t len = hi - at < SCAN_BLOCK ? hi - at : SCAN_BLOCK;
+			size_t got = image_pread(img, at, buf, (size_t)len);
+			for (size_t k = 0; k < got / 8; k++) {
+				if (buf[k] != inner)
+					continue;
+				uint64_t word = at + k * 8;
+				for (size_t c = 0; c < cands.len; c++) {
+					const struct stack_type *st = &cands.data[c];
+					if (word - live < st->off || st->size > hi - (word - st->off) ||
+					    !placement_ok(w, img, t, st->ty, word - st->off))
+						continue;
+					walk_set_tag(w, PROFILE_OWNER_TAG | (uint32_t)(WH_OWNER_STACK + c));
+					walk_queue(w, word - st->off, st->ty);
+				}
+			}
+			if (got < len)
+				break;
+			at += len;
+		}
+	}
+	if (!rc && walk_drain(w) != 0)
+		rc = ERR_NOMEM;
+	free(buf);
+	*cands_out = cands;   /* kept to name the owners */
+	return rc;
 }
 
 static int queue_table(void *ctx, uint64_t ka, type_id kt, uint64_t va, type_id vt)
@@ -602,7 +767,7 @@ int wh_run(struct wh *wh, struct profile *p, const struct image *img, const stru
 			wh->failed = true;
 	}
 	uint64_t bias = image_bias(img);
-	for (size_t i = 0; i < types_static_count(t) && i + 1 < WH_OWNER_TABLES; i++) {
+	for (size_t i = 0; i < types_static_count(t) && i + 1 < WH_OWNER_STACK; i++) {
 		const struct types_static *st = types_static_at(t, i);
 		type_id ty = types_resolve(t, st->type);
 		const struct types_type *tt = types_get(t, ty);
@@ -616,13 +781,20 @@ int wh_run(struct wh *wh, struct profile *p, const struct image *img, const stru
 	}
 	if (walk_drain(w) != 0)
 		wh->failed = true;
+	struct stack_types cands;
+	stack_types_init(&cands);
+	if (walk_root && !wh->failed && stack_values(&cands, w, img, t, root_addr, root_type) != 0)
+		wh->failed = true;
 	walk_nodecoder_restore(w, saved, &nb, &na);
 	walk_get_stats(w, &after);
 	pw->shared_revisits = after.shared_revisits - before.shared_revisits;
 	pw->shared_bytes = after.shared_bytes - before.shared_bytes;
-	if (wh->failed)
+	if (wh->failed) {
+		stack_types_deinit(&cands);
 		return err_set(e, ERR_NOMEM, "out of memory walking the heap's other owners");
-	int rc = owners_finish(wh, p, t, tables_path, e);
+	}
+	int rc = owners_finish(wh, p, t, tables_path, &cands, e);
+	stack_types_deinit(&cands);
 	if (rc)
 		return rc;
 	/* the root's own allocations (its ArcInner, the owning pointers on the
