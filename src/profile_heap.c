@@ -513,6 +513,7 @@ DEFINE_VECTOR(stack_types, struct stack_type)
 #define WH_OWNER_TABLES (PROFILE_OWNER_TAG - 1)
 #define WH_OWNER_STACK (PROFILE_OWNER_TAG >> 1)
 #define WH_STACK_TYPES 4096   /* the most struct types tried on the stacks */
+#define WH_STACK_TRIES 65536  /* the most placements checked (a hostile stack full of the address) */
 
 
 /* The last path segment of a qualified type name, generics kept. */
@@ -692,7 +693,8 @@ static int stack_values(struct stack_types *cands_out, struct walk *w, const str
 	uint64_t *buf = malloc(SCAN_BLOCK);
 	if (!buf)
 		rc = ERR_NOMEM;
-	for (size_t i = 0; !rc && cands.len && i < image_thread_count(img); i++) {
+	size_t tries = 0;
+	for (size_t i = 0; !rc && cands.len && i < image_thread_count(img) && tries < WH_STACK_TRIES; i++) {
 		const struct image_thread *th = image_thread(img, i);
 		const struct image_segment *seg = image_segment_at(img, th->rsp);
 		if (!seg)
@@ -706,7 +708,7 @@ static int stack_values(struct stack_types *cands_out, struct walk *w, const str
 				if (buf[k] != inner)
 					continue;
 				uint64_t word = at + k * 8;
-				for (size_t c = 0; c < cands.len; c++) {
+				for (size_t c = 0; c < cands.len && tries < WH_STACK_TRIES; c++, tries++) {
 					const struct stack_type *st = &cands.data[c];
 					if (word - live < st->off || st->size > hi - (word - st->off) ||
 					    !placement_ok(w, img, t, st->ty, word - st->off))
