@@ -3,11 +3,13 @@
  * Once the tables are walked (and their figures taken), the same walker goes
  * on from the root state (its other fields: what the tables reached is
  * already marked and not charged again), from the tables' own structs (their
- * fields beside the maps: key names, ...), and then from every static that
- * can own heap, behind OnceLock/LazyLock/Mutex and the rest of the wrappers
- * the walker sees through.  Each allocation is charged once, to the first
- * owner that reaches it in this order: tables, root state, the tables'
- * structs, statics (DWARF order);
+ * fields beside the maps: key names, ...), from every static that can own
+ * heap, behind OnceLock/LazyLock/Mutex and the rest of the wrappers the
+ * walker sees through, and then from the values on thread stacks that hold
+ * the root's Arc (stack_values: a server's apply loop, its workers'
+ * closures).  Each allocation is charged once, to the first owner that
+ * reaches it in this order: tables, root state, the tables' structs,
+ * statics (DWARF order), stack values;
  * an Rc/Arc a later owner reaches again is counted as shared, not charged.
  *
  * What no typed owner reached is the remainder: every in-use chunk of the
