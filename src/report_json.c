@@ -310,7 +310,7 @@ static json_t *heap_json(const struct profile *p)
 	json_t *owners = json_array();
 	for (size_t i = 0; i < pw->owners.len; i++) {
 		const struct profile_owner *o = &pw->owners.data[i];
-		json_t *jo = json_pack("{s:s,s:s,s:s,s:s,s:s}", "path", o->name, "group", o->group == 1 ? "root" : "static",
+		json_t *jo = json_pack("{s:s,s:s,s:s,s:s,s:s}", "path", o->name, "group", o->group == 1 ? "root" : o->group == 3 ? "stack" : "static",
 				       "owner", o->owner, "field_path", walk_path_name(p->walker, o->path), "container",
 				       walk_kind_name((enum walk_kind)o->kind));
 		put_bytes(jo, &o->b);

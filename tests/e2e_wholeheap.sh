@@ -260,9 +260,9 @@ check(ai["chunks"] == rl["threads_allocating"] and all(0x250 <= x["chunk_bytes"]
 sl = sorted(rl["stack"]["allocations"], key=lambda a: (-a[3], a[0]))[:5]
 check([(x["address"], x["chunk_bytes"]) for x in u["stack"]["largest"]][:len(sl)] == [(a[0], a[3]) for a in sl],
       "stack: its largest chunks are the ledger's stack-held allocations %s" % [a[3] for a in sl])
-sv = {o["owner"] for o in rows(lambda p: p.startswith("stack: "))}
-check(sv == {"stack: server::Server", "stack: server::ApplyShard", "stack: spawn_worker::{closure_env#0}"},
-      "the values on thread stacks: %s" % sorted(sv))
+sv = {(o["owner"], o["group"]) for o in rows(lambda p: p.startswith("stack: "))}
+check(sv == {(x, "stack") for x in ("stack: server::Server", "stack: server::ApplyShard", "stack: spawn_worker::{closure_env#0}")},
+      "the values on thread stacks (group \"stack\"): %s" % sorted(sv))
 sb = led["stack_only"]["allocations"][0]
 check(where(sb[0]) == ["stack"] and [x for x in u["stack"]["largest"] if x["address"] == sb[0] and x["chunk_bytes"] == sb[3]],
       "the stack-only buffer: %d chunk bytes at 0x%x, in class stack (found in %s)" % (sb[3], sb[0], where(sb[0])))
