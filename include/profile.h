@@ -165,15 +165,24 @@ const char *profile_rest_name(enum profile_rest_class c);
 #define PROFILE_SIZE_CLASSES 7   /* <= 64, 256, 1 KiB, 4 KiB, 64 KiB, 1 MiB, more */
 const char *profile_size_class_name(unsigned k);
 
-/* One owner path: "AppState > wal > ring (Vec)", "static REGISTRY > ...";
- * group 1 = the root state's fields, 2 = statics (the tables are one row of
- * their own in the report, group 0). */
+/* Which kind of owner a row is (its JSON "group"): the tables are one row of
+ * their own in the report, never an owner row. */
+enum profile_owner_group {
+	PROFILE_OWNER_TABLES = 0,
+	PROFILE_OWNER_ROOT = 1,      /* the root state's other fields, the root's own allocations */
+	PROFILE_OWNER_STATIC = 2,    /* a static (behind OnceLock, LazyLock, Mutex...) */
+	PROFILE_OWNER_STACK = 3,     /* a value on a thread's stack beside the root's Arc */
+};
+/* "tables", "root", "static", "stack" */
+const char *profile_owner_group_name(enum profile_owner_group g);
+
+/* One owner path: "AppState > wal > ring (Vec)", "static REGISTRY > ...". */
 struct profile_owner {
 	char *name;               /* the whole row's name */
 	char *owner;              /* "AppState", "static REGISTRY" */
 	uint32_t path;            /* the field path below the owner (walk_path_name) */
 	uint8_t kind;             /* the container (enum walk_kind) */
-	uint8_t group;
+	uint8_t group;            /* enum profile_owner_group */
 	struct profile_bytes b;
 };
 DEFINE_VECTOR(profile_owners, struct profile_owner)

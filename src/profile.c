@@ -262,7 +262,7 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	}
 	/* the rest of the heap: the root state's other fields, the statics,
 	 * the classified remainder */
-	rc = wh_run(&r.wh, p, img, t, root.addr, root.type, !generic, generic ? root.addr : 0, e);
+	rc = wh_run(&r.wh, p, img, t, root.addr, root.type, !generic, generic ? NULL : tg.tables, generic ? root.addr : 0, e);
 	if (rc)
 		goto fail;
 	/* which releases of rustc, std and the crates the walk assumed, and why */

@@ -104,12 +104,14 @@ void wh_deinit(struct wh *wh);
 int wh_arenas_take(struct wh *wh, const struct heap *h);
 /* An allocation reached by the pass (its tag carries PROFILE_OWNER_TAG). */
 void wh_charge(struct wh *wh, const struct walk_alloc *a);
-/* The pass: walks the root state's other fields (walk_root) and the
+/* The pass: walks the root state's other fields (walk_root), the tables'
+ * structs (the elements at tables_path from the root, when not NULL) and the
  * statics (every one that can own heap but the one at skip), charges them,
  * classifies the remainder and fills p->whole.  The walker's callbacks
  * must hand owner-tagged allocations to wh_charge. */
 int wh_run(struct wh *wh, struct profile *p, const struct image *img, const struct types *t,
-	   uint64_t root_addr, type_id root_type, bool walk_root, uint64_t skip, struct err *e);
+	   uint64_t root_addr, type_id root_type, bool walk_root, const char *tables_path, uint64_t skip,
+	   struct err *e);
 
 /* ------------------------------------------------- the run
  * (profile_attr.c): the state of one profile_run, shared by the files that

@@ -321,9 +321,9 @@ static json_t *heap_json(const struct report_doc *d)
 	json_t *owners = json_array();
 	for (size_t i = 0; i < pw->owners.len; i++) {
 		const struct profile_owner *o = &pw->owners.data[i];
-		json_t *jo = json_pack("{s:s,s:s,s:s,s:s,s:s}", "path", o->name, "group", o->group == 1 ? "root" : "static",
-				       "owner", o->owner, "field_path", report_path(d, o->path), "container",
-				       report_kind(d, o->kind));
+		json_t *jo = json_pack("{s:s,s:s,s:s,s:s,s:s}", "path", o->name, "group",
+				       profile_owner_group_name((enum profile_owner_group)o->group), "owner", o->owner,
+				       "field_path", report_path(d, o->path), "container", report_kind(d, o->kind));
 		put_bytes(jo, &o->b);
 		json_object_set_new(jo, "allocations", J(o->b.allocations));
 		json_array_append_new(owners, jo);

@@ -1092,10 +1092,12 @@ static void whole_heap(struct md *m)
 		share(pw->accounted_chunk_bytes, in_use));
 	fprintf(o, "## Where the whole heap goes\n\n");
 	fprintf(o, "Every in-use heap chunk of the census (mmapped chunks included), charged once to the first typed "
-		"owner that reaches it: the %s first, then the root state's other fields, then every static that can own "
-		"heap (in the executable's DWARF order). An `Rc`/`Arc` a later owner reaches again stays with the first "
+		"owner that reaches it: the %s first, then the root state's other fields and the tables' own structs, "
+		"then every static that can own heap (in the executable's DWARF order), then the values on thread stacks "
+		"that hold the root's `Arc`. An `Rc`/`Arc` a later owner reaches again stays with the first "
 		"(%s reached again, %s chunk bytes, not counted twice). What no typed owner reaches is the remainder, "
-		"classified by what still points at it (a conservative scan of words).\n\n", m->w.tables,
+		"classified by what anchors it (a conservative scan of words from static memory, then the threads, "
+		"closed over unreached chunks); the rest are leak candidates.\n\n", m->w.tables,
 		N(pw->shared_revisits), N(pw->shared_bytes));
 	const char *cols[] = {"Owner path", "Chunk bytes", "% of heap in use", "Requested", "Allocations"};
 	head(m, cols, 5);

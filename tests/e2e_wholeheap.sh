@@ -17,9 +17,11 @@
 #     two runs that meet the holders in opposite orders, the Arc shared once;
 #   - on the server-mode beava-sim (gcore and kernel core): accounted >= 95% of
 #     the heap in use, accounted + remainder = in use, the tables, the WAL ring
-#     (mmapped), the config, the registry, the state's counters and the root's
-#     own allocations each equal to the "owners" ledger, the leaked buffer a
-#     leak candidate and the stack-only buffer "stack", each at its address.
+#     (mmapped), the config, the registry, the state's counters, the root's
+#     own allocations, the tables' key names and the values on thread stacks
+#     beside the root's Arc (Server, ApplyShard, the workers' closures: the
+#     connection buffers, the churn, "frames") each equal to the "owners"
+#     ledger; the remainder class by class against the ledger's "remainder".
 # Prints "ok ..." / "not ok ..." lines.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -212,9 +214,12 @@ check(h["tables_chunk_bytes"] == tt, "the tables: %d chunk bytes, ledger (ops + 
 groups = [("AppState > wal", ("wal",), lambda p: p.startswith("AppState > wal ") or p.startswith("AppState > wal (")),
           ("AppState > config", ("config",), lambda p: p.startswith("AppState > config")),
           ("AppState > dev_agg > registry", ("registry",), lambda p: p.startswith("AppState > dev_agg > registry")),
+          ("AppState > dev_agg > state_tables > [table]", ("table_keys",),
+              lambda p: p.startswith("AppState > dev_agg > state_tables > [table] ")),
           ("AppState > dev_agg's counters", ("state_parts",), lambda p: p.startswith("AppState > dev_agg > next_event_id") or
               p.startswith("AppState > dev_agg > query_time_ms")),
-          ("the root's own allocations", ("state_arc", "tables_arc", "tables_vec"), lambda p: p.startswith("AppState (the root's own"))]
+          ("the root's own allocations", ("state_arc", "tables_arc", "tables_vec"), lambda p: p.startswith("AppState (the root's own")),
+          ("values on thread stacks beside the root's Arc", ("conn_buffers", "churn", "frames"), lambda p: p.startswith("stack: "))]
 for name, keys, pred in groups:
     got, w = fam(rows(pred)), want(*keys)
     check(got == w, "%s: %s, ledger %s %s" % (name, got, "+".join(keys), w))
@@ -226,25 +231,48 @@ check(wal and [o for o in rows(groups[0][2]) if o["heap_chunk_bytes"] == wal[0][
 u = h["unaccounted"]
 def where(a):
     return [k for k, c in u.items() for x in c["largest"] if x["address"] == a]
-# The leaked buffer is in one of the two leak-candidate classes: referenced from nowhere, or
-# only from other unreached chunks. Which one depends on the allocation history: a stale copy
-# of its address left in another unreached chunk (spare capacity, a chunk reused after a free)
-# is a reference the conservative scan cannot tell from a live one (seen when the fixture's
-# data directory path, and so its start-up churn, changed).
-for what, classes, key in (("the leaked buffer", ("nowhere", "chunk_only"), "leaked"),
-                           ("the stack-only buffer", ("stack",), "stack_only")):
-    a = led[key]["allocations"][0]
-    hit = [x for c in classes for x in u[c]["largest"] if x["address"] == a[0] and x["chunk_bytes"] == a[3]]
-    check(len(hit) == 1 and len(where(a[0])) == 1 and where(a[0])[0] in classes,
-          "%s: %d chunk bytes at 0x%x, in class %s (found in %s)" % (what, a[3], a[0], "/".join(classes), where(a[0])))
-# what the ledger says no typed owner holds (the connections' buffers and the churn live in the
-# server's stack frame, the leaked and stack-only buffers, std's own) is all in the remainder,
-# and the remainder holds nothing else but glibc's and libc's own chunks (not Rust allocations)
-unowned = want("conn_buffers", "churn", "leaked", "stack_only")["chunk"] + t["untagged"]["chunk"]
+# The remainder, class by class, against the ledger's "remainder" (what the program knows of
+# how it holds each allocation no typed owner reaches):
+#   - "nowhere": exactly the leaked buffer, at its address with its chunk size;
+#   - "chunk_only": nothing;
+#   - "allocator_internal": one tcache per live thread that has allocated;
+#   - "stack": the program's stack-held allocations no typed value holds (the flusher's scratch
+#     buffer), its largest chunk, plus std's and libc's own chunks, which the program does
+#     not place ("unpredicted": the untagged ones and glibc's, never seen by the counting
+#     allocator): those, and only those, are what "stack" and "static" hold beyond the ledger.
+rl = t["remainder"]
+def where(a):
+    return [k for k, c in u.items() for x in c["largest"] if x["address"] == a]
+lk = rl["nowhere"]["allocations"]
+check(u["nowhere"]["chunks"] == rl["nowhere"]["count"] == 1 and u["nowhere"]["chunk_bytes"] == rl["nowhere"]["chunk"] and
+      [(x["address"], x["chunk_bytes"]) for x in u["nowhere"]["largest"]] == [(a[0], a[3]) for a in lk],
+      "nowhere (leak candidates): %d chunks %d bytes %s, ledger %d %d (the leaked buffer)" %
+      (u["nowhere"]["chunks"], u["nowhere"]["chunk_bytes"], [hex(x["address"]) for x in u["nowhere"]["largest"]],
+       rl["nowhere"]["count"], rl["nowhere"]["chunk"]))
+check(u["chunk_only"]["chunks"] == rl["chunk_only"]["count"] and u["chunk_only"]["chunk_bytes"] == rl["chunk_only"]["chunk"],
+      "chunk_only: %d chunks %d bytes, ledger %d %d" % (u["chunk_only"]["chunks"], u["chunk_only"]["chunk_bytes"],
+                                                        rl["chunk_only"]["count"], rl["chunk_only"]["chunk"]))
+ai = u["allocator_internal"]
+check(ai["chunks"] == rl["threads_allocating"] and all(0x250 <= x["chunk_bytes"] <= 0x310 for x in ai["largest"]) and
+      ai["chunk_bytes"] == ai["chunks"] * (ai["largest"][0]["chunk_bytes"] if ai["largest"] else 0),
+      "allocator_internal: %d tcaches of %s bytes, ledger: %d live threads have allocated" %
+      (ai["chunks"], [x["chunk_bytes"] for x in ai["largest"]][:1], rl["threads_allocating"]))
+sl = sorted(rl["stack"]["allocations"], key=lambda a: (-a[3], a[0]))[:5]
+check([(x["address"], x["chunk_bytes"]) for x in u["stack"]["largest"]][:len(sl)] == [(a[0], a[3]) for a in sl],
+      "stack: its largest chunks are the ledger's stack-held allocations %s" % [a[3] for a in sl])
+sv = {(o["owner"], o["group"]) for o in rows(lambda p: p.startswith("stack: "))}
+check(sv == {(x, "stack") for x in ("stack: server::Server", "stack: server::ApplyShard", "stack: spawn_worker::{closure_env#0}")},
+      "the values on thread stacks (group \"stack\"): %s" % sorted(sv))
+sb = led["stack_only"]["allocations"][0]
+check(where(sb[0]) == ["stack"] and [x for x in u["stack"]["largest"] if x["address"] == sb[0] and x["chunk_bytes"] == sb[3]],
+      "the stack-only buffer: %d chunk bytes at 0x%x, in class stack (found in %s)" % (sb[3], sb[0], where(sb[0])))
 c_side = in_use - (tt + sum(led[x]["chunk"] for x in led) + t["untagged"]["chunk"])
-check(rest == unowned + c_side and c_side >= u["allocator_internal"]["chunk_bytes"] >= 0,
-      "remainder %d = the ledger's unowned Rust allocations %d + %d bytes of C-level chunks (%d of them tcaches)" %
-      (rest, unowned, c_side, u["allocator_internal"]["chunk_bytes"]))
+beyond = u["stack"]["chunk_bytes"] + u["static"]["chunk_bytes"] - rl["stack"]["chunk"]
+check(u["stack"]["chunk_bytes"] >= rl["stack"]["chunk"] and u["stack"]["chunks"] >= rl["stack"]["count"] and
+      beyond == rl["unpredicted"]["chunk"] + c_side - ai["chunk_bytes"],
+      "stack %d + static %d = the ledger's stack-held %d + std's untagged %d + glibc's own %d (less its tcaches %d)" %
+      (u["stack"]["chunk_bytes"], u["static"]["chunk_bytes"], rl["stack"]["chunk"], rl["unpredicted"]["chunk"],
+       c_side, ai["chunk_bytes"]))
 print("\n".join(out))
 PY
 )
