@@ -22,6 +22,10 @@ bool walk_dec_classify(struct walk *w, type_id id, const struct types_type *ty, 
  * with a decoder) into v: NULL, or why it is not plausible (v->bad: where). */
 const char *walk_dec_decode(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v);
 
+/* Bytes from a hashbrown table's allocation to its control bytes (buckets
+ * buckets): the one formula, for decode, the walk and root validation. */
+uint64_t walk_dec_table_ctrl_off(const struct wtype *wt, uint64_t buckets);
+
 /* Walks a container value: reports its allocations and walks live elements. */
 void walk_dec_walk(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt);
 

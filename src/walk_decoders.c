@@ -509,7 +509,7 @@ static const char *decode_vec(struct walk *w, uint64_t addr, const struct wtype 
 		return "Vec with len > cap or absurd capacity";
 	v->is_str = wt->cls == CLS_STRING;
 	v->at = ptr;
-	v->c = len;
+	v->str.len = len;
 	if (cap == 0)
 		return NULL;
 	v->mem = ptr;
@@ -555,6 +555,16 @@ static const char *decode_vecdeque(struct walk *w, uint64_t addr, const struct w
 	return NULL;
 }
 
+/* The one formula for where a hashbrown table's control bytes lie: after
+ * the buckets' data (growing down from them), rounded up to the larger of the
+ * element's alignment and the group width; bytes from the allocation. */
+uint64_t walk_dec_table_ctrl_off(const struct wtype *wt, uint64_t buckets)
+{
+	uint32_t gw = wt->l.table.group_width;
+	uint64_t align = wt->elem_align > gw ? wt->elem_align : gw;
+	return round_up(wt->elem_size * buckets, align);
+}
+
 static const char *decode_rawtable(struct walk *w, uint64_t addr, const struct wtype *wt, struct wview *v)
 {
 	const struct rawtable_layout *l = &wt->l.table;
@@ -567,8 +577,7 @@ static const char *decode_rawtable(struct walk *w, uint64_t addr, const struct w
 	if ((buckets & mask) != 0 || buckets > image_core_size(w->img) || items > buckets || items > UINT32_MAX ||
 	    (wt->elem_size && buckets > UINT64_MAX / 4 / wt->elem_size))
 		return "hash table with a bad bucket mask or item count";
-	uint64_t align = wt->elem_align > l->group_width ? wt->elem_align : l->group_width;
-	uint64_t ctrl_off = round_up(wt->elem_size * buckets, align);
+	uint64_t ctrl_off = walk_dec_table_ctrl_off(wt, buckets);
 	if (ctrl < ctrl_off)
 		return "hash table control pointer below its data";
 	v->mem = ctrl - ctrl_off;
@@ -576,8 +585,8 @@ static const char *decode_rawtable(struct walk *w, uint64_t addr, const struct w
 	v->used = items * wt->elem_size;
 	v->kind = WALK_HASHTABLE;
 	v->elems = VIEW_TABLE;
-	v->a = buckets;
-	v->b = items;
+	v->hash.buckets = buckets;
+	v->hash.items = items;
 	return NULL;
 }
 
@@ -594,9 +603,9 @@ static const char *decode_btreemap(struct walk *w, uint64_t addr, const struct w
 	if (height > BTREE_MAX_HEIGHT || length > image_core_size(w->img))
 		return "BTreeMap with an absurd height or length";
 	v->elems = VIEW_BTREE;
-	v->a = node;
-	v->b = height;
-	v->c = length;
+	v->btree.root = node;
+	v->btree.height = height;
+	v->btree.len = length;
 	return NULL;
 }
 
@@ -624,7 +633,7 @@ static const char *decode_rc(struct walk *w, uint64_t addr, const struct wtype *
 		v->requested = round_up(l->data + meta * wt->elem_size, align);
 		v->is_str = true;
 		v->at = ptr + l->data;
-		v->c = meta;
+		v->str.len = meta;
 		v->elems = VIEW_RUNS;
 		v->nruns = 1;
 		v->run[0] = (struct wrun){l->data, 0, meta};
@@ -698,7 +707,7 @@ static const char *decode_bytes(struct walk *w, uint64_t addr, const struct wtyp
 	vt -= image_bias(w->img);
 	v->is_str = true;
 	v->at = ptr;
-	v->c = len;
+	v->str.len = len;
 	/* &'static [u8]: no heap.  bytes 1.x's STATIC_VTABLE is a const (no
 	 * symbol to compare with), but Bytes::from_static leaves data null */
 	if ((l->vt_static && vt == l->vt_static) || data == 0)
@@ -731,7 +740,7 @@ static const char *decode_bytes_mut(struct walk *w, uint64_t addr, const struct 
 		return "BytesMut with len > cap";
 	v->is_str = true;
 	v->at = ptr;
-	v->c = len;
+	v->str.len = len;
 	if (!(data & 1)) {   /* KIND_ARC: Shared { vec, original_capacity_repr, ref_count } */
 		bytes_arc(l, data, v);
 		return NULL;
@@ -801,7 +810,7 @@ static const char *decode_box(struct walk *w, uint64_t addr, const struct wtype 
 			return "Box<[T]> with an absurd length";
 		v->is_str = true;
 		v->at = ptr;
-		v->c = meta;
+		v->str.len = meta;
 		if (meta * wt->elem_size == 0)
 			return NULL;
 		v->mem = ptr;
@@ -871,7 +880,7 @@ static const char *decode_compact(struct walk *w, uint64_t addr, const struct wt
 		memcpy(&ptr, b, 8);
 		memcpy(&len, b + 8, 8);
 		v->at = ptr;
-		v->c = len;
+		v->str.len = len;
 		if (last != r->heap_mask)
 			return NULL;   /* a &'static str: no heap */
 		memcpy(&cap, b + 16, r->cap_bytes);   /* little-endian */
@@ -888,7 +897,7 @@ static const char *decode_compact(struct walk *w, uint64_t addr, const struct wt
 	if (len > r->size)
 		return "CompactString with a bad inline length";
 	v->at = addr;
-	v->c = len;
+	v->str.len = len;
 	return NULL;
 }
 
@@ -898,10 +907,11 @@ static const char *decode_once(struct walk *w, uint64_t addr, const struct wtype
 	uint64_t state = 0;
 	if (image_read(w->img, addr + l->state, &state, l->impl->state_size, NULL) != 0)
 		return "Once state not readable";
-	v->a = state;
+	v->once.state = state;
+	v->once.init = false;
 	if ((state & l->impl->state_mask) != l->impl->complete)
 		return NULL;   /* not initialised: owns nothing */
-	v->b = 1;          /* initialised */
+	v->once.init = true;
 	v->elems = VIEW_POINTEE;
 	v->elem = wt->elem;
 	v->at = addr + l->value;
@@ -921,8 +931,8 @@ static const char *decode_list(struct walk *w, uint64_t addr, const struct wtype
 	if (head == 0)
 		return NULL;
 	v->elems = VIEW_LIST;
-	v->a = head;
-	v->c = len;
+	v->list.head = head;
+	v->list.len = len;
 	return NULL;
 }
 
@@ -1012,8 +1022,8 @@ const char *walk_dec_decode(struct walk *w, uint64_t addr, const struct wtype *w
 	v->elems = VIEW_NONE;
 	v->nruns = 0;
 	v->elem = wt->elem;
-	v->at = v->data_off = v->c = 0;
-	v->a = v->b = 0;
+	v->at = v->data_off = 0;
+	v->btree.root = v->btree.height = v->btree.len = 0;   /* the widest member: every family's fields */
 	v->bad = addr;
 	decode_fn d = decoder_of(wt);
 	if (!d)
@@ -1140,8 +1150,7 @@ static void table_elems(struct walk *w, struct walk_visit *v, const struct wtype
 			uint64_t buckets, uint64_t items)
 {
 	const struct rawtable_layout *l = &wt->l.table;
-	uint64_t align = wt->elem_align > l->group_width ? wt->elem_align : l->group_width;
-	uint64_t ctrl = mem + round_up(wt->elem_size * buckets, align);
+	uint64_t ctrl = mem + walk_dec_table_ctrl_off(wt, buckets);
 	const uint8_t *cb = image_ptr(w->img, ctrl, buckets);
 	if (!cb) {
 		walk_unreadable(w, ctrl, "hash table control bytes not contiguous in the core");
@@ -1260,25 +1269,28 @@ static void visit_view(struct walk *w, uint64_t addr, type_id id, const struct w
 	case VIEW_TABLE:
 		/* an empty table still has its control bytes checked */
 		if (want_elems(w, wt, v, vw) && wt->elem_size &&
-		    !defer(w, v, WI_TABLE, vw->mem, vw->a, (uint32_t)vw->b, id))
-			table_elems(w, v, wt, vw->mem, vw->a, vw->b);
+		    !defer(w, v, WI_TABLE, vw->mem, vw->hash.buckets, (uint32_t)vw->hash.items, id))
+			table_elems(w, v, wt, vw->mem, vw->hash.buckets, vw->hash.items);
 		break;
 	case VIEW_BTREE:
 	case VIEW_LIST: {
 		bool tree = vw->elems == VIEW_BTREE;
+		uint64_t length = tree ? vw->btree.len : vw->list.len;
 		if (v->report && w->queueing) {
-			uint32_t rec = walk_tree_new(w, addr, vw->c, !tree);
+			uint32_t rec = walk_tree_new(w, addr, length, !tree);
 			if (rec == UINT32_MAX)
 				w->oom = true;
+			else if (tree)
+				defer(w, v, WI_BTREE, vw->btree.root, vw->btree.height, rec, id);
 			else
-				defer(w, v, tree ? WI_BTREE : WI_LIST, vw->a, tree ? vw->b : vw->c, rec, id);
+				defer(w, v, WI_LIST, vw->list.head, vw->list.len, rec, id);
 			break;
 		}
 		if (tree)
-			visit_btree_node(w, id, wt, v, vw->a, vw->b, &count, vw->c, UINT32_MAX);
+			visit_btree_node(w, id, wt, v, vw->btree.root, vw->btree.height, &count, length, UINT32_MAX);
 		else
-			visit_list_nodes(w, id, wt, v, vw->a, vw->c, vw->c, &count, UINT32_MAX);
-		if (count != vw->c && !v->rc)
+			visit_list_nodes(w, id, wt, v, vw->list.head, length, length, &count, UINT32_MAX);
+		if (count != length && !v->rc)
 			walk_unreadable(w, addr, tree ? "BTreeMap length disagrees with its nodes"
 						      : "LinkedList length disagrees with its nodes");
 		break;
@@ -1418,26 +1430,27 @@ static int check_container(struct walk *w, uint64_t addr, const struct wtype *wt
 	}
 	switch (vw.elems) {
 	case VIEW_TABLE: {
-		uint64_t ctrl = vw.mem + (vw.requested - vw.a - wt->l.table.group_width), full = 0;
-		const uint8_t *cb = image_ptr(w->img, ctrl, vw.a);
+		uint64_t ctrl = vw.mem + walk_dec_table_ctrl_off(wt, vw.hash.buckets), full = 0;
+		const uint8_t *cb = image_ptr(w->img, ctrl, vw.hash.buckets);
 		if (!cb)
 			return err_fault(e, ctrl, "hash table control bytes at 0x%llx not readable",
 					 (unsigned long long)ctrl);
-		for (uint64_t b = 0; b < vw.a; b++)
+		for (uint64_t b = 0; b < vw.hash.buckets; b++)
 			full += !(cb[b] & 0x80);
-		if (full != vw.b)
+		if (full != vw.hash.items)
 			return err_set(e, ERR_CORRUPT, "hash table at 0x%llx: %llu full control bytes, %llu items",
-				       (unsigned long long)addr, (unsigned long long)full, (unsigned long long)vw.b);
+				       (unsigned long long)addr, (unsigned long long)full,
+				       (unsigned long long)vw.hash.items);
 		return 0;
 	}
 	case VIEW_BTREE:
-		if (vw.b > 0 && !wt->l.btree.internal)
+		if (vw.btree.height > 0 && !wt->l.btree.internal)
 			return err_set(e, ERR_CORRUPT, "BTreeMap at 0x%llx: height %llu", (unsigned long long)addr,
-				       (unsigned long long)vw.b);
-		return check_chunk(w, vw.a, vw.b ? wt->l.btree.internal_size : wt->l.btree.leaf_size,
+				       (unsigned long long)vw.btree.height);
+		return check_chunk(w, vw.btree.root, vw.btree.height ? wt->l.btree.internal_size : wt->l.btree.leaf_size,
 				   "BTreeMap node", e);
 	case VIEW_LIST:
-		return check_chunk(w, vw.a, wt->l.list.node_size, "LinkedList node", e);
+		return check_chunk(w, vw.list.head, wt->l.list.node_size, "LinkedList node", e);
 	default:
 		return 0;
 	}

@@ -148,9 +148,9 @@ enum wview_elems {
 	VIEW_NONE = 0,
 	VIEW_RUNS,     /* up to two runs of elements in one buffer */
 	VIEW_POINTEE,  /* one value at `at` */
-	VIEW_TABLE,    /* hashbrown buckets: a = buckets, b = items */
-	VIEW_BTREE,    /* a = root node, b = height, c = length */
-	VIEW_LIST      /* a = head node, c = length */
+	VIEW_TABLE,    /* hashbrown buckets: .hash */
+	VIEW_BTREE,    /* BTree nodes from the root: .btree */
+	VIEW_LIST      /* linked nodes from the head: .list */
 };
 
 struct wrun {
@@ -172,8 +172,16 @@ struct wview {
 	bool inline_elems;        /* the runs lie in the value itself, not in mem */
 	struct wrun run[2];
 	bool walk_always;         /* VIEW_POINTEE: visit even a pointee that owns nothing */
-	bool is_str;              /* a string family: its bytes are at `at`, `c` long */
-	uint64_t a, b, c;
+	bool is_str;              /* a string family: its bytes are at `at`, `.str.len` long */
+	/* what a family's elements or state are, by family (the one set by its
+	 * decoder; the others are not meaningful) */
+	union {
+		struct { uint64_t len; } str;                   /* is_str, and Vec: the length */
+		struct { uint64_t buckets, items; } hash;       /* VIEW_TABLE */
+		struct { uint64_t root, height, len; } btree;   /* VIEW_BTREE */
+		struct { uint64_t head, len; } list;            /* VIEW_LIST */
+		struct { uint64_t state; bool init; } once;     /* a Once's state word; init: complete */
+	};
 	uint64_t bad;             /* where the header went wrong, when decode fails */
 };
 

@@ -43,7 +43,7 @@ int walk_read_string(struct walk *w, uint64_t addr, type_id ty, char *buf, size_
 			return err_fault(e, v.bad, "%s at 0x%llx: %s", tt->name, (unsigned long long)addr, why);
 		if (!v.is_str)
 			return err_set(e, ERR_NOTFOUND, "%s is not a string", tt->name);
-		return copy_str(w, v.at, v.c, buf, size, e);
+		return copy_str(w, v.at, v.str.len, buf, size, e);
 	}
 	default:
 		break;
@@ -261,10 +261,10 @@ int walk_unwrap(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, t
 			const char *why = walk_dec_decode(w, addr, wt, &v);
 			if (why)
 				return err_fault(e, v.bad, "%s at 0x%llx: %s", tt->name, (unsigned long long)addr, why);
-			if (!v.b)
+			if (!v.once.init)
 				return err_set(e, ERR_NOTFOUND,
 					       "%s at 0x%llx is not initialised (Once state %llu, %s): the process never "
-					       "touched it", tt->name, (unsigned long long)addr, (unsigned long long)v.a,
+					       "touched it", tt->name, (unsigned long long)addr, (unsigned long long)v.once.state,
 					       wt->l.once.impl->name);
 			addr = v.at;
 			ty = wt->elem;
