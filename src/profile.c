@@ -907,11 +907,6 @@ static void finish(struct run *r)
 		}
 }
 
-static int unwrap(void *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type, struct err *e)
-{
-	return walk_unwrap(w, addr, ty, out_addr, out_type, e);
-}
-
 /* The executable is the target's: it has the root type, the root type has
  * the first member of the path to the tables, and --enum (if any) names the
  * target's enum. */
@@ -1048,7 +1043,6 @@ static int find_root(struct run *r, const struct image *img, const struct heap *
 		     const struct profile_options *opt, bool generic, struct roots_result *root, struct vctx *v)
 {
 	int rc;
-	const struct roots_unwrap u = {unwrap, r->w};
 	memset(root, 0, sizeof *root);
 	if (opt->root && strncmp(opt->root, "0x", 2) == 0) {
 		/* an address: in target mode the target's ArcInner<root type>
@@ -1058,11 +1052,11 @@ static int find_root(struct run *r, const struct image *img, const struct heap *
 		uint64_t addr = strtoull(opt->root, NULL, 16);
 		struct err ie = {0};
 		if (generic && strchr(opt->root, ':'))
-			return roots_addr_type(&u, img, r->t, opt->root, root, r->e);
+			return roots_addr_type(walk_dec(r->w), opt->root, root, r->e);
 		rc = generic ? roots_addr_infer(img, r->t, h, addr, NULL, validate_generic, v, root, &ie) :
 			       roots_addr_infer(img, r->t, h, addr, tg->root_type, validate_root, v, root, &ie);
 		if (rc && strchr(opt->root, ':'))
-			return roots_addr_type(&u, img, r->t, opt->root, root, r->e);
+			return roots_addr_type(walk_dec(r->w), opt->root, root, r->e);
 		if (rc)
 			*r->e = ie;
 		else
@@ -1070,7 +1064,7 @@ static int find_root(struct run *r, const struct image *img, const struct heap *
 		return rc;
 	}
 	if (opt->root && strcmp(opt->root, "auto") != 0)
-		return roots_symbol(&u, img, r->t, opt->root, root, r->e);
+		return roots_symbol(walk_dec(r->w), opt->root, root, r->e);
 	rc = roots_heap_scan(img, r->t, h, tg->root_type, validate_root, v, root, r->e);
 	if (rc == 0)
 		walk_mark_seen(r->w, root->alloc);   /* a cycle back to the root is not owned */
@@ -1179,9 +1173,8 @@ static int discover_root(struct run *r, const struct image *img, const struct he
 		return 0;
 	}
 	if (rc == ERR_NOTFOUND && nst == 1) {
-		const struct roots_unwrap u = {unwrap, r->w};
 		snprintf(name, namesize, "%s", first);
-		rc = roots_symbol(&u, img, t, first, root, r->e);
+		rc = roots_symbol(walk_dec(r->w), first, root, r->e);
 		if (rc == 0) {
 			size_t l = strlen(root->how);
 			snprintf(root->how + l, sizeof root->how - l, " (found by itself: the one static that can hold %.100s"
@@ -1463,8 +1456,8 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	char found[256] = "";
 	snprintf(p->target_name, sizeof p->target_name, "%s", generic ? "generic" : tg.name);
 	p->generic = generic;
-	rc = walk_create(&r.w, img, t, h, e);
-	if (rc)
+	struct dec *dc;
+	if ((rc = dec_create(&dc, img, t, h, e)) || (rc = walk_create(&r.w, dc, e)))
 		goto fail;
 	p->walker = r.w;
 	const char *enum_name = opt->enum_name ? opt->enum_name : (tg.enum_name ? tg.enum_name : "AggOp");

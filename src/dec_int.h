@@ -1,24 +1,41 @@
-/* walk_layout.h: the container families' named layouts, the common view a
- * family's decoder returns, and the version tables of Rust std and crates
- * (private to the walker).
+/* dec_int.h: the decode layer's private state (shared by dec*.c, and read
+ * by the walk layer, which runs on a decode context): the classification of
+ * a type, the container families' named layouts, the view a family's
+ * decoder returns, the struct plans, and the version tables of Rust std and
+ * crates.
  *
  * A family's layout is found once per type, by its setup function, from
- * DWARF member names (walk_decoders.c), in the form the version tables say
- * the std or crate release in the binary uses (walk_std.c).  Offsets are
+ * DWARF member names (dec_family.c), in the form the version tables say
+ * the std or crate release in the binary uses (dec_std.c).  Offsets are
  * relative to the container value.  Nothing here is an offset baked in: the
  * only constants are encodings that DWARF does not carry (a Once's complete
  * state, compact_str's marker bytes, hashbrown's group width), and each of
  * those is a version-table entry with its detector.
  */
-#ifndef AGGOP_WALK_LAYOUT_H
-#define AGGOP_WALK_LAYOUT_H
+#ifndef AGGOP_DEC_INT_H
+#define AGGOP_DEC_INT_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
+#include "dec.h"
 #include "types.h"
+#include "version.h"
 
-struct walk;
+#define DEC_MAX_OWNS_DEPTH 2048        /* member-type nesting followed when deciding ownership */
+
+/* What a type is to the decoder (the walk dispatches on it). */
+enum dec_cls {
+	CLS_UNSET = 0, CLS_PLAIN, CLS_STRUCT, CLS_ENUM, CLS_ARRAY,
+	CLS_BOX, CLS_VEC, CLS_STRING, CLS_VECDEQUE, CLS_RAWTABLE,
+	CLS_BTREEMAP, CLS_ARC, CLS_RC, CLS_SMALLVEC, CLS_COMPACT_STR, CLS_ONCE, CLS_LIST,
+	CLS_RAWPTR,   /* *mut T, *const T, NonNull<T> outside every container: not owned, but watched */
+	CLS_WEAK,     /* Weak<T>: owns its RcInner/ArcInner only once no strong reference is left */
+	CLS_ARRAYVEC,
+	CLS_BYTES, CLS_BYTES_MUT, CLS_BYTES_SHARED,
+	CLS_BAD   /* a known container whose fields could not be found */
+};
 
 /* How a pointer to a value carries its size (Box, Rc, Arc). */
 enum wfat { FAT_THIN = 0, FAT_SLICE, FAT_DYN };
@@ -114,9 +131,9 @@ struct list_layout {         /* LinkedList<T> */
 	uint64_t node_size;
 };
 
-/* Decoder details for one type (walk_type_info caches one per type_id). */
-struct wtype {
-	uint8_t cls;             /* enum walk_cls */
+/* Decoder details for one type (dec_type_info caches one per type_id). */
+struct dec_type {
+	uint8_t cls;             /* enum dec_cls */
 	uint8_t owns;            /* 0 unknown, 1 computing, 2 no, 3 yes */
 	uint8_t dec;             /* its entry in the decoder table + 1 (0: none) */
 	type_id elem;            /* element / pointee (0: raw bytes) */
@@ -144,7 +161,7 @@ struct wtype {
 /* What a container value holds, as its family's decoder read it from the
  * core and validated it: the allocation it owns directly (if any) and how its
  * live elements are reached. */
-enum wview_elems {
+enum dec_view_elems {
 	VIEW_NONE = 0,
 	VIEW_RUNS,     /* up to two runs of elements in one buffer */
 	VIEW_POINTEE,  /* one value at `at` */
@@ -153,24 +170,24 @@ enum wview_elems {
 	VIEW_LIST      /* linked nodes from the head: .list */
 };
 
-struct wrun {
+struct dec_run {
 	uint64_t off;    /* bytes from the buffer (mem) to element 0 of the run */
 	uint64_t index;  /* the index the run's first element has in its holder */
 	uint64_t n;
 };
 
-struct wview {
+struct dec_view {
 	uint64_t mem;             /* the allocation (user pointer); 0: none */
 	uint64_t requested, used;
 	uint8_t kind;             /* enum walk_kind */
 	bool shared;
-	uint8_t elems;            /* enum wview_elems */
+	uint8_t elems;            /* enum dec_view_elems */
 	uint8_t nruns;
 	type_id elem;             /* the elements' / pointee's type */
 	uint64_t at;              /* VIEW_POINTEE: its address; VIEW_RUNS: base of the runs */
 	uint64_t data_off;        /* VIEW_POINTEE: bytes from mem to the value (queued visits) */
 	bool inline_elems;        /* the runs lie in the value itself, not in mem */
-	struct wrun run[2];
+	struct dec_run run[2];
 	bool walk_always;         /* VIEW_POINTEE: visit even a pointee that owns nothing */
 	bool is_str;              /* a string family: its bytes are at `at`, `.str.len` long */
 	/* what a family's elements or state are, by family (the one set by its
@@ -185,7 +202,7 @@ struct wview {
 	uint64_t bad;             /* where the header went wrong, when decode fails */
 };
 
-/* ---------------------------------------------------------------- version tables (walk_std.c) */
+/* ---------------------------------------------------------------- version tables (dec_std.c) */
 
 /* std's Once (behind OnceLock/LazyLock): where the state lies and which
  * value means complete. */
@@ -200,21 +217,121 @@ struct once_impl {
 /* The first of a list of alternative member paths (a version table of one
  * field's spellings across releases) that exists in type id: its index, or
  * -1.  *off and *ty (if given) describe it. */
-struct walk_field_form {
+struct dec_field_form {
 	const char *path;
 	const char *release;      /* the releases that spell it so */
 };
-int walk_std_field(struct walk *w, type_id id, const char *prefix, const struct walk_field_form *forms,
+int dec_std_field(struct dec *d, type_id id, const char *prefix, const struct dec_field_form *forms,
 		   const char *fact, uint64_t *off, type_id *ty);
 
 /* The tables themselves, each with its detector. */
-extern const struct walk_field_form WALK_RAWVEC_CAP[], WALK_RAWVEC_PTR[];
-const struct once_impl *walk_std_once(struct walk *w, type_id once_type, uint64_t *state_off);
-bool walk_std_compact(struct walk *w, type_id id, struct compact_repr *out);
-uint32_t walk_std_group_width(struct walk *w);
-bool walk_std_bytes(struct walk *w, struct bytes_layout *l);
-uint32_t walk_std_btree_capacity(struct walk *w, type_id leaf, uint64_t keys_count);
-bool walk_std_deque_form(struct walk *w, type_id id, bool *tail_head);
-void walk_std_note(struct walk *w, const char *dep, const char *what, const char *value, const char *evidence);
+extern const struct dec_field_form DEC_RAWVEC_CAP[], DEC_RAWVEC_PTR[];
+const struct once_impl *dec_std_once(struct dec *d, type_id once_type, uint64_t *state_off);
+bool dec_std_compact(struct dec *d, type_id id, struct compact_repr *out);
+uint32_t dec_std_group_width(struct dec *d);
+bool dec_std_bytes(struct dec *d, struct bytes_layout *l);
+uint32_t dec_std_btree_capacity(struct dec *d, type_id leaf, uint64_t keys_count);
+bool dec_std_deque_form(struct dec *d, type_id id, bool *tail_head);
+void dec_std_note(struct dec *d, const char *dep, const char *what, const char *value, const char *evidence);
+
+/* ---------------------------------------------------------------- the context */
+
+/* A struct's members that can own heap, in order (recorded by the walk's
+ * first visit of the struct, walk.c walk_members; kept here because it is a
+ * fact of the type, like its classification). */
+struct dec_plan_member {
+	uint64_t offset;
+	type_id type;             /* resolved */
+	const char *seg;          /* its path segment (NULL: none) */
+};
+enum { DEC_PLAN_NONE = 0, DEC_PLAN_BUILDING, DEC_PLAN_READY };
+#define DEC_PLAN_MAX_MEMBERS 65536u
+struct dec_plan {
+	struct dec_plan_member *m;
+	uint32_t n;
+	uint8_t state;            /* DEC_PLAN_* */
+	type_id op_type;          /* the op type it holds for */
+};
+
+/* The caches are pages of DEC_PAGE entries by type_id, each allocated when a
+ * type in it is first met: a run that meets a few types costs a few pages,
+ * not a table as long as the type graph. */
+#define DEC_PAGE_SHIFT 6
+#define DEC_PAGE (1u << DEC_PAGE_SHIFT)
+
+struct dec {
+	const struct image *img;
+	const struct types *t;
+	const struct heap *h;
+	type_id op_type;
+	size_t ntypes;                 /* types_count + 1: ids are below it */
+	size_t npages;
+	struct dec_type **pages;       /* classifications, by id / DEC_PAGE */
+	struct dec_plan **plan_pages;  /* struct plans, likewise (NULL until one is recorded) */
+	int owns_depth;                /* dec_owns_compute's recursion */
+	bool oom;                      /* a version fact could not be recorded */
+	struct version_facts versions; /* what the version tables detected */
+};
+
+/* The classification of a type (computed on first use), and whether it can
+ * own heap; the fast paths are inline: the walk asks both for every value it
+ * meets. */
+const struct dec_type *dec_type_classify(struct dec *d, type_id id);
+bool dec_owns_compute(struct dec *d, type_id id);
+static inline struct dec_type *dec_type_slot(const struct dec *d, type_id id)
+{
+	struct dec_type *p = d->pages[id >> DEC_PAGE_SHIFT];
+	return p ? &p[id & (DEC_PAGE - 1)] : NULL;
+}
+static inline const struct dec_type *dec_type_info(struct dec *d, type_id id)
+{
+	if (id && id < d->ntypes) {
+		const struct dec_type *wt = dec_type_slot(d, id);
+		if (wt && wt->cls != CLS_UNSET)
+			return wt;
+	}
+	return dec_type_classify(d, id);
+}
+static inline bool dec_owns(struct dec *d, type_id id)
+{
+	if (id && id < d->ntypes) {
+		const struct dec_type *wt = dec_type_slot(d, id);
+		if (wt && wt->owns >= 2)
+			return wt->owns == 3 || id == d->op_type;
+	}
+	return dec_owns_compute(d, id);
+}
+/* Whether id's ownership is a final, cached answer (not being computed, not
+ * cut by the depth bound): a plan is recorded only from final answers. */
+static inline bool dec_owns_final(const struct dec *d, type_id id)
+{
+	if (id == 0 || id >= d->ntypes)
+		return false;
+	const struct dec_type *wt = dec_type_slot(d, id);
+	return wt && wt->owns >= 2;
+}
+/* The plan slot of struct type id (NULL: out of range or out of memory). */
+struct dec_plan *dec_plan_slot(struct dec *d, type_id id);
+
+/* Recognises a container by its qualified name and fills wt; false when the
+ * type is not a known container (dec_family.c). */
+bool dec_family_classify(struct dec *d, type_id id, const struct types_type *ty, struct dec_type *wt);
+
+/* Reads and validates the header of the container value at addr (a family
+ * with a decoder) into v: NULL, or why it is not plausible (v->bad: where). */
+const char *dec_decode(struct dec *d, uint64_t addr, const struct dec_type *wt, struct dec_view *v);
+
+/* Bytes from a hashbrown table's allocation to its control bytes (buckets
+ * buckets): the one formula, for decode, the walk and root validation. */
+uint64_t dec_table_ctrl_off(const struct dec_type *wt, uint64_t buckets);
+
+/* The active variant of the enum whose bytes are b (decoded through a
+ * per-type lookup table when every discriminant is below 256). */
+int dec_enum_variant(struct dec *d, type_id id, const void *b, size_t len, uint32_t *vi);
+
+/* Bytes of target memory: straight from the mmapped core when possible, else
+ * copied into tmp.  NULL when unreadable. */
+const void *dec_bytes(struct dec *d, uint64_t addr, uint64_t len, void *tmp, size_t tmpsize);
+bool dec_u64(struct dec *d, uint64_t addr, uint64_t *v);
 
 #endif
