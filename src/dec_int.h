@@ -232,6 +232,17 @@ uint32_t dec_std_group_width(struct dec *d);
 bool dec_std_bytes(struct dec *d, struct bytes_layout *l);
 uint32_t dec_std_btree_capacity(struct dec *d, type_id leaf, uint64_t keys_count);
 bool dec_std_deque_form(struct dec *d, type_id id, bool *tail_head);
+/* Names by prefix, a table of the spellings releases use: the index of the
+ * first prefix name starts with, or -1. */
+struct dec_name_form {
+	const char *prefix;
+	const char *release;      /* the releases (or crates) that spell it so */
+};
+int dec_std_name(const char *name, const struct dec_name_form *forms);
+extern const struct dec_name_form DEC_PTR_NEWTYPES[], DEC_OPTION[];
+/* A wrapper (a cell, a lock, a lazy cell) of type ty named name: where the
+ * value it holds lies (*off) and its type; false when ty is none. */
+bool dec_std_wrapper(struct dec *d, type_id ty, const char *name, uint64_t *off, type_id *inner);
 void dec_std_note(struct dec *d, const char *dep, const char *what, const char *value, const char *evidence);
 
 /* ---------------------------------------------------------------- the context */

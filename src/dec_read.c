@@ -148,8 +148,7 @@ int dec_deref(struct dec *d, uint64_t addr, type_id ty, uint64_t *out_addr, type
 			continue;
 		}
 		if (tt->kind == TYPES_STRUCT && tt->nmembers >= 1 &&
-		    (strncmp(tt->name, "core::ptr::non_null::NonNull<", 29) == 0 ||
-		     strncmp(tt->name, "core::ptr::unique::Unique<", 26) == 0)) {
+		    dec_std_name(tt->name, DEC_PTR_NEWTYPES) >= 0) {
 			addr += tt->members[0].offset;
 			ty = tt->members[0].type;
 			continue;
@@ -158,31 +157,6 @@ int dec_deref(struct dec *d, uint64_t addr, type_id ty, uint64_t *out_addr, type
 	}
 	return err_set(e, ERR_CORRUPT, "pointer chain too deep");
 }
-
-static const char *const WRAPPERS[][2] = {
-	{"core::cell::UnsafeCell<", "value"},
-	{"core::cell::SyncUnsafeCell<", "value"},
-	{"core::cell::RefCell<", "value"},
-	{"core::cell::Cell<", "value"},
-	{"core::mem::manually_drop::ManuallyDrop<", "value"},
-	{"core::mem::maybe_uninit::MaybeUninit<", "value"},
-	{"core::mem::maybe_dangling::MaybeDangling<", "__0"},
-	{"std::sync::poison::mutex::Mutex<", "data"},
-	{"std::sync::mutex::Mutex<", "data"},
-	{"std::sync::poison::rwlock::RwLock<", "data"},
-	{"std::sync::rwlock::RwLock<", "data"},
-	{"lock_api::mutex::Mutex<", "data"},
-	{"lock_api::rwlock::RwLock<", "data"},
-	{"lock_api::remutex::ReentrantMutex<", "data"},
-	/* where std has no OnceLock (before rustc 1.70) or a crate is used
-	 * instead: the value is an Option<T>, initialised when Some */
-	{"once_cell::sync::OnceCell<", "value"},
-	{"once_cell::sync::Lazy<", "cell"},
-	{"once_cell::unsync::OnceCell<", "inner"},
-	{"once_cell::unsync::Lazy<", "cell"},
-	{"once_cell::imp::OnceCell<", "value"},
-	{"lazy_static::lazy::Lazy<", "__0"},
-};
 
 int dec_owned(struct dec *d, uint64_t addr, type_id ty, uint64_t *mem, uint64_t *requested, struct err *e)
 {
@@ -236,18 +210,15 @@ int dec_unwrap(struct dec *d, uint64_t addr, type_id ty, uint64_t *out_addr, typ
 				return rc;
 			continue;
 		}
-		for (size_t i = 0; i < sizeof WRAPPERS / sizeof WRAPPERS[0] && !stepped; i++) {
-			uint64_t o;
-			type_id mt;
-			if (strncmp(tt->name, WRAPPERS[i][0], strlen(WRAPPERS[i][0])) == 0 &&
-			    types_member_path(d->t, ty, WRAPPERS[i][1], &o, &mt, NULL) == 0) {
-				addr += o;
-				ty = mt;
-				stepped = true;
-			}
+		uint64_t o;
+		type_id mt;
+		if (dec_std_wrapper(d, ty, tt->name, &o, &mt)) {
+			addr += o;
+			ty = mt;
+			stepped = true;
 		}
 		/* Option<T> behind a lazy cell or a Mutex<Option<T>>: its Some */
-		if (!stepped && tt->vpart && strncmp(tt->name, "core::option::Option<", 21) == 0) {
+		if (!stepped && tt->vpart && dec_std_name(tt->name, DEC_OPTION) >= 0) {
 			uint64_t pa;
 			type_id pt;
 			if (enum_payload(d, addr, ty, tt, &pa, &pt, e) != 0)

@@ -305,3 +305,69 @@ uint32_t dec_std_btree_capacity(struct dec *d, type_id leaf, uint64_t keys_count
 	dec_std_note(d, "rust std", "BTreeMap node", val, ev);
 	return (uint32_t)keys_count;
 }
+
+/* ---------------------------------------------------------------- names */
+
+int dec_std_name(const char *name, const struct dec_name_form *forms)
+{
+	for (int i = 0; name && forms[i].prefix; i++)
+		if (strncmp(name, forms[i].prefix, strlen(forms[i].prefix)) == 0)
+			return i;
+	return -1;
+}
+
+/* Newtypes around a pointer, followed to it (their first member). */
+const struct dec_name_form DEC_PTR_NEWTYPES[] = {
+	{"core::ptr::non_null::NonNull<", "NonNull<T> { pointer }"},
+	{"core::ptr::unique::Unique<", "Unique<T> { pointer } (Vec's and Box's pointer in older releases)"},
+	{NULL, NULL},
+};
+
+/* Option<T>: seen through to its Some behind a lazy cell or a Mutex. */
+const struct dec_name_form DEC_OPTION[] = {
+	{"core::option::Option<", "core::option::Option (every release)"},
+	{NULL, NULL},
+};
+
+/* ---------------------------------------------------------------- wrappers */
+
+/* Wrappers seen through to the value they hold: the wrapper's name and the
+ * member that holds the value, in each spelling a release of std or of the
+ * crate uses.  The detector is the name with the member path present. */
+static const struct dec_wrapper_form {
+	const char *prefix;
+	const char *member;
+	const char *release;
+} WRAPPERS[] = {
+	{"core::cell::UnsafeCell<", "value", "core::cell"},
+	{"core::cell::SyncUnsafeCell<", "value", "core::cell"},
+	{"core::cell::RefCell<", "value", "core::cell"},
+	{"core::cell::Cell<", "value", "core::cell"},
+	{"core::mem::manually_drop::ManuallyDrop<", "value", "core::mem"},
+	{"core::mem::maybe_uninit::MaybeUninit<", "value", "core::mem"},
+	{"core::mem::maybe_dangling::MaybeDangling<", "__0", "core::mem, a tuple struct (newer releases)"},
+	{"std::sync::poison::mutex::Mutex<", "data", "std::sync::poison (the releases with the poison module)"},
+	{"std::sync::mutex::Mutex<", "data", "std::sync::mutex (the releases before the poison module)"},
+	{"std::sync::poison::rwlock::RwLock<", "data", "std::sync::poison (the releases with the poison module)"},
+	{"std::sync::rwlock::RwLock<", "data", "std::sync::rwlock (the releases before the poison module)"},
+	{"lock_api::mutex::Mutex<", "data", "lock_api (parking_lot)"},
+	{"lock_api::rwlock::RwLock<", "data", "lock_api (parking_lot)"},
+	{"lock_api::remutex::ReentrantMutex<", "data", "lock_api (parking_lot)"},
+	/* where std has no OnceLock (before rustc 1.70) or a crate is used
+	 * instead: the value is an Option<T>, initialised when Some */
+	{"once_cell::sync::OnceCell<", "value", "once_cell"},
+	{"once_cell::sync::Lazy<", "cell", "once_cell"},
+	{"once_cell::unsync::OnceCell<", "inner", "once_cell"},
+	{"once_cell::unsync::Lazy<", "cell", "once_cell"},
+	{"once_cell::imp::OnceCell<", "value", "once_cell"},
+	{"lazy_static::lazy::Lazy<", "__0", "lazy_static"},
+};
+
+bool dec_std_wrapper(struct dec *d, type_id ty, const char *name, uint64_t *off, type_id *inner)
+{
+	for (size_t i = 0; name && i < sizeof WRAPPERS / sizeof WRAPPERS[0]; i++)
+		if (strncmp(name, WRAPPERS[i].prefix, strlen(WRAPPERS[i].prefix)) == 0 &&
+		    types_member_path(d->t, ty, WRAPPERS[i].member, off, inner, NULL) == 0)
+			return true;
+	return false;
+}
