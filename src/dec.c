@@ -10,6 +10,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+/* A zeroed table of n entries of size bytes, reserved: pages are the
+ * kernel's zero page until touched. */
+static void *table_reserve(size_t n, size_t size)
+{
+	if (n > SIZE_MAX / size)
+		return NULL;
+	void *p = mmap(NULL, n * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
 
 int dec_create(struct dec **out, const struct image *img, const struct types *t, const struct heap *h,
 	       struct err *e)
@@ -21,10 +32,9 @@ int dec_create(struct dec **out, const struct image *img, const struct types *t,
 	d->t = t;
 	d->h = h;
 	d->ntypes = types_count(t) + 1;
-	d->npages = (d->ntypes + DEC_PAGE - 1) >> DEC_PAGE_SHIFT;
-	if (!(d->pages = calloc(d->npages, sizeof *d->pages))) {
+	if (!(d->types = table_reserve(d->ntypes, sizeof *d->types))) {
 		free(d);
-		return err_set(e, ERR_NOMEM, "out of memory for the decode context's tables");
+		return err_set(e, ERR_NOMEM, "out of memory for the decode context's type table");
 	}
 	*out = d;
 	return 0;
@@ -34,19 +44,15 @@ void dec_destroy(struct dec *d)
 {
 	if (!d)
 		return;
-	for (size_t p = 0; d->plan_pages && p < d->npages; p++) {
-		for (size_t i = 0; d->plan_pages[p] && i < DEC_PAGE; i++)
-			free(d->plan_pages[p][i].m);
-		free(d->plan_pages[p]);
-	}
-	free(d->plan_pages);
-	for (size_t p = 0; p < d->npages; p++) {
-		for (size_t i = 0; d->pages[p] && i < DEC_PAGE; i++)
-			if (d->pages[p][i].cls == CLS_ENUM)
-				free(d->pages[p][i].l.lut);
-		free(d->pages[p]);
-	}
-	free(d->pages);
+	for (size_t i = 0; i < d->planned.len; i++)
+		free(d->plans[d->planned.data[i]].m);
+	for (size_t i = 0; i < d->luts.len; i++)
+		free(d->types[d->luts.data[i]].l.lut);
+	if (d->plans)
+		munmap(d->plans, d->ntypes * sizeof *d->plans);
+	munmap(d->types, d->ntypes * sizeof *d->types);
+	dec_id_vec_deinit(&d->planned);
+	dec_id_vec_deinit(&d->luts);
 	version_facts_deinit(&d->versions);
 	free(d);
 }
@@ -62,30 +68,29 @@ bool dec_type_owns(struct dec *d, type_id ty)
 	return ty && dec_owns(d, ty);
 }
 
-/* A struct's plan (see struct dec_plan): its page allocated on first use. */
-struct dec_plan *dec_plan_slot(struct dec *d, type_id id)
+/* The plans' table, reserved on the first plan asked for. */
+struct dec_plan *dec_plan_alloc(struct dec *d, type_id id)
 {
 	if (id == 0 || id >= d->ntypes)
 		return NULL;
-	if (!d->plan_pages && !(d->plan_pages = calloc(d->npages, sizeof *d->plan_pages)))
+	if (!d->plans && !(d->plans = table_reserve(d->ntypes, sizeof *d->plans)))
 		return NULL;
-	struct dec_plan **pg = &d->plan_pages[id >> DEC_PAGE_SHIFT];
-	if (!*pg && !(*pg = calloc(DEC_PAGE, sizeof **pg)))
-		return NULL;
-	return &(*pg)[id & (DEC_PAGE - 1)];
+	return &d->plans[id];
 }
 
-/* Bytes of target memory: straight from the mmapped core when possible, else
- * copied into tmp.  NULL when unreadable. */
-const void *dec_bytes(struct dec *d, uint64_t addr, uint64_t len, void *tmp, size_t tmpsize)
+bool dec_plan_record(struct dec *d, type_id id, struct dec_plan_member *m, uint32_t n, type_id op_type)
 {
-	const void *p = image_ptr(d->img, addr, len);
-	if (p)
-		return p;
-	if (len > tmpsize || image_read(d->img, addr, tmp, len, NULL) != 0)
-		return NULL;
-	return tmp;
+	struct dec_plan *pl = &d->plans[id];
+	if (m && !dec_id_vec_append(&d->planned, id))
+		return false;
+	pl->m = m;
+	pl->n = n;
+	pl->op_type = op_type;
+	pl->state = DEC_PLAN_READY;
+	return true;
 }
+
+/* ---------------------------------------------------------------- reads */
 
 bool dec_u64(struct dec *d, uint64_t addr, uint64_t *v)
 {
@@ -169,24 +174,18 @@ static void classify(struct dec *d, type_id id, struct dec_type *wt)
 	}
 }
 
-/* The slot of id, its page allocated if it was not (NULL: out of memory). */
-static struct dec_type *type_slot_new(struct dec *d, type_id id)
-{
-	struct dec_type **pg = &d->pages[id >> DEC_PAGE_SHIFT];
-	if (!*pg && !(*pg = calloc(DEC_PAGE, sizeof **pg)))
-		return NULL;
-	return &(*pg)[id & (DEC_PAGE - 1)];
-}
-
 const struct dec_type *dec_type_classify(struct dec *d, type_id id)
 {
 	if (id == 0 || id >= d->ntypes)
 		return NULL;
-	struct dec_type *wt = type_slot_new(d, id);
-	if (!wt)
-		return NULL;   /* out of memory: treated as an unknown type */
-	if (wt->cls == CLS_UNSET)
+	struct dec_type *wt = &d->types[id];
+	if (wt->cls == CLS_UNSET) {
 		classify(d, id, wt);
+		if (wt->cls == CLS_ENUM && wt->l.lut && !dec_id_vec_append(&d->luts, id)) {
+			free(wt->l.lut);   /* the table is a shortcut: without it the tag is matched variant by variant */
+			wt->l.lut = NULL;
+		}
+	}
 	return wt;
 }
 
@@ -235,9 +234,8 @@ bool dec_owns_compute(struct dec *d, type_id id)
 		return false;
 	if (id == d->op_type)
 		return true;
-	if (!dec_type_info(d, id))
-		return true;   /* out of memory for its classification: walked, as if owning */
-	struct dec_type *wt = dec_type_slot(d, id);
+	dec_type_info(d, id);
+	struct dec_type *wt = &d->types[id];
 	if (wt->owns == 0) {
 		/* a chain of member types as deep as hostile DWARF makes it would
 		 * overflow the stack: past a bound a type is taken as owning (it is

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "container.h"
 #include "dec.h"
 #include "types.h"
 #include "version.h"
@@ -264,21 +265,23 @@ struct dec_plan {
 	type_id op_type;          /* the op type it holds for */
 };
 
-/* The caches are pages of DEC_PAGE entries by type_id, each allocated when a
- * type in it is first met: a run that meets a few types costs a few pages,
- * not a table as long as the type graph. */
-#define DEC_PAGE_SHIFT 6
-#define DEC_PAGE (1u << DEC_PAGE_SHIFT)
+DEFINE_VECTOR(dec_id_vec, type_id)
 
+/* The caches are tables by type_id reserved with mmap (dec_create): the
+ * kernel hands out a zero page when one is first touched, so a run that meets
+ * a few types costs a few pages, however long the type graph, and no table is
+ * cleared or scanned.  The entries that hold memory (an enum's tag table, a
+ * plan's members) are listed, and only they are visited when it is freed. */
 struct dec {
 	const struct image *img;
 	const struct types *t;
 	const struct heap *h;
 	type_id op_type;
 	size_t ntypes;                 /* types_count + 1: ids are below it */
-	size_t npages;
-	struct dec_type **pages;       /* classifications, by id / DEC_PAGE */
-	struct dec_plan **plan_pages;  /* struct plans, likewise (NULL until one is recorded) */
+	struct dec_type *types;        /* classifications, by id */
+	struct dec_plan *plans;        /* struct plans, by id (NULL until the first) */
+	struct dec_id_vec luts;        /* ids whose classification holds a tag table */
+	struct dec_id_vec planned;     /* ids whose plan holds members */
 	int owns_depth;                /* dec_owns_compute's recursion */
 	bool oom;                      /* a version fact could not be recorded */
 	struct version_facts versions; /* what the version tables detected */
@@ -289,40 +292,35 @@ struct dec {
  * meets. */
 const struct dec_type *dec_type_classify(struct dec *d, type_id id);
 bool dec_owns_compute(struct dec *d, type_id id);
-static inline struct dec_type *dec_type_slot(const struct dec *d, type_id id)
-{
-	struct dec_type *p = d->pages[id >> DEC_PAGE_SHIFT];
-	return p ? &p[id & (DEC_PAGE - 1)] : NULL;
-}
 static inline const struct dec_type *dec_type_info(struct dec *d, type_id id)
 {
-	if (id && id < d->ntypes) {
-		const struct dec_type *wt = dec_type_slot(d, id);
-		if (wt && wt->cls != CLS_UNSET)
-			return wt;
-	}
+	if (id && id < d->ntypes && d->types[id].cls != CLS_UNSET)
+		return &d->types[id];
 	return dec_type_classify(d, id);
 }
 static inline bool dec_owns(struct dec *d, type_id id)
 {
-	if (id && id < d->ntypes) {
-		const struct dec_type *wt = dec_type_slot(d, id);
-		if (wt && wt->owns >= 2)
-			return wt->owns == 3 || id == d->op_type;
-	}
+	if (id && id < d->ntypes && d->types[id].owns >= 2)
+		return d->types[id].owns == 3 || id == d->op_type;
 	return dec_owns_compute(d, id);
 }
 /* Whether id's ownership is a final, cached answer (not being computed, not
  * cut by the depth bound): a plan is recorded only from final answers. */
 static inline bool dec_owns_final(const struct dec *d, type_id id)
 {
-	if (id == 0 || id >= d->ntypes)
-		return false;
-	const struct dec_type *wt = dec_type_slot(d, id);
-	return wt && wt->owns >= 2;
+	return id && id < d->ntypes && d->types[id].owns >= 2;
 }
 /* The plan slot of struct type id (NULL: out of range or out of memory). */
-struct dec_plan *dec_plan_slot(struct dec *d, type_id id);
+struct dec_plan *dec_plan_alloc(struct dec *d, type_id id);
+static inline struct dec_plan *dec_plan_slot(struct dec *d, type_id id)
+{
+	if (id && id < d->ntypes && d->plans)
+		return &d->plans[id];
+	return dec_plan_alloc(d, id);
+}
+/* Makes the plan of id ready: its members m[0..n) (taken over: freed with
+ * the context), for op_type.  False when out of memory (m is then not taken). */
+bool dec_plan_record(struct dec *d, type_id id, struct dec_plan_member *m, uint32_t n, type_id op_type);
 
 /* Recognises a container by its qualified name and fills wt; false when the
  * type is not a known container (dec_family.c). */
@@ -341,8 +339,17 @@ uint64_t dec_table_ctrl_off(const struct dec_type *wt, uint64_t buckets);
 int dec_enum_variant(struct dec *d, type_id id, const void *b, size_t len, uint32_t *vi);
 
 /* Bytes of target memory: straight from the mmapped core when possible, else
- * copied into tmp.  NULL when unreadable. */
-const void *dec_bytes(struct dec *d, uint64_t addr, uint64_t len, void *tmp, size_t tmpsize);
+ * copied into tmp.  NULL when unreadable.  Inline: the walk reads every enum
+ * through it. */
+static inline const void *dec_bytes(struct dec *d, uint64_t addr, uint64_t len, void *tmp, size_t tmpsize)
+{
+	const void *p = image_ptr(d->img, addr, len);
+	if (p)
+		return p;
+	if (len > tmpsize || image_read(d->img, addr, tmp, len, NULL) != 0)
+		return NULL;
+	return tmp;
+}
 bool dec_u64(struct dec *d, uint64_t addr, uint64_t *v);
 
 #endif

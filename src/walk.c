@@ -561,15 +561,10 @@ static void walk_members(struct walk *w, uint64_t base, type_id id, const struct
 			walk_pop(w);
 	}
 	if (pl && pl->state == DEC_PLAN_BUILDING) {
-		if (record) {
-			pl->m = rec;
-			pl->n = nrec;
-			pl->op_type = w->d->op_type;
-			pl->state = DEC_PLAN_READY;
+		if (record && dec_plan_record(w->d, id, rec, nrec, w->d->op_type))
 			rec = NULL;
-		} else {
+		else
 			pl->state = DEC_PLAN_NONE;
-		}
 	}
 	free(rec);
 	w->owner = owner;
