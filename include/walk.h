@@ -196,7 +196,9 @@ bool walk_type_owns(struct walk *w, type_id ty);
  * SmallVec, Box<[T]>, array, hashbrown map/set, BTreeMap): fn is called with
  * each element's address and type (for maps: the key and the value).  The
  * container's own allocations are not reported.  Stops when fn returns
- * non-zero, and returns that. */
+ * non-zero, and returns that.  fn may call walk_set_tag and walk_queue on
+ * the same walker (the iteration uses none of the visit's state), never
+ * walk_drain or walk_value (asserted). */
 typedef int (*walk_elem_fn)(void *ctx, uint64_t key_addr, type_id key_type,
 			    uint64_t val_addr, type_id val_type);
 int walk_elements(struct walk *w, uint64_t addr, type_id ty, walk_elem_fn fn, void *ctx,

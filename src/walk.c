@@ -10,6 +10,7 @@
 #include "arr.h"
 #include "sorted.h"
 
+#include <assert.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -967,18 +968,15 @@ void walk_set_tag(struct walk *w, uint32_t tag) { w->tag = tag; }
 
 void walk_queue(struct walk *w, uint64_t addr, type_id ty)
 {
-	bool was = w->queueing;
-	w->queueing = true;
 	walk_val(w, addr, types_resolve(w->t, ty));
-	w->queueing = was;
 }
 
 int walk_drain(struct walk *w)
 {
-	bool was = w->queueing;
-	w->queueing = true;
+	/* the contract of walk_elements' callbacks (walk.h): they may queue, not
+	 * drain, so the iteration's container is never read behind a sweep */
+	assert(w->iterating == 0);
 	drain(w);
-	w->queueing = was;
 	/* the last queued visit may have been inside an op */
 	w->in_op = false;
 	w->holder = w->index = w->key_addr = 0;

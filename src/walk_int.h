@@ -150,10 +150,10 @@ struct walk {
 	struct wnodec_vec nodec;          /* raw-pointer targets seen (walk_members) */
 	struct walk_nodecoder_vec nodec_sum;  /* ... kept and summed when the walk drains */
 
-	/* the address-ordered queue of the profile's walk */
-	bool queueing;            /* report mode: buffers' contents are queued */
+	/* the address-ordered queue of the profile's walk (every visit that
+	 * reports, walk_queue's and the drain's, queues what buffers hold) */
 	bool oom;                 /* the queue could not grow: the walk is cut short */
-	bool bucket_whole;        /* the bucket being drained lies wholly in the core (no missing page) */
+	bool bucket_whole;        /* the drain's cursor: the bucket being drained lies wholly in the core */
 	struct wblock **q;        /* buckets by address; the last holds the rest */
 	size_t nq;
 	struct wblock *free_blocks;
@@ -161,8 +161,10 @@ struct walk {
 	struct wctx_vec ctxs;
 	struct wtree_vec trees;
 
-	/* current position */
+	/* current position (state of the visit under way, not a mode: set and
+	 * restored as the visit enters and leaves values) */
 	int depth;
+	uint32_t iterating;       /* walk_elements calls under way (their callbacks may queue, not drain) */
 	bool in_op;
 	uint32_t op_tok;          /* the op's token (from on_op) while in_op */
 	uint32_t tag;             /* the caller's tag for what is reached outside ops */

@@ -74,7 +74,13 @@ int walk_elements(struct walk *w, uint64_t addr, type_id ty, walk_elem_fn fn, vo
 	}
 	struct walk_visit v = {.report = false, .fn = fn, .ctx = ctx};
 	uint64_t before = w->st.unreadable;
+	/* fn may queue on this walker (the profile queues each table it is handed):
+	 * the iteration reads nothing of the visit's cursor, only the counts
+	 * (nested: what fn's own visits found unreadable); walk_drain asserts it
+	 * is not called meanwhile */
+	w->iterating++;
 	int rc = walk_container_visit(w, addr, ty, wt, &v);
+	w->iterating--;
 	if (rc == ERR_NOTFOUND && !v.rc)
 		return err_set(e, ERR_NOTFOUND, "%s is not a container", tt->name);
 	if (w->st.unreadable - before > v.nested && !v.rc)

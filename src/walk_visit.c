@@ -28,7 +28,7 @@ static int visit_alloc(struct walk *w, struct walk_visit *v, uint64_t mem, uint6
 static bool defer(struct walk *w, struct walk_visit *v, unsigned kind, uint64_t mem, uint64_t n,
 		  uint32_t b, type_id type)
 {
-	if (!v->report || !w->queueing)
+	if (!v->report)
 		return false;
 	if (n || (kind != WI_ELEMS && kind != WI_ELEMS_AT))
 		walk_defer(w, kind, mem, n, b, type);
@@ -99,7 +99,7 @@ static inline bool want_elems(struct walk *w, const struct dec_type *wt, const s
 static void visit_runs(struct walk *w, const struct dec_type *wt, struct walk_visit *v, const struct dec_view *vw)
 {
 	uint64_t es = wt->elem_size;
-	if (v->report && w->queueing && !vw->inline_elems) {
+	if (v->report && !vw->inline_elems) {
 		bool fits = true;
 		for (unsigned r = 0; r < vw->nruns; r++)
 			fits = fits && vw->run[r].index <= UINT32_MAX && vw->run[r].off <= UINT32_MAX &&
@@ -254,7 +254,7 @@ static void visit_view(struct walk *w, uint64_t addr, type_id id, const struct d
 	case VIEW_LIST: {
 		bool tree = vw->elems == VIEW_BTREE;
 		uint64_t length = tree ? vw->btree.len : vw->list.len;
-		if (v->report && w->queueing) {
+		if (v->report) {
 			uint32_t rec = walk_tree_new(w, addr, length, !tree);
 			if (rec == UINT32_MAX)
 				w->oom = true;
