@@ -3,7 +3,7 @@
  * Each entry names the qualified-name prefix that identifies the family and
  * two functions:
  *   - setup finds the family's fields by name in DWARF and fills its named
- *     layout (walk_layout.h), in the form the version tables (walk_std.c)
+ *     layout (dec_int.h), in the form the version tables (dec_std.c)
  *     say the binary's std or crate release uses;
  *   - decode reads one container's header from the core, validates it, and
  *     returns the common view: the allocation it owns (requested and used
@@ -11,7 +11,7 @@
  * Everything else is shared: the profile's walk (report the allocation,
  * queue or visit the elements), root validation (the allocation must be an
  * in-use chunk of the census big enough for it) and the typed readers of
- * walk_read.c all start from decode, so no header is decoded twice.  Adding
+ * dec_read.c all start from decode, so no header is decoded twice.  Adding
  * a family means adding an entry here; the walker core does not change.
  *
  * Layout sources: rust-lang/rust src/etc providers (Vec, VecDeque, String,

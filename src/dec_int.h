@@ -88,7 +88,7 @@ struct smallvec_layout {     /* smallvec::SmallVec<A> */
 	uint64_t inline_cap;     /* A's length */
 };
 
-/* compact_str's 24-byte Repr: the last byte's markers (walk_std.c). */
+/* compact_str's 24-byte Repr: the last byte's markers (dec_std.c). */
 struct compact_repr {
 	const char *name;
 	uint64_t size;

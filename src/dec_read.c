@@ -1,8 +1,9 @@
 /* dec_read.c: typed readers over the core for the roots and profile layers:
- * strings of every Rust flavour, integers, container elements, pointers
- * followed to their pointee, and wrappers seen through (Mutex, RwLock,
- * RefCell, UnsafeCell, ManuallyDrop, MaybeUninit, OnceLock, LazyLock, Arc,
- * Box).  Everything is bounds-checked through the image layer.
+ * strings of every Rust flavour, integers, enum variants, pointers followed
+ * to their pointee, the allocation a value owns, and wrappers seen through
+ * (Mutex, RwLock, RefCell, UnsafeCell, ManuallyDrop, MaybeUninit, OnceLock,
+ * LazyLock, Arc, Box: the spellings are dec_std.c's tables).  Everything is
+ * bounds-checked through the image layer.
  */
 #include "dec_int.h"
 

@@ -1,5 +1,5 @@
 /* dec_std.c: the version tables of Rust std and of the crates whose
- * containers the walker decodes, each entry with its detector.
+ * containers the decode layer reads, each entry with its detector.
  *
  * A release changes a container in one of two ways.  Either a field moves or
  * is renamed (RawVec's capacity became the `Cap` newtype, then moved into

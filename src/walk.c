@@ -1,9 +1,11 @@
-/* walk.c: the walker's core: type classification cache, dispatch of a value
- * to its decoder, allocation validation against the heap census and dedup.
+/* walk.c: the walker's core: the mark map, dispatch of a value by its
+ * classification (the decode layer's, dec_int.h), allocation validation
+ * against the heap census and dedup, struct members and enums, the
+ * address-ordered queue and its sweeps.
  *
- * Container decoders live in walk_decoders.c (one table entry per Rust type
- * family); field paths in walk_path.c; typed readers for other layers in
- * walk_read.c.
+ * Containers are walked in walk_visit.c (from the decode layer's view of
+ * their header); field paths in walk_path.c; walk_elements and the decode
+ * layer's readers on the walk's context in walk_read.c.
  */
 #include "walk_int.h"
 #include "walk_visit.h"
