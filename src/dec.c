@@ -10,17 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-
-/* A zeroed table of n entries of size bytes, reserved: pages are the
- * kernel's zero page until touched. */
-static void *table_reserve(size_t n, size_t size)
-{
-	if (n > SIZE_MAX / size)
-		return NULL;
-	void *p = mmap(NULL, n * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
-}
 
 int dec_create(struct dec **out, const struct image *img, const struct types *t, const struct heap *h,
 	       struct err *e)
@@ -32,10 +21,17 @@ int dec_create(struct dec **out, const struct image *img, const struct types *t,
 	d->t = t;
 	d->h = h;
 	d->ntypes = types_count(t) + 1;
-	if (!(d->types = table_reserve(d->ntypes, sizeof *d->types))) {
+	d->npages = (d->ntypes + DEC_PAGE - 1) >> DEC_PAGE_SHIFT;
+	d->none = calloc(DEC_PAGE, sizeof *d->none);
+	d->types = malloc(d->npages * sizeof *d->types);
+	if (!d->none || !d->types) {
+		free(d->none);
+		free(d->types);
 		free(d);
 		return err_set(e, ERR_NOMEM, "out of memory for the decode context's type table");
 	}
+	for (size_t p = 0; p < d->npages; p++)
+		d->types[p] = d->none;
 	*out = d;
 	return 0;
 }
@@ -44,13 +40,23 @@ void dec_destroy(struct dec *d)
 {
 	if (!d)
 		return;
-	for (size_t i = 0; i < d->planned.len; i++)
-		free(d->plans[d->planned.data[i]].m);
-	for (size_t i = 0; i < d->luts.len; i++)
-		free(d->types[d->luts.data[i]].l.lut);
-	if (d->plans)
-		munmap(d->plans, d->ntypes * sizeof *d->plans);
-	munmap(d->types, d->ntypes * sizeof *d->types);
+	for (size_t i = 0; i < d->planned.len; i++) {
+		type_id id = d->planned.data[i];
+		free(d->plans[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)].m);
+	}
+	for (size_t i = 0; i < d->luts.len; i++) {
+		type_id id = d->luts.data[i];
+		free(d->types[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)].l.lut);
+	}
+	for (size_t p = 0; p < d->npages; p++) {
+		if (d->types[p] != d->none)
+			free(d->types[p]);
+		if (d->plans)
+			free(d->plans[p]);
+	}
+	free(d->plans);
+	free(d->types);
+	free(d->none);
 	dec_id_vec_deinit(&d->planned);
 	dec_id_vec_deinit(&d->luts);
 	version_facts_deinit(&d->versions);
@@ -68,19 +74,22 @@ bool dec_type_owns(struct dec *d, type_id ty)
 	return ty && dec_owns(d, ty);
 }
 
-/* The plans' table, reserved on the first plan asked for. */
+/* A plan's slot, its page (and the directory, on the first plan) allocated. */
 struct dec_plan *dec_plan_alloc(struct dec *d, type_id id)
 {
 	if (id == 0 || id >= d->ntypes)
 		return NULL;
-	if (!d->plans && !(d->plans = table_reserve(d->ntypes, sizeof *d->plans)))
+	if (!d->plans && !(d->plans = calloc(d->npages, sizeof *d->plans)))
 		return NULL;
-	return &d->plans[id];
+	struct dec_plan **pg = &d->plans[id >> DEC_PAGE_SHIFT];
+	if (!*pg && !(*pg = calloc(DEC_PAGE, sizeof **pg)))
+		return NULL;
+	return &(*pg)[id & (DEC_PAGE - 1)];
 }
 
 bool dec_plan_record(struct dec *d, type_id id, struct dec_plan_member *m, uint32_t n, type_id op_type)
 {
-	struct dec_plan *pl = &d->plans[id];
+	struct dec_plan *pl = &d->plans[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)];
 	if (m && !dec_id_vec_append(&d->planned, id))
 		return false;
 	pl->m = m;
@@ -178,7 +187,12 @@ const struct dec_type *dec_type_classify(struct dec *d, type_id id)
 {
 	if (id == 0 || id >= d->ntypes)
 		return NULL;
-	struct dec_type *wt = &d->types[id];
+	struct dec_type **pg = &d->types[id >> DEC_PAGE_SHIFT];
+	if (*pg == d->none && !(*pg = calloc(DEC_PAGE, sizeof **pg))) {
+		*pg = d->none;
+		return NULL;   /* out of memory: taken as no type (the walk counts it unreadable where it matters) */
+	}
+	struct dec_type *wt = &(*pg)[id & (DEC_PAGE - 1)];
 	if (wt->cls == CLS_UNSET) {
 		classify(d, id, wt);
 		if (wt->cls == CLS_ENUM && wt->l.lut && !dec_id_vec_append(&d->luts, id)) {
@@ -234,8 +248,9 @@ bool dec_owns_compute(struct dec *d, type_id id)
 		return false;
 	if (id == d->op_type)
 		return true;
-	dec_type_info(d, id);
-	struct dec_type *wt = &d->types[id];
+	if (!dec_type_info(d, id))
+		return true;   /* out of memory for its classification: walked, as if owning (bounded by depth) */
+	struct dec_type *wt = &d->types[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)];
 	if (wt->owns == 0) {
 		/* a chain of member types as deep as hostile DWARF makes it would
 		 * overflow the stack: past a bound a type is taken as owning (it is

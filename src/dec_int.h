@@ -267,19 +267,26 @@ struct dec_plan {
 
 DEFINE_VECTOR(dec_id_vec, type_id)
 
-/* The caches are tables by type_id reserved with mmap (dec_create): the
- * kernel hands out a zero page when one is first touched, so a run that meets
- * a few types costs a few pages, however long the type graph, and no table is
- * cleared or scanned.  The entries that hold memory (an enum's tag table, a
- * plan's members) are listed, and only they are visited when it is freed. */
+/* The caches are paged by type_id: a directory of pages of DEC_PAGE entries,
+ * each page allocated when a type in it is first met, so a run that meets a
+ * few types costs a few pages, however long the type graph.  An absent
+ * classification page is the context's `none` page (every entry unset, never
+ * written), so a lookup is two loads and no test; absent plan pages are NULL.
+ * The entries that hold memory (an enum's tag table, a plan's members) are
+ * listed, and only they are visited when the context is freed. */
+#define DEC_PAGE_SHIFT 4
+#define DEC_PAGE (1u << DEC_PAGE_SHIFT)
+
 struct dec {
 	const struct image *img;
 	const struct types *t;
 	const struct heap *h;
 	type_id op_type;
 	size_t ntypes;                 /* types_count + 1: ids are below it */
-	struct dec_type *types;        /* classifications, by id */
-	struct dec_plan *plans;        /* struct plans, by id (NULL until the first) */
+	size_t npages;
+	struct dec_type **types;       /* classification pages, by id >> DEC_PAGE_SHIFT */
+	struct dec_type *none;         /* the page every absent one points at */
+	struct dec_plan **plans;       /* plan pages (NULL until the first plan; absent pages NULL) */
 	struct dec_id_vec luts;        /* ids whose classification holds a tag table */
 	struct dec_id_vec planned;     /* ids whose plan holds members */
 	int owns_depth;                /* dec_owns_compute's recursion */
@@ -294,28 +301,42 @@ const struct dec_type *dec_type_classify(struct dec *d, type_id id);
 bool dec_owns_compute(struct dec *d, type_id id);
 static inline const struct dec_type *dec_type_info(struct dec *d, type_id id)
 {
-	if (id && id < d->ntypes && d->types[id].cls != CLS_UNSET)
-		return &d->types[id];
+	if (id && id < d->ntypes) {
+		const struct dec_type *wt = &d->types[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)];
+		if (wt->cls != CLS_UNSET)
+			return wt;
+	}
 	return dec_type_classify(d, id);
 }
 static inline bool dec_owns(struct dec *d, type_id id)
 {
-	if (id && id < d->ntypes && d->types[id].owns >= 2)
-		return d->types[id].owns == 3 || id == d->op_type;
+	if (id && id < d->ntypes) {
+		const struct dec_type *wt = &d->types[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)];
+		if (wt->owns >= 2)
+			return wt->owns == 3 || id == d->op_type;
+	}
+	return dec_owns_compute(d, id);
+}
+/* dec_owns of a type whose classification wt is at hand (the walk's
+ * dispatch: one lookup, not two). */
+static inline bool dec_owns_wt(struct dec *d, type_id id, const struct dec_type *wt)
+{
+	if (wt->owns >= 2)
+		return wt->owns == 3 || id == d->op_type;
 	return dec_owns_compute(d, id);
 }
 /* Whether id's ownership is a final, cached answer (not being computed, not
  * cut by the depth bound): a plan is recorded only from final answers. */
 static inline bool dec_owns_final(const struct dec *d, type_id id)
 {
-	return id && id < d->ntypes && d->types[id].owns >= 2;
+	return id && id < d->ntypes && d->types[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)].owns >= 2;
 }
 /* The plan slot of struct type id (NULL: out of range or out of memory). */
 struct dec_plan *dec_plan_alloc(struct dec *d, type_id id);
 static inline struct dec_plan *dec_plan_slot(struct dec *d, type_id id)
 {
-	if (id && id < d->ntypes && d->plans)
-		return &d->plans[id];
+	if (id && id < d->ntypes && d->plans && d->plans[id >> DEC_PAGE_SHIFT])
+		return &d->plans[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)];
 	return dec_plan_alloc(d, id);
 }
 /* Makes the plan of id ready: its members m[0..n) (taken over: freed with

@@ -733,7 +733,7 @@ int walk_val(struct walk *w, uint64_t addr, type_id id)
 		return 0;
 	}
 	bool is_op = id == w->d->op_type && !w->in_op;
-	if (!is_op && !dec_owns(w->d, id))
+	if (!is_op && !dec_owns_wt(w->d, id, wt))
 		return 0;
 	w->depth++;
 	w->st.values++;
