@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dec.h"
 #include "err.h"
 #include "heap.h"
 #include "image.h"
@@ -38,21 +39,12 @@ struct roots_result {
  * agree, different keys disagree. */
 typedef int (*roots_validate_fn)(void *ctx, uint64_t addr, type_id type, uint64_t *key, struct err *e);
 
-/* Sees through wrappers to the value they hold (Mutex, OnceLock, Arc, ...):
- * the walker's decoders know them, and the walker is a layer above this one,
- * so the caller hands its unwrapping in (walk_unwrap fits). */
-typedef int (*roots_unwrap_fn)(void *ctx, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type,
-			       struct err *e);
-struct roots_unwrap {
-	roots_unwrap_fn fn;
-	void *ctx;
-};
+/* A static by name: its value, seen through its wrappers by the decode
+ * layer (dec_unwrap). */
+int roots_symbol(struct dec *d, const char *name, struct roots_result *out, struct err *e);
 
-int roots_symbol(const struct roots_unwrap *u, const struct image *img, const struct types *t, const char *name,
-		 struct roots_result *out, struct err *e);
-
-int roots_addr_type(const struct roots_unwrap *u, const struct image *img, const struct types *t, const char *spec,
-		    struct roots_result *out, struct err *e);
+/* 0xADDR:TYPE: the value of TYPE at ADDR, seen through its wrappers. */
+int roots_addr_type(struct dec *d, const char *spec, struct roots_result *out, struct err *e);
 
 /* Scans the heap for ArcInner<X> where X's last path segment is `type_name`
  * (e.g. "AppState").  ERR_NOTFOUND when no candidate validates (the message

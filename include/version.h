@@ -3,7 +3,7 @@
  * Layouts and encodings of outside dependencies (glibc malloc, Rust std,
  * crates such as hashbrown, smallvec and compact_str) differ between their
  * releases.  Each layer keeps its version table next to the code that uses
- * it (heap_glibc.c, walk_std.c, ...): one entry per known release family,
+ * it (heap_glibc.c, dec_std.c, ...): one entry per known release family,
  * each with a detector that looks at evidence (DWARF member names and sizes,
  * DW_AT_producer's rustc version, structure sizes found in the core).  What a
  * detector chose is recorded here as a fact, with the evidence in words, so

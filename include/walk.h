@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dec.h"
 #include "err.h"
 #include "heap.h"
 #include "image.h"
@@ -43,12 +44,8 @@
 
 struct walk;
 
-/* What kind of container an allocation backs. */
-enum walk_kind {
-	WALK_BOX = 0, WALK_BOX_SLICE, WALK_BOX_DYN, WALK_VEC, WALK_STRING,
-	WALK_VECDEQUE, WALK_HASHTABLE, WALK_BTREE_LEAF, WALK_BTREE_INTERNAL,
-	WALK_ARC, WALK_RC, WALK_SMALLVEC, WALK_COMPACT_STR, WALK_LIST_NODE, WALK_KIND_COUNT
-};
+/* enum walk_kind (what kind of container an allocation backs) is decided
+ * by the decode layer: see dec.h. */
 const char *walk_kind_name(enum walk_kind k);
 
 struct walk_alloc {
@@ -132,11 +129,17 @@ struct walk_nodecoder {
 	uint64_t bytes, allocations;
 };
 
-int walk_create(struct walk **out, const struct image *img, const struct types *t,
-		const struct heap *h, struct err *e);
+/* A walker over the decode context d (one per profile run: its
+ * classification cache, struct plans and version facts), which it takes
+ * over: walk_destroy destroys d, and so does walk_create when it fails.  d's
+ * heap is the census the walk checks allocations against (NULL: none). */
+int walk_create(struct walk **out, struct dec *d, struct err *e);
 void walk_destroy(struct walk *w);
+/* The walk's decode context (for roots and the typed readers). */
+struct dec *walk_dec(struct walk *w);
 
-/* The enum whose instances are ops (0: none). */
+/* The enum whose instances are ops (0: none): dec_set_op_type on the walk's
+ * context. */
 void walk_set_op_type(struct walk *w, type_id op_type);
 void walk_set_callbacks(struct walk *w, const struct walk_callbacks *cb);
 
@@ -164,8 +167,8 @@ void walk_mark_seen(struct walk *w, uint64_t mem);
 const char *walk_path_name(const struct walk *w, uint32_t path);
 
 void walk_get_stats(const struct walk *w, struct walk_stats *s);
-/* What the walker's version tables detected about Rust std and the crates
- * (layouts and encodings met so far), with the evidence. */
+/* What the decode context's version tables detected about Rust std and the
+ * crates (layouts and encodings met so far), with the evidence: dec_versions. */
 const struct version_facts *walk_versions(const struct walk *w);
 /* The heap reached only through raw pointers, by (type, field path), once
  * the walk has drained; largest first. */
@@ -174,56 +177,34 @@ const struct walk_nodecoder *walk_nodecoder_at(const struct walk *w, size_t i);
 /* Starts the counts afresh (e.g. after probing root candidates). */
 void walk_reset_stats(struct walk *w);
 
-/* Small typed readers for the profile and roots layers (all bounds-checked):
- * a String / &str / CompactString / Box<str> / Arc<str> value into buf
- * (NUL-terminated, truncated to size-1). */
+/* The decode layer's typed readers (dec.h says what each does) on the
+ * walk's context, for callers that hold the walker: each is its dec_
+ * counterpart on walk_dec(w). */
 int walk_read_string(struct walk *w, uint64_t addr, type_id ty, char *buf, size_t size,
 		     struct err *e);
-/* An unsigned integer of the base type ty at addr. */
 int walk_read_uint(struct walk *w, uint64_t addr, type_id ty, uint64_t *v, struct err *e);
+int walk_check(struct walk *w, uint64_t addr, type_id ty, struct err *e);
+int walk_variant(struct walk *w, uint64_t addr, type_id ty, uint32_t *index, struct err *e);
+int walk_deref(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type,
+	       struct err *e);
+int walk_owned(struct walk *w, uint64_t addr, type_id ty, uint64_t *mem, uint64_t *requested, struct err *e);
+int walk_unwrap(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type,
+		struct err *e);
+bool walk_type_owns(struct walk *w, type_id ty);
 
 /* Iteration over the live elements of a container value (Vec, VecDeque,
  * SmallVec, Box<[T]>, array, hashbrown map/set, BTreeMap): fn is called with
  * each element's address and type (for maps: the key and the value).  The
  * container's own allocations are not reported.  Stops when fn returns
- * non-zero, and returns that. */
+ * non-zero, and returns that.  fn may call walk_set_tag and walk_queue on
+ * the same walker (the iteration uses none of the visit's state), never
+ * walk_drain or walk_value (asserted). */
 typedef int (*walk_elem_fn)(void *ctx, uint64_t key_addr, type_id key_type,
 			    uint64_t val_addr, type_id val_type);
 int walk_elements(struct walk *w, uint64_t addr, type_id ty, walk_elem_fn fn, void *ctx,
 		  struct err *e);
 
-/* Validates a value without visiting container elements: every container
- * header it holds (looking through structs and enum variants, a few levels
- * deep) is plausible, and every buffer it points at is an in-use heap chunk
- * big enough for what the header says (a hash table's control bytes must also
- * agree with its item count).  Used to accept or reject root candidates. */
-int walk_check(struct walk *w, uint64_t addr, type_id ty, struct err *e);
-
-/* The active variant index of the Rust enum of type ty at addr. */
-int walk_variant(struct walk *w, uint64_t addr, type_id ty, uint32_t *index, struct err *e);
-
-/* Follows Box / Arc / Rc / Option<Box|Arc> / &T / NonNull at addr to the pointee:
- * its address and type.  ERR_NOTFOUND for None. */
-int walk_deref(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type,
-	       struct err *e);
-
-/* The allocation the container or owning pointer at addr owns (a Vec's or
- * String's buffer, a Box's or Arc's allocation, a map's table): its user
- * pointer and requested bytes; *mem is 0 when it owns none (an empty Vec, a
- * type that is not a container). */
-int walk_owned(struct walk *w, uint64_t addr, type_id ty, uint64_t *mem, uint64_t *requested, struct err *e);
-
-/* Sees through wrappers (Mutex, RwLock (std, parking_lot, lock_api), RefCell, Cell,
- * UnsafeCell, ManuallyDrop, MaybeUninit, OnceLock/LazyLock/OnceCell when
- * initialised, Arc/Rc/Box): the innermost value.  ERR_NOTFOUND with a
- * message when a lazy wrapper is not initialised. */
-int walk_unwrap(struct walk *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type,
-		struct err *e);
-
-/* Whole-heap accounting (walk_rest.c).  Whether a value of type ty can own
- * heap at all (a static worth walking). */
-bool walk_type_owns(struct walk *w, type_id ty);
-/* Every in-use chunk of the census the walk has not reported (nor marked
+/* Whole-heap accounting (walk_rest.c).  Every in-use chunk of the census the walk has not reported (nor marked
  * seen), in address order: fn(ctx, user pointer, chunk size, mmapped);
  * stops when fn returns non-zero, and returns 1 then, else 0.  A chunk
  * size of 0 means the mark map held no end for it (a damaged census). */

@@ -74,7 +74,6 @@ static int find_root(struct run *r, const struct image *img, const struct heap *
 		     const struct profile_options *opt, bool generic, struct roots_result *root, struct vctx *v)
 {
 	int rc;
-	const struct roots_unwrap u = {root_unwrap, r->w};
 	memset(root, 0, sizeof *root);
 	if (opt->root && strncmp(opt->root, "0x", 2) == 0) {
 		/* an address: in target mode the target's ArcInner<root type>
@@ -84,11 +83,11 @@ static int find_root(struct run *r, const struct image *img, const struct heap *
 		uint64_t addr = strtoull(opt->root, NULL, 16);
 		struct err ie = {0};
 		if (generic && strchr(opt->root, ':'))
-			return roots_addr_type(&u, img, r->t, opt->root, root, r->e);
+			return roots_addr_type(walk_dec(r->w), opt->root, root, r->e);
 		rc = generic ? roots_addr_infer(img, r->t, h, addr, NULL, generic_validate, v, root, &ie) :
 			       roots_addr_infer(img, r->t, h, addr, tg->root_type, target_validate_root, v, root, &ie);
 		if (rc && strchr(opt->root, ':'))
-			return roots_addr_type(&u, img, r->t, opt->root, root, r->e);
+			return roots_addr_type(walk_dec(r->w), opt->root, root, r->e);
 		if (rc)
 			*r->e = ie;
 		else
@@ -96,7 +95,7 @@ static int find_root(struct run *r, const struct image *img, const struct heap *
 		return rc;
 	}
 	if (opt->root && strcmp(opt->root, "auto") != 0)
-		return roots_symbol(&u, img, r->t, opt->root, root, r->e);
+		return roots_symbol(walk_dec(r->w), opt->root, root, r->e);
 	rc = roots_heap_scan(img, r->t, h, tg->root_type, target_validate_root, v, root, r->e);
 	if (rc == 0)
 		walk_mark_seen(r->w, root->alloc);   /* a cycle back to the root is not owned */
@@ -154,8 +153,8 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 	char found[256] = "";
 	snprintf(p->target_name, sizeof p->target_name, "%s", generic ? "generic" : tg.name);
 	p->generic = generic;
-	rc = walk_create(&r.w, img, t, h, e);
-	if (rc)
+	struct dec *dc;
+	if ((rc = dec_create(&dc, img, t, h, e)) || (rc = walk_create(&r.w, dc, e)))
 		goto fail;
 	p->walker = r.w;
 	const char *enum_name = opt->enum_name ? opt->enum_name : (tg.enum_name ? tg.enum_name : "AggOp");

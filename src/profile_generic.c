@@ -151,9 +151,8 @@ int generic_discover_root(struct run *r, const struct image *img, const struct h
 		return 0;
 	}
 	if (rc == ERR_NOTFOUND && nst == 1) {
-		const struct roots_unwrap u = {root_unwrap, r->w};
 		snprintf(name, namesize, "%s", first);
-		rc = roots_symbol(&u, img, t, first, root, r->e);
+		rc = roots_symbol(walk_dec(r->w), first, root, r->e);
 		if (rc == 0) {
 			size_t l = strlen(root->how);
 			snprintf(root->how + l, sizeof root->how - l, " (found by itself: the one static that can hold %.100s"

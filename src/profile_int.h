@@ -233,12 +233,6 @@ struct run {
 #define OWNER_VARIANT(v) ((uint64_t)(v))
 #define OWNER_FEATURE(t, s) ((1ull << 31) | ((uint64_t)(t) << 16) | (uint64_t)(s))
 
-/* The walker's unwrapping, in the shape roots.h takes it. */
-static inline int root_unwrap(void *w, uint64_t addr, type_id ty, uint64_t *out_addr, type_id *out_type, struct err *e)
-{
-	return walk_unwrap(w, addr, ty, out_addr, out_type, e);
-}
-
 /* The walker's callbacks that charge what the walk reports to r. */
 struct walk_callbacks attr_callbacks(struct run *r);
 /* The table a walk tag names (tags are table indices; 0 if out of range). */

@@ -1,4 +1,6 @@
-/* roots.c: finding the value a walk starts from (see include/roots.h). */
+/* roots.c: finding the value a walk starts from (see include/roots.h).
+ * Seeing through a static's wrappers (OnceLock, Mutex, Arc, ...) is the
+ * decode layer's dec_unwrap, called directly. */
 #include "roots.h"
 
 #include <inttypes.h>
@@ -14,9 +16,10 @@
 #define SCAN_WINDOW (1ull << 20)          /* and reads candidates this much at a time */
 #define STATICS_SCAN_MAX (256ull << 20)   /* statics spread wider are not scanned for evidence */
 
-int roots_symbol(const struct roots_unwrap *u, const struct image *img, const struct types *t, const char *name,
-		 struct roots_result *out, struct err *e)
+int roots_symbol(struct dec *d, const char *name, struct roots_result *out, struct err *e)
 {
+	const struct image *img = dec_image(d);
+	const struct types *t = dec_types(d);
 	const struct types_static *s;
 	int rc = types_static_lookup(t, name, &s, e);
 	if (rc)
@@ -24,7 +27,7 @@ int roots_symbol(const struct roots_unwrap *u, const struct image *img, const st
 	uint64_t addr = s->addr + image_bias(img);
 	if (!image_mapped(img, addr, 1))
 		return err_set(e, ERR_INPUT, "static %s at 0x%" PRIx64 " is not in the core", s->name, addr);
-	rc = u->fn(u->ctx, addr, s->type, &out->addr, &out->type, e);
+	rc = dec_unwrap(d, addr, s->type, &out->addr, &out->type, e);
 	if (rc)
 		return err_wrap(e, "root %s", s->name);
 	const struct types_type *tt = types_get(t, out->type);
@@ -33,9 +36,10 @@ int roots_symbol(const struct roots_unwrap *u, const struct image *img, const st
 	return 0;
 }
 
-int roots_addr_type(const struct roots_unwrap *u, const struct image *img, const struct types *t, const char *spec,
-		    struct roots_result *out, struct err *e)
+int roots_addr_type(struct dec *d, const char *spec, struct roots_result *out, struct err *e)
 {
+	const struct image *img = dec_image(d);
+	const struct types *t = dec_types(d);
 	char *end;
 	uint64_t addr = strtoull(spec, &end, 16);
 	if (end == spec || *end != ':' || !end[1])
@@ -48,7 +52,7 @@ int roots_addr_type(const struct roots_unwrap *u, const struct image *img, const
 	if (!image_mapped(img, addr, tt->size ? tt->size : 1))
 		return err_set(e, ERR_INPUT, "--root: 0x%" PRIx64 " (%" PRIu64 " bytes of %s) is not in the core",
 			       addr, tt->size, tt->name);
-	rc = u->fn(u->ctx, addr, ty, &out->addr, &out->type, e);
+	rc = dec_unwrap(d, addr, ty, &out->addr, &out->type, e);
 	if (rc)
 		return rc;
 	snprintf(out->how, sizeof out->how, "given: %s at 0x%" PRIx64, tt->name, addr);

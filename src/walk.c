@@ -1,15 +1,18 @@
-/* walk.c: the walker's core: type classification cache, dispatch of a value
- * to its decoder, allocation validation against the heap census and dedup.
+/* walk.c: the walker's core: the mark map, dispatch of a value by its
+ * classification (the decode layer's, dec_int.h), allocation validation
+ * against the heap census and dedup, struct members and enums, the
+ * address-ordered queue and its sweeps.
  *
- * Container decoders live in walk_decoders.c (one table entry per Rust type
- * family); field paths in walk_path.c; typed readers for other layers in
- * walk_read.c.
+ * Containers are walked in walk_visit.c (from the decode layer's view of
+ * their header); field paths in walk_path.c; walk_elements and the decode
+ * layer's readers on the walk's context in walk_read.c.
  */
 #include "walk_int.h"
-#include "walk_dec.h"
+#include "walk_visit.h"
 #include "arr.h"
 #include "sorted.h"
 
+#include <assert.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -331,18 +334,18 @@ static void window_read(struct walk *w, uint64_t lo, uint64_t hi)
 	image_window(w->img, lo, hi);
 }
 
-int walk_create(struct walk **out, const struct image *img, const struct types *t,
-		const struct heap *h, struct err *e)
+int walk_create(struct walk **out, struct dec *d, struct err *e)
 {
 	struct walk *w = calloc(1, sizeof *w);
-	if (!w)
+	if (!w) {
+		dec_destroy(d);
 		return err_set(e, ERR_NOMEM, "out of memory creating the walker");
-	w->img = img;
-	w->t = t;
-	w->h = h;
-	w->nwt = types_count(t) + 1;
-	w->wt = calloc(w->nwt, sizeof *w->wt);
-	if (!w->wt || (h && regions_build(w) != 0) || !(w->q = calloc(++w->nq, sizeof *w->q))) {
+	}
+	w->d = d;
+	w->img = d->img;
+	w->t = d->t;
+	w->h = d->h;
+	if ((w->h && regions_build(w) != 0) || !(w->q = calloc(++w->nq, sizeof *w->q))) {
 		walk_destroy(w);
 		return err_set(e, ERR_NOMEM, "out of memory for the walker's tables");
 	}
@@ -360,13 +363,6 @@ void walk_destroy(struct walk *w)
 	if (!w)
 		return;
 	ahead_stop(w);
-	for (size_t i = 0; w->plans && i < w->nwt; i++)
-		free(w->plans[i].m);
-	free(w->plans);
-	for (size_t i = 0; w->wt && i < w->nwt; i++)
-		if (w->wt[i].cls == CLS_ENUM)
-			free(w->wt[i].l.lut);
-	free(w->wt);
 	for (size_t i = 0; i < w->regions.len; i++)
 		free(w->regions.data[i].bits);
 	wregion_vec_deinit(&w->regions);
@@ -386,15 +382,16 @@ void walk_destroy(struct walk *w)
 	walk_mem_set_deinit(&w->extra_seen);
 	wnodec_vec_deinit(&w->nodec);
 	walk_nodecoder_vec_deinit(&w->nodec_sum);
-	version_facts_deinit(&w->versions);
 	walk_path_free(w);
+	dec_destroy(w->d);
 	free(w);
 }
 
-void walk_set_op_type(struct walk *w, type_id op_type) { w->op_type = types_resolve(w->t, op_type); }
+struct dec *walk_dec(struct walk *w) { return w->d; }
+void walk_set_op_type(struct walk *w, type_id op_type) { dec_set_op_type(w->d, op_type); }
 void walk_set_callbacks(struct walk *w, const struct walk_callbacks *cb) { w->cb = *cb; }
 void walk_get_stats(const struct walk *w, struct walk_stats *s) { *s = w->st; }
-const struct version_facts *walk_versions(const struct walk *w) { return &w->versions; }
+const struct version_facts *walk_versions(const struct walk *w) { return dec_versions(w->d); }
 void walk_reset_stats(struct walk *w) { memset(&w->st, 0, sizeof w->st); }
 
 void walk_unreadable(struct walk *w, uint64_t addr, const char *what)
@@ -403,28 +400,6 @@ void walk_unreadable(struct walk *w, uint64_t addr, const char *what)
 		w->st.first_unreadable = addr;
 		snprintf(w->st.first_unreadable_what, sizeof w->st.first_unreadable_what, "%s", what);
 	}
-}
-
-/* Bytes of target memory: straight from the mmapped core when possible, else
- * copied into tmp.  NULL when unreadable. */
-const void *walk_bytes(struct walk *w, uint64_t addr, uint64_t len, void *tmp, size_t tmpsize)
-{
-	const void *p = image_ptr(w->img, addr, len);
-	if (p)
-		return p;
-	if (len > tmpsize || image_read(w->img, addr, tmp, len, NULL) != 0)
-		return NULL;
-	return tmp;
-}
-
-bool walk_u64(struct walk *w, uint64_t addr, uint64_t *v)
-{
-	const void *p = image_ptr(w->img, addr, 8);
-	if (p) {
-		memcpy(v, p, 8);
-		return true;
-	}
-	return image_read_u64(w->img, addr, v, NULL) == 0;
 }
 
 /* --- the set of allocations outside the census (validated by header) --- */
@@ -528,149 +503,6 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 	return 1;
 }
 
-/* --- classification --- */
-
-/* A direct tag -> variant table when every discriminant fits in a byte:
- * the linear match over 55 variants was a third of the walk's time. */
-static uint16_t *enum_lut(const struct types_variant_part *vp)
-{
-	if (!vp->has_tag || vp->nvariants >= ENUM_LUT_NONE)
-		return NULL;
-	for (uint32_t i = 0; i < vp->nvariants; i++)
-		if (vp->variants[i].has_discr && vp->variants[i].discr >= 256)
-			return NULL;
-	uint16_t *lut = malloc(256 * sizeof *lut);
-	if (!lut)
-		return NULL;
-	uint16_t dataful = ENUM_LUT_NONE;
-	for (uint32_t i = 0; i < vp->nvariants; i++)
-		if (!vp->variants[i].has_discr && dataful == ENUM_LUT_NONE)
-			dataful = (uint16_t)i;
-	for (int k = 0; k < 256; k++)
-		lut[k] = dataful;
-	/* the first variant with a value wins, as in types_variant_index */
-	for (uint32_t i = vp->nvariants; i-- > 0;)
-		if (vp->variants[i].has_discr)
-			lut[vp->variants[i].discr] = (uint16_t)i;
-	return lut;
-}
-
-int walk_enum_variant(struct walk *w, type_id id, const void *b, size_t len, uint32_t *vi)
-{
-	const struct wtype *wt = walk_type_info(w, id);
-	const struct types_type *ty = types_get(w->t, id);
-	const struct types_variant_part *vp = ty ? ty->vpart : NULL;
-	if (wt && wt->cls == CLS_ENUM && wt->l.lut && vp->tag_size <= 8 && vp->tag_offset + vp->tag_size <= len) {
-		uint64_t tag = 0;
-		memcpy(&tag, (const unsigned char *)b + vp->tag_offset, vp->tag_size);
-		if (tag < 256) {
-			if (wt->l.lut[tag] == ENUM_LUT_NONE)
-				return ERR_CORRUPT;
-			*vi = wt->l.lut[tag];
-			return 0;
-		}
-	}
-	return types_variant_index(w->t, id, b, len, vi, NULL);
-}
-
-static void classify(struct walk *w, type_id id, struct wtype *wt)
-{
-	const struct types_type *ty = types_get(w->t, id);
-
-	wt->cls = CLS_PLAIN;
-	if (!ty)
-		return;
-	if (walk_dec_classify(w, id, ty, wt))
-		return;
-	switch (ty->kind) {
-	case TYPES_STRUCT:
-		wt->cls = ty->vpart ? CLS_ENUM : CLS_STRUCT;
-		if (ty->vpart)
-			wt->l.lut = enum_lut(ty->vpart);
-		break;
-	case TYPES_ARRAY: {
-		const struct types_type *el = types_get(w->t, types_resolve(w->t, ty->target));
-		wt->cls = CLS_ARRAY;
-		wt->elem = types_resolve(w->t, ty->target);
-		wt->elem_size = el ? el->size : 0;
-		break;
-	}
-	default:
-		wt->cls = CLS_PLAIN;   /* base, raw pointer, C enum, union, function */
-	}
-}
-
-const struct wtype *walk_type_classify(struct walk *w, type_id id)
-{
-	if (id == 0 || id >= w->nwt)
-		return NULL;
-	struct wtype *wt = &w->wt[id];
-	if (wt->cls == CLS_UNSET)
-		classify(w, id, wt);
-	return wt;
-}
-
-static bool owns_compute(struct walk *w, type_id id)
-{
-	const struct wtype *wt = walk_type_info(w, id);
-	const struct types_type *ty = types_get(w->t, id);
-
-	switch (wt->cls) {
-	case CLS_PLAIN:
-		return false;
-	case CLS_BAD:
-		return true;   /* a container whose layout is unknown: visited, to be counted as unreadable */
-	case CLS_RAWPTR:
-		return true;   /* not owned, but what it points at in the heap is counted if nothing owns it */
-	case CLS_ARRAY:
-		return ty->count > 0 && wt->elem_size > 0 && walk_owns(w, wt->elem);
-	case CLS_ONCE:
-		return walk_owns(w, wt->elem);
-	case CLS_STRUCT:
-		for (uint32_t i = 0; i < ty->nmembers; i++)
-			if (walk_owns(w, types_resolve(w->t, ty->members[i].type)))
-				return true;
-		return false;
-	case CLS_ENUM:
-		if (id == w->op_type)
-			return true;
-		for (uint32_t v = 0; v < ty->vpart->nvariants; v++) {
-			const struct types_type *vt = types_get(w->t, types_resolve(w->t, ty->vpart->variants[v].type));
-			for (uint32_t i = 0; vt && i < vt->nmembers; i++)
-				if (walk_owns(w, types_resolve(w->t, vt->members[i].type)))
-					return true;
-		}
-		for (uint32_t i = 0; i < ty->nmembers; i++)
-			if (walk_owns(w, types_resolve(w->t, ty->members[i].type)))
-				return true;
-		return false;
-	default:
-		return true;   /* every container decoder owns heap */
-	}
-}
-
-bool walk_owns_compute(struct walk *w, type_id id)
-{
-	if (id == 0 || id >= w->nwt)
-		return false;
-	if (id == w->op_type)
-		return true;
-	walk_type_info(w, id);
-	struct wtype *wt = &w->wt[id];
-	if (wt->owns == 0) {
-		/* a chain of member types as deep as hostile DWARF makes it would
-		 * overflow the stack: past a bound a type is taken as owning (it is
-		 * then walked, within the walk's own depth bound), not cached */
-		if (w->owns_depth >= WALK_MAX_OWNS_DEPTH)
-			return true;
-		w->owns_depth++;
-		wt->owns = 1;   /* a recursive type is assumed not to own through itself */
-		wt->owns = owns_compute(w, id) ? 3 : 2;
-		w->owns_depth--;
-	}
-	return wt->owns == 3;
-}
-
 /* --- traversal --- */
 
 static bool skip_segment(const char *name)
@@ -687,23 +519,15 @@ static bool skip_segment(const char *name)
  * (a type whose ownership was still being computed, or was cut by the depth
  * bound, leaves the struct without a plan).  A plan holds for the op type it
  * was made under. */
-static struct wplan *plan_slot(struct walk *w, type_id id)
-{
-	if (id == 0 || id >= w->nwt)
-		return NULL;
-	if (!w->plans && !(w->plans = calloc(w->nwt, sizeof *w->plans)))
-		return NULL;
-	return &w->plans[id];
-}
 
 static void walk_members(struct walk *w, uint64_t base, type_id id, const struct types_type *ty)
 {
 	const char *owner = w->owner;
-	struct wplan *pl = plan_slot(w, id);
+	struct dec_plan *pl = dec_plan_slot(w->d, id);
 	w->owner = ty->name;
-	if (pl && pl->state == WPLAN_READY && pl->op_type == w->op_type) {
+	if (pl && pl->state == DEC_PLAN_READY && pl->op_type == w->d->op_type) {
 		for (uint32_t i = 0; i < pl->n; i++) {
-			const struct wplan_member *m = &pl->m[i];
+			const struct dec_plan_member *m = &pl->m[i];
 			if (m->seg)
 				walk_push(w, m->seg);
 			walk_val(w, base + m->offset, m->type);
@@ -714,41 +538,36 @@ static void walk_members(struct walk *w, uint64_t base, type_id id, const struct
 		return;
 	}
 	/* the first visit (or one without a plan): records one as it goes */
-	bool record = pl && pl->state == WPLAN_NONE && ty->nmembers <= WPLAN_MAX_MEMBERS;
-	struct wplan_member *rec = NULL;
+	bool record = pl && pl->state == DEC_PLAN_NONE && ty->nmembers <= DEC_PLAN_MAX_MEMBERS;
+	struct dec_plan_member *rec = NULL;
 	uint32_t nrec = 0;
 	if (record) {
-		pl->state = WPLAN_BUILDING;   /* a visit of the same struct inside this one takes the slow path */
+		pl->state = DEC_PLAN_BUILDING;   /* a visit of the same struct inside this one takes the slow path */
 		rec = ty->nmembers ? malloc(sizeof *rec * ty->nmembers) : NULL;
 		record = rec || !ty->nmembers;
 	}
 	for (uint32_t i = 0; i < ty->nmembers; i++) {
 		const struct types_member *m = &ty->members[i];
 		type_id mt = types_resolve(w->t, m->type);
-		bool owns = walk_owns(w, mt);
-		if (record && mt != w->op_type && mt != 0 && mt < w->nwt && w->wt[mt].owns < 2)
+		bool owns = dec_owns(w->d, mt);
+		if (record && mt != w->d->op_type && mt != 0 && mt < w->d->ntypes && !dec_owns_final(w->d, mt))
 			record = false;   /* not a final answer */
 		if (!owns)
 			continue;
 		bool seg = !skip_segment(m->name);
 		if (record)
-			rec[nrec++] = (struct wplan_member){.offset = m->offset, .type = mt, .seg = seg ? m->name : NULL};
+			rec[nrec++] = (struct dec_plan_member){.offset = m->offset, .type = mt, .seg = seg ? m->name : NULL};
 		if (seg)
 			walk_push(w, m->name);
 		walk_val(w, base + m->offset, mt);
 		if (seg)
 			walk_pop(w);
 	}
-	if (pl && pl->state == WPLAN_BUILDING) {
-		if (record) {
-			pl->m = rec;
-			pl->n = nrec;
-			pl->op_type = w->op_type;
-			pl->state = WPLAN_READY;
+	if (pl && pl->state == DEC_PLAN_BUILDING) {
+		if (record && dec_plan_record(w->d, id, rec, nrec, w->d->op_type))
 			rec = NULL;
-		} else {
-			pl->state = WPLAN_NONE;
-		}
+		else
+			pl->state = DEC_PLAN_NONE;
 	}
 	free(rec);
 	w->owner = owner;
@@ -757,13 +576,13 @@ static void walk_members(struct walk *w, uint64_t base, type_id id, const struct
 /* A raw pointer met outside every container: when it points at the start of
  * an in-use heap chunk, remember the chunk (walk_drain keeps it if no decoder
  * reported it by then). */
-static void rawptr_seen(struct walk *w, uint64_t addr, type_id id, const struct wtype *wt)
+static void rawptr_seen(struct walk *w, uint64_t addr, type_id id, const struct dec_type *wt)
 {
 	uint64_t p, g, size = 0;
 	unsigned sh;
 	const struct wregion *r;
 	const struct heap_chunk *big;
-	if (!walk_u64(w, addr + wt->l.raw.ptr, &p) || p == 0)
+	if (!dec_u64(w->d, addr + wt->l.raw.ptr, &p) || p == 0)
 		return;
 	if (mark_at(w, p, &sh, &r, &g))
 		size = scan_size(r, g);
@@ -864,13 +683,13 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct ty
 {
 	unsigned char tmp[512];
 	uint32_t vi;
-	const void *b = walk_bytes(w, addr, ty->size, tmp, sizeof tmp);
+	const void *b = dec_bytes(w->d, addr, ty->size, tmp, sizeof tmp);
 
 	if (!b) {
 		walk_unreadable(w, addr, "enum value not readable");
 		return;
 	}
-	if (walk_enum_variant(w, id, b, ty->size, &vi) != 0) {
+	if (dec_enum_variant(w->d, id, b, ty->size, &vi) != 0) {
 		walk_unreadable(w, addr, "enum tag matches no variant");
 		return;
 	}
@@ -906,15 +725,15 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct ty
 
 int walk_val(struct walk *w, uint64_t addr, type_id id)
 {
-	const struct wtype *wt = walk_type_info(w, id);
+	const struct dec_type *wt = dec_type_info(w->d, id);
 	if (!wt)
 		return 0;
 	if (w->depth >= WALK_MAX_DEPTH || w->nseg >= WALK_MAX_DEPTH) {
 		w->st.depth_limited++;
 		return 0;
 	}
-	bool is_op = id == w->op_type && !w->in_op;
-	if (!is_op && !walk_owns(w, id))
+	bool is_op = id == w->d->op_type && !w->in_op;
+	if (!is_op && !dec_owns_wt(w->d, id, wt))
 		return 0;
 	w->depth++;
 	w->st.values++;
@@ -949,7 +768,7 @@ int walk_val(struct walk *w, uint64_t addr, type_id id)
 		break;
 	default: {
 		uint32_t tok = w->op_tok;   /* a shared allocation may hand its contents another token */
-		walk_dec_walk(w, addr, id, wt);
+		walk_container(w, addr, id, wt);
 		w->op_tok = tok;
 	}
 	}
@@ -1033,7 +852,7 @@ static void run_item(struct walk *w, const struct witem *it)
 		w->key_type = c->key_type;
 		w->tag = c->tag;
 	}
-	walk_dec_item(w, it, it->seq >> WI_KIND_SHIFT);
+	walk_container_item(w, it, it->seq >> WI_KIND_SHIFT);
 }
 
 #define PREFETCH_AHEAD 4
@@ -1110,7 +929,7 @@ static void ask_next(struct walk *w, size_t r, size_t i, uint64_t now)
 static void drain(struct walk *w)
 {
 	ahead_start(w);
-	while (w->qlen && !w->oom) {
+	while (w->qlen && !w->oom && !w->d->oom) {
 		w->st.sweeps++;
 		for (size_t r = 0; r < w->regions.len; r++) {
 			const struct wregion *rg = &w->regions.data[r];
@@ -1151,18 +970,15 @@ void walk_set_tag(struct walk *w, uint32_t tag) { w->tag = tag; }
 
 void walk_queue(struct walk *w, uint64_t addr, type_id ty)
 {
-	bool was = w->queueing;
-	w->queueing = true;
 	walk_val(w, addr, types_resolve(w->t, ty));
-	w->queueing = was;
 }
 
 int walk_drain(struct walk *w)
 {
-	bool was = w->queueing;
-	w->queueing = true;
+	/* the contract of walk_elements' callbacks (walk.h): they may queue, not
+	 * drain, so the iteration's container is never read behind a sweep */
+	assert(w->iterating == 0);
 	drain(w);
-	w->queueing = was;
 	/* the last queued visit may have been inside an op */
 	w->in_op = false;
 	w->holder = w->index = w->key_addr = 0;
@@ -1176,6 +992,10 @@ int walk_drain(struct walk *w)
 									    : "BTreeMap length disagrees with its nodes");
 	w->trees.len = 0;
 	w->ctxs.len = 0;
+	if (w->d->oom) {   /* a version fact could not be recorded: the walk was cut short too */
+		w->d->oom = false;
+		w->oom = true;
+	}
 	if (!w->oom)
 		return 0;
 	/* what is still queued refers to contexts just dropped */

@@ -1,8 +1,9 @@
 /* walk_int.h: the walker's private state, shared by walk*.c only.
  *
- * Per type_id the walker caches a classification (which decoder handles it,
- * whether it can own heap at all, and the family's named layout, see
- * walk_layout.h), so the hot path never looks a member up by name twice.
+ * The walk keeps only the traversal: the queue, the mark map, the cursor
+ * (where the visit stands), field paths and stats.  What a type is (its
+ * classification, the family's layout, struct plans) and the version facts
+ * live in the decode context it runs on (dec_int.h).
  */
 #ifndef AGGOP_WALK_INT_H
 #define AGGOP_WALK_INT_H
@@ -10,22 +11,10 @@
 #include "container.h"
 #include "version.h"
 #include "walk.h"
-#include "walk_layout.h"
+#include "dec_int.h"
 
 #define WALK_MAX_DEPTH 192
 #define WALK_MAX_ELEMS (1ull << 32)   /* the walk_elements iteration over a fixed array */
-#define WALK_MAX_OWNS_DEPTH 2048        /* member-type nesting followed when deciding ownership */
-
-enum walk_cls {
-	CLS_UNSET = 0, CLS_PLAIN, CLS_STRUCT, CLS_ENUM, CLS_ARRAY,
-	CLS_BOX, CLS_VEC, CLS_STRING, CLS_VECDEQUE, CLS_RAWTABLE,
-	CLS_BTREEMAP, CLS_ARC, CLS_RC, CLS_SMALLVEC, CLS_COMPACT_STR, CLS_ONCE, CLS_LIST,
-	CLS_RAWPTR,   /* *mut T, *const T, NonNull<T> outside every container: not owned, but watched */
-	CLS_WEAK,     /* Weak<T>: owns its RcInner/ArcInner only once no strong reference is left */
-	CLS_ARRAYVEC,
-	CLS_BYTES, CLS_BYTES_MUT, CLS_BYTES_SHARED,
-	CLS_BAD   /* a known container whose fields could not be found */
-};
 
 /* The set of allocations reported outside the mark map (mmapped chunks,
  * chunks the census did not list). */
@@ -146,45 +135,25 @@ DEFINE_VECTOR(walk_nodecoder_vec, struct walk_nodecoder)
  * current one is drained (walk.c, with two jobs or more). */
 struct wahead;
 
-/* A struct's members that can own heap, in order (walk.c, walk_members). */
-struct wplan_member {
-	uint64_t offset;
-	type_id type;             /* resolved */
-	const char *seg;          /* its path segment (NULL: none) */
-};
-enum { WPLAN_NONE = 0, WPLAN_BUILDING, WPLAN_READY };
-#define WPLAN_MAX_MEMBERS 65536u
-struct wplan {
-	struct wplan_member *m;
-	uint32_t n;
-	uint8_t state;            /* WPLAN_* */
-	type_id op_type;          /* the op type it holds for */
-};
-
 struct walk {
-	const struct image *img;
-	struct wplan *plans;      /* by type_id, allocated on first use */
-	struct wahead *ahead;     /* NULL: every window is read in line */
+	struct dec *d;            /* the decode context (owned) */
+	const struct image *img;  /* d's, for the traversal's own reads */
 	const struct types *t;
 	const struct heap *h;
+	struct wahead *ahead;     /* NULL: every window is read in line */
 	struct walk_callbacks cb;
-	type_id op_type;
-
-	struct wtype *wt;         /* indexed by type_id */
-	size_t nwt;
 
 	struct wregion_vec regions;   /* dense mark map over the heap, by address */
 	struct wchunk_vec big;        /* in-use chunks the map does not hold (mmapped), by mem */
 	size_t rlast;
 	struct walk_mem_set extra_seen;   /* reported mems outside the mark map */
-	struct version_facts versions;    /* what the version tables detected */
 	struct wnodec_vec nodec;          /* raw-pointer targets seen (walk_members) */
 	struct walk_nodecoder_vec nodec_sum;  /* ... kept and summed when the walk drains */
 
-	/* the address-ordered queue of the profile's walk */
-	bool queueing;            /* report mode: buffers' contents are queued */
+	/* the address-ordered queue of the profile's walk (every visit that
+	 * reports, walk_queue's and the drain's, queues what buffers hold) */
 	bool oom;                 /* the queue could not grow: the walk is cut short */
-	bool bucket_whole;        /* the bucket being drained lies wholly in the core (no missing page) */
+	bool bucket_whole;        /* the drain's cursor: the bucket being drained lies wholly in the core */
 	struct wblock **q;        /* buckets by address; the last holds the rest */
 	size_t nq;
 	struct wblock *free_blocks;
@@ -192,9 +161,10 @@ struct walk {
 	struct wctx_vec ctxs;
 	struct wtree_vec trees;
 
-	/* current position */
+	/* current position (state of the visit under way, not a mode: set and
+	 * restored as the visit enters and leaves values) */
 	int depth;
-	int owns_depth;           /* walk_owns_compute's recursion */
+	uint32_t iterating;       /* walk_elements calls under way (their callbacks may queue, not drain) */
 	bool in_op;
 	uint32_t op_tok;          /* the op's token (from on_op) while in_op */
 	uint32_t tag;             /* the caller's tag for what is reached outside ops */
@@ -216,29 +186,7 @@ struct walk {
 	struct walk_stats st;
 };
 
-/* The walker's classification of a type (computed on first use), and
- * whether it can own heap; the fast paths are inline: the walk asks both
- * for every value it meets. */
-const struct wtype *walk_type_classify(struct walk *w, type_id id);
-bool walk_owns_compute(struct walk *w, type_id id);
-static inline const struct wtype *walk_type_info(struct walk *w, type_id id)
-{
-	if (id && id < w->nwt && w->wt[id].cls != CLS_UNSET)
-		return &w->wt[id];
-	return walk_type_classify(w, id);
-}
-static inline bool walk_owns(struct walk *w, type_id id)
-{
-	if (id && id < w->nwt && w->wt[id].owns >= 2)
-		return w->wt[id].owns == 3 || id == w->op_type;
-	return walk_owns_compute(w, id);
-}
-/* The active variant of the enum at addr whose bytes are b (decoded through a
- * per-type lookup table when every discriminant is below 256). */
-int walk_enum_variant(struct walk *w, type_id id, const void *b, size_t len, uint32_t *vi);
 int walk_val(struct walk *w, uint64_t addr, type_id id);
-const void *walk_bytes(struct walk *w, uint64_t addr, uint64_t len, void *tmp, size_t tmpsize);
-bool walk_u64(struct walk *w, uint64_t addr, uint64_t *v);
 void walk_unreadable(struct walk *w, uint64_t addr, const char *what);
 
 /* An allocation at mem of `requested` bytes: validated against the census

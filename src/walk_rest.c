@@ -11,8 +11,7 @@
 
 bool walk_type_owns(struct walk *w, type_id ty)
 {
-	ty = types_resolve(w->t, ty);
-	return ty && walk_owns(w, ty);
+	return dec_type_owns(w->d, ty);
 }
 
 /* The 2-bit code of granule g of region r. */

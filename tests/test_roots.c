@@ -96,21 +96,15 @@ static void test_heap_scan_finds_appstate(void **state)
 	assert_string_equal(types_get(b->t, r.type)->name, "bigbin::AppState");
 }
 
-static int unwrap(void *w, uint64_t addr, type_id ty, uint64_t *oa, type_id *ot, struct err *e)
-{
-	return walk_unwrap(w, addr, ty, oa, ot, e);
-}
-
 static void test_static_root_through_oncelock(void **state)
 {
 	struct big *b = *state;
-	struct walk *w;
+	struct dec *d;
 	struct roots_result r;
 	struct err e = {0};
-	assert_int_equal(walk_create(&w, b->img, b->t, b->h, &e), 0);
-	const struct roots_unwrap u = {unwrap, w};
-	int rc = roots_symbol(&u, b->img, b->t, "STATE", &r, &e);
-	walk_destroy(w);
+	assert_int_equal(dec_create(&d, b->img, b->t, b->h, &e), 0);
+	int rc = roots_symbol(d, "STATE", &r, &e);
+	dec_destroy(d);
 	if (rc)
 		fail_msg("--root STATE: %s", e.msg);
 	assert_int_equal(r.addr, b->appstate);
