@@ -448,8 +448,13 @@ static int run_profile(const struct source *src, const struct main_opts *o)
 	struct types_debug_opts dbg = {.debug_file = o->debug_file, .debug_dir = o->debug_dir, .progress = !o->quiet};
 	char live[256];
 	if (open_image(src, o->quiet, &img, live, sizeof live, &e) ||
-	    open_types_heap(&t, &h, img, image_exe_path(img), &dbg, o->jobs, &e) ||
-	    profile_run(&p, img, t, h, &o->po, &e)) {
+	    open_types_heap(&t, &h, img, image_exe_path(img), &dbg, o->jobs, &e)) {
+		status = fail(&e);
+		goto out;
+	}
+	struct profile_options po = o->po;
+	po.release_chunks = h;   /* the census is not asked per chunk after the profile */
+	if (profile_run(&p, img, t, h, &po, &e)) {
 		status = fail(&e);
 		goto out;
 	}
@@ -579,7 +584,12 @@ static int profile_doc(const struct source *src, const struct profile_options *p
 	struct profile *p = NULL;
 	char live[256];
 	int rc = open_image(src, false, &img, live, sizeof live, e) || types_open(&t, image_exe_path(img), NULL, e) ||
-		 heap_open(&h, img, e) || profile_run(&p, img, t, h, po, e);
+		 heap_open(&h, img, e);
+	if (!rc) {
+		struct profile_options lpo = *po;
+		lpo.release_chunks = h;   /* the census is not asked per chunk after the profile */
+		rc = profile_run(&p, img, t, h, &lpo, e);
+	}
 	if (!rc) {
 		struct report_meta m = {.core = image_core_path(img), .exe = image_exe_path(img),
 					.core_kind = image_core_kind(img), .core_size = image_core_size(img),

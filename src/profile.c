@@ -223,6 +223,8 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		rc = err_set(e, ERR_NOMEM, "out of memory");
 		goto fail;
 	}
+	if (h && opt->release_chunks == h)
+		heap_drop_chunks(opt->release_chunks);   /* the caller's leave: the walker has its map */
 	if (generic) {
 		if (opt->config_file)
 			target_config_labels(opt->config_file, &labels, NULL);
