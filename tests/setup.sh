@@ -11,7 +11,7 @@ mkdir -p "$FIXDIR"
 # In a session of its own, so that a setup that ends first stops it whole.
 setsid bash tests/chroot-lib.sh prefetch > "$FIXDIR/chroot-prefetch.log" 2>&1 &
 prefetch=$!
-trap 'kill -- -$prefetch 2>/dev/null; wait $prefetch 2>/dev/null' EXIT
+trap 'kill -- -$prefetch 2>/dev/null || true; wait $prefetch 2>/dev/null || true' EXIT
 for s in tests/setup.d/*.sh; do
 	[ -e "$s" ] || continue
 	echo "setup: $s" >&2
