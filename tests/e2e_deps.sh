@@ -22,6 +22,7 @@ full() {   # a root holding every file deps.sh looks for
 	for pc in libelf jansson zlib cmocka libzstd liblzma liblz4; do touch "$r/usr/lib/$ma/pkgconfig/$pc.pc"; done
 	for c in pkg-config gcore xz rustc cargo zstd lz4 gzip debuginfod strace objcopy; do touch "$r/usr/bin/$c"; done
 	touch "$r/usr/lib/$ma/libdebuginfod.so.1"
+	mkdir -p "$r/usr/sbin" && touch "$r/usr/sbin/debootstrap"
 	for d in smallvec-1.10.0 hashbrown-0.12.3 parking_lot-0.12.1 rustc-hash-1.1.0 ahash-0.7.6 libc-0.2.139 \
 		indexmap-1.9.2 bytes-1.2.1 arrayvec-0.7.2 dashmap-5.4.0; do
 		mkdir -p "$r/usr/share/cargo/registry/$d"
