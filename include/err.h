@@ -40,9 +40,11 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 int err_fault(struct err *e, uint64_t addr, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Prefixes the existing message with more context ("while X: <old>"). */
-int err_wrap(struct err *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Prefixes the existing message with more context ("X: <old>") after a
+ * call that failed with code, and returns code (also when e is NULL: the
+ * caller passes the failing call's status, so it is never lost). */
+int err_wrap(struct err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Clears the record. */
 void err_clear(struct err *e);

@@ -9,8 +9,9 @@
  *   2. otherwise the file named in NT_FILE for that address (offsets scaled by
  *      NT_FILE's page-size field: 4096 in kernel cores, 1 in gcore), which is
  *      how text and unmodified read-only file pages are recovered;
- *   3. otherwise zeros when a PT_LOAD covers the address (anonymous memory the
- *      dumper did not write).
+ *   3. otherwise, when a PT_LOAD covers the address (anonymous memory the
+ *      dumper did not write: a filtered or cut dump), a fault
+ *      (image_read_zerofill reads zeros instead and counts them).
  * An address nothing covers is a fault, and so is one whose NT_FILE file is
  * missing or is an ELF file whose build-id differs from the core's copy of
  * its first page (a library updated since the snapshot).  The mappings of
@@ -90,13 +91,24 @@ int image_open_pid(struct image **out, int pid, const char *exe_path, struct ima
 		   struct err *e);
 
 /* Reads len bytes at addr into buf.  ERR_FAULT with e->addr set when any byte
- * is not covered (nothing is partially trusted). */
+ * is not covered (nothing is partially trusted), and also when a byte lies
+ * in a segment but the core does not hold it ("memory not saved in core
+ * dump at 0x...": a filtered or cut dump, see image_missing), as drgn's
+ * memory reader does: what the process had there is unknown, so it is never
+ * read as zeros by default. */
 int image_read(const struct image *img, uint64_t addr, void *buf, size_t len,
 	       struct err *e);
+/* The same, but bytes the core does not hold are read as zeros and counted
+ * in *missing (always set, 0 when the core held every byte).  For a caller
+ * to which zeros are harmless and that reports the count; an address no
+ * segment or file covers is still ERR_FAULT. */
+int image_read_zerofill(const struct image *img, uint64_t addr, void *buf, size_t len, uint64_t *missing,
+			struct err *e);
 
 /* Fast path: a pointer straight into the mmapped core for [addr, addr+len)
  * when that range lies entirely inside one PT_LOAD's file-backed part; NULL
- * otherwise (then use image_read, which also handles NT_FILE and zeros). */
+ * otherwise (then use image_read, which also handles NT_FILE and the zeros
+ * past a mapped file's end). */
 const void *image_ptr(const struct image *img, uint64_t addr, size_t len);
 
 /* Gives back the pages of the mmapped core that hold [lo, hi) (whole pages
@@ -132,10 +144,14 @@ int image_read_u32(const struct image *img, uint64_t addr, uint32_t *v, struct e
 
 /* How many bytes of [addr, addr+len) are missing from the core: inside a
  * PT_LOAD but past what the core holds of it, with no file behind them
- * (a truncated or filtered dump).  image_read returns zeros for them. */
+ * (a truncated or filtered dump).  image_read faults on them,
+ * image_read_zerofill reads zeros. */
 uint64_t image_missing(const struct image *img, uint64_t addr, uint64_t len);
 
-/* True when every byte of [addr, addr+len) is readable (len 0: addr mapped). */
+/* True when every byte of [addr, addr+len) was mapped in the process (len
+ * 0: addr mapped): a segment or a mapped file covers it, whether or not the
+ * core holds its bytes (image_missing says which it lacks; image_read
+ * faults on those). */
 bool image_mapped(const struct image *img, uint64_t addr, uint64_t len);
 
 /* The segments (PT_LOADs, sorted by start). */
@@ -162,6 +178,10 @@ const char *image_exe_build_id(const struct image *img);
  * and why (the core lacks the executable's first page, the executable has no
  * build-id, no executable was given), for main to show as a warning. */
 const char *image_build_id_check(const struct image *img);
+/* The same as a status: whether the executable's build-id was checked
+ * against the core's (a mismatch fails image_open). */
+enum image_build_id_state { IMAGE_BUILD_ID_NOT_CHECKED, IMAGE_BUILD_ID_MATCHES };
+enum image_build_id_state image_build_id_state(const struct image *img);
 
 /* The compression the core file was read through ("zstd", "xz", "lz4",
  * "gzip", recognised by magic), or NULL for a plain ELF core. */

@@ -51,7 +51,7 @@ static bool ms_read(struct heap_rd *rd, uint64_t addr, struct heap_ms *ms, const
 {
 	uint8_t b[GL_MS_READ_MAX];
 
-	if (!addr || (addr & 7) || l->size > sizeof b || !heap_rd_get(rd, addr, b, l->size))
+	if (!addr || (addr & (GL_SIZE_SZ - 1)) || l->size > sizeof b || !heap_rd_get(rd, addr, b, l->size))
 		return false;
 	memset(ms, 0, sizeof *ms);
 	ms->addr = addr;
@@ -61,23 +61,23 @@ static bool ms_read(struct heap_rd *rd, uint64_t addr, struct heap_ms *ms, const
 	ms->system_mem = rd64(b, l->system_mem);
 	for (int i = 0; i < GL_NFASTBINS; i++)
 		ms->fastbins[i] = rd64(b, l->fastbins + 8 * (size_t)i);
-	if (!ms->next || (ms->next & 7) || (ms->top & (GL_ALIGN - 1)) || !ms->top)
+	if (!ms->next || (ms->next & (GL_SIZE_SZ - 1)) || (ms->top & (GL_ALIGN - 1)) || !ms->top)
 		return false;
 	if (ms->system_mem > ((uint64_t)1 << 47) || rd64(b, l->max_system_mem) < ms->system_mem)
 		return false;
 	for (int i = 0; i < GL_NBINS - 1; i++) {
-		uint64_t fd = rd64(b, l->bins + 16 * (size_t)i);
-		uint64_t bk = rd64(b, l->bins + 16 * (size_t)i + 8);
-		uint64_t self = addr + l->bins + 16 * (uint64_t)i - 16;
+		uint64_t fd = rd64(b, l->bins + GL_BIN_SZ * (size_t)i);
+		uint64_t bk = rd64(b, l->bins + GL_BIN_SZ * (size_t)i + GL_SIZE_SZ);
+		uint64_t self = addr + l->bins + GL_BIN_SZ * (uint64_t)i - GL_FD;
 		if (fd == self && bk == self) {
 			ms->nself++;
 			continue;
 		}
-		if (!fd || !bk || ((fd | bk) & 7))
+		if (!fd || !bk || ((fd | bk) & (GL_SIZE_SZ - 1)))
 			return false;
 	}
 	for (int i = 0; i < GL_NFASTBINS; i++)
-		if (ms->fastbins[i] & 7)
+		if (ms->fastbins[i] & (GL_SIZE_SZ - 1))
 			return false;
 	return true;
 }
@@ -218,24 +218,24 @@ static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct ring *sc
 		if (!(sg->flags & IMAGE_W) || !sg->file || sg->end - sg->start > ((uint64_t)64 << 20))
 			continue;
 		uint64_t prev = 0;   /* the last self-pointing head met */
-		for (uint64_t a = sg->start; a + 16 <= dumped; a += 8) {
+		for (uint64_t a = sg->start; a + GL_BIN_SZ <= dumped; a += GL_SIZE_SZ) {
 			uint64_t w[2];
-			if (!heap_rd_get(rd, a, w, sizeof w) || w[0] != a - 16 || w[1] != a - 16)
+			if (!heap_rd_get(rd, a, w, sizeof w) || w[0] != a - GL_FD || w[1] != a - GL_FD)
 				continue;
 			/* a head 16 bytes after another has the same candidates
 			 * shifted by one bin, all tried already but the first: a run
 			 * of empty bins costs one candidate a head, not 127 (the
 			 * order candidates are first tried in is the same) */
-			uint64_t nj = prev && a - prev == 16 ? 1 : GL_NBINS - 1;
+			uint64_t nj = prev && a - prev == GL_BIN_SZ ? 1 : GL_NBINS - 1;
 			prev = a;
 			for (uint64_t j = 0; j < nj; j++) {
-				uint64_t m = a - l->bins - 16 * j;
+				uint64_t m = a - l->bins - GL_BIN_SZ * j;
 				uint64_t next;
 				if (m < sg->start || m + l->size > sg->end || in_list(tried, ntried, m))
 					continue;
 				if (ntried < sizeof tried / sizeof tried[0])
 					tried[ntried++] = m;
-				if (!heap_rd_u64(rd, m + l->next, &next) || !next || (next & 7))
+				if (!heap_rd_u64(rd, m + l->next, &next) || !next || (next & (GL_SIZE_SZ - 1)))
 					continue;
 				if (ring_collect(h, rd, m, scratch, false, l))
 					return m;
@@ -298,7 +298,7 @@ static void find_mp(struct heap *h, struct heap_rd *rd, uint64_t sbrk_lo, uint64
 			int32_t n_mmaps, max_n;
 			uint64_t sbrk, mm, maxmm, tbins, tmax, tcount;
 			if (!heap_rd_u64(rd, p + l->sbrk_base, &sbrk) || sbrk < sbrk_lo || sbrk > sbrk_hi ||
-			    (sbrk & 7) || !heap_rd_get(rd, p, b, l->size))
+			    (sbrk & (GL_SIZE_SZ - 1)) || !heap_rd_get(rd, p, b, l->size))
 				continue;
 			memcpy(&n_mmaps, b + l->n_mmaps, 4);
 			memcpy(&max_n, b + l->max_n_mmaps, 4);

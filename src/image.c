@@ -359,8 +359,8 @@ void image_close(struct image *img)
 
 /* Where the bytes from one address on come from, and for how long. */
 /* ZERO: the process saw zeros (past a mapped file's end); MISSING: a part of
- * a segment the core does not hold and no file backs (read as zeros, but the
- * process may have seen anything there). */
+ * a segment the core does not hold and no file backs (the process may have
+ * seen anything there: image_read faults, image_read_zerofill counts it). */
 enum piece_kind { PIECE_CORE, PIECE_FILE, PIECE_ZERO, PIECE_MISSING };
 struct piece {
 	enum piece_kind kind;
@@ -488,21 +488,27 @@ uint64_t image_missing(const struct image *img, uint64_t addr, uint64_t len)
 	return missing;
 }
 
-int image_read(const struct image *img, uint64_t addr, void *buf, size_t len, struct err *e)
+/* The bytes of [addr, addr + len) piece by piece.  Bytes the core lacks
+ * (PIECE_MISSING) are a fault when missing is NULL; otherwise they are
+ * zero-filled and counted in *missing. */
+static int read_pieces(const struct image *img, uint64_t addr, uint8_t *out, size_t len, uint64_t *missing,
+		       struct err *e)
 {
-	uint8_t *out = buf;
-	const void *p = len ? image_ptr(img, addr, len) : NULL;
-
-	if (p) {   /* the window or the core itself: the common case */
-		memcpy(buf, p, len);
-		return 0;
-	}
 	while (len > 0) {
 		struct piece pc;
 		int rc = image_piece(img, addr, &pc, e);
 		if (rc)
 			return rc;
 		size_t n = (size_t)min_u64(pc.len, len);
+		if (pc.kind == PIECE_MISSING && !missing) {
+			const struct image_segment *s = image_segment_at(img, addr);
+			return err_fault(e, addr, "memory not saved in core dump at 0x%llx (the core holds 0x%llx bytes "
+					 "of the segment 0x%llx-0x%llx: a filtered or cut dump)", (unsigned long long)addr,
+					 (unsigned long long)(s ? s->filesz : 0), (unsigned long long)(s ? s->start : 0),
+					 (unsigned long long)(s ? s->end : 0));
+		}
+		if (pc.kind == PIECE_MISSING)
+			*missing += n;
 		if (pc.kind == PIECE_ZERO || pc.kind == PIECE_MISSING)
 			memset(out, 0, n);
 		else
@@ -514,6 +520,30 @@ int image_read(const struct image *img, uint64_t addr, void *buf, size_t len, st
 		addr += n;
 	}
 	return 0;
+}
+
+int image_read(const struct image *img, uint64_t addr, void *buf, size_t len, struct err *e)
+{
+	const void *p = len ? image_ptr(img, addr, len) : NULL;
+
+	if (p) {   /* the window or the core itself: the common case */
+		memcpy(buf, p, len);
+		return 0;
+	}
+	return read_pieces(img, addr, buf, len, NULL, e);
+}
+
+int image_read_zerofill(const struct image *img, uint64_t addr, void *buf, size_t len, uint64_t *missing,
+			struct err *e)
+{
+	const void *p = len ? image_ptr(img, addr, len) : NULL;
+
+	*missing = 0;
+	if (p) {
+		memcpy(buf, p, len);
+		return 0;
+	}
+	return read_pieces(img, addr, buf, len, missing, e);
 }
 
 /* The hot path: a branch-free binary search (the walker's addresses jump
@@ -757,6 +787,11 @@ const char *image_exe_build_id(const struct image *img)
 const char *image_build_id_check(const struct image *img)
 {
 	return img->build_id_check;
+}
+
+enum image_build_id_state image_build_id_state(const struct image *img)
+{
+	return img->build_id_state;
 }
 
 const char *image_core_compression(const struct image *img)

@@ -130,6 +130,7 @@ struct image {
 	char core_build_id[2 * IMAGE_BUILD_ID_MAX + 1];
 	char exe_build_id[2 * IMAGE_BUILD_ID_MAX + 1];
 	char build_id_check[512];
+	enum image_build_id_state build_id_state;
 };
 
 /* One ELF note, as an iterator over a bounded buffer yields it. */

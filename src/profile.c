@@ -627,7 +627,7 @@ static int setup_enum(struct profile *p, const struct types *t, const char *name
 	type_id id;
 	int rc = types_lookup(t, name, &id, e);
 	if (rc)
-		return err_wrap(e, "--enum %s", name);
+		return err_wrap(e, rc, "--enum %s", name);
 	id = types_resolve(t, id);
 	const struct types_type *et = types_get(t, id);
 	if (!et->vpart)
@@ -1567,7 +1567,7 @@ int profile_run(struct profile **out, const struct image *img, const struct type
 		}
 		rc = target_path(r.w, t, root.addr, root.type, tg.tables, &ta, &tt, e);
 		if (rc) {
-			err_wrap(e, "entity tables (%s)", tg.tables);
+			err_wrap(e, rc, "entity tables (%s)", tg.tables);
 			goto fail;
 		}
 		struct tables_walk tw = {.r = &r, .tg = &tg, .labels = &labels};

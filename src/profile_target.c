@@ -295,7 +295,7 @@ int target_labels(struct walk *w, const struct types *t, const struct target *tg
 		return 0;
 	int rc = target_path(w, t, root, root_type, tg->registry, &a, &ty, e);
 	if (rc)
-		return err_wrap(e, "registry (%s)", tg->registry);
+		return err_wrap(e, rc, "registry (%s)", tg->registry);
 	struct label_ctx c = {.w = w, .t = t, .tg = tg, .out = out, .e = e};
 	rc = walk_elements(w, a, ty, each_descriptor, &c, e);
 	return rc > 0 && rc != ERR_NOMEM ? 0 : rc;
