@@ -48,8 +48,19 @@ static int main_region(struct heap *h, struct heap_rd *rd, struct heap_region *r
 	*have = false;
 	if (m->top == m->addr + h->msl->bins - GL_FD)
 		return 0; /* initial_top: the main arena never got memory */
-	if (!heap_rd_u64(rd, m->top + 8, &hdr))
-		return heap_add_corruption(h, m->top, "main arena top chunk is not in the core");
+	if (!heap_rd_u64(rd, m->top + 8, &hdr)) {
+		/* A filtered core without top's page (the read faults, never
+		 * zeros): the heap still ends where mp_.sbrk_base + system_mem
+		 * says, and the chunk walk stops at the first header missing. */
+		uint64_t sbrk_end = h->mp_sbrk_base + m->system_mem;
+		if (!h->have_mp || !image_missing(h->img, m->top + 8, 8) || sbrk_end <= m->top + GL_CHUNK_HDR)
+			return heap_add_corruption(h, m->top, "main arena top chunk is not in the core");
+		int rc = heap_add_corruption(h, m->top, "main arena top chunk not saved in the core: heap end "
+					     "from mp_.sbrk_base + system_mem");
+		if (rc)
+			return rc;
+		hdr = sbrk_end - m->top;
+	}
 	size = hdr & ~(uint64_t)GL_SIZE_BITS;
 	end = m->top + size;
 	if (end < m->top || (size & (GL_ALIGN - 1)))
