@@ -16,11 +16,16 @@
  * missing or is an ELF file whose build-id differs from the core's copy of
  * its first page (a library updated since the snapshot).  The mappings of
  * the executable are read from the executable given (by recorded path or by
- * basename), so a core can travel with its binary.  Backing files are opened
- * on first read: do not read one image from two threads at once.  Passes
- * that read much of the core in address order copy it with pread into a
- * window (image_window) instead of faulting its pages in, and give back
- * what they did map (image_release).  It also knows the threads
+ * basename), so a core can travel with its binary.  Backing files and the
+ * core's pread descriptor are opened by image_open*, so reads (image_read,
+ * image_ptr, image_pread, image_missing) change nothing.  Passes that read
+ * much of the core in address order copy it with pread into a window
+ * (image_window) instead of faulting its pages in, and give back what they
+ * did map (image_release).  The window is the image's one mutable part:
+ * moving it is done by one thread while no other reads through image_ptr or
+ * image_read (image_pread, which never looks at it, may run on any thread
+ * at any time), and it invalidates what image_ptr returned from it (see
+ * image_window_gen).  It also knows the threads
  * (NT_PRSTATUS registers, NT_PRPSINFO name), the auxv, the executable's PIE
  * load bias (AT_ENTRY - e_entry) and build-id, and checks that the executable
  * given is the one the core was taken from.
@@ -105,10 +110,12 @@ int image_read(const struct image *img, uint64_t addr, void *buf, size_t len,
 int image_read_zerofill(const struct image *img, uint64_t addr, void *buf, size_t len, uint64_t *missing,
 			struct err *e);
 
-/* Fast path: a pointer straight into the mmapped core for [addr, addr+len)
- * when that range lies entirely inside one PT_LOAD's file-backed part; NULL
- * otherwise (then use image_read, which also handles NT_FILE and the zeros
- * past a mapped file's end). */
+/* Fast path: a pointer straight into the window (image_window) or the
+ * mmapped core for [addr, addr+len) when that range lies entirely inside
+ * it or one PT_LOAD's file-backed part; NULL otherwise (then use
+ * image_read, which also handles NT_FILE and the zeros past a mapped file's
+ * end).  A pointer into the window is valid until the window moves
+ * (image_window_gen). */
 const void *image_ptr(const struct image *img, uint64_t addr, size_t len);
 
 /* Gives back the pages of the mmapped core that hold [lo, hi) (whole pages
@@ -123,11 +130,16 @@ void image_release(const struct image *img, uint64_t lo, uint64_t hi);
  * would take, and counts in no resident set but the window's.  False (and
  * no window) when lo is not in the core or the read fails. */
 bool image_window(const struct image *img, uint64_t lo, uint64_t hi);
+/* How many times the window was moved (image_window, image_window_swap).
+ * A pointer image_ptr returned may point into the window: it is valid only
+ * while the generation has not changed, which a caller holding one can
+ * assert in a debug build: assert(image_window_gen(img) == gen). */
+uint64_t image_window_gen(const struct image *img);
 /* Copies up to len bytes at addr from the core file itself with pread (no
  * mapping, no page faults), stopping at the end of addr's segment's
  * file-backed part; the count copied, 0 when addr is not in the core.
- * Once a call has copied something (the core file is then open), further
- * calls may run on other threads at the same time as any other reader. */
+ * May run on other threads at the same time as any other reader (the core
+ * file was opened by image_open). */
 size_t image_pread(const struct image *img, uint64_t addr, void *buf, size_t len);
 /* For a pass that reads ahead on a thread of its own: installs len bytes
  * the caller copied with image_pread(img, lo, *buf, ...) as the window, as

@@ -372,8 +372,12 @@ static void test_window_and_pread(void **state)
 		assert_non_null(got);
 		assert_int_equal(image_pread(c->img, b->addr, got, b->len), b->len);
 		assert_memory_equal(got, b->bytes, b->len);
-		uint64_t lo = b->addr & ~4095ull;
+		uint64_t lo = b->addr & ~4095ull, gen = image_window_gen(c->img);
 		assert_true(image_window(c->img, lo, b->addr + b->len));
+		/* every move of the window is counted: a pointer into it is
+		 * checked against the generation it was taken in */
+		assert_true(image_window_gen(c->img) == gen + 1);
+		gen = image_window_gen(c->img);
 		const uint8_t *p = image_ptr(c->img, b->addr, b->len);
 		assert_non_null(p);
 		assert_memory_equal(p, b->bytes, b->len);
@@ -382,6 +386,7 @@ static void test_window_and_pread(void **state)
 		assert_memory_equal(got, b->bytes, b->len);
 		/* a window elsewhere: the bytes come from the mmap again */
 		assert_false(image_window(c->img, 16, 4096));
+		assert_true(image_window_gen(c->img) != gen);   /* p is no longer valid */
 		image_release(c->img, 0, UINT64_MAX);
 		p = image_ptr(c->img, b->addr, b->len);
 		assert_non_null(p);
