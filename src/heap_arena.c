@@ -143,11 +143,20 @@ static uint64_t behind_heap_info(struct heap_rd *rd, uint64_t a, uint64_t hsize)
 	return 0;
 }
 
-/* Step 1: the first arena found behind a 64 MiB-aligned heap_info; the
- * heap_info layout it shows is recorded. */
-static uint64_t first_thread_arena(struct heap *h, struct heap_rd *rd)
+/* A glibc fact recorded, or ERR_NOMEM in e. */
+static int noted(int rc, struct err *e)
+{
+	return rc ? err_set(e, rc, "heap: out of memory recording what the census detected about glibc") : 0;
+}
+
+/* Step 1: the first arena found behind a 64 MiB-aligned heap_info (*arena,
+ * 0 when none); the heap_info layout it shows is recorded. */
+static int first_thread_arena(struct heap *h, struct heap_rd *rd, uint64_t *arena, struct err *e)
 {
 	size_t nseg = image_segment_count(h->img);
+	int rc;
+
+	*arena = 0;
 
 	for (size_t s = 0; s < nseg; s++) {
 		const struct image_segment *sg = image_segment(h->img, s);
@@ -168,22 +177,23 @@ static uint64_t first_thread_arena(struct heap *h, struct heap_rd *rd)
 				if (w[0] != hi + l->size || (l->pagesize >= 0 && (!ps || (ps & (ps - 1)))))
 					continue;
 				h->hinfo_size = l->size;
+				*arena = w[0];
 				if (l->pagesize >= 0)
-					heap_glibc_note(h, glibc_rows_hinfo(l), "heap_info", l->name,
+					rc = heap_glibc_note(h, glibc_rows_hinfo(l), "heap_info", l->name,
 							"heap_info at 0x%llx: ar_ptr 0x%llx = itself + %u, size 0x%llx, "
 							"pagesize %llu", (unsigned long long)hi, (unsigned long long)w[0],
 							l->size, (unsigned long long)w[2], (unsigned long long)ps);
 				else
-					heap_glibc_note(h, glibc_rows_hinfo(l), "heap_info", l->name,
+					rc = heap_glibc_note(h, glibc_rows_hinfo(l), "heap_info", l->name,
 							"heap_info at 0x%llx: ar_ptr 0x%llx = itself + %u, size 0x%llx",
 							(unsigned long long)hi, (unsigned long long)w[0], l->size,
 							(unsigned long long)w[2]);
-				return w[0];
+				return noted(rc, e);
 			}
 		}
 	}
-	heap_glibc_note(h, 0, "heap_info", "not seen", "no 64 MiB-aligned heap_info in the core (no thread arena)");
-	return 0;
+	return noted(heap_glibc_note(h, 0, "heap_info", "not seen",
+				     "no 64 MiB-aligned heap_info in the core (no thread arena)"), e);
 }
 
 static bool in_list(const uint64_t *v, size_t n, uint64_t x)
@@ -249,7 +259,8 @@ static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct ring *sc
  * bins) under every layout of the table; the layout under which it closes
  * with the most empty bins heads pointing at themselves wins, its ring is
  * left in list and its size returned (0: no layout closes it). */
-static size_t ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, struct ring *list)
+static int ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, struct ring *list, size_t *n,
+		       struct err *e)
 {
 	size_t self[8] = { 0 }, nring[8] = { 0 }, best = SIZE_MAX, other = 0;
 	uint64_t from[8] = { 0 };
@@ -262,6 +273,7 @@ static size_t ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, s
 		if (nring[k] && (best == SIZE_MAX || self[k] > self[best]))
 			best = k;
 	}
+	*n = 0;
 	if (best == SIZE_MAX)
 		return 0;
 	for (size_t k = 0; k < glibc_n_ms_layouts && k < 8; k++)
@@ -271,24 +283,24 @@ static size_t ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, s
 	*start = from[best];
 	ring_collect(h, rd, from[best], list, false, l);
 	h->msl = l;
-	heap_glibc_note(h, glibc_rows_ms(l), "malloc_state", l->name,
+	*n = nring[best];
+	return noted(heap_glibc_note(h, glibc_rows_ms(l), "malloc_state", l->name,
 			"ring of %zu arenas closes through next at +%u; %zu of %zu bins[] heads at +%u point at "
 			"themselves (%zu under any other layout); top at +%u", nring[best], l->next, self[best],
-			nring[best] * (GL_NBINS - 1), l->bins, other, l->top);
-	return nring[best];
+			nring[best] * (GL_NBINS - 1), l->bins, other, l->top), e);
 }
 
 /* The malloc_par detector, step 4: mp_ near main_arena under each layout
  * of the table.  sbrk_lo..sbrk_hi bounds sbrk_base.  Exactly one address
  * under one layout must fit. */
-static void find_mp(struct heap *h, struct heap_rd *rd, uint64_t sbrk_lo, uint64_t sbrk_hi)
+static int find_mp(struct heap *h, struct heap_rd *rd, uint64_t sbrk_lo, uint64_t sbrk_hi, struct err *e)
 {
 	const struct image_segment *sg = image_segment_at(h->img, h->main_arena);
 	size_t found = 0;
 	uint64_t tbins_found = 0;
 
 	if (!sg)
-		return;
+		return 0;
 	for (size_t k = 0; k < glibc_n_mp_layouts; k++) {
 		const struct glibc_mp_layout *l = glibc_mp_layouts[k];
 		if (l->size > GL_MP_READ_MAX)
@@ -328,16 +340,15 @@ static void find_mp(struct heap *h, struct heap_rd *rd, uint64_t sbrk_lo, uint64
 	h->have_mp = found == 1;
 	if (!h->have_mp) {
 		h->mpl = NULL;
-		heap_glibc_note(h, 0, "malloc_par (mp_)", "not found",
-				"%zu places in libc's data fit a layout of the table (one is needed): mmapped chunks "
-				"and sbrk_base are not cross-checked", found);
-		return;
+		return noted(heap_glibc_note(h, 0, "malloc_par (mp_)", "not found",
+					     "%zu places in libc's data fit a layout of the table (one is needed): "
+					     "mmapped chunks and sbrk_base are not cross-checked", found), e);
 	}
-	heap_glibc_note(h, glibc_rows_mp(h->mpl), "malloc_par (mp_)", h->mpl->name,
+	return noted(heap_glibc_note(h, glibc_rows_mp(h->mpl), "malloc_par (mp_)", h->mpl->name,
 			"mp_ at 0x%llx, the only fit: sbrk_base 0x%llx at +%u in the brk heap, n_mmaps %d, "
 			"mmapped_mem 0x%llx, tcache_bins %llu", (unsigned long long)h->mp_addr,
 			(unsigned long long)h->mp_sbrk_base, h->mpl->sbrk_base, h->mp_n_mmaps,
-			(unsigned long long)h->mp_mmapped_mem, (unsigned long long)tbins_found);
+			(unsigned long long)h->mp_mmapped_mem, (unsigned long long)tbins_found), e);
 }
 
 /* Puts the ring into h->arenas with main first, in ring order from main
@@ -368,17 +379,19 @@ int heap_find_arenas(struct heap *h, struct heap_rd *rd, struct err *e)
 	size_t n = 0, main_i = SIZE_MAX;
 	int rc;
 
-	start = first_thread_arena(h, rd);
-	if (start && !(n = ring_detect(h, rd, &start, &ring)))
+	rc = first_thread_arena(h, rd, &start, e);
+	if (!rc && start && !(rc = ring_detect(h, rd, &start, &ring, &n, e)) && !n)
 		ring_collect(h, rd, start, &ring, true, glibc_ms_layouts[0]); /* records where it breaks */
-	if (!n) {
+	if (!rc && !n) {
 		start = 0;
-		n = ring_detect(h, rd, &start, &ring);
+		rc = ring_detect(h, rd, &start, &ring, &n, e);
 	}
 	list = ring.v;
-	if (ring.oom) {
+	if (!rc && ring.oom)
+		rc = err_set(e, ERR_NOMEM, "heap: out of memory following the arena ring");
+	if (rc) {
 		free(list);
-		return err_set(e, ERR_NOMEM, "heap: out of memory following the arena ring");
+		return rc;
 	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t hs = behind_heap_info(rd, list[i].addr, h->hinfo_size);
@@ -394,7 +407,9 @@ int heap_find_arenas(struct heap *h, struct heap_rd *rd, struct err *e)
 	}
 	if (!n || main_i == SIZE_MAX) {
 		free(list);
-		heap_glibc_note(h, 0, "malloc_state", "not found", "no ring of malloc_state of any layout in the table");
+		if ((rc = noted(heap_glibc_note(h, 0, "malloc_state", "not found",
+						"no ring of malloc_state of any layout in the table"), e)))
+			return rc;
 		return err_set(e, ERR_NOTFOUND, "heap: no glibc malloc arena found in the core "
 			       "(not a glibc program, or malloc was never called)");
 	}
@@ -406,7 +421,7 @@ int heap_find_arenas(struct heap *h, struct heap_rd *rd, struct err *e)
 		const struct heap_ms *m = &h->ms[0];
 		const struct image_segment *sg = image_segment_at(h->img, m->top);
 		if (sg)
-			find_mp(h, rd, sg->start, m->top);
+			return find_mp(h, rd, sg->start, m->top, e);
 	}
 	return 0;
 }
