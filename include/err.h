@@ -3,8 +3,8 @@
  * A function that can fail returns an int status (0 on success, one of the
  * ERR_* codes otherwise) and fills a caller-owned struct err with one line
  * of text that says what went wrong and, where it helps, what to do.  Only
- * main() prints it.  The codes map onto the tool's exit statuses
- * (design.md): ERR_USAGE -> 1, ERR_INPUT -> 2, everything else -> 2 as well
+ * the command layer (src/cmd_*.c) prints it.  The codes map onto the tool's
+ * exit statuses (design.md): ERR_USAGE -> 1, ERR_INPUT -> 2, everything else -> 2 as well
  * except ERR_COHERENCE -> 3.
  */
 #ifndef AGGOP_ERR_H
