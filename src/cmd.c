@@ -63,7 +63,7 @@ int cmd_source_operands(struct cmd_source *src, int argc, char **argv, int first
 }
 
 int cmd_open_image(const struct cmd_source *src, bool quiet, struct image **img, char *live, size_t livesz,
-		      struct err *e)
+		   struct err *e)
 {
 	if (!src->pid)
 		return src->exe ? image_open(img, src->core, src->exe, e) : image_open_auto(img, src->core, e);

@@ -35,7 +35,7 @@ static bool is_core_file(const char *path)
 }
 
 int cmd_layout_run(FILE *out, const char *exe, const char *debug_file, const char *type, bool json,
-		      struct err *e)
+		   struct err *e)
 {
 	struct types *t;
 	type_id id;
