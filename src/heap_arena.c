@@ -88,16 +88,18 @@ static bool ms_read(struct heap_rd *rd, uint64_t addr, struct heap_ms *ms, const
 struct ring {
 	struct heap_ms *v;
 	size_t cap;
-	bool oom;
 };
 
-/* Follows the ring from start; fills r (up to HEAP_MAX_ARENAS).  Returns
- * the count, or 0 when the ring does not close (or r->oom). */
-static size_t ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start,
-			   struct ring *r, bool report, const struct glibc_ms_layout *l)
+/* Follows the ring from start; fills r (up to HEAP_MAX_ARENAS) and sets
+ * *count to its length, 0 when the ring does not close.  ERR_NOMEM (in e)
+ * when r cannot grow. */
+static int ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start, struct ring *r, bool report,
+			const struct glibc_ms_layout *l, size_t *count, struct err *e)
 {
 	size_t n = 0;
 	uint64_t a = start;
+
+	*count = 0;
 
 	do {
 		if (n >= HEAP_MAX_ARENAS) {
@@ -112,10 +114,8 @@ static size_t ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start,
 							    (unsigned long long)a, (unsigned long long)start);
 				return 0;
 			}
-		if (!arr_grow((void **)&r->v, &r->cap, n + 1, sizeof *r->v, 16)) {
-			r->oom = true;
-			return 0;
-		}
+		if (!arr_grow((void **)&r->v, &r->cap, n + 1, sizeof *r->v, 16))
+			return err_set(e, ERR_NOMEM, "heap: out of memory following the arena ring");
 		if (!ms_read(rd, a, &r->v[n], l)) {
 			if (report)
 				heap_add_corruption(h, a, "arena ring reaches 0x%llx, which is not a malloc_state",
@@ -124,7 +124,8 @@ static size_t ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start,
 		}
 		a = r->v[n++].next;
 	} while (a != start);
-	return n;
+	*count = n;
+	return 0;
 }
 
 /* The size of the heap_info the arena sits right behind: hsize, or when
@@ -214,9 +215,9 @@ static size_t ring_nself(const struct heap_ms *list, size_t n)
 }
 
 /* Step 3: main_arena by its bins[] in file-backed writable segments, for
- * malloc_state layout l. */
-static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct ring *scratch,
-			     const struct glibc_ms_layout *l)
+ * malloc_state layout l (*found, 0 when none). */
+static int main_by_bins(struct heap *h, struct heap_rd *rd, struct ring *scratch, const struct glibc_ms_layout *l,
+			uint64_t *found, struct err *e)
 {
 	size_t nseg = image_segment_count(h->img);
 	uint64_t tried[512];
@@ -247,18 +248,23 @@ static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct ring *sc
 					tried[ntried++] = m;
 				if (!heap_rd_u64(rd, m + l->next, &next) || !next || (next & (GL_SIZE_SZ - 1)))
 					continue;
-				if (ring_collect(h, rd, m, scratch, false, l))
-					return m;
+				size_t n;
+				int rc = ring_collect(h, rd, m, scratch, false, l, &n, e);
+				if (rc || n) {
+					*found = m;
+					return rc;
+				}
 			}
 		}
 	}
+	*found = 0;
 	return 0;
 }
 
 /* The malloc_state detector: the ring from start (0: main_arena by its
  * bins) under every layout of the table; the layout under which it closes
  * with the most empty bins heads pointing at themselves wins, its ring is
- * left in list and its size returned (0: no layout closes it). */
+ * left in list and its size in *n (0: no layout closes it). */
 static int ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, struct ring *list, size_t *n,
 		       struct err *e)
 {
@@ -267,8 +273,12 @@ static int ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, stru
 
 	for (size_t k = 0; k < glibc_n_ms_layouts && k < 8; k++) {
 		const struct glibc_ms_layout *l = glibc_ms_layouts[k];
-		from[k] = *start ? *start : main_by_bins(h, rd, list, l);
-		nring[k] = from[k] ? ring_collect(h, rd, from[k], list, false, l) : 0;
+		int rc;
+		from[k] = *start;
+		if (!*start && (rc = main_by_bins(h, rd, list, l, &from[k], e)))
+			return rc;
+		if (from[k] && (rc = ring_collect(h, rd, from[k], list, false, l, &nring[k], e)))
+			return rc;
 		self[k] = ring_nself(list->v, nring[k]);
 		if (nring[k] && (best == SIZE_MAX || self[k] > self[best]))
 			best = k;
@@ -281,7 +291,10 @@ static int ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, stru
 			other = self[k];
 	const struct glibc_ms_layout *l = glibc_ms_layouts[best];
 	*start = from[best];
-	ring_collect(h, rd, from[best], list, false, l);
+	size_t again;
+	int rc = ring_collect(h, rd, from[best], list, false, l, &again, e);
+	if (rc)
+		return rc;
 	h->msl = l;
 	*n = nring[best];
 	return noted(heap_glibc_note(h, glibc_rows_ms(l), "malloc_state", l->name,
@@ -380,15 +393,15 @@ int heap_find_arenas(struct heap *h, struct heap_rd *rd, struct err *e)
 	int rc;
 
 	rc = first_thread_arena(h, rd, &start, e);
-	if (!rc && start && !(rc = ring_detect(h, rd, &start, &ring, &n, e)) && !n)
-		ring_collect(h, rd, start, &ring, true, glibc_ms_layouts[0]); /* records where it breaks */
+	if (!rc && start && !(rc = ring_detect(h, rd, &start, &ring, &n, e)) && !n) {
+		size_t broken;   /* records where it breaks */
+		rc = ring_collect(h, rd, start, &ring, true, glibc_ms_layouts[0], &broken, e);
+	}
 	if (!rc && !n) {
 		start = 0;
 		rc = ring_detect(h, rd, &start, &ring, &n, e);
 	}
 	list = ring.v;
-	if (!rc && ring.oom)
-		rc = err_set(e, ERR_NOMEM, "heap: out of memory following the arena ring");
 	if (rc) {
 		free(list);
 		return rc;
