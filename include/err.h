@@ -3,8 +3,8 @@
  * A function that can fail returns an int status (0 on success, one of the
  * ERR_* codes otherwise) and fills a caller-owned struct err with one line
  * of text that says what went wrong and, where it helps, what to do.  Only
- * main() prints it.  The codes map onto the tool's exit statuses
- * (design.md): ERR_USAGE -> 1, ERR_INPUT -> 2, everything else -> 2 as well
+ * the command layer (src/cmd_*.c) prints it.  The codes map onto the tool's
+ * exit statuses (design.md): ERR_USAGE -> 1, ERR_INPUT -> 2, everything else -> 2 as well
  * except ERR_COHERENCE -> 3.
  */
 #ifndef AGGOP_ERR_H
@@ -40,9 +40,11 @@ int err_set(struct err *e, int code, const char *fmt, ...)
 int err_fault(struct err *e, uint64_t addr, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Prefixes the existing message with more context ("while X: <old>"). */
-int err_wrap(struct err *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Prefixes the existing message with more context ("X: <old>") after a
+ * call that failed with code, and returns code (also when e is NULL: the
+ * caller passes the failing call's status, so it is never lost). */
+int err_wrap(struct err *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Clears the record. */
 void err_clear(struct err *e);

@@ -152,14 +152,4 @@ size_t heap_corruption_total(const struct heap *h);
  * evidence.  Valid until heap_close. */
 const struct version_facts *heap_versions(const struct heap *h);
 
-/* `aggop-inspect heap CORE EXECUTABLE [--json]`: opens the image, takes the
- * census and prints it to out (markdown-ish text, or JSON with json).
- * Corruption in the heap is reported in the output, not as an error. */
-int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err *e);
-/* The same with jobs threads for the census (the output does not change). */
-int heap_run_jobs(FILE *out, const char *core, const char *exe, bool json, unsigned jobs, struct err *e);
-/* The same on an image already open (a live process, a core whose
- * executable was found from the core). */
-int heap_run_image(FILE *out, const struct image *img, bool json, unsigned jobs, struct err *e);
-
 #endif

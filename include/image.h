@@ -9,17 +9,23 @@
  *   2. otherwise the file named in NT_FILE for that address (offsets scaled by
  *      NT_FILE's page-size field: 4096 in kernel cores, 1 in gcore), which is
  *      how text and unmodified read-only file pages are recovered;
- *   3. otherwise zeros when a PT_LOAD covers the address (anonymous memory the
- *      dumper did not write).
+ *   3. otherwise, when a PT_LOAD covers the address (anonymous memory the
+ *      dumper did not write: a filtered or cut dump), a fault
+ *      (image_read_zerofill reads zeros instead and counts them).
  * An address nothing covers is a fault, and so is one whose NT_FILE file is
  * missing or is an ELF file whose build-id differs from the core's copy of
  * its first page (a library updated since the snapshot).  The mappings of
  * the executable are read from the executable given (by recorded path or by
- * basename), so a core can travel with its binary.  Backing files are opened
- * on first read: do not read one image from two threads at once.  Passes
- * that read much of the core in address order copy it with pread into a
- * window (image_window) instead of faulting its pages in, and give back
- * what they did map (image_release).  It also knows the threads
+ * basename), so a core can travel with its binary.  Backing files and the
+ * core's pread descriptor are opened by image_open*, so reads (image_read,
+ * image_ptr, image_pread, image_missing) change nothing.  Passes that read
+ * much of the core in address order copy it with pread into a window
+ * (image_window) instead of faulting its pages in, and give back what they
+ * did map (image_release).  The window is the image's one mutable part:
+ * moving it is done by one thread while no other reads through image_ptr or
+ * image_read (image_pread, which never looks at it, may run on any thread
+ * at any time), and it invalidates what image_ptr returned from it (see
+ * image_window_gen).  It also knows the threads
  * (NT_PRSTATUS registers, NT_PRPSINFO name), the auxv, the executable's PIE
  * load bias (AT_ENTRY - e_entry) and build-id, and checks that the executable
  * given is the one the core was taken from.
@@ -90,13 +96,26 @@ int image_open_pid(struct image **out, int pid, const char *exe_path, struct ima
 		   struct err *e);
 
 /* Reads len bytes at addr into buf.  ERR_FAULT with e->addr set when any byte
- * is not covered (nothing is partially trusted). */
+ * is not covered (nothing is partially trusted), and also when a byte lies
+ * in a segment but the core does not hold it ("memory not saved in core
+ * dump at 0x...": a filtered or cut dump, see image_missing), as drgn's
+ * memory reader does: what the process had there is unknown, so it is never
+ * read as zeros by default. */
 int image_read(const struct image *img, uint64_t addr, void *buf, size_t len,
 	       struct err *e);
+/* The same, but bytes the core does not hold are read as zeros and counted
+ * in *missing (always set, 0 when the core held every byte).  For a caller
+ * to which zeros are harmless and that reports the count; an address no
+ * segment or file covers is still ERR_FAULT. */
+int image_read_zerofill(const struct image *img, uint64_t addr, void *buf, size_t len, uint64_t *missing,
+			struct err *e);
 
-/* Fast path: a pointer straight into the mmapped core for [addr, addr+len)
- * when that range lies entirely inside one PT_LOAD's file-backed part; NULL
- * otherwise (then use image_read, which also handles NT_FILE and zeros). */
+/* Fast path: a pointer straight into the window (image_window) or the
+ * mmapped core for [addr, addr+len) when that range lies entirely inside
+ * it or one PT_LOAD's file-backed part; NULL otherwise (then use
+ * image_read, which also handles NT_FILE and the zeros past a mapped file's
+ * end).  A pointer into the window is valid until the window moves
+ * (image_window_gen). */
 const void *image_ptr(const struct image *img, uint64_t addr, size_t len);
 
 /* Gives back the pages of the mmapped core that hold [lo, hi) (whole pages
@@ -111,11 +130,16 @@ void image_release(const struct image *img, uint64_t lo, uint64_t hi);
  * would take, and counts in no resident set but the window's.  False (and
  * no window) when lo is not in the core or the read fails. */
 bool image_window(const struct image *img, uint64_t lo, uint64_t hi);
+/* How many times the window was moved (image_window, image_window_swap).
+ * A pointer image_ptr returned may point into the window: it is valid only
+ * while the generation has not changed, which a caller holding one can
+ * assert in a debug build: assert(image_window_gen(img) == gen). */
+uint64_t image_window_gen(const struct image *img);
 /* Copies up to len bytes at addr from the core file itself with pread (no
  * mapping, no page faults), stopping at the end of addr's segment's
  * file-backed part; the count copied, 0 when addr is not in the core.
- * Once a call has copied something (the core file is then open), further
- * calls may run on other threads at the same time as any other reader. */
+ * May run on other threads at the same time as any other reader (the core
+ * file was opened by image_open). */
 size_t image_pread(const struct image *img, uint64_t addr, void *buf, size_t len);
 /* For a pass that reads ahead on a thread of its own: installs len bytes
  * the caller copied with image_pread(img, lo, *buf, ...) as the window, as
@@ -132,10 +156,14 @@ int image_read_u32(const struct image *img, uint64_t addr, uint32_t *v, struct e
 
 /* How many bytes of [addr, addr+len) are missing from the core: inside a
  * PT_LOAD but past what the core holds of it, with no file behind them
- * (a truncated or filtered dump).  image_read returns zeros for them. */
+ * (a truncated or filtered dump).  image_read faults on them,
+ * image_read_zerofill reads zeros. */
 uint64_t image_missing(const struct image *img, uint64_t addr, uint64_t len);
 
-/* True when every byte of [addr, addr+len) is readable (len 0: addr mapped). */
+/* True when every byte of [addr, addr+len) was mapped in the process (len
+ * 0: addr mapped): a segment or a mapped file covers it, whether or not the
+ * core holds its bytes (image_missing says which it lacks; image_read
+ * faults on those). */
 bool image_mapped(const struct image *img, uint64_t addr, uint64_t len);
 
 /* The segments (PT_LOADs, sorted by start). */
@@ -162,6 +190,10 @@ const char *image_exe_build_id(const struct image *img);
  * and why (the core lacks the executable's first page, the executable has no
  * build-id, no executable was given), for main to show as a warning. */
 const char *image_build_id_check(const struct image *img);
+/* The same as a status: whether the executable's build-id was checked
+ * against the core's (a mismatch fails image_open). */
+enum image_build_id_state { IMAGE_BUILD_ID_NOT_CHECKED, IMAGE_BUILD_ID_MATCHES };
+enum image_build_id_state image_build_id_state(const struct image *img);
 
 /* The compression the core file was read through ("zstd", "xz", "lz4",
  * "gzip", recognised by magic), or NULL for a plain ELF core. */

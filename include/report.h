@@ -354,12 +354,6 @@ int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
  * the definitions). */
 int report_layout_print(FILE *out, const struct types *t, type_id id, bool json, struct err *e);
 
-/* `aggop-inspect layout EXE TYPE [--json]`: opens exe's types, looks TYPE up
- * (qualified, or by last path segment) and prints its layout. */
-int report_layout_run(FILE *out, const char *exe, const char *debug_file, const char *type, bool json,
-		      struct err *e);
-
-
 /* The byte families an export can weigh stacks by. */
 enum report_family {
 	REPORT_FAM_REQUESTED, REPORT_FAM_USED, REPORT_FAM_USABLE, REPORT_FAM_CHUNK,

@@ -33,13 +33,14 @@ int err_fault(struct err *e, uint64_t addr, const char *fmt, ...)
 	return ERR_FAULT;
 }
 
-int err_wrap(struct err *e, const char *fmt, ...)
+int err_wrap(struct err *e, int code, const char *fmt, ...)
 {
 	char prefix[256], old[sizeof e->msg];
 	va_list ap;
 
 	if (!e)
-		return ERR_INPUT;
+		return code;
+	e->code = code;
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof prefix, fmt, ap);
 	va_end(ap);
@@ -54,7 +55,7 @@ int err_wrap(struct err *e, const char *fmt, ...)
 	size_t ol = strnlen(old, rest);
 	memcpy(e->msg + n + 2, old, ol);
 	e->msg[n + 2 + ol] = 0;
-	return e->code;
+	return code;
 }
 
 void err_clear(struct err *e)

@@ -119,7 +119,7 @@ int heap_push_chunk(struct heap *h, const struct heap_chunk *c, struct err *e)
 		return rc;
 	uint64_t arena = c->arena < HW_NO_ARENA ? c->arena : HW_NO_ARENA;
 	h->cw[h->nchunks++] = ((c->mem >> 4) & HW_MEM_MASK) | (uint64_t)(c->state & 3) << HW_STATE_SHIFT |
-			      (uint64_t)(c->flags & 7) << HW_FLAGS_SHIFT | arena << HW_ARENA_SHIFT;
+			      (uint64_t)(c->flags & GL_SIZE_BITS) << HW_FLAGS_SHIFT | arena << HW_ARENA_SHIFT;
 	h->last_size = c->size;
 	return 0;
 }
@@ -395,7 +395,7 @@ int heap_chunk_at(const struct heap *h, uint64_t mem, struct heap_chunk *out, st
 	if (image_read(h->img, chunk, w, sizeof w, NULL))
 		return err_fault(e, mem, "heap: the header of 0x%llx is not in the core",
 				 (unsigned long long)mem);
-	size = w[1] & ~(uint64_t)7;
+	size = w[1] & ~(uint64_t)GL_SIZE_BITS;
 	if (size < GL_MINSIZE || (size & (GL_ALIGN - 1)) || chunk + size < chunk)
 		return corrupt(e, chunk, "heap: chunk header at 0x%llx has an impossible size field 0x%llx",
 			       (unsigned long long)chunk, (unsigned long long)w[1]);
@@ -413,7 +413,7 @@ int heap_chunk_at(const struct heap *h, uint64_t mem, struct heap_chunk *out, st
 	if (image_read(h->img, chunk + size, nx, sizeof nx, NULL))
 		return corrupt(e, chunk, "heap: chunk at 0x%llx (size 0x%llx) runs past mapped memory",
 			       (unsigned long long)chunk, (unsigned long long)size);
-	nsize = nx[1] & ~(uint64_t)7;
+	nsize = nx[1] & ~(uint64_t)GL_SIZE_BITS;
 	if (nsize < GL_CHUNK_HDR || (nsize & (GL_ALIGN - 1)) || (nx[1] & HEAP_F_MMAPPED))
 		return corrupt(e, chunk + size, "heap: the chunk after 0x%llx has an impossible header 0x%llx",
 			       (unsigned long long)chunk, (unsigned long long)nx[1]);
@@ -422,7 +422,7 @@ int heap_chunk_at(const struct heap *h, uint64_t mem, struct heap_chunk *out, st
 			       (unsigned long long)chunk, (unsigned long long)nx[0], (unsigned long long)size);
 	out->mem = mem;
 	out->size = size;
-	out->flags = (uint32_t)(w[1] & 7);
+	out->flags = (uint32_t)(w[1] & GL_SIZE_BITS);
 	out->arena = arena_of(h, chunk, w[1]);
 	out->state = (nx[1] & HEAP_F_PREV_INUSE) ? HEAP_INUSE : HEAP_FREE;
 	return 0;
@@ -566,7 +566,7 @@ struct heap_chunk heap_chunk_get(const struct heap *h, size_t i)
 	uint32_t arena = (uint32_t)(w >> HW_ARENA_SHIFT);
 	c.mem = (w & HW_MEM_MASK) << 4;
 	c.state = (uint8_t)((w >> HW_STATE_SHIFT) & 3);
-	c.flags = (uint32_t)((w >> HW_FLAGS_SHIFT) & 7);
+	c.flags = (uint32_t)((w >> HW_FLAGS_SHIFT) & GL_SIZE_BITS);
 	c.arena = arena == HW_NO_ARENA ? HEAP_NO_ARENA : (uint16_t)arena;
 	if (w & HW_SIZEX) {
 		size_t k = sorted_find(h->sx, h->nsx, sizeof *h->sx, offsetof(struct heap_sizex, idx), i);

@@ -51,7 +51,7 @@ static bool ms_read(struct heap_rd *rd, uint64_t addr, struct heap_ms *ms, const
 {
 	uint8_t b[GL_MS_READ_MAX];
 
-	if (!addr || (addr & 7) || l->size > sizeof b || !heap_rd_get(rd, addr, b, l->size))
+	if (!addr || (addr & (GL_SIZE_SZ - 1)) || l->size > sizeof b || !heap_rd_get(rd, addr, b, l->size))
 		return false;
 	memset(ms, 0, sizeof *ms);
 	ms->addr = addr;
@@ -61,23 +61,23 @@ static bool ms_read(struct heap_rd *rd, uint64_t addr, struct heap_ms *ms, const
 	ms->system_mem = rd64(b, l->system_mem);
 	for (int i = 0; i < GL_NFASTBINS; i++)
 		ms->fastbins[i] = rd64(b, l->fastbins + 8 * (size_t)i);
-	if (!ms->next || (ms->next & 7) || (ms->top & (GL_ALIGN - 1)) || !ms->top)
+	if (!ms->next || (ms->next & (GL_SIZE_SZ - 1)) || (ms->top & (GL_ALIGN - 1)) || !ms->top)
 		return false;
 	if (ms->system_mem > ((uint64_t)1 << 47) || rd64(b, l->max_system_mem) < ms->system_mem)
 		return false;
 	for (int i = 0; i < GL_NBINS - 1; i++) {
-		uint64_t fd = rd64(b, l->bins + 16 * (size_t)i);
-		uint64_t bk = rd64(b, l->bins + 16 * (size_t)i + 8);
-		uint64_t self = addr + l->bins + 16 * (uint64_t)i - 16;
+		uint64_t fd = rd64(b, l->bins + GL_BIN_SZ * (size_t)i);
+		uint64_t bk = rd64(b, l->bins + GL_BIN_SZ * (size_t)i + GL_SIZE_SZ);
+		uint64_t self = addr + l->bins + GL_BIN_SZ * (uint64_t)i - GL_FD;
 		if (fd == self && bk == self) {
 			ms->nself++;
 			continue;
 		}
-		if (!fd || !bk || ((fd | bk) & 7))
+		if (!fd || !bk || ((fd | bk) & (GL_SIZE_SZ - 1)))
 			return false;
 	}
 	for (int i = 0; i < GL_NFASTBINS; i++)
-		if (ms->fastbins[i] & 7)
+		if (ms->fastbins[i] & (GL_SIZE_SZ - 1))
 			return false;
 	return true;
 }
@@ -88,16 +88,18 @@ static bool ms_read(struct heap_rd *rd, uint64_t addr, struct heap_ms *ms, const
 struct ring {
 	struct heap_ms *v;
 	size_t cap;
-	bool oom;
 };
 
-/* Follows the ring from start; fills r (up to HEAP_MAX_ARENAS).  Returns
- * the count, or 0 when the ring does not close (or r->oom). */
-static size_t ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start,
-			   struct ring *r, bool report, const struct glibc_ms_layout *l)
+/* Follows the ring from start; fills r (up to HEAP_MAX_ARENAS) and sets
+ * *count to its length, 0 when the ring does not close.  ERR_NOMEM (in e)
+ * when r cannot grow. */
+static int ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start, struct ring *r, bool report,
+			const struct glibc_ms_layout *l, size_t *count, struct err *e)
 {
 	size_t n = 0;
 	uint64_t a = start;
+
+	*count = 0;
 
 	do {
 		if (n >= HEAP_MAX_ARENAS) {
@@ -112,10 +114,8 @@ static size_t ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start,
 							    (unsigned long long)a, (unsigned long long)start);
 				return 0;
 			}
-		if (!arr_grow((void **)&r->v, &r->cap, n + 1, sizeof *r->v, 16)) {
-			r->oom = true;
-			return 0;
-		}
+		if (!arr_grow((void **)&r->v, &r->cap, n + 1, sizeof *r->v, 16))
+			return err_set(e, ERR_NOMEM, "heap: out of memory following the arena ring");
 		if (!ms_read(rd, a, &r->v[n], l)) {
 			if (report)
 				heap_add_corruption(h, a, "arena ring reaches 0x%llx, which is not a malloc_state",
@@ -124,7 +124,8 @@ static size_t ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start,
 		}
 		a = r->v[n++].next;
 	} while (a != start);
-	return n;
+	*count = n;
+	return 0;
 }
 
 /* The size of the heap_info the arena sits right behind: hsize, or when
@@ -143,11 +144,20 @@ static uint64_t behind_heap_info(struct heap_rd *rd, uint64_t a, uint64_t hsize)
 	return 0;
 }
 
-/* Step 1: the first arena found behind a 64 MiB-aligned heap_info; the
- * heap_info layout it shows is recorded. */
-static uint64_t first_thread_arena(struct heap *h, struct heap_rd *rd)
+/* A glibc fact recorded, or ERR_NOMEM in e. */
+static int noted(int rc, struct err *e)
+{
+	return rc ? err_set(e, rc, "heap: out of memory recording what the census detected about glibc") : 0;
+}
+
+/* Step 1: the first arena found behind a 64 MiB-aligned heap_info (*arena,
+ * 0 when none); the heap_info layout it shows is recorded. */
+static int first_thread_arena(struct heap *h, struct heap_rd *rd, uint64_t *arena, struct err *e)
 {
 	size_t nseg = image_segment_count(h->img);
+	int rc;
+
+	*arena = 0;
 
 	for (size_t s = 0; s < nseg; s++) {
 		const struct image_segment *sg = image_segment(h->img, s);
@@ -168,22 +178,23 @@ static uint64_t first_thread_arena(struct heap *h, struct heap_rd *rd)
 				if (w[0] != hi + l->size || (l->pagesize >= 0 && (!ps || (ps & (ps - 1)))))
 					continue;
 				h->hinfo_size = l->size;
+				*arena = w[0];
 				if (l->pagesize >= 0)
-					heap_glibc_note(h, glibc_rows_hinfo(l), "heap_info", l->name,
+					rc = heap_glibc_note(h, glibc_rows_hinfo(l), "heap_info", l->name,
 							"heap_info at 0x%llx: ar_ptr 0x%llx = itself + %u, size 0x%llx, "
 							"pagesize %llu", (unsigned long long)hi, (unsigned long long)w[0],
 							l->size, (unsigned long long)w[2], (unsigned long long)ps);
 				else
-					heap_glibc_note(h, glibc_rows_hinfo(l), "heap_info", l->name,
+					rc = heap_glibc_note(h, glibc_rows_hinfo(l), "heap_info", l->name,
 							"heap_info at 0x%llx: ar_ptr 0x%llx = itself + %u, size 0x%llx",
 							(unsigned long long)hi, (unsigned long long)w[0], l->size,
 							(unsigned long long)w[2]);
-				return w[0];
+				return noted(rc, e);
 			}
 		}
 	}
-	heap_glibc_note(h, 0, "heap_info", "not seen", "no 64 MiB-aligned heap_info in the core (no thread arena)");
-	return 0;
+	return noted(heap_glibc_note(h, 0, "heap_info", "not seen",
+				     "no 64 MiB-aligned heap_info in the core (no thread arena)"), e);
 }
 
 static bool in_list(const uint64_t *v, size_t n, uint64_t x)
@@ -204,9 +215,9 @@ static size_t ring_nself(const struct heap_ms *list, size_t n)
 }
 
 /* Step 3: main_arena by its bins[] in file-backed writable segments, for
- * malloc_state layout l. */
-static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct ring *scratch,
-			     const struct glibc_ms_layout *l)
+ * malloc_state layout l (*found, 0 when none). */
+static int main_by_bins(struct heap *h, struct heap_rd *rd, struct ring *scratch, const struct glibc_ms_layout *l,
+			uint64_t *found, struct err *e)
 {
 	size_t nseg = image_segment_count(h->img);
 	uint64_t tried[512];
@@ -218,50 +229,61 @@ static uint64_t main_by_bins(struct heap *h, struct heap_rd *rd, struct ring *sc
 		if (!(sg->flags & IMAGE_W) || !sg->file || sg->end - sg->start > ((uint64_t)64 << 20))
 			continue;
 		uint64_t prev = 0;   /* the last self-pointing head met */
-		for (uint64_t a = sg->start; a + 16 <= dumped; a += 8) {
+		for (uint64_t a = sg->start; a + GL_BIN_SZ <= dumped; a += GL_SIZE_SZ) {
 			uint64_t w[2];
-			if (!heap_rd_get(rd, a, w, sizeof w) || w[0] != a - 16 || w[1] != a - 16)
+			if (!heap_rd_get(rd, a, w, sizeof w) || w[0] != a - GL_FD || w[1] != a - GL_FD)
 				continue;
 			/* a head 16 bytes after another has the same candidates
 			 * shifted by one bin, all tried already but the first: a run
 			 * of empty bins costs one candidate a head, not 127 (the
 			 * order candidates are first tried in is the same) */
-			uint64_t nj = prev && a - prev == 16 ? 1 : GL_NBINS - 1;
+			uint64_t nj = prev && a - prev == GL_BIN_SZ ? 1 : GL_NBINS - 1;
 			prev = a;
 			for (uint64_t j = 0; j < nj; j++) {
-				uint64_t m = a - l->bins - 16 * j;
+				uint64_t m = a - l->bins - GL_BIN_SZ * j;
 				uint64_t next;
 				if (m < sg->start || m + l->size > sg->end || in_list(tried, ntried, m))
 					continue;
 				if (ntried < sizeof tried / sizeof tried[0])
 					tried[ntried++] = m;
-				if (!heap_rd_u64(rd, m + l->next, &next) || !next || (next & 7))
+				if (!heap_rd_u64(rd, m + l->next, &next) || !next || (next & (GL_SIZE_SZ - 1)))
 					continue;
-				if (ring_collect(h, rd, m, scratch, false, l))
-					return m;
+				size_t n;
+				int rc = ring_collect(h, rd, m, scratch, false, l, &n, e);
+				if (rc || n) {
+					*found = m;
+					return rc;
+				}
 			}
 		}
 	}
+	*found = 0;
 	return 0;
 }
 
 /* The malloc_state detector: the ring from start (0: main_arena by its
  * bins) under every layout of the table; the layout under which it closes
  * with the most empty bins heads pointing at themselves wins, its ring is
- * left in list and its size returned (0: no layout closes it). */
-static size_t ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, struct ring *list)
+ * left in list and its size in *n (0: no layout closes it). */
+static int ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, struct ring *list, size_t *n,
+		       struct err *e)
 {
 	size_t self[8] = { 0 }, nring[8] = { 0 }, best = SIZE_MAX, other = 0;
 	uint64_t from[8] = { 0 };
 
 	for (size_t k = 0; k < glibc_n_ms_layouts && k < 8; k++) {
 		const struct glibc_ms_layout *l = glibc_ms_layouts[k];
-		from[k] = *start ? *start : main_by_bins(h, rd, list, l);
-		nring[k] = from[k] ? ring_collect(h, rd, from[k], list, false, l) : 0;
+		int rc;
+		from[k] = *start;
+		if (!*start && (rc = main_by_bins(h, rd, list, l, &from[k], e)))
+			return rc;
+		if (from[k] && (rc = ring_collect(h, rd, from[k], list, false, l, &nring[k], e)))
+			return rc;
 		self[k] = ring_nself(list->v, nring[k]);
 		if (nring[k] && (best == SIZE_MAX || self[k] > self[best]))
 			best = k;
 	}
+	*n = 0;
 	if (best == SIZE_MAX)
 		return 0;
 	for (size_t k = 0; k < glibc_n_ms_layouts && k < 8; k++)
@@ -269,26 +291,29 @@ static size_t ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, s
 			other = self[k];
 	const struct glibc_ms_layout *l = glibc_ms_layouts[best];
 	*start = from[best];
-	ring_collect(h, rd, from[best], list, false, l);
+	size_t again;
+	int rc = ring_collect(h, rd, from[best], list, false, l, &again, e);
+	if (rc)
+		return rc;
 	h->msl = l;
-	heap_glibc_note(h, glibc_rows_ms(l), "malloc_state", l->name,
+	*n = nring[best];
+	return noted(heap_glibc_note(h, glibc_rows_ms(l), "malloc_state", l->name,
 			"ring of %zu arenas closes through next at +%u; %zu of %zu bins[] heads at +%u point at "
 			"themselves (%zu under any other layout); top at +%u", nring[best], l->next, self[best],
-			nring[best] * (GL_NBINS - 1), l->bins, other, l->top);
-	return nring[best];
+			nring[best] * (GL_NBINS - 1), l->bins, other, l->top), e);
 }
 
 /* The malloc_par detector, step 4: mp_ near main_arena under each layout
  * of the table.  sbrk_lo..sbrk_hi bounds sbrk_base.  Exactly one address
  * under one layout must fit. */
-static void find_mp(struct heap *h, struct heap_rd *rd, uint64_t sbrk_lo, uint64_t sbrk_hi)
+static int find_mp(struct heap *h, struct heap_rd *rd, uint64_t sbrk_lo, uint64_t sbrk_hi, struct err *e)
 {
 	const struct image_segment *sg = image_segment_at(h->img, h->main_arena);
 	size_t found = 0;
 	uint64_t tbins_found = 0;
 
 	if (!sg)
-		return;
+		return 0;
 	for (size_t k = 0; k < glibc_n_mp_layouts; k++) {
 		const struct glibc_mp_layout *l = glibc_mp_layouts[k];
 		if (l->size > GL_MP_READ_MAX)
@@ -298,7 +323,7 @@ static void find_mp(struct heap *h, struct heap_rd *rd, uint64_t sbrk_lo, uint64
 			int32_t n_mmaps, max_n;
 			uint64_t sbrk, mm, maxmm, tbins, tmax, tcount;
 			if (!heap_rd_u64(rd, p + l->sbrk_base, &sbrk) || sbrk < sbrk_lo || sbrk > sbrk_hi ||
-			    (sbrk & 7) || !heap_rd_get(rd, p, b, l->size))
+			    (sbrk & (GL_SIZE_SZ - 1)) || !heap_rd_get(rd, p, b, l->size))
 				continue;
 			memcpy(&n_mmaps, b + l->n_mmaps, 4);
 			memcpy(&max_n, b + l->max_n_mmaps, 4);
@@ -328,16 +353,15 @@ static void find_mp(struct heap *h, struct heap_rd *rd, uint64_t sbrk_lo, uint64
 	h->have_mp = found == 1;
 	if (!h->have_mp) {
 		h->mpl = NULL;
-		heap_glibc_note(h, 0, "malloc_par (mp_)", "not found",
-				"%zu places in libc's data fit a layout of the table (one is needed): mmapped chunks "
-				"and sbrk_base are not cross-checked", found);
-		return;
+		return noted(heap_glibc_note(h, 0, "malloc_par (mp_)", "not found",
+					     "%zu places in libc's data fit a layout of the table (one is needed): "
+					     "mmapped chunks and sbrk_base are not cross-checked", found), e);
 	}
-	heap_glibc_note(h, glibc_rows_mp(h->mpl), "malloc_par (mp_)", h->mpl->name,
+	return noted(heap_glibc_note(h, glibc_rows_mp(h->mpl), "malloc_par (mp_)", h->mpl->name,
 			"mp_ at 0x%llx, the only fit: sbrk_base 0x%llx at +%u in the brk heap, n_mmaps %d, "
 			"mmapped_mem 0x%llx, tcache_bins %llu", (unsigned long long)h->mp_addr,
 			(unsigned long long)h->mp_sbrk_base, h->mpl->sbrk_base, h->mp_n_mmaps,
-			(unsigned long long)h->mp_mmapped_mem, (unsigned long long)tbins_found);
+			(unsigned long long)h->mp_mmapped_mem, (unsigned long long)tbins_found), e);
 }
 
 /* Puts the ring into h->arenas with main first, in ring order from main
@@ -368,17 +392,19 @@ int heap_find_arenas(struct heap *h, struct heap_rd *rd, struct err *e)
 	size_t n = 0, main_i = SIZE_MAX;
 	int rc;
 
-	start = first_thread_arena(h, rd);
-	if (start && !(n = ring_detect(h, rd, &start, &ring)))
-		ring_collect(h, rd, start, &ring, true, glibc_ms_layouts[0]); /* records where it breaks */
-	if (!n) {
+	rc = first_thread_arena(h, rd, &start, e);
+	if (!rc && start && !(rc = ring_detect(h, rd, &start, &ring, &n, e)) && !n) {
+		size_t broken;   /* records where it breaks */
+		rc = ring_collect(h, rd, start, &ring, true, glibc_ms_layouts[0], &broken, e);
+	}
+	if (!rc && !n) {
 		start = 0;
-		n = ring_detect(h, rd, &start, &ring);
+		rc = ring_detect(h, rd, &start, &ring, &n, e);
 	}
 	list = ring.v;
-	if (ring.oom) {
+	if (rc) {
 		free(list);
-		return err_set(e, ERR_NOMEM, "heap: out of memory following the arena ring");
+		return rc;
 	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t hs = behind_heap_info(rd, list[i].addr, h->hinfo_size);
@@ -394,7 +420,9 @@ int heap_find_arenas(struct heap *h, struct heap_rd *rd, struct err *e)
 	}
 	if (!n || main_i == SIZE_MAX) {
 		free(list);
-		heap_glibc_note(h, 0, "malloc_state", "not found", "no ring of malloc_state of any layout in the table");
+		if ((rc = noted(heap_glibc_note(h, 0, "malloc_state", "not found",
+						"no ring of malloc_state of any layout in the table"), e)))
+			return rc;
 		return err_set(e, ERR_NOTFOUND, "heap: no glibc malloc arena found in the core "
 			       "(not a glibc program, or malloc was never called)");
 	}
@@ -406,7 +434,7 @@ int heap_find_arenas(struct heap *h, struct heap_rd *rd, struct err *e)
 		const struct heap_ms *m = &h->ms[0];
 		const struct image_segment *sg = image_segment_at(h->img, m->top);
 		if (sg)
-			find_mp(h, rd, sg->start, m->top);
+			return find_mp(h, rd, sg->start, m->top, e);
 	}
 	return 0;
 }

@@ -97,7 +97,7 @@ static bool tc_is_first_in_heap(const struct heap *h, uint64_t mem)
  * checks.  True when the list holds together and ends. */
 static bool fast_list(struct heap *h, struct heap_rd *rd, size_t ai, int i, bool safe, bool mark)
 {
-	uint64_t p = h->ms[ai].fastbins[i], want = (uint64_t)(i + 2) * 16;
+	uint64_t p = h->ms[ai].fastbins[i], want = GL_MINSIZE + GL_ALIGN * (uint64_t)i; /* fastbin_index inverted */
 	/* no list is longer than its arena has chunks of its size */
 	uint64_t bound = h->arenas[ai].system_bytes / want + 1;
 	struct brent cyc = { 0, 1, 0 };
@@ -146,7 +146,7 @@ static bool fast_list(struct heap *h, struct heap_rd *rd, size_t ai, int i, bool
 static bool tc_list(struct heap *h, struct heap_rd *rd, const struct tcache *tc, int i, bool safe,
 		    const struct cache_scan *cs, struct tc_keys *keys)
 {
-	uint64_t e = tc->entries[i], want = GL_MINSIZE + 16 * (uint64_t)i;
+	uint64_t e = tc->entries[i], want = GL_MINSIZE + GL_ALIGN * (uint64_t)i; /* csize2tidx inverted */
 	bool mark = cs != NULL;
 	struct brent cyc = { 0, 1, 0 };
 

@@ -25,8 +25,12 @@ enum {
 	GL_CHUNK_HDR = 16,           /* CHUNK_HDR_SZ = 2 * SIZE_SZ */
 	GL_MINSIZE = 32,             /* MINSIZE on 64-bit */
 	GL_ALIGN = 16,               /* MALLOC_ALIGNMENT */
+	GL_SIZE_BITS = 7,            /* SIZE_BITS: PREV_INUSE | IS_MMAPPED | NON_MAIN_ARENA, the low bits
+				      * of a chunk's size field (heap.h HEAP_F_*); chunksize() masks them */
 	GL_NFASTBINS = 10,           /* fastbin_index(request2size(MAX_FAST_SIZE)) + 1 */
 	GL_NBINS = 128,              /* NBINS; bins[] holds NBINS*2-2 pointers */
+	GL_BIN_SZ = 16,              /* one bin of bins[]: its fd and bk pointers (2 * SIZE_SZ) */
+	GL_FD = 16,                  /* offsetof(struct malloc_chunk, fd): bin_at() subtracts it */
 	GL_MS_FLAGS = 4,             /* malloc_state.flags follows the int mutex */
 	GL_NONCONTIGUOUS = 2,        /* NONCONTIGUOUS_BIT in malloc_state.flags */
 	GL_TCACHE_BINS = 64,         /* TCACHE_MAX_BINS (2.42 adds large bins: not in the table) */

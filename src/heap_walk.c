@@ -46,11 +46,22 @@ static int main_region(struct heap *h, struct heap_rd *rd, struct heap_region *r
 	uint64_t hdr, size, end, start;
 
 	*have = false;
-	if (m->top == m->addr + h->msl->bins - 16)
+	if (m->top == m->addr + h->msl->bins - GL_FD)
 		return 0; /* initial_top: the main arena never got memory */
-	if (!heap_rd_u64(rd, m->top + 8, &hdr))
-		return heap_add_corruption(h, m->top, "main arena top chunk is not in the core");
-	size = hdr & ~(uint64_t)7;
+	if (!heap_rd_u64(rd, m->top + 8, &hdr)) {
+		/* A filtered core without top's page (the read faults, never
+		 * zeros): the heap still ends where mp_.sbrk_base + system_mem
+		 * says, and the chunk walk stops at the first header missing. */
+		uint64_t sbrk_end = h->mp_sbrk_base + m->system_mem;
+		if (!h->have_mp || !image_missing(h->img, m->top + 8, 8) || sbrk_end <= m->top + GL_CHUNK_HDR)
+			return heap_add_corruption(h, m->top, "main arena top chunk is not in the core");
+		int rc = heap_add_corruption(h, m->top, "main arena top chunk not saved in the core: heap end "
+					     "from mp_.sbrk_base + system_mem");
+		if (rc)
+			return rc;
+		hdr = sbrk_end - m->top;
+	}
+	size = hdr & ~(uint64_t)GL_SIZE_BITS;
 	end = m->top + size;
 	if (end < m->top || (size & (GL_ALIGN - 1)))
 		return heap_add_corruption(h, m->top, "main arena top chunk has a bad size 0x%llx",
@@ -194,7 +205,7 @@ static int scan_mmapped(struct heap *h, struct heap_rd *rd, size_t narena_region
 			}
 			size = 0;
 			if (heap_rd_get(rd, a, w, sizeof w) && w[0] == 0 && (w[1] & (GL_PAGE - 1)) == HEAP_F_MMAPPED)
-				size = w[1] & ~(uint64_t)7;
+				size = w[1] & ~(uint64_t)GL_SIZE_BITS;
 			if (size < GL_PAGE || size > sg->end - a) {
 				a += GL_PAGE;
 				continue;
@@ -231,7 +242,7 @@ static bool chain_ok(struct chunk_walk *w, const struct heap_region *r, uint64_t
 			return true;
 		if (!hdr_size(w, p, &hdr))
 			return false;
-		size = hdr & ~(uint64_t)7;
+		size = hdr & ~(uint64_t)GL_SIZE_BITS;
 		if ((hdr & HEAP_F_MMAPPED) || size < GL_MINSIZE || (size & (GL_ALIGN - 1)) ||
 		    size > r->end - p || (w->top > p && p + size > w->top))
 			return false;
@@ -252,7 +263,7 @@ static int push(struct chunk_walk *w, const struct heap_region *r, uint64_t p, u
 		uint64_t hdr, int state, struct err *e)
 {
 	struct heap_chunk c = {
-		.mem = p + GL_CHUNK_HDR, .size = size, .flags = (uint32_t)(hdr & 7),
+		.mem = p + GL_CHUNK_HDR, .size = size, .flags = (uint32_t)(hdr & GL_SIZE_BITS),
 		.arena = r->arena, .state = (uint8_t)state,
 	};
 	/* A tcache is looked for among chunks of its size under each layout
@@ -301,7 +312,7 @@ static bool fencepost(struct chunk_walk *w, const struct heap_region *r, uint64_
 		return p == r->end - GL_CHUNK_HDR;
 	if (size > GL_MINSIZE || p + size != r->end - GL_CHUNK_HDR || !heap_rd_2u64(w->rd, p + size, nx))
 		return false;
-	return (nx[1] & ~(uint64_t)7) == 0;
+	return (nx[1] & ~(uint64_t)GL_SIZE_BITS) == 0;
 }
 
 static int region_chunks(struct chunk_walk *w, const struct heap_region *r, struct err *e)
@@ -319,7 +330,7 @@ static int region_chunks(struct chunk_walk *w, const struct heap_region *r, stru
 		if (p == w->top) {
 			if (!have_hdr && !hdr_size(w, p, &hdr))
 				return heap_add_corruption(w->h, p, "top chunk header is not in the core");
-			size = hdr & ~(uint64_t)7;
+			size = hdr & ~(uint64_t)GL_SIZE_BITS;
 			if (p + size != r->end)
 				heap_add_corruption(w->h, p, "top chunk of size 0x%llx does not end at the heap end 0x%llx",
 						    (unsigned long long)size, (unsigned long long)r->end);
@@ -330,7 +341,7 @@ static int region_chunks(struct chunk_walk *w, const struct heap_region *r, stru
 		if (r->end - p < GL_CHUNK_HDR || (!have_hdr && !hdr_size(w, p, &hdr)))
 			return heap_add_corruption(w->h, p, "chunk header at the heap end is cut off or missing");
 		have_hdr = false;
-		size = hdr & ~(uint64_t)7;
+		size = hdr & ~(uint64_t)GL_SIZE_BITS;
 		if (!r->has_top && fencepost(w, r, p, size))
 			return 0; /* the rest of this heap is glibc's fencepost */
 		if (size < GL_MINSIZE || (size & (GL_ALIGN - 1)) || size > r->end - p ||

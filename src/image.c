@@ -209,6 +209,10 @@ static int image_open_core(struct image *img, struct err *e)
 	int rc = image_map_core(img, e);
 	if (rc)
 		return rc;
+	/* image_pread's descriptor, opened here so that image_pread changes
+	 * nothing and may run on any thread (-1: pread copies nothing) */
+	if (!img->core_anon)
+		img->win->fd = open(img->core_path, O_RDONLY | O_CLOEXEC);
 	elf_version(EV_CURRENT);
 	Elf *elf = elf_memory((char *)img->core, img->core_size);
 	if (!elf)
@@ -224,6 +228,8 @@ static int image_open_core(struct image *img, struct err *e)
 	image_label_segments(img);
 	return 0;
 }
+
+static void image_files_open(struct image *img);
 
 static char *dup_or_null(const char *s)
 {
@@ -254,6 +260,7 @@ int image_open(struct image **out, const char *core_path, const char *exe_path, 
 		image_close(img);
 		return rc;
 	}
+	image_files_open(img);
 	*out = img;
 	return 0;
 }
@@ -286,6 +293,7 @@ int image_open_auto(struct image **out, const char *core_path, struct err *e)
 		image_close(img);
 		return rc;
 	}
+	image_files_open(img);
 	*out = img;
 	return 0;
 }
@@ -321,6 +329,7 @@ int image_open_pid(struct image **out, int pid, const char *exe_path, struct ima
 		image_close(img);
 		return rc;
 	}
+	image_files_open(img);
 	*out = img;
 	return 0;
 }
@@ -359,8 +368,8 @@ void image_close(struct image *img)
 
 /* Where the bytes from one address on come from, and for how long. */
 /* ZERO: the process saw zeros (past a mapped file's end); MISSING: a part of
- * a segment the core does not hold and no file backs (read as zeros, but the
- * process may have seen anything there). */
+ * a segment the core does not hold and no file backs (the process may have
+ * seen anything there: image_read faults, image_read_zerofill counts it). */
 enum piece_kind { PIECE_CORE, PIECE_FILE, PIECE_ZERO, PIECE_MISSING };
 struct piece {
 	enum piece_kind kind;
@@ -387,22 +396,33 @@ static bool file_is_stale(const struct image *img, size_t fi, const struct image
 	return strcmp(core_id, file_id) != 0;
 }
 
-/* The file behind map m, opened (and checked) on first use. */
+/* Opens (and checks) every file NT_FILE names that the executable given
+ * does not back.  Done once at open, after the executable is attached, so
+ * that every read through a const image changes nothing (and may run on
+ * any thread): a file that cannot be opened, or is stale, is a fault at
+ * the read that needs it, with its reason. */
+static void image_files_open(struct image *img)
+{
+	for (size_t i = 0; i < img->nfiles; i++) {
+		struct image_file *f = &img->files[i];
+		if (f->state != IMAGE_FILE_UNTRIED)
+			continue;
+		f->errnum = image_map_file(f->path, &f->map, &f->size);
+		f->state = f->errnum ? IMAGE_FILE_FAILED : IMAGE_FILE_OPEN;
+		if (f->state == IMAGE_FILE_OPEN && file_is_stale(img, i, f)) {
+			munmap((void *)f->map, f->size);
+			f->map = NULL;
+			f->size = 0;
+			f->stale = true;
+			f->state = IMAGE_FILE_FAILED;
+		}
+	}
+}
+
+/* The file behind map m (opened at open: image_files_open). */
 static const struct image_file *image_file_get(const struct image *img, const struct image_map *m)
 {
-	struct image_file *f = &img->files[m->file];
-	if (f->state != IMAGE_FILE_UNTRIED)
-		return f;
-	f->errnum = image_map_file(f->path, &f->map, &f->size);
-	f->state = f->errnum ? IMAGE_FILE_FAILED : IMAGE_FILE_OPEN;
-	if (f->state == IMAGE_FILE_OPEN && file_is_stale(img, m->file, f)) {
-		munmap((void *)f->map, f->size);
-		f->map = NULL;
-		f->size = 0;
-		f->stale = true;
-		f->state = IMAGE_FILE_FAILED;
-	}
-	return f;
+	return &img->files[m->file];
 }
 
 /* The piece of a file mapping at addr: 1 found, 0 past the file's last page
@@ -414,6 +434,9 @@ static int piece_from_file(const struct image *img, const struct image_map *m, u
 	if (f->stale)
 		return err_fault(e, addr,
 				 "0x%llx is not in the core and %s on this machine is not the file the process mapped (its build-id differs from the core's copy); put the process's copy at that path",
+				 (unsigned long long)addr, f->path);
+	if (f->state == IMAGE_FILE_UNTRIED)   /* a read while the image is being opened */
+		return err_fault(e, addr, "0x%llx is not in the core and its file %s is not open yet",
 				 (unsigned long long)addr, f->path);
 	if (f->state == IMAGE_FILE_FAILED)
 		return err_fault(e, addr,
@@ -488,21 +511,27 @@ uint64_t image_missing(const struct image *img, uint64_t addr, uint64_t len)
 	return missing;
 }
 
-int image_read(const struct image *img, uint64_t addr, void *buf, size_t len, struct err *e)
+/* The bytes of [addr, addr + len) piece by piece.  Bytes the core lacks
+ * (PIECE_MISSING) are a fault when missing is NULL; otherwise they are
+ * zero-filled and counted in *missing. */
+static int read_pieces(const struct image *img, uint64_t addr, uint8_t *out, size_t len, uint64_t *missing,
+		       struct err *e)
 {
-	uint8_t *out = buf;
-	const void *p = len ? image_ptr(img, addr, len) : NULL;
-
-	if (p) {   /* the window or the core itself: the common case */
-		memcpy(buf, p, len);
-		return 0;
-	}
 	while (len > 0) {
 		struct piece pc;
 		int rc = image_piece(img, addr, &pc, e);
 		if (rc)
 			return rc;
 		size_t n = (size_t)min_u64(pc.len, len);
+		if (pc.kind == PIECE_MISSING && !missing) {
+			const struct image_segment *s = image_segment_at(img, addr);
+			return err_fault(e, addr, "memory not saved in core dump at 0x%llx (the core holds 0x%llx bytes "
+					 "of the segment 0x%llx-0x%llx: a filtered or cut dump)", (unsigned long long)addr,
+					 (unsigned long long)(s ? s->filesz : 0), (unsigned long long)(s ? s->start : 0),
+					 (unsigned long long)(s ? s->end : 0));
+		}
+		if (pc.kind == PIECE_MISSING)
+			*missing += n;
 		if (pc.kind == PIECE_ZERO || pc.kind == PIECE_MISSING)
 			memset(out, 0, n);
 		else
@@ -514,6 +543,30 @@ int image_read(const struct image *img, uint64_t addr, void *buf, size_t len, st
 		addr += n;
 	}
 	return 0;
+}
+
+int image_read(const struct image *img, uint64_t addr, void *buf, size_t len, struct err *e)
+{
+	const void *p = len ? image_ptr(img, addr, len) : NULL;
+
+	if (p) {   /* the window or the core itself: the common case */
+		memcpy(buf, p, len);
+		return 0;
+	}
+	return read_pieces(img, addr, buf, len, NULL, e);
+}
+
+int image_read_zerofill(const struct image *img, uint64_t addr, void *buf, size_t len, uint64_t *missing,
+			struct err *e)
+{
+	const void *p = len ? image_ptr(img, addr, len) : NULL;
+
+	*missing = 0;
+	if (p) {
+		memcpy(buf, p, len);
+		return 0;
+	}
+	return read_pieces(img, addr, buf, len, missing, e);
 }
 
 /* The hot path: a branch-free binary search (the walker's addresses jump
@@ -565,13 +618,10 @@ void image_release(const struct image *img, uint64_t lo, uint64_t hi)
 	advise(img, lo, hi, MADV_DONTNEED);
 }
 
-/* The core file's descriptor for pread, opened on first use; -1 if it cannot be. */
+/* The core file's descriptor for pread (opened at open); -1 if it could not be. */
 static int core_fd(const struct image *img)
 {
-	struct image_win *wn = img->win;
-	if (wn->fd < 0)
-		wn->fd = open(img->core_path, O_RDONLY | O_CLOEXEC);
-	return wn->fd;
+	return img->win->fd;
 }
 
 size_t image_pread(const struct image *img, uint64_t addr, void *buf, size_t len)
@@ -605,10 +655,16 @@ size_t image_pread(const struct image *img, uint64_t addr, void *buf, size_t len
 	return len;
 }
 
+uint64_t image_window_gen(const struct image *img)
+{
+	return img->win->gen;
+}
+
 bool image_window(const struct image *img, uint64_t lo, uint64_t hi)
 {
 	struct image_win *wn = img->win;
 	wn->len = 0;
+	wn->gen++;
 	if (hi <= lo)
 		return false;
 	/* Clipped before allocating: the buffer is bounded by what the core
@@ -639,6 +695,7 @@ bool image_window_swap(const struct image *img, uint64_t lo, size_t len, uint8_t
 {
 	struct image_win *wn = img->win;
 	wn->len = 0;
+	wn->gen++;
 	size_t u = image_seg_upper(img, lo);
 	if (u == 0 || len == 0 || !*buf || len > *cap)
 		return false;
@@ -757,6 +814,11 @@ const char *image_exe_build_id(const struct image *img)
 const char *image_build_id_check(const struct image *img)
 {
 	return img->build_id_check;
+}
+
+enum image_build_id_state image_build_id_state(const struct image *img)
+{
+	return img->build_id_state;
 }
 
 const char *image_core_compression(const struct image *img)

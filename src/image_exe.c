@@ -290,10 +290,11 @@ int image_exe_load(struct image *img, const char *exe_path, struct err *e)
 			       "executable does not match the core: the core's program headers are at 0x%llx, %s puts them at 0x%llx; pass the exact binary the process ran",
 			       (unsigned long long)phdr, exe_path,
 			       (unsigned long long)(img->bias + img->exe.phdr_vaddr));
-	if (img->core_build_id[0] && img->exe_build_id[0])
+	if (img->core_build_id[0] && img->exe_build_id[0]) {
 		snprintf(img->build_id_check, sizeof img->build_id_check, "build-id %s matches",
 			 img->exe_build_id);
-	else if (!img->exe_build_id[0])
+		img->build_id_state = IMAGE_BUILD_ID_MATCHES;
+	} else if (!img->exe_build_id[0])
 		snprintf(img->build_id_check, sizeof img->build_id_check,
 			 "not checked: %s has no build-id", exe_path);
 	exe_attach(img, exe_path);

@@ -5,7 +5,7 @@
  *
  * Everything here points into three kinds of memory: the read-only mmap of
  * the core, the read-only mmap of the executable, and read-only mmaps of the
- * files NT_FILE names (opened on first use).  image_close releases all three.
+ * files NT_FILE names (opened by image_open*, after the executable).  image_close releases all three.
  */
 #ifndef AGGOP_IMAGE_PRIV_H
 #define AGGOP_IMAGE_PRIV_H
@@ -43,7 +43,7 @@ struct image_seg {
 	uint64_t offset; /* p_offset: pub.filesz bytes of it are in the core */
 };
 
-/* A file NT_FILE names, opened and mmapped on first use. */
+/* A file NT_FILE names, opened and mmapped at open (image_files_open). */
 enum image_file_state { IMAGE_FILE_UNTRIED, IMAGE_FILE_OPEN, IMAGE_FILE_FAILED };
 struct image_file {
 	const char *path;   /* as recorded in the core (points into the core) */
@@ -79,12 +79,14 @@ struct image_note_seg {
 
 /* A copy of part of the core, read with pread (image_window): image_ptr
  * answers from it before the mmapped core.  Reached through a pointer so
- * that a const image can move it (like the file table, not thread-safe). */
+ * that a const image can move it: the image's one mutable part, used by
+ * one thread (image.h, image_window). */
 struct image_win {
-	int fd;               /* the core, opened on first use; -1 before */
+	int fd;               /* the core for image_pread, opened at open; -1: none */
 	uint8_t *buf;
 	size_t cap;
 	uint64_t lo, len;     /* it holds target addresses [lo, lo + len) */
+	uint64_t gen;         /* moves so far (image_window_gen) */
 };
 
 struct image {
@@ -130,6 +132,7 @@ struct image {
 	char core_build_id[2 * IMAGE_BUILD_ID_MAX + 1];
 	char exe_build_id[2 * IMAGE_BUILD_ID_MAX + 1];
 	char build_id_check[512];
+	enum image_build_id_state build_id_state;
 };
 
 /* One ELF note, as an iterator over a bounded buffer yields it. */

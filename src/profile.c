@@ -28,7 +28,7 @@ static int setup_enum(struct profile *p, const struct types *t, const char *name
 	type_id id;
 	int rc = types_lookup(t, name, &id, e);
 	if (rc)
-		return err_wrap(e, "--enum %s", name);
+		return err_wrap(e, rc, "--enum %s", name);
 	id = types_resolve(t, id);
 	const struct types_type *et = types_get(t, id);
 	if (!et->vpart)

@@ -301,7 +301,7 @@ int target_labels(struct walk *w, const struct types *t, const struct target *tg
 		return 0;
 	int rc = target_path(w, t, root, root_type, tg->registry, &a, &ty, e);
 	if (rc)
-		return err_wrap(e, "registry (%s)", tg->registry);
+		return err_wrap(e, rc, "registry (%s)", tg->registry);
 	struct label_ctx c = {.w = w, .t = t, .tg = tg, .out = out, .e = e};
 	rc = walk_elements(w, a, ty, each_descriptor, &c, e);
 	return rc > 0 && rc != ERR_NOMEM ? 0 : rc;
@@ -531,7 +531,7 @@ int target_walk(struct run *r, const struct target *tg, uint64_t root_addr, type
 	}
 	rc = target_path(r->w, r->t, root_addr, root_type, tg->tables, &ta, &tt, e);
 	if (rc) {
-		err_wrap(e, "entity tables (%s)", tg->tables);
+		err_wrap(e, rc, "entity tables (%s)", tg->tables);
 		return rc;
 	}
 	struct tables_walk tw = {.r = r, .tg = tg, .labels = labels};

@@ -172,7 +172,7 @@ int report_gate_load(struct report_gate *g, const char *file, struct err *e)
 		if (!t)
 			rc = err_set(e, ERR_NOMEM, "out of memory");
 		else if (*t && (rc = report_gate_add(g, t, e)))
-			err_wrap(e, "%s:%d", file, lineno);
+			err_wrap(e, rc, "%s:%d", file, lineno);
 		free(t);
 	}
 	free(line);

@@ -247,34 +247,3 @@ int report_layout_print(FILE *out, const struct types *t, type_id id, bool json,
 		return err_set(e, ERR_IO, "writing the layout failed");
 	return 0;
 }
-
-/* True when path is an ELF core file (e_type ET_CORE, either byte order). */
-static bool is_core_file(const char *path)
-{
-	unsigned char h[18];
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return false;
-	bool core = fread(h, 1, sizeof h, f) == sizeof h && !memcmp(h, "\177ELF", 4) &&
-		    (h[5] == 2 ? h[16] == 0 && h[17] == 4 : h[16] == 4 && h[17] == 0);
-	fclose(f);
-	return core;
-}
-
-int report_layout_run(FILE *out, const char *exe, const char *debug_file, const char *type, bool json,
-		      struct err *e)
-{
-	struct types *t;
-	type_id id;
-	if (is_core_file(exe))
-		return err_set(e, ERR_INPUT, "%s is a core dump, not an executable: layout reads the types from the "
-			       "executable (aggop-inspect layout EXECUTABLE TYPE)", exe);
-	int rc = types_open(&t, exe, debug_file, e);
-	if (rc)
-		return rc;
-	rc = types_lookup(t, type, &id, e);
-	if (!rc)
-		rc = report_layout_print(out, t, id, json, e);
-	types_close(t);
-	return rc;
-}

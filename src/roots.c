@@ -29,7 +29,7 @@ int roots_symbol(struct dec *d, const char *name, struct roots_result *out, stru
 		return err_set(e, ERR_INPUT, "static %s at 0x%" PRIx64 " is not in the core", s->name, addr);
 	rc = dec_unwrap(d, addr, s->type, &out->addr, &out->type, e);
 	if (rc)
-		return err_wrap(e, "root %s", s->name);
+		return err_wrap(e, rc, "root %s", s->name);
 	const struct types_type *tt = types_get(t, out->type);
 	snprintf(out->how, sizeof out->how, "static %s at 0x%" PRIx64 " (link 0x%" PRIx64 " + bias 0x%" PRIx64
 		 "), value %s at 0x%" PRIx64, s->name, addr, s->addr, image_bias(img), tt ? tt->name : "?", out->addr);
@@ -241,10 +241,10 @@ int roots_heap_scan(const struct image *img, const struct types *t,
 	const struct types_type *it = types_get(t, inner);
 	uint64_t data_off, strong_off, weak_off;
 	type_id data_t;
-	if (types_member_path(t, inner, "data", &data_off, &data_t, e) ||
-	    types_member_path(t, inner, "strong", &strong_off, NULL, e) ||
-	    types_member_path(t, inner, "weak", &weak_off, NULL, e))
-		return err_wrap(e, "%s", it->name);
+	if ((rc = types_member_path(t, inner, "data", &data_off, &data_t, e)) ||
+	    (rc = types_member_path(t, inner, "strong", &strong_off, NULL, e)) ||
+	    (rc = types_member_path(t, inner, "weak", &weak_off, NULL, e)))
+		return err_wrap(e, rc, "%s", it->name);
 	uint64_t want = heap_request_chunk(it->size);
 	struct statics_range sr;
 	statics_range(img, t, &sr);

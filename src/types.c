@@ -98,7 +98,7 @@ static int index_file(struct types *t, const char *path, struct err *e)
 	if (!rc)
 		rc = types_merge(&b);
 	if (rc && rc != ERR_NOTFOUND)
-		err_wrap(e, "%s", path);
+		err_wrap(e, rc, "%s", path);
 	types_file_close(&f);
 	types_build_deinit(&b);
 	return rc;

@@ -372,8 +372,12 @@ static void test_window_and_pread(void **state)
 		assert_non_null(got);
 		assert_int_equal(image_pread(c->img, b->addr, got, b->len), b->len);
 		assert_memory_equal(got, b->bytes, b->len);
-		uint64_t lo = b->addr & ~4095ull;
+		uint64_t lo = b->addr & ~4095ull, gen = image_window_gen(c->img);
 		assert_true(image_window(c->img, lo, b->addr + b->len));
+		/* every move of the window is counted: a pointer into it is
+		 * checked against the generation it was taken in */
+		assert_true(image_window_gen(c->img) == gen + 1);
+		gen = image_window_gen(c->img);
 		const uint8_t *p = image_ptr(c->img, b->addr, b->len);
 		assert_non_null(p);
 		assert_memory_equal(p, b->bytes, b->len);
@@ -382,6 +386,7 @@ static void test_window_and_pread(void **state)
 		assert_memory_equal(got, b->bytes, b->len);
 		/* a window elsewhere: the bytes come from the mmap again */
 		assert_false(image_window(c->img, 16, 4096));
+		assert_true(image_window_gen(c->img) != gen);   /* p is no longer valid */
 		image_release(c->img, 0, UINT64_MAX);
 		p = image_ptr(c->img, b->addr, b->len);
 		assert_non_null(p);
@@ -514,7 +519,8 @@ static void test_mapped_edges(void **state)
 	}
 	assert_true(gaps >= 3);
 	/* A read across two adjacent mappings is the two halves read apart
-	 * (the pieces may come from the core, a file and zeros). */
+	 * (the pieces may come from the core, a file and the zeros past a
+	 * file's end). */
 	size_t joins = 0;
 	for (size_t i = 0; i < t->nregions; i++)
 		for (size_t j = 0; j < t->nregions; j++) {
@@ -523,7 +529,17 @@ static void test_mapped_edges(void **state)
 				continue;
 			uint8_t whole[16], lo[8], hi[8];
 			struct err e = {0};
-			if (image_read(c->img, a->hi - 8, whole, 16, &e) != 0)
+			int rc = image_read(c->img, a->hi - 8, whole, 16, &e);
+			if (image_missing(c->img, a->hi - 8, 16)) {
+				/* a mapping the dumper wrote none of (the kernel
+				 * skips a PROT_NONE guard and VM_DONTDUMP memory):
+				 * a fault at its first byte, never zeros */
+				assert_int_equal(rc, ERR_FAULT);
+				assert_true(e.addr == (image_missing(c->img, a->hi - 8, 8) ? a->hi - 8 : a->hi));
+				assert_non_null(strstr(e.msg, "not saved in core dump"));
+				continue;
+			}
+			if (rc != 0)
 				fail_msg("read across 0x%llx: %s", (unsigned long long)a->hi, e.msg);
 			assert_int_equal(image_read(c->img, a->hi - 8, lo, 8, &e), 0);
 			assert_int_equal(image_read(c->img, b->lo, hi, 8, &e), 0);
@@ -722,6 +738,95 @@ static void test_no_exe(void **state)
 	assert_int_equal(image_read(img, b->addr, got, b->len, &e), 0);
 	assert_memory_equal(got, b->bytes, b->len);
 	image_close(img);
+}
+
+static void patch(const char *path, uint64_t off, const void *p, size_t n);
+
+/* A filtered core: the page holding a value the probe wrote (in memory no
+ * file backs) is cut from its PT_LOAD, p_filesz ending just before it, as a
+ * dump told not to write some memory leaves it.  The process had that page,
+ * so it is still mapped, but what it held is unknown: reading it is a fault
+ * naming the address ("memory not saved in core dump"), where the old reader
+ * returned zeros; the zero-filling read gives zeros and counts every one;
+ * the bytes before the cut still read as the probe wrote them. */
+static void test_missing_page_faults(void **state)
+{
+	struct ctx *c = *state;
+	const struct blob *b = NULL;
+	const struct image_segment *s = NULL;
+	for (size_t i = 0; i < c->t->nmems && !b; i++) {
+		const struct image_segment *x = image_segment_at(c->img, c->t->mems[i].addr);
+		if (x && !x->file && (x->flags & IMAGE_W) && c->t->mems[i].len &&
+		    c->t->mems[i].addr + c->t->mems[i].len <= x->start + x->filesz) {
+			b = &c->t->mems[i];
+			s = x;
+		}
+	}
+	if (!b)
+		fail_msg("no value of the probe lies in anonymous memory the core holds");
+	uint64_t page = b->addr & ~(uint64_t)4095;
+	/* the PT_LOAD's header, from the core's program headers */
+	FILE *f = fopen(c->core, "rb");
+	assert_non_null(f);
+	Elf64_Ehdr eh;
+	assert_int_equal(fread(&eh, sizeof eh, 1, f), 1);
+	uint64_t ph_off = 0;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		uint64_t at = eh.e_phoff + i * sizeof ph;
+		assert_int_equal(fseek(f, (long)at, SEEK_SET), 0);
+		assert_int_equal(fread(&ph, sizeof ph, 1, f), 1);
+		if (ph.p_type == PT_LOAD && ph.p_vaddr == s->start && ph.p_filesz == s->filesz)
+			ph_off = at;
+	}
+	fclose(f);
+	assert_true(ph_off != 0);
+	char tmp[1200];
+	tmp_path(tmp, sizeof tmp, "filtered");
+	copy_file(c->core, tmp);
+	uint64_t filesz = page - s->start;
+	patch(tmp, ph_off + offsetof(Elf64_Phdr, p_filesz), &filesz, sizeof filesz);
+
+	struct image *img = NULL;
+	struct err e = {0};
+	if (image_open(&img, tmp, c->exe, &e) != 0)
+		fail_msg("%s", e.msg);
+	uint8_t got[512], before[8];
+	size_t len = b->len < sizeof got ? b->len : sizeof got;
+	assert_true(image_mapped(img, b->addr, len));
+	assert_int_equal(image_missing(img, page, 4096), 4096);
+	assert_int_equal(image_read(img, b->addr, got, len, &e), ERR_FAULT);
+	assert_int_equal(e.code, ERR_FAULT);
+	assert_true(e.addr == b->addr);
+	if (!strstr(e.msg, "not saved in core dump"))
+		fail_msg("fault message: %s", e.msg);
+	uint64_t v;
+	assert_int_equal(image_read_u64(img, page, &v, &e), ERR_FAULT);
+	uint64_t missing = 99;
+	memset(got, 0xa5, sizeof got);
+	assert_int_equal(image_read_zerofill(img, b->addr, got, len, &missing, &e), 0);
+	assert_int_equal(missing, len);
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(got[i], 0);
+	if (page > s->start) {
+		/* across the cut: the 8 bytes before it are the core's */
+		assert_int_equal(image_read(img, page - 8, got, 16, &e), ERR_FAULT);
+		assert_true(e.addr == page);
+		assert_int_equal(image_read_zerofill(img, page - 8, got, 16, &missing, &e), 0);
+		assert_int_equal(missing, 8);
+		assert_int_equal(image_read(c->img, page - 8, before, 8, &e), 0);
+		assert_memory_equal(got, before, 8);
+		assert_int_equal(image_read(img, page - 8, got, 8, &e), 0);
+		assert_memory_equal(got, before, 8);
+	}
+	/* the unfiltered core still holds the value */
+	assert_int_equal(image_read(c->img, b->addr, got, len, &e), 0);
+	assert_memory_equal(got, b->bytes, len);
+	assert_int_equal(image_read_zerofill(c->img, b->addr, got, len, &missing, &e), 0);
+	assert_int_equal(missing, 0);
+	assert_memory_equal(got, b->bytes, len);
+	image_close(img);
+	unlink(tmp);
 }
 
 /* File offset of a link-time address in an ELF file (its PT_LOAD). */
@@ -955,6 +1060,7 @@ static const struct named_test tests[] = {
 	{"truncated_refused", test_truncated_refused, NULL},
 	{"not_core_refused", test_not_core_refused, NULL},
 	{"no_exe", test_no_exe, NULL},
+	{"missing_page_faults", test_missing_page_faults, NULL},
 	{"exe_given_backs_text", test_exe_given_backs_text, NULL},
 	{"damaged_cores", test_damaged_cores, NULL},
 };

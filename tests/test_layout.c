@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "cmd.h"
 #include "report.h"
 #include "types_layout.h"
 #include "types.h"
@@ -185,7 +186,7 @@ static json_t *run_json(const char *prog, const char *type)
 	fixture(path, sizeof path, prog);
 	FILE *out = open_memstream(&buf, &len);
 	assert_non_null(out);
-	int rc = report_layout_run(out, path, NULL, type, true, &e);
+	int rc = cmd_layout_run(out, path, NULL, type, true, &e);
 	fclose(out);
 	if (rc)
 		fail_msg("report_layout_run %s: %s", type, e.msg);
@@ -342,20 +343,20 @@ static void test_text_output(void **state)
 	struct err e = { 0 };
 	fixture(path, sizeof path, "cprobe");
 	FILE *out = open_memstream(&buf, &len);
-	assert_int_equal(report_layout_run(out, path, NULL, "node", false, &e), 0);
+	assert_int_equal(cmd_layout_run(out, path, NULL, "node", false, &e), 0);
 	fclose(out);
 	assert_non_null(strstr(buf, "(hole)"));
 	free(buf);
 	buf = NULL;
 	fixture(path, sizeof path, "rust-debug");
 	out = open_memstream(&buf, &len);
-	assert_int_equal(report_layout_run(out, path, NULL, "AggOp", false, &e), 0);
+	assert_int_equal(cmd_layout_run(out, path, NULL, "AggOp", false, &e), 0);
 	fclose(out);
 	assert_non_null(strstr(buf, "dataful"));
 	assert_non_null(strstr(buf, "estimate"));
 	free(buf);
 	out = open_memstream(&buf, &len);
-	assert_int_equal(report_layout_run(out, path, NULL, "NoSuchType", false, &e), ERR_NOTFOUND);
+	assert_int_equal(cmd_layout_run(out, path, NULL, "NoSuchType", false, &e), ERR_NOTFOUND);
 	fclose(out);
 	free(buf);
 }

@@ -17,10 +17,11 @@
  * the arena search succeeds and the chunk walk, the free lists, tcache and
  * fastbin decoding meet the hostile bytes.
  *
- * Either way every query of heap.h runs on the census, and heap_run renders
+ * Either way every query of heap.h runs on the census, and cmd_heap_run renders
  * it for one input in eight (text or JSON by the input's length).  Seeds:
  * tests/fuzz/corpus/heap (synth-base, the synthetic core; heapbase, the
  * probe's heap in the older form). */
+#include "cmd.h"
 #include "fuzz.h"
 #include "heap.h"
 #include "synth.h"
@@ -180,8 +181,10 @@ void fuzz_one(const uint8_t *data, size_t size)
 	uint32_t hsh = 2166136261u;
 	for (size_t i = 0; i < size; i += 61)
 		hsh = (hsh ^ data[i]) * 16777619u;
-	if (out && hsh % 8 == 0)
-		heap_run(out, core.path, NULL, size & 1, &e);
+	if (out && hsh % 8 == 0 && image_open(&img, core.path, NULL, &e) == 0) {
+		cmd_heap_run(out, img, size & 1, 1, &e);
+		image_close(img);
+	}
 }
 
 int fuzz_materialize(const uint8_t *data, size_t size, const char *dir, FILE *args)

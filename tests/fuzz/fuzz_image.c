@@ -34,6 +34,8 @@ static void read_at(const struct image *img, uint64_t addr, size_t len)
 	if (len > sizeof buf)
 		len = sizeof buf;
 	image_read(img, addr, buf, len, &e);
+	uint64_t missing;
+	image_read_zerofill(img, addr, buf, len, &missing, &e);
 	image_ptr(img, addr, len);
 	image_missing(img, addr, len);
 	image_mapped(img, addr, len);

@@ -9,6 +9,7 @@
  * itself, runs once by name.  Output goes to /dev/null.  Seed:
  * tests/fuzz/corpus/layout. */
 #include "fuzz.h"
+#include "cmd.h"
 #include "report.h"
 #include "types_layout.h"
 
@@ -48,7 +49,7 @@ void fuzz_one(const uint8_t *data, size_t size)
 		}
 	}
 	types_close(t);
-	report_layout_run(out, path, NULL, "AggOp", false, &e);
+	cmd_layout_run(out, path, NULL, "AggOp", false, &e);
 }
 
 int fuzz_base(const uint8_t **data, size_t *size)

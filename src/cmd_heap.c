@@ -1,15 +1,20 @@
-/* heap_report.c: `aggop-inspect heap CORE EXECUTABLE [--json]`, the census
- * rendered for people (markdown-ish text) or machines (JSON via jansson).
+/* cmd_heap.c: the heap command (aggop-inspect heap CORE [EXECUTABLE], or
+ * --pid PID): glibc malloc's census rendered for people (markdown-ish text)
+ * or machines (JSON via jansson).
  *
  * It prints the arenas (in-use, cached, free, top and overhead bytes and
  * chunk counts), the mallinfo2 figures as glibc would count them, mmapped
  * chunks, a power-of-two histogram of chunk sizes of in-use chunks, the ten
  * largest chunks, every corruption found and the glibc facts the census
  * detected (a "Detected versions" table; JSON "versions").  A corrupt heap is a finding,
- * not a failure: heap_run returns 0 whenever the census could be taken.
+ * not a failure: cmd_heap_run returns 0 whenever the census could be taken.
  */
-#include "heap.h"
+#include <getopt.h>
+#include <stdio.h>
+
+#include "cmd_int.h"
 #include "fmt.h"
+#include "heap.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -271,22 +276,7 @@ static json_t *build_json(const struct image *img, const struct heap *h, const s
 	return root;
 }
 
-int heap_run(FILE *out, const char *core, const char *exe, bool json, struct err *e)
-{
-	return heap_run_jobs(out, core, exe, json, 1, e);
-}
-
-int heap_run_jobs(FILE *out, const char *core, const char *exe, bool json, unsigned jobs, struct err *e)
-{
-	struct image *img = NULL;
-	int rc = image_open(&img, core, exe, e);
-	if (!rc)
-		rc = heap_run_image(out, img, json, jobs, e);
-	image_close(img);
-	return rc;
-}
-
-int heap_run_image(FILE *out, const struct image *img, bool json, unsigned jobs, struct err *e)
+int cmd_heap_run(FILE *out, const struct image *img, bool json, unsigned jobs, struct err *e)
 {
 	struct heap *h = NULL;
 	struct summary *s;
@@ -315,4 +305,60 @@ int heap_run_image(FILE *out, const struct image *img, bool json, unsigned jobs,
 	free(s);
 	heap_close(h);
 	return rc;
+}
+
+static const char USAGE_HEAP[] =
+	"usage: aggop-inspect heap [--json] [--jobs N] CORE [EXECUTABLE]\n"
+	"       aggop-inspect heap [--json] [--jobs N] --pid PID [EXECUTABLE]\n"
+	"\n"
+	"glibc malloc's census from the core (or a running process's memory) alone: arenas, in-use,\n"
+	"cached and free chunks, the mallinfo2 figures, a histogram of chunk sizes, the largest chunks,\n"
+	"corruption found.\n"
+	"\n"
+	"      --json            as JSON\n"
+	"      --pid PID         a running process, stopped only while its memory is copied\n"
+	"      --jobs N          threads for the census (default: the CPUs this process may run on;\n"
+	"                        the census is the same whatever N is)\n"
+	"  -h, --help            this text\n"
+	"\n"
+	"exit status: 0 ok, 1 usage, 2 unusable input\n";
+
+int cmd_heap(int argc, char **argv)
+{
+	static const struct option lo[] = {{"json", no_argument, 0, 'j'}, {"pid", required_argument, 0, 'p'},
+					   {"help", no_argument, 0, 'h'}, {"jobs", required_argument, 0, 'J'},
+					   {0, 0, 0, 0}};
+	bool json = false;
+	struct cmd_source src = {0};
+	unsigned jobs = 0;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		if (c == 'j')
+			json = true;
+		else if (c == 'p') {
+			if (!cmd_parse_pid(optarg, &src.pid))
+				return cmd_usage_error("--pid needs a process id");
+		} else if (c == 'J') {
+			if (!cmd_parse_jobs(optarg, &jobs))
+				return cmd_usage_error("--jobs needs a number from 1 to 256");
+		} else if (c == 'h') {
+			fputs(USAGE_HEAP, stdout);
+			return 0;
+		} else
+			return cmd_bad_option(c, argv);
+	}
+	if (src.pid ? argc - optind > 1 : argc - optind < 1 || argc - optind > 2)
+		return cmd_usage_error("heap needs CORE and EXECUTABLE (or --pid PID)");
+	if (cmd_source_operands(&src, argc, argv, optind))
+		return 1;
+	struct err e = {0};
+	struct image *img = NULL;
+	char live[256];
+	int status = 0;
+	if (cmd_open_image(&src, false, &img, live, sizeof live, &e) ||
+	    cmd_heap_run(stdout, img, json, jobs ? jobs : cmd_default_jobs(), &e))
+		status = cmd_fail(&e);
+	image_close(img);
+	return status;
 }
