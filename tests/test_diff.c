@@ -317,6 +317,50 @@ static void test_diff_saved_equals_cores(void **state)
 	json_decref(sd);
 }
 
+/* The heap is left as the caller passed it: the census answers the same
+ * per-chunk questions after a profile as before; only with the caller's leave
+ * (profile_options.release_chunks) is its chunk index freed, and the
+ * profile's figures are the same either way. */
+static void test_profile_leaves_the_heap(void **state)
+{
+	(void)state;
+	need_pair();
+	char core[600], exe[600];
+	struct err e = {0};
+	struct image *img = NULL;
+	struct types *t = NULL;
+	struct heap *h = NULL;
+	struct profile *p1 = NULL, *p2 = NULL;
+	struct profile_options po = {0};
+	snprintf(core, sizeof core, "%s/core", pair[0]);
+	snprintf(exe, sizeof exe, "%s/beava-sim", pair[0]);
+	if (image_open(&img, core, exe, &e) || types_open(&t, exe, NULL, &e) || heap_open(&h, img, &e))
+		fail_msg("opening %s: %s", core, e.msg);
+	size_t n = heap_chunk_count(h);
+	assert_true(n > 1000);
+	struct heap_chunk mid = heap_chunk_get(h, n / 2);
+	if (profile_run(&p1, img, t, h, &po, &e))
+		fail_msg("profiling %s: %s", core, e.msg);
+	assert_int_equal(heap_chunk_count(h), n);
+	struct heap_chunk again = heap_chunk_get(h, n / 2);
+	assert_int_equal(again.mem, mid.mem);
+	assert_int_equal(again.size, mid.size);
+	assert_int_equal(again.state, mid.state);
+	po.release_chunks = h;
+	if (profile_run(&p2, img, t, h, &po, &e))
+		fail_msg("profiling %s again: %s", core, e.msg);
+	assert_int_equal(heap_chunk_count(h), 0);
+	assert_int_equal(p2->heap.chunk, p1->heap.chunk);
+	assert_int_equal(p2->heap_in_use_chunk_bytes, p1->heap_in_use_chunk_bytes);
+	assert_int_equal(p2->whole.accounted_chunk_bytes, p1->whole.accounted_chunk_bytes);
+	assert_int_equal(p2->per_entity.p99, p1->per_entity.p99);
+	profile_free(p2);
+	profile_free(p1);
+	heap_close(h);
+	types_close(t);
+	image_close(img);
+}
+
 /* The report document owns what it holds: built from a profile of the
  * pair's first core, it is rendered (markdown, JSON, chart, folded stacks)
  * after the profile, the heap, the types and the image are all closed (the
@@ -647,6 +691,7 @@ int main(void)
 		cmocka_unit_test(test_diff_saved_equals_cores),
 		cmocka_unit_test(test_diff_fields_sum),
 		cmocka_unit_test(test_doc_outlives_its_sources),
+		cmocka_unit_test(test_profile_leaves_the_heap),
 		cmocka_unit_test(test_diff_refusals),
 		cmocka_unit_test(test_gate_arithmetic),
 		cmocka_unit_test(test_gate_breach_line),
