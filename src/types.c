@@ -30,7 +30,12 @@ void *types_arena_alloc(struct types_arena *a, size_t size)
 		return NULL;
 	size = (size + 15) & ~(size_t)15;
 	if (!a->head || a->cap - a->used < size) {
-		size_t cap = size > (1u << 20) ? size : (1u << 20);
+		/* blocks grow from 16 KiB to 1 MiB: a small file's index fits in
+		 * one or two small blocks instead of a 1 MiB one (mapped and
+		 * unmapped on every open) */
+		size_t cap = a->head ? (a->cap < (1u << 19) ? 2 * a->cap : (1u << 20)) : (1u << 14);
+		if (cap < size)
+			cap = size;
 		struct types_arena_block *b = malloc(sizeof *b + cap);
 		if (!b)
 			return NULL;

@@ -35,15 +35,10 @@
 /* A decompressed debug section larger than this is refused (hostile ch_size). */
 #define TYPES_ZSECT_MAX ((uint64_t)8 << 30)
 
-/* The GNU build-id note of an ELF file as lowercase hex ("" if none). */
-static void read_build_id(int fd, char *out, size_t outsz)
+/* The GNU build-id note of an ELF file (elf) as lowercase hex into out,
+ * left as it is ("") when there is none. */
+static void elf_build_id(Elf *elf, char *out, size_t outsz)
 {
-	out[0] = 0;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return;
-	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (!elf)
-		return;
 	Elf_Scn *scn = NULL;
 	while ((scn = elf_nextscn(elf, scn)) && !out[0]) {
 		GElf_Shdr sh;
@@ -67,6 +62,18 @@ static void read_build_id(int fd, char *out, size_t outsz)
 			break;
 		}
 	}
+}
+
+/* The GNU build-id note of an ELF file as lowercase hex ("" if none). */
+static void read_build_id(int fd, char *out, size_t outsz)
+{
+	out[0] = 0;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return;
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf)
+		return;
+	elf_build_id(elf, out, outsz);
 	elf_end(elf);
 }
 
@@ -76,18 +83,12 @@ static void read_build_id(int fd, char *out, size_t outsz)
  * with a line instead of reaching libdwarf.  DWARF 5 section 7.28: unit_length
  * (4 bytes, or 0xffffffff and 8), version 5, address_size, segment selector
  * size 0, offset_entry_count. */
-static int rnglists_sane(int fd, const char *path, struct err *e)
+static int elf_rnglists_sane(Elf *elf, const char *path, struct err *e)
 {
 	int rc = 0;
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return 0;
-	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
 	size_t shstrndx;
-	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0) {
-		if (elf)
-			elf_end(elf);
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
 		return 0;   /* not ELF enough for this check: libdwarf's init says so */
-	}
 	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn)) && !rc;) {
 		GElf_Shdr sh;
 		const char *name;
@@ -134,6 +135,17 @@ static int rnglists_sane(int fd, const char *path, struct err *e)
 			off += hdr + len;
 		}
 	}
+	return rc;
+}
+
+static int rnglists_sane(int fd, const char *path, struct err *e)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return 0;
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (!elf)
+		return 0;   /* not ELF enough for this check: libdwarf's init says so */
+	int rc = elf_rnglists_sane(elf, path, e);
 	elf_end(elf);
 	return rc;
 }
@@ -249,6 +261,39 @@ static int zsect_expand(const uint8_t *m, uint64_t n, const char *path, struct e
 	return fd;
 }
 
+/* Whether the section headers of the file (n bytes), as zsect_headers reads
+ * them, flag a section SHF_COMPRESSED: read with pread, so that the common
+ * file without one is not mapped (a mapping per open was a tenth of the
+ * types fuzzer's time, most of it the unmap's TLB flush).  Headers
+ * zsect_headers would refuse are not flagged either: zsect_expand finds
+ * nothing in them. */
+static bool zsect_flagged(int fd, uint64_t n)
+{
+	Elf64_Ehdr eh;
+	if (pread(fd, &eh, sizeof eh, 0) != (ssize_t)sizeof eh)
+		return false;
+	Elf64_Shdr first;
+	if (memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shoff == 0 ||
+	    eh.e_shoff % 8 || eh.e_shoff > n || n - eh.e_shoff < sizeof first ||
+	    pread(fd, &first, sizeof first, (off_t)eh.e_shoff) != (ssize_t)sizeof first)
+		return false;
+	uint64_t cnt = eh.e_shnum ? eh.e_shnum : first.sh_size;
+	if (cnt == 0 || cnt > (n - eh.e_shoff) / sizeof(Elf64_Shdr))
+		return false;
+	Elf64_Shdr buf[64];
+	for (uint64_t i = 0; i < cnt;) {
+		size_t k = cnt - i < 64 ? (size_t)(cnt - i) : 64;
+		if (pread(fd, buf, k * sizeof *buf, (off_t)(eh.e_shoff + i * sizeof *buf)) != (ssize_t)(k * sizeof *buf))
+			return true;   /* unreadable here: let the mapping decide */
+		for (size_t j = 0; j < k; j++)
+			if (buf[j].sh_flags & SHF_COMPRESSED)
+				return true;
+		i += k;
+	}
+	return false;
+}
+
 /* Replaces *fd by a memfd copy with zstd sections decompressed, if it has
  * any.  0, or ERR_INPUT / ERR_IO with e set. */
 static int zsect_prepare(int *fd, const char *path, struct err *e)
@@ -256,6 +301,8 @@ static int zsect_prepare(int *fd, const char *path, struct err *e)
 	struct stat st;
 	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(Elf64_Ehdr))
 		return 0;   /* libdwarf's init says what is wrong with it */
+	if (!zsect_flagged(*fd, (uint64_t)st.st_size))
+		return 0;   /* no compressed section: nothing to map */
 	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, *fd, 0);
 	if (m == MAP_FAILED)
 		return 0;
@@ -292,8 +339,24 @@ int types_file_open(struct types_file *f, const char *path, struct err *e)
 	if (f->fd < 0)
 		return err_set(e, errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "cannot open %s: %s",
 			       path, strerror(errno));
-	read_build_id(f->fd, f->build_id, sizeof f->build_id);
-	if (zsect_prepare(&f->fd, path, e) || rnglists_sane(f->fd, path, e)) {
+	struct stat st;
+	int rc;
+	if (fstat(f->fd, &st) == 0 && S_ISREG(st.st_mode) && !zsect_flagged(f->fd, (uint64_t)st.st_size) &&
+	    elf_version(EV_CURRENT) != EV_NONE) {
+		/* no compressed section (the common case): the build id and
+		 * the .debug_rnglists check in one libelf pass over the file */
+		Elf *elf = elf_begin(f->fd, ELF_C_READ, NULL);
+		rc = 0;
+		if (elf) {
+			elf_build_id(elf, f->build_id, sizeof f->build_id);
+			rc = elf_rnglists_sane(elf, path, e);
+			elf_end(elf);
+		}
+	} else {
+		read_build_id(f->fd, f->build_id, sizeof f->build_id);
+		rc = zsect_prepare(&f->fd, path, e) || rnglists_sane(f->fd, path, e);
+	}
+	if (rc) {
 		close(f->fd);
 		f->fd = -1;
 		return ERR_INPUT;

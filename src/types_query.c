@@ -294,8 +294,11 @@ int types_lookup(const struct types *t, const char *name, type_id *out, struct e
 	*out = 0;
 	find_matches(&t->by_segment, &t->name_hash, type_name_at, t, name, &m);
 	if (!m.total) {
-		char near[400];
-		nearest_types(t, name, near, sizeof near);
+		/* the suggestions scan every type: only for a caller that keeps
+		 * the message (the walk's probes pass no err) */
+		char near[400] = "";
+		if (e)
+			nearest_types(t, name, near, sizeof near);
 		return err_set(e, ERR_NOTFOUND, "type '%s' not found in the DWARF%s", name, near);
 	}
 	/* several names for one type (C's "struct foo" and "typedef struct foo

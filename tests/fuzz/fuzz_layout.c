@@ -5,8 +5,8 @@
  * tests/fuzz/data/dwarfprog.gz).  Every struct, union and Rust enum the
  * index holds gets its layout computed (types_layout_struct,
  * types_layout_enum: holes, payload spans, the boxing model) and printed as
- * text and JSON (report_layout_print); report_layout_run, the command
- * itself, runs once by name.  Output goes to /dev/null.  Seed:
+ * text and JSON (report_layout_print); cmd_layout_run, the command
+ * itself, runs by name for one input in four.  Output goes to /dev/null.  Seed:
  * tests/fuzz/corpus/layout. */
 #include "fuzz.h"
 #include "cmd.h"
@@ -49,7 +49,14 @@ void fuzz_one(const uint8_t *data, size_t size)
 		}
 	}
 	types_close(t);
-	cmd_layout_run(out, path, NULL, "AggOp", false, &e);
+	/* the command opens and indexes the file again (half a run): one input
+	 * in four, chosen by its bytes (the same input always takes the same
+	 * path) */
+	uint32_t hsh = 2166136261u;
+	for (size_t i = 0; i < size; i += 61)
+		hsh = (hsh ^ data[i]) * 16777619u;
+	if (hsh % 4 == 0)
+		cmd_layout_run(out, path, NULL, "AggOp", false, &e);
 }
 
 int fuzz_base(const uint8_t **data, size_t *size)

@@ -22,10 +22,14 @@ const char *__ubsan_default_options(void)
  * lands on fresh pages, and the page faults were a quarter of the walk
  * harness's time.  Use-after-free is still caught within the last 16 MB
  * freed (a run of any harness frees far less).  No malloc fill for the
- * same reason (uninitialised reads are MSan's job, not this build's). */
+ * same reason (uninitialised reads are MSan's job, not this build's).
+ * Allocation stacks of 10 frames (30 by default: hashing and storing them
+ * was a tenth of the types harness; a finding is replayed with full stacks
+ * by fuzz-replay-NAME in the ASan build), and no periodic release of freed
+ * memory to the kernel (its madvise and the page faults after it). */
 const char *__asan_default_options(void)
 {
-	return "quarantine_size_mb=16:max_malloc_fill_size=0";
+	return "quarantine_size_mb=16:max_malloc_fill_size=0:malloc_context_size=10:allocator_release_to_os_interval_ms=-1";
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
