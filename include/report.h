@@ -320,8 +320,6 @@ const char *report_variant_label(const struct report_doc *d, uint32_t variant, c
  * payload, slot slack and heap chunk, and the variants' payload sizes in
  * 8-byte bands with the boxing threshold (rule R3). */
 int report_doc_svg(FILE *out, const struct report_doc *d, struct err *e);
-/* The same for a profile in hand (a document built, rendered and freed). */
-int report_svg(FILE *out, const struct profile *p, struct err *e);
 
 /* Text for an SVG/XML document: <, >, & and " escaped, control characters
  * dropped (the chart and the flame graph). */

@@ -229,13 +229,3 @@ int report_doc_svg(FILE *o, const struct report_doc *d, struct err *e)
 	return 0;
 }
 
-int report_svg(FILE *o, const struct profile *p, struct err *e)
-{
-	struct report_doc *d;
-	int rc = report_doc_build(&d, p, NULL, e);
-	if (rc)
-		return rc;
-	rc = report_doc_svg(o, d, e);
-	report_doc_free(d);
-	return rc;
-}
