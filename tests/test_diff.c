@@ -317,6 +317,17 @@ static void test_diff_saved_equals_cores(void **state)
 	json_decref(sd);
 }
 
+/* Opens the pair's first core, its executable's types and its census
+ * (core and exe get their paths); fails the test when one cannot be opened. */
+static void open_first(char *core, char *exe, size_t size, struct image **img, struct types **t, struct heap **h)
+{
+	struct err e = {0};
+	snprintf(core, size, "%s/core", pair[0]);
+	snprintf(exe, size, "%s/beava-sim", pair[0]);
+	if (image_open(img, core, exe, &e) || types_open(t, exe, NULL, &e) || heap_open(h, *img, &e))
+		fail_msg("opening %s: %s", core, e.msg);
+}
+
 /* The heap is left as the caller passed it: the census answers the same
  * per-chunk questions after a profile as before; only with the caller's leave
  * (profile_options.release_chunks) is its chunk index freed, and the
@@ -332,10 +343,7 @@ static void test_profile_leaves_the_heap(void **state)
 	struct heap *h = NULL;
 	struct profile *p1 = NULL, *p2 = NULL;
 	struct profile_options po = {0};
-	snprintf(core, sizeof core, "%s/core", pair[0]);
-	snprintf(exe, sizeof exe, "%s/beava-sim", pair[0]);
-	if (image_open(&img, core, exe, &e) || types_open(&t, exe, NULL, &e) || heap_open(&h, img, &e))
-		fail_msg("opening %s: %s", core, e.msg);
+	open_first(core, exe, sizeof core, &img, &t, &h);
 	size_t n = heap_chunk_count(h);
 	assert_true(n > 1000);
 	struct heap_chunk mid = heap_chunk_get(h, n / 2);
@@ -378,10 +386,8 @@ static void test_doc_outlives_its_sources(void **state)
 	struct profile *p = NULL;
 	struct report_doc *d = NULL;
 	struct profile_options po = {0};
-	snprintf(core, sizeof core, "%s/core", pair[0]);
-	snprintf(exe, sizeof exe, "%s/beava-sim", pair[0]);
-	if (image_open(&img, core, exe, &e) || types_open(&t, exe, NULL, &e) || heap_open(&h, img, &e) ||
-	    profile_run(&p, img, t, h, &po, &e))
+	open_first(core, exe, sizeof core, &img, &t, &h);
+	if (profile_run(&p, img, t, h, &po, &e))
 		fail_msg("profiling %s: %s", core, e.msg);
 	struct report_meta m = {.core = core, .exe = exe, .core_kind = "gcore", .build_id = "", .opts = &po};
 	if (report_doc_from_profile(&d, p, &m, &e))
