@@ -2,8 +2,10 @@
  * Seeing through a static's wrappers (OnceLock, Mutex, Arc, ...) is the
  * decode layer's dec_unwrap, called directly. */
 #include "roots.h"
+#include "arr.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +232,128 @@ static int find_arcinner(const struct types *t, const char *type_name, type_id *
 	return 0;
 }
 
+/* --- the scan's first pass: the fitting chunks with plausible counts ---
+ *
+ * A million chunks or more can fit the root's ArcInner, spread over the
+ * whole heap: their reference counts are read a window at a time with
+ * image_pread (nothing mapped, no page faults), on heap_jobs(h) threads,
+ * each over a contiguous range of the census.  The second pass validates
+ * the few that pass in census order, so nothing depends on the threads. */
+struct prescan {
+	const struct image *img;
+	const struct heap *h;
+	uint64_t size, strong_off, weak_off;
+	size_t lo, hi;                  /* census indices */
+	size_t scanned, exact, unsplit, mmapped;
+	size_t *plausible, nplausible, cap;   /* census indices, ascending */
+	bool oom;
+};
+
+/* The count at addr: from buf (the core's bytes at [blo, blo + got)) when
+ * it holds them, else read (bytes outside the core's segments). */
+static bool prescan_u64(const struct prescan *ps, const uint8_t *buf, uint64_t blo, size_t got, uint64_t addr,
+			uint64_t *v)
+{
+	if (addr >= blo && addr - blo <= got && got - (addr - blo) >= 8) {
+		memcpy(v, buf + (addr - blo), 8);
+		return true;
+	}
+	return image_read_u64(ps->img, addr, v, NULL) == 0;
+}
+
+static void *prescan_run(void *arg)
+{
+	struct prescan *ps = arg;
+	uint8_t *buf = malloc(SCAN_WINDOW + 4096);
+	uint64_t blo = 0;
+	size_t got = 0;
+	for (size_t i = ps->lo; i < ps->hi && !ps->oom; i++) {
+		const struct heap_chunk ch = heap_chunk_get(ps->h, i);
+		bool us;
+		if (ch.state != HEAP_INUSE || !heap_chunk_fits(&ch, ps->size, &us))
+			continue;
+		ps->scanned++;
+		if (ch.flags & HEAP_F_MMAPPED)
+			ps->mmapped++;
+		else if (us)
+			ps->unsplit++;
+		else
+			ps->exact++;
+		uint64_t hi = ch.mem + (ps->strong_off > ps->weak_off ? ps->strong_off : ps->weak_off) + 8;
+		if (buf && (ch.mem < blo || hi > blo + got)) {
+			blo = ch.mem & ~(SCAN_WINDOW - 1);
+			got = image_pread(ps->img, blo, buf, SCAN_WINDOW + 4096);
+		}
+		uint64_t strong, weak;
+		if (!prescan_u64(ps, buf, blo, buf ? got : 0, ch.mem + ps->strong_off, &strong) ||
+		    !prescan_u64(ps, buf, blo, buf ? got : 0, ch.mem + ps->weak_off, &weak) || strong == 0 ||
+		    strong > REFCOUNT_MAX || weak == 0 || weak > REFCOUNT_MAX)
+			continue;
+		if (!arr_grow((void **)&ps->plausible, &ps->cap, ps->nplausible + 1, sizeof *ps->plausible, 16))
+			ps->oom = true;
+		else
+			ps->plausible[ps->nplausible++] = i;
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Runs the first pass over the whole census into ps[0] (the others' lists
+ * appended in order); ERR_NOMEM when a list could not grow. */
+static int prescan_all(const struct image *img, const struct heap *h, uint64_t size, uint64_t strong_off,
+		       uint64_t weak_off, struct prescan *out, struct err *e)
+{
+	enum { MAX_JOBS = 16, MIN_PER_JOB = 1 << 16 };
+	struct prescan ps[MAX_JOBS];
+	pthread_t th[MAX_JOBS];
+	bool started[MAX_JOBS] = {false};
+	size_t n = heap_chunk_count(h), jobs = heap_jobs(h);
+	if (jobs > MAX_JOBS)
+		jobs = MAX_JOBS;
+	if (jobs > n / MIN_PER_JOB)
+		jobs = n / MIN_PER_JOB;
+	if (jobs < 1)
+		jobs = 1;
+	for (size_t j = 0; j < jobs; j++)
+		ps[j] = (struct prescan){.img = img, .h = h, .size = size, .strong_off = strong_off,
+					 .weak_off = weak_off, .lo = n / jobs * j, .hi = j + 1 == jobs ? n : n / jobs * (j + 1)};
+	for (size_t j = 1; j < jobs; j++)
+		started[j] = pthread_create(&th[j], NULL, prescan_run, &ps[j]) == 0;
+	prescan_run(&ps[0]);
+	for (size_t j = 1; j < jobs; j++) {
+		if (started[j])
+			pthread_join(th[j], NULL);
+		else
+			prescan_run(&ps[j]);   /* no thread: this one reads it */
+	}
+	bool oom = false;
+	for (size_t j = 1; j < jobs; j++) {
+		ps[0].scanned += ps[j].scanned;
+		ps[0].exact += ps[j].exact;
+		ps[0].unsplit += ps[j].unsplit;
+		ps[0].mmapped += ps[j].mmapped;
+		oom = oom || ps[j].oom;
+		if (!oom && ps[j].nplausible) {
+			if (!arr_grow((void **)&ps[0].plausible, &ps[0].cap, ps[0].nplausible + ps[j].nplausible,
+				      sizeof *ps[0].plausible, 16)) {
+				oom = true;
+			} else {
+				memcpy(ps[0].plausible + ps[0].nplausible, ps[j].plausible,
+				       ps[j].nplausible * sizeof *ps[j].plausible);
+				ps[0].nplausible += ps[j].nplausible;
+			}
+		}
+		free(ps[j].plausible);
+	}
+	*out = ps[0];
+	if (oom || out->oom) {
+		free(out->plausible);
+		out->plausible = NULL;
+		return err_set(e, ERR_NOMEM, "out of memory scanning the heap for the root");
+	}
+	return 0;
+}
+
 int roots_heap_scan(const struct image *img, const struct types *t,
 		    const struct heap *h, const char *type_name, roots_validate_fn validate,
 		    void *ctx, struct roots_result *out, struct err *e)
@@ -250,36 +374,23 @@ int roots_heap_scan(const struct image *img, const struct types *t,
 	statics_range(img, t, &sr);
 
 	struct cand c[MAX_CANDIDATES];
-	size_t nc = 0, scanned = 0, exact = 0, unsplit = 0, mmapped = 0, plausible = 0, nvalid = 0, nrefs = 0;
-	uint64_t released = 0, window_end = 0;
-	for (size_t i = 0; i < heap_chunk_count(h); i++) {
-		const struct heap_chunk ch = heap_chunk_get(h, i);
+	struct prescan ps;
+	if ((rc = prescan_all(img, h, it->size, strong_off, weak_off, &ps, e)))
+		return rc;
+	size_t nc = 0, scanned = ps.scanned, exact = ps.exact, unsplit = ps.unsplit, mmapped = ps.mmapped;
+	size_t plausible = 0, nvalid = 0, nrefs = 0;
+	uint64_t released = 0;
+	/* the plausible ones, in address order; pages validation mapped are
+	 * given back behind it */
+	for (size_t pi = 0; pi < ps.nplausible; pi++) {
+		const struct heap_chunk ch = heap_chunk_get(h, ps.plausible[pi]);
 		bool us;
-		if (ch.state != HEAP_INUSE || !heap_chunk_fits(&ch, it->size, &us))
-			continue;
-		/* chunks come in address order: read them a window at a time
-		 * (pread, no page faults) and give back pages validation mapped */
-		if (ch.mem + strong_off + 8 > window_end || ch.mem + weak_off + 8 > window_end) {
-			uint64_t lo = ch.mem & ~(SCAN_WINDOW - 1);
-			window_end = image_window(img, lo, lo + SCAN_WINDOW + 4096) ? lo + SCAN_WINDOW : 0;
-		}
+		heap_chunk_fits(&ch, it->size, &us);
 		if (ch.mem - released >= RELEASE_STEP) {
 			if (released)
 				image_release(img, released, ch.mem);
 			released = ch.mem;
 		}
-		scanned++;
-		if (ch.flags & HEAP_F_MMAPPED)
-			mmapped++;
-		else if (us)
-			unsplit++;
-		else
-			exact++;
-		uint64_t strong, weak;
-		if (image_read_u64(img, ch.mem + strong_off, &strong, NULL) ||
-		    image_read_u64(img, ch.mem + weak_off, &weak, NULL) || strong == 0 ||
-		    strong > REFCOUNT_MAX || weak == 0 || weak > REFCOUNT_MAX)
-			continue;
 		plausible++;
 		struct err ve = {0};
 		struct cand x = {.mem = ch.mem, .key = ch.mem, .size = ch.size, .unsplit = us};
@@ -299,6 +410,7 @@ int roots_heap_scan(const struct image *img, const struct types *t,
 		nrefs += x.refs > 0;
 		cand_keep(c, &nc, &x);
 	}
+	free(ps.plausible);
 	if (released)
 		image_release(img, released, UINT64_MAX);
 	char scan[300];
