@@ -16,4 +16,8 @@
  * would overflow. */
 bool arr_grow(void **arr, size_t *cap, size_t need, size_t elem, size_t first);
 
+/* bytes of memory for a big array: like malloc (free() releases it), on
+ * transparent huge pages where the kernel allows (arr.c says why). */
+void *arr_alloc(size_t bytes);
+
 #endif

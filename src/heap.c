@@ -151,8 +151,11 @@ void heap_reserve_chunks(struct heap *h, size_t n)
 
 	if (n <= h->capchunks || n > SIZE_MAX / sizeof *h->cw)
 		return;
-	p = realloc(h->cw, n * sizeof *h->cw);
+	p = arr_alloc(n * sizeof *h->cw);   /* huge pages where allowed (arr.c) */
 	if (p) {
+		if (h->nchunks)
+			memcpy(p, h->cw, h->nchunks * sizeof *h->cw);
+		free(h->cw);
 		h->cw = p;
 		h->capchunks = n;
 	}
