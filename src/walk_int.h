@@ -154,6 +154,7 @@ struct walk {
 	 * reports, walk_queue's and the drain's, queues what buffers hold) */
 	bool oom;                 /* the queue could not grow: the walk is cut short */
 	bool bucket_whole;        /* the drain's cursor: the bucket being drained lies wholly in the core */
+	uint64_t iw_lo, iw_hi, iw_gen;   /* a sparse bucket's last visit window (walk.c, item_window) */
 	struct wblock **q;        /* buckets by address; the last holds the rest */
 	size_t nq;
 	struct wblock *free_blocks;
