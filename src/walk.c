@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const kind_names[WALK_KIND_COUNT] = {
 	"Box", "Box<[T]>", "Box<dyn>", "Vec", "String", "VecDeque", "hashbrown table",
@@ -181,6 +182,20 @@ static inline __attribute__((always_inline)) uint64_t *mark_at(struct walk *w, u
  * outstanding at a time; where the sweep is bound by reading, the walker
  * reads every other dense bucket itself (ask_next's leap). */
 enum { AHEAD_IDLE, AHEAD_ASKED, AHEAD_DONE };
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* A running mean of the last few samples (the walk's cost model: how long
+ * a visit and a window read take; it decides who reads, never what). */
+static void cost_note(double *avg, double x)
+{
+	*avg += (x - *avg) / 8;
+}
 struct wahead {
 	const struct image *img;
 	pthread_t th;
@@ -190,6 +205,7 @@ struct wahead {
 	int state;                /* AHEAD_*, under mu */
 	uint64_t lo, hi;          /* the range asked for */
 	size_t got;               /* bytes read (0: the read failed) */
+	uint64_t read_ns;         /* how long that read took */
 	uint8_t *buf;             /* owned by the reader while ASKED */
 	size_t cap;
 };
@@ -205,9 +221,12 @@ static void *ahead_main(void *arg)
 			break;
 		uint64_t lo = a->lo, hi = a->hi;
 		pthread_mutex_unlock(&a->mu);
+		uint64_t t0 = now_ns();
 		size_t got = image_pread(a->img, lo, a->buf, (size_t)(hi - lo));
+		uint64_t t1 = now_ns();
 		pthread_mutex_lock(&a->mu);
 		a->got = got;
+		a->read_ns = t1 - t0;
 		a->state = AHEAD_DONE;
 		pthread_cond_broadcast(&a->cv);
 	}
@@ -315,6 +334,7 @@ static void window_read(struct walk *w, uint64_t lo, uint64_t hi)
 		pthread_mutex_unlock(&a->mu);
 		if (mine) {
 			ahead_wait(a);
+			cost_note(&w->ns_read, (double)a->read_ns);
 			/* DONE: the buffer is the walker's again */
 			bool ok = a->got && image_window_swap(w->img, lo, a->got, &a->buf, &a->cap);
 			if (!a->buf || a->cap < hi - lo) {
@@ -332,7 +352,9 @@ static void window_read(struct walk *w, uint64_t lo, uint64_t hi)
 				return;
 		}
 	}
+	uint64_t t0 = now_ns();
 	image_window(w->img, lo, hi);
+	cost_note(&w->ns_read, (double)(now_ns() - t0));
 }
 
 int walk_create(struct walk **out, struct dec *d, struct err *e)
@@ -869,7 +891,8 @@ static void pop_block(struct walk *w, size_t k)
 }
 
 /* Runs bucket k's visits, the last queued first (their order within a
- * bucket does not matter: sorting them by address cost more than it saved). */
+ * bucket does not matter: sorting them by address cost more than it saved);
+ * the mean time of a visit is noted (read_bound). */
 /* A visit of a sparse bucket reads its own chunk with one small pread: a
  * 1 MiB window read for a few visits copies mostly what nobody asked for
  * (a 1 MiB pread costs ~25 small ones here), and the mmap faults a page at
@@ -901,10 +924,11 @@ static void item_window(struct walk *w, uint64_t mem)
 
 static void drain_bucket(struct walk *w, size_t k, bool per_item)
 {
+	uint64_t t0 = now_ns(), runs = 0;
 	for (;;) {
 		struct wblock *b = w->q[k];
 		if (!b)
-			return;
+			break;
 		if (b->n == 0) {
 			pop_block(w, k);
 			continue;
@@ -923,7 +947,10 @@ static void drain_bucket(struct walk *w, size_t k, bool per_item)
 		if (per_item)
 			item_window(w, it.mem);
 		run_item(w, &it);
+		runs++;
 	}
+	if (runs && !per_item)
+		cost_note(&w->ns_visit, (double)(now_ns() - t0) / (double)runs);
 }
 
 
@@ -948,14 +975,17 @@ static bool bucket_dense(const struct walk *w, size_t k)
 }
 
 #define AHEAD_LOOK 64
-/* A dense bucket with fewer visits than this is drained in less time than
- * its window takes to read (a 1 MiB pread is ~200 us here, a visit ~0.5 us):
- * the sweep is then bound by reading, and the walker reads every other
- * window itself while the reader reads the others (the bytes are the same
- * whoever reads them).  On the benchmark core the walker waited 2.6 s for
- * the reader without this, 0.1 s with it (reading 3,824 of ~10,300 windows
- * itself). */
-#define LEAP_ITEMS 512
+
+/* True when draining a dense bucket of this many visits takes less time
+ * than reading a window (both measured as the walk goes): the sweep is then
+ * bound by reading, and the walker reads every other window itself while
+ * the reader reads the others (the bytes are the same whoever reads them).
+ * Without it the walker of the benchmark core waited 2.6 s for the reader
+ * in the sparse sweeps. */
+static bool read_bound(const struct walk *w, uint64_t items)
+{
+	return (double)items * w->ns_visit < w->ns_read;
+}
 
 /* Asks the reader for the next dense bucket of region r from bucket i on,
  * or with leap the one after it (the walker reads the next in line); a
@@ -980,6 +1010,10 @@ static void ask_next(struct walk *w, size_t r, size_t i, uint64_t now, bool leap
 static void drain(struct walk *w)
 {
 	ahead_start(w);
+	if (w->ns_read == 0) {   /* first guesses: a 1 MiB pread, a visit */
+		w->ns_read = 200000;
+		w->ns_visit = 500;
+	}
 	while (w->qlen && !w->oom && !w->d->oom) {
 		w->st.sweeps++;
 		for (size_t r = 0; r < w->regions.len; r++) {
@@ -998,12 +1032,12 @@ static void drain(struct walk *w)
 				/* a bucket with many visits is read with one pread
 				 * (and a little past its end, where its last buffers
 				 * end); a sparse one takes its few page faults */
-				uint64_t items = bucket_items(w, rg->bucket0 + i, LEAP_ITEMS);
+				uint64_t items = bucket_items(w, rg->bucket0 + i, UINT32_MAX);
 				bool sparse = items < WINDOW_ITEMS;
 				if (!sparse) {
 					window_read(w, base, base + (1ull << WQ_SHIFT) + WINDOW_SLACK);
 					if (w->ahead)
-						ask_next(w, r, i + 1, base, items < LEAP_ITEMS);
+						ask_next(w, r, i + 1, base, read_bound(w, items));
 				}
 				/* one check for the bucket: its visits need none of their own
 				 * when the core holds every byte around it */

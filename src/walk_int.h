@@ -155,6 +155,7 @@ struct walk {
 	bool oom;                 /* the queue could not grow: the walk is cut short */
 	bool bucket_whole;        /* the drain's cursor: the bucket being drained lies wholly in the core */
 	uint64_t iw_lo, iw_hi, iw_gen;   /* a sparse bucket's last visit window (walk.c, item_window) */
+	double ns_visit, ns_read;         /* mean visit and window read times (walk.c, read_bound) */
 	struct wblock **q;        /* buckets by address; the last holds the rest */
 	size_t nq;
 	struct wblock *free_blocks;
