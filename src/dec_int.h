@@ -310,6 +310,8 @@ static inline const struct dec_type *dec_type_info(struct dec *d, type_id id)
 }
 static inline bool dec_owns(struct dec *d, type_id id)
 {
+	if (id == d->op_type && id)
+		return true;   /* the op type's own answer is never cached: not a call each time */
 	if (id && id < d->ntypes) {
 		const struct dec_type *wt = &d->types[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)];
 		if (wt->owns >= 2)
@@ -358,6 +360,24 @@ uint64_t dec_table_ctrl_off(const struct dec_type *wt, uint64_t buckets);
 /* The active variant of the enum whose bytes are b (decoded through a
  * per-type lookup table when every discriminant is below 256). */
 int dec_enum_variant(struct dec *d, type_id id, const void *b, size_t len, uint32_t *vi);
+/* The same, for an enum whose classification wt and type ty are at hand
+ * (the walk's dispatch): the tag table read inline. */
+static inline int dec_enum_variant_wt(struct dec *d, type_id id, const struct dec_type *wt,
+				      const struct types_type *ty, const void *b, size_t len, uint32_t *vi)
+{
+	const struct types_variant_part *vp = ty->vpart;
+	if (wt->cls == CLS_ENUM && wt->l.lut && vp && vp->tag_size <= 8 && vp->tag_offset + vp->tag_size <= len) {
+		uint64_t tag = 0;
+		memcpy(&tag, (const unsigned char *)b + vp->tag_offset, vp->tag_size);
+		if (tag < 256) {
+			if (wt->l.lut[tag] == ENUM_LUT_NONE)
+				return ERR_CORRUPT;
+			*vi = wt->l.lut[tag];
+			return 0;
+		}
+	}
+	return dec_enum_variant(d, id, b, len, vi);
+}
 
 /* Bytes of target memory: straight from the mmapped core when possible, else
  * copied into tmp.  NULL when unreadable.  Inline: the walk reads every enum

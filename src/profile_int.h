@@ -161,6 +161,10 @@ DEFINE_VECTOR(fcache_vec, struct fcache)
  * the run's own index; where its sums live. */
 struct cellref {
 	uint32_t table, slot, variant, index;   /* index in the feature's cells */
+	/* the heap charged since the last flush (attr_flush): added then to the
+	 * cell and to its feature, table, variant and the totals, so that an
+	 * allocation costs one sum, not five */
+	struct profile_bytes pend;
 };
 DEFINE_VECTOR(cellrefs, struct cellref)
 struct cellid {
@@ -225,6 +229,7 @@ struct run {
 	struct entrecs ents;
 	bool progress;
 	time_t last_progress;
+	uint64_t pend_allocs;     /* allocations charged to cells since the flush (for progress) */
 	struct wh wh;             /* the whole-heap pass (profile_heap.c) */
 	struct shadows shadows;
 	struct shadow_index shadow_idx;

@@ -678,8 +678,15 @@ const struct walk_nodecoder *walk_nodecoder_at(const struct walk *w, size_t i)
 	return i < w->nodec_sum.len ? &w->nodec_sum.data[i] : NULL;
 }
 
-static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct types_type *ty,
-		      bool is_op)
+/* Whether a variant adds its name to the path (Some and Ok do not). */
+static inline bool variant_seg(const char *n)
+{
+	return !((n[0] == 'S' && n[1] == 'o' && n[2] == 'm' && n[3] == 'e' && !n[4]) ||
+		 (n[0] == 'O' && n[1] == 'k' && !n[2]));
+}
+
+static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct dec_type *wt,
+		      const struct types_type *ty, bool is_op)
 {
 	unsigned char tmp[512];
 	uint32_t vi;
@@ -689,7 +696,7 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct ty
 		walk_unreadable(w, addr, "enum value not readable");
 		return;
 	}
-	if (dec_enum_variant(w->d, id, b, ty->size, &vi) != 0) {
+	if (dec_enum_variant_wt(w->d, id, wt, ty, b, ty->size, &vi) != 0) {
 		walk_unreadable(w, addr, "enum tag matches no variant");
 		return;
 	}
@@ -700,7 +707,6 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct ty
 					    .variant = vi, .tag = w->tag};
 		int saved = w->nseg;
 		w->nseg = 0;
-		w->seq_ver++;
 		w->in_op = true;
 		w->op_tok = w->cb.on_op ? w->cb.on_op(w->cb.ctx, &site) & ~WI_IN_OP : 0;
 		walk_push(w, v->name);
@@ -709,11 +715,10 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct ty
 			walk_members(w, addr + v->offset, types_resolve(w->t, v->type), vt);
 		w->in_op = false;
 		w->nseg = saved;
-		w->seq_ver++;
 		return;
 	}
 	const struct types_type *vt = types_get(w->t, types_resolve(w->t, v->type));
-	bool seg = strcmp(v->name, "Some") != 0 && strcmp(v->name, "Ok") != 0;
+	bool seg = variant_seg(v->name);
 	if (seg)
 		walk_push(w, v->name);
 	if (vt)
@@ -737,16 +742,15 @@ int walk_val(struct walk *w, uint64_t addr, type_id id)
 		return 0;
 	w->depth++;
 	w->st.values++;
-	const struct types_type *ty = types_get(w->t, id);
 	switch (wt->cls) {
 	case CLS_STRUCT:
-		walk_members(w, addr, id, ty);
+		walk_members(w, addr, id, types_get(w->t, id));
 		break;
 	case CLS_ENUM:
-		walk_enum(w, addr, id, ty, is_op);
+		walk_enum(w, addr, id, wt, types_get(w->t, id), is_op);
 		break;
 	case CLS_ARRAY: {
-		uint64_t n = ty->count;
+		uint64_t n = types_get(w->t, id)->count;
 		/* a count from hostile DWARF: the array must fit in the core */
 		if (wt->elem_size && n > image_core_size(w->img) / wt->elem_size) {
 			walk_unreadable(w, addr, "array longer than the core (DW_AT_count)");
@@ -984,7 +988,6 @@ int walk_drain(struct walk *w)
 	w->holder = w->index = w->key_addr = 0;
 	w->key_type = 0;
 	w->nseg = 0;
-	w->seq_ver++;
 	nodec_finish(w);
 	for (size_t i = 0; i < w->trees.len; i++)
 		if (w->trees.data[i].count != w->trees.data[i].length)

@@ -54,6 +54,17 @@ struct walk_seq {
 	const char **segs;
 	uint32_t n;
 	uint32_t name;       /* its display name's id */
+	uint32_t node;       /* its prefix node (UINT32_MAX: none) */
+};
+
+/* One prefix of a segment stack, as a trie node: its parent prefix and last
+ * segment, and the seq of the stack it spells once one was asked for
+ * (UINT32_MAX: not yet).  The walk keeps the node of each prefix of its
+ * stack, so that the seq of the stack after a push is one look-up of (node,
+ * segment), not a hash and compare of the whole stack. */
+struct walk_pnode {
+	const char *seg;
+	uint32_t parent, seq;
 };
 #define WALK_SEQ_MAX (1u << 29)
 
@@ -120,6 +131,7 @@ DEFINE_VECTOR(wctx_vec, struct wctx)
 DEFINE_VECTOR(wtree_vec, struct wtree)
 DEFINE_VECTOR(walk_seq_vec, struct walk_seq)
 DEFINE_VECTOR(walk_name_vec, char *)
+DEFINE_VECTOR(walk_pnode_vec, struct walk_pnode)
 
 /* A heap chunk a raw pointer points at, seen during the walk; kept if no
  * decoder has reported it by the end. */
@@ -177,11 +189,15 @@ struct walk {
 	int nseg;
 	struct walk_seq_index paths;      /* segment sequence -> seq id */
 	struct walk_seq_vec seqs;     /* seq id -> segments */
-	uint64_t seq_ver;         /* bumped by every push and pop ... */
-	uint64_t memo_ver;        /* ... so that memo_seq, the seq of the stack */
-	uint32_t memo_seq;        /* at memo_ver, is reused while it holds */
 	struct walk_name_vec names;   /* canonical id -> display name */
 	struct walk_name_index name_ht;   /* display name -> canonical id */
+	struct walk_pnode_vec pnodes; /* prefix trie (walk_path.c) */
+	uint32_t *pslot;          /* (parent, segment) -> node + 1, open addressing */
+	size_t pcap;
+	uint32_t pnode[WALK_MAX_DEPTH + 9];   /* pnode[i]: the node of seg[0..i) ... */
+	int pbase, pvalid;        /* ... for pbase <= i <= pvalid (a write to seg[i] lowers pvalid to i) */
+	uint32_t lc_parent[WALK_MAX_DEPTH + 8], lc_child[WALK_MAX_DEPTH + 8];   /* per depth, the last */
+	const char *lc_seg[WALK_MAX_DEPTH + 8];                                 /* (parent, seg) -> child */
 
 	struct walk_stats st;
 };
@@ -208,7 +224,15 @@ uint32_t walk_tree_new(struct walk *w, uint64_t addr, uint64_t length, bool list
 uint32_t walk_path_child(struct walk *w, uint32_t parent, const char *segment);
 void walk_path_free(struct walk *w);
 
-static inline void walk_push(struct walk *w, const char *s) { w->seg[w->nseg++] = s; w->seq_ver++; }
-static inline void walk_pop(struct walk *w) { w->nseg--; w->seq_ver++; }
+static inline void walk_push(struct walk *w, const char *s)
+{
+	if (w->seg[w->nseg] != s) {   /* the same segment again keeps its prefix node */
+		if (w->pvalid > w->nseg)
+			w->pvalid = w->nseg;
+		w->seg[w->nseg] = s;
+	}
+	w->nseg++;
+}
+static inline void walk_pop(struct walk *w) { w->nseg--; }
 
 #endif
