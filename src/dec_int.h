@@ -255,6 +255,7 @@ struct dec_plan_member {
 	uint64_t offset;
 	type_id type;             /* resolved */
 	const char *seg;          /* its path segment (NULL: none) */
+	const struct dec_type *wt;   /* type's classification (entries never move) */
 };
 enum { DEC_PLAN_NONE = 0, DEC_PLAN_BUILDING, DEC_PLAN_READY };
 #define DEC_PLAN_MAX_MEMBERS 65536u

@@ -530,7 +530,7 @@ static void walk_members(struct walk *w, uint64_t base, type_id id, const struct
 			const struct dec_plan_member *m = &pl->m[i];
 			if (m->seg)
 				walk_push(w, m->seg);
-			walk_val(w, base + m->offset, m->type);
+			walk_val_wt(w, base + m->offset, m->type, m->wt);
 			if (m->seg)
 				walk_pop(w);
 		}
@@ -555,8 +555,14 @@ static void walk_members(struct walk *w, uint64_t base, type_id id, const struct
 		if (!owns)
 			continue;
 		bool seg = !skip_segment(m->name);
-		if (record)
-			rec[nrec++] = (struct dec_plan_member){.offset = m->offset, .type = mt, .seg = seg ? m->name : NULL};
+		if (record) {
+			const struct dec_type *mwt = dec_type_info(w->d, mt);
+			if (mwt)
+				rec[nrec++] = (struct dec_plan_member){.offset = m->offset, .type = mt,
+								       .seg = seg ? m->name : NULL, .wt = mwt};
+			else
+				record = false;
+		}
 		if (seg)
 			walk_push(w, m->name);
 		walk_val(w, base + m->offset, mt);
@@ -710,36 +716,48 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct de
 		w->in_op = true;
 		w->op_tok = w->cb.on_op ? w->cb.on_op(w->cb.ctx, &site) & ~WI_IN_OP : 0;
 		walk_push(w, v->name);
-		const struct types_type *vt = types_get(w->t, types_resolve(w->t, v->type));
+		type_id vid = types_resolve(w->t, v->type);
+		const struct types_type *vt = types_get(w->t, vid);
 		if (vt)
-			walk_members(w, addr + v->offset, types_resolve(w->t, v->type), vt);
+			walk_members(w, addr + v->offset, vid, vt);
 		w->in_op = false;
 		w->nseg = saved;
 		return;
 	}
-	const struct types_type *vt = types_get(w->t, types_resolve(w->t, v->type));
-	bool seg = variant_seg(v->name);
-	if (seg)
-		walk_push(w, v->name);
-	if (vt)
-		walk_members(w, addr + v->offset, types_resolve(w->t, v->type), vt);
-	if (seg)
-		walk_pop(w);
-	walk_members(w, addr, id, ty);   /* members outside the variant part, if any */
+	type_id vid = types_resolve(w->t, v->type);
+	const struct types_type *vt = types_get(w->t, vid);
+	/* a variant whose fields own nothing (None, a unit variant; the answer
+	 * final, so every question its first visit asks was asked) is not
+	 * entered: nothing in it is reported or queued */
+	if (vt && !(dec_owns_final(w->d, vid) && !dec_owns(w->d, vid))) {
+		bool seg = variant_seg(v->name);
+		if (seg)
+			walk_push(w, v->name);
+		walk_members(w, addr + v->offset, vid, vt);
+		if (seg)
+			walk_pop(w);
+	}
+	if (ty->nmembers)
+		walk_members(w, addr, id, ty);   /* members outside the variant part, if any */
 }
 
 int walk_val(struct walk *w, uint64_t addr, type_id id)
 {
 	const struct dec_type *wt = dec_type_info(w->d, id);
-	if (!wt)
-		return 0;
+	if (wt)
+		walk_val_wt(w, addr, id, wt);
+	return 0;
+}
+
+void walk_val_wt(struct walk *w, uint64_t addr, type_id id, const struct dec_type *wt)
+{
 	if (w->depth >= WALK_MAX_DEPTH || w->nseg >= WALK_MAX_DEPTH) {
 		w->st.depth_limited++;
-		return 0;
+		return;
 	}
 	bool is_op = id == w->d->op_type && !w->in_op;
 	if (!is_op && !dec_owns_wt(w->d, id, wt))
-		return 0;
+		return;
 	w->depth++;
 	w->st.values++;
 	switch (wt->cls) {
@@ -777,7 +795,6 @@ int walk_val(struct walk *w, uint64_t addr, type_id id)
 	}
 	}
 	w->depth--;
-	return 0;
 }
 
 /* --- the address-ordered queue --- */

@@ -203,6 +203,8 @@ struct walk {
 };
 
 int walk_val(struct walk *w, uint64_t addr, type_id id);
+/* walk_val of a type whose classification wt is at hand. */
+void walk_val_wt(struct walk *w, uint64_t addr, type_id id, const struct dec_type *wt);
 void walk_unreadable(struct walk *w, uint64_t addr, const char *what);
 
 /* An allocation at mem of `requested` bytes: validated against the census
@@ -213,7 +215,17 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 
 uint32_t walk_path_current(struct walk *w);
 /* The seq id of the current segment stack (0: the empty one), and back. */
-uint32_t walk_path_seq(struct walk *w);
+uint32_t walk_path_seq_slow(struct walk *w);
+static inline uint32_t walk_path_seq(struct walk *w)
+{
+	/* the top prefix's node known and its seq interned: the common case */
+	if (w->pvalid >= w->nseg && w->pbase <= w->nseg && w->pnodes.len) {
+		uint32_t seq = w->pnodes.data[w->pnode[w->nseg]].seq;
+		if (seq != UINT32_MAX)
+			return seq;
+	}
+	return walk_path_seq_slow(w);
+}
 void walk_path_restore(struct walk *w, uint32_t seq);
 
 /* Queues a visit of an allocation's contents (see struct witem). */

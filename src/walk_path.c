@@ -69,7 +69,7 @@ static uint32_t seq_of_stack(struct walk *w);
 
 /* The node of prefix parent extended by seg, made when absent
  * (UINT32_MAX: out of memory, or too many). */
-static uint32_t pnode_child(struct walk *w, uint32_t parent, const char *seg)
+__attribute__((noinline)) static uint32_t pnode_child(struct walk *w, uint32_t parent, const char *seg)
 {
 	uint64_t h = mix(parent, (uint64_t)(uintptr_t)seg);
 	size_t mask = w->pcap - 1, i;
@@ -111,7 +111,7 @@ static uint32_t pnode_child(struct walk *w, uint32_t parent, const char *seg)
  * the stack (from the deepest one still valid), then the top node's seq,
  * interned by seq_of_stack the first time that stack is asked for (so seqs
  * and display names get their ids in the order they always did). */
-uint32_t walk_path_seq(struct walk *w)
+uint32_t walk_path_seq_slow(struct walk *w)
 {
 	int n = w->nseg, i = w->pvalid < n ? w->pvalid : n;
 	if (w->pnodes.len == 0) {
