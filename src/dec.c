@@ -122,14 +122,14 @@ static uint16_t *enum_lut(const struct types_variant_part *vp)
 	for (uint32_t i = 0; i < vp->nvariants; i++)
 		if (vp->variants[i].has_discr && vp->variants[i].discr >= 256)
 			return NULL;
-	uint16_t *lut = malloc(256 * sizeof *lut);
+	uint16_t *lut = malloc(257 * sizeof *lut);   /* [256]: any tag from 256 up (no variant has it) */
 	if (!lut)
 		return NULL;
 	uint16_t dataful = ENUM_LUT_NONE;
 	for (uint32_t i = 0; i < vp->nvariants; i++)
 		if (!vp->variants[i].has_discr && dataful == ENUM_LUT_NONE)
 			dataful = (uint16_t)i;
-	for (int k = 0; k < 256; k++)
+	for (int k = 0; k < 257; k++)
 		lut[k] = dataful;
 	/* the first variant with a value wins, as in types_variant_index */
 	for (uint32_t i = vp->nvariants; i-- > 0;)
@@ -143,15 +143,15 @@ int dec_enum_variant(struct dec *d, type_id id, const void *b, size_t len, uint3
 	const struct dec_type *wt = dec_type_info(d, id);
 	const struct types_type *ty = types_get(d->t, id);
 	const struct types_variant_part *vp = ty ? ty->vpart : NULL;
-	if (wt && wt->cls == CLS_ENUM && wt->l.lut && vp->tag_size <= 8 && vp->tag_offset + vp->tag_size <= len) {
+	if (wt && wt->cls == CLS_ENUM && wt->l.lut && vp->tag_size <= 8 && vp->tag_offset <= len &&
+	    vp->tag_size <= len - vp->tag_offset) {
 		uint64_t tag = 0;
 		memcpy(&tag, (const unsigned char *)b + vp->tag_offset, vp->tag_size);
-		if (tag < 256) {
-			if (wt->l.lut[tag] == ENUM_LUT_NONE)
-				return ERR_CORRUPT;
-			*vi = wt->l.lut[tag];
-			return 0;
-		}
+		uint16_t v = wt->l.lut[tag < 256 ? tag : 256];
+		if (v == ENUM_LUT_NONE)
+			return ERR_CORRUPT;
+		*vi = v;
+		return 0;
 	}
 	return types_variant_index(d->t, id, b, len, vi, NULL);
 }

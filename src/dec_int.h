@@ -153,7 +153,7 @@ struct dec_type {
 		struct rawptr_layout raw;
 		struct arrayvec_layout av;
 		struct bytes_layout bytes;
-		uint16_t *lut;   /* CLS_ENUM: tag value (< 256) -> variant index */
+		uint16_t *lut;   /* CLS_ENUM: tag value (< 256) -> variant index; [256]: any larger tag */
 	} l;
 };
 
@@ -324,6 +324,8 @@ static inline bool dec_owns(struct dec *d, type_id id)
  * dispatch: one lookup, not two). */
 static inline bool dec_owns_wt(struct dec *d, type_id id, const struct dec_type *wt)
 {
+	if (id == d->op_type && id)
+		return true;
 	if (wt->owns >= 2)
 		return wt->owns == 3 || id == d->op_type;
 	return dec_owns_compute(d, id);
@@ -367,15 +369,21 @@ static inline int dec_enum_variant_wt(struct dec *d, type_id id, const struct de
 				      const struct types_type *ty, const void *b, size_t len, uint32_t *vi)
 {
 	const struct types_variant_part *vp = ty->vpart;
-	if (wt->cls == CLS_ENUM && wt->l.lut && vp && vp->tag_size <= 8 && vp->tag_offset + vp->tag_size <= len) {
-		uint64_t tag = 0;
-		memcpy(&tag, (const unsigned char *)b + vp->tag_offset, vp->tag_size);
-		if (tag < 256) {
-			if (wt->l.lut[tag] == ENUM_LUT_NONE)
-				return ERR_CORRUPT;
-			*vi = wt->l.lut[tag];
-			return 0;
+	if (wt->cls == CLS_ENUM && wt->l.lut && vp && vp->tag_offset <= len && vp->tag_size <= len - vp->tag_offset) {
+		const unsigned char *p = (const unsigned char *)b + vp->tag_offset;
+		uint64_t tag;
+		switch (vp->tag_size) {
+		case 1: tag = p[0]; break;
+		case 2: { uint16_t x; memcpy(&x, p, 2); tag = x; break; }
+		case 4: { uint32_t x; memcpy(&x, p, 4); tag = x; break; }
+		case 8: memcpy(&tag, p, 8); break;
+		default: return dec_enum_variant(d, id, b, len, vi);
 		}
+		uint16_t v = wt->l.lut[tag < 256 ? tag : 256];   /* [256]: no variant has a tag that large */
+		if (v == ENUM_LUT_NONE)
+			return ERR_CORRUPT;
+		*vi = v;
+		return 0;
 	}
 	return dec_enum_variant(d, id, b, len, vi);
 }

@@ -122,31 +122,31 @@ static struct facc *facc_at(struct facc_table *m, struct facc_key key)
 	return a;
 }
 
-/* The cache entry of path, the cache grown (zero-filled) to cover it. */
-static struct fcache *fcache_at(struct run *r, uint32_t path)
+/* The cache entry (cell, path, kind) maps to, the cache made on first use. */
+static struct fcache *fcache_at(struct run *r, uint32_t cell, uint32_t path, uint32_t kind)
 {
-	if (path >= r->fc.len) {
-		size_t n = (size_t)path + 1;
-		if (!fcache_vec_reserve(&r->fc, n))
+	if (r->fc.len == 0) {
+		if (!fcache_vec_reserve(&r->fc, FCACHE_SIZE))
 			return NULL;
-		memset(r->fc.data + r->fc.len, 0, (n - r->fc.len) * sizeof *r->fc.data);
-		r->fc.len = n;
+		memset(r->fc.data, 0, FCACHE_SIZE * sizeof *r->fc.data);
+		r->fc.len = FCACHE_SIZE;
 	}
-	return &r->fc.data[path];
+	uint32_t h = (cell * 0x9E3779B1u) ^ (path * 0x85EBCA77u) ^ (kind * 0xC2B2AE3Du);
+	return &r->fc.data[(h ^ (h >> 15)) & (FCACHE_SIZE - 1)];
 }
 
 /* Adds a to the field sums of its path under the op's cell. */
 static bool charge_fields(struct run *r, const struct walk_alloc *a, const struct oprec *o)
 {
-	struct fcache *c = fcache_at(r, a->path);
+	struct fcache *c = fcache_at(r, o->cell, a->path, a->kind);
 	if (!c)
 		return false;
-	if (c->gen != r->accs.rehashes + 1 || c->cell != o->cell || c->kind != a->kind) {
+	if (c->gen != r->accs.rehashes + 1 || c->cell != o->cell || c->path != a->path || c->kind != a->kind) {
 		struct facc *f = facc_at(&r->accs, (struct facc_key){(uint64_t)o->cell << 32 | a->path, a->kind});
 		c->gen = 0;
 		if (!f)
 			return false;
-		*c = (struct fcache){.gen = r->accs.rehashes + 1, .cell = o->cell, .kind = a->kind, .f = f};
+		*c = (struct fcache){.gen = r->accs.rehashes + 1, .cell = o->cell, .kind = a->kind, .path = a->path, .f = f};
 	}
 	add_bytes(&c->f->b, a);
 	return true;

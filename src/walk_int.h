@@ -66,6 +66,11 @@ struct walk_pnode {
 	const char *seg;
 	uint32_t parent, seq;
 };
+#define WALK_PCACHE 1024u
+struct walk_pcache {
+	const char *seg;          /* NULL: empty */
+	uint32_t parent, child;
+};
 #define WALK_SEQ_MAX (1u << 29)
 
 /* The profile's walk reads the core in address order: a container's header
@@ -196,8 +201,7 @@ struct walk {
 	size_t pcap;
 	uint32_t pnode[WALK_MAX_DEPTH + 9];   /* pnode[i]: the node of seg[0..i) ... */
 	int pbase, pvalid;        /* ... for pbase <= i <= pvalid (a write to seg[i] lowers pvalid to i) */
-	uint32_t lc_parent[WALK_MAX_DEPTH + 8], lc_child[WALK_MAX_DEPTH + 8];   /* per depth, the last */
-	const char *lc_seg[WALK_MAX_DEPTH + 8];                                 /* (parent, seg) -> child */
+	struct walk_pcache *pcache;   /* (parent, seg) -> child, direct-mapped, in front of pslot */
 
 	struct walk_stats st;
 };

@@ -123,19 +123,24 @@ uint32_t walk_path_seq_slow(struct walk *w)
 		i = w->pbase = 0;
 	if (i == 0)
 		w->pnode[0] = 0;
+	if (!w->pcache && !(w->pcache = calloc(WALK_PCACHE, sizeof *w->pcache))) {
+		w->pvalid = i;
+		return seq_of_stack(w);
+	}
 	for (; i < n; i++) {
-		uint32_t c;
-		if (w->lc_seg[i] == w->seg[i] && w->lc_parent[i] == w->pnode[i] && w->lc_seg[i]) {
-			c = w->lc_child[i];
+		uint32_t c, parent = w->pnode[i];
+		const char *seg = w->seg[i];
+		uint64_t hv = ((uint64_t)(uintptr_t)seg ^ (uint64_t)parent << 20) * 0x9E3779B97F4A7C15ull;
+		struct walk_pcache *pc = &w->pcache[(hv >> 40) & (WALK_PCACHE - 1)];
+		if (pc->seg == seg && pc->parent == parent && seg) {
+			c = pc->child;
 		} else {
-			c = pnode_child(w, w->pnode[i], w->seg[i]);
+			c = pnode_child(w, parent, seg);
 			if (c == UINT32_MAX) {
 				w->pvalid = i;
 				return seq_of_stack(w);
 			}
-			w->lc_seg[i] = w->seg[i];
-			w->lc_parent[i] = w->pnode[i];
-			w->lc_child[i] = c;
+			*pc = (struct walk_pcache){seg, parent, c};
 		}
 		w->pnode[i + 1] = c;
 	}
@@ -235,5 +240,7 @@ void walk_path_free(struct walk *w)
 	walk_pnode_vec_deinit(&w->pnodes);
 	free(w->pslot);
 	w->pslot = NULL;
+	free(w->pcache);
+	w->pcache = NULL;
 	w->pcap = 0;
 }
