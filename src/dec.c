@@ -101,13 +101,8 @@ bool dec_plan_record(struct dec *d, type_id id, struct dec_plan_member *m, uint3
 
 /* ---------------------------------------------------------------- reads */
 
-bool dec_u64(struct dec *d, uint64_t addr, uint64_t *v)
+bool dec_u64_read(struct dec *d, uint64_t addr, uint64_t *v)
 {
-	const void *p = image_ptr(d->img, addr, 8);
-	if (p) {
-		memcpy(v, p, 8);
-		return true;
-	}
 	return image_read_u64(d->img, addr, v, NULL) == 0;
 }
 

@@ -385,6 +385,34 @@ static inline int dec_enum_variant_wt(struct dec *d, type_id id, const struct de
 		*vi = v;
 		return 0;
 	}
+	/* no table (a niche's discriminants are large): a short enum's
+	 * variants matched in line, as types_variant_index matches them */
+	if (wt->cls == CLS_ENUM && vp && vp->has_tag && vp->nvariants && vp->nvariants <= 8 &&
+	    (vp->tag_size == 8 || vp->tag_size == 4) && vp->tag_offset <= len && vp->tag_size <= len - vp->tag_offset) {
+		const unsigned char *p = (const unsigned char *)b + vp->tag_offset;
+		uint64_t tag;
+		if (vp->tag_size == 8) {
+			memcpy(&tag, p, 8);
+		} else {
+			uint32_t x;
+			memcpy(&x, p, 4);
+			tag = x;
+		}
+		uint32_t dataful = UINT32_MAX;
+		for (uint32_t i = 0; i < vp->nvariants; i++) {
+			if (!vp->variants[i].has_discr) {
+				if (dataful == UINT32_MAX)
+					dataful = i;
+			} else if (vp->variants[i].discr == tag) {
+				*vi = i;
+				return 0;
+			}
+		}
+		if (dataful == UINT32_MAX)
+			return ERR_CORRUPT;
+		*vi = dataful;
+		return 0;
+	}
 	return dec_enum_variant(d, id, b, len, vi);
 }
 
@@ -400,6 +428,16 @@ static inline const void *dec_bytes(struct dec *d, uint64_t addr, uint64_t len, 
 		return NULL;
 	return tmp;
 }
-bool dec_u64(struct dec *d, uint64_t addr, uint64_t *v);
+bool dec_u64_read(struct dec *d, uint64_t addr, uint64_t *v);
+/* Eight bytes of target memory (from the mmapped core when it holds them). */
+static inline bool dec_u64(struct dec *d, uint64_t addr, uint64_t *v)
+{
+	const void *p = image_ptr(d->img, addr, 8);
+	if (p) {
+		memcpy(v, p, 8);
+		return true;
+	}
+	return dec_u64_read(d, addr, v);
+}
 
 #endif
