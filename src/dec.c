@@ -46,7 +46,8 @@ void dec_destroy(struct dec *d)
 	}
 	for (size_t i = 0; i < d->luts.len; i++) {
 		type_id id = d->luts.data[i];
-		free(d->types[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)].l.lut);
+		free(d->types[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)].l.en.lut);
+		free(d->types[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)].l.en.vty);
 	}
 	for (size_t p = 0; p < d->npages; p++) {
 		if (d->types[p] != d->none)
@@ -133,16 +134,29 @@ static uint16_t *enum_lut(const struct types_variant_part *vp)
 	return lut;
 }
 
+/* Each variant's payload type, resolved (NULL: none, or out of memory). */
+static type_id *enum_vtypes(struct dec *d, const struct types_variant_part *vp)
+{
+	if (!vp->nvariants || vp->nvariants > UINT32_MAX / sizeof(type_id))
+		return NULL;
+	type_id *v = malloc(vp->nvariants * sizeof *v);
+	if (!v)
+		return NULL;
+	for (uint32_t i = 0; i < vp->nvariants; i++)
+		v[i] = types_resolve(d->t, vp->variants[i].type);
+	return v;
+}
+
 int dec_enum_variant(struct dec *d, type_id id, const void *b, size_t len, uint32_t *vi)
 {
 	const struct dec_type *wt = dec_type_info(d, id);
 	const struct types_type *ty = types_get(d->t, id);
 	const struct types_variant_part *vp = ty ? ty->vpart : NULL;
-	if (wt && wt->cls == CLS_ENUM && wt->l.lut && vp->tag_size <= 8 && vp->tag_offset <= len &&
+	if (wt && wt->cls == CLS_ENUM && wt->l.en.lut && vp->tag_size <= 8 && vp->tag_offset <= len &&
 	    vp->tag_size <= len - vp->tag_offset) {
 		uint64_t tag = 0;
 		memcpy(&tag, (const unsigned char *)b + vp->tag_offset, vp->tag_size);
-		uint16_t v = wt->l.lut[tag < 256 ? tag : 256];
+		uint16_t v = wt->l.en.lut[tag < 256 ? tag : 256];
 		if (v == ENUM_LUT_NONE)
 			return ERR_CORRUPT;
 		*vi = v;
@@ -163,8 +177,10 @@ static void classify(struct dec *d, type_id id, struct dec_type *wt)
 	switch (ty->kind) {
 	case TYPES_STRUCT:
 		wt->cls = ty->vpart ? CLS_ENUM : CLS_STRUCT;
-		if (ty->vpart)
-			wt->l.lut = enum_lut(ty->vpart);
+		if (ty->vpart) {
+			wt->l.en.lut = enum_lut(ty->vpart);
+			wt->l.en.vty = enum_vtypes(d, ty->vpart);
+		}
 		break;
 	case TYPES_ARRAY: {
 		const struct types_type *el = types_get(d->t, types_resolve(d->t, ty->target));
@@ -190,9 +206,13 @@ const struct dec_type *dec_type_classify(struct dec *d, type_id id)
 	struct dec_type *wt = &(*pg)[id & (DEC_PAGE - 1)];
 	if (wt->cls == CLS_UNSET) {
 		classify(d, id, wt);
-		if (wt->cls == CLS_ENUM && wt->l.lut && !dec_id_vec_append(&d->luts, id)) {
-			free(wt->l.lut);   /* the table is a shortcut: without it the tag is matched variant by variant */
-			wt->l.lut = NULL;
+		if (wt->cls == CLS_ENUM && (wt->l.en.lut || wt->l.en.vty) && !dec_id_vec_append(&d->luts, id)) {
+			/* the tables are shortcuts: without them the tag is matched
+			 * variant by variant, the variant's type resolved each time */
+			free(wt->l.en.lut);
+			free(wt->l.en.vty);
+			wt->l.en.lut = NULL;
+			wt->l.en.vty = NULL;
 		}
 	}
 	return wt;

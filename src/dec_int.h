@@ -153,7 +153,10 @@ struct dec_type {
 		struct rawptr_layout raw;
 		struct arrayvec_layout av;
 		struct bytes_layout bytes;
-		uint16_t *lut;   /* CLS_ENUM: tag value (< 256) -> variant index; [256]: any larger tag */
+		struct {         /* CLS_ENUM */
+			uint16_t *lut;   /* tag value (< 256) -> variant index; [256]: any larger tag */
+			type_id *vty;    /* variant index -> its payload struct, resolved */
+		} en;
 	} l;
 };
 
@@ -288,7 +291,7 @@ struct dec {
 	struct dec_type **types;       /* classification pages, by id >> DEC_PAGE_SHIFT */
 	struct dec_type *none;         /* the page every absent one points at */
 	struct dec_plan **plans;       /* plan pages (NULL until the first plan; absent pages NULL) */
-	struct dec_id_vec luts;        /* ids whose classification holds a tag table */
+	struct dec_id_vec luts;        /* ids whose classification holds a tag table or variant types */
 	struct dec_id_vec planned;     /* ids whose plan holds members */
 	int owns_depth;                /* dec_owns_compute's recursion */
 	bool oom;                      /* a version fact could not be recorded */
@@ -369,7 +372,7 @@ static inline int dec_enum_variant_wt(struct dec *d, type_id id, const struct de
 				      const struct types_type *ty, const void *b, size_t len, uint32_t *vi)
 {
 	const struct types_variant_part *vp = ty->vpart;
-	if (wt->cls == CLS_ENUM && wt->l.lut && vp && vp->tag_offset <= len && vp->tag_size <= len - vp->tag_offset) {
+	if (wt->cls == CLS_ENUM && wt->l.en.lut && vp && vp->tag_offset <= len && vp->tag_size <= len - vp->tag_offset) {
 		const unsigned char *p = (const unsigned char *)b + vp->tag_offset;
 		uint64_t tag;
 		switch (vp->tag_size) {
@@ -379,7 +382,7 @@ static inline int dec_enum_variant_wt(struct dec *d, type_id id, const struct de
 		case 8: memcpy(&tag, p, 8); break;
 		default: return dec_enum_variant(d, id, b, len, vi);
 		}
-		uint16_t v = wt->l.lut[tag < 256 ? tag : 256];   /* [256]: no variant has a tag that large */
+		uint16_t v = wt->l.en.lut[tag < 256 ? tag : 256];   /* [256]: no variant has a tag that large */
 		if (v == ENUM_LUT_NONE)
 			return ERR_CORRUPT;
 		*vi = v;

@@ -716,7 +716,7 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct de
 		w->in_op = true;
 		w->op_tok = w->cb.on_op ? w->cb.on_op(w->cb.ctx, &site) & ~WI_IN_OP : 0;
 		walk_push(w, v->name);
-		type_id vid = types_resolve(w->t, v->type);
+		type_id vid = wt->l.en.vty ? wt->l.en.vty[vi] : types_resolve(w->t, v->type);
 		const struct types_type *vt = types_get(w->t, vid);
 		if (vt)
 			walk_members(w, addr + v->offset, vid, vt);
@@ -724,7 +724,7 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct de
 		w->nseg = saved;
 		return;
 	}
-	type_id vid = types_resolve(w->t, v->type);
+	type_id vid = wt->l.en.vty ? wt->l.en.vty[vi] : types_resolve(w->t, v->type);
 	const struct types_type *vt = types_get(w->t, vid);
 	/* a variant whose fields own nothing (None, a unit variant; the answer
 	 * final, so every question its first visit asks was asked) is not

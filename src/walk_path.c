@@ -65,7 +65,7 @@ static char *join(const char *const *segs, int n)
 	return s;
 }
 
-static uint32_t seq_of_stack(struct walk *w);
+__attribute__((noinline)) static uint32_t seq_of_stack(struct walk *w);
 
 /* The node of prefix parent extended by seg, made when absent
  * (UINT32_MAX: out of memory, or too many). */
@@ -157,7 +157,7 @@ uint32_t walk_path_seq_slow(struct walk *w)
 	return pn->seq;
 }
 
-static uint32_t seq_of_stack(struct walk *w)
+__attribute__((noinline)) static uint32_t seq_of_stack(struct walk *w)
 {
 	uint64_t h = (uint64_t)w->nseg;
 	for (int i = 0; i < w->nseg; i++)
@@ -198,7 +198,9 @@ void walk_path_restore(struct walk *w, uint32_t seq)
 	uint32_t n = w->seqs.data[seq].n;
 	if (n > WALK_MAX_DEPTH)
 		n = WALK_MAX_DEPTH;
-	memcpy(w->seg, w->seqs.data[seq].segs, sizeof(char *) * n);
+	const char *const *segs = w->seqs.data[seq].segs;
+	for (uint32_t i = 0; i < n; i++)   /* a few: a call to memcpy cost more */
+		w->seg[i] = segs[i];
 	w->nseg = (int)n;
 	/* the top prefix's node alone: what is pushed on it needs no other
 	 * (walk_path_seq starts from the root again if the stack is popped
