@@ -205,6 +205,7 @@ const struct dec_type *dec_type_classify(struct dec *d, type_id id)
 	}
 	struct dec_type *wt = &(*pg)[id & (DEC_PAGE - 1)];
 	if (wt->cls == CLS_UNSET) {
+		wt->ty = types_get(d->t, id);
 		classify(d, id, wt);
 		if (wt->cls == CLS_ENUM && (wt->l.en.lut || wt->l.en.vty) && !dec_id_vec_append(&d->luts, id)) {
 			/* the tables are shortcuts: without them the tag is matched

@@ -137,6 +137,7 @@ struct dec_type {
 	uint8_t cls;             /* enum dec_cls */
 	uint8_t owns;            /* 0 unknown, 1 computing, 2 no, 3 yes */
 	uint8_t dec;             /* its entry in the decoder table + 1 (0: none) */
+	const struct types_type *ty;   /* types_get of its id (the type graph outlives the context) */
 	type_id elem;            /* element / pointee (0: raw bytes) */
 	uint64_t elem_size, elem_align;
 	union {

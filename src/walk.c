@@ -762,13 +762,13 @@ void walk_val_wt(struct walk *w, uint64_t addr, type_id id, const struct dec_typ
 	w->st.values++;
 	switch (wt->cls) {
 	case CLS_STRUCT:
-		walk_members(w, addr, id, types_get(w->t, id));
+		walk_members(w, addr, id, wt->ty);
 		break;
 	case CLS_ENUM:
-		walk_enum(w, addr, id, wt, types_get(w->t, id), is_op);
+		walk_enum(w, addr, id, wt, wt->ty, is_op);
 		break;
 	case CLS_ARRAY: {
-		uint64_t n = types_get(w->t, id)->count;
+		uint64_t n = wt->ty->count;
 		/* a count from hostile DWARF: the array must fit in the core */
 		if (wt->elem_size && n > image_core_size(w->img) / wt->elem_size) {
 			walk_unreadable(w, addr, "array longer than the core (DW_AT_count)");
