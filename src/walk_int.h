@@ -220,13 +220,35 @@ int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 uint32_t walk_path_current(struct walk *w);
 /* The seq id of the current segment stack (0: the empty one), and back. */
 uint32_t walk_path_seq_slow(struct walk *w);
+/* The cache slot of the trie edge (parent, seg). */
+static inline struct walk_pcache *walk_pcache_at(struct walk *w, uint32_t parent, const char *seg)
+{
+	uint64_t hv = ((uint64_t)(uintptr_t)seg ^ (uint64_t)parent << 20) * 0x9E3779B97F4A7C15ull;
+	return &w->pcache[(hv >> 40) & (WALK_PCACHE - 1)];
+}
 static inline uint32_t walk_path_seq(struct walk *w)
 {
-	/* the top prefix's node known and its seq interned: the common case */
-	if (w->pvalid >= w->nseg && w->pbase <= w->nseg && w->pnodes.len) {
-		uint32_t seq = w->pnodes.data[w->pnode[w->nseg]].seq;
-		if (seq != UINT32_MAX)
-			return seq;
+	int n = w->nseg;
+	if (w->pbase <= n && w->pnodes.len) {
+		/* the top prefix's node known and its seq interned: the common case */
+		if (w->pvalid >= n) {
+			uint32_t seq = w->pnodes.data[w->pnode[n]].seq;
+			if (seq != UINT32_MAX)
+				return seq;
+		} else if (w->pvalid == n - 1 && w->pbase <= n - 1 && w->pcache) {
+			/* one segment on a known prefix (a sibling member): its node from the cache */
+			uint32_t parent = w->pnode[n - 1];
+			const char *seg = w->seg[n - 1];
+			const struct walk_pcache *pc = walk_pcache_at(w, parent, seg);
+			if (pc->seg == seg && pc->parent == parent && seg) {
+				uint32_t seq = w->pnodes.data[pc->child].seq;
+				if (seq != UINT32_MAX) {
+					w->pnode[n] = pc->child;
+					w->pvalid = n;
+					return seq;
+				}
+			}
+		}
 	}
 	return walk_path_seq_slow(w);
 }

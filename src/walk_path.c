@@ -130,8 +130,7 @@ uint32_t walk_path_seq_slow(struct walk *w)
 	for (; i < n; i++) {
 		uint32_t c, parent = w->pnode[i];
 		const char *seg = w->seg[i];
-		uint64_t hv = ((uint64_t)(uintptr_t)seg ^ (uint64_t)parent << 20) * 0x9E3779B97F4A7C15ull;
-		struct walk_pcache *pc = &w->pcache[(hv >> 40) & (WALK_PCACHE - 1)];
+		struct walk_pcache *pc = walk_pcache_at(w, parent, seg);
 		if (pc->seg == seg && pc->parent == parent && seg) {
 			c = pc->child;
 		} else {
