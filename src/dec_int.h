@@ -356,6 +356,14 @@ bool dec_plan_record(struct dec *d, type_id id, struct dec_plan_member *m, uint3
  * type is not a known container (dec_family.c). */
 bool dec_family_classify(struct dec *d, type_id id, const struct types_type *ty, struct dec_type *wt);
 
+/* A Vec-like header's capacity and length hold together: len <= cap, and
+ * no buffer larger than the core that holds it. */
+static inline bool dec_elems_ok(struct dec *d, const struct dec_type *wt, uint64_t cap, uint64_t len)
+{
+	uint64_t max = wt->elem_size ? image_core_size(d->img) / wt->elem_size + 1 : 0;
+	return len <= cap && cap <= max && cap <= UINT64_MAX / wt->elem_size / 2;
+}
+
 /* Reads and validates the header of the container value at addr (a family
  * with a decoder) into v: NULL, or why it is not plausible (v->bad: where). */
 const char *dec_decode(struct dec *d, uint64_t addr, const struct dec_type *wt, struct dec_view *v);

@@ -741,6 +741,40 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct de
 		walk_members(w, addr, id, ty);   /* members outside the variant part, if any */
 }
 
+/* The profile's visit of a thin Box, a Vec or a String (most of the
+ * containers a walk meets), in line: what walk_container does for them
+ * (dec_decode's decode_box / decode_vec, visit_alloc, visit_view) without
+ * building the view, in the same order.  False when the header needs the
+ * general path (unreadable, implausible, a null or zero-sized pointee):
+ * that one reports why. */
+static bool walk_container_fast(struct walk *w, uint64_t addr, const struct dec_type *wt)
+{
+	uint64_t ptr, cap, len, es = wt->elem_size;
+	if (!wt->dec || !es)
+		return false;
+	switch (wt->cls) {
+	case CLS_BOX:
+		if (wt->l.box.fat != FAT_THIN || !dec_u64(w->d, addr + wt->l.box.ptr, &ptr) || !ptr)
+			return false;
+		if (walk_alloc(w, ptr, es, es, WALK_BOX, false) && dec_owns(w->d, wt->elem))
+			walk_defer(w, WI_POINTEE, ptr, 1, 0, wt->elem);
+		return true;
+	case CLS_VEC:
+	case CLS_STRING:
+		if (!dec_u64(w->d, addr + wt->l.vec.cap, &cap) || !dec_u64(w->d, addr + wt->l.vec.ptr, &ptr) ||
+		    !dec_u64(w->d, addr + wt->l.vec.len, &len) || !dec_elems_ok(w->d, wt, cap, len))
+			return false;
+		if (cap == 0)
+			return true;   /* no buffer */
+		if (walk_alloc(w, ptr, cap * es, len * es, wt->cls == CLS_STRING ? WALK_STRING : WALK_VEC, false) &&
+		    wt->elem && dec_owns(w->d, wt->elem) && len)
+			walk_defer(w, WI_ELEMS, ptr, len, 0, wt->elem);
+		return true;
+	default:
+		return false;
+	}
+}
+
 int walk_val(struct walk *w, uint64_t addr, type_id id)
 {
 	const struct dec_type *wt = dec_type_info(w->d, id);
@@ -790,7 +824,8 @@ void walk_val_wt(struct walk *w, uint64_t addr, type_id id, const struct dec_typ
 		break;
 	default: {
 		uint32_t tok = w->op_tok;   /* a shared allocation may hand its contents another token */
-		walk_container(w, addr, id, wt);
+		if (!walk_container_fast(w, addr, wt))
+			walk_container(w, addr, id, wt);
 		w->op_tok = tok;
 	}
 	}
