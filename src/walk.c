@@ -760,9 +760,20 @@ static bool walk_container_fast(struct walk *w, uint64_t addr, const struct dec_
 			walk_defer(w, WI_POINTEE, ptr, 1, 0, wt->elem);
 		return true;
 	case CLS_VEC:
-	case CLS_STRING:
-		if (!dec_u64(w->d, addr + wt->l.vec.cap, &cap) || !dec_u64(w->d, addr + wt->l.vec.ptr, &ptr) ||
-		    !dec_u64(w->d, addr + wt->l.vec.len, &len) || !dec_elems_ok(w->d, wt, cap, len))
+	case CLS_STRING: {
+		const struct vec_layout *l = &wt->l.vec;
+		uint64_t sz = wt->ty->size;
+		const unsigned char *h = l->cap <= sz - 8 && l->ptr <= sz - 8 && l->len <= sz - 8 && sz >= 8 ?
+					 image_ptr(w->img, addr, sz) : NULL;
+		if (h) {   /* the header in one look-up */
+			memcpy(&cap, h + l->cap, 8);
+			memcpy(&ptr, h + l->ptr, 8);
+			memcpy(&len, h + l->len, 8);
+		} else if (!dec_u64(w->d, addr + l->cap, &cap) || !dec_u64(w->d, addr + l->ptr, &ptr) ||
+			   !dec_u64(w->d, addr + l->len, &len)) {
+			return false;
+		}
+		if (!dec_elems_ok(w->d, wt, cap, len))
 			return false;
 		if (cap == 0)
 			return true;   /* no buffer */
@@ -770,6 +781,7 @@ static bool walk_container_fast(struct walk *w, uint64_t addr, const struct dec_
 		    wt->elem && dec_owns(w->d, wt->elem) && len)
 			walk_defer(w, WI_ELEMS, ptr, len, 0, wt->elem);
 		return true;
+	}
 	default:
 		return false;
 	}

@@ -329,9 +329,8 @@ static uint64_t item_extent(struct walk *w, const struct witem *it, unsigned kin
 void walk_container_item(struct walk *w, const struct witem *it, unsigned kind)
 {
 	struct walk_visit v = {.report = true};
-	const struct types_type *ty = types_get(w->t, it->type);
-	const struct dec_type *wt;
-	uint64_t size = ty ? ty->size : 0, start;
+	const struct dec_type *wt = dec_type_info(w->d, it->type);
+	uint64_t size = wt ? wt->ty->size : types_get(w->t, it->type)->size, start;
 	/* bytes the core does not hold read as zeros: what they owned is
 	 * unknown, so they are counted, never taken for empty containers */
 	uint64_t len = w->bucket_whole ? 0 : item_extent(w, it, kind, size, &start);
