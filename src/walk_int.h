@@ -217,7 +217,6 @@ void walk_unreadable(struct walk *w, uint64_t addr, const char *what);
 int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 	       enum walk_kind kind, bool shared);
 
-uint32_t walk_path_current(struct walk *w);
 /* The seq id of the current segment stack (0: the empty one), and back. */
 uint32_t walk_path_seq_slow(struct walk *w);
 /* The cache slot of the trie edge (parent, seg). */
@@ -251,6 +250,12 @@ static inline uint32_t walk_path_seq(struct walk *w)
 		}
 	}
 	return walk_path_seq_slow(w);
+}
+/* The display path id of the current segment stack. */
+static inline uint32_t walk_path_current(struct walk *w)
+{
+	uint32_t seq = walk_path_seq(w);
+	return seq < w->seqs.len ? w->seqs.data[seq].name : WALK_PATH_ROOT;
 }
 void walk_path_restore(struct walk *w, uint32_t seq);
 

@@ -182,11 +182,6 @@ __attribute__((noinline)) static uint32_t seq_of_stack(struct walk *w)
 	return seq;
 }
 
-uint32_t walk_path_current(struct walk *w)
-{
-	uint32_t seq = walk_path_seq(w);
-	return seq < w->seqs.len ? w->seqs.data[seq].name : WALK_PATH_ROOT;
-}
 
 void walk_path_restore(struct walk *w, uint32_t seq)
 {
