@@ -7,6 +7,14 @@
  * string, so that two spellings of the same path share one id.  A pointer
  * sequence also has an id of its own (a "seq"), so that a visit queued for
  * later can save the stack in four bytes and restore it when it runs.
+ *
+ * The seq of the stack is found through a trie of its prefixes (struct
+ * walk_pnode): the walker keeps the node of each prefix of its stack, so a
+ * push costs nothing and asking for the seq after one costs a look-up of
+ * (parent node, segment), through a small direct-mapped cache, instead of a
+ * hash and compare of the whole stack.  A node gets its seq from
+ * seq_of_stack the first time its stack is asked for, so seqs and display
+ * names are numbered in the order they always were.
  */
 #include "walk_int.h"
 #include "arr.h"
