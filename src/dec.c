@@ -46,7 +46,8 @@ void dec_destroy(struct dec *d)
 	}
 	for (size_t i = 0; i < d->luts.len; i++) {
 		type_id id = d->luts.data[i];
-		free(d->types[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)].l.lut);
+		free(d->types[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)].l.en.lut);
+		free(d->types[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)].l.en.vty);
 	}
 	for (size_t p = 0; p < d->npages; p++) {
 		if (d->types[p] != d->none)
@@ -101,13 +102,8 @@ bool dec_plan_record(struct dec *d, type_id id, struct dec_plan_member *m, uint3
 
 /* ---------------------------------------------------------------- reads */
 
-bool dec_u64(struct dec *d, uint64_t addr, uint64_t *v)
+bool dec_u64_read(struct dec *d, uint64_t addr, uint64_t *v)
 {
-	const void *p = image_ptr(d->img, addr, 8);
-	if (p) {
-		memcpy(v, p, 8);
-		return true;
-	}
 	return image_read_u64(d->img, addr, v, NULL) == 0;
 }
 
@@ -122,14 +118,14 @@ static uint16_t *enum_lut(const struct types_variant_part *vp)
 	for (uint32_t i = 0; i < vp->nvariants; i++)
 		if (vp->variants[i].has_discr && vp->variants[i].discr >= 256)
 			return NULL;
-	uint16_t *lut = malloc(256 * sizeof *lut);
+	uint16_t *lut = malloc(257 * sizeof *lut);   /* [256]: any tag from 256 up (no variant has it) */
 	if (!lut)
 		return NULL;
 	uint16_t dataful = ENUM_LUT_NONE;
 	for (uint32_t i = 0; i < vp->nvariants; i++)
 		if (!vp->variants[i].has_discr && dataful == ENUM_LUT_NONE)
 			dataful = (uint16_t)i;
-	for (int k = 0; k < 256; k++)
+	for (int k = 0; k < 257; k++)
 		lut[k] = dataful;
 	/* the first variant with a value wins, as in types_variant_index */
 	for (uint32_t i = vp->nvariants; i-- > 0;)
@@ -138,20 +134,33 @@ static uint16_t *enum_lut(const struct types_variant_part *vp)
 	return lut;
 }
 
+/* Each variant's payload type, resolved (NULL: none, or out of memory). */
+static type_id *enum_vtypes(struct dec *d, const struct types_variant_part *vp)
+{
+	if (!vp->nvariants || vp->nvariants > UINT32_MAX / sizeof(type_id))
+		return NULL;
+	type_id *v = malloc(vp->nvariants * sizeof *v);
+	if (!v)
+		return NULL;
+	for (uint32_t i = 0; i < vp->nvariants; i++)
+		v[i] = types_resolve(d->t, vp->variants[i].type);
+	return v;
+}
+
 int dec_enum_variant(struct dec *d, type_id id, const void *b, size_t len, uint32_t *vi)
 {
 	const struct dec_type *wt = dec_type_info(d, id);
 	const struct types_type *ty = types_get(d->t, id);
 	const struct types_variant_part *vp = ty ? ty->vpart : NULL;
-	if (wt && wt->cls == CLS_ENUM && wt->l.lut && vp->tag_size <= 8 && vp->tag_offset + vp->tag_size <= len) {
+	if (wt && wt->cls == CLS_ENUM && wt->l.en.lut && vp->tag_size <= 8 && vp->tag_offset <= len &&
+	    vp->tag_size <= len - vp->tag_offset) {
 		uint64_t tag = 0;
 		memcpy(&tag, (const unsigned char *)b + vp->tag_offset, vp->tag_size);
-		if (tag < 256) {
-			if (wt->l.lut[tag] == ENUM_LUT_NONE)
-				return ERR_CORRUPT;
-			*vi = wt->l.lut[tag];
-			return 0;
-		}
+		uint16_t v = wt->l.en.lut[tag < 256 ? tag : 256];
+		if (v == ENUM_LUT_NONE)
+			return ERR_CORRUPT;
+		*vi = v;
+		return 0;
 	}
 	return types_variant_index(d->t, id, b, len, vi, NULL);
 }
@@ -168,8 +177,10 @@ static void classify(struct dec *d, type_id id, struct dec_type *wt)
 	switch (ty->kind) {
 	case TYPES_STRUCT:
 		wt->cls = ty->vpart ? CLS_ENUM : CLS_STRUCT;
-		if (ty->vpart)
-			wt->l.lut = enum_lut(ty->vpart);
+		if (ty->vpart) {
+			wt->l.en.lut = enum_lut(ty->vpart);
+			wt->l.en.vty = enum_vtypes(d, ty->vpart);
+		}
 		break;
 	case TYPES_ARRAY: {
 		const struct types_type *el = types_get(d->t, types_resolve(d->t, ty->target));
@@ -194,10 +205,15 @@ const struct dec_type *dec_type_classify(struct dec *d, type_id id)
 	}
 	struct dec_type *wt = &(*pg)[id & (DEC_PAGE - 1)];
 	if (wt->cls == CLS_UNSET) {
+		wt->ty = types_get(d->t, id);
 		classify(d, id, wt);
-		if (wt->cls == CLS_ENUM && wt->l.lut && !dec_id_vec_append(&d->luts, id)) {
-			free(wt->l.lut);   /* the table is a shortcut: without it the tag is matched variant by variant */
-			wt->l.lut = NULL;
+		if (wt->cls == CLS_ENUM && (wt->l.en.lut || wt->l.en.vty) && !dec_id_vec_append(&d->luts, id)) {
+			/* the tables are shortcuts: without them the tag is matched
+			 * variant by variant, the variant's type resolved each time */
+			free(wt->l.en.lut);
+			free(wt->l.en.vty);
+			wt->l.en.lut = NULL;
+			wt->l.en.vty = NULL;
 		}
 	}
 	return wt;

@@ -478,9 +478,7 @@ typedef const char *(*decode_fn)(struct dec *d, uint64_t addr, const struct dec_
 
 static bool elems_ok(struct dec *d, const struct dec_type *wt, uint64_t cap, uint64_t len)
 {
-	/* no buffer is larger than the core that holds it */
-	uint64_t max = wt->elem_size ? image_core_size(d->img) / wt->elem_size + 1 : 0;
-	return len <= cap && cap <= max && cap <= UINT64_MAX / wt->elem_size / 2;
+	return dec_elems_ok(d, wt, cap, len);
 }
 
 /* Three words of a header, at offsets a, b, c from addr. */

@@ -137,6 +137,7 @@ struct dec_type {
 	uint8_t cls;             /* enum dec_cls */
 	uint8_t owns;            /* 0 unknown, 1 computing, 2 no, 3 yes */
 	uint8_t dec;             /* its entry in the decoder table + 1 (0: none) */
+	const struct types_type *ty;   /* types_get of its id (the type graph outlives the context) */
 	type_id elem;            /* element / pointee (0: raw bytes) */
 	uint64_t elem_size, elem_align;
 	union {
@@ -153,7 +154,10 @@ struct dec_type {
 		struct rawptr_layout raw;
 		struct arrayvec_layout av;
 		struct bytes_layout bytes;
-		uint16_t *lut;   /* CLS_ENUM: tag value (< 256) -> variant index */
+		struct {         /* CLS_ENUM */
+			uint16_t *lut;   /* tag value (< 256) -> variant index; [256]: any larger tag */
+			type_id *vty;    /* variant index -> its payload struct, resolved */
+		} en;
 	} l;
 };
 
@@ -255,6 +259,7 @@ struct dec_plan_member {
 	uint64_t offset;
 	type_id type;             /* resolved */
 	const char *seg;          /* its path segment (NULL: none) */
+	const struct dec_type *wt;   /* type's classification (entries never move) */
 };
 enum { DEC_PLAN_NONE = 0, DEC_PLAN_BUILDING, DEC_PLAN_READY };
 #define DEC_PLAN_MAX_MEMBERS 65536u
@@ -287,7 +292,7 @@ struct dec {
 	struct dec_type **types;       /* classification pages, by id >> DEC_PAGE_SHIFT */
 	struct dec_type *none;         /* the page every absent one points at */
 	struct dec_plan **plans;       /* plan pages (NULL until the first plan; absent pages NULL) */
-	struct dec_id_vec luts;        /* ids whose classification holds a tag table */
+	struct dec_id_vec luts;        /* ids whose classification holds a tag table or variant types */
 	struct dec_id_vec planned;     /* ids whose plan holds members */
 	int owns_depth;                /* dec_owns_compute's recursion */
 	bool oom;                      /* a version fact could not be recorded */
@@ -310,6 +315,8 @@ static inline const struct dec_type *dec_type_info(struct dec *d, type_id id)
 }
 static inline bool dec_owns(struct dec *d, type_id id)
 {
+	if (id == d->op_type && id)
+		return true;   /* the op type's own answer is never cached: not a call each time */
 	if (id && id < d->ntypes) {
 		const struct dec_type *wt = &d->types[id >> DEC_PAGE_SHIFT][id & (DEC_PAGE - 1)];
 		if (wt->owns >= 2)
@@ -321,6 +328,8 @@ static inline bool dec_owns(struct dec *d, type_id id)
  * dispatch: one lookup, not two). */
 static inline bool dec_owns_wt(struct dec *d, type_id id, const struct dec_type *wt)
 {
+	if (id == d->op_type && id)
+		return true;
 	if (wt->owns >= 2)
 		return wt->owns == 3 || id == d->op_type;
 	return dec_owns_compute(d, id);
@@ -347,6 +356,14 @@ bool dec_plan_record(struct dec *d, type_id id, struct dec_plan_member *m, uint3
  * type is not a known container (dec_family.c). */
 bool dec_family_classify(struct dec *d, type_id id, const struct types_type *ty, struct dec_type *wt);
 
+/* A Vec-like header's capacity and length hold together: len <= cap, and
+ * no buffer larger than the core that holds it. */
+static inline bool dec_elems_ok(struct dec *d, const struct dec_type *wt, uint64_t cap, uint64_t len)
+{
+	uint64_t max = wt->elem_size ? image_core_size(d->img) / wt->elem_size + 1 : 0;
+	return len <= cap && cap <= max && cap <= UINT64_MAX / wt->elem_size / 2;
+}
+
 /* Reads and validates the header of the container value at addr (a family
  * with a decoder) into v: NULL, or why it is not plausible (v->bad: where). */
 const char *dec_decode(struct dec *d, uint64_t addr, const struct dec_type *wt, struct dec_view *v);
@@ -358,6 +375,58 @@ uint64_t dec_table_ctrl_off(const struct dec_type *wt, uint64_t buckets);
 /* The active variant of the enum whose bytes are b (decoded through a
  * per-type lookup table when every discriminant is below 256). */
 int dec_enum_variant(struct dec *d, type_id id, const void *b, size_t len, uint32_t *vi);
+/* The same, for an enum whose classification wt and type ty are at hand
+ * (the walk's dispatch): the tag table read inline. */
+static inline int dec_enum_variant_wt(struct dec *d, type_id id, const struct dec_type *wt,
+				      const struct types_type *ty, const void *b, size_t len, uint32_t *vi)
+{
+	const struct types_variant_part *vp = ty->vpart;
+	if (wt->cls == CLS_ENUM && wt->l.en.lut && vp && vp->tag_offset <= len && vp->tag_size <= len - vp->tag_offset) {
+		const unsigned char *p = (const unsigned char *)b + vp->tag_offset;
+		uint64_t tag;
+		switch (vp->tag_size) {
+		case 1: tag = p[0]; break;
+		case 2: { uint16_t x; memcpy(&x, p, 2); tag = x; break; }
+		case 4: { uint32_t x; memcpy(&x, p, 4); tag = x; break; }
+		case 8: memcpy(&tag, p, 8); break;
+		default: return dec_enum_variant(d, id, b, len, vi);
+		}
+		uint16_t v = wt->l.en.lut[tag < 256 ? tag : 256];   /* [256]: no variant has a tag that large */
+		if (v == ENUM_LUT_NONE)
+			return ERR_CORRUPT;
+		*vi = v;
+		return 0;
+	}
+	/* no table (a niche's discriminants are large): a short enum's
+	 * variants matched in line, as types_variant_index matches them */
+	if (wt->cls == CLS_ENUM && vp && vp->has_tag && vp->nvariants && vp->nvariants <= 8 &&
+	    (vp->tag_size == 8 || vp->tag_size == 4) && vp->tag_offset <= len && vp->tag_size <= len - vp->tag_offset) {
+		const unsigned char *p = (const unsigned char *)b + vp->tag_offset;
+		uint64_t tag;
+		if (vp->tag_size == 8) {
+			memcpy(&tag, p, 8);
+		} else {
+			uint32_t x;
+			memcpy(&x, p, 4);
+			tag = x;
+		}
+		uint32_t dataful = UINT32_MAX;
+		for (uint32_t i = 0; i < vp->nvariants; i++) {
+			if (!vp->variants[i].has_discr) {
+				if (dataful == UINT32_MAX)
+					dataful = i;
+			} else if (vp->variants[i].discr == tag) {
+				*vi = i;
+				return 0;
+			}
+		}
+		if (dataful == UINT32_MAX)
+			return ERR_CORRUPT;
+		*vi = dataful;
+		return 0;
+	}
+	return dec_enum_variant(d, id, b, len, vi);
+}
 
 /* Bytes of target memory: straight from the mmapped core when possible, else
  * copied into tmp.  NULL when unreadable.  Inline: the walk reads every enum
@@ -371,6 +440,16 @@ static inline const void *dec_bytes(struct dec *d, uint64_t addr, uint64_t len, 
 		return NULL;
 	return tmp;
 }
-bool dec_u64(struct dec *d, uint64_t addr, uint64_t *v);
+bool dec_u64_read(struct dec *d, uint64_t addr, uint64_t *v);
+/* Eight bytes of target memory (from the mmapped core when it holds them). */
+static inline bool dec_u64(struct dec *d, uint64_t addr, uint64_t *v)
+{
+	const void *p = image_ptr(d->img, addr, 8);
+	if (p) {
+		memcpy(v, p, 8);
+		return true;
+	}
+	return dec_u64_read(d, addr, v);
+}
 
 #endif

@@ -122,31 +122,31 @@ static struct facc *facc_at(struct facc_table *m, struct facc_key key)
 	return a;
 }
 
-/* The cache entry of path, the cache grown (zero-filled) to cover it. */
-static struct fcache *fcache_at(struct run *r, uint32_t path)
+/* The cache entry (cell, path, kind) maps to, the cache made on first use. */
+static struct fcache *fcache_at(struct run *r, uint32_t cell, uint32_t path, uint32_t kind)
 {
-	if (path >= r->fc.len) {
-		size_t n = (size_t)path + 1;
-		if (!fcache_vec_reserve(&r->fc, n))
+	if (r->fc.len == 0) {
+		if (!fcache_vec_reserve(&r->fc, FCACHE_SIZE))
 			return NULL;
-		memset(r->fc.data + r->fc.len, 0, (n - r->fc.len) * sizeof *r->fc.data);
-		r->fc.len = n;
+		memset(r->fc.data, 0, FCACHE_SIZE * sizeof *r->fc.data);
+		r->fc.len = FCACHE_SIZE;
 	}
-	return &r->fc.data[path];
+	uint32_t h = (cell * 0x9E3779B1u) ^ (path * 0x85EBCA77u) ^ (kind * 0xC2B2AE3Du);
+	return &r->fc.data[(h ^ (h >> 15)) & (FCACHE_SIZE - 1)];
 }
 
 /* Adds a to the field sums of its path under the op's cell. */
 static bool charge_fields(struct run *r, const struct walk_alloc *a, const struct oprec *o)
 {
-	struct fcache *c = fcache_at(r, a->path);
+	struct fcache *c = fcache_at(r, o->cell, a->path, a->kind);
 	if (!c)
 		return false;
-	if (c->gen != r->accs.rehashes + 1 || c->cell != o->cell || c->kind != a->kind) {
+	if (c->gen != r->accs.rehashes + 1 || c->cell != o->cell || c->path != a->path || c->kind != a->kind) {
 		struct facc *f = facc_at(&r->accs, (struct facc_key){(uint64_t)o->cell << 32 | a->path, a->kind});
 		c->gen = 0;
 		if (!f)
 			return false;
-		*c = (struct fcache){.gen = r->accs.rehashes + 1, .cell = o->cell, .kind = a->kind, .f = f};
+		*c = (struct fcache){.gen = r->accs.rehashes + 1, .cell = o->cell, .kind = a->kind, .path = a->path, .f = f};
 	}
 	add_bytes(&c->f->b, a);
 	return true;
@@ -212,7 +212,7 @@ static uint32_t cell_of(struct run *r, uint32_t table, uint32_t slot, struct pro
 		return UINT32_MAX;
 	memset(pc, 0, sizeof *pc);
 	pc->variant = variant;
-	*cr = (struct cellref){.table = table, .slot = slot, .variant = variant, .index = (uint32_t)(f->cells.len - 1)};
+	*cr = (struct cellref){.table = table, .slot = slot, .variant = variant, .index = (uint32_t)(f->cells.len - 1), .pend = {0}};
 	c = cellid_table_insert(&r->cellids, key, NULL);
 	if (!c)
 		return UINT32_MAX;
@@ -245,10 +245,32 @@ void attr_read_key(struct run *r, uint64_t key_addr, type_id key_type, char *buf
  * per-entity figures go to their tables; the arrays restart. */
 static void unshare(struct run *r);
 
+/* What on_alloc charged to cells since the last flush, added to the cells
+ * and to their features, tables, variants and the totals. */
+static void attr_flush(struct run *r)
+{
+	struct profile *p = r->p;
+	for (size_t i = 0; i < r->cells.len; i++) {
+		struct cellref *cr = &r->cells.data[i];
+		if (!cr->pend.allocations)
+			continue;
+		struct profile_table *tb = attr_table_at(r, cr->table);
+		struct profile_feature *f = &tb->features.data[cr->slot];
+		sum_bytes(&p->variants[cr->variant].heap, &cr->pend);
+		sum_bytes(&f->heap, &cr->pend);
+		sum_bytes(&f->cells.data[cr->index].heap, &cr->pend);
+		sum_bytes(&tb->heap, &cr->pend);
+		sum_bytes(&p->heap, &cr->pend);
+		memset(&cr->pend, 0, sizeof cr->pend);
+	}
+	r->pend_allocs = 0;
+}
+
 static void close_walk(struct run *r)
 {
 	struct profile *p = r->p;
 	size_t big = SIZE_MAX;
+	attr_flush(r);
 	unshare(r);
 	for (size_t i = 0; i < r->ops.len; i++) {
 		const struct oprec *o = &r->ops.data[i];
@@ -306,7 +328,7 @@ static void progress(struct run *r)
 	if (now != r->last_progress) {
 		r->last_progress = now;
 		fprintf(stderr, "\raggop-inspect: %" PRIu64 " ops, %" PRIu64 " allocations walked",
-			r->p->ops, r->p->heap.allocations);
+			r->p->ops, r->p->heap.allocations + r->pend_allocs);
 	}
 }
 
@@ -365,7 +387,6 @@ static uint32_t on_op(void *ctx, const struct walk_op_site *s)
 static void on_alloc(void *ctx, const struct walk_alloc *a, uint32_t op)
 {
 	struct run *r = ctx;
-	struct profile *p = r->p;
 	if (r->failed)
 		return;
 	if (op >= SHADOW_BASE && op != WALK_NO_OP) {
@@ -390,18 +411,11 @@ static void on_alloc(void *ctx, const struct walk_alloc *a, uint32_t op)
 		r->outside_requested += a->requested;
 		return;
 	}
-	if (r->progress && (p->heap.allocations & 0x3ffff) == 0)
+	if (r->progress && (++r->pend_allocs & 0x3ffff) == 0)
 		progress(r);
 	struct oprec *o = &r->ops.data[op];
 	struct entrec *en = &r->ents.data[o->ent];
-	const struct cellref *cr = &r->cells.data[o->cell];
-	struct profile_table *tb = attr_table_at(r, cr->table);
-	struct profile_feature *f = &tb->features.data[cr->slot];
-	add_bytes(&p->variants[cr->variant].heap, a);
-	add_bytes(&f->heap, a);
-	add_bytes(&f->cells.data[cr->index].heap, a);
-	add_bytes(&tb->heap, a);
-	add_bytes(&p->heap, a);
+	add_bytes(&r->cells.data[o->cell].pend, a);   /* the cell's feature, table, variant, totals: attr_flush */
 	if (!a->in_census)
 		r->wh.tables_outside_census += a->chunk;
 	o->requested += a->requested;
@@ -594,6 +608,7 @@ static void feature_pcts(struct run *r, struct profile_feature *ft)
 
 void attr_finish(struct run *r)
 {
+	attr_flush(r);
 	struct profile *p = r->p;
 	struct profile_u64s all, allc;
 	profile_u64s_init(&all);

@@ -144,15 +144,15 @@ static inline uint64_t facc_hash(struct facc_key k) { return container_hash_u64(
 static inline bool facc_eq(struct facc_key a, struct facc_key b) { return a.op == b.op && a.kind == b.kind; }
 DEFINE_HASH_TABLE(facc_table, struct facc, struct facc_key, facc_key_of, facc_hash, facc_eq)
 
-/* Per path id: the accumulator of the last cell an allocation on that path
- * was charged to.  Consecutive allocations on one path often belong to the
- * same cell, so on_alloc usually skips the hash lookup.  An entry is valid
- * while gen equals the table's rehashes + 1: a rehash moves every
- * accumulator (the pointer goes stale), and a new entry, zero-filled, is
- * never valid. */
+/* A direct-mapped cache of accumulators by (cell, path, kind), in front of
+ * the hash table: the cells and paths a walk meets are few, so on_alloc
+ * usually skips the hash lookup.  An entry is valid while gen equals the
+ * table's rehashes + 1: a rehash moves every accumulator (the pointer goes
+ * stale), and a new entry, zero-filled, is never valid. */
+#define FCACHE_SIZE 4096u
 struct fcache {
 	uint64_t gen;
-	uint32_t cell, kind;
+	uint32_t cell, kind, path;
 	struct facc *f;
 };
 DEFINE_VECTOR(fcache_vec, struct fcache)
@@ -161,6 +161,10 @@ DEFINE_VECTOR(fcache_vec, struct fcache)
  * the run's own index; where its sums live. */
 struct cellref {
 	uint32_t table, slot, variant, index;   /* index in the feature's cells */
+	/* the heap charged since the last flush (attr_flush): added then to the
+	 * cell and to its feature, table, variant and the totals, so that an
+	 * allocation costs one sum, not five */
+	struct profile_bytes pend;
 };
 DEFINE_VECTOR(cellrefs, struct cellref)
 struct cellid {
@@ -225,6 +229,7 @@ struct run {
 	struct entrecs ents;
 	bool progress;
 	time_t last_progress;
+	uint64_t pend_allocs;     /* allocations charged to cells since the flush (for progress) */
 	struct wh wh;             /* the whole-heap pass (profile_heap.c) */
 	struct shadows shadows;
 	struct shadow_index shadow_idx;

@@ -553,7 +553,7 @@ static void walk_members(struct walk *w, uint64_t base, type_id id, const struct
 			const struct dec_plan_member *m = &pl->m[i];
 			if (m->seg)
 				walk_push(w, m->seg);
-			walk_val(w, base + m->offset, m->type);
+			walk_val_wt(w, base + m->offset, m->type, m->wt);
 			if (m->seg)
 				walk_pop(w);
 		}
@@ -578,8 +578,14 @@ static void walk_members(struct walk *w, uint64_t base, type_id id, const struct
 		if (!owns)
 			continue;
 		bool seg = !skip_segment(m->name);
-		if (record)
-			rec[nrec++] = (struct dec_plan_member){.offset = m->offset, .type = mt, .seg = seg ? m->name : NULL};
+		if (record) {
+			const struct dec_type *mwt = dec_type_info(w->d, mt);
+			if (mwt)
+				rec[nrec++] = (struct dec_plan_member){.offset = m->offset, .type = mt,
+								       .seg = seg ? m->name : NULL, .wt = mwt};
+			else
+				record = false;
+		}
 		if (seg)
 			walk_push(w, m->name);
 		walk_val(w, base + m->offset, mt);
@@ -701,8 +707,15 @@ const struct walk_nodecoder *walk_nodecoder_at(const struct walk *w, size_t i)
 	return i < w->nodec_sum.len ? &w->nodec_sum.data[i] : NULL;
 }
 
-static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct types_type *ty,
-		      bool is_op)
+/* Whether a variant adds its name to the path (Some and Ok do not). */
+static inline bool variant_seg(const char *n)
+{
+	return !((n[0] == 'S' && n[1] == 'o' && n[2] == 'm' && n[3] == 'e' && !n[4]) ||
+		 (n[0] == 'O' && n[1] == 'k' && !n[2]));
+}
+
+static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct dec_type *wt,
+		      const struct types_type *ty, bool is_op)
 {
 	unsigned char tmp[512];
 	uint32_t vi;
@@ -712,7 +725,7 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct ty
 		walk_unreadable(w, addr, "enum value not readable");
 		return;
 	}
-	if (dec_enum_variant(w->d, id, b, ty->size, &vi) != 0) {
+	if (dec_enum_variant_wt(w->d, id, wt, ty, b, ty->size, &vi) != 0) {
 		walk_unreadable(w, addr, "enum tag matches no variant");
 		return;
 	}
@@ -723,53 +736,108 @@ static void walk_enum(struct walk *w, uint64_t addr, type_id id, const struct ty
 					    .variant = vi, .tag = w->tag};
 		int saved = w->nseg;
 		w->nseg = 0;
-		w->seq_ver++;
 		w->in_op = true;
 		w->op_tok = w->cb.on_op ? w->cb.on_op(w->cb.ctx, &site) & ~WI_IN_OP : 0;
 		walk_push(w, v->name);
-		const struct types_type *vt = types_get(w->t, types_resolve(w->t, v->type));
+		type_id vid = wt->l.en.vty ? wt->l.en.vty[vi] : types_resolve(w->t, v->type);
+		const struct types_type *vt = types_get(w->t, vid);
 		if (vt)
-			walk_members(w, addr + v->offset, types_resolve(w->t, v->type), vt);
+			walk_members(w, addr + v->offset, vid, vt);
 		w->in_op = false;
 		w->nseg = saved;
-		w->seq_ver++;
 		return;
 	}
-	const struct types_type *vt = types_get(w->t, types_resolve(w->t, v->type));
-	bool seg = strcmp(v->name, "Some") != 0 && strcmp(v->name, "Ok") != 0;
-	if (seg)
-		walk_push(w, v->name);
-	if (vt)
-		walk_members(w, addr + v->offset, types_resolve(w->t, v->type), vt);
-	if (seg)
-		walk_pop(w);
-	walk_members(w, addr, id, ty);   /* members outside the variant part, if any */
+	type_id vid = wt->l.en.vty ? wt->l.en.vty[vi] : types_resolve(w->t, v->type);
+	const struct types_type *vt = types_get(w->t, vid);
+	/* a variant whose fields own nothing (None, a unit variant; the answer
+	 * final, so every question its first visit asks was asked) is not
+	 * entered: nothing in it is reported or queued */
+	if (vt && !(dec_owns_final(w->d, vid) && !dec_owns(w->d, vid))) {
+		bool seg = variant_seg(v->name);
+		if (seg)
+			walk_push(w, v->name);
+		walk_members(w, addr + v->offset, vid, vt);
+		if (seg)
+			walk_pop(w);
+	}
+	if (ty->nmembers)
+		walk_members(w, addr, id, ty);   /* members outside the variant part, if any */
+}
+
+/* The profile's visit of a thin Box, a Vec or a String (most of the
+ * containers a walk meets), in line: what walk_container does for them
+ * (dec_decode's decode_box / decode_vec, visit_alloc, visit_view) without
+ * building the view, in the same order.  False when the header needs the
+ * general path (unreadable, implausible, a null or zero-sized pointee):
+ * that one reports why. */
+static bool walk_container_fast(struct walk *w, uint64_t addr, const struct dec_type *wt)
+{
+	uint64_t ptr, cap, len, es = wt->elem_size;
+	if (!wt->dec || !es)
+		return false;
+	switch (wt->cls) {
+	case CLS_BOX:
+		if (wt->l.box.fat != FAT_THIN || !dec_u64(w->d, addr + wt->l.box.ptr, &ptr) || !ptr)
+			return false;
+		if (walk_alloc(w, ptr, es, es, WALK_BOX, false) && dec_owns(w->d, wt->elem))
+			walk_defer(w, WI_POINTEE, ptr, 1, 0, wt->elem);
+		return true;
+	case CLS_VEC:
+	case CLS_STRING: {
+		const struct vec_layout *l = &wt->l.vec;
+		uint64_t sz = wt->ty->size;
+		const unsigned char *h = l->cap <= sz - 8 && l->ptr <= sz - 8 && l->len <= sz - 8 && sz >= 8 ?
+					 image_ptr(w->img, addr, sz) : NULL;
+		if (h) {   /* the header in one look-up */
+			memcpy(&cap, h + l->cap, 8);
+			memcpy(&ptr, h + l->ptr, 8);
+			memcpy(&len, h + l->len, 8);
+		} else if (!dec_u64(w->d, addr + l->cap, &cap) || !dec_u64(w->d, addr + l->ptr, &ptr) ||
+			   !dec_u64(w->d, addr + l->len, &len)) {
+			return false;
+		}
+		if (!dec_elems_ok(w->d, wt, cap, len))
+			return false;
+		if (cap == 0)
+			return true;   /* no buffer */
+		if (walk_alloc(w, ptr, cap * es, len * es, wt->cls == CLS_STRING ? WALK_STRING : WALK_VEC, false) &&
+		    wt->elem && dec_owns(w->d, wt->elem) && len)
+			walk_defer(w, WI_ELEMS, ptr, len, 0, wt->elem);
+		return true;
+	}
+	default:
+		return false;
+	}
 }
 
 int walk_val(struct walk *w, uint64_t addr, type_id id)
 {
 	const struct dec_type *wt = dec_type_info(w->d, id);
-	if (!wt)
-		return 0;
+	if (wt)
+		walk_val_wt(w, addr, id, wt);
+	return 0;
+}
+
+void walk_val_wt(struct walk *w, uint64_t addr, type_id id, const struct dec_type *wt)
+{
 	if (w->depth >= WALK_MAX_DEPTH || w->nseg >= WALK_MAX_DEPTH) {
 		w->st.depth_limited++;
-		return 0;
+		return;
 	}
 	bool is_op = id == w->d->op_type && !w->in_op;
 	if (!is_op && !dec_owns_wt(w->d, id, wt))
-		return 0;
+		return;
 	w->depth++;
 	w->st.values++;
-	const struct types_type *ty = types_get(w->t, id);
 	switch (wt->cls) {
 	case CLS_STRUCT:
-		walk_members(w, addr, id, ty);
+		walk_members(w, addr, id, wt->ty);
 		break;
 	case CLS_ENUM:
-		walk_enum(w, addr, id, ty, is_op);
+		walk_enum(w, addr, id, wt, wt->ty, is_op);
 		break;
 	case CLS_ARRAY: {
-		uint64_t n = ty->count;
+		uint64_t n = wt->ty->count;
 		/* a count from hostile DWARF: the array must fit in the core */
 		if (wt->elem_size && n > image_core_size(w->img) / wt->elem_size) {
 			walk_unreadable(w, addr, "array longer than the core (DW_AT_count)");
@@ -791,12 +859,12 @@ int walk_val(struct walk *w, uint64_t addr, type_id id)
 		break;
 	default: {
 		uint32_t tok = w->op_tok;   /* a shared allocation may hand its contents another token */
-		walk_container(w, addr, id, wt);
+		if (!walk_container_fast(w, addr, wt))
+			walk_container(w, addr, id, wt);
 		w->op_tok = tok;
 	}
 	}
 	w->depth--;
-	return 0;
 }
 
 /* --- the address-ordered queue --- */
@@ -1071,7 +1139,6 @@ int walk_drain(struct walk *w)
 	w->holder = w->index = w->key_addr = 0;
 	w->key_type = 0;
 	w->nseg = 0;
-	w->seq_ver++;
 	nodec_finish(w);
 	for (size_t i = 0; i < w->trees.len; i++)
 		if (w->trees.data[i].count != w->trees.data[i].length)

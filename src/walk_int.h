@@ -54,6 +54,22 @@ struct walk_seq {
 	const char **segs;
 	uint32_t n;
 	uint32_t name;       /* its display name's id */
+	uint32_t node;       /* its prefix node (UINT32_MAX: none) */
+};
+
+/* One prefix of a segment stack, as a trie node: its parent prefix and last
+ * segment, and the seq of the stack it spells once one was asked for
+ * (UINT32_MAX: not yet).  The walk keeps the node of each prefix of its
+ * stack, so that the seq of the stack after a push is one look-up of (node,
+ * segment), not a hash and compare of the whole stack. */
+struct walk_pnode {
+	const char *seg;
+	uint32_t parent, seq;
+};
+#define WALK_PCACHE 1024u
+struct walk_pcache {
+	const char *seg;          /* NULL: empty */
+	uint32_t parent, child;
 };
 #define WALK_SEQ_MAX (1u << 29)
 
@@ -120,6 +136,7 @@ DEFINE_VECTOR(wctx_vec, struct wctx)
 DEFINE_VECTOR(wtree_vec, struct wtree)
 DEFINE_VECTOR(walk_seq_vec, struct walk_seq)
 DEFINE_VECTOR(walk_name_vec, char *)
+DEFINE_VECTOR(walk_pnode_vec, struct walk_pnode)
 
 /* A heap chunk a raw pointer points at, seen during the walk; kept if no
  * decoder has reported it by the end. */
@@ -179,16 +196,21 @@ struct walk {
 	int nseg;
 	struct walk_seq_index paths;      /* segment sequence -> seq id */
 	struct walk_seq_vec seqs;     /* seq id -> segments */
-	uint64_t seq_ver;         /* bumped by every push and pop ... */
-	uint64_t memo_ver;        /* ... so that memo_seq, the seq of the stack */
-	uint32_t memo_seq;        /* at memo_ver, is reused while it holds */
 	struct walk_name_vec names;   /* canonical id -> display name */
 	struct walk_name_index name_ht;   /* display name -> canonical id */
+	struct walk_pnode_vec pnodes; /* prefix trie (walk_path.c) */
+	uint32_t *pslot;          /* (parent, segment) -> node + 1, open addressing */
+	size_t pcap;
+	uint32_t pnode[WALK_MAX_DEPTH + 9];   /* pnode[i]: the node of seg[0..i) ... */
+	int pbase, pvalid;        /* ... for pbase <= i <= pvalid (a write to seg[i] lowers pvalid to i) */
+	struct walk_pcache *pcache;   /* (parent, seg) -> child, direct-mapped, in front of pslot */
 
 	struct walk_stats st;
 };
 
 int walk_val(struct walk *w, uint64_t addr, type_id id);
+/* walk_val of a type whose classification wt is at hand. */
+void walk_val_wt(struct walk *w, uint64_t addr, type_id id, const struct dec_type *wt);
 void walk_unreadable(struct walk *w, uint64_t addr, const char *what);
 
 /* An allocation at mem of `requested` bytes: validated against the census
@@ -197,9 +219,46 @@ void walk_unreadable(struct walk *w, uint64_t addr, const char *what);
 int walk_alloc(struct walk *w, uint64_t mem, uint64_t requested, uint64_t used,
 	       enum walk_kind kind, bool shared);
 
-uint32_t walk_path_current(struct walk *w);
 /* The seq id of the current segment stack (0: the empty one), and back. */
-uint32_t walk_path_seq(struct walk *w);
+uint32_t walk_path_seq_slow(struct walk *w);
+/* The cache slot of the trie edge (parent, seg). */
+static inline struct walk_pcache *walk_pcache_at(struct walk *w, uint32_t parent, const char *seg)
+{
+	uint64_t hv = ((uint64_t)(uintptr_t)seg ^ (uint64_t)parent << 20) * 0x9E3779B97F4A7C15ull;
+	return &w->pcache[(hv >> 40) & (WALK_PCACHE - 1)];
+}
+static inline uint32_t walk_path_seq(struct walk *w)
+{
+	int n = w->nseg;
+	if (w->pbase <= n && w->pnodes.len) {
+		/* the top prefix's node known and its seq interned: the common case */
+		if (w->pvalid >= n) {
+			uint32_t seq = w->pnodes.data[w->pnode[n]].seq;
+			if (seq != UINT32_MAX)
+				return seq;
+		} else if (w->pvalid == n - 1 && w->pbase <= n - 1 && w->pcache) {
+			/* one segment on a known prefix (a sibling member): its node from the cache */
+			uint32_t parent = w->pnode[n - 1];
+			const char *seg = w->seg[n - 1];
+			const struct walk_pcache *pc = walk_pcache_at(w, parent, seg);
+			if (pc->seg == seg && pc->parent == parent && seg) {
+				uint32_t seq = w->pnodes.data[pc->child].seq;
+				if (seq != UINT32_MAX) {
+					w->pnode[n] = pc->child;
+					w->pvalid = n;
+					return seq;
+				}
+			}
+		}
+	}
+	return walk_path_seq_slow(w);
+}
+/* The display path id of the current segment stack. */
+static inline uint32_t walk_path_current(struct walk *w)
+{
+	uint32_t seq = walk_path_seq(w);
+	return seq < w->seqs.len ? w->seqs.data[seq].name : WALK_PATH_ROOT;
+}
 void walk_path_restore(struct walk *w, uint32_t seq);
 
 /* Queues a visit of an allocation's contents (see struct witem). */
@@ -210,7 +269,15 @@ uint32_t walk_tree_new(struct walk *w, uint64_t addr, uint64_t length, bool list
 uint32_t walk_path_child(struct walk *w, uint32_t parent, const char *segment);
 void walk_path_free(struct walk *w);
 
-static inline void walk_push(struct walk *w, const char *s) { w->seg[w->nseg++] = s; w->seq_ver++; }
-static inline void walk_pop(struct walk *w) { w->nseg--; w->seq_ver++; }
+static inline void walk_push(struct walk *w, const char *s)
+{
+	if (w->seg[w->nseg] != s) {   /* the same segment again keeps its prefix node */
+		if (w->pvalid > w->nseg)
+			w->pvalid = w->nseg;
+		w->seg[w->nseg] = s;
+	}
+	w->nseg++;
+}
+static inline void walk_pop(struct walk *w) { w->nseg--; }
 
 #endif

@@ -329,9 +329,8 @@ static uint64_t item_extent(struct walk *w, const struct witem *it, unsigned kin
 void walk_container_item(struct walk *w, const struct witem *it, unsigned kind)
 {
 	struct walk_visit v = {.report = true};
-	const struct types_type *ty = types_get(w->t, it->type);
-	const struct dec_type *wt;
-	uint64_t size = ty ? ty->size : 0, start;
+	const struct dec_type *wt = dec_type_info(w->d, it->type);
+	uint64_t size = wt ? wt->ty->size : types_get(w->t, it->type)->size, start;
 	/* bytes the core does not hold read as zeros: what they owned is
 	 * unknown, so they are counted, never taken for empty containers */
 	uint64_t len = w->bucket_whole ? 0 : item_extent(w, it, kind, size, &start);
@@ -344,15 +343,29 @@ void walk_container_item(struct walk *w, const struct witem *it, unsigned kind)
 
 	switch (kind) {
 	case WI_ELEMS:
-		for (uint64_t i = 0; i < it->n; i++)
-			visit_elem(w, &v, it->mem, it->b + i, 0, 0, it->mem + (it->b + i) * size, it->type);
+	case WI_ELEMS_AT: {
+		/* a run of elements of one type: classified once, then each walked
+		 * as visit_elem walks it (holder and index set, "[*]" pushed) */
+		const struct dec_type *ewt = dec_type_info(w->d, it->type);
+		if (!ewt)
+			break;
+		uint64_t sh = w->holder, si = w->index;
+		uint64_t at = kind == WI_ELEMS ? it->mem + it->b * size : it->mem + it->b;
+		uint64_t i0 = kind == WI_ELEMS ? it->b : 0;
+		w->holder = it->mem;
+		for (uint64_t i = 0; i < it->n; i++, at += size) {
+			w->index = i0 + i;
+			walk_push(w, "[*]");
+			walk_val_wt(w, at, it->type, ewt);
+			walk_pop(w);
+		}
+		w->holder = sh;
+		w->index = si;
 		break;
-	case WI_ELEMS_AT:
-		for (uint64_t i = 0; i < it->n; i++)
-			visit_elem(w, &v, it->mem, i, 0, 0, it->mem + it->b + i * size, it->type);
-		break;
+	}
 	case WI_POINTEE:
-		visit_pointee(w, &v, w->holder, w->index, it->mem + it->b, it->type);
+		/* visit_pointee with the holder and index the item restored: the value alone */
+		walk_val(w, it->mem + it->b, it->type);
 		break;
 	case WI_TABLE:
 		if ((wt = dec_type_info(w->d, it->type)) && wt->cls == CLS_RAWTABLE)
