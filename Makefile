@@ -165,9 +165,34 @@ $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/libfuzzer_main.c $(FUZZ_COM
 $(FUZZ_BUILD)/obj: | fuzz-cc
 	mkdir -p $@
 
+# The fixtures the harnesses load (FIXDIR, default build/fixtures), made
+# here when missing so that `make fuzz-build` alone is enough in a clean
+# clone (make fixtures builds them with everything else, and replaces these):
+#   generic/shapes  the walk and heap harnesses' synthetic core is built from
+#                   its DWARF at start-up (the same rustc command as
+#                   tests/setup.d/40-generic.sh, about 5 s; its data layout
+#                   does not depend on where the clone is, so the committed
+#                   corpus means the same);
+#   probes/c/exe    the image harness's executable: the copy the image seeds
+#                   were cut from (tests/fuzz/data/cprobe-exe.gz, mkseeds.sh),
+#                   since a rebuild elsewhere has another build-id, which
+#                   image_open refuses.
+# Order-only: an existing fixture is never replaced or rebuilt here.
+FUZZ_FIXDIR  := build/fixtures
+FUZZ_FIXTURES := $(FUZZ_FIXDIR)/generic/shapes $(FUZZ_FIXDIR)/probes/c/exe
+
+$(FUZZ_FIXDIR)/generic/shapes: | fixtures/generic/shapes.rs
+	@command -v rustc > /dev/null || { echo "make fuzz-build needs rustc (for $@)"; exit 1; }
+	mkdir -p $(@D)
+	rustc -C debuginfo=2 -C opt-level=1 -o $@.tmp fixtures/generic/shapes.rs && mv $@.tmp $@
+
+$(FUZZ_FIXDIR)/probes/c/exe: | tests/fuzz/data/cprobe-exe.gz
+	mkdir -p $(@D)
+	gzip -dc tests/fuzz/data/cprobe-exe.gz > $@.tmp && chmod 755 $@.tmp && mv $@.tmp $@
+
 # The objects are named here so that make keeps them (they are not
 # intermediates of the pattern rules) and rebuilds them when missing.
-fuzz-build: $(FUZZ_OBJ) $(FUZZ_BIN)
+fuzz-build: $(FUZZ_OBJ) $(FUZZ_BIN) $(FUZZ_FIXTURES)
 
 # The arena search scans libc's data for malloc_state under every layout:
 # comparison tracing there costs 3/4 of the heap harness's time, for

@@ -37,6 +37,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The searches below read libc's data word by word, every candidate under
+ * every layout: through heap_rd each read of a segment smaller than its
+ * 64 KiB window (a synthetic or trimmed core, a small libc .data) went to
+ * image_read and its segment search.  This reader keeps the dumped bytes of
+ * the last segment read (image_ptr: the core's mapping, which the census
+ * does not move) and falls back to heap_rd for anything else: the same
+ * bytes, the same answers. */
+struct arena_rd {
+	struct heap_rd *rd;
+	uint64_t lo, end;   /* the segment last looked up, [lo, end); end 0: none */
+	const uint8_t *p;   /* its dumped bytes [lo, hi) in the core, or NULL */
+	uint64_t hi;
+};
+
+static bool ar_get(struct arena_rd *r, uint64_t addr, void *out, size_t len)
+{
+	if (!(r->end && addr >= r->lo && addr < r->end)) {
+		const struct image_segment *sg = image_segment_at(r->rd->img, addr);
+		r->end = 0;
+		r->p = NULL;
+		if (sg && sg->end > sg->start) {
+			uint64_t n = sg->filesz < sg->end - sg->start ? sg->filesz : sg->end - sg->start;
+			r->lo = sg->start;
+			r->end = sg->end;
+			r->hi = sg->start + n;
+			if (n && n <= SIZE_MAX)
+				r->p = image_ptr(r->rd->img, sg->start, (size_t)n);
+		}
+	}
+	if (r->p && addr >= r->lo && addr <= r->hi && len <= r->hi - addr) {
+		memcpy(out, r->p + (addr - r->lo), len);
+		return true;
+	}
+	return heap_rd_get(r->rd, addr, out, len);
+}
+
+static inline bool ar_u64(struct arena_rd *r, uint64_t addr, uint64_t *v)
+{
+	return ar_get(r, addr, v, 8);
+}
+
 static uint64_t rd64(const uint8_t *b, size_t off)
 {
 	uint64_t v;
@@ -47,11 +88,11 @@ static uint64_t rd64(const uint8_t *b, size_t off)
 /* Reads the malloc_state of layout l at addr and checks that it looks like
  * one: bin heads that are self-referential or point at 8-aligned chunks, a
  * 16-aligned top, an 8-aligned next. */
-static bool ms_read(struct heap_rd *rd, uint64_t addr, struct heap_ms *ms, const struct glibc_ms_layout *l)
+static bool ms_read(struct arena_rd *rd, uint64_t addr, struct heap_ms *ms, const struct glibc_ms_layout *l)
 {
 	uint8_t b[GL_MS_READ_MAX];
 
-	if (!addr || (addr & (GL_SIZE_SZ - 1)) || l->size > sizeof b || !heap_rd_get(rd, addr, b, l->size))
+	if (!addr || (addr & (GL_SIZE_SZ - 1)) || l->size > sizeof b || !ar_get(rd, addr, b, l->size))
 		return false;
 	memset(ms, 0, sizeof *ms);
 	ms->addr = addr;
@@ -93,7 +134,7 @@ struct ring {
 /* Follows the ring from start; fills r (up to HEAP_MAX_ARENAS) and sets
  * *count to its length, 0 when the ring does not close.  ERR_NOMEM (in e)
  * when r cannot grow. */
-static int ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start, struct ring *r, bool report,
+static int ring_collect(struct heap *h, struct arena_rd *rd, uint64_t start, struct ring *r, bool report,
 			const struct glibc_ms_layout *l, size_t *count, struct err *e)
 {
 	size_t n = 0;
@@ -130,11 +171,11 @@ static int ring_collect(struct heap *h, struct heap_rd *rd, uint64_t start, stru
 
 /* The size of the heap_info the arena sits right behind: hsize, or when
  * hsize is 0 any size in the table; 0 when it is behind none. */
-static uint64_t behind_heap_info(struct heap_rd *rd, uint64_t a, uint64_t hsize)
+static uint64_t behind_heap_info(struct arena_rd *rd, uint64_t a, uint64_t hsize)
 {
 	uint64_t hi = a & ~(GL_HEAP_MAX - 1), ar;
 
-	if (!heap_rd_u64(rd, hi, &ar) || ar != a)
+	if (!ar_u64(rd, hi, &ar) || ar != a)
 		return 0;
 	if (hsize)
 		return a - hi == hsize ? hsize : 0;
@@ -152,7 +193,7 @@ static int noted(int rc, struct err *e)
 
 /* Step 1: the first arena found behind a 64 MiB-aligned heap_info (*arena,
  * 0 when none); the heap_info layout it shows is recorded. */
-static int first_thread_arena(struct heap *h, struct heap_rd *rd, uint64_t *arena, struct err *e)
+static int first_thread_arena(struct heap *h, struct arena_rd *rd, uint64_t *arena, struct err *e)
 {
 	size_t nseg = image_segment_count(h->img);
 	int rc;
@@ -165,7 +206,7 @@ static int first_thread_arena(struct heap *h, struct heap_rd *rd, uint64_t *aren
 		uint64_t dumped = sg->start + (sg->filesz < sg->end - sg->start ? sg->filesz : sg->end - sg->start);
 		for (; hi >= sg->start && hi + 64 <= dumped; hi += GL_HEAP_MAX) {
 			uint64_t w[8];
-			if (!heap_rd_get(rd, hi, w, sizeof w))
+			if (!ar_get(rd, hi, w, sizeof w))
 				continue;
 			/* heap_info: ar_ptr, prev (0 for the first heap), size,
 			 * mprotect_size (>= size, both page multiples within 64 MiB). */
@@ -216,7 +257,7 @@ static size_t ring_nself(const struct heap_ms *list, size_t n)
 
 /* Step 3: main_arena by its bins[] in file-backed writable segments, for
  * malloc_state layout l (*found, 0 when none). */
-static int main_by_bins(struct heap *h, struct heap_rd *rd, struct ring *scratch, const struct glibc_ms_layout *l,
+static int main_by_bins(struct heap *h, struct arena_rd *rd, struct ring *scratch, const struct glibc_ms_layout *l,
 			uint64_t *found, struct err *e)
 {
 	size_t nseg = image_segment_count(h->img);
@@ -231,7 +272,7 @@ static int main_by_bins(struct heap *h, struct heap_rd *rd, struct ring *scratch
 		uint64_t prev = 0;   /* the last self-pointing head met */
 		for (uint64_t a = sg->start; a + GL_BIN_SZ <= dumped; a += GL_SIZE_SZ) {
 			uint64_t w[2];
-			if (!heap_rd_get(rd, a, w, sizeof w) || w[0] != a - GL_FD || w[1] != a - GL_FD)
+			if (!ar_get(rd, a, w, sizeof w) || w[0] != a - GL_FD || w[1] != a - GL_FD)
 				continue;
 			/* a head 16 bytes after another has the same candidates
 			 * shifted by one bin, all tried already but the first: a run
@@ -246,7 +287,7 @@ static int main_by_bins(struct heap *h, struct heap_rd *rd, struct ring *scratch
 					continue;
 				if (ntried < sizeof tried / sizeof tried[0])
 					tried[ntried++] = m;
-				if (!heap_rd_u64(rd, m + l->next, &next) || !next || (next & (GL_SIZE_SZ - 1)))
+				if (!ar_u64(rd, m + l->next, &next) || !next || (next & (GL_SIZE_SZ - 1)))
 					continue;
 				size_t n;
 				int rc = ring_collect(h, rd, m, scratch, false, l, &n, e);
@@ -265,7 +306,7 @@ static int main_by_bins(struct heap *h, struct heap_rd *rd, struct ring *scratch
  * bins) under every layout of the table; the layout under which it closes
  * with the most empty bins heads pointing at themselves wins, its ring is
  * left in list and its size in *n (0: no layout closes it). */
-static int ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, struct ring *list, size_t *n,
+static int ring_detect(struct heap *h, struct arena_rd *rd, uint64_t *start, struct ring *list, size_t *n,
 		       struct err *e)
 {
 	size_t self[8] = { 0 }, nring[8] = { 0 }, best = SIZE_MAX, other = 0;
@@ -306,7 +347,7 @@ static int ring_detect(struct heap *h, struct heap_rd *rd, uint64_t *start, stru
 /* The malloc_par detector, step 4: mp_ near main_arena under each layout
  * of the table.  sbrk_lo..sbrk_hi bounds sbrk_base.  Exactly one address
  * under one layout must fit. */
-static int find_mp(struct heap *h, struct heap_rd *rd, uint64_t sbrk_lo, uint64_t sbrk_hi, struct err *e)
+static int find_mp(struct heap *h, struct arena_rd *rd, uint64_t sbrk_lo, uint64_t sbrk_hi, struct err *e)
 {
 	const struct image_segment *sg = image_segment_at(h->img, h->main_arena);
 	size_t found = 0;
@@ -322,8 +363,8 @@ static int find_mp(struct heap *h, struct heap_rd *rd, uint64_t sbrk_lo, uint64_
 			uint8_t b[GL_MP_READ_MAX];
 			int32_t n_mmaps, max_n;
 			uint64_t sbrk, mm, maxmm, tbins, tmax, tcount;
-			if (!heap_rd_u64(rd, p + l->sbrk_base, &sbrk) || sbrk < sbrk_lo || sbrk > sbrk_hi ||
-			    (sbrk & (GL_SIZE_SZ - 1)) || !heap_rd_get(rd, p, b, l->size))
+			if (!ar_u64(rd, p + l->sbrk_base, &sbrk) || sbrk < sbrk_lo || sbrk > sbrk_hi ||
+			    (sbrk & (GL_SIZE_SZ - 1)) || !ar_get(rd, p, b, l->size))
 				continue;
 			memcpy(&n_mmaps, b + l->n_mmaps, 4);
 			memcpy(&max_n, b + l->max_n_mmaps, 4);
@@ -384,8 +425,9 @@ static int adopt_ring(struct heap *h, struct heap_ms *list, size_t n, size_t mai
 	return 0;
 }
 
-int heap_find_arenas(struct heap *h, struct heap_rd *rd, struct err *e)
+int heap_find_arenas(struct heap *h, struct heap_rd *hrd, struct err *e)
 {
+	struct arena_rd ard = {.rd = hrd}, *rd = &ard;
 	struct ring ring = {0};
 	struct heap_ms *list;
 	uint64_t start;

@@ -22,7 +22,16 @@
  * core) happens once per process in fuzz_init.  The fixtures
  * a harness builds on are found under $FIXDIR (default build/fixtures) and
  * tests/fuzz/data/ (committed); a harness whose fixture is missing says so
- * in fuzz_init and the caller skips it.
+ * in fuzz_init and the caller skips it.  `make fuzz-build` makes the two
+ * fixtures the harnesses load when they are missing (generic/shapes with
+ * rustc, probes/c/exe from tests/fuzz/data/cprobe-exe.gz: see the Makefile),
+ * so that it is enough in a clean clone.
+ *
+ * Run alone, `build/fuzz/fuzz_NAME tests/fuzz/corpus/NAME` runs with the
+ * libFuzzer flags `make fuzz` gives (-entropic=0, -reload=0, -timeout=10
+ * and -dict=tests/fuzz/NAME.dict, from the repository's root): the harness
+ * adds each to its command line when the command line does not give it
+ * (libfuzzer_main.c, add_default_flags; a flag given always wins).
  */
 #ifndef AGGOP_FUZZ_H
 #define AGGOP_FUZZ_H

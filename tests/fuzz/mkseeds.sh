@@ -7,6 +7,9 @@
 # must not change meaning when the fixtures are rebuilt.
 #   tests/fuzz/data/dwarfprog.gz       DWARF template (src/dwarfprog.rs)
 #   tests/fuzz/data/heapbase.core.gz   trimmed C probe kernel core (heap harness)
+#   tests/fuzz/data/cprobe-exe.gz      the C probe's executable the image seeds
+#                                      match (make fuzz-build installs it as
+#                                      FIXDIR/probes/c/exe when that is missing)
 #   tests/fuzz/corpus/image/*          trimmed kernel and gdb cores
 #   tests/fuzz/corpus/heap/heapbase    the heap segment of heapbase (issue 11's input form)
 #   tests/fuzz/corpus/{heap,walk}/synth-base  the synthetic core (synth.c)
@@ -20,6 +23,7 @@ trim=$fz/trim-core.py
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p $fz/data $fz/corpus/{image,heap,types,layout,walk}
+gzip -9nc "$FIXDIR/probes/c/exe" > $fz/data/cprobe-exe.gz
 
 for src in probes/c/kcore:c-kcore probes/c/gcore:c-gcore probes/rust/kcore:rust-kcore probes/rust/gcore:rust-gcore; do
 	core=$FIXDIR/${src%%:*}

@@ -3,6 +3,9 @@
 # recomputes its totals.  tests/fuzz/run.sh (make fuzz) calls it after every
 # run; a run made by hand is recorded the same way.
 #   tests/fuzz/record.sh SECONDS JOBS LOGDIR CRASHDIR NAME...
+#   tests/fuzz/record.sh --totals     only rebuilds Totals (after a Runs row
+#                                     was corrected by hand, e.g. the seconds
+#                                     of a run stopped early with SIGUSR1)
 # For each NAME: LOGDIR/NAME.log is libFuzzer's output of the run (one or
 # more processes one after the other, with -print_final_stats=1), CRASHDIR/
 # NAME/ the artifacts it left.  One row per harness goes to the "Runs" table:
@@ -14,6 +17,11 @@
 # tests/fuzz/corpus/NAME, findings summed.  Prints the run's rows.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+totals_only=0
+if [ "${1:-}" = --totals ]; then
+	totals_only=1
+	set -- 0 0 /nonexistent /nonexistent
+fi
 secs=$1 jobs=$2 logs=$3 crashes=$4
 shift 4
 md=tests/fuzz/CAMPAIGN.md
@@ -34,7 +42,7 @@ for name in "$@"; do
 	found=$(find "$crashes/$name" -type f 2> /dev/null | wc -l)
 	rows+="| $date | $commit | $name | $secs | $jobs | ${execs:-0} | $rate | ${cov:-?} | ${ft:-?} | ${corp:-?} | $found |"$'\n'
 done
-[ -n "$rows" ] || exit 1
+[ -n "$rows" ] || [ "$totals_only" = 1 ] || exit 1
 printf '%s' "$rows"
 tmp=$(mktemp)
 # the new rows go at the end of the Runs table (the last table of the file)
