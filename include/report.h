@@ -341,11 +341,6 @@ int report_doc_markdown(FILE *out, const struct report_doc *d, const struct repo
 			const struct report_metrics *mx, struct err *e);
 int report_doc_json(FILE *out, const struct report_doc *d, const struct report_meta *m,
 		    const struct report_metrics *mx, struct err *e);
-/* The same for a profile in hand (a document built, rendered and freed). */
-int report_markdown(FILE *out, const struct profile *p, const struct report_meta *m,
-		    const struct report_metrics *mx, struct err *e);
-int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
-		const struct report_metrics *mx, struct err *e);
 
 /* Prints the layout of any type (enum, struct, union, C enumeration, or just
  * size and alignment for the rest) as text or as JSON (types_layout.h has

@@ -438,15 +438,3 @@ int report_doc_json(FILE *out, const struct report_doc *d, const struct report_m
 		return err_set(e, ERR_IO, "writing the JSON failed");
 	return 0;
 }
-
-int report_json(FILE *out, const struct profile *p, const struct report_meta *m,
-		const struct report_metrics *mx, struct err *e)
-{
-	struct report_doc *d;
-	int rc = report_doc_build(&d, p, m, e);
-	if (rc)
-		return rc;
-	rc = report_doc_json(out, d, m, mx, e);
-	report_doc_free(d);
-	return rc;
-}

@@ -1219,15 +1219,3 @@ int report_doc_markdown(FILE *o, const struct report_doc *d, const struct report
 		return err_set(e, ERR_IO, "writing the report failed");
 	return 0;
 }
-
-int report_markdown(FILE *o, const struct profile *p, const struct report_meta *meta,
-		    const struct report_metrics *mx, struct err *e)
-{
-	struct report_doc *d;
-	int rc = report_doc_build(&d, p, meta, e);
-	if (rc)
-		return rc;
-	rc = report_doc_markdown(o, d, meta, mx, e);
-	report_doc_free(d);
-	return rc;
-}

@@ -183,8 +183,11 @@ static char *render(const struct profile *p, bool json)
 	size_t n = 0;
 	FILE *o = open_memstream(&buf, &n);
 	struct err e = {0};
+	struct report_doc *d = NULL;
 	assert_non_null(o);
-	assert_int_equal(json ? report_json(o, p, &meta, NULL, &e) : report_markdown(o, p, &meta, NULL, &e), 0);
+	assert_int_equal(report_doc_build(&d, p, &meta, &e), 0);
+	assert_int_equal(json ? report_doc_json(o, d, &meta, NULL, &e) : report_doc_markdown(o, d, &meta, NULL, &e), 0);
+	report_doc_free(d);
 	fclose(o);
 	return buf;
 }

@@ -69,10 +69,14 @@ void fuzz_one(const uint8_t *data, size_t size)
 		uint32_t hsh = 2166136261u;
 		for (size_t i = 0; i < size; i += 61)
 			hsh = (hsh ^ data[i]) * 16777619u;
-		if (hsh % 8 == 0)
-			report_markdown(out, p, &m, &mx, &e);
-		if (hsh % 8 == 1)
-			report_json(out, p, &m, &mx, &e);
+		struct report_doc *d = NULL;
+		if (hsh % 8 < 2 && report_doc_build(&d, p, &m, &e) == 0) {
+			if (hsh % 8 == 0)
+				report_doc_markdown(out, d, &m, &mx, &e);
+			else
+				report_doc_json(out, d, &m, &mx, &e);
+		}
+		report_doc_free(d);
 	}
 	profile_free(p);
 	heap_close(h);
