@@ -1022,11 +1022,6 @@ static void drain_bucket(struct walk *w, size_t k, bool per_item)
 }
 
 
-/* Sweeps the heap in address order until nothing is queued.  A bucket with
- * a few visits or more is read with one pread into the image's window (a
- * copy costs a fraction of the page faults of the mmap); what is read
- * through the mmap all the same (sparse buckets, buffers past the window) is
- * given back behind the sweep. */
 /* The visits queued in bucket k, counted up to cap. */
 static uint64_t bucket_items(const struct walk *w, size_t k, uint64_t cap)
 {
@@ -1075,6 +1070,12 @@ static void ask_next(struct walk *w, size_t r, size_t i, uint64_t now, bool leap
 		}
 }
 
+/* Sweeps the heap in address order until nothing is queued.  A bucket with
+ * WINDOW_ITEMS visits or more is read with one pread into the image's window
+ * (by the reader thread, or in line: read_bound); a sparser one a visit at a
+ * time (item_window).  What is read through the mmap all the same (buffers
+ * past the window, chunks outside the mark map) is given back behind the
+ * sweep. */
 static void drain(struct walk *w)
 {
 	ahead_start(w);
